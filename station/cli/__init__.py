@@ -1,0 +1,53 @@
+"""The `station` command line. Each command group lives in its own module and registers itself."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from station import __version__
+from station.domain.errors import StationError
+
+# Each module exposes `register(subparsers)`; a parser's `func(args) -> int` runs the command.
+COMMAND_MODULES: tuple[str, ...] = (
+    "station.cli.run",
+    "station.cli.passes",
+    "station.cli.clients",
+    "station.cli.scans",
+    "station.cli.bench",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="station", description="Event entry scanning station.")
+    parser.add_argument("--version", action="version", version=f"station {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        # `station` alone starts the station, like `station gui`.
+        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+        func = args.func
+    try:
+        return func(args)
+    except StationError as exc:
+        print(f"station: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Pure domain: models, rules, events, clocks, codes and tokens. No I/O, no Qt."""

@@ -1,0 +1,57 @@
+"""Events: the append-only log every state change lands in.
+
+The four vendor events keep the vendor's names. `scan.reverted` is internal (an undo records a
+compensating event rather than deleting a fact) and is never delivered to webhooks.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+
+class EventType(enum.StrEnum):
+    PASS_CREATED = "pass.created"
+    PASS_SCANNED = "pass.scanned"
+    PASS_STATUS_CHANGED = "pass.status_changed"
+    CLIENT_CREATED = "client.created"
+    SCAN_REVERTED = "scan.reverted"
+
+
+VENDOR_EVENTS: tuple[str, ...] = (
+    EventType.PASS_CREATED,
+    EventType.PASS_SCANNED,
+    EventType.PASS_STATUS_CHANGED,
+    EventType.CLIENT_CREATED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+    origin: str  # station id that recorded it
+    origin_seq: int  # 1, 2, 3… per origin station
+    hlc: str  # encoded hlc.Stamp
+    pass_id: str | None = None
+
+    def order_key(self) -> tuple[str, str, str]:
+        """Total order used by the fold: HLC, then station id, then event id."""
+        return (self.hlc, self.origin, self.id)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The vendor webhook / trigger shape."""
+        return {"id": self.id, "event": self.type, "timestamp": self.timestamp, "data": self.data}
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def expiry_event_id(pass_id: str, valid_until: str) -> str:
+    """Every station that notices the same expiry mints the same id, so the log keeps one."""
+    return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:expire:{pass_id}:{valid_until}').hex}"

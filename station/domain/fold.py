@@ -1,0 +1,126 @@
+"""The fold: pass state as a deterministic function of the set of its events.
+
+Two stations holding the same events compute the same state whatever order the events arrived
+in, because the fold first sorts them by (HLC, origin station, event id). Scans are facts: an
+admitted scan is never undone by the fold, only flagged when it conflicts with an earlier one
+(the pass was already used up, or already revoked, when that door let the person in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from station.domain.events import Event, EventType
+from station.domain.models import Pass, PassStatus, PassType, Verdict
+
+# status_changed triggers that are commands; "scan"/"undo" changes are consequences the fold derives.
+COMMAND_TRIGGERS = frozenset({"revoke", "activate", "expire"})
+
+DUPLICATE_OFFLINE = "duplicate_offline"
+REVOKED_OFFLINE = "revoked_offline"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConflict:
+    scan_id: str
+    kind: str  # DUPLICATE_OFFLINE or REVOKED_OFFLINE
+    station_id: str
+    scanned_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoldResult:
+    pass_: Pass | None
+    conflicts: tuple[ScanConflict, ...] = field(default=())
+    accepted_scan_ids: tuple[str, ...] = field(default=())
+
+
+def _exhausted(kind: PassType, max_uses: int | None, uses: int) -> bool:
+    if kind is PassType.SINGLE:
+        return uses >= 1
+    return max_uses is not None and uses >= max_uses
+
+
+def _base_from(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": data["id"],
+        "code": data["code"],
+        "name": data.get("name") or "",
+        "type": PassType(data["type"]),
+        "max_uses": data.get("maxUses"),
+        "valid_from": data.get("validFrom"),
+        "valid_until": data.get("validUntil"),
+        "client_id": data.get("clientId"),
+        "fields": dict(data.get("fields") or {}),
+        "public_url": data.get("publicUrl") or "",
+        "created_at": data.get("createdAt") or "",
+    }
+
+
+def fold(events: Iterable[Event]) -> FoldResult:
+    ordered = sorted(events, key=Event.order_key)
+    reverted = {
+        e.data.get("scanId") for e in ordered if e.type == EventType.SCAN_REVERTED
+    }
+    base: dict[str, Any] | None = None
+    provisional = True
+    command = PassStatus.ACTIVE
+    uses = 0
+    updated_at = ""
+    conflicts: list[ScanConflict] = []
+    accepted: list[str] = []
+    for event in ordered:
+        data = event.data
+        if event.type == EventType.PASS_CREATED:
+            base = _base_from(data)
+            provisional = False
+            updated_at = updated_at or event.timestamp
+        elif event.type == EventType.PASS_SCANNED:
+            if base is None:
+                base = _base_from(data)
+            scan = data.get("scan") or {}
+            if scan.get("verdict") != Verdict.ACCEPTED or scan.get("id") in reverted:
+                continue
+            if command is PassStatus.REVOKED:
+                conflicts.append(_conflict(scan, REVOKED_OFFLINE))
+            elif _exhausted(base["type"], base["max_uses"], uses):
+                conflicts.append(_conflict(scan, DUPLICATE_OFFLINE))
+            uses += 1
+            accepted.append(str(scan.get("id")))
+            updated_at = event.timestamp
+        elif event.type == EventType.PASS_STATUS_CHANGED:
+            if data.get("trigger") in COMMAND_TRIGGERS:
+                command = PassStatus(data["to"])
+                updated_at = event.timestamp
+        elif event.type == EventType.SCAN_REVERTED:
+            updated_at = event.timestamp
+    if base is None:
+        return FoldResult(None)
+    if command is PassStatus.REVOKED:
+        status = PassStatus.REVOKED
+    elif _exhausted(base["type"], base["max_uses"], uses):
+        status = PassStatus.USED
+    elif command is PassStatus.EXPIRED:
+        status = PassStatus.EXPIRED
+    else:
+        status = PassStatus.ACTIVE
+    result = Pass(
+        status=status,
+        uses=uses,
+        updated_at=max(updated_at, base["created_at"]),
+        provisional=provisional,
+        conflicts=len(conflicts),
+        **base,
+    )
+    return FoldResult(result, tuple(conflicts), tuple(accepted))
+
+
+def _conflict(scan: dict[str, Any], kind: str) -> ScanConflict:
+    return ScanConflict(
+        scan_id=str(scan.get("id")),
+        kind=kind,
+        station_id=str(scan.get("stationId")),
+        scanned_at=str(scan.get("scannedAt")),
+    )

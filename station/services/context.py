@@ -1,0 +1,82 @@
+"""What every service needs: the store, the bus, the clocks and the organisation's keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from station.domain.events import Event, new_event_id
+from station.domain.fold import FoldResult, fold
+from station.domain.hlc import HybridClock, Stamp
+from station.domain.models import Pass
+from station.domain.times import to_iso
+from station.services.bus import EventBus
+from station.services.org import OrgKeys
+from station.store.db import Store, Tx
+
+
+def system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    store: Store
+    bus: EventBus
+    keys: OrgKeys
+    base_url: str
+    now: Callable[[], datetime] = system_now
+    hlc: HybridClock = field(init=False)
+
+    def __post_init__(self) -> None:
+        last = self.store.max_hlc()
+        self.hlc = HybridClock(
+            lambda: int(self.now().timestamp() * 1000),
+            Stamp.decode(last) if last else None,
+        )
+
+    @property
+    def station_id(self) -> str:
+        return self.store.station_id
+
+    @property
+    def station_name(self) -> str:
+        return str(self.store.setting("station_name") or "This station")
+
+    def station_names(self) -> dict[str, str]:
+        """Names of the stations this one knows (peers arrive through sync)."""
+        names = dict(self.store.setting("station_names", {}) or {})
+        names[self.station_id] = self.station_name
+        return names
+
+    def record(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
+               event_id: str | None = None) -> Event:
+        """Append a new local event to the log inside `tx`."""
+        event = Event(
+            id=event_id or new_event_id(),
+            type=type_,
+            timestamp=to_iso(self.now()),
+            data=data,
+            origin=tx.station_id,
+            origin_seq=tx.next_origin_seq(),
+            hlc=self.hlc.now().encode(),
+            pass_id=pass_id,
+        )
+        tx.append_event(event)
+        return event
+
+    def refold(self, tx: Tx, pass_id: str, email: str | None = None) -> FoldResult:
+        """Recompute a pass from its events and store the result (the cache of the fold)."""
+        result = fold(tx.events_for_pass(pass_id))
+        if result.pass_ is not None:
+            tx.upsert_pass(result.pass_, email)
+        return result
+
+    def publish(self, events: Sequence[Event]) -> None:
+        self.bus.publish(events)
+
+
+def snapshot(p: Pass) -> dict[str, Any]:
+    return p.to_api()

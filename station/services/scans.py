@@ -1,0 +1,177 @@
+"""ScanService: payload in, verdict out, everything recorded in one transaction first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from station.domain import payload as payloads
+from station.domain import tokens
+from station.domain.codes import new_id
+from station.domain.errors import Conflict, InvalidInput, NotFound
+from station.domain.events import Event, EventType
+from station.domain.explain import explain
+from station.domain.models import Pass, PassStatus, Reason, Scan, Source, Verdict
+from station.domain.rules import decide
+from station.domain.times import parse_iso, to_iso
+from station.services.context import Context
+from station.services.passes import PassService
+from station.store.db import Tx
+
+log = logging.getLogger(__name__)
+
+UNDO_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    verdict: Verdict
+    reason: str | None
+    message: str  # what the door shows, e.g. "Already used at Door 2 at 19:03"
+    scan: Scan
+    pass_: Pass | None
+    warning: str | None = None  # e.g. last use of a multi-pass, admitted offline on signature
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict is Verdict.ACCEPTED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": str(self.verdict),
+            "reason": self.reason,
+            "message": self.message,
+            "warning": self.warning,
+            "pass": self.pass_.to_api() if self.pass_ else None,
+            "scan": self.scan.to_api(),
+        }
+
+
+class ScanService:
+    def __init__(self, ctx: Context, passes: PassService) -> None:
+        self._ctx = ctx
+        self._passes = passes
+
+    def submit(self, payload: str | bytes, source: str = Source.MANUAL,
+               operator: str | None = None) -> ScanResult:
+        """Decide and record one scan. Raises InvalidInput for what can never be a pass."""
+        try:
+            source = Source(source)
+        except ValueError:
+            raise InvalidInput(f"Unknown scan source {str(source)[:20]!r}.") from None
+        parsed = payloads.parse(payload, self._ctx.base_url)
+        with self._ctx.store.transaction() as tx:
+            result = self._submit_in(tx, parsed, source, operator)
+        self._ctx.publish(tx.appended)
+        return result
+
+    def _submit_in(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
+                   operator: str | None) -> ScanResult:
+        now = self._ctx.now()
+        current: Pass | None = None
+        admitted_on_signature = False
+        if parsed.foreign:
+            return self._refuse_unlinked(tx, parsed, source, operator, Reason.FOREIGN)
+        if parsed.token is not None:
+            try:
+                claims = tokens.verify(parsed.token, self._ctx.keys.trusted)
+            except tokens.BadToken as exc:
+                log.info("refused a pass token: %s", exc)
+                return self._refuse_unlinked(tx, parsed, source, operator, Reason.BAD_SIGNATURE)
+            if claims.code != parsed.code:
+                return self._refuse_unlinked(tx, parsed, source, operator, Reason.BAD_SIGNATURE)
+            current = tx.pass_by_id(claims.pass_id) or tx.pass_by_code(claims.code)
+            if current is None:
+                # Signed by our organisation but not synced here yet: admit on the signature.
+                current = Pass(
+                    id=claims.pass_id, code=claims.code, name="", type=claims.type,
+                    status=PassStatus.ACTIVE, uses=0, max_uses=claims.max_uses,
+                    valid_from=claims.valid_from, valid_until=claims.valid_until,
+                    public_url=parsed.text, created_at=to_iso(now), updated_at=to_iso(now),
+                    provisional=True,
+                )
+                admitted_on_signature = True
+        elif parsed.code is not None:
+            current = tx.pass_by_code(parsed.code)
+        if current is None:
+            return self._refuse_unlinked(tx, parsed, source, operator, Reason.UNKNOWN)
+
+        decision = decide(current, now)
+        if decision.expire and not current.provisional:
+            current = self._passes.expire_in(tx, current)
+        scan = Scan(
+            id=new_id("scn"), pass_id=current.id, station_id=tx.station_id, scanned_at=to_iso(now),
+            verdict=decision.verdict, reason=decision.reason, source=source, operator=operator,
+            payload=parsed.text,
+        )
+        data = {**current.to_api(), "scan": scan.to_api(), "stationName": self._ctx.station_name}
+        event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id)
+        tx.insert_scan(scan, event.id)
+        after = current
+        if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
+            after = self._refold_and_announce(tx, current, by=operator or self._ctx.station_name,
+                                              trigger="scan")
+        events = tx.events_for_pass(current.id)
+        message = explain(decision.reason, after, events, self._ctx.station_names(), now)
+        warning = None
+        if decision.verdict is Verdict.ACCEPTED:
+            if admitted_on_signature:
+                warning = "Admitted on its signature: this pass has not synced to this station yet."
+            elif after.type == "multi" and after.status is PassStatus.USED:
+                warning = "That was the last use of this pass."
+        return ScanResult(decision.verdict, decision.reason, message, scan, after, warning)
+
+    def _refold_and_announce(self, tx: Tx, before: Pass, *, by: str, trigger: str) -> Pass:
+        after = self._ctx.refold(tx, before.id).pass_
+        assert after is not None
+        if after.status != before.status and not before.provisional:
+            data = {**after.to_api(), "from": str(before.status), "to": str(after.status), "by": by,
+                    "reason": "scanned" if trigger == "scan" else "scan undone", "trigger": trigger}
+            self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id)
+        return after
+
+    def _refuse_unlinked(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
+                         operator: str | None, reason: Reason) -> ScanResult:
+        """A refusal that names no pass of ours: a scan row for the record, no event."""
+        now = self._ctx.now()
+        scan = Scan(
+            id=new_id("scn"), pass_id=None, station_id=tx.station_id, scanned_at=to_iso(now),
+            verdict=Verdict.REJECTED, reason=reason, source=source, operator=operator,
+            payload=parsed.text,
+        )
+        tx.insert_scan(scan, None)
+        message = explain(reason, None, [], {}, now)
+        return ScanResult(Verdict.REJECTED, reason, message, scan, None)
+
+    def undo(self, scan_id: str, *, by: str = "door") -> Pass:
+        """Take back an accepted scan (a wrong person let through): a compensating event."""
+        with self._ctx.store.transaction() as tx:
+            events = [e for e in self._scan_events(tx, scan_id)]
+            if not events:
+                raise NotFound(f"No recorded admission has scan id {scan_id!r}.")
+            scanned = events[0]
+            scan = scanned.data["scan"]
+            if scan.get("verdict") != Verdict.ACCEPTED:
+                raise Conflict("Only an accepted scan can be undone.")
+            if any(e.type == EventType.SCAN_REVERTED and e.data.get("scanId") == scan_id
+                   for e in tx.events_for_pass(scanned.pass_id or "")):
+                raise Conflict("That scan was already undone.")
+            if self._ctx.now() - parse_iso(scan["scannedAt"]) > UNDO_WINDOW:
+                raise Conflict("That scan is too old to undo.")
+            before = tx.pass_by_id(scanned.pass_id or "")
+            assert before is not None
+            self._ctx.record(tx, EventType.SCAN_REVERTED, {"scanId": scan_id, "passId": before.id,
+                                                           "by": by}, pass_id=before.id)
+            after = self._refold_and_announce(tx, before, by=by, trigger="undo")
+        self._ctx.publish(tx.appended)
+        return after
+
+    @staticmethod
+    def _scan_events(tx: Tx, scan_id: str) -> list[Event]:
+        event_id = tx.scan_event_id(scan_id)
+        if event_id is None:
+            return []
+        event = tx.event_by_id(event_id)
+        return [event] if event else []

@@ -1,0 +1,397 @@
+"""Connections, transactions and every query.
+
+One writer connection behind a lock (all writes go through `Store.transaction()`), and one
+reader connection per thread (WAL lets readers run beside the writer). Durability is
+`synchronous=FULL`: a scan whose verdict was shown survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from station.domain.codes import new_id
+from station.domain.events import Event
+from station.domain.models import Client, Pass, Scan
+from station.store import migrations
+from station.store.rows import (
+    client_from_row,
+    event_from_row,
+    pass_from_row,
+    pass_to_row,
+    scan_from_row,
+)
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "station.db"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the code index hot at 1M passes
+    return conn
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+class Tx:
+    """Write access inside one transaction. Only `Store.transaction()` makes these."""
+
+    def __init__(self, conn: sqlite3.Connection, station_id: str) -> None:
+        self._conn = conn
+        self.station_id = station_id
+        self.appended: list[Event] = []
+
+    # reads that must see this transaction's own writes
+    def pass_by_code(self, code: str) -> Pass | None:
+        row = self._conn.execute("SELECT * FROM passes WHERE code = ?", (code,)).fetchone()
+        return pass_from_row(dict(row)) if row else None
+
+    def pass_by_id(self, pass_id: str) -> Pass | None:
+        row = self._conn.execute("SELECT * FROM passes WHERE id = ?", (pass_id,)).fetchone()
+        return pass_from_row(dict(row)) if row else None
+
+    def client_by_id(self, client_id: str) -> Client | None:
+        row = self._conn.execute("SELECT * FROM clients WHERE id = ?", (client_id,)).fetchone()
+        return client_from_row(dict(row)) if row else None
+
+    def client_by_email(self, email: str) -> Client | None:
+        row = self._conn.execute(
+            "SELECT * FROM clients WHERE email = ? COLLATE NOCASE ORDER BY created_at LIMIT 1",
+            (email,),
+        ).fetchone()
+        return client_from_row(dict(row)) if row else None
+
+    def events_for_pass(self, pass_id: str) -> list[Event]:
+        rows = self._conn.execute(
+            "SELECT * FROM events WHERE pass_id = ? ORDER BY hlc, origin, id", (pass_id,)
+        ).fetchall()
+        return [event_from_row(dict(r)) for r in rows]
+
+    def has_event(self, event_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def scan_event_id(self, scan_id: str) -> str | None:
+        row = self._conn.execute("SELECT event_id FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return row[0] if row else None
+
+    def event_by_id(self, event_id: str) -> Event | None:
+        row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return event_from_row(dict(row)) if row else None
+
+    # writes
+    def upsert_pass(self, p: Pass, email: str | None = None) -> None:
+        row = pass_to_row(p, email)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "email"))
+        self._conn.execute(
+            f"INSERT INTO passes ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)",
+            tuple(row.values()),
+        )
+
+    def insert_client(self, c: Client) -> None:
+        self._conn.execute(
+            "INSERT INTO clients (id, name, email, phone, created_at) VALUES (?, ?, ?, ?, ?)",
+            (c.id, c.name, c.email, c.phone, c.created_at),
+        )
+
+    def insert_scan(self, s: Scan, event_id: str | None) -> None:
+        self._conn.execute(
+            "INSERT INTO scans (id, pass_id, station_id, scanned_at, verdict, reason, source, "
+            "operator, payload, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (s.id, s.pass_id, s.station_id, s.scanned_at, str(s.verdict), s.reason, s.source,
+             s.operator, s.payload[:256], event_id),
+        )
+
+    def next_origin_seq(self) -> int:
+        row = self._conn.execute(
+            "SELECT coalesce(max(origin_seq), 0) FROM events WHERE origin = ?", (self.station_id,)
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def append_event(self, event: Event) -> bool:
+        """Insert if the id is new (events arrive again from peers); True when inserted."""
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.id, event.type, event.origin, event.origin_seq, event.hlc, event.pass_id,
+             event.timestamp, json.dumps(event.data, separators=(",", ":"), sort_keys=True)),
+        )
+        if cur.rowcount:
+            self.appended.append(event)
+            return True
+        return False
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self._conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+
+class Store:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        self._writer = _connect(self.path)
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.schema_found = migrations.migrate(self._writer)
+        self.station_id = self._ensure_station_id()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _ensure_station_id(self) -> str:
+        """A station id is minted once per data directory, and again when the database file is
+        not the one that minted it (restored from a backup or copied to another machine), so
+        two stations never share an id."""
+        stat = os.stat(self.path)
+        identity = f"{stat.st_dev}:{stat.st_ino}"
+        current = self.setting("station_id")
+        if current is not None and self.setting("db_identity") == identity:
+            return str(current)
+        station_id = new_id("sta")
+        if current is not None:
+            log.warning(
+                "This data directory was restored or copied; it now belongs to a new station id %s "
+                "(was %s).", station_id, current,
+            )
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._writer, station_id)
+            tx.set_setting("station_id", station_id)
+            tx.set_setting("db_identity", identity)
+            if current is not None:
+                previous = list(self.setting("previous_station_ids") or [])
+                tx.set_setting("previous_station_ids", [*previous, current])
+            self._writer.execute("COMMIT")
+        return station_id
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            self._writer.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._writer, self.station_id)
+            try:
+                yield tx
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def db(self) -> sqlite_utils.Database:
+        """A read-only view for this thread (sqlite-utils helpers for ad-hoc reads and tests)."""
+        return sqlite_utils.Database(self._reader())
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        row = self._reader().execute(sql, params).fetchone()
+        return dict(row) if row else None
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._reader().execute(sql, params).fetchall()]
+
+    # --- settings ----------------------------------------------------------------------------
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self._reader().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as tx:
+            tx.set_setting(key, value)
+
+    # --- passes ------------------------------------------------------------------------------
+    def pass_by_code(self, code: str) -> Pass | None:
+        row = self._one("SELECT * FROM passes WHERE code = ?", (code,))
+        return pass_from_row(row) if row else None
+
+    def pass_by_id(self, pass_id: str) -> Pass | None:
+        row = self._one("SELECT * FROM passes WHERE id = ?", (pass_id,))
+        return pass_from_row(row) if row else None
+
+    def list_passes(
+        self,
+        *,
+        status: str | None = None,
+        type_: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Newest first, keyset-paged: the cursor is the (created_at, id) of the last row."""
+        where, params = self._pass_filters(status, type_, search)
+        if cursor:
+            created_at, _, pass_id = cursor.partition("|")
+            where.append("(created_at, id) < (?, ?)")
+            params += [created_at, pass_id]
+        sql = "SELECT * FROM passes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        rows = self._all(sql, [*params, limit + 1])
+        items = [pass_from_row(r) for r in rows[:limit]]
+        next_cursor = f"{items[-1].created_at}|{items[-1].id}" if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    def count_passes(self, *, status: str | None = None, type_: str | None = None,
+                     search: str | None = None) -> int:
+        where, params = self._pass_filters(status, type_, search)
+        sql = "SELECT count(*) AS n FROM passes" + (" WHERE " + " AND ".join(where) if where else "")
+        row = self._one(sql, params)
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def _pass_filters(status: str | None, type_: str | None, search: str | None
+                      ) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if type_:
+            where.append("type = ?")
+            params.append(type_)
+        if search:
+            where.append(
+                "(code = ? OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
+            )
+            params += [search, _like(search), _like(search)]
+        return where, params
+
+    def passes_due_to_expire(self, now_iso: str, limit: int = 500) -> list[Pass]:
+        rows = self._all(
+            "SELECT * FROM passes WHERE status = 'active' AND valid_until IS NOT NULL "
+            "AND valid_until < ? ORDER BY valid_until LIMIT ?",
+            (now_iso, limit),
+        )
+        return [pass_from_row(r) for r in rows]
+
+    def pass_counts(self) -> dict[str, int]:
+        rows = self._all("SELECT status, count(*) AS n FROM passes GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+    # --- clients -----------------------------------------------------------------------------
+    def client_by_id(self, client_id: str) -> Client | None:
+        row = self._one("SELECT * FROM clients WHERE id = ?", (client_id,))
+        return client_from_row(row) if row else None
+
+    def list_clients(self, *, limit: int = 50, cursor: str | None = None) -> Page:
+        params: list[Any] = []
+        sql = "SELECT * FROM clients"
+        if cursor:
+            created_at, _, client_id = cursor.partition("|")
+            sql += " WHERE (created_at, id) < (?, ?)"
+            params += [created_at, client_id]
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        rows = self._all(sql, [*params, limit + 1])
+        items = [client_from_row(r) for r in rows[:limit]]
+        next_cursor = f"{items[-1].created_at}|{items[-1].id}" if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    # --- scans -------------------------------------------------------------------------------
+    def list_scans(self, *, pass_id: str | None = None, limit: int = 50,
+                   cursor: str | None = None, since: str | None = None) -> Page:
+        where: list[str] = []
+        params: list[Any] = []
+        if pass_id:
+            where.append("pass_id = ?")
+            params.append(pass_id)
+        if since:
+            where.append("scanned_at >= ?")
+            params.append(since)
+        if cursor:
+            scanned_at, _, scan_id = cursor.partition("|")
+            where.append("(scanned_at, id) < (?, ?)")
+            params += [scanned_at, scan_id]
+        sql = "SELECT * FROM scans" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY scanned_at DESC, id DESC LIMIT ?"
+        rows = self._all(sql, [*params, limit + 1])
+        items = [scan_from_row(r) for r in rows[:limit]]
+        next_cursor = f"{items[-1].scanned_at}|{items[-1].id}" if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    def iter_scans(self, batch: int = 1000) -> Iterator[Scan]:
+        """All scans, oldest first, in batches (for exports of any size)."""
+        last = ("", "")
+        while True:
+            rows = self._all(
+                "SELECT * FROM scans WHERE (scanned_at, id) > (?, ?) ORDER BY scanned_at, id LIMIT ?",
+                (*last, batch),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield scan_from_row(row)
+            last = (rows[-1]["scanned_at"], rows[-1]["id"])
+
+    def scan_stats(self, since_iso: str) -> dict[str, int]:
+        row = self._one(
+            "SELECT count(*) FILTER (WHERE verdict = 'accepted') AS accepted, "
+            "count(*) FILTER (WHERE verdict = 'rejected') AS rejected FROM scans WHERE scanned_at >= ?",
+            (since_iso,),
+        )
+        return {"accepted": int(row["accepted"] or 0), "rejected": int(row["rejected"] or 0)} if row \
+            else {"accepted": 0, "rejected": 0}
+
+    # --- events ------------------------------------------------------------------------------
+    def events_for_pass(self, pass_id: str) -> list[Event]:
+        rows = self._all("SELECT * FROM events WHERE pass_id = ? ORDER BY hlc, origin, id", (pass_id,))
+        return [event_from_row(r) for r in rows]
+
+    def max_hlc(self) -> str | None:
+        row = self._one("SELECT max(hlc) AS h FROM events")
+        return row["h"] if row else None
+
+    def events_after(self, seq: int, limit: int = 500) -> list[tuple[int, Event]]:
+        rows = self._all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [(r["seq"], event_from_row(r)) for r in rows]
+
+    def count_events(self) -> int:
+        row = self._one("SELECT count(*) AS n FROM events")
+        return int(row["n"]) if row else 0

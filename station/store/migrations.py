@@ -1,0 +1,112 @@
+"""Schema versions, tracked in PRAGMA user_version.
+
+Each step is plain DDL run inside one explicit transaction (SQLite DDL is transactional), so a
+failed step leaves the previous version intact. sqlite-utils' table helpers are not used for
+writes because they commit on their own (`with conn:`), which would split a transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from station.domain.errors import StationError
+
+V1_CORE = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_clients_email ON clients (email);
+CREATE INDEX idx_clients_created ON clients (created_at, id);
+CREATE TABLE passes (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0,
+    max_uses INTEGER,
+    valid_from TEXT,
+    valid_until TEXT,
+    client_id TEXT,
+    email TEXT,            -- the client's, copied so that search needs no join
+    fields TEXT NOT NULL DEFAULT '{}',
+    public_url TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    provisional INTEGER NOT NULL DEFAULT 0,
+    conflicts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX idx_passes_created ON passes (created_at, id);
+CREATE INDEX idx_passes_status_until ON passes (status, valid_until);
+CREATE INDEX idx_passes_name ON passes (name COLLATE NOCASE);
+CREATE INDEX idx_passes_email ON passes (email COLLATE NOCASE);
+CREATE TABLE scans (
+    id TEXT PRIMARY KEY,
+    pass_id TEXT,
+    station_id TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    reason TEXT,
+    source TEXT NOT NULL,
+    operator TEXT,
+    payload TEXT NOT NULL DEFAULT '',
+    event_id TEXT
+);
+CREATE INDEX idx_scans_pass ON scans (pass_id, scanned_at);
+CREATE INDEX idx_scans_time ON scans (scanned_at, id);
+-- seq is the local arrival order (what triggers, outboxes and sync page by);
+-- (origin, origin_seq) is the event's place in its own station's log.
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    origin_seq INTEGER NOT NULL,
+    hlc TEXT NOT NULL,
+    pass_id TEXT,
+    timestamp TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (origin, origin_seq)
+);
+CREATE INDEX idx_events_pass ON events (pass_id, hlc);
+CREATE INDEX idx_events_type ON events (type, seq);
+CREATE INDEX idx_events_time ON events (timestamp, id);
+"""
+
+MIGRATIONS: list[str] = [V1_CORE]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> list[str]:
+    body = "\n".join(line.split("--")[0] for line in script.splitlines())
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to LATEST; returns the version found before. `conn` is in autocommit mode."""
+    found = current_version(conn)
+    if found > LATEST:
+        raise StationError(
+            f"This data directory was written by a newer Station (schema {found}; this one knows "
+            f"{LATEST}). Upgrade Station or use another data directory."
+        )
+    for version in range(found, LATEST):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return found

@@ -1,0 +1,86 @@
+"""Conversions between SQLite rows and domain values."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from station.domain.events import Event
+from station.domain.models import Client, Pass, PassStatus, PassType, Scan, Verdict
+
+
+def pass_from_row(row: dict[str, Any]) -> Pass:
+    return Pass(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        type=PassType(row["type"]),
+        status=PassStatus(row["status"]),
+        uses=row["uses"],
+        max_uses=row["max_uses"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        client_id=row["client_id"],
+        fields=json.loads(row["fields"] or "{}"),
+        public_url=row["public_url"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        provisional=bool(row["provisional"]),
+        conflicts=row["conflicts"],
+    )
+
+
+def pass_to_row(p: Pass, email: str | None) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "code": p.code,
+        "name": p.name,
+        "type": str(p.type),
+        "status": str(p.status),
+        "uses": p.uses,
+        "max_uses": p.max_uses,
+        "valid_from": p.valid_from,
+        "valid_until": p.valid_until,
+        "client_id": p.client_id,
+        "email": email,
+        "fields": json.dumps(p.fields, sort_keys=True),
+        "public_url": p.public_url,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "provisional": int(p.provisional),
+        "conflicts": p.conflicts,
+    }
+
+
+def client_from_row(row: dict[str, Any]) -> Client:
+    return Client(
+        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
+        created_at=row["created_at"],
+    )
+
+
+def scan_from_row(row: dict[str, Any]) -> Scan:
+    return Scan(
+        id=row["id"],
+        pass_id=row["pass_id"],
+        station_id=row["station_id"],
+        scanned_at=row["scanned_at"],
+        verdict=Verdict(row["verdict"]),
+        reason=row["reason"],
+        source=row["source"],
+        operator=row["operator"],
+        payload=row["payload"],
+    )
+
+
+def event_from_row(row: dict[str, Any]) -> Event:
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        timestamp=row["timestamp"],
+        data=json.loads(row["data"]),
+        origin=row["origin"],
+        origin_seq=row["origin_seq"],
+        hlc=row["hlc"],
+        pass_id=row["pass_id"],
+    )

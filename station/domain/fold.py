@@ -60,7 +60,8 @@ def _base_from(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def fold(events: Iterable[Event]) -> FoldResult:
-    ordered = sorted(events, key=Event.order_key)
+    # De-duplicate by id: a redelivered event is the same fact, not a second one.
+    ordered = sorted({e.id: e for e in events}.values(), key=Event.order_key)
     reverted = {
         e.data.get("scanId") for e in ordered if e.type == EventType.SCAN_REVERTED
     }

@@ -16,7 +16,7 @@ from station.domain.payload import public_url
 from station.domain.times import normalize_iso, parse_iso, to_iso
 from station.services import validation
 from station.services.context import Context
-from station.store.db import Page, Tx
+from station.store.db import Page, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,13 @@ class NewPass:
 class PassService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+
+    @property
+    def store(self) -> Store:
+        return self._ctx.store
+
+    def publish(self, events: list[Event]) -> None:
+        self._ctx.publish(events)
 
     # --- input ------------------------------------------------------------------------------
     @staticmethod

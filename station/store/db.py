@@ -370,6 +370,22 @@ class Store:
                 yield scan_from_row(row)
             last = (rows[-1]["scanned_at"], rows[-1]["id"])
 
+    def iter_scan_rows(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Scans joined with their pass's code and name, oldest first, for CSV export."""
+        last = ("", "")
+        while True:
+            rows = self._all(
+                "SELECT s.id, s.scanned_at AS scannedAt, s.verdict, s.reason, s.pass_id AS passId, "
+                "p.code AS passCode, p.name AS passName, s.station_id AS stationId, s.source, "
+                "s.operator FROM scans s LEFT JOIN passes p ON p.id = s.pass_id "
+                "WHERE (s.scanned_at, s.id) > (?, ?) ORDER BY s.scanned_at, s.id LIMIT ?",
+                (*last, batch),
+            )
+            if not rows:
+                return
+            yield from rows
+            last = (rows[-1]["scannedAt"], rows[-1]["id"])
+
     def scan_stats(self, since_iso: str) -> dict[str, int]:
         row = self._one(
             "SELECT count(*) FILTER (WHERE verdict = 'accepted') AS accepted, "

@@ -1,0 +1,95 @@
+# Sourced by scripts/start and scripts/test: makes a working .venv on a fresh Debian/Ubuntu.
+# Usage: bootstrap <extras>   (extras: "" for running, "test" for the test suite)
+# Installs missing system libraries with apt-get when run as root; otherwise prints the exact
+# command to run and stops. Re-running is cheap: nothing is reinstalled unless the pins change.
+
+STATION_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$STATION_ROOT/.venv"
+
+say() { printf 'station setup: %s\n' "$*" >&2; }
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# library file -> Debian package that ships it
+SYSTEM_LIBS=(
+  "libzbar.so.0:libzbar0"
+  "libglib-2.0.so.0:libglib2.0-0"
+  "libGL.so.1:libgl1"
+  "libEGL.so.1:libegl1"
+  "libfontconfig.so.1:libfontconfig1"
+  "libxkbcommon.so.0:libxkbcommon0"
+  "libdbus-1.so.3:libdbus-1-3"
+)
+
+missing_packages() {
+  local py="$1" entry lib pkg
+  local cache
+  cache="$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)"
+  for entry in "${SYSTEM_LIBS[@]}"; do
+    lib="${entry%%:*}"
+    pkg="${entry##*:}"
+    grep -q "$lib" <<<"$cache" || printf '%s\n' "$pkg"
+  done
+  # Debian's python3 ships venv/ensurepip separately (python3.X-venv).
+  if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    "$py" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")'
+  fi
+}
+
+install_system_packages() {
+  local py="$1"
+  local -a need
+  mapfile -t need < <(missing_packages "$py")
+  [ "${#need[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    say "these system packages are missing: ${need[*]}"
+    say "run this once, then run this command again:"
+    printf '\n    sudo apt-get update && sudo apt-get install -y --no-install-recommends %s\n\n' "${need[*]}" >&2
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing system libraries (${need[*]}) and no apt-get here: install them with your package manager."
+    exit 1
+  fi
+  say "installing system packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+}
+
+bootstrap() {
+  local extras="${1:-}"
+  local py
+  if ! py="$(find_python)"; then
+    say "Python 3.11 or newer is needed; install python3 (Debian 12 and Ubuntu 24.04 ship it)."
+    exit 1
+  fi
+  install_system_packages "$py"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtual environment in $VENV"
+    rm -rf "$VENV"
+    "$py" -m venv "$VENV" >&2
+  fi
+  local spec="."
+  [ -n "$extras" ] && spec=".[$extras]"
+  local stamp="$VENV/.installed-${extras:-run}"
+  local want
+  want="$(cat "$STATION_ROOT/pyproject.toml" "$STATION_ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing Station and its pinned dependencies (first run takes a few minutes)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+    (cd "$STATION_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+        -c requirements.lock -e "$spec") >&2
+    printf '%s' "$want" >"$stamp"
+  fi
+}

@@ -1,0 +1,174 @@
+"""`station passes …`: create, list, show, revoke, activate, import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from station.cli.common import core_options, open_core, print_json, table
+from station.domain.errors import InvalidInput
+from station.domain.models import Pass, PassStatus, PassType
+from station.services.imports import count_rows, import_passes
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parent = core_options()
+    group = subparsers.add_parser("passes", help="create, list, revoke and activate passes")
+    sub = group.add_subparsers(dest="passes_command", metavar="ACTION", required=True)
+
+    create = sub.add_parser("create", parents=[parent], help="create a pass")
+    create.add_argument("--name", required=True)
+    create.add_argument("--type", choices=[t.value for t in PassType], default="single")
+    create.add_argument("--max-uses", type=int)
+    create.add_argument("--valid-from", metavar="TIME")
+    create.add_argument("--valid-until", metavar="TIME")
+    create.add_argument("--client", metavar="ID")
+    create.add_argument("--field", action="append", default=[], metavar="K=V")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(func=_create)
+
+    listing = sub.add_parser("list", parents=[parent], help="list passes, newest first")
+    listing.add_argument("--status", choices=[s.value for s in PassStatus])
+    listing.add_argument("--type", choices=[t.value for t in PassType])
+    listing.add_argument("--search", metavar="Q", help="name, email or exact code")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_list)
+
+    show = sub.add_parser("show", parents=[parent], help="show one pass and its history")
+    show.add_argument("ref", metavar="CODE|ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show)
+
+    revoke = sub.add_parser("revoke", parents=[parent], help="revoke a pass")
+    revoke.add_argument("ref", metavar="CODE|ID")
+    revoke.add_argument("--reason", metavar="TEXT")
+    revoke.add_argument("--json", action="store_true")
+    revoke.set_defaults(func=_revoke)
+
+    activate = sub.add_parser("activate", parents=[parent], help="re-activate a revoked pass")
+    activate.add_argument("ref", metavar="CODE|ID")
+    activate.add_argument("--json", action="store_true")
+    activate.set_defaults(func=_activate)
+
+    imp = sub.add_parser("import", parents=[parent], help="import passes from a CSV file")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.set_defaults(func=_import)
+
+
+def _fields(pairs: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--field takes KEY=VALUE, not {pair[:40]!r}.")
+        fields[key.strip()] = value
+    return fields
+
+
+def _print_pass(p: Pass, as_json: bool) -> None:
+    if as_json:
+        print_json(p.to_api())
+        return
+    left = p.uses_left()
+    print(f"{p.code}  {p.name}  [{p.type}, {p.status}, uses {p.uses}"
+          + (f", {left} left" if left is not None and p.type is PassType.MULTI else "") + "]")
+    print(f"  id        {p.id}")
+    if p.valid_from or p.valid_until:
+        print(f"  valid     {p.valid_from or '…'} → {p.valid_until or '…'}")
+    if p.client_id:
+        print(f"  client    {p.client_id}")
+    for key, value in p.fields.items():
+        print(f"  {key:<9} {value}")
+    print(f"  url       {p.public_url}")
+
+
+def _create(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        new = core.passes.validate(args.name, args.type, args.max_uses, args.valid_from,
+                                   args.valid_until, args.client, _fields(args.field))
+        _print_pass(core.passes.create(new, by="cli"), args.json)
+    finally:
+        core.close()
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        page = core.passes.list(status=args.status, type_=args.type, search=args.search,
+                                limit=args.limit)
+        if args.json:
+            print_json([p.to_api() for p in page.items])
+        else:
+            rows = [[p.code, p.name[:40], str(p.type), str(p.status), str(p.uses), p.created_at[:16]]
+                    for p in page.items]
+            print(table(rows, ["CODE", "NAME", "TYPE", "STATUS", "USES", "CREATED"]))
+            if page.next_cursor:
+                print(f"… more; narrow with --search/--status or raise --limit (now {args.limit})")
+    finally:
+        core.close()
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        p = core.passes.get(args.ref)
+        history = core.passes.history(args.ref)
+        if args.json:
+            print_json({**p.to_api(), "history": [e.to_payload() for e in history]})
+            return 0
+        _print_pass(p, False)
+        print("  history")
+        for event in history:
+            data = event.data
+            detail = ""
+            if event.type == "pass.scanned":
+                scan = data.get("scan", {})
+                detail = f"{scan.get('verdict')} {scan.get('reason') or ''} via {scan.get('source')}"
+            elif event.type == "pass.status_changed":
+                detail = f"{data.get('from')} → {data.get('to')} by {data.get('by')}" + (
+                    f": {data['reason']}" if data.get("reason") else "")
+            print(f"    {event.timestamp}  {event.type:<20} {detail}")
+    finally:
+        core.close()
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        _print_pass(core.passes.revoke(args.ref, reason=args.reason, by="cli"), args.json)
+    finally:
+        core.close()
+    return 0
+
+
+def _activate(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        _print_pass(core.passes.activate(args.ref, by="cli"), args.json)
+    finally:
+        core.close()
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    path = Path(args.file)
+    core = open_core(args)
+    try:
+        total = count_rows(path) if path.is_file() else 0
+        with tqdm(total=total, unit="row", file=sys.stderr, disable=None) as bar:
+            report = import_passes(path, core.passes, core.clients, progress=bar.update)
+    finally:
+        core.close()
+    for line, message in report.errors:
+        print(f"line {line}: {message}", file=sys.stderr)
+    print(f"imported {report.imported} passes, {len(report.errors)} rows refused")
+    return 1 if report.errors else 0

@@ -1,0 +1,87 @@
+"""`station gui` and `station serve`: run the station."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from station.app import Core
+from station.cli.common import core_options, open_core
+from station.cli.scans import verdict_line
+from station.domain.errors import StationError
+from station.domain.models import Source
+from station.services.sweeper import ExpirySweeper
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parent = core_options()
+    gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
+    gui.set_defaults(func=_gui)
+    serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
+    serve.set_defaults(func=_serve)
+
+
+def _gui(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("station.ui.main") is None:
+        print("station: the window is not part of this build yet; running headless.", file=sys.stderr)
+        return _serve(args)
+    from station.ui.main import run_gui  # type: ignore[import-not-found]
+
+    return int(run_gui(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    sweeper = ExpirySweeper(core.passes)
+    sweeper.start()
+    try:
+        _banner(core)
+        if sys.stdin is not None and sys.stdin.isatty():
+            _read_scans(core, stop)
+        else:
+            while not stop.wait(1.0):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sweeper.stop()
+        core.close()
+    print("station stopped.", file=sys.stderr)
+    return 0
+
+
+def _banner(core: Core) -> None:
+    counts = core.store.pass_counts()
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    print(f"Station '{core.ctx.station_name}' ({core.ctx.station_id})")
+    print(f"  data     {core.store.data_dir}")
+    print(f"  passes   {total} ({summary})")
+    print("Scan with a handheld scanner or type a code and press Enter; Ctrl-C stops.", flush=True)
+
+
+def _read_scans(core: Core, stop: threading.Event) -> None:
+    """Headless door: each line from a keyboard-wedge scanner (or a person) is one scan."""
+    for line in sys.stdin:
+        if stop.is_set():
+            return
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            print(verdict_line(core.scans.submit(text, Source.HID)), flush=True)
+        except StationError as exc:
+            print(f"error: {exc}", flush=True)

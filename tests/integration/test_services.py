@@ -1,0 +1,247 @@
+"""Services on a real SQLite file: lifecycle, events after commit, the bad inputs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from station.app import Core, build_core
+from station.domain.errors import Conflict, InvalidInput, NotFound
+from station.domain.events import Event, EventType
+from station.domain.models import PassStatus, Reason, Verdict
+from station.domain.times import to_iso
+from tests.fakes import FakeClock
+
+
+def collect(core: Core) -> list[Event]:
+    seen: list[Event] = []
+    core.bus.subscribe(seen.append)
+    return seen
+
+
+def test_create_then_scan_single_use(core: Core) -> None:
+    seen = collect(core)
+    p = core.passes.create(core.passes.validate("VIP Guest", fields={"table": "4"}))
+    assert len(p.code) == 12 and p.public_url.endswith(p.public_url.split("?token=")[1])
+    first = core.scans.submit(p.public_url, "camera")
+    assert first.verdict is Verdict.ACCEPTED and first.pass_ and first.pass_.status is PassStatus.USED
+    second = core.scans.submit(p.code, "hid")
+    assert second.verdict is Verdict.REJECTED and second.reason == Reason.USED
+    assert second.message.startswith("Already used at This station at ")
+    assert [e.type for e in seen] == [
+        EventType.PASS_CREATED, EventType.PASS_SCANNED, EventType.PASS_STATUS_CHANGED,
+        EventType.PASS_SCANNED,
+    ]
+    changed = seen[2].data
+    assert (changed["from"], changed["to"], changed["trigger"]) == ("active", "used", "scan")
+    assert core.store.pass_by_code(p.code).uses == 1  # type: ignore[union-attr]
+
+
+def test_multi_use_counts_to_max_uses(core: Core) -> None:
+    p = core.passes.create(core.passes.validate("Weekend", "multi", max_uses=2))
+    a = core.scans.submit(p.code)
+    b = core.scans.submit(p.code)
+    c = core.scans.submit(p.code)
+    assert (a.verdict, b.verdict, c.verdict) == (Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.REJECTED)
+    assert b.warning == "That was the last use of this pass."
+    assert c.reason == Reason.MAX_USES_REACHED
+
+
+def test_revoke_and_activate(core: Core) -> None:
+    seen = collect(core)
+    p = core.passes.create(core.passes.validate("Guest"))
+    revoked = core.passes.revoke(p.code, reason="chargeback", by="Mia")
+    assert revoked.status is PassStatus.REVOKED
+    refused = core.scans.submit(p.code)
+    assert refused.reason == Reason.REVOKED and refused.message == "Revoked by Mia: chargeback"
+    with pytest.raises(Conflict):
+        core.passes.revoke(p.id)
+    assert core.passes.activate(p.id).status is PassStatus.ACTIVE
+    with pytest.raises(Conflict, match="only a revoked pass"):
+        core.passes.activate(p.id)
+    assert core.scans.submit(p.code).verdict is Verdict.ACCEPTED
+    changes = [(e.data["from"], e.data["to"]) for e in seen if e.type == EventType.PASS_STATUS_CHANGED]
+    assert changes == [("active", "revoked"), ("revoked", "active"), ("active", "used")]
+
+
+def test_expiry_by_sweep_emits_status_changed_once(core: Core, clock: FakeClock) -> None:
+    seen = collect(core)
+    p = core.passes.create(core.passes.validate("Guest", valid_until=to_iso(clock() + timedelta(hours=1))))
+    assert core.passes.expire_due() == []
+    clock.advance(hours=2)
+    expired = core.passes.expire_due()
+    assert [x.id for x in expired] == [p.id] and expired[0].status is PassStatus.EXPIRED
+    assert core.passes.expire_due() == []
+    status_events = [e for e in seen if e.type == EventType.PASS_STATUS_CHANGED]
+    assert [(e.data["to"], e.data["by"]) for e in status_events] == [("expired", "system")]
+    assert core.scans.submit(p.code).reason == Reason.EXPIRED
+
+
+def test_expiry_at_scan_time_records_the_status_change(core: Core, clock: FakeClock) -> None:
+    seen = collect(core)
+    p = core.passes.create(core.passes.validate("Guest", valid_until=to_iso(clock() + timedelta(minutes=5))))
+    clock.advance(minutes=6)
+    result = core.scans.submit(p.code)
+    assert result.reason == Reason.EXPIRED and result.pass_ and result.pass_.status is PassStatus.EXPIRED
+    assert [e.type for e in seen][-2:] == [EventType.PASS_STATUS_CHANGED, EventType.PASS_SCANNED]
+    assert core.passes.expire_due() == []  # the sweep finds nothing left to do
+
+
+def test_not_yet_valid(core: Core, clock: FakeClock) -> None:
+    p = core.passes.create(core.passes.validate("Early", valid_from=to_iso(clock() + timedelta(days=1))))
+    assert core.scans.submit(p.code).reason == Reason.NOT_YET_VALID
+    clock.advance(days=1, seconds=1)
+    assert core.scans.submit(p.code).verdict is Verdict.ACCEPTED
+
+
+def test_undo_restores_the_pass_and_keeps_the_fact(core: Core, clock: FakeClock) -> None:
+    p = core.passes.create(core.passes.validate("Guest"))
+    admitted = core.scans.submit(p.code)
+    after = core.scans.undo(admitted.scan.id, by="door")
+    assert after.status is PassStatus.ACTIVE and after.uses == 0
+    with pytest.raises(Conflict, match="already undone"):
+        core.scans.undo(admitted.scan.id)
+    again = core.scans.submit(p.code)
+    assert again.verdict is Verdict.ACCEPTED
+    clock.advance(minutes=5)
+    with pytest.raises(Conflict, match="too old"):
+        core.scans.undo(again.scan.id)
+    types = [e.type for e in core.passes.history(p.code)]
+    assert types.count(EventType.PASS_SCANNED) == 2 and EventType.SCAN_REVERTED in types
+
+
+def test_signed_pass_never_synced_here_is_admitted_once(core: Core, tmp_path: Path, clock: FakeClock) -> None:
+    # Another station of the same organisation (same keys) creates a pass we never saw.
+    other = build_core(tmp_path / "other", now=clock)
+    try:
+        for key in core.ctx.keys.public_keys_b64():
+            other.ctx.keys.trust(key)
+        for key in other.ctx.keys.public_keys_b64():
+            core.ctx.keys.trust(key)
+        foreign = other.passes.create(other.passes.validate("Walk-in"))
+    finally:
+        other.close()
+    first = core.scans.submit(foreign.public_url, "camera")
+    assert first.verdict is Verdict.ACCEPTED and first.warning and "signature" in first.warning
+    stored = core.store.pass_by_id(foreign.id)
+    assert stored is not None and stored.provisional and stored.status is PassStatus.USED
+    second = core.scans.submit(foreign.public_url, "camera")
+    assert second.reason == Reason.USED
+
+
+def test_pass_signed_by_a_stranger_is_refused(core: Core, tmp_path: Path, clock: FakeClock) -> None:
+    stranger = build_core(tmp_path / "stranger", now=clock)
+    try:
+        forged = stranger.passes.create(stranger.passes.validate("Gatecrasher"))
+    finally:
+        stranger.close()
+    result = core.scans.submit(forged.public_url.replace(stranger.ctx.base_url, core.ctx.base_url))
+    assert result.reason == Reason.BAD_SIGNATURE
+
+
+def test_token_for_another_code_is_refused(core: Core) -> None:
+    a = core.passes.create(core.passes.validate("A"))
+    b = core.passes.create(core.passes.validate("B"))
+    swapped = a.public_url.replace(a.code, b.code, 1)
+    assert core.scans.submit(swapped).reason == Reason.BAD_SIGNATURE
+    assert core.store.pass_by_id(b.id).uses == 0  # type: ignore[union-attr]
+
+
+def test_list_search_and_paging(core: Core) -> None:
+    client = core.clients.create("Zed", "zed@example.com")
+    created = [core.passes.create(core.passes.validate(f"Guest {i}")) for i in range(25)]
+    zed = core.passes.create(core.passes.validate("Zed Pass", client_id=client.id))
+    core.passes.revoke(created[3].id)
+    page1 = core.passes.list(limit=10)
+    page2 = core.passes.list(limit=10, cursor=page1.next_cursor)
+    page3 = core.passes.list(limit=10, cursor=page2.next_cursor)
+    ids = [p.id for p in page1.items + page2.items + page3.items]
+    assert len(ids) == 26 == len(set(ids)) and page3.next_cursor is None
+    assert ids[0] == zed.id  # newest first
+    assert [p.id for p in core.passes.list(search="zed@EXAMPLE").items] == [zed.id]
+    assert [p.id for p in core.passes.list(search=created[7].code).items] == [created[7].id]
+    assert [p.id for p in core.passes.list(status="revoked").items] == [created[3].id]
+    assert core.passes.list(search="100%_").items == []  # LIKE wildcards are literal
+
+
+def test_failed_transaction_publishes_nothing(core: Core) -> None:
+    seen = collect(core)
+    with pytest.raises(NotFound):
+        core.passes.create(core.passes.validate("Guest", client_id="cli_missing"))
+    assert seen == [] and core.store.count_passes() == 0 and core.store.count_events() == 0
+
+
+def test_subscriber_failure_does_not_fail_the_scan(core: Core) -> None:
+    def broken(event: Event) -> None:
+        raise RuntimeError("observer bug")
+
+    core.bus.subscribe(broken)
+    p = core.passes.create(core.passes.validate("Guest"))
+    assert core.scans.submit(p.code).verdict is Verdict.ACCEPTED
+
+
+BAD_PAYLOADS = ["", "   ", "x" * (1024 * 1024), "abc\x00def", b"\xff\xfe\xfa", "\x1b[31mred"]
+
+
+@pytest.mark.parametrize("payload", BAD_PAYLOADS, ids=["empty", "blank", "1MB", "nul", "not-utf8", "ansi"])
+def test_impossible_payloads_raise_and_change_nothing(core: Core, payload: str | bytes) -> None:
+    before = (core.store.count_events(), core.store.list_scans().items)
+    with pytest.raises(InvalidInput):
+        core.scans.submit(payload)
+    assert (core.store.count_events(), core.store.list_scans().items) == before
+
+
+PLAUSIBLE = {
+    "sql": ("'; DROP TABLE passes; --", Reason.UNKNOWN),
+    "emoji": ("🎟️🎉", Reason.UNKNOWN),
+    "truncated-url": ("https://passes.station.example/p/AbC", Reason.UNKNOWN),
+    "wrong-host": ("https://evil.example/p/AbCd1234EfGh?token=x.y", Reason.FOREIGN),
+    "unknown-code": ("AbCd1234EfGh", Reason.UNKNOWN),
+    "garbage-token": ("https://passes.station.example/p/AbCd1234EfGh?token=abc", Reason.BAD_SIGNATURE),
+}
+
+
+@pytest.mark.parametrize("case", PLAUSIBLE, ids=list(PLAUSIBLE))
+def test_plausible_bad_payloads_are_refused_and_recorded(core: Core, case: str) -> None:
+    p = core.passes.create(core.passes.validate("Bystander"))
+    events_before = core.store.count_events()
+    payload, reason = PLAUSIBLE[case]
+    result = core.scans.submit(payload, "camera")
+    assert result.verdict is Verdict.REJECTED and result.reason == reason
+    assert result.pass_ is None
+    assert core.store.count_events() == events_before  # no pass changed, nothing to announce
+    recorded = core.store.list_scans().items[0]
+    assert recorded.reason == reason and recorded.pass_id is None
+    assert core.store.pass_by_id(p.id) == p
+    assert core.store.count_passes() == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"name": ""}, "Name is required"),
+    ({"name": "x" * 201}, "at most 200"),
+    ({"name": "bad\x00name"}, "control characters"),
+    ({"name": "A", "type": "vip"}, "'single' or 'multi'"),
+    ({"name": "A", "max_uses": 3}, "multi-use passes only"),
+    ({"name": "A", "type": "multi", "max_uses": 0}, "between 1 and"),
+    ({"name": "A", "type": "multi", "max_uses": "many"}, "whole number"),
+    ({"name": "A", "valid_from": "2026-06-02", "valid_until": "2026-06-01"}, "earlier than"),
+    ({"name": "A", "valid_until": "next tuesday"}, "not a time"),
+    ({"name": "A", "fields": {"k": ["list"]}}, "text or a number"),
+])
+def test_create_rejects_bad_input(core: Core, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        core.passes.validate(**kwargs)  # type: ignore[arg-type]
+    assert core.store.count_passes() == 0
+
+
+def test_unknown_refs_and_sources(core: Core) -> None:
+    with pytest.raises(NotFound):
+        core.passes.get("AbCd1234EfGh")
+    with pytest.raises(InvalidInput):
+        core.passes.get("")
+    with pytest.raises(InvalidInput):
+        core.scans.submit("AbCd1234EfGh", source="telepathy")
+    with pytest.raises(InvalidInput):
+        core.clients.create("A", email="not-an-email")

@@ -1,0 +1,108 @@
+"""The SQLite store: migrations, WAL, station identity, secrets."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import keyring
+import pytest
+
+from station.domain.errors import StationError
+from station.store import migrations
+from station.store.db import Store
+from station.store.secrets import SecretStore
+
+
+def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    try:
+        assert store.schema_found == 0
+        conn = sqlite3.connect(store.path)
+        assert migrations.current_version(conn) == migrations.LATEST
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"settings", "clients", "passes", "scans", "events"} <= tables
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+    finally:
+        store.close()
+    # Opening again migrates nothing and keeps the station id.
+    first_id = store.station_id
+    again = Store(tmp_path)
+    assert again.schema_found == migrations.LATEST
+    assert again.station_id == first_id
+    again.close()
+
+
+def test_each_migration_step_applies_on_the_previous_version(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
+    for version in range(migrations.LATEST):
+        assert migrations.current_version(conn) == version
+        conn.execute("BEGIN")
+        for statement in migrations._statements(migrations.MIGRATIONS[version]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    conn.close()
+    store = Store(tmp_path)
+    assert store.schema_found == migrations.LATEST
+    store.close()
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "station.db")
+    conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    conn.close()
+    with pytest.raises(StationError, match="newer Station"):
+        Store(tmp_path)
+
+
+def test_failed_migration_leaves_the_file_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.V1_CORE + ";CREATE TABLE passes (x)"])
+    with pytest.raises(sqlite3.OperationalError):
+        Store(tmp_path)
+    conn = sqlite3.connect(tmp_path / "station.db")
+    assert migrations.current_version(conn) == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_restored_copy_mints_a_new_station_id(tmp_path: Path) -> None:
+    original = Store(tmp_path / "a")
+    first = original.station_id
+    original.close()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    restored = Store(tmp_path / "b")
+    assert restored.station_id != first
+    assert restored.setting("previous_station_ids") == [first]
+    restored.close()
+    # The original directory keeps its id.
+    assert Store(tmp_path / "a").station_id == first
+
+
+def test_secrets_use_keyring_when_available(tmp_path: Path, memory_keyring: object) -> None:
+    secrets = SecretStore(tmp_path, "org_1")
+    secrets.set("api", "s3cret")
+    assert secrets.get("api") == "s3cret"
+    assert not (tmp_path / "secrets").exists()
+    secrets.delete("api")
+    assert secrets.get("api") is None
+
+
+def test_secrets_fall_back_to_a_user_only_file_without_keyring(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    secrets = SecretStore(tmp_path, "org_1")
+    secrets.set("signing", "pem-data")
+    secrets.set("other", "x")
+    assert secrets.get("signing") == "pem-data"
+    path = tmp_path / "secrets" / "signing"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    warnings = [r for r in caplog.records if "No system keyring" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not on every call

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from typing import Protocol
 
 import platformdirs
 
 from station.domain.codes import new_id
 
+from station.net.runtime import AsyncRuntime
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -20,6 +23,7 @@ from station.services.demo import seed_demo
 from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scans import ScanService
+from station.services.sweeper import ExpirySweeper
 from station.store.db import Store
 from station.store.secrets import SecretStore
 
@@ -66,3 +70,51 @@ def build_core(data_dir: Path, *, demo: bool = False,
     if demo:
         seed_demo(ctx, passes, clients)
     return core
+
+
+class Part(Protocol):
+    """A long-running piece of a running station (sweeper, API server, webhook sender, sync…)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class StationOptions:
+    """Everything `station gui` / `station serve` can be told on the command line."""
+
+    data_dir: Path
+    demo: bool = False
+    sweep_interval_s: float = 30.0
+
+
+@dataclass
+class Station:
+    """A running station: the core, the background asyncio thread, and the parts around them."""
+
+    options: StationOptions
+    core: Core
+    runtime: AsyncRuntime
+    parts: list[Part] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.runtime.start()
+        for part in self.parts:
+            part.start()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            try:
+                part.stop()
+            except Exception:  # one part failing to stop must not keep the rest running
+                log.exception("stopping %r failed", part)
+        self.runtime.stop()
+        self.core.close()
+
+
+def build_station(options: StationOptions, *, now: Callable[[], datetime] = system_now) -> Station:
+    core = build_core(options.data_dir, demo=options.demo, now=now)
+    station = Station(options, core, AsyncRuntime())
+    station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    return station

@@ -10,12 +10,11 @@ import sys
 import threading
 from types import FrameType
 
-from station.app import Core
-from station.cli.common import core_options, open_core
+from station.app import Core, StationOptions, build_station, default_data_dir
+from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
-from station.services.sweeper import ExpirySweeper
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +36,20 @@ def _gui(args: argparse.Namespace) -> int:
     return int(run_gui(args))
 
 
+def station_options(args: argparse.Namespace) -> StationOptions:
+    return StationOptions(data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo)
+
+
 def _serve(args: argparse.Namespace) -> int:
-    core = open_core(args)
+    station = build_station(station_options(args))
+    core = station.core
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
-    sweeper = ExpirySweeper(core.passes)
-    sweeper.start()
+    station.start()
     try:
         _banner(core)
         if sys.stdin is not None and sys.stdin.isatty():
@@ -57,8 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sweeper.stop()
-        core.close()
+        station.stop()
     print("station stopped.", file=sys.stderr)
     return 0
 

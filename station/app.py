@@ -15,7 +15,13 @@ import platformdirs
 
 from station.domain.codes import new_id
 
+from station.net.api.app import create_app
+from station.net.api.routes import Services
+from station.net.integrations import Integrations
 from station.net.runtime import AsyncRuntime
+from station.net.sender import SenderConfig, WebhookSender
+from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
+from station.net.webhook_secrets import WebhookSecrets
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -26,6 +32,7 @@ from station.services.scans import ScanService
 from station.services.sweeper import ExpirySweeper
 from station.store.db import Store
 from station.store.secrets import SecretStore
+from station.store.webhooks import enqueue_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,9 @@ class Core:
 def build_core(data_dir: Path, *, demo: bool = False,
                now: Callable[[], datetime] = system_now) -> Core:
     store = Store(data_dir)
+    # Every process that records events (the GUI, `station serve`, `station scan`…) writes the
+    # webhook outbox rows in the event's own transaction; the running station sends them.
+    store.add_append_hook(enqueue_deliveries)
     org_id = store.setting("org_id")
     if org_id is None:
         # The organisation outlives station ids (which change when a directory is restored).
@@ -87,6 +97,12 @@ class StationOptions:
     data_dir: Path
     demo: bool = False
     sweep_interval_s: float = 30.0
+    api_host: str = DEFAULT_HOST
+    api_port: int = DEFAULT_PORT  # 0: any free port (tests)
+    api_enabled: bool = True
+    # Private/loopback/link-local networks webhooks may be sent to (`--allow-webhook-network`).
+    webhook_networks: tuple[str, ...] = ()
+    sender: SenderConfig = field(default_factory=SenderConfig)
 
 
 @dataclass
@@ -97,6 +113,10 @@ class Station:
     core: Core
     runtime: AsyncRuntime
     parts: list[Part] = field(default_factory=list)
+    # API keys, webhook subscriptions and delivery logs, API address (the Integrations page).
+    integrations: Integrations | None = None
+    sender: WebhookSender | None = None
+    api: APIServer | None = None
 
     def start(self) -> None:
         self.runtime.start()
@@ -117,4 +137,18 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
     station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    secrets = WebhookSecrets(SecretStore(options.data_dir, str(core.store.setting("org_id"))))
+    integrations = Integrations(core.store, secrets, now, cli_networks=options.webhook_networks)
+    sender = WebhookSender(core.store, core.bus, station.runtime, secrets, integrations.policy,
+                           options.sender)
+    integrations.on_change(sender.wake)
+    integrations.on_change_networks(sender.reset_clients)
+    station.integrations, station.sender = integrations, sender
+    station.parts.append(sender)
+    if options.api_enabled:
+        app = create_app(Services(core.passes, core.scans, core.clients, core.store), integrations,
+                         core.store.station_id)
+        station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
+                                port=options.api_port)
+        station.parts.append(station.api)
     return station

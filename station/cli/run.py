@@ -15,12 +15,38 @@ from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
+from station.net.server import DEFAULT_HOST, DEFAULT_PORT
+from station.net.targets import parse_networks
 
 log = logging.getLogger(__name__)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is between 0 and 65535 (0: any free port)")
+    return port
+
+
+def run_options() -> argparse.ArgumentParser:
+    """Flags shared by `station gui` and `station serve`."""
+    parent = argparse.ArgumentParser(add_help=False, parents=[core_options()])
+    parent.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address the API listens on (default {DEFAULT_HOST}: this machine only)")
+    parent.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"API port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parent.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
+    parent.add_argument("--allow-webhook-network", action="append", default=[], metavar="CIDR",
+                        help="allow webhooks to this private/loopback network, e.g. 192.168.1.0/24 "
+                             "(repeatable)")
+    return parent
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parent = core_options()
+    parent = run_options()
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
@@ -37,7 +63,13 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:
-    return StationOptions(data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo)
+    networks = tuple(getattr(args, "allow_webhook_network", []) or [])
+    parse_networks(networks)  # a bad CIDR is refused before anything starts
+    return StationOptions(
+        data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
+        api_host=getattr(args, "host", DEFAULT_HOST), api_port=getattr(args, "port", DEFAULT_PORT),
+        api_enabled=not getattr(args, "no_api", False), webhook_networks=networks,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -52,6 +84,9 @@ def _serve(args: argparse.Namespace) -> int:
     station.start()
     try:
         _banner(core)
+        if station.api is not None:
+            print(f"  api      {station.api.address or 'not running: ' + str(station.api.error)}",
+                  flush=True)
         if sys.stdin is not None and sys.stdin.isatty():
             _read_scans(core, stop)
         else:

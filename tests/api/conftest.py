@@ -110,8 +110,9 @@ def make_station(data_dir: Path, clock: FakeClock) -> Iterator[StationFactory]:
 
     def make(sender: SenderConfig = FAST, networks: tuple[str, ...] = ("127.0.0.0/8",),
              now: Callable[..., Any] = clock, **options: Any) -> Station:
-        opts = StationOptions(data_dir=data_dir, api_port=0, webhook_networks=networks,
-                              sender=sender, sweep_interval_s=3600, **options)
+        options.setdefault("api_port", 0)
+        opts = StationOptions(data_dir=data_dir, webhook_networks=networks, sender=sender,
+                              sweep_interval_s=3600, **options)
         station = build_station(opts, now=now)
         station.start()
         started.append(station)

@@ -223,7 +223,8 @@ class WebhookStore:
         skipped = list(skip)
         marks = ",".join("?" for _ in skipped)
         sql = (
-            "SELECT d.id, d.webhook_id, d.attempts, w.target_url, e.* FROM webhook_deliveries d "
+            "SELECT d.id AS delivery_id, d.webhook_id, d.attempts, w.target_url, e.id, e.type, "
+            "e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp, e.data FROM webhook_deliveries d "
             "JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id "
             "WHERE d.webhook_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ? "
             "AND w.enabled = 1"
@@ -231,8 +232,8 @@ class WebhookStore:
             + " ORDER BY d.next_attempt_at, d.seq LIMIT ?"
         )
         rows = self._rows(sql, (webhook_id, now, *skipped, limit))
-        return [DueDelivery(id=r[0], webhook_id=r[1], attempts=r[2], target_url=r[3],
-                            event=event_from_row(dict(r))) for r in rows]
+        return [DueDelivery(id=r["delivery_id"], webhook_id=r["webhook_id"], attempts=r["attempts"],
+                            target_url=r["target_url"], event=event_from_row(dict(r))) for r in rows]
 
     def next_due_at(self) -> float | None:
         rows = self._rows(

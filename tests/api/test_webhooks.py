@@ -29,6 +29,8 @@ def test_a_delivery_is_signed_both_ways(make_station: StationFactory, receiver: 
     payload = got.json()
     assert set(payload) == {"id", "event", "timestamp", "data"}
     assert payload["event"] == "pass.created" and payload["data"]["code"] == p.code
+    [event] = [e for e in station.core.store.events_for_pass(p.id) if e.type == "pass.created"]
+    assert payload == event.to_payload()  # the event's own id, timestamp and data
     assert got.headers["x-2pass-event"] == "pass.created"
     expected = hmac.new(created.secret.encode(), got.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(got.headers["x-passengine-signature"], expected)

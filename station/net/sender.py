@@ -71,6 +71,9 @@ class SenderConfig:
     poll_interval: float = 1.0
     disable_after: int = 5  # failed deliveries in a row
     excerpt_bytes: int = 512  # of each answer, kept in the attempt log
+    # Results stored per transaction: bigger batches mean fewer fsyncs but hold the writer
+    # lock (which the door's scans also need) longer.
+    record_batch: int = 32
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -270,7 +273,7 @@ class WebhookSender:
         assert self._results is not None
         while True:
             batch = [await self._results.get()]
-            while not self._results.empty() and len(batch) < 500:
+            while not self._results.empty() and len(batch) < self.config.record_batch:
                 batch.append(self._results.get_nowait())
             await self._record(batch)
 

@@ -57,6 +57,9 @@ class APIServer:
                                          f"or program?); choose another with --port.") from exc
             raise OSError(exc.errno, f"Cannot listen on {self.host}:{self.port}: {exc.strerror}; "
                                      f"check --host.") from exc
+        # Accepted sockets inherit this. Without it, Nagle + delayed ACK hold small responses
+        # ~40 ms: measured 356 req/s instead of 6,000 (uvicorn sets it only on sockets it binds).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.listen(128)
         sock.setblocking(False)
         return sock

@@ -16,6 +16,8 @@ import platformdirs
 from station.domain.codes import new_id
 
 from station.net.runtime import AsyncRuntime
+from station.net.sync.client import SyncClient, SyncSettings
+from station.net.sync.setup import HubPart, hub_server, resolve_target
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -24,6 +26,7 @@ from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.services.sweeper import ExpirySweeper
+from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
 from station.store.secrets import SecretStore
 
@@ -87,6 +90,13 @@ class StationOptions:
     data_dir: Path
     demo: bool = False
     sweep_interval_s: float = 30.0
+    # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
+    # "off" forgets it. `host_hub` runs the venue hub here ("this station hosts the venue hub").
+    sync_url: str | None = None
+    host_hub: bool = False
+    hub_port: int = 4222
+    hub_lan: bool = False
+    claim_timeout_s: float = 0.15
 
 
 @dataclass
@@ -97,6 +107,7 @@ class Station:
     core: Core
     runtime: AsyncRuntime
     parts: list[Part] = field(default_factory=list)
+    sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
         self.runtime.start()
@@ -117,4 +128,22 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
     station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    _add_sync(station)
     return station
+
+
+def _add_sync(station: Station) -> None:
+    options, core = station.options, station.core
+    secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
+    target = resolve_target(core.store, secrets, options.sync_url)
+    if options.host_hub:
+        hub = hub_server(options.data_dir, secrets, port=options.hub_port, lan=options.hub_lan)
+        station.parts.append(HubPart(hub))
+        target = target or hub.target
+    if target is None:
+        return
+    client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
+                        SyncSettings(claim_timeout_s=options.claim_timeout_s))
+    core.scans.claimer = client.claim
+    station.sync = client
+    station.parts.append(client)

@@ -245,3 +245,9 @@ def test_unknown_refs_and_sources(core: Core) -> None:
         core.scans.submit("AbCd1234EfGh", source="telepathy")
     with pytest.raises(InvalidInput):
         core.clients.create("A", email="not-an-email")
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "2026|abc", "|1", "x" * 100])
+def test_foreign_page_cursors_are_refused(core: Core, cursor: str) -> None:
+    with pytest.raises(InvalidInput, match="page cursor"):
+        core.passes.list(cursor=cursor)

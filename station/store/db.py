@@ -83,6 +83,7 @@ class Tx:
         self._conn = conn
         self.station_id = station_id
         self.appended: list[Event] = []
+        self._origin_seq: int | None = None
 
     # reads that must see this transaction's own writes
     def pass_by_code(self, code: str) -> Pass | None:
@@ -148,10 +149,14 @@ class Tx:
         )
 
     def next_origin_seq(self) -> int:
-        row = self._conn.execute(
-            "SELECT coalesce(max(origin_seq), 0) FROM events WHERE origin = ?", (self.station_id,)
-        ).fetchone()
-        return int(row[0]) + 1
+        # Asked once per transaction; the writer lock makes the local count safe to keep.
+        if self._origin_seq is None:
+            row = self._conn.execute(
+                "SELECT coalesce(max(origin_seq), 0) FROM events WHERE origin = ?", (self.station_id,)
+            ).fetchone()
+            self._origin_seq = int(row[0])
+        self._origin_seq += 1
+        return self._origin_seq
 
     def append_event(self, event: Event) -> bool:
         """Insert if the id is new (events arrive again from peers); True when inserted."""

@@ -101,6 +101,7 @@ class SyncClient:
         self._unreachable_since: float | None = time.monotonic()
         self._org: str | None = None
         self._keys_put: set[str] = set()
+        self._known_origins: set[str] = {ctx.station_id}
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -380,6 +381,14 @@ class SyncClient:
                     events.append(wire.decode(msg.data))
                 except InvalidInput as exc:
                     log.warning("dropped a malformed synced message: %s", exc)
+            if {e.origin for e in events} - self._known_origins:
+                # A station we have not heard of: fetch its public keys before its passes
+                # arrive, so its tokens verify here at once (it put them before publishing).
+                try:
+                    await self._exchange_org_info(handles)
+                except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                    log.debug("fetching keys failed (%s)", exc)
+                self._known_origins |= {e.origin for e in events}
             await self._apply(events)
             try:
                 await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
@@ -439,6 +448,7 @@ class SyncClient:
         keys = await jetstream.read_bucket(handles.keys)
         stations = await jetstream.read_bucket(handles.stations)
         peers = []
+        self._known_origins |= set(stations)
         for station_id, raw in stations.items():
             info = jetstream.json_or_none(raw)
             if info is None or station_id == own:

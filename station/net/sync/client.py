@@ -348,8 +348,10 @@ class SyncClient:
     async def _consume_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
         durable = f"station_{self._ctx.station_id}"
         config = ConsumerConfig(
-            durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.ALL,
-            ack_wait=30.0, max_ack_pending=-1, filter_subject=handles.space.all_events,
+            # Explicit acks: with AckPolicy.ALL, acking a later message would also ack earlier ones
+            # that a killed predecessor had been handed and never applied (they would be lost).
+            durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=10.0, max_ack_pending=-1, filter_subject=handles.space.all_events,
         )
         sub = await js.pull_subscribe(handles.space.all_events, durable=durable,
                                       stream=handles.space.stream, config=config)
@@ -391,7 +393,8 @@ class SyncClient:
                 self._known_origins |= {e.origin for e in events}
             await self._apply(events)
             try:
-                await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+                for msg in msgs:  # only after the batch committed
+                    await msg.ack()
             except (nats.errors.Error, OSError):
                 pass  # redelivered later; insert-or-ignore makes that harmless
             self._applied += len(msgs)

@@ -29,6 +29,7 @@ import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -69,6 +70,17 @@ class CatchUp:
         return self.done + self.remaining
 
 
+async def _finish_in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run a store write in a thread; on cancellation let it finish (it commits or rolls back)
+    before giving up, so stopping never leaves a thread calling into a closed loop."""
+    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -102,6 +114,7 @@ class SyncClient:
         self._org: str | None = None
         self._keys_put: set[str] = set()
         self._known_origins: set[str] = {ctx.station_id}
+        self._applying = False
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -318,11 +331,12 @@ class SyncClient:
         hub_key = self._hub_key
         origins = self._origins()
         while True:
+            # Cleared before reading, so an event committed meanwhile still wakes us at once.
+            self._wake.clear()
             published = await asyncio.to_thread(self._ledger.published_seq, hub_key)
             batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
                                             self.settings.publish_batch)
             if not batch:
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), 1.0)
                 except asyncio.TimeoutError:
@@ -360,11 +374,40 @@ class SyncClient:
             self._remaining = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
         except (nats.errors.Error, asyncio.TimeoutError):
             pass
+        # Fetching the next batch overlaps applying this one (SQLite work runs in a thread).
+        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=2)
+        fetcher = asyncio.create_task(self._fetch_loop(sub, queue), name="sync-fetch")
+        getter: asyncio.Future[list[Msg]] | None = None
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    fetcher.result()  # the fetcher ended: re-raise why (the session restarts)
+                    raise RuntimeError("the fetcher stopped")
+                self._applying = True
+                try:
+                    await self._apply_batch(getter.result(), handles)
+                finally:
+                    self._applying = False
+                if self._remaining == 0 and queue.empty():
+                    self._caught_up = True
+        finally:
+            for task in (fetcher, getter):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (fetcher, getter) if t is not None),
+                                 return_exceptions=True)
+
+    async def _fetch_loop(self, sub: JetStreamContext.PullSubscription,
+                          queue: asyncio.Queue[list[Msg]]) -> None:
         while True:
             try:
                 msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
             except asyncio.TimeoutError:  # nats' TimeoutError is one too; so is the plain one
-                if self._nc is not None and self._nc.is_connected:
+                if (self._nc is not None and self._nc.is_connected and queue.empty()
+                        and not self._applying):
                     self._remaining = 0
                     self._caught_up = True
                     self._last_sync = _utcnow()
@@ -375,43 +418,43 @@ class SyncClient:
                 log.debug("fetch failed (%s); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
-            if not msgs:
-                continue
-            events: list[Event] = []
-            for msg in msgs:
+            if msgs:
                 try:
-                    events.append(wire.decode(msg.data))
-                except InvalidInput as exc:
-                    log.warning("dropped a malformed synced message: %s", exc)
-            if {e.origin for e in events} - self._known_origins:
-                # A station we have not heard of: fetch its public keys before its passes
-                # arrive, so its tokens verify here at once (it put them before publishing).
-                try:
-                    await self._exchange_org_info(handles)
-                except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
-                    log.debug("fetching keys failed (%s)", exc)
-                self._known_origins |= {e.origin for e in events}
-            await self._apply(events)
+                    self._remaining = int(msgs[-1].metadata.num_pending or 0)
+                except (AttributeError, ValueError, TypeError):
+                    pass
+                await queue.put(msgs)
+
+    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles) -> None:
+        events: list[Event] = []
+        for msg in msgs:
             try:
-                for msg in msgs:  # only after the batch committed
-                    await msg.ack()
-            except (nats.errors.Error, OSError):
-                pass  # redelivered later; insert-or-ignore makes that harmless
-            self._applied += len(msgs)
+                events.append(wire.decode(msg.data))
+            except InvalidInput as exc:
+                log.warning("dropped a malformed synced message: %s", exc)
+        if {e.origin for e in events} - self._known_origins:
+            # A station we have not heard of: fetch its public keys before its passes
+            # arrive, so its tokens verify here at once (it put them before publishing).
             try:
-                self._remaining = int(msgs[-1].metadata.num_pending or 0)
-            except (AttributeError, ValueError, TypeError):
-                pass
-            if self._remaining == 0:
-                self._caught_up = True
-            self._last_sync = _utcnow()
+                await self._exchange_org_info(handles)
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                log.debug("fetching keys failed (%s)", exc)
+            self._known_origins |= {e.origin for e in events}
+        await self._apply(events)
+        try:
+            for msg in msgs:  # only after the batch committed
+                await msg.ack()
+        except (nats.errors.Error, OSError):
+            pass  # redelivered later; insert-or-ignore makes that harmless
+        self._applied += len(msgs)
+        self._last_sync = _utcnow()
 
     async def _apply(self, events: list[Event]) -> None:
         if not events:
             return
         while True:
             try:
-                await asyncio.to_thread(self._remote.apply, events)
+                await _finish_in_thread(self._remote.apply, events)
                 return
             except InvalidInput:
                 # One bad event must not hold back the others: apply them one at a time.

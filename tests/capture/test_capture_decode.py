@@ -158,23 +158,32 @@ def test_budget_stops_the_ladder_early() -> None:
 
 def test_stream_ladder_spreads_rungs_over_frames() -> None:
     f = make_frame("stripes", 1)
-    stream = StreamLadder(DecodeLadder(make_decoder("zxing"), clock=StepClock(0.004)), frame_budget_ms=5.0)
+    stream = StreamLadder(DecodeLadder(make_decoder("zxing"), clock=StepClock(0.004)), frame_budget_ms=5.0,
+                          blind_every=1)
     seen = [stream.decode(f.image).tried for _ in range(len(DEFAULT_RUNGS) + 1)]
     # One rung per frame (each 'costs' more than the frame budget), in turn, wrapping around.
     assert [t[1:] for t in seen] == [(r,) for r in DEFAULT_RUNGS] + [(DEFAULT_RUNGS[0],)]
     assert all(t[0] == "plain" for t in seen)
 
 
+def test_stream_ladder_climbs_only_every_other_frame_when_nothing_code_like_is_seen() -> None:
+    f = make_frame("stripes", 1)  # zxing sees no code-like shape in it at all
+    stream = StreamLadder(DecodeLadder(make_decoder("zxing"), clock=StepClock(0.004)), frame_budget_ms=5.0)
+    seen = [stream.decode(f.image).tried for _ in range(4)]
+    assert seen == [("plain",), ("plain", DEFAULT_RUNGS[0]), ("plain",), ("plain", DEFAULT_RUNGS[1])]
+
+
 def test_stream_ladder_reads_a_hard_code_within_a_few_frames() -> None:
     raw = make_decoder("zxing")
     hard = next(f for f in frames("low_contrast") + frames("gaussian_blur") if not raw.decode(f.image).detections)
     stream = StreamLadder(DecodeLadder(make_decoder("zxing")), frame_budget_ms=0.0)  # one rung a frame
-    results = [stream.decode(hard.image) for _ in range(len(DEFAULT_RUNGS))]
+    results = [stream.decode(hard.image) for _ in range(2 * len(DEFAULT_RUNGS))]
     read = [r for r in results if r.detections]
     assert read and read[0].detections[0].text == hard.texts[0]
     # Once a rung works, the next frame starts with it, so the code keeps being read.
     first = results.index(read[0])
-    assert all(r.detections for r in results[first:])
+    climbed = [r for r in results[first:] if len(r.tried) > 1]
+    assert len(climbed) >= 2 and all(r.detections and r.tried == ("plain", read[0].rung) for r in climbed)
 
 
 def test_pass_images_are_real_qr_codes_not_micro_qr() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -80,13 +79,6 @@ def test_decode_with_zbar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert [c["text"] for c in row["codes"]] == list(frame.texts)
 
 
-def _whole_cli_present() -> bool:
-    from station.cli import COMMAND_MODULES
-
-    return all(importlib.util.find_spec(name) is not None for name in COMMAND_MODULES)
-
-
-@pytest.mark.skipif(not _whole_cli_present(), reason="the other CLI command modules are not merged yet")
 def test_station_decode_subprocess(images: dict[str, Path]) -> None:
     # Runs the real entry point; needs every module in COMMAND_MODULES (i.e. the merged tree).
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -97,6 +97,9 @@ class StationOptions:
     hub_port: int = 4222
     hub_lan: bool = False
     claim_timeout_s: float = 0.15
+    # Frame source for the camera loop: "demo", a camera number or /dev path, a video file or an
+    # image folder; None runs without a camera (handheld scanners and manual entry still work).
+    capture: str | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
 from station.net.sync.client import CatchUp
+from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
+    serve.add_argument("--capture", metavar="SOURCE",
+                       help="read passes from a camera (0, /dev/video0), a video file, an image "
+                            "folder or 'demo' (the default with --demo)")
     serve.set_defaults(func=_serve)
 
 
@@ -54,17 +58,29 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:
+    capture = getattr(args, "capture", None) or ("demo" if args.demo else None)
     return StationOptions(
         data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
+        capture=capture,
         sync_url=getattr(args, "sync", None), host_hub=getattr(args, "host_hub", False),
         hub_port=getattr(args, "hub_port", 4222), hub_lan=getattr(args, "hub_lan", False),
     )
 
 
 def _serve(args: argparse.Namespace) -> int:
-    station = build_station(station_options(args))
+    options = station_options(args)
+    station = build_station(options)
     core = station.core
     stop = threading.Event()
+    if options.capture:
+        from station.scanning import ScanPipeline, open_source
+
+        try:
+            source = open_source(options.capture, core)
+        except StationError:
+            station.stop()
+            raise
+        station.parts.append(ScanPipeline(core, source, on_result=_print_result))
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -88,6 +104,10 @@ def _serve(args: argparse.Namespace) -> int:
         station.stop()
     print("station stopped.", file=sys.stderr)
     return 0
+
+
+def _print_result(result: ScanResult) -> None:
+    print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
 def _banner(core: Core) -> None:

@@ -22,6 +22,8 @@ from station.net.runtime import AsyncRuntime
 from station.net.sender import SenderConfig, WebhookSender
 from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
 from station.net.webhook_secrets import WebhookSecrets
+from station.net.sync.client import SyncClient, SyncSettings
+from station.net.sync.setup import HubPart, hub_server, resolve_target
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -30,6 +32,7 @@ from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.services.sweeper import ExpirySweeper
+from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
 from station.store.secrets import SecretStore
 from station.store.webhooks import enqueue_deliveries
@@ -103,6 +106,16 @@ class StationOptions:
     # Private/loopback/link-local networks webhooks may be sent to (`--allow-webhook-network`).
     webhook_networks: tuple[str, ...] = ()
     sender: SenderConfig = field(default_factory=SenderConfig)
+    # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
+    # "off" forgets it. `host_hub` runs the venue hub here ("this station hosts the venue hub").
+    sync_url: str | None = None
+    host_hub: bool = False
+    hub_port: int = 4222
+    hub_lan: bool = False
+    claim_timeout_s: float = 0.15
+    # Frame source for the camera loop: "demo", a camera number or /dev path, a video file or an
+    # image folder; None runs without a camera (handheld scanners and manual entry still work).
+    capture: str | None = None
 
 
 @dataclass
@@ -117,6 +130,7 @@ class Station:
     integrations: Integrations | None = None
     sender: WebhookSender | None = None
     api: APIServer | None = None
+    sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
         self.runtime.start()
@@ -151,4 +165,22 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
                                 port=options.api_port)
         station.parts.append(station.api)
+    _add_sync(station)
     return station
+
+
+def _add_sync(station: Station) -> None:
+    options, core = station.options, station.core
+    secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
+    target = resolve_target(core.store, secrets, options.sync_url)
+    if options.host_hub:
+        hub = hub_server(options.data_dir, secrets, port=options.hub_port, lan=options.hub_lan)
+        station.parts.append(HubPart(hub))
+        target = target or hub.target
+    if target is None:
+        return
+    client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
+                        SyncSettings(claim_timeout_s=options.claim_timeout_s))
+    core.scans.claimer = client.claim
+    station.sync = client
+    station.parts.append(client)

@@ -130,7 +130,24 @@ CREATE INDEX idx_attempts_delivery ON webhook_attempts (delivery_id, id);
 CREATE INDEX idx_events_type_time ON events (type, timestamp, id);
 """
 
-MIGRATIONS: list[str] = [V1_CORE, V2_API]
+V2_SYNC = """
+-- Sync bookkeeping (station/store/sync.py). One row per hub this station has synced with:
+-- published_seq is the local events.seq up to which every own event was acknowledged by it.
+CREATE TABLE sync_progress (
+    hub TEXT PRIMARY KEY,
+    published_seq INTEGER NOT NULL DEFAULT 0,
+    last_sync_at TEXT
+);
+-- What peers announced about themselves (name, head of their own log) for names and lag.
+CREATE TABLE sync_peers (
+    station_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    head_seq INTEGER NOT NULL DEFAULT 0,
+    seen_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API]
 LATEST = len(MIGRATIONS)
 
 

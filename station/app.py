@@ -159,13 +159,14 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     integrations.on_change_networks(sender.reset_clients)
     station.integrations, station.sender = integrations, sender
     station.parts.append(sender)
+    _add_sync(station)
     if options.api_enabled:
-        app = create_app(Services(core.passes, core.scans, core.clients, core.store), integrations,
-                         core.store.station_id)
+        sync_status = station.sync.status if station.sync is not None else None
+        app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status),
+                         integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
                                 port=options.api_port)
         station.parts.append(station.api)
-    _add_sync(station)
     return station
 
 

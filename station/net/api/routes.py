@@ -20,6 +20,7 @@ from station.services.clients import ClientService
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.store.db import Store
+from station.store.sync import SyncLedger
 from station.store.apikeys import ApiKey
 
 Run = Callable[..., Awaitable[Any]]
@@ -59,6 +60,8 @@ class Services:
     scans: ScanService
     clients: ClientService
     store: Store
+    # The sync client's status() when this station syncs; None without a hub.
+    sync_status: Callable[[], dict[str, Any]] | None = None
 
 
 def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
@@ -209,5 +212,13 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         if page.next_cursor:
             response.headers["X-Next-Cursor"] = page.next_cursor
         return [e.to_payload() for e in page.items]
+
+    # --- sync --------------------------------------------------------------------------------
+    @api.get("/sync/status", response_model=s.SyncStatusOut, tags=["sync"],
+             summary="Sync between stations: hub, pending events, last sync, state digest")
+    async def sync_status() -> Any:
+        if core.sync_status is not None:
+            return await run(core.sync_status)
+        return {"enabled": False, "stateDigest": await run(SyncLedger(core.store).state_digest)}
 
     return api

@@ -190,6 +190,29 @@ class TriggerItem(BaseModel):
     data: dict[str, Any]
 
 
+class SyncPeerOut(BaseModel):
+    stationId: str
+    name: str | None
+    seenAt: str | None
+    lag: int = Field(description="Events of that station not yet applied here.")
+
+
+class SyncStatusOut(BaseModel):
+    enabled: bool = Field(description="False when this station syncs with no hub.")
+    hub: str | None = Field(None, description="host:port of the hub (never its password).")
+    connected: bool = False
+    inSync: bool = False
+    pending: int = Field(0, description="Events recorded here and not yet acknowledged by the hub.")
+    lastSyncAt: str | None = None
+    lastSyncAgoS: float | None = None
+    unreachableForS: float | None = None
+    alarm: bool = Field(False, description="True when the hub has been unreachable for over a minute.")
+    error: str | None = None
+    peers: list[SyncPeerOut] = []
+    stateDigest: str = Field(description="Hash of the folded pass state; equal on stations holding "
+                                         "the same events.")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     stationId: str

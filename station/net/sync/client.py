@@ -58,6 +58,12 @@ class SyncSettings:
     announce_interval_s: float = 2.0
     reconnect_wait_s: float = 1.0
     publish_timeout_s: float = 5.0
+    # How often the publisher's progress is written to SQLite. Between two checkpoints it is
+    # kept in memory only: a crash re-publishes at most this much, which is harmless (same
+    # Nats-Msg-Id, and every consumer inserts-or-ignores by event id), while writing it after
+    # every acknowledged batch cost the door one extra fsync'd transaction per scan.
+    checkpoint_interval_s: float = 1.0
+    publish_linger_s: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,11 @@ class SyncClient:
         self._keys_put: set[str] = set()
         self._known_origins: set[str] = {ctx.station_id}
         self._applying = False
+        # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
+        self._published: dict[str, int] = {}
+        # Set by the scanning thread when it has already asked the loop to wake the publisher,
+        # so a burst of scans costs one cross-thread wake-up, not one per event.
+        self._wake_asked = False
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,13 +147,17 @@ class SyncClient:
                 log.exception("sync stopped with an error")
 
     def _on_local_event(self, event: Event) -> None:
-        # On the publishing thread: only wake the publisher and return.
+        # On the publishing (scanning) thread: only wake the publisher and return. The event is
+        # committed before this runs, and the publisher clears `_wake_asked` before it reads the
+        # log, so skipping the call while a wake-up is outstanding never leaves an event behind.
         wake = self._wake
-        if wake is not None and event.origin == self._ctx.station_id:
-            try:
-                self._runtime.call_soon(wake.set)
-            except RuntimeError:  # the loop is already closed (shutting down)
-                pass
+        if wake is None or self._wake_asked or event.origin != self._ctx.station_id:
+            return
+        self._wake_asked = True
+        try:
+            self._runtime.call_soon(wake.set)
+        except RuntimeError:  # the loop is already closed (shutting down)
+            pass
 
     # --- status ------------------------------------------------------------------------------------
     def catch_up(self) -> CatchUp:
@@ -154,8 +169,11 @@ class SyncClient:
 
     def pending(self) -> int:
         hub_key = self._hub_key
-        published = self._ledger.published_seq(hub_key) if hub_key else 0
+        published = self._published_seq(hub_key) if hub_key else 0
         return self._ledger.count_unsent(self._origins(), published)
+
+    def _published_seq(self, hub_key: str) -> int:
+        return max(self._published.get(hub_key, 0), self._ledger.published_seq(hub_key))
 
     def status(self) -> dict[str, Any]:
         """What the status bar, the Integrations page and GET /api/v1/sync/status show."""
@@ -330,33 +348,65 @@ class SyncClient:
         assert self._wake is not None and self._hub_key is not None
         hub_key = self._hub_key
         origins = self._origins()
-        while True:
-            # Cleared before reading, so an event committed meanwhile still wakes us at once.
-            self._wake.clear()
-            published = await asyncio.to_thread(self._ledger.published_seq, hub_key)
-            batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
-                                            self.settings.publish_batch)
-            if not batch:
+        published = await asyncio.to_thread(self._published_seq, hub_key)
+        saved = published
+        saved_at = last_round = time.monotonic()
+        try:
+            while True:
+                # Cleared before reading, so an event committed meanwhile still wakes us at once.
+                self._wake_asked = False
+                self._wake.clear()
+                batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
+                                                self.settings.publish_batch)
+                if not batch:
+                    timeout = 1.0
+                    if published > saved:  # quiet now: checkpoint once the interval is up
+                        timeout = saved_at + self.settings.checkpoint_interval_s - time.monotonic()
+                        if timeout <= 0:
+                            await self._checkpoint(hub_key, published)
+                            saved, saved_at, timeout = published, time.monotonic(), 1.0
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout)
+                    except asyncio.TimeoutError:
+                        continue
+                    # At most one publishing round per `publish_linger_s`: an event after a
+                    # quiet spell goes out at once, a burst of scans goes out in batches (one
+                    # wake-up, one read, one round of acks each) instead of one round per scan,
+                    # which fought the scanning thread for the GIL and halved its rate.
+                    await asyncio.sleep(max(0.0, last_round + self.settings.publish_linger_s
+                                            - time.monotonic()))
+                    continue
+                last_round = time.monotonic()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            try:
-                await asyncio.gather(*[
-                    js.publish(handles.space.events_of(event.origin), wire.encode(event),
-                               headers={"Nats-Msg-Id": event.id})
-                    for _, event in batch
-                ])
-            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
-                # A timed-out publish may still have been stored: retry the same ids (the stream
-                # drops duplicates inside its window, every consumer drops them after it).
-                log.info("publishing %d events failed (%s); retrying", len(batch), exc)
-                await asyncio.sleep(0.5)
-                continue
-            now = _utcnow()
-            self._last_sync = now
-            await asyncio.to_thread(self._ledger.mark_published, hub_key, batch[-1][0], to_iso(now))
+                    await asyncio.gather(*[
+                        js.publish(handles.space.events_of(event.origin), wire.encode(event),
+                                   headers={"Nats-Msg-Id": event.id})
+                        for _, event in batch
+                    ])
+                except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                    # A timed-out publish may still have been stored: retry the same ids (the
+                    # stream drops duplicates inside its window, every consumer after it).
+                    log.info("publishing %d events failed (%s); retrying", len(batch), exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                published = batch[-1][0]
+                self._published[hub_key] = published
+                self._last_sync = _utcnow()
+                if time.monotonic() - saved_at >= self.settings.checkpoint_interval_s:
+                    await self._checkpoint(hub_key, published)
+                    saved, saved_at = published, time.monotonic()
+        finally:
+            if published > saved:  # stopping or reconnecting: keep what the hub acknowledged
+                await self._checkpoint(hub_key, published)
+
+    async def _checkpoint(self, hub_key: str, published: int) -> None:
+        at = to_iso(self._last_sync or _utcnow())
+        try:
+            await _finish_in_thread(self._ledger.mark_published, hub_key, published, at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed checkpoint only means re-publishing (de-duplicated) later
+            log.exception("saving the publish progress failed")
 
     # --- applying everybody else's -------------------------------------------------------------------
     async def _consume_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
@@ -427,7 +477,13 @@ class SyncClient:
 
     async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles) -> None:
         events: list[Event] = []
+        own_subject = handles.space.events_of(self._ctx.station_id)
         for msg in msgs:
+            if msg.subject == own_subject:
+                # Our own events come back through the shared stream: they are in our log
+                # already (they were published from it), so applying them would only take the
+                # writer lock away from the door for nothing.
+                continue
             try:
                 events.append(wire.decode(msg.data))
             except InvalidInput as exc:

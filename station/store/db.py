@@ -8,6 +8,7 @@ reader connection per thread (WAL lets readers run beside the writer). Durabilit
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -76,6 +77,14 @@ class Page:
     next_cursor: str | None
 
 
+@functools.cache
+def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "email"))
+    return (f"INSERT INTO passes ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
+
+
 class Tx:
     """Write access inside one transaction. Only `Store.transaction()` makes these."""
 
@@ -125,14 +134,14 @@ class Tx:
     # writes
     def upsert_pass(self, p: Pass, email: str | None = None) -> None:
         row = pass_to_row(p, email)
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "email"))
-        self._conn.execute(
-            f"INSERT INTO passes ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)",
-            tuple(row.values()),
-        )
+        self._conn.execute(_upsert_pass_sql(tuple(row)), tuple(row.values()))
+
+    def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
+        """Many passes in one statement (sync applies thousands per transaction)."""
+        if not items:
+            return
+        rows = [pass_to_row(p, email) for p, email in items]
+        self._conn.executemany(_upsert_pass_sql(tuple(rows[0])), [tuple(r.values()) for r in rows])
 
     def insert_client(self, c: Client) -> None:
         self._conn.execute(

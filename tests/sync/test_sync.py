@@ -128,6 +128,13 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
     wait_for(converged(a, again), 60, "convergence")
     assert again.core.store.count_passes() == 10_000
 
+    # Its place in the hub's stream committed with the events: a restart downloads nothing again.
+    again.stop()
+    third = make_station("Door C", url)
+    assert third.sync is not None and third.sync.wait_in_sync(60)
+    assert third.sync.catch_up().done == 0
+    assert third.core.store.count_passes() == 10_000
+
 
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
@@ -202,3 +209,4 @@ def test_publish_progress_is_checkpointed_and_saved_on_stop(hub: HubServer,
     wait_for(in_sync(again), 30, "A in sync again")
     assert again.core.store.count_events() == events_before
     assert again.core.store.pass_by_id(p.id).uses == 20  # type: ignore[union-attr]
+

@@ -43,11 +43,25 @@ from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
 from station.services.sync_apply import RemoteEventService
+from station.store import sync as sync_store
+from station.store.db import Tx
 from station.store.sync import Peer, SyncLedger
 
 log = logging.getLogger(__name__)
 
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
+INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
+
+
+class _DeliveryGap(Exception):
+    """A message the consumer delivered never reached us (without acks it is not resent)."""
+
+
+@dataclass
+class _Cursor:
+    stream: int  # stream sequence of the last message handled (applied, skipped or refused)
+    delivered: int = 0  # the consumer's delivery count so far (to notice a lost delivery)
+    saved_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,9 @@ class SyncSettings:
     claim_timeout_s: float = 0.15
     publish_batch: int = 500
     fetch_batch: int = 500
+    # While downloading the history: larger fetches, and what is already fetched is applied in
+    # one transaction (one fsync per few thousand events instead of per 500).
+    catch_up_batch: int = 2000
     announce_interval_s: float = 2.0
     reconnect_wait_s: float = 1.0
     publish_timeout_s: float = 5.0
@@ -410,22 +427,54 @@ class SyncClient:
 
     # --- applying everybody else's -------------------------------------------------------------------
     async def _consume_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
-        durable = f"station_{self._ctx.station_id}"
-        config = ConsumerConfig(
-            # Explicit acks: with AckPolicy.ALL, acking a later message would also ack earlier ones
-            # that a killed predecessor had been handed and never applied (they would be lost).
-            durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=10.0, max_ack_pending=-1, filter_subject=handles.space.all_events,
-        )
-        sub = await js.pull_subscribe(handles.space.all_events, durable=durable,
-                                      stream=handles.space.stream, config=config)
+        """Follow the organisation's stream from where this station's log says it got to.
+
+        The position (the stream sequence of the last message applied) commits in the same
+        SQLite transaction as the events, so it can never run ahead of what is stored: the
+        consumer needs no acks (AckPolicy.NONE), and after a crash, a reconnect or a lost
+        delivery it is simply created again from that position. Per-message acks were the
+        loop's largest cost during a catch-up; an ack-all scheme would instead have acked
+        messages a killed predecessor had been handed and never applied."""
+        assert self._hub_key is not None
+        hub_key = self._hub_key
+        await self._drop_legacy_consumer(js, handles)
+        while True:
+            try:
+                await self._consume_from_cursor(js, handles, hub_key)
+            except _DeliveryGap as gap:
+                log.info("a delivery was lost (%s); following again from the stored position", gap)
+
+    async def _drop_legacy_consumer(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
+        # Earlier versions kept an explicit-ack durable consumer per station; it would keep
+        # every message it ever delivered pending on the hub.
+        try:
+            await js.delete_consumer(handles.space.stream, f"station_{self._ctx.station_id}")
+        except (nats.js.errors.NotFoundError, nats.errors.Error, asyncio.TimeoutError):
+            pass
+
+    async def _consume_from_cursor(self, js: JetStreamContext, handles: jetstream.Handles,
+                                   hub_key: str) -> None:
+        stream = handles.space.stream
+        name = f"sync_{self._ctx.station_id}"
+        position = await asyncio.to_thread(self._ledger.stream_seq, hub_key)
+        try:
+            await js.delete_consumer(stream, name)
+        except nats.js.errors.NotFoundError:
+            pass
+        await js.add_consumer(stream, ConsumerConfig(
+            name=name, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position + 1,
+            ack_policy=AckPolicy.NONE, filter_subject=handles.space.all_events,
+            inactive_threshold=INACTIVE_CONSUMER_S, max_waiting=4,
+        ))
+        sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
         try:
             info = await sub.consumer_info()
-            self._remaining = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+            self._remaining = int(info.num_pending or 0)
         except (nats.errors.Error, asyncio.TimeoutError):
             pass
-        # Fetching the next batch overlaps applying this one (SQLite work runs in a thread).
-        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=2)
+        cursor = _Cursor(position)
+        # Fetching the next batches overlaps applying this one (SQLite work runs in a thread).
+        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=4)
         fetcher = asyncio.create_task(self._fetch_loop(sub, queue), name="sync-fetch")
         getter: asyncio.Future[list[Msg]] | None = None
         try:
@@ -434,11 +483,18 @@ class SyncClient:
                 await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
                     getter.cancel()
-                    fetcher.result()  # the fetcher ended: re-raise why (the session restarts)
+                    fetcher.result()  # the fetcher ended: re-raise why
                     raise RuntimeError("the fetcher stopped")
+                msgs = getter.result()
+                if not self._caught_up:
+                    # Downloading the history: whatever is already fetched goes into the same
+                    # transaction (fewer fsyncs). Once in sync, batches stay as they come so
+                    # the door never waits long for the writer lock.
+                    while not queue.empty() and len(msgs) < self.settings.catch_up_batch:
+                        msgs = msgs + queue.get_nowait()
                 self._applying = True
                 try:
-                    await self._apply_batch(getter.result(), handles)
+                    await self._apply_batch(msgs, handles, hub_key, cursor)
                 finally:
                     self._applying = False
                 if self._remaining == 0 and queue.empty():
@@ -449,12 +505,17 @@ class SyncClient:
                     task.cancel()
             await asyncio.gather(*(t for t in (fetcher, getter) if t is not None),
                                  return_exceptions=True)
+            try:
+                await sub.unsubscribe()
+            except (nats.errors.Error, ValueError):
+                pass
 
     async def _fetch_loop(self, sub: JetStreamContext.PullSubscription,
                           queue: asyncio.Queue[list[Msg]]) -> None:
         while True:
+            batch = self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
             try:
-                msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
+                msgs = await sub.fetch(batch, timeout=1.0)
             except asyncio.TimeoutError:  # nats' TimeoutError is one too; so is the plain one
                 if (self._nc is not None and self._nc.is_connected and queue.empty()
                         and not self._applying):
@@ -475,10 +536,20 @@ class SyncClient:
                     pass
                 await queue.put(msgs)
 
-    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles) -> None:
+    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles, hub_key: str,
+                           cursor: _Cursor) -> None:
         events: list[Event] = []
         own_subject = handles.space.events_of(self._ctx.station_id)
         for msg in msgs:
+            meta = msg.metadata
+            if meta.sequence.consumer != cursor.delivered + 1:
+                # Without acks nothing is redelivered: a hole means a delivery was lost (a
+                # reconnect mid-fetch). Apply what came before it, then start again from there.
+                await self._apply(events, hub_key, cursor.stream)
+                raise _DeliveryGap(f"expected delivery {cursor.delivered + 1}, "
+                                   f"got {meta.sequence.consumer}")
+            cursor.delivered = meta.sequence.consumer
+            cursor.stream = meta.sequence.stream
             if msg.subject == own_subject:
                 # Our own events come back through the shared stream: they are in our log
                 # already (they were published from it), so applying them would only take the
@@ -496,30 +567,30 @@ class SyncClient:
             except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
                 log.debug("fetching keys failed (%s)", exc)
             self._known_origins |= {e.origin for e in events}
-        await self._apply(events)
-        try:
-            for msg in msgs:  # only after the batch committed
-                await msg.ack()
-        except (nats.errors.Error, OSError):
-            pass  # redelivered later; insert-or-ignore makes that harmless
+        if events or time.monotonic() - cursor.saved_at >= self.settings.checkpoint_interval_s:
+            # Echo-only batches move the position at most once per checkpoint interval (a
+            # restart then re-reads at most that many echoes, and skips them).
+            await self._apply(events, hub_key, cursor.stream)
+            cursor.saved_at = time.monotonic()
         self._applied += len(msgs)
         self._last_sync = _utcnow()
 
-    async def _apply(self, events: list[Event]) -> None:
-        if not events:
-            return
+    async def _apply(self, events: list[Event], hub_key: str, stream_seq: int) -> None:
+        def record_position(tx: Tx) -> None:
+            sync_store.set_stream_seq(tx, hub_key, stream_seq)
+
         while True:
             try:
-                await _finish_in_thread(self._remote.apply, events)
+                await _finish_in_thread(self._remote.apply, events, record_position)
                 return
             except InvalidInput:
                 # One bad event must not hold back the others: apply them one at a time.
                 for event in events:
                     try:
-                        await asyncio.to_thread(self._remote.apply, [event])
+                        await _finish_in_thread(self._remote.apply, [event])
                     except InvalidInput as exc:
                         log.warning("refused synced event %s: %s", event.id[:40], exc)
-                return
+                events = []  # now only the position is left to record
             except StationError:
                 raise
             except Exception:  # disk full, database locked: keep the batch and try again

@@ -49,6 +49,7 @@ from station.store.sync import Peer, SyncLedger
 
 log = logging.getLogger(__name__)
 
+_REFUSED = "The hub refused this station's credentials"
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
 
@@ -313,9 +314,11 @@ class SyncClient:
     async def _on_error(self, exc: Exception) -> None:
         text = str(exc)
         if "Authorization" in text or "authorization" in text:
-            self._error = ("The hub refused this station's credentials: check the sync URL "
+            self._error = (_REFUSED + ": check the sync URL "
                            "(user and password) given to --sync.")
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
+            if self._error is not None and self._error.startswith(_REFUSED):
+                return  # the refusal is the reason; the failed reconnect that follows is not
             self._error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
         else:
             self._error = f"Sync error: {text[:200]}"

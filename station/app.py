@@ -148,5 +148,6 @@ def _add_sync(station: Station) -> None:
     client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
                         SyncSettings(claim_timeout_s=options.claim_timeout_s))
     core.scans.claimer = client.claim
+    core.scans.releaser = client.release
     station.sync = client
     station.parts.append(client)

@@ -16,7 +16,7 @@ from station.domain.explain import explain
 from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
-from station.services.claims import Claim, Claimer, ClaimState
+from station.services.claims import Claim, Claimer, ClaimState, Releaser
 from station.services.context import Context
 from station.services.passes import PassService
 from station.store.db import Tx
@@ -56,6 +56,8 @@ class ScanService:
         self._passes = passes
         # Set by the composition root when the station syncs: strict single use while online.
         self.claimer: Claimer | None = None
+        # Set with the claimer: an undone single-use admission gives its hub claim back.
+        self.releaser: Releaser | None = None
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
                operator: str | None = None) -> ScanResult:
@@ -227,6 +229,8 @@ class ScanService:
                                                            "by": by}, pass_id=before.id)
             after = self._refold_and_announce(tx, before, by=by, trigger="undo")
         self._ctx.publish(tx.appended)
+        if self.releaser is not None and before.type is PassType.SINGLE:
+            self.releaser(before.id, str(scan["scannedAt"]))
         return after
 
     @staticmethod

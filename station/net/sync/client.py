@@ -144,6 +144,9 @@ class SyncClient:
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
         # so a burst of scans costs one cross-thread wake-up, not one per event.
         self._wake_asked = False
+        # Claims to give back (pass id -> when the undone admission was made), kept until the
+        # hub has been told, so an undo made offline is released once the hub is back.
+        self._releases: dict[str, str] = {}
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -247,6 +250,46 @@ class SyncClient:
             log.exception("claiming %s failed; deciding offline", pass_id)
             return Claim(ClaimState.OFFLINE)
 
+    def release(self, pass_id: str, admitted_at: str) -> None:
+        """Give back this door's claim on a single-use pass whose admission was undone.
+
+        Returns at once (the scanning thread never waits on the network); the hub is told in
+        the background now, or when this station next connects."""
+        self._releases[pass_id] = admitted_at
+        if self._connected and self._handles is not None:
+            try:
+                self._runtime.submit(self._release_pending())
+            except RuntimeError:  # the loop is closed (shutting down)
+                pass
+
+    async def _release_pending(self) -> None:
+        handles = self._handles
+        if handles is None:
+            return
+        for pass_id, admitted_at in list(self._releases.items()):
+            try:
+                await self._release(handles, pass_id, admitted_at)
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                log.info("giving back the claim on %s failed (%s); will retry", pass_id, exc)
+                return
+            if self._releases.get(pass_id) == admitted_at:
+                del self._releases[pass_id]
+
+    async def _release(self, handles: jetstream.Handles, pass_id: str, admitted_at: str) -> None:
+        try:
+            entry = await handles.claims.get(pass_id)
+        except nats.js.errors.KeyNotFoundError:  # also a deleted key
+            return
+        holder = jetstream.json_or_none(entry.value or b"") or {}
+        if str(holder.get("stationId") or "") not in self._origins():
+            return  # another door holds it: its admission stands
+        if str(holder.get("at") or "") > admitted_at:
+            return  # this door admitted the guest again since: that claim stands
+        try:
+            await handles.claims.delete(pass_id, last=entry.revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass  # claimed again meanwhile
+
     def _runtime_thread_name(self) -> str:
         thread = getattr(self._runtime, "_thread", None)
         return thread.name if thread is not None else ""
@@ -349,6 +392,8 @@ class SyncClient:
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)
+        if self._releases:
+            await self._release_pending()
         tasks = [
             asyncio.create_task(self._publish_loop(js, handles), name="sync-publish"),
             asyncio.create_task(self._consume_loop(js, handles), name="sync-consume"),

@@ -655,21 +655,24 @@ class SyncClient:
                 log.debug("announcing failed (%s)", exc)
 
     async def _exchange_org_info(self, handles: jetstream.Handles) -> None:
-        """Tell the hub our name, log head and public keys; learn everybody else's."""
+        """Tell the hub our name, log head and public keys; learn everybody else's.
+
+        Order matters, so that a station counted as known always has its keys here: keys are
+        put before our entry in `stations`, `stations` is read before the keys, and origins
+        count as known only once the keys read with them are trusted."""
         own = self._ctx.station_id
-        head = await asyncio.to_thread(self._ledger.head_of, own)
-        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(_utcnow())}
-        await handles.stations.put(own, json.dumps(me).encode())
         for key in self._ctx.keys.trusted:
             kid = tokens.key_id(key)
             if kid not in self._keys_put:
                 b64 = base64.b64encode(tokens.public_key_bytes(key)).decode()
                 await handles.keys.put(kid, b64.encode())
                 self._keys_put.add(kid)
-        keys = await jetstream.read_bucket(handles.keys)
+        head = await asyncio.to_thread(self._ledger.head_of, own)
+        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(_utcnow())}
+        await handles.stations.put(own, json.dumps(me).encode())
         stations = await jetstream.read_bucket(handles.stations)
+        keys = await jetstream.read_bucket(handles.keys)
         peers = []
-        self._known_origins |= set(stations)
         for station_id, raw in stations.items():
             info = jetstream.json_or_none(raw)
             if info is None or station_id == own:
@@ -680,6 +683,7 @@ class SyncClient:
             except (TypeError, ValueError):
                 continue
         await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
+        self._known_origins |= set(stations)
         await asyncio.to_thread(self._remote.learn_stations, peers)
 
     # --- for the CLI and tests -----------------------------------------------------------------------------

@@ -17,10 +17,36 @@ from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
+from station.net.server import DEFAULT_HOST, DEFAULT_PORT
+from station.net.targets import parse_networks
 from station.net.sync.client import CatchUp
 from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is between 0 and 65535 (0: any free port)")
+    return port
+
+
+def run_options() -> argparse.ArgumentParser:
+    """Flags shared by `station gui` and `station serve`."""
+    parent = argparse.ArgumentParser(add_help=False, parents=[core_options()])
+    parent.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address the API listens on (default {DEFAULT_HOST}: this machine only)")
+    parent.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"API port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parent.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
+    parent.add_argument("--allow-webhook-network", action="append", default=[], metavar="CIDR",
+                        help="allow webhooks to this private/loopback network, e.g. 192.168.1.0/24 "
+                             "(repeatable)")
+    return parent
 
 
 def sync_options() -> argparse.ArgumentParser:
@@ -38,7 +64,7 @@ def sync_options() -> argparse.ArgumentParser:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parent = argparse.ArgumentParser(add_help=False, parents=[core_options(), sync_options()])
+    parent = argparse.ArgumentParser(add_help=False, parents=[run_options(), sync_options()])
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
@@ -58,12 +84,16 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:
+    networks = tuple(getattr(args, "allow_webhook_network", []) or [])
+    parse_networks(networks)  # a bad CIDR is refused before anything starts
     capture = getattr(args, "capture", None) or ("demo" if args.demo else None)
     return StationOptions(
         data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
         capture=capture,
         sync_url=getattr(args, "sync", None), host_hub=getattr(args, "host_hub", False),
         hub_port=getattr(args, "hub_port", 4222), hub_lan=getattr(args, "hub_lan", False),
+        api_host=getattr(args, "host", DEFAULT_HOST), api_port=getattr(args, "port", DEFAULT_PORT),
+        api_enabled=not getattr(args, "no_api", False), webhook_networks=networks,
     )
 
 
@@ -88,7 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     station.start()
     try:
-        _banner(core)
+        api = None if station.api is None else (station.api.address
+                                                 or f"not running: {station.api.error}")
+        _banner(core, api)
         if station.sync is not None:
             # In the background: the door takes scans while the history downloads.
             threading.Thread(target=_sync_banner, args=(station, stop), name="sync-banner",
@@ -110,13 +142,15 @@ def _print_result(result: ScanResult) -> None:
     print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
-def _banner(core: Core) -> None:
+def _banner(core: Core, api: str | None = None) -> None:
     counts = core.store.pass_counts()
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     print(f"Station '{core.ctx.station_name}' ({core.ctx.station_id})")
     print(f"  data     {core.store.data_dir}")
     print(f"  passes   {total} ({summary})")
+    if api is not None:
+        print(f"  api      {api}")
     print("Scan with a handheld scanner or type a code and press Enter; Ctrl-C stops.", flush=True)
 
 

@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,14 +85,23 @@ def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
             f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
 
 
+AppendHook = Callable[["Tx", Event], None]
+
+
 class Tx:
     """Write access inside one transaction. Only `Store.transaction()` makes these."""
 
-    def __init__(self, conn: sqlite3.Connection, station_id: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, station_id: str,
+                 hooks: Sequence[AppendHook] = ()) -> None:
         self._conn = conn
         self.station_id = station_id
         self.appended: list[Event] = []
+        self._hooks = hooks
         self._origin_seq: int | None = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Raw SQL inside this transaction, for the store's own modules (outbox, keys…)."""
+        return self._conn.execute(sql, params)
 
     # reads that must see this transaction's own writes
     def pass_by_code(self, code: str) -> Pass | None:
@@ -176,9 +185,18 @@ class Tx:
              event.timestamp, json.dumps(event.data, separators=(",", ":"), sort_keys=True)),
         )
         if cur.rowcount:
-            self.appended.append(event)
+            self.inserted([event])
             return True
         return False
+
+    def inserted(self, events: Sequence[Event]) -> None:
+        """Events just inserted into the log by this transaction (one at a time above, or in
+        bulk by store.sync): published after commit, and passed to the append hooks."""
+        self.appended.extend(events)
+        # Hooks write rows that must commit or roll back with the event (webhook outbox).
+        for event in events:
+            for hook in self._hooks:
+                hook(self, event)
 
     def set_setting(self, key: str, value: Any) -> None:
         self._conn.execute(
@@ -198,6 +216,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._append_hooks: list[AppendHook] = []
         self.schema_found = migrations.migrate(self._writer)
         self.station_id = self._ensure_station_id()
 
@@ -236,11 +255,18 @@ class Store:
         with self._write_lock:
             self._writer.close()
 
+    def add_append_hook(self, hook: AppendHook) -> None:
+        """Call `hook(tx, event)` inside the transaction each time a new event row is inserted.
+
+        A hook's writes share the event's fate: if the transaction rolls back, so do they."""
+        if hook not in self._append_hooks:
+            self._append_hooks.append(hook)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
-            tx = Tx(self._writer, self.station_id)
+            tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
             try:
                 yield tx
             except BaseException:

@@ -71,7 +71,7 @@ def insert_new_events(tx: Tx, events: Sequence[Event]) -> list[Event]:
             stored.update(r[0] for r in conn.execute(
                 f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
         fresh = [e for e in fresh if e.id in stored]
-    tx.appended.extend(fresh)
+    tx.inserted(fresh)
     return fresh
 
 

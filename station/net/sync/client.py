@@ -54,14 +54,54 @@ UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
 
 
-class _DeliveryGap(Exception):
-    """A message the consumer delivered never reached us (without acks it is not resent)."""
+class _Inbox:
+    """What the push subscription has delivered and the applier has not taken yet.
+
+    Everything here runs on the loop thread. The callback only appends (the per-message Python
+    cost is what bounds a catch-up); when `limit` messages wait, it waits for room, which holds
+    back nats-py's delivery task and so the server's flow control: memory stays bounded."""
+
+    def __init__(self, limit: int) -> None:
+        self.msgs: list[Msg] = []
+        self.limit = limit
+        self.arrived = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self.subscription: Any = None  # to tell our slow-consumer errors from others'
+        # Why this subscription must be made again from the stored position (None: it need not).
+        self.refollow: str | None = None
+
+    async def on_msg(self, msg: Msg) -> None:
+        self.msgs.append(msg)
+        self.arrived.set()
+        if len(self.msgs) >= self.limit:
+            self._room.clear()
+            await self._room.wait()
+
+    def take(self, n: int) -> list[Msg]:
+        taken = self.msgs[:n]
+        del self.msgs[:n]
+        if len(self.msgs) < self.limit:
+            self._room.set()
+        return taken
+
+    def follow_again(self, why: str) -> None:
+        """Drop what is buffered and start again from the stored position (a delivery may have
+        been lost: nothing after it may be applied)."""
+        self.refollow = why
+        self.msgs.clear()
+        self.arrived.set()
+        self._room.set()
+
+    def close(self) -> None:
+        self.refollow = self.refollow or "closed"
+        self.msgs.clear()
+        self._room.set()
 
 
 @dataclass
 class _Cursor:
     stream: int  # stream sequence of the last message handled (applied, skipped or refused)
-    delivered: int = 0  # the consumer's delivery count so far (to notice a lost delivery)
     saved_at: float = 0.0
 
 
@@ -69,10 +109,13 @@ class _Cursor:
 class SyncSettings:
     claim_timeout_s: float = 0.15
     publish_batch: int = 500
-    fetch_batch: int = 500
-    # While downloading the history: larger fetches, and what is already fetched is applied in
-    # one transaction (one fsync per few thousand events instead of per 500).
-    catch_up_batch: int = 2000
+    fetch_batch: int = 500  # events per transaction once in sync
+    # While downloading the history, what has already arrived is applied in one transaction of
+    # up to this many events (one fsync per few thousand events instead of per 500).
+    catch_up_batch: int = 5000
+    # Messages delivered but not applied yet; beyond this the delivery waits (flow control).
+    inbox_limit: int = 20000
+    heartbeat_s: float = 5.0  # the ordered consumer's idle heartbeat (a silent hub is noticed)
     announce_interval_s: float = 2.0
     reconnect_wait_s: float = 1.0
     publish_timeout_s: float = 5.0
@@ -139,6 +182,7 @@ class SyncClient:
         self._keys_put: set[str] = set()
         self._known_origins: set[str] = {ctx.station_id}
         self._applying = False
+        self._inbox: _Inbox | None = None
         # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
         self._published: dict[str, int] = {}
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
@@ -355,6 +399,13 @@ class SyncClient:
             await asyncio.sleep(self.settings.reconnect_wait_s)
 
     async def _on_error(self, exc: Exception) -> None:
+        inbox = self._inbox
+        if isinstance(exc, nats.errors.SlowConsumerError):
+            # nats-py gives the ordered consumer a new sid at each reset and keeps it in `_id`.
+            if inbox is not None and exc.sid == getattr(inbox.subscription, "_id", None):
+                # nats-py dropped one of our deliveries: follow again from what is stored.
+                inbox.follow_again("a delivery was dropped")
+            return
         text = str(exc)
         if "Authorization" in text or "authorization" in text:
             self._error = (_REFUSED + ": check the sync URL "
@@ -372,6 +423,12 @@ class SyncClient:
 
     async def _on_reconnected(self) -> None:
         self._set_connected(True)
+        inbox = self._inbox
+        if inbox is not None:
+            # Deliveries sent while we were away are lost, and a restarted hub has forgotten
+            # the (in-memory) consumer: follow again from the stored position at once rather
+            # than after nats-py notices missed heartbeats.
+            inbox.follow_again("reconnected")
 
     def _set_connected(self, connected: bool) -> None:
         with self._lock:
@@ -479,171 +536,162 @@ class SyncClient:
 
         The position (the stream sequence of the last message applied) commits in the same
         SQLite transaction as the events, so it can never run ahead of what is stored: the
-        consumer needs no acks (AckPolicy.NONE), and after a crash, a reconnect or a lost
-        delivery it is simply created again from that position. Per-message acks were the
-        loop's largest cost during a catch-up; an ack-all scheme would instead have acked
-        messages a killed predecessor had been handed and never applied."""
+        consumer needs no acks, and after a crash, a reconnect or a lost delivery it is simply
+        followed again from that position.
+
+        The stream is read through an ordered push consumer (nats-py checks each delivery's
+        sequence and re-creates the consumer after a gap; the server paces it with flow
+        control). A pull `fetch()` cost ~30 µs of Python per message in nats-py (a uuid, a
+        task and a wait_for each), as much as the whole bare consume loop; the push callback
+        below only appends, and the messages are decoded and applied in batches in a thread
+        while the next ones arrive."""
         assert self._hub_key is not None
         hub_key = self._hub_key
-        await self._drop_legacy_consumer(js, handles)
+        await self._drop_legacy_consumers(js, handles)
         while True:
+            await self._follow(js, handles, hub_key)
+
+    async def _drop_legacy_consumers(self, js: JetStreamContext, handles: jetstream.Handles
+                                     ) -> None:
+        # Earlier versions kept a durable pull consumer per station (explicit-ack, then no-ack);
+        # the hub would keep them, and the messages they held, for nothing.
+        for name in (f"station_{self._ctx.station_id}", f"sync_{self._ctx.station_id}"):
             try:
-                await self._consume_from_cursor(js, handles, hub_key)
-            except _DeliveryGap as gap:
-                log.info("a delivery was lost (%s); following again from the stored position", gap)
+                await js.delete_consumer(handles.space.stream, name)
+            except (nats.js.errors.NotFoundError, nats.errors.Error, asyncio.TimeoutError):
+                pass
 
-    async def _drop_legacy_consumer(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
-        # Earlier versions kept an explicit-ack durable consumer per station; it would keep
-        # every message it ever delivered pending on the hub.
-        try:
-            await js.delete_consumer(handles.space.stream, f"station_{self._ctx.station_id}")
-        except (nats.js.errors.NotFoundError, nats.errors.Error, asyncio.TimeoutError):
-            pass
-
-    async def _consume_from_cursor(self, js: JetStreamContext, handles: jetstream.Handles,
-                                   hub_key: str) -> None:
-        stream = handles.space.stream
-        name = f"sync_{self._ctx.station_id}"
+    async def _follow(self, js: JetStreamContext, handles: jetstream.Handles, hub_key: str) -> None:
+        """One subscription from the stored position; returns when it must be made again."""
         position = await asyncio.to_thread(self._ledger.stream_seq, hub_key)
+        inbox = _Inbox(self.settings.inbox_limit)
+        sub = await js.subscribe(
+            handles.space.all_events, stream=handles.space.stream, cb=inbox.on_msg,
+            ordered_consumer=True, idle_heartbeat=self.settings.heartbeat_s,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                  opt_start_seq=position + 1),
+        )
+        self._inbox = inbox
+        inbox.subscription = sub
         try:
-            await js.delete_consumer(stream, name)
-        except nats.js.errors.NotFoundError:
-            pass
-        await js.add_consumer(stream, ConsumerConfig(
-            name=name, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position + 1,
-            ack_policy=AckPolicy.NONE, filter_subject=handles.space.all_events,
-            inactive_threshold=INACTIVE_CONSUMER_S, max_waiting=4,
-        ))
-        sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
-        try:
-            info = await sub.consumer_info()
-            self._remaining = int(info.num_pending or 0)
-        except (nats.errors.Error, asyncio.TimeoutError):
-            pass
-        cursor = _Cursor(position)
-        # Fetching the next batches overlaps applying this one (SQLite work runs in a thread).
-        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=4)
-        fetcher = asyncio.create_task(self._fetch_loop(sub, queue), name="sync-fetch")
-        getter: asyncio.Future[list[Msg]] | None = None
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    fetcher.result()  # the fetcher ended: re-raise why
-                    raise RuntimeError("the fetcher stopped")
-                msgs = getter.result()
-                if not self._caught_up:
-                    # Downloading the history: whatever is already fetched goes into the same
-                    # transaction (fewer fsyncs). Once in sync, batches stay as they come so
-                    # the door never waits long for the writer lock.
-                    while not queue.empty() and len(msgs) < self.settings.catch_up_batch:
-                        msgs = msgs + queue.get_nowait()
+            try:
+                info = await sub.consumer_info()
+                self._remaining = int(info.num_pending or 0)
+                if self._remaining == 0 and not inbox.msgs:
+                    self._mark_caught_up()
+            except (nats.errors.Error, asyncio.TimeoutError):
+                pass
+            cursor = _Cursor(position)
+            while not inbox.refollow:
+                if not inbox.msgs:
+                    inbox.arrived.clear()
+                    try:
+                        await asyncio.wait_for(inbox.arrived.wait(), 1.0)
+                    except asyncio.TimeoutError:
+                        # Nothing for a second while connected: whatever the hub holds is here.
+                        if self._nc is not None and self._nc.is_connected:
+                            self._mark_caught_up()
+                    continue
+                # Downloading the history: up to `catch_up_batch` in one transaction (fewer
+                # fsyncs). Once in sync, smaller batches so the door never waits long for the
+                # writer lock.
+                limit = self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
+                msgs = inbox.take(limit)
                 self._applying = True
                 try:
-                    await self._apply_batch(msgs, handles, hub_key, cursor)
+                    await self._apply_msgs(msgs, handles, hub_key, cursor)
                 finally:
                     self._applying = False
-                if self._remaining == 0 and queue.empty():
-                    self._caught_up = True
+                if self._remaining == 0 and not inbox.msgs:
+                    self._mark_caught_up()
+            log.info("following the hub's stream again from the stored position (%s)",
+                     inbox.refollow)
         finally:
-            for task in (fetcher, getter):
-                if task is not None:
-                    task.cancel()
-            await asyncio.gather(*(t for t in (fetcher, getter) if t is not None),
-                                 return_exceptions=True)
+            if self._inbox is inbox:
+                self._inbox = None
+            inbox.close()
             try:
                 await sub.unsubscribe()
             except (nats.errors.Error, ValueError):
                 pass
 
-    async def _fetch_loop(self, sub: JetStreamContext.PullSubscription,
-                          queue: asyncio.Queue[list[Msg]]) -> None:
-        while True:
-            batch = self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
-            try:
-                msgs = await sub.fetch(batch, timeout=1.0)
-            except asyncio.TimeoutError:  # nats' TimeoutError is one too; so is the plain one
-                if (self._nc is not None and self._nc.is_connected and queue.empty()
-                        and not self._applying):
-                    self._remaining = 0
-                    self._caught_up = True
-                    self._last_sync = _utcnow()
-                continue
-            except nats.js.errors.NotFoundError:
-                raise  # the consumer or stream is gone (hub reset): set up again
-            except (nats.errors.Error, OSError) as exc:
-                log.debug("fetch failed (%s); retrying", exc)
-                await asyncio.sleep(0.5)
-                continue
-            if msgs:
-                try:
-                    self._remaining = int(msgs[-1].metadata.num_pending or 0)
-                except (AttributeError, ValueError, TypeError):
-                    pass
-                await queue.put(msgs)
+    def _mark_caught_up(self) -> None:
+        self._remaining = 0
+        self._caught_up = True
+        self._last_sync = _utcnow()
 
-    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles, hub_key: str,
-                           cursor: _Cursor) -> None:
-        events: list[Event] = []
+    async def _apply_msgs(self, msgs: list[Msg], handles: jetstream.Handles, hub_key: str,
+                          cursor: _Cursor) -> None:
         own_subject = handles.space.events_of(self._ctx.station_id)
-        for msg in msgs:
-            meta = msg.metadata
-            if meta.sequence.consumer != cursor.delivered + 1:
-                # Without acks nothing is redelivered: a hole means a delivery was lost (a
-                # reconnect mid-fetch). Apply what came before it, then start again from there.
-                await self._apply(events, hub_key, cursor.stream)
-                raise _DeliveryGap(f"expected delivery {cursor.delivered + 1}, "
-                                   f"got {meta.sequence.consumer}")
-            cursor.delivered = meta.sequence.consumer
-            cursor.stream = meta.sequence.stream
-            if msg.subject == own_subject:
-                # Our own events come back through the shared stream: they are in our log
-                # already (they were published from it), so applying them would only take the
-                # writer lock away from the door for nothing.
-                continue
-            try:
-                events.append(wire.decode(msg.data))
-            except InvalidInput as exc:
-                log.warning("dropped a malformed synced message: %s", exc)
-        if {e.origin for e in events} - self._known_origins:
-            # A station we have not heard of: fetch its public keys before its passes
-            # arrive, so its tokens verify here at once (it put them before publishing).
+        prefix_len = len(handles.space.events_of(""))
+        # The subject names the publishing station: enough to notice a station we have not
+        # heard of without decoding anything on the loop thread.
+        origins = {m.subject[prefix_len:] for m in msgs}
+        if origins - self._known_origins:
+            # Fetch its public keys before its passes arrive, so its tokens verify here at once
+            # (it put them before publishing).
             try:
                 await self._exchange_org_info(handles)
             except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
                 log.debug("fetching keys failed (%s)", exc)
-            self._known_origins |= {e.origin for e in events}
-        if events or time.monotonic() - cursor.saved_at >= self.settings.checkpoint_interval_s:
+            self._known_origins |= origins
+        last = msgs[-1].metadata
+        cursor.stream = last.sequence.stream
+        try:
+            self._remaining = int(last.num_pending or 0)
+        except (ValueError, TypeError):
+            pass
+        # Our own events come back through the shared stream: they are in our log already (they
+        # were published from it), so applying them would only take the writer lock away from
+        # the door for nothing. Decoding runs in the thread too (it is Python work the loop,
+        # which answers claims and receives the next messages, need not wait for).
+        data = [m.data for m in msgs if m.subject != own_subject]
+        if data or time.monotonic() - cursor.saved_at >= self.settings.checkpoint_interval_s:
             # Echo-only batches move the position at most once per checkpoint interval (a
             # restart then re-reads at most that many echoes, and skips them).
-            await self._apply(events, hub_key, cursor.stream)
+            await self._apply(data, hub_key, cursor.stream)
             cursor.saved_at = time.monotonic()
         self._applied += len(msgs)
         self._last_sync = _utcnow()
 
-    async def _apply(self, events: list[Event], hub_key: str, stream_seq: int) -> None:
-        def record_position(tx: Tx) -> None:
-            sync_store.set_stream_seq(tx, hub_key, stream_seq)
+    async def _apply(self, data: list[bytes], hub_key: str, stream_seq: int) -> None:
+        def decode_and_apply() -> None:
+            events: list[Event] = []
+            for raw in data:
+                try:
+                    events.append(wire.decode(raw))
+                except InvalidInput as exc:
+                    log.warning("dropped a malformed synced message: %s", exc)
+            self._apply_events(events, hub_key, stream_seq)
 
         while True:
             try:
-                await _finish_in_thread(self._remote.apply, events, record_position)
+                await _finish_in_thread(decode_and_apply)
                 return
-            except InvalidInput:
-                # One bad event must not hold back the others: apply them one at a time.
-                for event in events:
-                    try:
-                        await _finish_in_thread(self._remote.apply, [event])
-                    except InvalidInput as exc:
-                        log.warning("refused synced event %s: %s", event.id[:40], exc)
-                events = []  # now only the position is left to record
             except StationError:
                 raise
             except Exception:  # disk full, database locked: keep the batch and try again
-                log.exception("applying %d synced events failed; retrying", len(events))
+                log.exception("applying %d synced events failed; retrying", len(data))
                 await asyncio.sleep(1.0)
+
+    def _apply_events(self, events: list[Event], hub_key: str, stream_seq: int) -> None:
+        """In a worker thread: the batch and the stream position, in one transaction."""
+        def record_position(tx: Tx) -> None:
+            sync_store.set_stream_seq(tx, hub_key, stream_seq)
+
+        try:
+            self._remote.apply(events, record_position)
+            return
+        except InvalidInput:
+            pass
+        # One bad event must not hold back the others: apply them one at a time, then the
+        # position.
+        for event in events:
+            try:
+                self._remote.apply([event])
+            except InvalidInput as exc:
+                log.warning("refused synced event %s: %s", event.id[:40], exc)
+        self._remote.apply([], record_position)
 
     # --- names and keys ---------------------------------------------------------------------------------
     async def _announce_loop(self, handles: jetstream.Handles) -> None:

@@ -66,16 +66,16 @@ class RemoteEventService:
               ) -> Applied:
         """Insert-or-ignore a batch of remote events and re-fold what they touched.
 
-        One transaction for the batch; every touched pass is folded once, from its events
-        looked up in one query (a pass whose events all came in this batch, as a newly
-        created one, is folded from memory). `after(tx)` runs last inside the transaction
+        One transaction for the batch; every touched pass is folded once, from the events the
+        log held before (one query per 500 passes) and this batch's (from memory). `after(tx)` runs last inside the transaction
         (the sync client records there how far in the hub's stream it has got, so that
         position commits atomically with the events)."""
         for event in events:
             check_event(event)
         names: dict[str, str] = {}
         with self._ctx.store.transaction() as tx:
-            fresh = sync_store.insert_new_events(tx, events)
+            head = sync_store.log_head(tx)
+            fresh = sync_store.insert_new_events(tx, events, head)
             touched: dict[str, None] = {}
             if fresh:
                 # Observing the latest stamp is enough: our next event orders after all of them.
@@ -88,7 +88,7 @@ class RemoteEventService:
                 if event.pass_id:
                     touched[event.pass_id] = None
             if touched:
-                self._refold_all(tx, list(touched), fresh)
+                self._refold_all(tx, list(touched), fresh, head)
             if names:
                 self._merge_names(tx, names)
             if after is not None:
@@ -96,17 +96,19 @@ class RemoteEventService:
         self._ctx.publish(tx.appended)
         return Applied(len(fresh), len(events) - len(fresh), tuple(touched))
 
-    def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event]) -> None:
-        in_batch = {e.id: e for e in fresh}
-        ids_by_pass = sync_store.event_ids_by_pass(tx, pass_ids)
-        missing = [i for ids in ids_by_pass.values() for i in ids if i not in in_batch]
-        stored = {e.id: e for e in sync_store.events_by_ids(tx, missing)} if missing else {}
+    def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event], head: int
+                    ) -> None:
+        # Each pass's history: what the log held before this batch (one query per 500 passes,
+        # empty for passes new to this station, as in a catch-up) plus this batch's events.
+        history_of = sync_store.events_of_passes_before(tx, pass_ids, head)
+        for event in fresh:
+            if event.pass_id:
+                history_of[event.pass_id].append(event)
         emails: dict[str, str | None] = {}
         rows: list[tuple[Pass, str | None]] = []
         conflicts: list[tuple[Pass, ScanConflict]] = []
         for pass_id in pass_ids:
-            history = [in_batch.get(i) or stored[i] for i in ids_by_pass[pass_id]]
-            result = fold(history)
+            result = fold(history_of[pass_id])
             after = result.pass_
             if after is None:
                 continue

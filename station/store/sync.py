@@ -39,59 +39,54 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def insert_new_events(tx: Tx, events: Sequence[Event]) -> list[Event]:
+def log_head(tx: Tx) -> int:
+    """The highest `seq` in the log. Every event inserted after this call gets a higher one
+    (AUTOINCREMENT, and this transaction holds the writer lock), which is how the two functions
+    below tell this batch's rows from those held before it without looking ids up."""
+    row = tx._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # noqa: SLF001
+    return int(row[0])
+
+
+def insert_new_events(tx: Tx, events: Sequence[Event], head: int) -> list[Event]:
     """Insert the events whose id is not in the log yet, in one statement; return those.
 
-    Ids already held are looked up first (one query per 500), the rest go in through one
-    executemany. INSERT OR IGNORE still guards the (origin, origin_seq) uniqueness: an event
-    that collides there is left out, and found out by a second look-up (rare)."""
+    `head` is `log_head(tx)` taken just before. INSERT OR IGNORE skips ids already held (and
+    guards the (origin, origin_seq) uniqueness); when it inserted the whole batch, as in a
+    catch-up, nothing is looked up. Otherwise the rows it did insert are the ones past `head`
+    (one range scan of the primary key, not a probe per id)."""
     conn = tx._conn  # noqa: SLF001 - the store package owns Tx's connection
-    known: set[str] = set()
-    ids = [e.id for e in events]
-    for chunk in _chunks(ids):
-        known.update(r[0] for r in conn.execute(
-            f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
-    fresh: list[Event] = []
+    first: dict[str, Event] = {}
     for e in events:
-        if e.id not in known:
-            known.add(e.id)  # a batch may carry the same event twice (redelivery)
-            fresh.append(e)
-    if not fresh:
+        first.setdefault(e.id, e)  # a batch may carry the same event twice (redelivery)
+    batch = list(first.values())
+    if not batch:
         return []
     cur = conn.executemany(
         "INSERT OR IGNORE INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(e.id, e.type, e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp,
-          json.dumps(e.data, separators=(",", ":"), sort_keys=True)) for e in fresh],
+          json.dumps(e.data, separators=(",", ":"), sort_keys=True)) for e in batch],
     )
-    if cur.rowcount != len(fresh):
-        stored: set[str] = set()
-        fresh_ids = [e.id for e in fresh]
-        for chunk in _chunks(fresh_ids):
-            stored.update(r[0] for r in conn.execute(
-                f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
-        fresh = [e for e in fresh if e.id in stored]
+    fresh = batch
+    if cur.rowcount != len(batch):
+        stored = {r[0] for r in conn.execute("SELECT id FROM events WHERE seq > ?", (head,))}
+        fresh = [e for e in batch if e.id in stored]
     tx.inserted(fresh)
     return fresh
 
 
-def event_ids_by_pass(tx: Tx, pass_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The ids of every event of each pass (the fold needs them all)."""
-    found: dict[str, list[str]] = {p: [] for p in pass_ids}
+def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[str, list[Event]]:
+    """The events of each pass that the log held up to `head` (the fold needs them all; what
+    this batch inserted after `head` the caller has in memory already)."""
+    found: dict[str, list[Event]] = {p: [] for p in pass_ids}
     for chunk in _chunks(list(pass_ids)):
-        for event_id, pass_id in tx._conn.execute(  # noqa: SLF001
-                f"SELECT id, pass_id FROM events WHERE pass_id IN ({_marks(len(chunk))})", chunk):
-            found[pass_id].append(event_id)
-    return found
-
-
-def events_by_ids(tx: Tx, ids: Sequence[str]) -> list[Event]:
-    events: list[Event] = []
-    for chunk in _chunks(list(ids)):
         rows = tx._conn.execute(  # noqa: SLF001
-            f"SELECT * FROM events WHERE id IN ({_marks(len(chunk))})", chunk).fetchall()
-        events.extend(event_from_row(dict(r)) for r in rows)
-    return events
+            f"SELECT * FROM events WHERE pass_id IN ({_marks(len(chunk))}) AND seq <= ?",
+            (*chunk, head)).fetchall()
+        for r in rows:
+            event = event_from_row(dict(r))
+            found[event.pass_id or ""].append(event)
+    return found
 
 
 def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:

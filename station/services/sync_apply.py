@@ -62,20 +62,22 @@ class RemoteEventService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def apply(self, events: Sequence[Event], after: Callable[[Tx], None] | None = None
-              ) -> Applied:
+    def apply(self, events: Sequence[Event], after: Callable[[Tx], None] | None = None, *,
+              fsync: bool = True, data_texts: Mapping[str, str] | None = None) -> Applied:
         """Insert-or-ignore a batch of remote events and re-fold what they touched.
 
         One transaction for the batch; every touched pass is folded once, from the events the
         log held before (one query per 500 passes) and this batch's (from memory). `after(tx)` runs last inside the transaction
         (the sync client records there how far in the hub's stream it has got, so that
-        position commits atomically with the events)."""
+        position commits atomically with the events). `fsync=False` is for a catch-up batch
+        that can be downloaded again (see Store.transaction); `data_texts` maps event ids to
+        their data already encoded as the log stores it (saves encoding it again here)."""
         for event in events:
             check_event(event)
         names: dict[str, str] = {}
-        with self._ctx.store.transaction() as tx:
+        with self._ctx.store.transaction(fsync=fsync) as tx:
             head = sync_store.log_head(tx)
-            fresh = sync_store.insert_new_events(tx, events, head)
+            fresh = sync_store.insert_new_events(tx, events, head, data_texts)
             touched: dict[str, None] = {}
             if fresh:
                 # Observing the latest stamp is enough: our next event orders after all of them.

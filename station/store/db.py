@@ -263,16 +263,27 @@ class Store:
             self._append_hooks.append(hook)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, fsync: bool = True) -> Iterator[Tx]:
+        """The one write path. `fsync=False` commits without waiting for the disk (WAL with
+        synchronous=NORMAL): still atomic, but a power cut may undo it. Only for writes that
+        can be redone from elsewhere, as a sync catch-up batch together with its stream
+        position. The next fsync'd commit (a scan) makes it durable too: it syncs the WAL,
+        which holds both."""
         with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
+            if not fsync:
+                self._writer.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield tx
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+                self._writer.execute("BEGIN IMMEDIATE")
+                tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
+                try:
+                    yield tx
+                except BaseException:
+                    self._writer.execute("ROLLBACK")
+                    raise
+                self._writer.execute("COMMIT")
+            finally:
+                if not fsync:
+                    self._writer.execute("PRAGMA synchronous=FULL")
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

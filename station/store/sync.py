@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +47,20 @@ def log_head(tx: Tx) -> int:
     return int(row[0])
 
 
-def insert_new_events(tx: Tx, events: Sequence[Event], head: int) -> list[Event]:
+def data_text(data: dict[str, Any]) -> str:
+    """An event's data as the log stores it."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
+                      texts: Mapping[str, str] | None = None) -> list[Event]:
     """Insert the events whose id is not in the log yet, in one statement; return those.
 
     `head` is `log_head(tx)` taken just before. INSERT OR IGNORE skips ids already held (and
     guards the (origin, origin_seq) uniqueness); when it inserted the whole batch, as in a
     catch-up, nothing is looked up. Otherwise the rows it did insert are the ones past `head`
-    (one range scan of the primary key, not a probe per id)."""
+    (one range scan of the primary key, not a probe per id). `texts` may hold the events'
+    data already encoded (by id); the others are encoded here."""
     conn = tx._conn  # noqa: SLF001 - the store package owns Tx's connection
     first: dict[str, Event] = {}
     for e in events:
@@ -61,11 +68,12 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int) -> list[Event]
     batch = list(first.values())
     if not batch:
         return []
+    texts = texts or {}
     cur = conn.executemany(
         "INSERT OR IGNORE INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(e.id, e.type, e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp,
-          json.dumps(e.data, separators=(",", ":"), sort_keys=True)) for e in batch],
+          texts.get(e.id) or data_text(e.data)) for e in batch],
     )
     fresh = batch
     if cur.rowcount != len(batch):

@@ -34,3 +34,32 @@ def test_bulk_applied_events_reach_the_append_hooks_once(core: Core, tmp_path: P
 
     again = RemoteEventService(core.ctx).apply(events)
     assert again.inserted == 0 and len(seen) == len(events)
+
+
+def test_a_batch_partly_held_already_inserts_the_rest_and_folds_whole_histories(
+        core: Core, tmp_path: Path) -> None:
+    # A pass's creation arrives in one batch and its scan in the next (with events held
+    # already and one repeated): the fold must see both, whichever batch brought them.
+    other = build_core(tmp_path / "other")
+    try:
+        created = other.passes.create_many([PassService.validate(f"Guest {i}") for i in range(20)])
+        other.scans.submit(created[3].public_url)
+        events = [e for p in created for e in other.store.events_for_pass(p.id)]
+    finally:
+        other.close()
+    for key in other.ctx.keys.public_keys_b64():
+        core.ctx.keys.trust(key)
+    scan = next(e for e in events if e.type == "pass.scanned")
+    first = [e for e in events if e is not scan][:10]
+    remote = RemoteEventService(core.ctx)
+    assert remote.apply(first).inserted == 10
+
+    # Not fsync'd (a catch-up batch): still one atomic transaction, and the writer connection
+    # is back to synchronous=FULL afterwards for the next commit (a door's scan).
+    applied = remote.apply(events + [scan], fsync=False)
+    assert applied.inserted == len(events) - 10 and applied.duplicates == 11
+    assert core.store.count_passes() == 20
+    third = core.store.pass_by_id(created[3].id)
+    assert third is not None and third.uses == 1 and not third.provisional  # created + scanned
+    with core.store.transaction() as tx:
+        assert tx.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

@@ -99,6 +99,32 @@ class _Inbox:
         self._room.set()
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    events: list[Event]  # decoded, our own echoes left out
+    texts: dict[str, str]  # event id -> its data encoded as the log stores it
+    stream_seq: int  # stream sequence of the batch's last message
+    count: int  # messages in the batch, echoes included
+    echo_only: bool
+
+
+def _decode_all(data: list[bytes]) -> tuple[list[Event], dict[str, str]]:
+    """Decode a batch, and encode each event's data as the log stores it: both are Python work
+    done here, in the decoding thread, rather than in the writer thread while it holds the
+    writer lock (the writer is the pipeline's slowest stage)."""
+    events: list[Event] = []
+    texts: dict[str, str] = {}
+    for raw in data:
+        try:
+            event = wire.decode(raw)
+        except InvalidInput as exc:
+            log.warning("dropped a malformed synced message: %s", exc)
+            continue
+        events.append(event)
+        texts[event.id] = sync_store.data_text(event.data)
+    return events, texts
+
+
 @dataclass
 class _Cursor:
     stream: int  # stream sequence of the last message handled (applied, skipped or refused)
@@ -582,27 +608,38 @@ class SyncClient:
             except (nats.errors.Error, asyncio.TimeoutError):
                 pass
             cursor = _Cursor(position)
+            # A two-stage pipeline: while one batch is applied (in the writer thread, where
+            # SQLite's C work runs without the GIL), the next is decoded in another thread and
+            # more messages arrive on the loop. Batches are applied strictly in order.
+            decoded: _Batch | None = None
             while not inbox.refollow:
-                if not inbox.msgs:
-                    inbox.arrived.clear()
-                    try:
-                        await asyncio.wait_for(inbox.arrived.wait(), 1.0)
-                    except asyncio.TimeoutError:
-                        # Nothing for a second while connected: whatever the hub holds is here.
-                        if self._nc is not None and self._nc.is_connected:
-                            self._mark_caught_up()
-                    continue
-                # Downloading the history: up to `catch_up_batch` in one transaction (fewer
-                # fsyncs). Once in sync, smaller batches so the door never waits long for the
-                # writer lock.
-                limit = self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
-                msgs = inbox.take(limit)
+                if decoded is None:
+                    if not inbox.msgs:
+                        inbox.arrived.clear()
+                        try:
+                            await asyncio.wait_for(inbox.arrived.wait(), 1.0)
+                        except asyncio.TimeoutError:
+                            # Nothing for a second while connected: what the hub holds is here.
+                            if self._nc is not None and self._nc.is_connected:
+                                self._mark_caught_up()
+                        continue
+                    decoded = await self._decode(inbox.take(self._batch_limit()), handles)
+                    continue  # the inbox may have been dropped meanwhile (refollow)
                 self._applying = True
+                applying = asyncio.ensure_future(self._apply_batch(decoded, hub_key, cursor))
                 try:
-                    await self._apply_msgs(msgs, handles, hub_key, cursor)
+                    following = None
+                    if inbox.msgs:
+                        following = await self._decode(inbox.take(self._batch_limit()), handles)
+                    await applying
+                except BaseException:
+                    applying.cancel()  # _apply lets a started transaction finish first
+                    await asyncio.wait({applying})
+                    raise
                 finally:
                     self._applying = False
-                if self._remaining == 0 and not inbox.msgs:
+                decoded = following
+                if decoded is None and self._remaining == 0 and not inbox.msgs:
                     self._mark_caught_up()
             log.info("following the hub's stream again from the stored position (%s)",
                      inbox.refollow)
@@ -620,8 +657,12 @@ class SyncClient:
         self._caught_up = True
         self._last_sync = _utcnow()
 
-    async def _apply_msgs(self, msgs: list[Msg], handles: jetstream.Handles, hub_key: str,
-                          cursor: _Cursor) -> None:
+    def _batch_limit(self) -> int:
+        # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
+        # Once in sync, smaller batches so the door never waits long for the writer lock.
+        return self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
+
+    async def _decode(self, msgs: list[Msg], handles: jetstream.Handles) -> _Batch:
         own_subject = handles.space.events_of(self._ctx.station_id)
         prefix_len = len(handles.space.events_of(""))
         # The subject names the publishing station: enough to notice a station we have not
@@ -636,57 +677,58 @@ class SyncClient:
                 log.debug("fetching keys failed (%s)", exc)
             self._known_origins |= origins
         last = msgs[-1].metadata
-        cursor.stream = last.sequence.stream
         try:
             self._remaining = int(last.num_pending or 0)
         except (ValueError, TypeError):
             pass
         # Our own events come back through the shared stream: they are in our log already (they
         # were published from it), so applying them would only take the writer lock away from
-        # the door for nothing. Decoding runs in the thread too (it is Python work the loop,
-        # which answers claims and receives the next messages, need not wait for).
+        # the door for nothing.
         data = [m.data for m in msgs if m.subject != own_subject]
-        if data or time.monotonic() - cursor.saved_at >= self.settings.checkpoint_interval_s:
+        events, texts = await asyncio.to_thread(_decode_all, data) if data else ([], {})
+        return _Batch(events, texts, last.sequence.stream, len(msgs), echo_only=not data)
+
+    async def _apply_batch(self, batch: _Batch, hub_key: str, cursor: _Cursor) -> None:
+        cursor.stream = batch.stream_seq
+        if not batch.echo_only or (time.monotonic() - cursor.saved_at
+                                   >= self.settings.checkpoint_interval_s):
             # Echo-only batches move the position at most once per checkpoint interval (a
             # restart then re-reads at most that many echoes, and skips them).
-            await self._apply(data, hub_key, cursor.stream)
+            await self._apply(batch, hub_key)
             cursor.saved_at = time.monotonic()
-        self._applied += len(msgs)
+        self._applied += batch.count
         self._last_sync = _utcnow()
 
-    async def _apply(self, data: list[bytes], hub_key: str, stream_seq: int) -> None:
-        def decode_and_apply() -> None:
-            events: list[Event] = []
-            for raw in data:
-                try:
-                    events.append(wire.decode(raw))
-                except InvalidInput as exc:
-                    log.warning("dropped a malformed synced message: %s", exc)
-            self._apply_events(events, hub_key, stream_seq)
-
+    async def _apply(self, batch: _Batch, hub_key: str) -> None:
         while True:
             try:
-                await _finish_in_thread(decode_and_apply)
+                await _finish_in_thread(self._apply_events, batch, hub_key, not self._caught_up)
                 return
             except StationError:
                 raise
             except Exception:  # disk full, database locked: keep the batch and try again
-                log.exception("applying %d synced events failed; retrying", len(data))
+                log.exception("applying %d synced events failed; retrying", len(batch.events))
                 await asyncio.sleep(1.0)
 
-    def _apply_events(self, events: list[Event], hub_key: str, stream_seq: int) -> None:
-        """In a worker thread: the batch and the stream position, in one transaction."""
-        def record_position(tx: Tx) -> None:
-            sync_store.set_stream_seq(tx, hub_key, stream_seq)
+    def _apply_events(self, batch: _Batch, hub_key: str, downloading: bool) -> None:
+        """In the writer thread: the batch and the stream position, in one transaction.
 
+        While the history is downloading, commits do not wait for the disk (fsync=False): a
+        power cut can only lose whole batches together with their position, which the station
+        then downloads again; once in sync every commit is fsync'd as before."""
+        def record_position(tx: Tx) -> None:
+            sync_store.set_stream_seq(tx, hub_key, batch.stream_seq)
+
+        fsync = not downloading
         try:
-            self._remote.apply(events, record_position)
+            self._remote.apply(batch.events, record_position, fsync=fsync,
+                               data_texts=batch.texts)
             return
         except InvalidInput:
             pass
         # One bad event must not hold back the others: apply them one at a time, then the
         # position.
-        for event in events:
+        for event in batch.events:
             try:
                 self._remote.apply([event])
             except InvalidInput as exc:

@@ -113,6 +113,29 @@ async def bare_consume(hub: HubServer, org: str, expected: int, *, ack: bool) ->
     return elapsed
 
 
+async def bare_push(hub: HubServer, org: str, expected: int) -> float:
+    """The floor of what the station does now: an ordered push consumer whose callback only
+    keeps each message (no decoding, no SQLite, no fold)."""
+    t = hub.target
+    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    js = nc.jetstream()
+    got: list[object] = []
+    done = asyncio.Event()
+
+    async def keep(msg: object) -> None:
+        got.append(msg)
+        if len(got) >= expected:
+            done.set()
+
+    start = time.perf_counter()
+    await js.subscribe(f"station.{org}.events.>", stream=f"STATION_{org}", cb=keep,
+                       ordered_consumer=True)
+    await done.wait()
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
@@ -146,6 +169,7 @@ def main() -> None:
               f"{published_s:.1f} s; live follower B kept up")
         bare = asyncio.run(bare_consume(hub, org, total, ack=True))
         bare_noack = asyncio.run(bare_consume(hub, org, total, ack=False))
+        push = asyncio.run(bare_push(hub, org, total))
         t1 = time.perf_counter()
         c = station(root, "C", url)
         stations.append(c)
@@ -156,7 +180,8 @@ def main() -> None:
               f"({total / catch_up:,.0f} ev/s) vs bare nats-py consume loop {bare:.2f} s "
               f"({total / bare:,.0f} ev/s): ratio {catch_up / bare:.2f}x (goal <= 1.5x); "
               f"vs a bare no-ack loop {bare_noack:.2f} s ({total / bare_noack:,.0f} ev/s): "
-              f"ratio {catch_up / bare_noack:.2f}x")
+              f"ratio {catch_up / bare_noack:.2f}x; vs a bare ordered push consumer {push:.2f} s "
+              f"({total / push:,.0f} ev/s): ratio {catch_up / push:.2f}x")
 
         # --- 2. revocation propagation -------------------------------------------------------------
         passes = a.core.passes.create_many(

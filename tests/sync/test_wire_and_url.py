@@ -74,3 +74,22 @@ def test_a_remote_event_moves_the_clock_past_its_stamp(core: Core) -> None:
 
 def test_the_nats_server_binary_is_found() -> None:
     assert find_nats_server().is_file()
+
+
+def test_the_data_text_cut_from_the_wire_is_the_data_as_the_log_stores_it(core: Core) -> None:
+    from station.store.sync import data_text
+    p = core.passes.create(core.passes.validate("Ann", fields={"seat": "12 \u00e9"}))
+    for event in core.store.events_for_pass(p.id):
+        raw = wire.encode(event)
+        decoded, text = wire.decode_with_text(raw)
+        assert decoded == event and text == data_text(event.data)
+        # Other spacing or key order: the general path, same result.
+        body = json.loads(raw)
+        for other in (json.dumps(body).encode(), json.dumps(dict(reversed(body.items()))).encode()):
+            assert wire.decode_with_text(other) == (event, data_text(event.data))
+        # A repeated "data" key: the parser keeps the last one, and the text must be that one.
+        forged = raw.replace(b',"hlc":', b',"data":{"evil":1},"hlc":', 1)
+        decoded, text = wire.decode_with_text(forged)
+        assert decoded.data == {"evil": 1} and json.loads(text) == {"evil": 1}
+    with pytest.raises(InvalidInput):
+        wire.decode_with_text(b'{"data":{},"id":1}')

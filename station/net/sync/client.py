@@ -109,19 +109,19 @@ class _Batch:
 
 
 def _decode_all(data: list[bytes]) -> tuple[list[Event], dict[str, str]]:
-    """Decode a batch, and encode each event's data as the log stores it: both are Python work
-    done here, in the decoding thread, rather than in the writer thread while it holds the
-    writer lock (the writer is the pipeline's slowest stage)."""
+    """Decode a batch, with each event's data as the log stores it: Python work done here, in
+    the decoding thread, rather than in the writer thread while it holds the writer lock (the
+    writer is the pipeline's slowest stage)."""
     events: list[Event] = []
     texts: dict[str, str] = {}
     for raw in data:
         try:
-            event = wire.decode(raw)
+            event, text = wire.decode_with_text(raw)
         except InvalidInput as exc:
             log.warning("dropped a malformed synced message: %s", exc)
             continue
         events.append(event)
-        texts[event.id] = sync_store.data_text(event.data)
+        texts[event.id] = text
     return events, texts
 
 

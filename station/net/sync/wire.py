@@ -7,6 +7,7 @@ from typing import Any
 
 from station.domain.errors import InvalidInput
 from station.domain.events import Event
+from station.store.sync import data_text
 
 MAX_EVENT_BYTES = 256 * 1024
 _FIELDS = ("id", "type", "timestamp", "data", "origin", "originSeq", "hlc")
@@ -20,6 +21,33 @@ def encode(event: Event) -> bytes:
     }, separators=(",", ":"), sort_keys=True).encode()
 
 
+_DECODER = json.JSONDecoder()
+_DATA_FIRST = '{"data":'
+
+
+def decode_with_text(raw: bytes) -> tuple[Event, str]:
+    """The event, and the text of its data as the log stores it (see store.sync.data_text).
+
+    `encode` puts "data" first, so the data's text is cut out of the message while parsing it
+    (the parser gives where the value ends: exactly one JSON value) rather than encoded again,
+    which was a third of a catch-up's decoding time. Anything else — other spacing, another
+    key order, a repeated "data" key — takes the general path and is encoded afresh."""
+    if len(raw) <= MAX_EVENT_BYTES:
+        try:
+            text = raw.decode()
+            if text.startswith(_DATA_FIRST):
+                data, end = _DECODER.raw_decode(text, len(_DATA_FIRST))
+                if text[end:end + 1] == ",":
+                    body = json.loads("{" + text[end + 1:])
+                    if isinstance(body, dict) and "data" not in body:
+                        body["data"] = data
+                        return _event_from(body), text[len(_DATA_FIRST):end]
+        except (ValueError, UnicodeDecodeError):
+            pass  # the general path says what is wrong
+    event = decode(raw)
+    return event, data_text(event.data)
+
+
 def decode(raw: bytes) -> Event:
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput("A synced event is larger than 256 KiB.")
@@ -27,6 +55,10 @@ def decode(raw: bytes) -> Event:
         body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("A synced event is not JSON.") from None
+    return _event_from(body)
+
+
+def _event_from(body: Any) -> Event:
     if not isinstance(body, dict) or any(k not in body for k in _FIELDS):
         raise InvalidInput("A synced event lacks one of " + ", ".join(_FIELDS) + ".")
     if not isinstance(body["data"], dict):

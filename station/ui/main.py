@@ -1,0 +1,112 @@
+"""`station gui`: the application object, the window, and the `--screenshot` mode."""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import logging
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from station.app import StationOptions, build_station, default_data_dir
+from station.ui import settings as ui_settings
+from station.ui.demo_feed import DemoFeed, demo_payloads
+from station.ui.main_window import MainWindow
+from station.ui.resources import stylesheet
+
+log = logging.getLogger("station.ui")
+qt_log = logging.getLogger("qt")
+
+SCREENSHOT_TIMEOUT_S = 60
+
+
+def _qt_message(kind: QtMsgType, context: object, message: str) -> None:
+    """Qt's own warnings go to our log instead of stderr."""
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING}.get(kind, logging.ERROR)
+    qt_log.log(level, "%s", message)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    # An exception in a slot must leave a trace, not a silently half-updated window.
+    log.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+
+
+def options_from(args: argparse.Namespace, qsettings: QSettings) -> StationOptions:
+    data_dir = args.data_dir
+    if data_dir is None and not args.demo:
+        chosen = qsettings.value("data_dir")
+        data_dir = Path(str(chosen)) if chosen else None
+    return StationOptions(data_dir=data_dir or default_data_dir(demo=args.demo), demo=args.demo)
+
+
+def app_settings() -> QSettings:
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "station", "station")
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    faulthandler.enable()
+    qInstallMessageHandler(_qt_message)
+    sys.excepthook = _excepthook
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Station")
+    app.setStyleSheet(stylesheet())
+    qsettings = app_settings()
+    station = build_station(options_from(args, qsettings))
+    settings = ui_settings.load(station.core.store)
+    station.start()
+    window = MainWindow(station, qsettings, settings)
+    screenshot: Path | None = getattr(args, "screenshot", None)
+    if screenshot is not None:
+        window.resize(1400, 860)  # a fixed size makes the README pictures alike
+    feed: DemoFeed | None = None
+    if args.demo:
+        passes = station.core.passes.list(limit=100).items
+        feed = DemoFeed(demo_payloads(list(reversed(passes))), window.scan_view.submit, parent=window)
+        feed.start()
+    result = {"code": 0}
+
+    def first_verdict(_view: object) -> None:
+        window.scan_view.verdict_shown.disconnect(first_verdict)
+        log.info("first verdict shown %.0f ms after start", (time.perf_counter() - started) * 1000)
+        print(f"station: first verdict {(time.perf_counter() - started) * 1000:.0f} ms after start",
+              file=sys.stderr)
+        if screenshot is not None:
+            QTimer.singleShot(400, take_screenshot)  # let the card and counters paint
+
+    def take_screenshot() -> None:
+        window.stats_view.refresh()
+        pixmap = window.grab()
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        if not pixmap.save(str(screenshot), "PNG"):
+            print(f"station: could not write {screenshot}", file=sys.stderr)
+            result["code"] = 1
+        else:
+            print(f"station: wrote {screenshot} ({pixmap.width()}x{pixmap.height()})", file=sys.stderr)
+        window.close()
+
+    def timed_out() -> None:
+        print(f"station: no verdict within {SCREENSHOT_TIMEOUT_S} s; no screenshot taken.", file=sys.stderr)
+        result["code"] = 1
+        window.close()
+
+    window.scan_view.verdict_shown.connect(first_verdict)
+    if screenshot is not None:
+        if not args.demo:
+            print("station: --screenshot waits for a scan; use it with --demo.", file=sys.stderr)
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, timed_out)
+    window.closed.connect(app.quit)
+    window.show()
+    try:
+        app.exec()
+    finally:
+        if feed is not None:
+            feed.stop()
+        window.shutdown()
+        station.stop()
+    return result["code"]

@@ -1,0 +1,140 @@
+"""The big verdict card: icon + word + colour, readable from two metres."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from station.ui.verdicts import IDLE, Kind, VerdictView
+
+
+class VerdictIcon(QWidget):
+    """A white disc with a tick, a cross, an exclamation mark or a dash, drawn so it scales."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = Kind.IDLE
+        self.setMinimumSize(96, 96)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_kind(self, kind: Kind, size: int) -> None:
+        self.kind = kind
+        self.setFixedSize(size, size)
+        self.update()
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        side = min(self.width(), self.height())
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(255, 255, 255, 235))
+        p.drawEllipse(QRectF(2, 2, side - 4, side - 4))
+        from station.ui.verdicts import COLOURS
+
+        pen = QPen(QColor(COLOURS[self.kind]), side * 0.12, Qt.PenStyle.SolidLine,
+                   Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        s = side
+        path = QPainterPath()
+        if self.kind is Kind.ACCEPTED:
+            path.moveTo(QPointF(s * 0.28, s * 0.52))
+            path.lineTo(QPointF(s * 0.44, s * 0.68))
+            path.lineTo(QPointF(s * 0.73, s * 0.35))
+        elif self.kind in (Kind.REFUSED, Kind.ERROR):
+            path.moveTo(QPointF(s * 0.32, s * 0.32))
+            path.lineTo(QPointF(s * 0.68, s * 0.68))
+            path.moveTo(QPointF(s * 0.68, s * 0.32))
+            path.lineTo(QPointF(s * 0.32, s * 0.68))
+        elif self.kind is Kind.WARNING:
+            path.moveTo(QPointF(s * 0.5, s * 0.24))
+            path.lineTo(QPointF(s * 0.5, s * 0.58))
+            path.moveTo(QPointF(s * 0.5, s * 0.76))
+            path.lineTo(QPointF(s * 0.5, s * 0.765))
+        elif self.kind is Kind.UNDONE:
+            path.moveTo(QPointF(s * 0.3, s * 0.5))
+            path.lineTo(QPointF(s * 0.7, s * 0.5))
+        else:  # idle: a small viewfinder
+            for x, y, dx, dy in ((0.3, 0.3, 1, 1), (0.7, 0.3, -1, 1), (0.3, 0.7, 1, -1), (0.7, 0.7, -1, -1)):
+                path.moveTo(QPointF(s * x, s * (y + 0.12 * dy)))
+                path.lineTo(QPointF(s * x, s * y))
+                path.lineTo(QPointF(s * (x + 0.12 * dx), s * y))
+        p.drawPath(path)
+        p.end()
+
+
+class VerdictCard(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictCard")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.icon = VerdictIcon()
+        self.word = QLabel()
+        self.title = QLabel()
+        self.detail = QLabel()
+        self.note = QLabel()
+        for label in (self.title, self.detail, self.note):
+            label.setWordWrap(True)
+        top = QHBoxLayout()
+        top.setSpacing(24)
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.word, 1, Qt.AlignmentFlag.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(36, 32, 36, 32)
+        layout.setSpacing(14)
+        layout.addStretch(1)
+        layout.addLayout(top)
+        layout.addSpacing(8)
+        layout.addWidget(self.title)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.view = IDLE
+        self.show_view(IDLE)
+
+    @property
+    def kind(self) -> Kind:
+        return self.view.kind
+
+    def background(self) -> QColor:
+        return QColor(self.view.colour)
+
+    def show_view(self, view: VerdictView) -> None:
+        self.view = view
+        self.setStyleSheet(
+            f"QFrame#verdictCard {{ background: {view.colour}; border-radius: 18px; }}"
+            "QFrame#verdictCard QLabel { color: white; background: transparent; }"
+        )
+        self.word.setText(view.word)
+        self.title.setText(view.title)
+        self.detail.setText(view.detail)
+        self.note.setText(view.note)
+        self.note.setVisible(bool(view.note))
+        self.detail.setVisible(bool(view.detail))
+        self.icon.set_kind(view.kind, self._icon_size())
+        self._fonts()
+
+    def _icon_size(self) -> int:
+        return max(96, min(180, self.height() // 4))
+
+    def _fonts(self) -> None:
+        # Sized from the card's height, so a small laptop window and a 24" screen at the door
+        # both fill the card; the word is ~80 px on a 720 px card (legible at 2 m and more).
+        h = max(self.height(), 360)
+        self.word.setFont(self._font(h * 0.11, QFont.Weight.Black))
+        self.title.setFont(self._font(h * 0.055, QFont.Weight.Bold))
+        self.detail.setFont(self._font(h * 0.038, QFont.Weight.Normal))
+        self.note.setFont(self._font(h * 0.036, QFont.Weight.DemiBold))
+
+    @staticmethod
+    def _font(px: float, weight: QFont.Weight) -> QFont:
+        font = QFont()
+        font.setPixelSize(max(12, int(px)))
+        font.setWeight(weight)
+        return font
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.icon.set_kind(self.view.kind, self._icon_size())
+        self._fonts()

@@ -144,13 +144,13 @@ class MainWindow(QMainWindow):
         self._sync_mute_text()
 
     def _sync_mute_text(self) -> None:
-        self.mute_button.setText("🔇 Sound off" if self.sounds.muted else "🔊 Sound on")
+        self.mute_button.setText("Sound: off" if self.sounds.muted else "Sound: on")
         self.status.set_sound(self.sounds.muted, self.sounds.backend)
 
     # --- roles --------------------------------------------------------------------------------
     def _role_changed(self, role: str) -> None:
         manager = self.roles.is_manager
-        self.lock_button.setText("🔓 Lock" if manager else "🔒 Manager…")
+        self.lock_button.setText("Lock" if manager else "Manager…")
         self.lock_button.setToolTip("Back to door mode (Ctrl+L)" if manager
                                     else "Unlock manager actions with the PIN (Ctrl+L)")
         self.settings_button.setEnabled(manager)

@@ -18,7 +18,7 @@ class PreviewWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._image: QImage | None = None
         self._outlines: list[Outline] = []
-        self.message = "Starting the camera…"
+        self.message = "No camera: type a code or use the handheld scanner"
         self.frames_shown = 0
 
     def set_frame(self, image: QImage, outlines: Sequence[Outline] = ()) -> None:

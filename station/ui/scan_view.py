@@ -139,7 +139,7 @@ class ScanView(QWidget):
             self._tick.start()
         self._show(view)
         self._update_undo()
-        self._counter_timer.start()
+        self.refresh_counters()
 
     def _scan_failed(self, exc: BaseException) -> None:
         if isinstance(exc, StationError):

@@ -40,7 +40,7 @@ class StationStatusBar(QStatusBar):
         self.sync.setText(text)
 
     def set_role(self, manager: bool) -> None:
-        self.role.setText("🔓 Manager" if manager else "🔒 Door mode")
+        self.role.setText("Manager mode" if manager else "Door mode")
         self.role.setStyleSheet("color: #b45309; font-weight: 600" if manager else "")
 
     def set_sound(self, muted: bool, backend: str) -> None:

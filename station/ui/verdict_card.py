@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from station.ui.verdicts import IDLE, Kind, VerdictView
@@ -74,8 +74,10 @@ class VerdictCard(QFrame):
         self.title = QLabel()
         self.detail = QLabel()
         self.note = QLabel()
-        for label in (self.title, self.detail, self.note):
-            label.setWordWrap(True)
+        for label, name in ((self.word, "verdictWord"), (self.title, "verdictTitle"),
+                            (self.detail, "verdictDetail"), (self.note, "verdictNote")):
+            label.setObjectName(name)
+            label.setWordWrap(label is not self.word)
         top = QHBoxLayout()
         top.setSpacing(24)
         top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -102,10 +104,6 @@ class VerdictCard(QFrame):
 
     def show_view(self, view: VerdictView) -> None:
         self.view = view
-        self.setStyleSheet(
-            f"QFrame#verdictCard {{ background: {view.colour}; border-radius: 18px; }}"
-            "QFrame#verdictCard QLabel { color: white; background: transparent; }"
-        )
         self.word.setText(view.word)
         self.title.setText(view.title)
         self.detail.setText(view.detail)
@@ -113,28 +111,27 @@ class VerdictCard(QFrame):
         self.note.setVisible(bool(view.note))
         self.detail.setVisible(bool(view.detail))
         self.icon.set_kind(view.kind, self._icon_size())
-        self._fonts()
+        self._style()
 
     def _icon_size(self) -> int:
-        return max(96, min(180, self.height() // 4))
+        return max(96, min(200, self.height() // 4))
 
-    def _fonts(self) -> None:
-        # Sized from the card's height, so a small laptop window and a 24" screen at the door
-        # both fill the card; the word is ~80 px on a 720 px card (legible at 2 m and more).
+    def _style(self) -> None:
+        # Sizes follow the card's height, so a laptop window and a 24" screen at the door both
+        # fill the card: the word is ~90 px on a 700 px card, legible well beyond 2 m. Set in
+        # the stylesheet because the application stylesheet's font-size would override setFont.
         h = max(self.height(), 360)
-        self.word.setFont(self._font(h * 0.11, QFont.Weight.Black))
-        self.title.setFont(self._font(h * 0.055, QFont.Weight.Bold))
-        self.detail.setFont(self._font(h * 0.038, QFont.Weight.Normal))
-        self.note.setFont(self._font(h * 0.036, QFont.Weight.DemiBold))
-
-    @staticmethod
-    def _font(px: float, weight: QFont.Weight) -> QFont:
-        font = QFont()
-        font.setPixelSize(max(12, int(px)))
-        font.setWeight(weight)
-        return font
+        self.setStyleSheet(
+            f"QFrame#verdictCard {{ background: {self.view.colour}; border-radius: 18px; }}"
+            "QFrame#verdictCard QLabel { color: white; background: transparent; }"
+            f"QLabel#verdictWord {{ font-size: {int(h * 0.13)}px; font-weight: 900; }}"
+            f"QLabel#verdictTitle {{ font-size: {int(h * 0.06)}px; font-weight: 700; }}"
+            f"QLabel#verdictDetail {{ font-size: {int(h * 0.042)}px; }}"
+            f"QLabel#verdictNote {{ font-size: {int(h * 0.04)}px; font-weight: 600;"
+            " background: rgba(0,0,0,0.18); border-radius: 8px; padding: 6px 12px; }"
+        )
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.icon.set_kind(self.view.kind, self._icon_size())
-        self._fonts()
+        self._style()

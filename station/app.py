@@ -87,6 +87,9 @@ class StationOptions:
     data_dir: Path
     demo: bool = False
     sweep_interval_s: float = 30.0
+    # Frame source for the camera loop: "demo", a camera number or /dev path, a video file or an
+    # image folder; None runs without a camera (handheld scanners and manual entry still work).
+    capture: str | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.clients",
     "station.cli.scans",
     "station.cli.bench",
+    "station.cli.decode",
 )
 
 

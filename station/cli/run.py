@@ -17,6 +17,7 @@ from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
+from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "(with --demo; renders off-screen when there is no display)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
+    serve.add_argument("--capture", metavar="SOURCE",
+                       help="read passes from a camera (0, /dev/video0), a video file, an image "
+                            "folder or 'demo' (the default with --demo)")
     serve.set_defaults(func=_serve)
 
 
@@ -55,13 +59,25 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:
-    return StationOptions(data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo)
+    capture = getattr(args, "capture", None) or ("demo" if args.demo else None)
+    return StationOptions(data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
+                          capture=capture)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    station = build_station(station_options(args))
+    options = station_options(args)
+    station = build_station(options)
     core = station.core
     stop = threading.Event()
+    if options.capture:
+        from station.scanning import ScanPipeline, open_source
+
+        try:
+            source = open_source(options.capture, core)
+        except StationError:
+            station.stop()
+            raise
+        station.parts.append(ScanPipeline(core, source, on_result=_print_result))
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -81,6 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
         station.stop()
     print("station stopped.", file=sys.stderr)
     return 0
+
+
+def _print_result(result: ScanResult) -> None:
+    print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
 def _banner(core: Core) -> None:

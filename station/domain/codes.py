@@ -11,9 +11,17 @@ CODE_LENGTH = 12
 CODE_RE = re.compile(r"^[0-9A-Za-z]{12}$")
 
 
+def random_base62(length: int) -> str:
+    """Uniform base62 from the OS CSPRNG. Bytes ≥ 248 are dropped: 248 = 4 × 62 keeps it uniform."""
+    out: list[str] = []
+    while len(out) < length:
+        out.extend(BASE62[b % 62] for b in secrets.token_bytes(length + 8) if b < 248)
+    return "".join(out[:length])
+
+
 def new_code() -> str:
     # 62^12 ≈ 3.2e21: guessing a live code by brute force is hopeless.
-    return "".join(secrets.choice(BASE62) for _ in range(CODE_LENGTH))
+    return random_base62(CODE_LENGTH)
 
 
 def is_code(text: str) -> bool:
@@ -21,4 +29,4 @@ def is_code(text: str) -> bool:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{''.join(secrets.choice(BASE62) for _ in range(20))}"
+    return f"{prefix}_{random_base62(20)}"

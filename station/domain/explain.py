@@ -54,7 +54,10 @@ def explain(reason: str | None, p: Pass | None, events: Sequence[Event],
         last = _last_admission(events)
         if last:
             where = station_names.get(last.get("stationId", ""), "another door")
-            return f"{REASON_TEXT[reason]} at {where} at {_when(last['scannedAt'], now)}"
+            when = _when(last["scannedAt"], now)
+            if reason == Reason.MAX_USES_REACHED:
+                return f"No uses left: last used at {where} at {when}"
+            return f"Already used at {where} at {when}"
     if reason == Reason.REVOKED:
         revocation = _last_revocation(events)
         if revocation:

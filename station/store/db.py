@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from station.domain.codes import new_id
+from station.domain.errors import InvalidInput
 from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
 from station.store import migrations
@@ -53,6 +54,22 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _cursor(cursor: str) -> list[Any]:
+    """A page cursor is "<timestamp>|<rowid>": the sort key of the last row of the previous page.
+    Rowid breaks ties between rows stamped in the same millisecond (imports)."""
+    stamp, _, row = cursor.partition("|")
+    if not stamp or not row.isdigit() or len(cursor) > 64:
+        raise InvalidInput("That page cursor is not one this station gave out; start from the first page.")
+    return [stamp, int(row)]
+
+
+def _next_cursor(rows: list[dict[str, Any]], limit: int, key: str) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return f"{last[key]}|{last['_row']}"
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Any]
@@ -66,6 +83,7 @@ class Tx:
         self._conn = conn
         self.station_id = station_id
         self.appended: list[Event] = []
+        self._origin_seq: int | None = None
 
     # reads that must see this transaction's own writes
     def pass_by_code(self, code: str) -> Pass | None:
@@ -131,10 +149,14 @@ class Tx:
         )
 
     def next_origin_seq(self) -> int:
-        row = self._conn.execute(
-            "SELECT coalesce(max(origin_seq), 0) FROM events WHERE origin = ?", (self.station_id,)
-        ).fetchone()
-        return int(row[0]) + 1
+        # Asked once per transaction; the writer lock makes the local count safe to keep.
+        if self._origin_seq is None:
+            row = self._conn.execute(
+                "SELECT coalesce(max(origin_seq), 0) FROM events WHERE origin = ?", (self.station_id,)
+            ).fetchone()
+            self._origin_seq = int(row[0])
+        self._origin_seq += 1
+        return self._origin_seq
 
     def append_event(self, event: Event) -> bool:
         """Insert if the id is new (events arrive again from peers); True when inserted."""
@@ -267,17 +289,15 @@ class Store:
         """Newest first, keyset-paged: the cursor is the (created_at, id) of the last row."""
         where, params = self._pass_filters(status, type_, search)
         if cursor:
-            created_at, _, pass_id = cursor.partition("|")
-            where.append("(created_at, id) < (?, ?)")
-            params += [created_at, pass_id]
-        sql = "SELECT * FROM passes"
+            where.append("(created_at, rowid) < (?, ?)")
+            params += _cursor(cursor)
+        sql = "SELECT rowid AS _row, * FROM passes"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = self._all(sql, [*params, limit + 1])
         items = [pass_from_row(r) for r in rows[:limit]]
-        next_cursor = f"{items[-1].created_at}|{items[-1].id}" if len(rows) > limit else None
-        return Page(items, next_cursor)
+        return Page(items, _next_cursor(rows, limit, "created_at"))
 
     def count_passes(self, *, status: str | None = None, type_: str | None = None,
                      search: str | None = None) -> int:
@@ -323,16 +343,14 @@ class Store:
 
     def list_clients(self, *, limit: int = 50, cursor: str | None = None) -> Page:
         params: list[Any] = []
-        sql = "SELECT * FROM clients"
+        sql = "SELECT rowid AS _row, * FROM clients"
         if cursor:
-            created_at, _, client_id = cursor.partition("|")
-            sql += " WHERE (created_at, id) < (?, ?)"
-            params += [created_at, client_id]
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+            sql += " WHERE (created_at, rowid) < (?, ?)"
+            params += _cursor(cursor)
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = self._all(sql, [*params, limit + 1])
         items = [client_from_row(r) for r in rows[:limit]]
-        next_cursor = f"{items[-1].created_at}|{items[-1].id}" if len(rows) > limit else None
-        return Page(items, next_cursor)
+        return Page(items, _next_cursor(rows, limit, "created_at"))
 
     # --- scans -------------------------------------------------------------------------------
     def list_scans(self, *, pass_id: str | None = None, limit: int = 50,
@@ -346,15 +364,13 @@ class Store:
             where.append("scanned_at >= ?")
             params.append(since)
         if cursor:
-            scanned_at, _, scan_id = cursor.partition("|")
-            where.append("(scanned_at, id) < (?, ?)")
-            params += [scanned_at, scan_id]
-        sql = "SELECT * FROM scans" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY scanned_at DESC, id DESC LIMIT ?"
+            where.append("(scanned_at, rowid) < (?, ?)")
+            params += _cursor(cursor)
+        sql = "SELECT rowid AS _row, * FROM scans" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY scanned_at DESC, rowid DESC LIMIT ?"
         rows = self._all(sql, [*params, limit + 1])
         items = [scan_from_row(r) for r in rows[:limit]]
-        next_cursor = f"{items[-1].scanned_at}|{items[-1].id}" if len(rows) > limit else None
-        return Page(items, next_cursor)
+        return Page(items, _next_cursor(rows, limit, "scanned_at"))
 
     def iter_scans(self, batch: int = 1000) -> Iterator[Scan]:
         """All scans, oldest first, in batches (for exports of any size)."""

@@ -35,11 +35,12 @@ class SecretStore:
         return self._dir / safe
 
     def _fallback(self, exc: Exception) -> None:
+        # Warn when the data directory first starts holding secrets in files; later runs only
+        # note it at INFO, so every command on a headless machine does not repeat it.
         if not self._warned:
-            log.warning(
-                "No system keyring is available (%s); secrets are kept in %s, readable only by "
-                "this user.", exc.__class__.__name__, self._dir,
-            )
+            level = logging.INFO if self._dir.exists() else logging.WARNING
+            log.log(level, "No system keyring is available (%s); secrets are kept in %s, readable "
+                    "only by this user.", exc.__class__.__name__, self._dir)
             self._warned = True
 
     @property

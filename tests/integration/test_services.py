@@ -245,3 +245,29 @@ def test_unknown_refs_and_sources(core: Core) -> None:
         core.scans.submit("AbCd1234EfGh", source="telepathy")
     with pytest.raises(InvalidInput):
         core.clients.create("A", email="not-an-email")
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "2026|abc", "|1", "x" * 100])
+def test_foreign_page_cursors_are_refused(core: Core, cursor: str) -> None:
+    with pytest.raises(InvalidInput, match="page cursor"):
+        core.passes.list(cursor=cursor)
+
+
+def test_key_rotation_keeps_old_passes_valid(core: Core, data_dir: Path, clock: FakeClock) -> None:
+    old = core.passes.create(core.passes.validate("Old"))
+    old_kid = core.ctx.keys.trusted[0]
+    new_kid = core.ctx.keys.rotate()
+    new = core.passes.create(core.passes.validate("New"))
+    assert len(core.ctx.keys.trusted) == 2 and old_kid in core.ctx.keys.trusted
+    assert core.scans.submit(old.public_url).verdict is Verdict.ACCEPTED
+    assert core.scans.submit(new.public_url).verdict is Verdict.ACCEPTED
+    core.close()
+    # After a restart the station signs with the rotated key and still trusts both.
+    reopened = build_core(data_dir, now=clock)
+    try:
+        from station.domain import tokens
+
+        assert tokens.key_id(reopened.ctx.keys.private.public_key()) == new_kid
+        assert len(reopened.ctx.keys.trusted) == 2
+    finally:
+        reopened.close()

@@ -1,0 +1,114 @@
+"""The two QR engines behind one small interface: zxing-cpp (primary) and zbar (second).
+
+Both are restricted to QR codes: asking zxing-cpp for every format costs ~10x the time
+(MEASURED.md) and only adds ways to misread a poster as a 1D barcode.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import zxingcpp
+
+from station.capture.detection import Detection
+
+log = logging.getLogger(__name__)
+
+QR_FORMAT = "QRCode"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One decoder call: what it read, and where it saw a code it could not read (for retries)."""
+
+    detections: tuple[Detection, ...]
+    near_misses: tuple[tuple[Detection, ...], ...] = ()  # corners only; text is empty
+
+
+class Decoder(Protocol):
+    name: str
+    reads_inverted: bool  # if False the ladder adds an inverted rung
+    budget_ms: float  # a sensible per-frame ladder budget for this engine's speed
+
+    def decode(self, gray: np.ndarray) -> Attempt: ...
+
+
+class ZxingDecoder:
+    name = "zxing"
+    reads_inverted = True
+    budget_ms = 40.0
+
+    def __init__(self) -> None:
+        self._formats = zxingcpp.BarcodeFormat.QRCode
+
+    def decode(self, gray: np.ndarray) -> Attempt:
+        found: list[Detection] = []
+        misses: list[Detection] = []
+        # return_errors=True costs nothing extra and tells the ladder where a code sits when
+        # error correction failed, so the expensive rungs can work on that region only.
+        for b in zxingcpp.read_barcodes(gray, formats=self._formats, return_errors=True):
+            p = b.position
+            corners = tuple(
+                (float(c.x), float(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+            )
+            if b.valid and b.text:
+                found.append(Detection(b.text, QR_FORMAT, corners))
+            else:
+                misses.append(Detection("", QR_FORMAT, corners))
+        return Attempt(tuple(found), (tuple(misses),) if misses else ())
+
+
+class ZbarDecoder:
+    name = "zbar"
+    reads_inverted = False  # zbar only reads light-on-dark codes after 255 - img (MEASURED.md)
+    budget_ms = 150.0  # ~30 ms per try at 720p: a smaller budget would allow no retry at all
+
+    def __init__(self) -> None:
+        # Imported here: libzbar0 is a system library that may be missing; zxing still works.
+        from pyzbar import pyzbar
+
+        self._pyzbar = pyzbar
+        self._symbols = [pyzbar.ZBarSymbol.QRCODE]
+
+    def decode(self, gray: np.ndarray) -> Attempt:
+        found = []
+        for s in self._pyzbar.decode(gray, symbols=self._symbols):
+            try:
+                text = s.data.decode("utf-8")
+            except UnicodeDecodeError:
+                log.debug("zbar returned %d bytes that are not UTF-8; dropped", len(s.data))
+                continue
+            if text:
+                found.append(Detection(text, QR_FORMAT, tuple((float(x), float(y)) for x, y in s.polygon)))
+        return Attempt(tuple(found))
+
+
+ENGINES = ("zxing", "zbar")
+
+
+def make_decoder(name: str = "zxing") -> Decoder:
+    """The engine by name; raises ValueError for an unknown one, RuntimeError if zbar is missing."""
+    if name == "zxing":
+        return ZxingDecoder()
+    if name == "zbar":
+        try:
+            return ZbarDecoder()
+        except ImportError as exc:
+            raise RuntimeError(
+                "The zbar decoder needs the system library libzbar0; install it or use zxing."
+            ) from exc
+    raise ValueError(f"Unknown decoder {name!r}; choose one of {', '.join(ENGINES)}.")
+
+
+def available_engines() -> list[str]:
+    names = []
+    for name in ENGINES:
+        try:
+            make_decoder(name)
+        except RuntimeError:
+            continue
+        names.append(name)
+    return names

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from station.app import StationOptions, build_station, default_data_dir
 from station.ui import settings as ui_settings
-from station.ui.demo_feed import DemoFeed, demo_payloads
+from station.ui.capture_worker import camera_source, demo_source
 from station.ui.main_window import MainWindow
 from station.ui.resources import stylesheet
 
@@ -64,12 +64,20 @@ def run_gui(args: argparse.Namespace) -> int:
     screenshot: Path | None = getattr(args, "screenshot", None)
     if screenshot is not None:
         window.resize(1400, 860)  # a fixed size makes the README pictures alike
-    feed: DemoFeed | None = None
     if args.demo:
-        passes = station.core.passes.list(limit=100).items
-        feed = DemoFeed(demo_payloads(list(reversed(passes))), window.scan_view.submit, parent=window)
-        feed.start()
+        # The demo camera: the demo passes drawn as QR codes into frames that go through the
+        # real capture loop, decoder and debouncer, exactly like a webcam's.
+        window.start_capture(demo_source(list(reversed(station.core.passes.list(limit=50).items))))
+    else:
+        window.start_capture(camera_source(settings))
     result = {"code": 0}
+
+    def first_frame() -> None:
+        window.capture.frame.disconnect(first_frame)
+        print(f"station: first camera frame {(time.perf_counter() - started) * 1000:.0f} ms after start",
+              file=sys.stderr)
+
+    window.capture.frame.connect(first_frame)
 
     def first_verdict(_view: object) -> None:
         window.scan_view.verdict_shown.disconnect(first_verdict)
@@ -105,8 +113,6 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         app.exec()
     finally:
-        if feed is not None:
-            feed.stop()
         window.shutdown()
         station.stop()
     return result["code"]

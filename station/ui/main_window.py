@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
@@ -16,12 +15,18 @@ from PySide6.QtWidgets import (
 )
 
 from station.app import Station
+from station.capture.debounce import DebounceConfig, DebouncedSink
+from station.capture.keystrokes import KeystrokeBurstParser
+from station.capture.loop import CaptureStatus
+from station.capture.sources import FrameSource
 from station.domain.errors import StationError
 from station.domain.events import Event
 from station.ui import pin as pins
 from station.ui import settings as ui_settings
 from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
+from station.ui.capture_worker import CaptureController, camera_source
+from station.ui.hid import KeyboardWedge
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.resources import resource
@@ -109,10 +114,22 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.toggle_lock)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
 
+        # Camera and handheld scanner share one debouncer, so a pass shown to both is one scan.
+        self.capture = CaptureController(
+            DebounceConfig(camera_cooldown_s=self.settings.camera_cooldown_s,
+                           hid_cooldown_s=self.settings.hid_cooldown_s),
+            decoder=self.settings.decoder, parent=self)
+        self.capture.payload.connect(self.scan_view.submit)
+        self.capture.frame.connect(self.scan_view.preview.set_frame)
+        self.capture.status.connect(self._capture_status)
+        self.wedge = KeyboardWedge(
+            KeystrokeBurstParser(DebouncedSink(self.capture.debouncer, self.scan_view.submit)), self)
+        QApplication.instance().installEventFilter(self.wedge)
+        self.camera_state = "off"
+
         self._pin_failures = 0
         self._pin_locked_until = 0.0
         self._closing = False
-        self.capture: Any = None  # the capture controller, when a camera or demo source runs
         self.mute_button.setChecked(self.settings.muted)
         self._sync_mute_text()
         self._role_changed(str(self.roles.role))
@@ -132,6 +149,32 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.passes_view)
         self.passes_view.search.setFocus()
+
+    # --- camera -------------------------------------------------------------------------------
+    def start_capture(self, source: FrameSource | None) -> None:
+        """Run the capture loop on `source` (None: no camera; scanner and keyboard only)."""
+        if source is None:
+            self.capture.stop()
+            self._capture_status(CaptureStatus(state="off"))
+            return
+        self.capture.start(source)
+
+    def _capture_status(self, status: CaptureStatus) -> None:
+        self.camera_state = status.state
+        self.status.set_camera(status.state, status.fps, status.last_error)
+        preview = self.scan_view.preview
+        if status.state == "running":
+            preview.set_message("")
+        elif status.state == "lost":
+            preview.set_message("Camera lost — reconnecting…\n"
+                                "Manual entry and the handheld scanner still work.")
+        elif status.state == "ended":
+            preview.set_message("The video ended.")
+        elif status.state == "starting":
+            preview.set_message("Starting the camera…")
+        elif status.state in ("off", "stopped"):
+            preview.clear_frame()
+            preview.set_message("No camera: type a code or use the handheld scanner")
 
     # --- sound --------------------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:
@@ -208,7 +251,13 @@ class MainWindow(QMainWindow):
 
     # --- settings -----------------------------------------------------------------------------
     def cameras(self) -> list[tuple[str, str]]:
-        return []
+        from station.capture.camera import list_cameras
+
+        try:
+            return [(str(c.device), f"{c.name} ({c.device})") for c in list_cameras()]
+        except Exception:  # listing cameras must never keep the settings from opening
+            log.warning("listing cameras failed", exc_info=True)
+            return []
 
     def ask_settings(self, dialog: SettingsDialog) -> bool:
         return dialog.exec() == SettingsDialog.DialogCode.Accepted
@@ -248,8 +297,12 @@ class MainWindow(QMainWindow):
             self.station_label.setText(name)
             self.setWindowTitle(f"Station — {name}")
             self.show_message("Settings saved.")
-            if self.capture is not None and previous != chosen:
-                self.capture.apply(chosen)
+            camera_changed = (previous.camera, previous.resolution, previous.decoder,
+                              previous.camera_cooldown_s, previous.hid_cooldown_s) != (
+                chosen.camera, chosen.resolution, chosen.decoder, chosen.camera_cooldown_s,
+                chosen.hid_cooldown_s)
+            if camera_changed and not self.station.options.demo:
+                self.capture.apply(chosen, camera_source)
 
         self.writes.run(work, done, self._pin_error)
         if data_dir is not None and data_dir != self.core.store.data_dir:
@@ -291,8 +344,9 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/tab", self.tabs.currentIndex())
         self.qsettings.sync()
-        if self.capture is not None:
-            self.capture.stop()
+        self.capture.stop()
+        self.wedge.stop()
+        QApplication.instance().removeEventFilter(self.wedge)
         self.bridge.close()
         self.scan_view.stop()
         self.roles.lock()

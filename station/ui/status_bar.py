@@ -19,7 +19,7 @@ class StationStatusBar(QStatusBar):
 
     def set_camera(self, state: str, fps: float = 0.0, error: str | None = None) -> None:
         if state == "running":
-            text = f"● Camera: {fps:.0f} fps"
+            text = f"● Camera: {fps:.0f} fps" if fps >= 1 else "● Camera: on"
             colour = "#15803d"
         elif state == "lost":
             text = "● Camera lost — reconnecting" + (f" ({error})" if error else "")

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from station.app import Core, StationOptions, build_station, default_data_dir
+from station.app import Core, Station, StationOptions, build_station, default_data_dir
 from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
@@ -53,9 +53,17 @@ def _gui(args: argparse.Namespace) -> int:
             print("station: no display found (DISPLAY/WAYLAND_DISPLAY unset); running headless.",
                   file=sys.stderr)
             return _serve(args)
-    from station.ui.main import run_gui  # type: ignore[import-not-found]
+    from station.ui.main import run_gui
 
-    return int(run_gui(args))
+    def make_station(data_dir: Path | None) -> Station:
+        # The window builds no services itself: the composition root does, as for `serve`.
+        options = station_options(args)
+        if data_dir is not None:
+            options.data_dir = data_dir
+        options.capture = None  # the window runs its own capture loop (preview, settings)
+        return build_station(options)
+
+    return int(run_gui(args, make_station))
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget,
+)
 
 from station.capture.keystrokes import KeystrokeBurstParser
 
 
-def _typing_into_a_field() -> bool:
-    focus = QApplication.focusWidget()
-    if isinstance(focus, QComboBox):
-        return focus.isEditable()
-    return isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
+def _is_field(widget: object) -> bool:
+    if isinstance(widget, QComboBox):
+        return widget.isEditable()
+    return isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
+
+
+def _typing_into_a_field(target: QObject) -> bool:
+    return _is_field(target) or _is_field(QApplication.focusWidget())
 
 
 class KeyboardWedge(QObject):
@@ -29,7 +34,10 @@ class KeyboardWedge(QObject):
         self._poll.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() != QEvent.Type.KeyPress or _typing_into_a_field():
+        # The application filter sees a key press first on the native window, then on the widget:
+        # act on the widget delivery only, and never on keys meant for a text field.
+        if event.type() != QEvent.Type.KeyPress or not isinstance(watched, QWidget) \
+                or _typing_into_a_field(watched):
             return False
         assert isinstance(event, QKeyEvent)
         if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from station.app import StationOptions, build_station, default_data_dir
+from station.ui.ports import StationFactory
 from station.ui import settings as ui_settings
 from station.ui.capture_worker import camera_source, demo_source
 from station.ui.main_window import MainWindow
@@ -36,19 +36,21 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: object) -> 
     log.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
 
 
-def options_from(args: argparse.Namespace, qsettings: QSettings) -> StationOptions:
-    data_dir = args.data_dir
-    if data_dir is None and not args.demo:
-        chosen = qsettings.value("data_dir")
-        data_dir = Path(str(chosen)) if chosen else None
-    return StationOptions(data_dir=data_dir or default_data_dir(demo=args.demo), demo=args.demo)
+def chosen_data_dir(args: argparse.Namespace, qsettings: QSettings) -> Path | None:
+    """--data-dir, else the one picked in the settings (not for the demo), else None (default)."""
+    if args.data_dir is not None or args.demo:
+        return args.data_dir
+    chosen = qsettings.value("data_dir")
+    return Path(str(chosen)) if chosen else None
 
 
 def app_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "station", "station")
 
 
-def run_gui(args: argparse.Namespace) -> int:
+def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
+    """Run the window until it is closed. `make_station(data_dir)` builds the station (the
+    command line passes station.app.build_station with the options it parsed)."""
     started = time.perf_counter()
     faulthandler.enable()
     qInstallMessageHandler(_qt_message)
@@ -57,10 +59,10 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationName("Station")
     app.setStyleSheet(stylesheet())
     qsettings = app_settings()
-    station = build_station(options_from(args, qsettings))
+    station = make_station(chosen_data_dir(args, qsettings))
     settings = ui_settings.load(station.core.store)
     station.start()
-    window = MainWindow(station, qsettings, settings)
+    window = MainWindow(station, qsettings, settings, demo=args.demo)
     screenshot: Path | None = getattr(args, "screenshot", None)
     if screenshot is not None:
         window.resize(1400, 860)  # a fixed size makes the README pictures alike

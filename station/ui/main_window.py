@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from station.app import Station
 from station.capture.debounce import DebounceConfig, DebouncedSink
 from station.capture.keystrokes import KeystrokeBurstParser
 from station.capture.loop import CaptureStatus
@@ -29,6 +28,7 @@ from station.ui.capture_worker import CaptureController, camera_source
 from station.ui.hid import KeyboardWedge
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
+from station.ui.ports import RunningStation
 from station.ui.resources import resource
 from station.ui.roles import Roles
 from station.ui.scan_view import ScanView
@@ -47,10 +47,11 @@ PIN_LOCKOUT_S = 30.0
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, station: Station, qsettings: QSettings,
-                 settings: ui_settings.UiSettings | None = None) -> None:
+    def __init__(self, station: RunningStation, qsettings: QSettings,
+                 settings: ui_settings.UiSettings | None = None, *, demo: bool = False) -> None:
         super().__init__()
         self.station = station
+        self.demo = demo
         self.core = station.core
         self.qsettings = qsettings
         self.settings = settings or ui_settings.UiSettings()
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
                               previous.camera_cooldown_s, previous.hid_cooldown_s) != (
                 chosen.camera, chosen.resolution, chosen.decoder, chosen.camera_cooldown_s,
                 chosen.hid_cooldown_s)
-            if camera_changed and not self.station.options.demo:
+            if camera_changed and not self.demo:
                 self.capture.apply(chosen, camera_source)
 
         self.writes.run(work, done, self._pin_error)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from station.app import Core
+from station.ui.ports import CoreParts as Core
 from station.domain.errors import StationError
 from station.domain.events import Event, EventType
 from station.domain.models import Pass, PassStatus, PassType

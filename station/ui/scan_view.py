@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
 
-from station.app import Core
+from station.ui.ports import CoreParts as Core
 from station.domain.errors import StationError
 from station.domain.events import Event, EventType
 from station.domain.models import Pass, Source

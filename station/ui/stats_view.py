@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from station.app import Core
+from station.ui.ports import CoreParts as Core
 from station.domain.times import parse_iso, to_iso
 from station.store import stats
 from station.ui.workers import TaskRunner

@@ -44,7 +44,7 @@ def make_window(qtbot: Any, data_dir: Path, qsettings: QSettings) -> Iterator[Ca
     def make(settings: UiSettings | None = None, demo: bool = False) -> MainWindow:
         station = build_station(StationOptions(data_dir=data_dir, demo=demo))
         station.start()
-        window = MainWindow(station, qsettings, settings)
+        window = MainWindow(station, qsettings, settings, demo=demo)
         qtbot.addWidget(window)
         window.show()
         made.append((window, station))

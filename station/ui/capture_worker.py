@@ -70,6 +70,7 @@ class CaptureController(QObject):
         self._lock = threading.Lock()
         self.loop: CaptureLoop | None = None
         self.frames_sent = 0
+        self.reopen_delay_s = 1.0  # how often a lost camera is tried again
 
     @property
     def running(self) -> bool:
@@ -83,7 +84,8 @@ class CaptureController(QObject):
             log.warning("decoder %s unavailable (%s); using zxing", self._decoder, exc)
             ladder = StreamLadder(DecodeLadder())
         self.loop = CaptureLoop(source, self._on_payload, decoder=ladder, debouncer=self.debouncer,
-                                on_status=self._on_status, on_frame=self._on_frame)
+                                on_status=self._on_status, on_frame=self._on_frame,
+                                reopen_delay_s=self.reopen_delay_s)
         self.loop.start()
 
     def stop(self) -> None:

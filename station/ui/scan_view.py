@@ -48,6 +48,7 @@ class Counter(QFrame):
 
 class ScanView(QWidget):
     verdict_shown = Signal(object)  # VerdictView, after the card changed
+    scanned = Signal(object)  # every ScanResult, even those a burst never shows on the card
     message = Signal(str)
 
     def __init__(self, core: Core, roles: Roles, sounds: Sounds, scan_lane: TaskRunner,
@@ -114,6 +115,13 @@ class ScanView(QWidget):
         self._periodic.timeout.connect(self.refresh_counters)
         self._periodic.start()
         self._counters_busy = False
+        # A burst of results (a queue of scans, a replay) shows only its newest on the card:
+        # a person cannot read 100 verdicts a second, and each repaint costs the GUI thread.
+        self._pending_view: VerdictView | None = None
+        self._card_timer = QTimer(self)
+        self._card_timer.setSingleShot(True)
+        self._card_timer.setInterval(0)
+        self._card_timer.timeout.connect(self._flush_card)
         self.refresh_counters()
 
     # --- scanning ---------------------------------------------------------------------------
@@ -137,6 +145,14 @@ class ScanView(QWidget):
             self._undo = (result.scan.id, result.pass_.name or "Guest",
                           time.monotonic() + UNDO_WINDOW.total_seconds())
             self._tick.start()
+        self.scanned.emit(result)
+        self._pending_view = view
+        self._card_timer.start()
+
+    def _flush_card(self) -> None:
+        view, self._pending_view = self._pending_view, None
+        if view is None:
+            return
         self._show(view)
         self._update_undo()
         self.refresh_counters()

@@ -94,6 +94,8 @@ class VerdictCard(QFrame):
         layout.addStretch(1)
         self.view = IDLE
         self.show_view(IDLE)
+        self.icon.set_kind(IDLE.kind, self._icon_size())
+        self._style()
 
     @property
     def kind(self) -> Kind:
@@ -103,6 +105,7 @@ class VerdictCard(QFrame):
         return QColor(self.view.colour)
 
     def show_view(self, view: VerdictView) -> None:
+        kind_changed = view.kind is not self.view.kind
         self.view = view
         self.word.setText(view.word)
         self.title.setText(view.title)
@@ -110,8 +113,9 @@ class VerdictCard(QFrame):
         self.note.setText(view.note)
         self.note.setVisible(bool(view.note))
         self.detail.setVisible(bool(view.detail))
-        self.icon.set_kind(view.kind, self._icon_size())
-        self._style()
+        if kind_changed:
+            self.icon.set_kind(view.kind, self._icon_size())
+        self.update()  # the background is painted, not styled: no restyle per scan
 
     def _icon_size(self) -> int:
         return max(96, min(200, self.height() // 4))
@@ -119,10 +123,10 @@ class VerdictCard(QFrame):
     def _style(self) -> None:
         # Sizes follow the card's height, so a laptop window and a 24" screen at the door both
         # fill the card: the word is ~90 px on a 700 px card, legible well beyond 2 m. Set in
-        # the stylesheet because the application stylesheet's font-size would override setFont.
+        # the stylesheet because the application stylesheet's font-size would override setFont;
+        # only on resize, since restyling costs milliseconds.
         h = max(self.height(), 360)
         self.setStyleSheet(
-            f"QFrame#verdictCard {{ background: {self.view.colour}; border-radius: 18px; }}"
             "QFrame#verdictCard QLabel { color: white; background: transparent; }"
             f"QLabel#verdictWord {{ font-size: {int(h * 0.13)}px; font-weight: 900; }}"
             f"QLabel#verdictTitle {{ font-size: {int(h * 0.06)}px; font-weight: 700; }}"
@@ -130,6 +134,14 @@ class VerdictCard(QFrame):
             f"QLabel#verdictNote {{ font-size: {int(h * 0.04)}px; font-weight: 600;"
             " background: rgba(0,0,0,0.18); border-radius: 8px; padding: 6px 12px; }"
         )
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(self.view.colour))
+        p.drawRoundedRect(QRectF(self.rect()), 18, 18)
+        p.end()
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         super().resizeEvent(event)  # type: ignore[arg-type]

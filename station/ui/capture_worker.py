@@ -132,12 +132,17 @@ FOREIGN = "https://tickets.other-event.example/p/Zz9Yy8Xx7Ww6?token=x"
 
 
 def demo_payloads(passes: list[object]) -> list[str]:
-    """What the demo camera shows: the demo passes oldest first, the first one twice (the
-    second time it is refused as already used), then a code from another event."""
-    urls = [str(getattr(p, "public_url")) for p in passes]
-    if not urls:
-        return [FOREIGN]
-    return [urls[0], urls[0], *urls[1:], FOREIGN]
+    """What the demo camera shows: the demo passes, admissible ones and refused ones (revoked,
+    expired, not yet valid) taking turns so every kind of verdict appears in the first minute,
+    then a code from another event. (The same pass twice in a row would fall inside the
+    camera cooldown and be ignored, as at a real door.)"""
+    good = [p for p in passes if str(getattr(p, "status", "")) == "active"
+            and not getattr(p, "valid_from", None)]
+    bad = [p for p in passes if p not in good]
+    order: list[object] = []
+    for i in range(max(len(good), len(bad))):
+        order += good[i:i + 1] + bad[i:i + 1]
+    return [str(getattr(p, "public_url")) for p in order] + [FOREIGN]
 
 
 def demo_source(passes: list[object]) -> DemoSource:

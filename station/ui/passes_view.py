@@ -73,6 +73,7 @@ class PassDetail(QFrame):
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.qr.setMinimumHeight(200)
         self.history = QListWidget()
+        self.history.setWordWrap(True)
         self.revoke = QPushButton("Revoke…")
         self.revoke.setObjectName("danger")
         self.activate = QPushButton("Activate")
@@ -149,7 +150,11 @@ class PassesView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.table.setAlternatingRowColors(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Fixed widths, not ResizeToContents: that would measure every loaded row on each page.
+        for column, width in ((1, 130), (2, 70), (3, 110), (4, 60), (5, 140), (6, 140)):
+            self.table.setColumnWidth(column, width)
         self.table.setShowGrid(False)
         self.detail = PassDetail()
         bar = QHBoxLayout()

@@ -63,7 +63,7 @@ class AdmissionsChart(QWidget):
             p.drawText(QRectF(0, y - 9, left - 8, 18), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(value))
         n = len(self.buckets)
         slot = plot.width() / n
-        bar = max(2.0, slot * 0.36)
+        bar = min(28.0, max(2.0, slot * 0.36))
         label_every = max(1, int(60 / max(slot, 1)))
         for i, b in enumerate(self.buckets):
             x0 = plot.left() + i * slot + slot * 0.12
@@ -142,7 +142,7 @@ class StatsView(QWidget):
         self._busy = False
         # Trim the empty hours before the first scan so a fresh day is not a flat line.
         first = next((i for i, b in enumerate(buckets) if b.accepted or b.refused), len(buckets))
-        shown = buckets[max(0, min(first, len(buckets) - 8)):]
+        shown = buckets[max(0, min(first, len(buckets) - 16)):]  # at least four hours
         self.chart.set_buckets(shown if first < len(buckets) else [])
         accepted = sum(b.accepted for b in buckets)
         refused = sum(b.refused for b in buckets)

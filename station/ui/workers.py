@@ -1,9 +1,14 @@
 """Running work off the GUI thread and getting the result back on it.
 
-`TaskRunner.run(fn, on_done, on_error)` executes `fn()` on a QThreadPool; the callbacks run on
-the GUI thread. The runner is a QObject living on the GUI thread and its `_finished` signal is
-emitted from the pool thread, so Qt queues the delivery (a cross-thread AutoConnection): no
-callback ever runs on a worker thread, and no lambda has to guess which thread it belongs to.
+`TaskRunner.run(fn, on_done, on_error)` executes `fn()` on a pool of Python threads; the
+callbacks run on the GUI thread. The runner is a QObject living on the GUI thread and its
+`_finished` signal is emitted from the worker, so Qt queues the delivery (a cross-thread
+AutoConnection): no callback ever runs on a worker thread.
+
+Python threads (concurrent.futures), not QThreadPool: PySide gives a QThreadPool thread a new
+Python thread state for every job, so `threading.local` is empty each time, and the store's
+per-thread SQLite reader connection would be opened anew (and kept) for every job: thousands
+of connections and file descriptors after an hour of scanning.
 """
 
 from __future__ import annotations
@@ -12,29 +17,15 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
-
-
-class _Job(QRunnable):
-    def __init__(self, runner: TaskRunner, job_id: int, fn: Callable[[], Any]) -> None:
-        super().__init__()
-        self._runner, self._id, self._fn = runner, job_id, fn
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        self._runner._worker_threads.add(threading.get_ident())
-        try:
-            result, error = self._fn(), None
-        except BaseException as exc:  # delivered to on_error (or logged), never lost
-            result, error = None, exc
-        self._runner._finished.emit(self._id, result, error)
 
 
 class TaskRunner(QObject):
@@ -47,9 +38,8 @@ class TaskRunner(QObject):
     def __init__(self, name: str, threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
-        self.pool.setExpiryTimeout(2000)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"station-{name}")
+        self._closed = False
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
         self._worker_threads: set[int] = set()  # for tests: work really ran elsewhere
@@ -58,9 +48,20 @@ class TaskRunner(QObject):
     def run(self, fn: Callable[[], Any], on_done: Done | None = None,
             on_error: Failed | None = None) -> int:
         job_id = next(self._ids)
+        if self._closed:
+            return job_id  # the window is closing: late work (a sound, a refresh) is dropped
         self._callbacks[job_id] = (on_done, on_error)
-        self.pool.start(_Job(self, job_id, fn))
+        self._pool.submit(self._execute, job_id, fn)
         return job_id
+
+    def _execute(self, job_id: int, fn: Callable[[], Any]) -> None:
+        self._worker_threads.add(threading.get_ident())
+        try:
+            result, error = fn(), None
+        except BaseException as exc:  # delivered to on_error (or logged), never lost
+            result, error = None, exc
+        if not self._closed:
+            self._finished.emit(job_id, result, error)
 
     @property
     def pending(self) -> int:
@@ -83,10 +84,13 @@ class TaskRunner(QObject):
             if not self._callbacks:
                 self.idle.emit()
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Wait for running jobs (a scan being committed must finish) and end the threads."""
-        self.pool.clear()
-        done = self.pool.waitForDone(timeout_ms)
-        if not done:
-            log.warning("%s: background work still running after %d ms", self.name, timeout_ms)
-        return bool(done)
+    def shutdown(self) -> None:
+        """Drop queued jobs, wait for the running one (a scan being committed must finish),
+        and end the threads."""
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._callbacks.clear()
+
+    @property
+    def threads_alive(self) -> int:
+        return sum(1 for t in threading.enumerate() if t.name.startswith(f"station-{self.name}"))

@@ -54,7 +54,7 @@ def make_window(qtbot: Any, data_dir: Path, qsettings: QSettings) -> Iterator[Ca
     for window, station in made:
         window.close()  # closeEvent shuts the worker lanes down
         for runner in (window.scan_lane, window.writes, window.reads):
-            assert runner.pool.activeThreadCount() == 0, f"{runner.name} still has running workers"
+            assert runner.threads_alive == 0, f"{runner.name} still has worker threads"
         station.stop()
 
 

@@ -111,8 +111,9 @@ class ActivityFilter(QSortFilterProxyModel):
         self.conflicts_only = False
 
     def set(self, kind: str | None, text: str) -> None:
+        self.beginFilterChange()
         self.kind, self.text = kind, text.lower().strip()
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()

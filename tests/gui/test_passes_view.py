@@ -185,3 +185,39 @@ def test_100k_passes_import_search_and_filter_without_freezing(
     assert gui_thread not in window.reads.ran_on()
     print(f"\n100k passes: import {imported_s:.1f} s, longest GUI stall during import {import_stall} ms, "
           f"during browse/search/filter {browse_stall} ms")
+
+
+def test_create_pass_from_the_window(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = window.passes_view
+    unlock(qtbot, window, monkeypatch)
+    monkeypatch.setattr(view, "ask_new_pass", lambda: {
+        "name": "Walk-in Wanda", "email": "wanda@example.com", "type": "multi", "max_uses": 3,
+        "valid_until": None})
+    with qtbot.waitSignal(view.message, timeout=10000, check_params_cb=lambda t: t.startswith("Created")):
+        qtbot.mouseClick(view.create, Qt.MouseButton.LeftButton)
+    created = window.core.passes.list(search="Walk-in Wanda").items
+    assert len(created) == 1 and created[0].max_uses == 3 and created[0].client_id
+    qtbot.waitUntil(lambda: row_of(window, created[0].code) is not None, timeout=5000)  # the table reloads
+    # bad input is refused with its reason and creates nothing
+    monkeypatch.setattr(view, "ask_new_pass", lambda: {"name": "  ", "type": "single"})
+    with qtbot.waitSignal(view.message, timeout=10000) as refused:
+        view.create_pass()
+    assert "Name" in refused.args[0]
+    assert window.core.store.count_passes() == 1
+
+
+def test_activity_view_lists_events_newest_first_and_filters(qtbot: Any, window: MainWindow) -> None:
+    from tests.gui.conftest import scan
+
+    passes = window.core.passes
+    p = passes.create(passes.validate("Logged Lena"))
+    scan(qtbot, window, p.code)
+    scan(qtbot, window, p.code)
+    activity = window.activity_view
+    qtbot.waitUntil(lambda: activity.model.rowCount() >= 4, timeout=5000)  # created, scanned x2, used
+    whats = [activity.proxy.index(r, 1).data() for r in range(activity.proxy.rowCount())]
+    assert whats[0] == "Refused" and "Pass created" in whats
+    activity.kind.setCurrentText("Scans")
+    assert [activity.proxy.index(r, 1).data() for r in range(activity.proxy.rowCount())] == ["Refused", "Admitted"]
+    activity.search.setText("already used")
+    assert activity.proxy.rowCount() == 1

@@ -36,7 +36,7 @@ def startup(runs: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-m", "station", "gui", "--demo", "--data-dir", f"{tmp}/d",
+                [sys.executable, "-m", "station", "gui", "--demo", "--port", "0", "--data-dir", f"{tmp}/d",
                  "--screenshot", f"{tmp}/s.png"],
                 cwd=ROOT, capture_output=True, text=True, timeout=120,
                 env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -66,7 +66,7 @@ def in_window(soak_minutes: float) -> None:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     tmp = Path(tempfile.mkdtemp())
-    station = build_station(StationOptions(data_dir=tmp / "data", demo=True))
+    station = build_station(StationOptions(data_dir=tmp / "data", demo=True, api_port=0))
     station.start()
     window = MainWindow(station, QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat), demo=True)
     window.resize(1400, 860)

@@ -60,7 +60,7 @@ def main() -> int:
     app.setStyleSheet(stylesheet())
     tmp = Path(tempfile.mkdtemp())
     seed_evening(tmp / "data")
-    station = build_station(StationOptions(data_dir=tmp / "data", demo=True))
+    station = build_station(StationOptions(data_dir=tmp / "data", demo=True, api_port=0))
     station.start()
     window = MainWindow(station, QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat), demo=True)
     window.resize(1400, 860)

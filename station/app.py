@@ -15,7 +15,15 @@ import platformdirs
 
 from station.domain.codes import new_id
 
+from station.net.api.app import create_app
+from station.net.api.routes import Services
+from station.net.integrations import Integrations
 from station.net.runtime import AsyncRuntime
+from station.net.sender import SenderConfig, WebhookSender
+from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
+from station.net.webhook_secrets import WebhookSecrets
+from station.net.sync.client import SyncClient, SyncSettings
+from station.net.sync.setup import HubPart, hub_server, resolve_target
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -24,8 +32,10 @@ from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.services.sweeper import ExpirySweeper
+from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
 from station.store.secrets import SecretStore
+from station.store.webhooks import enqueue_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +66,9 @@ class Core:
 def build_core(data_dir: Path, *, demo: bool = False,
                now: Callable[[], datetime] = system_now) -> Core:
     store = Store(data_dir)
+    # Every process that records events (the GUI, `station serve`, `station scan`…) writes the
+    # webhook outbox rows in the event's own transaction; the running station sends them.
+    store.add_append_hook(enqueue_deliveries)
     org_id = store.setting("org_id")
     if org_id is None:
         # The organisation outlives station ids (which change when a directory is restored).
@@ -87,6 +100,19 @@ class StationOptions:
     data_dir: Path
     demo: bool = False
     sweep_interval_s: float = 30.0
+    api_host: str = DEFAULT_HOST
+    api_port: int = DEFAULT_PORT  # 0: any free port (tests)
+    api_enabled: bool = True
+    # Private/loopback/link-local networks webhooks may be sent to (`--allow-webhook-network`).
+    webhook_networks: tuple[str, ...] = ()
+    sender: SenderConfig = field(default_factory=SenderConfig)
+    # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
+    # "off" forgets it. `host_hub` runs the venue hub here ("this station hosts the venue hub").
+    sync_url: str | None = None
+    host_hub: bool = False
+    hub_port: int = 4222
+    hub_lan: bool = False
+    claim_timeout_s: float = 0.15
     # Frame source for the camera loop: "demo", a camera number or /dev path, a video file or an
     # image folder; None runs without a camera (handheld scanners and manual entry still work).
     capture: str | None = None
@@ -100,6 +126,11 @@ class Station:
     core: Core
     runtime: AsyncRuntime
     parts: list[Part] = field(default_factory=list)
+    # API keys, webhook subscriptions and delivery logs, API address (the Integrations page).
+    integrations: Integrations | None = None
+    sender: WebhookSender | None = None
+    api: APIServer | None = None
+    sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
         self.runtime.start()
@@ -120,4 +151,37 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
     station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    secrets = WebhookSecrets(SecretStore(options.data_dir, str(core.store.setting("org_id"))))
+    integrations = Integrations(core.store, secrets, now, cli_networks=options.webhook_networks)
+    sender = WebhookSender(core.store, core.bus, station.runtime, secrets, integrations.policy,
+                           options.sender)
+    integrations.on_change(sender.wake)
+    integrations.on_change_networks(sender.reset_clients)
+    station.integrations, station.sender = integrations, sender
+    station.parts.append(sender)
+    _add_sync(station)
+    if options.api_enabled:
+        sync_status = station.sync.status if station.sync is not None else None
+        app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status),
+                         integrations, core.store.station_id)
+        station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
+                                port=options.api_port)
+        station.parts.append(station.api)
     return station
+
+
+def _add_sync(station: Station) -> None:
+    options, core = station.options, station.core
+    secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
+    target = resolve_target(core.store, secrets, options.sync_url)
+    if options.host_hub:
+        hub = hub_server(options.data_dir, secrets, port=options.hub_port, lan=options.hub_lan)
+        station.parts.append(HubPart(hub))
+        target = target or hub.target
+    if target is None:
+        return
+    client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
+                        SyncSettings(claim_timeout_s=options.claim_timeout_s))
+    core.scans.claimer = client.claim
+    station.sync = client
+    station.parts.append(client)

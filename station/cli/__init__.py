@@ -17,7 +17,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.clients",
     "station.cli.scans",
     "station.cli.bench",
+    "station.cli.keys",
     "station.cli.decode",
+    "station.cli.hub",
 )
 
 
@@ -52,3 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `station passes list | head`: the reader left; that is not an error.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -12,18 +12,61 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from tqdm import tqdm
+
 from station.app import Core, Station, StationOptions, build_station, default_data_dir
 from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
+from station.net.server import DEFAULT_HOST, DEFAULT_PORT
+from station.net.targets import parse_networks
+from station.net.sync.client import CatchUp
 from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is between 0 and 65535 (0: any free port)")
+    return port
+
+
+def run_options() -> argparse.ArgumentParser:
+    """Flags shared by `station gui` and `station serve`."""
+    parent = argparse.ArgumentParser(add_help=False, parents=[core_options()])
+    parent.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address the API listens on (default {DEFAULT_HOST}: this machine only)")
+    parent.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"API port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parent.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
+    parent.add_argument("--allow-webhook-network", action="append", default=[], metavar="CIDR",
+                        help="allow webhooks to this private/loopback network, e.g. 192.168.1.0/24 "
+                             "(repeatable)")
+    return parent
+
+
+def sync_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("sync between stations")
+    group.add_argument("--sync", metavar="URL", default=None,
+                       help="hub to sync with, nats://user:pass@host:4222 (remembered; the password "
+                            "goes to keyring); 'off' forgets it")
+    group.add_argument("--host-hub", action="store_true",
+                       help="this station hosts the venue hub (and syncs through it)")
+    group.add_argument("--hub-port", type=int, default=4222, help="port of the hosted hub")
+    group.add_argument("--hub-lan", action="store_true",
+                       help="let the hosted hub listen on the local network (default: loopback)")
+    return parent
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parent = core_options()
+    parent = argparse.ArgumentParser(add_help=False, parents=[run_options(), sync_options()])
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
     gui.add_argument("--screenshot", type=Path, metavar="FILE.png", default=None,
                      help="wait for the first verdict, save a PNG of the window and exit "
@@ -67,9 +110,17 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:
+    networks = tuple(getattr(args, "allow_webhook_network", []) or [])
+    parse_networks(networks)  # a bad CIDR is refused before anything starts
     capture = getattr(args, "capture", None) or ("demo" if args.demo else None)
-    return StationOptions(data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
-                          capture=capture)
+    return StationOptions(
+        data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
+        capture=capture,
+        sync_url=getattr(args, "sync", None), host_hub=getattr(args, "host_hub", False),
+        hub_port=getattr(args, "hub_port", 4222), hub_lan=getattr(args, "hub_lan", False),
+        api_host=getattr(args, "host", DEFAULT_HOST), api_port=getattr(args, "port", DEFAULT_PORT),
+        api_enabled=not getattr(args, "no_api", False), webhook_networks=networks,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -93,7 +144,13 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     station.start()
     try:
-        _banner(core)
+        api = None if station.api is None else (station.api.address
+                                                 or f"not running: {station.api.error}")
+        _banner(core, api)
+        if station.sync is not None:
+            # In the background: the door takes scans while the history downloads.
+            threading.Thread(target=_sync_banner, args=(station, stop), name="sync-banner",
+                             daemon=True).start()
         if sys.stdin is not None and sys.stdin.isatty():
             _read_scans(core, stop)
         else:
@@ -111,14 +168,41 @@ def _print_result(result: ScanResult) -> None:
     print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
-def _banner(core: Core) -> None:
+def _banner(core: Core, api: str | None = None) -> None:
     counts = core.store.pass_counts()
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     print(f"Station '{core.ctx.station_name}' ({core.ctx.station_id})")
     print(f"  data     {core.store.data_dir}")
     print(f"  passes   {total} ({summary})")
+    if api is not None:
+        print(f"  api      {api}")
     print("Scan with a handheld scanner or type a code and press Enter; Ctrl-C stops.", flush=True)
+
+
+def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) -> None:
+    """Download the history before reporting in sync (a bar on a terminal); scanning works
+    meanwhile, and an unreachable hub only delays the message."""
+    sync = station.sync
+    assert sync is not None
+    print(f"  sync     {sync.target.public_url()}", flush=True)
+    bar = tqdm(total=0, unit="event", desc="sync", disable=not sys.stderr.isatty(), leave=False)
+
+    def show(progress: CatchUp) -> None:
+        bar.total = max(progress.total, bar.total or 0)
+        bar.n = progress.done
+        bar.refresh()
+
+    try:
+        synced = sync.wait_in_sync(wait_s, show)
+    finally:
+        bar.close()
+    status = sync.status()
+    if synced:
+        print(f"  sync     in sync ({status['catchUp']['done']} events received)", flush=True)
+    else:
+        print(f"  sync     not yet in sync: {status['error'] or 'still downloading'}; "
+              "scanning works offline meanwhile.", flush=True)
 
 
 def _read_scans(core: Core, stop: threading.Event) -> None:

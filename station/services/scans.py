@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from station.domain import payload as payloads
@@ -13,9 +13,10 @@ from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound
 from station.domain.events import Event, EventType
 from station.domain.explain import explain
-from station.domain.models import Pass, PassStatus, Reason, Scan, Source, Verdict
-from station.domain.rules import decide
+from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
+from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
+from station.services.claims import Claim, Claimer, ClaimState
 from station.services.context import Context
 from station.services.passes import PassService
 from station.store.db import Tx
@@ -53,6 +54,8 @@ class ScanService:
     def __init__(self, ctx: Context, passes: PassService) -> None:
         self._ctx = ctx
         self._passes = passes
+        # Set by the composition root when the station syncs: strict single use while online.
+        self.claimer: Claimer | None = None
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
                operator: str | None = None) -> ScanResult:
@@ -62,13 +65,39 @@ class ScanService:
         except ValueError:
             raise InvalidInput(f"Unknown scan source {str(source)[:20]!r}.") from None
         parsed = payloads.parse(payload, self._ctx.base_url)
+        # Outside the write transaction: the claim may wait (briefly) on the network.
+        claim = self._claim(parsed)
         with self._ctx.store.transaction() as tx:
-            result = self._submit_in(tx, parsed, source, operator)
+            result = self._submit_in(tx, parsed, source, operator, claim)
         self._ctx.publish(tx.appended)
         return result
 
+    def _claim(self, parsed: payloads.ParsedPayload) -> Claim | None:
+        """Ask the claimer for a single-use pass this door would admit; None when not asked."""
+        if self.claimer is None or parsed.foreign:
+            return None
+        pass_id: str | None = None
+        current: Pass | None = None
+        if parsed.token is not None:
+            try:
+                claims = tokens.verify(parsed.token, self._ctx.keys.trusted)
+            except tokens.BadToken:
+                return None
+            if claims.type is not PassType.SINGLE:
+                return None
+            pass_id = claims.pass_id
+            current = self._ctx.store.pass_by_id(claims.pass_id)
+        elif parsed.code is not None:
+            current = self._ctx.store.pass_by_code(parsed.code)
+            pass_id = current.id if current else None
+        if pass_id is None or (current is not None and current.type is not PassType.SINGLE):
+            return None
+        if current is not None and decide(current, self._ctx.now()).verdict is not Verdict.ACCEPTED:
+            return None
+        return self.claimer(pass_id)
+
     def _submit_in(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
-                   operator: str | None) -> ScanResult:
+                   operator: str | None, claim: Claim | None = None) -> ScanResult:
         now = self._ctx.now()
         current: Pass | None = None
         admitted_on_signature = False
@@ -99,6 +128,11 @@ class ScanService:
             return self._refuse_unlinked(tx, parsed, source, operator, Reason.UNKNOWN)
 
         decision = decide(current, now)
+        taken = (claim is not None and claim.state is ClaimState.TAKEN
+                 and decision.verdict is Verdict.ACCEPTED and current.type is PassType.SINGLE)
+        if taken:
+            # Another door holds the hub's claim: its admission has not reached this log yet.
+            decision = Decision(Verdict.REJECTED, Reason.USED)
         if decision.expire and not current.provisional:
             current = self._passes.expire_in(tx, current)
         scan = Scan(
@@ -115,6 +149,8 @@ class ScanService:
                                               trigger="scan")
         events = tx.events_for_pass(current.id)
         message = explain(decision.reason, after, events, self._ctx.station_names(), now)
+        if taken and claim is not None:
+            message = self._taken_message(claim, now)
         warning = None
         if decision.verdict is Verdict.ACCEPTED:
             if admitted_on_signature:
@@ -122,6 +158,16 @@ class ScanService:
             elif after.type == "multi" and after.status is PassStatus.USED:
                 warning = "That was the last use of this pass."
         return ScanResult(decision.verdict, decision.reason, message, scan, after, warning)
+
+    def _taken_message(self, claim: Claim, now: datetime) -> str:
+        where = claim.holder_name or self._ctx.station_names().get(claim.holder or "", "another door")
+        text = f"Already used at {where}"
+        if claim.at:
+            try:
+                text += f" at {parse_iso(claim.at).astimezone().strftime('%H:%M')}"
+            except (InvalidInput, ValueError):
+                pass
+        return text
 
     def _refold_and_announce(self, tx: Tx, before: Pass, *, by: str, trigger: str) -> Pass:
         after = self._ctx.refold(tx, before.id).pass_

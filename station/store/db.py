@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,14 +76,23 @@ class Page:
     next_cursor: str | None
 
 
+AppendHook = Callable[["Tx", Event], None]
+
+
 class Tx:
     """Write access inside one transaction. Only `Store.transaction()` makes these."""
 
-    def __init__(self, conn: sqlite3.Connection, station_id: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, station_id: str,
+                 hooks: Sequence[AppendHook] = ()) -> None:
         self._conn = conn
         self.station_id = station_id
         self.appended: list[Event] = []
+        self._hooks = hooks
         self._origin_seq: int | None = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Raw SQL inside this transaction, for the store's own modules (outbox, keys…)."""
+        return self._conn.execute(sql, params)
 
     # reads that must see this transaction's own writes
     def pass_by_code(self, code: str) -> Pass | None:
@@ -168,6 +177,9 @@ class Tx:
         )
         if cur.rowcount:
             self.appended.append(event)
+            # Hooks write rows that must commit or roll back with the event (webhook outbox).
+            for hook in self._hooks:
+                hook(self, event)
             return True
         return False
 
@@ -189,6 +201,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._append_hooks: list[AppendHook] = []
         self.schema_found = migrations.migrate(self._writer)
         self.station_id = self._ensure_station_id()
 
@@ -227,11 +240,18 @@ class Store:
         with self._write_lock:
             self._writer.close()
 
+    def add_append_hook(self, hook: AppendHook) -> None:
+        """Call `hook(tx, event)` inside the transaction each time a new event row is inserted.
+
+        A hook's writes share the event's fate: if the transaction rolls back, so do they."""
+        if hook not in self._append_hooks:
+            self._append_hooks.append(hook)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
-            tx = Tx(self._writer, self.station_id)
+            tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
             try:
                 yield tx
             except BaseException:

@@ -78,7 +78,76 @@ CREATE INDEX idx_events_type ON events (type, seq);
 CREATE INDEX idx_events_time ON events (timestamp, id);
 """
 
-MIGRATIONS: list[str] = [V1_CORE]
+V2_API = """
+-- Embedded API keys: only a SHA-256 of the key is kept; `prefix` lets a person recognise one.
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    rate_limit INTEGER NOT NULL DEFAULT 30,   -- requests per minute
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+-- Webhook subscriptions; their signing secrets live in the SecretStore, never here.
+CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    event TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    disabled_at TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX idx_webhooks_event ON webhooks (event, enabled);
+-- The outbox: one row per (subscription, event), written in the event's own transaction.
+CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',    -- pending | succeeded | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,            -- unix seconds
+    created_at TEXT NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX idx_deliveries_due ON webhook_deliveries (webhook_id, state, next_attempt_at);
+CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempted_at TEXT NOT NULL,
+    status INTEGER,
+    duration_ms REAL NOT NULL,
+    response TEXT,                            -- the first bytes of the answer
+    error TEXT
+);
+CREATE INDEX idx_attempts_delivery ON webhook_attempts (delivery_id, id);
+-- Polling (`GET /api/v1/triggers?event=`) pages newest first by (timestamp, id) within a type.
+CREATE INDEX idx_events_type_time ON events (type, timestamp, id);
+"""
+
+V2_SYNC = """
+-- Sync bookkeeping (station/store/sync.py). One row per hub this station has synced with:
+-- published_seq is the local events.seq up to which every own event was acknowledged by it.
+CREATE TABLE sync_progress (
+    hub TEXT PRIMARY KEY,
+    published_seq INTEGER NOT NULL DEFAULT 0,
+    last_sync_at TEXT
+);
+-- What peers announced about themselves (name, head of their own log) for names and lag.
+CREATE TABLE sync_peers (
+    station_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    head_seq INTEGER NOT NULL DEFAULT 0,
+    seen_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API]
 LATEST = len(MIGRATIONS)
 
 

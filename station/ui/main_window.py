@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -136,6 +136,12 @@ class MainWindow(QMainWindow):
         self._role_changed(str(self.roles.role))
         self.status.set_camera("off")
         self._restore_geometry()
+        # The API address and the sync state (parts of the station, when it runs them).
+        self._net_timer = QTimer(self)
+        self._net_timer.setInterval(2000)
+        self._net_timer.timeout.connect(self.refresh_network_status)
+        self._net_timer.start()
+        self.refresh_network_status()
 
     # --- events -------------------------------------------------------------------------------
     def _on_events(self, events: list[Event]) -> None:
@@ -150,6 +156,34 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.passes_view)
         self.passes_view.search.setFocus()
+
+    # --- API and sync -----------------------------------------------------------------------
+    def refresh_network_status(self) -> None:
+        api = getattr(self.station, "api", None)
+        sync = getattr(self.station, "sync", None)
+
+        def work() -> tuple[str, str]:
+            if api is None:
+                api_text = "API: off"
+            elif api.address:
+                api_text = f"API: {api.address}"
+            else:
+                api_text = f"API: not running ({api.error})" if getattr(api, "error", None) else "API: starting"
+            if sync is None:
+                return api_text, "Sync: off"
+            state = sync.status()
+            if state.get("connected"):
+                pending = state.get("pending") or 0
+                sync_text = "Sync: in sync" if state.get("inSync") else f"Sync: {pending} to send"
+            else:
+                sync_text = f"Sync: hub unreachable ({state.get('pending') or 0} waiting)"
+            return api_text, sync_text
+
+        self.reads.run(work, self._show_network_status, lambda exc: log.debug("network status: %s", exc))
+
+    def _show_network_status(self, texts: tuple[str, str]) -> None:
+        self.status.set_api(texts[0])
+        self.status.set_sync(texts[1])
 
     # --- camera -------------------------------------------------------------------------------
     def start_capture(self, source: FrameSource | None) -> None:
@@ -345,6 +379,7 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/tab", self.tabs.currentIndex())
         self.qsettings.sync()
+        self._net_timer.stop()
         self.capture.stop()
         self.wedge.stop()
         QApplication.instance().removeEventFilter(self.wedge)

@@ -42,7 +42,8 @@ def make_window(qtbot: Any, data_dir: Path, qsettings: QSettings) -> Iterator[Ca
     made: list[tuple[MainWindow, Station]] = []
 
     def make(settings: UiSettings | None = None, demo: bool = False) -> MainWindow:
-        station = build_station(StationOptions(data_dir=data_dir, demo=demo))
+        # port 0: a free port, so parallel runs on this machine never collide
+        station = build_station(StationOptions(data_dir=data_dir, demo=demo, api_port=0))
         station.start()
         window = MainWindow(station, qsettings, settings, demo=demo)
         qtbot.addWidget(window)

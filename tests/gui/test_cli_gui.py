@@ -22,7 +22,7 @@ def test_screenshot_of_the_demo_window(cli: StationCLI, tmp_path: Path) -> None:
     shot = tmp_path / "docs" / "window.png"
     env_no_display = {k: v for k, v in cli.env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     result = subprocess.run(
-        [sys.executable, "-m", "station", "gui", "--demo", "--data-dir", str(cli.data_dir),
+        [sys.executable, "-m", "station", "gui", "--demo", "--port", "0", "--data-dir", str(cli.data_dir),
          "--screenshot", str(shot)],
         env=env_no_display, cwd=REPO, capture_output=True, text=True, timeout=120,
     )
@@ -34,7 +34,7 @@ def test_screenshot_of_the_demo_window(cli: StationCLI, tmp_path: Path) -> None:
 
 def test_gui_without_a_display_runs_headless(cli: StationCLI) -> None:
     env = {k: v for k, v in cli.env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    proc = subprocess.Popen([sys.executable, "-m", "station", "gui"], env=env, cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "station", "gui", "--port", "0"], env=env, cwd=REPO,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:

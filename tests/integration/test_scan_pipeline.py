@@ -85,7 +85,7 @@ def test_serve_reads_an_image_folder_and_prints_verdicts(cli: StationCLI, tmp_pa
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(5)]
+        lines = [proc.stdout.readline() for _ in range(6)]  # 5 banner lines, then the verdict
     finally:
         proc.terminate()
         proc.communicate(timeout=30)

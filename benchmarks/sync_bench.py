@@ -1,0 +1,223 @@
+"""Sync benchmark: catch-up vs a bare nats-py consumer, revocation reach, claims, scans/s.
+
+    /work/main/.venv/bin/python benchmarks/sync_bench.py [--events 100000] [--revocations 200]
+
+Everything runs on this machine: one nats-server hub on a free 127.0.0.1 port and in-process
+stations (each its own data directory and background asyncio thread). Prints medians/p95 and
+the ratio against the bare consume loop measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keyring  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+
+import nats  # noqa: E402
+from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
+
+from station.app import Station, StationOptions, build_station  # noqa: E402
+from station.domain.events import Event, EventType  # noqa: E402
+from station.net.sync.hub import HubServer, new_password  # noqa: E402
+from station.services.passes import PassService  # noqa: E402
+
+
+class _MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.values.pop((service, username), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait(cond, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.005)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def station(root: Path, name: str, url: str) -> Station:
+    s = build_station(StationOptions(data_dir=root / name, sync_url=url, sweep_interval_s=3600,
+                                     claim_timeout_s=0.15))
+    s.core.store.set_setting("station_name", name)
+    s.start()
+    return s
+
+
+async def bare_consume(hub: HubServer, org: str, expected: int) -> float:
+    """The floor: a durable pull consumer that only fetches and acks (no SQLite, no fold)."""
+    t = hub.target
+    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    js = nc.jetstream()
+    subject = f"station.{org}.events.>"
+    sub = await js.pull_subscribe(subject, durable="bench_bare", stream=f"STATION_{org}",
+                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                                        max_ack_pending=-1))
+    got = 0
+    start = time.perf_counter()
+    while got < expected:
+        try:
+            msgs = await sub.fetch(500, timeout=1.0)
+        except asyncio.TimeoutError:
+            continue
+        for m in msgs:
+            await m.ack()
+        got += len(msgs)
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--revocations", type=int, default=200)
+    parser.add_argument("--claims", type=int, default=300)
+    args = parser.parse_args()
+    keyring.set_keyring(_MemoryKeyring())
+    root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    hub = HubServer(root / "hub", new_password(), port=free_port())
+    hub.start()
+    url = hub.target.full_url()
+    print(f"hub {hub.target.public_url()}  nats-server pid {hub.pid}  cores {os.cpu_count()}")
+    stations: list[Station] = []
+    try:
+        a, b = station(root, "A", url), station(root, "B", url)
+        stations += [a, b]
+        wait(lambda: a.sync.in_sync() and b.sync.in_sync(), 30, "A and B in sync")  # type: ignore[union-attr]
+
+        # --- 1. catch-up of N events ------------------------------------------------------------
+        t0 = time.perf_counter()
+        for start in range(0, args.events, 10_000):
+            n = min(10_000, args.events - start)
+            a.core.passes.create_many([PassService.validate(f"G{start + i}") for i in range(n)])
+        created_s = time.perf_counter() - t0
+        wait(lambda: a.sync.pending() == 0, 600, "A to publish")  # type: ignore[union-attr]
+        published_s = time.perf_counter() - t0
+        wait(lambda: b.core.store.count_events() >= a.core.store.count_events(), 600, "B to follow")
+        org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+        total = a.core.store.count_events()
+        print(f"\nrecorded {args.events} passes at A in {created_s:.1f} s; all published after "
+              f"{published_s:.1f} s; live follower B kept up")
+        bare = asyncio.run(bare_consume(hub, org, total))
+        t1 = time.perf_counter()
+        c = station(root, "C", url)
+        stations.append(c)
+        wait(lambda: c.sync.in_sync() and c.core.store.count_events() >= total, 900,  # type: ignore[union-attr]
+             "C to catch up")
+        catch_up = time.perf_counter() - t1
+        print(f"catch-up of {total} events: station {catch_up:.2f} s "
+              f"({total / catch_up:,.0f} ev/s) vs bare nats-py consume loop {bare:.2f} s "
+              f"({total / bare:,.0f} ev/s): ratio {catch_up / bare:.2f}x (goal <= 1.5x)")
+
+        # --- 2. revocation propagation -------------------------------------------------------------
+        passes = a.core.passes.create_many(
+            [PassService.validate(f"R{i}", "multi") for i in range(args.revocations)])
+        wait(lambda: all(s.core.store.pass_by_id(passes[-1].id) for s in (b, c)), 60, "passes")
+        arrived: dict[tuple[str, str], float] = {}
+        lock = threading.Lock()
+
+        def watcher(tag: str):  # type: ignore[no-untyped-def]
+            def on_event(e: Event) -> None:
+                if e.type == EventType.PASS_STATUS_CHANGED and e.data.get("trigger") == "revoke":
+                    with lock:
+                        arrived[(tag, e.pass_id or "")] = time.perf_counter()
+            return on_event
+
+        unsub = [b.core.bus.subscribe(watcher("B")), c.core.bus.subscribe(watcher("C"))]
+        lat: list[float] = []
+        for p in passes:
+            sent = time.perf_counter()
+            a.core.passes.revoke(p.id)
+            wait(lambda: ("B", p.id) in arrived and ("C", p.id) in arrived, 30, "revocation")
+            lat += [(arrived[(tag, p.id)] - sent) * 1000 for tag in ("B", "C")]
+        for u in unsub:
+            u()
+        print(f"revocation at A seen at B and C (committed there): p50 {statistics.median(lat):.1f} ms, "
+              f"p95 {pct(lat, 95):.1f} ms, max {max(lat):.1f} ms over {len(lat)} (goal p95 <= 100 ms)")
+
+        # --- 3. strict single-use claim latency ------------------------------------------------------
+        singles = a.core.passes.create_many(
+            [PassService.validate(f"S{i}", "single") for i in range(args.claims)])
+        wait(lambda: b.core.store.pass_by_id(singles[-1].id) is not None, 60, "singles")
+        claim_ms: list[float] = []
+        scan_ms: list[float] = []
+        offline = 0
+        for p in singles[: len(singles) // 2]:
+            t = time.perf_counter()
+            claim = b.sync.claim(p.id)  # type: ignore[union-attr]
+            claim_ms.append((time.perf_counter() - t) * 1000)
+            offline += claim.state == "offline"
+        for p in singles[len(singles) // 2:]:
+            t = time.perf_counter()
+            b.core.scans.submit(p.public_url)
+            scan_ms.append((time.perf_counter() - t) * 1000)
+        print(f"claim (KV create) p50 {statistics.median(claim_ms):.2f} ms, p95 {pct(claim_ms, 95):.2f} ms "
+              f"({offline} timed out at 150 ms); whole single-use scan with claim p50 "
+              f"{statistics.median(scan_ms):.2f} ms, p95 {pct(scan_ms, 95):.2f} ms")
+
+        # --- 4. scans/s at a door while sync is busy -----------------------------------------------------
+        # Many multi-use passes scanned in turn, as at a real door (one pass scanned thousands
+        # of times would measure the fold of an ever longer history instead).
+        multis = b.core.passes.create_many(
+            [PassService.validate(f"M{i}", "multi") for i in range(3000)])
+        turn = iter(range(10**9))
+
+        def scans_for(seconds: float) -> float:
+            n, end = 0, time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                b.core.scans.submit(multis[next(turn) % len(multis)].public_url)
+                n += 1
+            return n / seconds
+
+        idle = scans_for(3.0)
+        load = threading.Thread(target=lambda: [a.core.passes.create_many(
+            [PassService.validate(f"L{k}-{i}") for i in range(2000)]) for k in range(10)])
+        load.start()
+        busy = scans_for(3.0)
+        load.join()
+        print(f"scans/s at door B (multi-use passes, synchronous=FULL): {idle:,.0f} with sync idle, "
+              f"{busy:,.0f} while A records and B applies 20k events")
+    finally:
+        for s in reversed(stations):
+            s.stop()
+        hub.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Every error is JSON `{"error", "message", "details"?}` with a message a person can act on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from station.domain.errors import Conflict, InvalidInput, NotFound, StationError
+
+log = logging.getLogger(__name__)
+
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+         422: "invalid", 429: "rate_limited", 500: "internal_error"}
+
+def error_response(status: int, message: str, *, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": CODES.get(status, "error"), "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class TooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit // 1024} KiB; send less.")
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return 400, "The request body is not valid JSON; check quotes, commas and brackets."
+    pieces = []
+    for err in errors[:3]:
+        where = _field(tuple(err.get("loc", ())))
+        kind = err.get("type", "")
+        if kind == "extra_forbidden":
+            pieces.append(f"'{where}' is not a field this API knows; remove it")
+        elif kind == "missing":
+            pieces.append(f"'{where}' is required")
+        else:
+            pieces.append(f"'{where}': {err.get('msg', 'invalid value')}")
+    return 422, "; ".join(pieces) + "."
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        status, message = _validation_message(errors)
+        details = [{"field": _field(tuple(e.get("loc", ()))), "problem": str(e.get("msg", ""))}
+                   for e in errors[:10]]
+        return error_response(status, message, details=details)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"There is no {request.url.path[:100]} here; see /docs for the API's paths."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path[:100]}; see /docs."
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StationError)
+    async def on_station_error(request: Request, exc: StationError) -> JSONResponse:
+        if isinstance(exc, NotFound):
+            return error_response(404, str(exc))
+        if isinstance(exc, Conflict):
+            return error_response(409, str(exc))
+        if isinstance(exc, InvalidInput):
+            return error_response(422, str(exc))
+        return error_response(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("API request %s %s failed", request.method, request.url.path)
+        return error_response(500, "The station hit an internal error; the request was not "
+                                   "completed. Try again; if it persists, send the station log.")

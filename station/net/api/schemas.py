@@ -1,0 +1,219 @@
+"""Request and response shapes of the API, with the vendor's camelCase field names.
+
+Responses are declared precisely (nullable fields, enums) because integrations and the
+OpenAPI document (checked by schemathesis in the tests) rely on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from station.domain.events import VENDOR_EVENTS
+
+EventName = Literal["pass.created", "pass.scanned", "pass.status_changed", "client.created"]
+assert set(EventName.__args__) == set(VENDOR_EVENTS)  # type: ignore[attr-defined]
+
+PassStatusName = Literal["active", "used", "expired", "revoked"]
+PassTypeName = Literal["single", "multi"]
+
+
+class Strict(BaseModel):
+    """Request bodies: a field this API does not know is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests --------------------------------------------------------------------------------
+class PassCreate(Strict):
+    name: str = Field(min_length=1, max_length=200, examples=["VIP Guest"])
+    type: PassTypeName = "single"
+    maxUses: int | None = Field(None, ge=1, le=1_000_000, description="Multi-use passes only.")
+    validFrom: str | None = Field(None, max_length=40, examples=["2026-06-01T18:00:00Z"])
+    validUntil: str | None = Field(None, max_length=40, examples=["2026-06-02T04:00:00Z"])
+    clientId: str | None = Field(None, max_length=64)
+    email: str | None = Field(None, max_length=254, description="Guest email, for search.")
+    fields: dict[str, str | int | float] | None = Field(None, max_length=50)
+
+
+class RevokeBody(Strict):
+    reason: str | None = Field(None, max_length=500)
+
+
+class ScanCreate(Strict):
+    payload: str | None = Field(None, max_length=8192,
+                                description="The QR text (pass URL) or a pass code.")
+    code: str | None = Field(None, max_length=8192, description="Alias of payload.")
+    operator: str | None = Field(None, max_length=100)
+
+
+class ClientCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+
+
+class WebhookCreate(Strict):
+    event: EventName
+    targetUrl: str = Field(min_length=1, max_length=2048,
+                           examples=["https://hooks.zapier.com/hooks/catch/123/abc"])
+
+
+# --- responses -------------------------------------------------------------------------------
+class ErrorOut(BaseModel):
+    error: str = Field(description="A stable machine code, e.g. not_found, rate_limited.")
+    message: str = Field(description="What happened and what to do, in one sentence.")
+    details: list[dict[str, Any]] | None = None
+
+
+class PassOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    type: PassTypeName
+    status: PassStatusName
+    uses: int
+    maxUses: int | None
+    validFrom: str | None
+    validUntil: str | None
+    clientId: str | None
+    fields: dict[str, str]
+    publicUrl: str
+    createdAt: str
+    updatedAt: str
+    provisional: bool
+    conflicts: int
+
+
+class PassPage(BaseModel):
+    items: list[PassOut]
+    nextCursor: str | None
+
+
+class ScanOut(BaseModel):
+    id: str
+    passId: str | None
+    stationId: str
+    scannedAt: str
+    verdict: Literal["accepted", "rejected"]
+    reason: str | None
+    source: str
+    operator: str | None
+
+
+class ScanPage(BaseModel):
+    items: list[ScanOut]
+    nextCursor: str | None
+
+
+class VerdictOut(BaseModel):
+    """The same shape as `station scan --json`."""
+
+    verdict: Literal["accepted", "rejected"]
+    reason: str | None
+    message: str
+    warning: str | None
+    pass_: PassOut | None = Field(alias="pass")
+    scan: ScanOut
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ClientOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    createdAt: str
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    nextCursor: str | None
+
+
+class WebhookOut(BaseModel):
+    id: str
+    event: EventName
+    targetUrl: str
+    createdAt: str
+    enabled: bool
+    disabledReason: str | None
+    disabledAt: str | None
+    consecutiveFailures: int
+    pending: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="The signing secret; shown only in this response.")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+class AttemptOut(BaseModel):
+    deliveryId: str
+    attemptedAt: str
+    status: int | None
+    durationMs: float
+    response: str | None
+    error: str | None
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    webhookId: str
+    eventId: str
+    event: str
+    state: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    createdAt: str
+    lastStatus: int | None
+    lastError: str | None
+    log: list[AttemptOut] = []
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
+
+
+class TriggerItem(BaseModel):
+    """The webhook payload shape; `id` is unique, for de-duplication (Zapier does)."""
+
+    id: str
+    event: EventName
+    timestamp: str
+    data: dict[str, Any]
+
+
+class SyncPeerOut(BaseModel):
+    stationId: str
+    name: str | None
+    seenAt: str | None
+    lag: int = Field(description="Events of that station not yet applied here.")
+
+
+class SyncStatusOut(BaseModel):
+    enabled: bool = Field(description="False when this station syncs with no hub.")
+    hub: str | None = Field(None, description="host:port of the hub (never its password).")
+    connected: bool = False
+    inSync: bool = False
+    pending: int = Field(0, description="Events recorded here and not yet acknowledged by the hub.")
+    lastSyncAt: str | None = None
+    lastSyncAgoS: float | None = None
+    unreachableForS: float | None = None
+    alarm: bool = Field(False, description="True when the hub has been unreachable for over a minute.")
+    error: str | None = None
+    peers: list[SyncPeerOut] = []
+    stateDigest: str = Field(description="Hash of the folded pass state; equal on stations holding "
+                                         "the same events.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    stationId: str
+    version: str

@@ -1,0 +1,520 @@
+"""The station side of sync: publish our log, apply everybody else's, claim single-use passes.
+
+Runs as tasks on the station's AsyncRuntime. Nothing here ever holds up a verdict: the SQLite
+log is the outbox (a door records first and publishes when it can), and the only call a scan
+makes into this module, `claim()`, returns OFFLINE after a short timeout.
+
+Traps this code is written around (measured, see MEASURED.md): `fetch()` can raise a plain
+`asyncio.TimeoutError`; the stream de-duplicates by `Nats-Msg-Id` only inside its duplicate
+window, so the consumer de-duplicates by event id too (insert-or-ignore); a publish that timed
+out may have been stored, so it is retried with the same id; after a server kill the consumer
+gets redeliveries, which the insert-or-ignore absorbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from station.domain import tokens
+from station.domain.errors import InvalidInput, StationError
+from station.domain.events import Event
+from station.domain.times import parse_iso, to_iso
+from station.net.runtime import AsyncRuntime
+from station.net.sync import jetstream, wire
+from station.net.sync.url import SyncTarget
+from station.services.claims import Claim, ClaimState
+from station.services.context import Context
+from station.services.sync_apply import RemoteEventService
+from station.store.sync import Peer, SyncLedger
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    claim_timeout_s: float = 0.15
+    publish_batch: int = 500
+    fetch_batch: int = 500
+    announce_interval_s: float = 2.0
+    reconnect_wait_s: float = 1.0
+    publish_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    done: int  # messages applied since this station started
+    remaining: int  # still waiting on the hub for this station (None-free: 0 when unknown)
+
+    @property
+    def total(self) -> int:
+        return self.done + self.remaining
+
+
+async def _finish_in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run a store write in a thread; on cancellation let it finish (it commits or rolls back)
+    before giving up, so stopping never leaves a thread calling into a closed loop."""
+    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncClient:
+    """A Part (start/stop) that keeps one station in sync through a NATS JetStream hub."""
+
+    def __init__(self, ctx: Context, remote: RemoteEventService, runtime: AsyncRuntime,
+                 target: SyncTarget, settings: SyncSettings | None = None) -> None:
+        self._ctx = ctx
+        self._remote = remote
+        self._runtime = runtime
+        self.target = target
+        self.settings = settings or SyncSettings()
+        self._ledger = SyncLedger(ctx.store)
+        self._future: concurrent.futures.Future[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._nc: NATS | None = None
+        self._handles: jetstream.Handles | None = None
+        self._hub_key: str | None = None
+        self._lock = threading.Lock()
+        # What status() reports; written on the loop thread, read from any thread.
+        self._connected = False
+        self._caught_up = False
+        self._error: str | None = None
+        self._applied = 0
+        self._remaining = 0
+        self._last_sync: datetime | None = None
+        self._unreachable_since: float | None = time.monotonic()
+        self._org: str | None = None
+        self._keys_put: set[str] = set()
+        self._known_origins: set[str] = {ctx.station_id}
+        self._applying = False
+
+    # --- Part ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._unsubscribe = self._ctx.bus.subscribe(self._on_local_event)
+        self._future = self._runtime.submit(self._main())
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        future, self._future = self._future, None
+        if future is not None and not future.done():
+            self._runtime.call_soon(future.cancel)
+            try:
+                future.result(timeout=10)
+            except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
+                pass
+            except Exception:
+                log.exception("sync stopped with an error")
+
+    def _on_local_event(self, event: Event) -> None:
+        # On the publishing thread: only wake the publisher and return.
+        wake = self._wake
+        if wake is not None and event.origin == self._ctx.station_id:
+            try:
+                self._runtime.call_soon(wake.set)
+            except RuntimeError:  # the loop is already closed (shutting down)
+                pass
+
+    # --- status ------------------------------------------------------------------------------------
+    def catch_up(self) -> CatchUp:
+        return CatchUp(self._applied, self._remaining)
+
+    def in_sync(self) -> bool:
+        """Connected, the history downloaded, and nothing of ours left to send."""
+        return self._connected and self._caught_up and self.pending() == 0
+
+    def pending(self) -> int:
+        hub_key = self._hub_key
+        published = self._ledger.published_seq(hub_key) if hub_key else 0
+        return self._ledger.count_unsent(self._origins(), published)
+
+    def status(self) -> dict[str, Any]:
+        """What the status bar, the Integrations page and GET /api/v1/sync/status show."""
+        now = _utcnow()
+        last = self._last_sync
+        if last is None and self._hub_key:
+            stored = self._ledger.last_sync_at(self._hub_key)
+            last = parse_iso(stored) if stored else None
+        since = self._unreachable_since
+        unreachable_s = None if self._connected or since is None else time.monotonic() - since
+        heads = self._ledger.heads()
+        peers = [
+            {"stationId": p.station_id, "name": p.name, "seenAt": p.seen_at,
+             "lag": max(p.head_seq - heads.get(p.station_id, 0), 0)}
+            for p in self._ledger.peers()
+        ]
+        done, remaining = self._applied, self._remaining
+        return {
+            "enabled": True,
+            "hub": self.target.hub,
+            "url": self.target.public_url(),
+            "organisation": self._org,
+            "connected": self._connected,
+            "inSync": self.in_sync(),
+            "pending": self.pending(),
+            "lastSyncAt": to_iso(last) if last else None,
+            "lastSyncAgoS": round((now - last).total_seconds(), 1) if last else None,
+            "unreachableForS": round(unreachable_s, 1) if unreachable_s is not None else None,
+            "alarm": unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
+            "error": self._error,
+            "catchUp": {"done": done, "remaining": remaining, "total": done + remaining},
+            "peers": peers,
+            "stateDigest": self._ledger.state_digest(),
+        }
+
+    # --- strict single use -------------------------------------------------------------------------
+    def claim(self, pass_id: str) -> Claim:
+        """Claim a single-use pass for this door; OFFLINE when the hub does not answer in time."""
+        handles = self._handles
+        if not self._connected or handles is None:
+            return Claim(ClaimState.OFFLINE)
+        if threading.current_thread().name == self._runtime_thread_name():
+            # Waiting here would block the very loop that must answer: decide offline.
+            log.warning("claim() called on the sync loop; deciding offline")
+            return Claim(ClaimState.OFFLINE)
+        future = self._runtime.submit(self._claim(handles, pass_id))
+        try:
+            return future.result(timeout=self.settings.claim_timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            return Claim(ClaimState.OFFLINE)
+        except Exception:
+            log.exception("claiming %s failed; deciding offline", pass_id)
+            return Claim(ClaimState.OFFLINE)
+
+    def _runtime_thread_name(self) -> str:
+        thread = getattr(self._runtime, "_thread", None)
+        return thread.name if thread is not None else ""
+
+    async def _claim(self, handles: jetstream.Handles, pass_id: str) -> Claim:
+        own = self._ctx.station_id
+        body = json.dumps({"stationId": own, "name": self._ctx.station_name,
+                           "at": to_iso(self._ctx.now())}).encode()
+        try:
+            await handles.claims.create(pass_id, body)
+            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass
+        except (nats.errors.Error, asyncio.TimeoutError, OSError):
+            return Claim(ClaimState.OFFLINE)
+        try:
+            entry = await handles.claims.get(pass_id)
+        except (nats.errors.Error, asyncio.TimeoutError, OSError):
+            return Claim(ClaimState.TAKEN)
+        holder = jetstream.json_or_none(entry.value or b"") or {}
+        holder_id = str(holder.get("stationId") or "")
+        if holder_id == own:
+            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name)
+        return Claim(ClaimState.TAKEN, holder_id or None, str(holder.get("name") or "") or None,
+                     str(holder.get("at") or "") or None)
+
+    # --- the connection ------------------------------------------------------------------------------
+    def _origins(self) -> list[str]:
+        previous = self._ctx.store.setting("previous_station_ids") or []
+        return [self._ctx.station_id, *[str(p) for p in previous]]
+
+    async def _main(self) -> None:
+        self._wake = asyncio.Event()
+        while True:
+            nc: NATS | None = None
+            try:
+                nc = await nats.connect(
+                    servers=[self.target.server_url()],
+                    user=self.target.user, password=self.target.password,
+                    name=f"station {self._ctx.station_id}",
+                    allow_reconnect=True, max_reconnect_attempts=-1,
+                    reconnect_time_wait=self.settings.reconnect_wait_s, connect_timeout=2,
+                    error_cb=self._on_error, disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                )
+                self._nc = nc
+                self._set_connected(True)
+                await self._session(nc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a session ends on errors it cannot ride out: start again
+                log.warning("sync session ended (%s); reconnecting", exc)
+                self._error = f"Sync stopped: {exc}. Retrying."
+            finally:
+                self._set_connected(False)
+                self._handles = None
+                self._nc = None
+                if nc is not None:
+                    try:
+                        await asyncio.wait_for(nc.close(), 5)
+                    except (asyncio.TimeoutError, nats.errors.Error, OSError):
+                        pass
+            await asyncio.sleep(self.settings.reconnect_wait_s)
+
+    async def _on_error(self, exc: Exception) -> None:
+        text = str(exc)
+        if "Authorization" in text or "authorization" in text:
+            self._error = ("The hub refused this station's credentials: check the sync URL "
+                           "(user and password) given to --sync.")
+        elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
+            self._error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+        else:
+            self._error = f"Sync error: {text[:200]}"
+        log.debug("nats: %s", text)
+
+    async def _on_disconnected(self) -> None:
+        self._set_connected(False)
+
+    async def _on_reconnected(self) -> None:
+        self._set_connected(True)
+
+    def _set_connected(self, connected: bool) -> None:
+        with self._lock:
+            if connected and not self._connected:
+                self._unreachable_since = None
+                self._error = None
+            elif not connected and self._connected:
+                self._unreachable_since = time.monotonic()
+                self._caught_up = False
+            self._connected = connected
+
+    async def _session(self, nc: NATS) -> None:
+        js = nc.jetstream(timeout=self.settings.publish_timeout_s)
+        own_org = str(self._ctx.store.setting("org_id") or "org")
+        handles = await jetstream.ensure(js, own_org)
+        self._org = handles.space.org
+        self._hub_key = f"{self.target.hub}|{handles.space.org}|{handles.stream_created}"
+        self._handles = handles
+        self._keys_put = set()
+        await self._exchange_org_info(handles)
+        tasks = [
+            asyncio.create_task(self._publish_loop(js, handles), name="sync-publish"),
+            asyncio.create_task(self._consume_loop(js, handles), name="sync-consume"),
+            asyncio.create_task(self._announce_loop(handles), name="sync-announce"),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # re-raise what ended the session
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- publishing our log --------------------------------------------------------------------------
+    async def _publish_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
+        assert self._wake is not None and self._hub_key is not None
+        hub_key = self._hub_key
+        origins = self._origins()
+        while True:
+            # Cleared before reading, so an event committed meanwhile still wakes us at once.
+            self._wake.clear()
+            published = await asyncio.to_thread(self._ledger.published_seq, hub_key)
+            batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
+                                            self.settings.publish_batch)
+            if not batch:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            try:
+                await asyncio.gather(*[
+                    js.publish(handles.space.events_of(event.origin), wire.encode(event),
+                               headers={"Nats-Msg-Id": event.id})
+                    for _, event in batch
+                ])
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                # A timed-out publish may still have been stored: retry the same ids (the stream
+                # drops duplicates inside its window, every consumer drops them after it).
+                log.info("publishing %d events failed (%s); retrying", len(batch), exc)
+                await asyncio.sleep(0.5)
+                continue
+            now = _utcnow()
+            self._last_sync = now
+            await asyncio.to_thread(self._ledger.mark_published, hub_key, batch[-1][0], to_iso(now))
+
+    # --- applying everybody else's -------------------------------------------------------------------
+    async def _consume_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
+        durable = f"station_{self._ctx.station_id}"
+        config = ConsumerConfig(
+            # Explicit acks: with AckPolicy.ALL, acking a later message would also ack earlier ones
+            # that a killed predecessor had been handed and never applied (they would be lost).
+            durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=10.0, max_ack_pending=-1, filter_subject=handles.space.all_events,
+        )
+        sub = await js.pull_subscribe(handles.space.all_events, durable=durable,
+                                      stream=handles.space.stream, config=config)
+        try:
+            info = await sub.consumer_info()
+            self._remaining = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+        except (nats.errors.Error, asyncio.TimeoutError):
+            pass
+        # Fetching the next batch overlaps applying this one (SQLite work runs in a thread).
+        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=2)
+        fetcher = asyncio.create_task(self._fetch_loop(sub, queue), name="sync-fetch")
+        getter: asyncio.Future[list[Msg]] | None = None
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    fetcher.result()  # the fetcher ended: re-raise why (the session restarts)
+                    raise RuntimeError("the fetcher stopped")
+                self._applying = True
+                try:
+                    await self._apply_batch(getter.result(), handles)
+                finally:
+                    self._applying = False
+                if self._remaining == 0 and queue.empty():
+                    self._caught_up = True
+        finally:
+            for task in (fetcher, getter):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (fetcher, getter) if t is not None),
+                                 return_exceptions=True)
+
+    async def _fetch_loop(self, sub: JetStreamContext.PullSubscription,
+                          queue: asyncio.Queue[list[Msg]]) -> None:
+        while True:
+            try:
+                msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
+            except asyncio.TimeoutError:  # nats' TimeoutError is one too; so is the plain one
+                if (self._nc is not None and self._nc.is_connected and queue.empty()
+                        and not self._applying):
+                    self._remaining = 0
+                    self._caught_up = True
+                    self._last_sync = _utcnow()
+                continue
+            except nats.js.errors.NotFoundError:
+                raise  # the consumer or stream is gone (hub reset): set up again
+            except (nats.errors.Error, OSError) as exc:
+                log.debug("fetch failed (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if msgs:
+                try:
+                    self._remaining = int(msgs[-1].metadata.num_pending or 0)
+                except (AttributeError, ValueError, TypeError):
+                    pass
+                await queue.put(msgs)
+
+    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles) -> None:
+        events: list[Event] = []
+        for msg in msgs:
+            try:
+                events.append(wire.decode(msg.data))
+            except InvalidInput as exc:
+                log.warning("dropped a malformed synced message: %s", exc)
+        if {e.origin for e in events} - self._known_origins:
+            # A station we have not heard of: fetch its public keys before its passes
+            # arrive, so its tokens verify here at once (it put them before publishing).
+            try:
+                await self._exchange_org_info(handles)
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                log.debug("fetching keys failed (%s)", exc)
+            self._known_origins |= {e.origin for e in events}
+        await self._apply(events)
+        try:
+            for msg in msgs:  # only after the batch committed
+                await msg.ack()
+        except (nats.errors.Error, OSError):
+            pass  # redelivered later; insert-or-ignore makes that harmless
+        self._applied += len(msgs)
+        self._last_sync = _utcnow()
+
+    async def _apply(self, events: list[Event]) -> None:
+        if not events:
+            return
+        while True:
+            try:
+                await _finish_in_thread(self._remote.apply, events)
+                return
+            except InvalidInput:
+                # One bad event must not hold back the others: apply them one at a time.
+                for event in events:
+                    try:
+                        await asyncio.to_thread(self._remote.apply, [event])
+                    except InvalidInput as exc:
+                        log.warning("refused synced event %s: %s", event.id[:40], exc)
+                return
+            except StationError:
+                raise
+            except Exception:  # disk full, database locked: keep the batch and try again
+                log.exception("applying %d synced events failed; retrying", len(events))
+                await asyncio.sleep(1.0)
+
+    # --- names and keys ---------------------------------------------------------------------------------
+    async def _announce_loop(self, handles: jetstream.Handles) -> None:
+        while True:
+            await asyncio.sleep(self.settings.announce_interval_s)
+            try:
+                await self._exchange_org_info(handles)
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                log.debug("announcing failed (%s)", exc)
+
+    async def _exchange_org_info(self, handles: jetstream.Handles) -> None:
+        """Tell the hub our name, log head and public keys; learn everybody else's."""
+        own = self._ctx.station_id
+        head = await asyncio.to_thread(self._ledger.head_of, own)
+        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(_utcnow())}
+        await handles.stations.put(own, json.dumps(me).encode())
+        for key in self._ctx.keys.trusted:
+            kid = tokens.key_id(key)
+            if kid not in self._keys_put:
+                b64 = base64.b64encode(tokens.public_key_bytes(key)).decode()
+                await handles.keys.put(kid, b64.encode())
+                self._keys_put.add(kid)
+        keys = await jetstream.read_bucket(handles.keys)
+        stations = await jetstream.read_bucket(handles.stations)
+        peers = []
+        self._known_origins |= set(stations)
+        for station_id, raw in stations.items():
+            info = jetstream.json_or_none(raw)
+            if info is None or station_id == own:
+                continue
+            try:
+                peers.append(Peer(station_id, str(info.get("name") or station_id),
+                                  int(info.get("headSeq") or 0), str(info.get("at") or "")))
+            except (TypeError, ValueError):
+                continue
+        await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
+        await asyncio.to_thread(self._remote.learn_stations, peers)
+
+    # --- for the CLI and tests -----------------------------------------------------------------------------
+    def wait_in_sync(self, timeout: float, on_progress: Callable[[CatchUp], None] | None = None
+                     ) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if on_progress is not None:
+                on_progress(self.catch_up())
+            if self.in_sync():
+                return True
+            time.sleep(0.05)
+        return False

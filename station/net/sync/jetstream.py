@@ -1,0 +1,119 @@
+"""Names and set-up of what the organisation keeps on the hub: one stream, three KV buckets.
+
+Subjects are `station.<org>.events.<station_id>`; the stream `STATION_<org>` holds every
+station's log (the history a new station downloads). Buckets: `claims` (strict single use),
+`keys` (the organisation's public keys), `stations` (names and heads of logs). The
+organisation itself is whatever the first station to reach an empty hub wrote in `station_meta`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import nats.js.errors
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.kv import KeyValue
+
+META_BUCKET = "station_meta"
+ORG_KEY = "org"
+
+
+@dataclass(frozen=True, slots=True)
+class OrgSpace:
+    org: str
+
+    @property
+    def stream(self) -> str:
+        return f"STATION_{self.org}"
+
+    @property
+    def all_events(self) -> str:
+        return f"station.{self.org}.events.>"
+
+    def events_of(self, station_id: str) -> str:
+        return f"station.{self.org}.events.{station_id}"
+
+    def bucket(self, name: str) -> str:
+        return f"station_{self.org}_{name}"
+
+
+@dataclass
+class Handles:
+    space: OrgSpace
+    stream_created: str
+    claims: KeyValue
+    keys: KeyValue
+    stations: KeyValue
+
+
+async def _bucket(js: JetStreamContext, name: str, history: int = 1) -> KeyValue:
+    try:
+        return await js.key_value(name)
+    except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
+        pass
+    try:
+        return await js.create_key_value(KeyValueConfig(
+            bucket=name, history=history, storage=StorageType.FILE))
+    except nats.js.errors.BadRequestError:
+        return await js.key_value(name)  # another station created it meanwhile
+
+
+async def join_org(js: JetStreamContext, own_org: str) -> str:
+    """The hub's organisation; an empty hub takes this station's (first claim wins)."""
+    meta = await _bucket(js, META_BUCKET)
+    try:
+        await meta.create(ORG_KEY, own_org.encode())
+        return own_org
+    except nats.js.errors.KeyWrongLastSequenceError:
+        entry = await meta.get(ORG_KEY)
+        return (entry.value or b"").decode()
+
+
+async def ensure(js: JetStreamContext, own_org: str) -> Handles:
+    space = OrgSpace(await join_org(js, own_org))
+    config = StreamConfig(
+        name=space.stream, subjects=[space.all_events], retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE, duplicate_window=120.0,
+    )
+    try:
+        info = await js.stream_info(space.stream)
+    except nats.js.errors.NotFoundError:
+        try:
+            info = await js.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            info = await js.stream_info(space.stream)
+    created = str(getattr(info, "created", None) or "")
+    return Handles(
+        space=space,
+        stream_created=created,
+        claims=await _bucket(js, space.bucket("claims")),
+        keys=await _bucket(js, space.bucket("keys")),
+        stations=await _bucket(js, space.bucket("stations")),
+    )
+
+
+async def read_bucket(kv: KeyValue) -> dict[str, bytes]:
+    """All current values of a small bucket (keys, station names)."""
+    try:
+        keys = await kv.keys()
+    except nats.js.errors.NoKeysError:
+        return {}
+    values: dict[str, bytes] = {}
+    for key in keys:
+        try:
+            entry = await kv.get(key)
+        except nats.js.errors.KeyNotFoundError:
+            continue
+        if entry.value:
+            values[key] = entry.value
+    return values
+
+
+def json_or_none(raw: bytes) -> dict[str, object] | None:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None

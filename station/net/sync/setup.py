@@ -1,0 +1,61 @@
+"""Where a station's sync target comes from: --sync, the settings + keyring, or its own hub."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from station.net.sync.hub import HUB_SECRET, HubServer, new_password
+from station.net.sync.url import SyncTarget
+from station.store.db import Store
+from station.store.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+SYNC_SECRET = "sync-password"
+SYNC_URL_SETTING = "sync_url"
+OFF = ("off", "none", "")
+
+
+def resolve_target(store: Store, secrets: SecretStore, url: str | None) -> SyncTarget | None:
+    """The hub to sync with. A URL given now is remembered: its password in keyring (never in
+    the database), the rest in settings, so the next start needs no --sync."""
+    if url is not None and url.strip().lower() in OFF:
+        store.set_setting(SYNC_URL_SETTING, None)
+        secrets.delete(SYNC_SECRET)
+        return None
+    if url is not None:
+        target = SyncTarget.parse(url)
+        if target.password is not None:
+            secrets.set(SYNC_SECRET, target.password)
+        else:
+            target = target.with_password(secrets.get(SYNC_SECRET))
+        store.set_setting(SYNC_URL_SETTING, target.public_url())
+        return target
+    saved = store.setting(SYNC_URL_SETTING)
+    if not saved:
+        return None
+    return SyncTarget.parse(str(saved)).with_password(secrets.get(SYNC_SECRET))
+
+
+def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) -> HubServer:
+    """The hub this data directory hosts; its password is minted once and kept in keyring."""
+    password = secrets.get(HUB_SECRET)
+    if not password:
+        password = new_password()
+        secrets.set(HUB_SECRET, password)
+    return HubServer(Path(data_dir) / "hub", password, port=port, lan=lan)
+
+
+class HubPart:
+    """The hub as a part of a running station ("this station hosts the venue hub")."""
+
+    def __init__(self, server: HubServer) -> None:
+        self.server = server
+
+    def start(self) -> None:
+        self.server.start()
+        log.info("hosting the venue hub at %s", self.server.target.public_url())
+
+    def stop(self) -> None:
+        self.server.stop()

@@ -1,0 +1,31 @@
+"""The hook through which a door claims a single-use pass at the hub before admitting it.
+
+Services know nothing of the network: the composition root sets `ScanService.claimer` to a
+callable provided by the sync part. The call is made before the scan's transaction and must
+return within its own short timeout; when it cannot ask anybody it answers OFFLINE and the
+door decides alone (the fold flags a double entry later).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class ClaimState(enum.StrEnum):
+    CLAIMED = "claimed"  # this door holds the pass now: admit
+    TAKEN = "taken"  # another door admitted it first: refuse
+    OFFLINE = "offline"  # nobody answered in time: decide on local knowledge
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    state: ClaimState
+    holder: str | None = None  # station id of the door that holds the pass
+    holder_name: str | None = None
+    at: str | None = None  # ISO time of the holder's claim
+
+
+# Called with the pass id; must return within its own timeout, never raise.
+Claimer = Callable[[str], Claim]

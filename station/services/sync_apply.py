@@ -1,0 +1,168 @@
+"""Applying what other stations saw: their events, their names, the organisation's keys.
+
+Remote events enter the log here and nowhere else. A batch is applied in one transaction:
+each event is inserted unless its id is already held (redeliveries and echoes of our own
+events change nothing), the clock observes its stamp so that our next event orders after it,
+and every pass it touched is re-folded. A conflict the fold discovers (two doors admitted a
+single-use pass while apart; a door admitted a pass another had revoked) is announced as a
+`pass.status_changed` event whose id every station derives the same way, so the log keeps one.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from station.domain.errors import InvalidInput
+from station.domain.events import Event, EventType
+from station.domain.hlc import Stamp
+from station.domain.models import Client, Scan, Source, Verdict
+from station.services.context import Context
+from station.store import sync as sync_store
+from station.store.db import Tx
+from station.store.sync import Peer
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    inserted: int
+    duplicates: int
+    passes: tuple[str, ...] = field(default=())
+
+
+def conflict_event_id(pass_id: str, scan_id: str, kind: str) -> str:
+    return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:conflict:{pass_id}:{scan_id}:{kind}').hex}"
+
+
+def check_event(event: Event) -> None:
+    """What must hold before a stranger's event may enter the log."""
+    if event.type not in set(EventType):
+        raise InvalidInput(f"Unknown event type {event.type[:40]!r}.")
+    if not event.id.startswith("evt_") or len(event.id) > 64:
+        raise InvalidInput(f"Event id {event.id[:40]!r} is not an event id.")
+    if not event.origin or len(event.origin) > 64 or event.origin_seq < 1:
+        raise InvalidInput("An event must name its origin station and its place in that log.")
+    Stamp.decode(event.hlc)
+    if event.type != EventType.CLIENT_CREATED and event.type != EventType.SCAN_REVERTED \
+            and not event.pass_id:
+        raise InvalidInput(f"A {event.type} event must name its pass.")
+
+
+class RemoteEventService:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def apply(self, events: Sequence[Event]) -> Applied:
+        """Insert-or-ignore a batch of remote events and re-fold what they touched."""
+        for event in events:
+            check_event(event)
+        names: dict[str, str] = {}
+        with self._ctx.store.transaction() as tx:
+            inserted = 0
+            touched: dict[str, None] = {}
+            for event in events:
+                if not tx.append_event(event):
+                    continue
+                inserted += 1
+                self._ctx.hlc.observe(Stamp.decode(event.hlc))
+                self._materialise(tx, event)
+                name = event.data.get("stationName")
+                if isinstance(name, str) and event.origin != tx.station_id:
+                    names[event.origin] = name[:MAX_NAME]
+                if event.pass_id:
+                    touched[event.pass_id] = None
+            for pass_id in touched:
+                self._refold(tx, pass_id)
+            if names:
+                self._merge_names(tx, names)
+        self._ctx.publish(tx.appended)
+        return Applied(inserted, len(events) - inserted, tuple(touched))
+
+    def _materialise(self, tx: Tx, event: Event) -> None:
+        """Rows that are not part of the fold: the scan a peer recorded, a client it created."""
+        data = event.data
+        if event.type == EventType.PASS_SCANNED and isinstance(data.get("scan"), dict):
+            s = data["scan"]
+            try:
+                scan = Scan(
+                    id=str(s["id"]), pass_id=event.pass_id, station_id=str(s["stationId"]),
+                    scanned_at=str(s["scannedAt"]), verdict=Verdict(s["verdict"]),
+                    reason=s.get("reason"), source=str(s.get("source") or Source.PEER),
+                    operator=s.get("operator"),
+                )
+            except (KeyError, ValueError):
+                log.warning("event %s carries a malformed scan; kept in the log only", event.id)
+                return
+            sync_store.insert_scan_if_absent(tx, scan, event.id)
+        elif event.type == EventType.CLIENT_CREATED and data.get("id") and data.get("name"):
+            sync_store.insert_client_if_absent(tx, Client(
+                id=str(data["id"]), name=str(data["name"]), email=data.get("email"),
+                phone=data.get("phone"), created_at=str(data.get("createdAt") or event.timestamp),
+            ))
+
+    def _refold(self, tx: Tx, pass_id: str) -> None:
+        before = tx.pass_by_id(pass_id)
+        client_id = before.client_id if before else None
+        after_fold = self._ctx.refold(tx, pass_id, self._email(tx, pass_id, client_id))
+        after = after_fold.pass_
+        if after is None:
+            return
+        for conflict in after_fold.conflicts:
+            event_id = conflict_event_id(pass_id, conflict.scan_id, conflict.kind)
+            if tx.has_event(event_id):
+                continue
+            data = {**after.to_api(), "from": str(after.status), "to": str(after.status),
+                    "by": "sync", "reason": conflict.kind, "trigger": "conflict",
+                    "scanId": conflict.scan_id, "scanStationId": conflict.station_id,
+                    "scannedAt": conflict.scanned_at}
+            self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=pass_id,
+                             event_id=event_id)
+
+    @staticmethod
+    def _email(tx: Tx, pass_id: str, client_id: str | None) -> str | None:
+        if client_id is None:
+            for event in tx.events_for_pass(pass_id):
+                if event.type == EventType.PASS_CREATED:
+                    client_id = event.data.get("clientId")
+                    break
+        client = tx.client_by_id(client_id) if client_id else None
+        return client.email if client else None
+
+    def _merge_names(self, tx: Tx, names: Mapping[str, str]) -> None:
+        known = dict(self._ctx.store.setting("station_names", {}) or {})
+        merged = {**known, **names}
+        merged.pop(tx.station_id, None)
+        if merged != known:
+            tx.set_setting("station_names", merged)
+
+    # --- what the hub tells about the organisation --------------------------------------------
+    def learn_stations(self, peers: Iterable[Peer]) -> None:
+        """Names and log heads other stations announced (names make "Already used at Door 2")."""
+        own = self._ctx.station_id
+        others = [Peer(p.station_id, p.name[:MAX_NAME], p.head_seq, p.seen_at)
+                  for p in peers if p.station_id != own]
+        if not others:
+            return
+        with self._ctx.store.transaction() as tx:
+            sync_store.upsert_peers(tx, others)
+            self._merge_names(tx, {p.station_id: p.name for p in others})
+
+    def learn_keys(self, public_keys: Iterable[str]) -> int:
+        """Trust the organisation's public keys, so passes created at any door verify here."""
+        known = set(self._ctx.keys.public_keys_b64())
+        added = 0
+        for key in public_keys:
+            if key in known:
+                continue
+            try:
+                self._ctx.keys.trust(key)
+                added += 1
+            except InvalidInput:
+                log.warning("the hub offered a value that is not a public key; ignored")
+        return added

@@ -1,0 +1,144 @@
+"""Sync bookkeeping: what a hub acknowledged, what peers announced, and the state digest.
+
+Kept apart from db.py so that the sync queries live in one small room. Writes that belong to
+applying remote events take the caller's `Tx` (one transaction per batch); the rest open their
+own short transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from station.domain.events import Event
+from station.domain.models import Client, Scan
+from station.store.db import Store, Tx
+from station.store.rows import event_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    station_id: str
+    name: str
+    head_seq: int  # the peer's own latest origin_seq, as it announced it
+    seen_at: str
+
+
+def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
+    """A scan another door recorded: kept once, whatever how often its event arrives."""
+    cur = tx._conn.execute(  # noqa: SLF001 - the store package owns Tx's connection
+        "INSERT OR IGNORE INTO scans (id, pass_id, station_id, scanned_at, verdict, reason, source, "
+        "operator, payload, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (scan.id, scan.pass_id, scan.station_id, scan.scanned_at, str(scan.verdict), scan.reason,
+         scan.source, scan.operator, scan.payload[:256], event_id),
+    )
+    return bool(cur.rowcount)
+
+
+def insert_client_if_absent(tx: Tx, client: Client) -> bool:
+    cur = tx._conn.execute(  # noqa: SLF001
+        "INSERT OR IGNORE INTO clients (id, name, email, phone, created_at) VALUES (?, ?, ?, ?, ?)",
+        (client.id, client.name, client.email, client.phone, client.created_at),
+    )
+    return bool(cur.rowcount)
+
+
+def upsert_peers(tx: Tx, peers: Iterable[Peer]) -> None:
+    for p in peers:
+        tx._conn.execute(  # noqa: SLF001
+            "INSERT INTO sync_peers (station_id, name, head_seq, seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(station_id) DO UPDATE SET name = excluded.name, "
+            "head_seq = max(head_seq, excluded.head_seq), seen_at = max(seen_at, excluded.seen_at)",
+            (p.station_id, p.name, p.head_seq, p.seen_at),
+        )
+
+
+class SyncLedger:
+    """Per-hub progress of this station's outbox, and reads the sync status needs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- outbox --------------------------------------------------------------------------------
+    def published_seq(self, hub: str) -> int:
+        row = self._store._one(  # noqa: SLF001
+            "SELECT published_seq FROM sync_progress WHERE hub = ?", (hub,))
+        return int(row["published_seq"]) if row else 0
+
+    def mark_published(self, hub: str, seq: int, at: str) -> None:
+        """Everything up to local seq `seq` was acknowledged by `hub`. Never moves backwards."""
+        with self._store.transaction() as tx:
+            tx._conn.execute(  # noqa: SLF001
+                "INSERT INTO sync_progress (hub, published_seq, last_sync_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(hub) DO UPDATE SET published_seq = max(published_seq, "
+                "excluded.published_seq), last_sync_at = excluded.last_sync_at",
+                (hub, seq, at),
+            )
+
+    def mark_synced(self, hub: str, at: str) -> None:
+        with self._store.transaction() as tx:
+            tx._conn.execute(  # noqa: SLF001
+                "INSERT INTO sync_progress (hub, last_sync_at) VALUES (?, ?) "
+                "ON CONFLICT(hub) DO UPDATE SET last_sync_at = excluded.last_sync_at",
+                (hub, at),
+            )
+
+    def last_sync_at(self, hub: str) -> str | None:
+        row = self._store._one(  # noqa: SLF001
+            "SELECT last_sync_at FROM sync_progress WHERE hub = ?", (hub,))
+        return row["last_sync_at"] if row else None
+
+    def unsent(self, origins: Sequence[str], after_seq: int, limit: int = 500
+               ) -> list[tuple[int, Event]]:
+        """This station's own events (recorded under any of its ids) not yet acknowledged."""
+        marks = ", ".join("?" for _ in origins)
+        rows = self._store._all(  # noqa: SLF001
+            f"SELECT * FROM events WHERE seq > ? AND origin IN ({marks}) ORDER BY seq LIMIT ?",
+            (after_seq, *origins, limit),
+        )
+        return [(int(r["seq"]), event_from_row(r)) for r in rows]
+
+    def count_unsent(self, origins: Sequence[str], after_seq: int) -> int:
+        marks = ", ".join("?" for _ in origins)
+        row = self._store._one(  # noqa: SLF001
+            f"SELECT count(*) AS n FROM events WHERE seq > ? AND origin IN ({marks})",
+            (after_seq, *origins),
+        )
+        return int(row["n"]) if row else 0
+
+    # --- peers ---------------------------------------------------------------------------------
+    def heads(self) -> dict[str, int]:
+        """The latest origin_seq held here for each origin station."""
+        rows = self._store._all(  # noqa: SLF001
+            "SELECT origin, max(origin_seq) AS head FROM events GROUP BY origin")
+        return {r["origin"]: int(r["head"]) for r in rows}
+
+    def head_of(self, origin: str) -> int:
+        row = self._store._one(  # noqa: SLF001
+            "SELECT coalesce(max(origin_seq), 0) AS head FROM events WHERE origin = ?", (origin,))
+        return int(row["head"]) if row else 0
+
+    def peers(self) -> list[Peer]:
+        rows = self._store._all(  # noqa: SLF001
+            "SELECT station_id, name, head_seq, seen_at FROM sync_peers ORDER BY name, station_id")
+        return [Peer(r["station_id"], r["name"], int(r["head_seq"]), r["seen_at"]) for r in rows]
+
+    # --- convergence -----------------------------------------------------------------------------
+    def state_digest(self) -> str:
+        """A hash of the folded pass state; equal on stations that hold the same events."""
+        h = hashlib.sha256()
+        conn = self._store._reader()  # noqa: SLF001
+        for row in conn.execute("SELECT id, status, uses, conflicts FROM passes ORDER BY id"):
+            h.update(json.dumps(list(row), separators=(",", ":")).encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+    def event_ids(self) -> set[str]:
+        return {r["id"] for r in self._store._all("SELECT id FROM events")}  # noqa: SLF001
+
+    def pass_states(self) -> list[dict[str, Any]]:
+        return self._store._all(  # noqa: SLF001
+            "SELECT id, status, uses, conflicts FROM passes ORDER BY id")

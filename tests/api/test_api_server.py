@@ -1,0 +1,44 @@
+"""The API on a real uvicorn server on a free 127.0.0.1 port, inside a running station."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import httpx
+
+from station.net.sender import SenderConfig
+from tests.api.conftest import StationFactory
+
+
+def test_real_server_serves_and_stops_cleanly(make_station: StationFactory) -> None:
+    station = make_station()
+    assert station.api is not None and station.integrations is not None
+    address = station.integrations.api_address
+    assert address and address.startswith("http://127.0.0.1:")
+    key = station.integrations.keys.create("real").secret
+    with httpx.Client(base_url=address, headers={"authorization": f"Bearer {key}"}) as client:
+        assert client.get("/health").json()["stationId"] == station.core.store.station_id
+        p = client.post("/api/v1/passes", json={"name": "Guest"}).json()
+        verdict = client.post("/api/v1/scans", json={"code": p["code"]})
+        assert verdict.status_code == 201 and verdict.json()["verdict"] == "accepted"
+        assert client.post("/api/v1/scans", content=b"{", headers={"content-type": "application/json"}
+                           ).status_code == 400
+    station.stop()
+    assert station.integrations.api_address is None
+    names = {t.name for t in threading.enumerate()}
+    assert "station-net" not in names and not any(n.startswith("api-worker") for n in names)
+    with socket.socket() as probe:  # the port is free again
+        probe.bind(("127.0.0.1", int(address.rsplit(":", 1)[1])))
+
+
+def test_a_busy_port_leaves_the_station_running_without_api(make_station: StationFactory) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        station = make_station(sender=SenderConfig(), api_port=port)
+        assert station.api is not None and station.api.address is None
+        assert station.integrations is not None and "in use" in (station.integrations.api_error or "")
+        p = station.core.passes.create(station.core.passes.validate("Guest"))
+        assert station.core.scans.submit(p.code).accepted  # the door works without the API

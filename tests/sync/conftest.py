@@ -1,0 +1,83 @@
+"""Fixtures for sync tests: real nats-server hubs on free 127.0.0.1 ports, real stations."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from station.app import Station, StationOptions, build_station
+from station.net.sync.hub import HubServer, new_password
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll until `condition()` is truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubServer]:
+    server = HubServer(tmp_path / "hub", new_password(), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+StationFactory = Callable[..., Station]
+
+
+@pytest.fixture
+def make_station(tmp_path: Path) -> Iterator[StationFactory]:
+    started: list[Station] = []
+
+    def make(name: str, sync_url: str | None, *, claim_timeout_s: float = 5.0,
+             start: bool = True, api: bool = False) -> Station:
+        # The API (when asked for) takes a free port: stations in one test must not share 8765.
+        options = StationOptions(data_dir=tmp_path / name, sync_url=sync_url,
+                                 claim_timeout_s=claim_timeout_s, sweep_interval_s=3600,
+                                 api_enabled=api, api_port=0)
+        station = build_station(options)
+        station.core.store.set_setting("station_name", name)
+        if start:
+            station.start()
+        started.append(station)
+        return station
+
+    yield make
+    for station in reversed(started):
+        station.stop()
+
+
+def in_sync(*stations: Station) -> Callable[[], bool]:
+    def check() -> bool:
+        return all(s.sync is not None and s.sync.in_sync() for s in stations)
+    return check
+
+
+def digests(*stations: Station) -> set[str]:
+    return {s.sync.status()["stateDigest"] for s in stations if s.sync is not None}
+
+
+def converged(*stations: Station) -> Callable[[], bool]:
+    """Same event ids everywhere, nothing pending, and one state digest."""
+    def check() -> bool:
+        from station.store.sync import SyncLedger
+        if not in_sync(*stations)():
+            return False
+        ids = [SyncLedger(s.core.store).event_ids() for s in stations]
+        return all(i == ids[0] for i in ids) and len(digests(*stations)) == 1
+    return check

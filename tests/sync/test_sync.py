@@ -1,0 +1,181 @@
+"""Stations that share what they saw, through a real nats-server hub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+
+from station.app import Station
+from station.domain.events import EventType
+from station.domain.models import PassStatus, Reason, Verdict
+from station.net.sync.hub import HubServer
+from station.services.passes import PassService
+from station.services.scans import ScanResult
+from station.store.sync import SyncLedger
+from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
+
+
+def _pass_everywhere(pass_id: str, *stations: Station) -> None:
+    wait_for(lambda: all(s.core.store.pass_by_id(pass_id) is not None for s in stations), 20,
+             "the pass to reach every station")
+
+
+def test_revocation_at_a_refuses_the_pass_at_b_and_c(hub: HubServer,
+                                                    make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b, c = (make_station(name, url) for name in ("Door A", "Door B", "Door C"))
+    wait_for(in_sync(a, b, c), 30, "three stations in sync")
+    p = a.core.passes.create(PassService.validate("Ada", "multi"))
+    _pass_everywhere(p.id, b, c)
+
+    a.core.passes.revoke(p.id, reason="chargeback", by="Manager at A")
+    wait_for(lambda: all(s.core.store.pass_by_id(p.id).status is PassStatus.REVOKED  # type: ignore[union-attr]
+                         for s in (b, c)), 20, "the revocation to reach B and C")
+    for door in (b, c):
+        result = door.core.scans.submit(p.public_url)
+        assert result.verdict is Verdict.REJECTED and result.reason == Reason.REVOKED
+        assert "chargeback" in result.message
+    wait_for(converged(a, b, c), 30, "convergence")
+    # A's key reached B and C through the hub, and so did the door names.
+    assert set(a.core.ctx.keys.public_keys_b64()) <= set(b.core.ctx.keys.public_keys_b64())
+    assert b.core.ctx.station_names()[a.core.ctx.station_id] == "Door A"
+
+
+def test_a_single_use_pass_scanned_at_two_doors_at_once_online_is_admitted_once(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), 30, "two stations in sync")
+    passes = [a.core.passes.create(PassService.validate(f"Guest {i}", "single")) for i in range(5)]
+    for p in passes:
+        _pass_everywhere(p.id, b)
+
+    for p in passes:
+        barrier = threading.Barrier(2)
+        results: dict[str, ScanResult] = {}
+
+        def scan(station: Station, name: str, payload: str = p.public_url) -> None:
+            barrier.wait()
+            results[name] = station.core.scans.submit(payload)
+
+        threads = [threading.Thread(target=scan, args=(s, n)) for s, n in ((a, "A"), (b, "B"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        verdicts = sorted(str(r.verdict) for r in results.values())
+        assert verdicts == ["accepted", "rejected"], {k: r.message for k, r in results.items()}
+        winner = "A" if results["A"].accepted else "B"
+        loser = results["B" if winner == "A" else "A"]
+        assert loser.reason == Reason.USED
+        assert loser.message.startswith(f"Already used at Door {winner}")
+    wait_for(converged(a, b), 30, "convergence")
+    for s in (a, b):
+        for p in passes:
+            after = s.core.store.pass_by_id(p.id)
+            assert after is not None and after.uses == 1 and after.conflicts == 0
+
+
+def test_with_the_hub_down_both_doors_admit_and_the_conflict_shows_everywhere_after(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b, c = (make_station(name, url) for name in ("Door A", "Door B", "Door C"))
+    wait_for(in_sync(a, b, c), 30, "three stations in sync")
+    p = c.core.passes.create(PassService.validate("Bo", "single"))
+    _pass_everywhere(p.id, a, b)
+
+    hub.stop()
+    wait_for(lambda: not any(s.sync.status()["connected"] for s in (a, b, c)),  # type: ignore[union-attr]
+             20, "every station to notice the hub is gone")
+    first, second = a.core.scans.submit(p.public_url), b.core.scans.submit(p.public_url)
+    assert first.accepted and second.accepted  # no door stops because the network is down
+    assert a.sync.status()["pending"] > 0  # type: ignore[union-attr]
+
+    hub.start()
+    wait_for(converged(a, b, c), 60, "convergence after the hub returned")
+    for s in (a, b, c):
+        after = s.core.store.pass_by_id(p.id)
+        assert after is not None and after.uses == 2 and after.conflicts == 1
+        announced = [e for e in s.core.store.events_for_pass(p.id)
+                     if e.type == EventType.PASS_STATUS_CHANGED
+                     and e.data.get("reason") == "duplicate_offline"]
+        assert len(announced) == 1  # one conflict event, whichever station noticed it first
+        assert s.core.scans.submit(p.public_url).reason == Reason.USED
+    assert len({s.sync.status()["stateDigest"] for s in (a, b, c)}) == 1  # type: ignore[union-attr]
+
+
+def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
+                                                      make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, c = make_station("Door A", url), make_station("Door C", url)
+    wait_for(in_sync(a, c), 30, "two stations in sync")
+    c.stop()
+    items = [PassService.validate(f"Guest {i}", "single") for i in range(10_000)]
+    created = a.core.passes.create_many(items)
+    wait_for(lambda: a.sync.pending() == 0, 120, "A to publish 10k events")  # type: ignore[union-attr]
+
+    again = make_station("Door C", url)  # the same data directory, restarted
+    assert again.core.store.pass_by_id(created[-1].id) is None
+    seen: list[int] = []
+    assert again.sync is not None
+    assert again.sync.wait_in_sync(120, lambda progress: seen.append(progress.total))
+    assert max(seen) >= 10_000  # the progress bar had the history's size
+    wait_for(converged(a, again), 60, "convergence")
+    assert again.core.store.count_passes() == 10_000
+
+
+def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
+                                                      make_station: StationFactory) -> None:
+    good = make_station("Door A", hub.target.full_url())
+    wait_for(in_sync(good), 30, "A in sync")
+    good.core.passes.create(PassService.validate("Cy"))
+    wrong = hub.target.with_password("not-the-password").full_url()
+    stranger = make_station("Intruder", wrong)
+    wait_for(lambda: stranger.sync.status()["error"] is not None, 20,  # type: ignore[union-attr]
+             "the refusal to be reported")
+    status = stranger.sync.status()  # type: ignore[union-attr]
+    assert not status["connected"] and "credentials" in status["error"]
+    assert "not-the-password" not in str(status)
+    assert stranger.core.store.count_passes() == 0
+
+    async def direct() -> None:
+        await nats.connect(hub.target.server_url(), user="station", password="nope",
+                           allow_reconnect=False, connect_timeout=2)
+
+    with pytest.raises(nats.errors.Error, match="Authorization"):
+        asyncio.run(direct())
+
+
+def test_the_password_is_kept_in_keyring_not_in_the_database(hub: HubServer, tmp_path: Path,
+                                                             make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a = make_station("Door A", url)
+    wait_for(in_sync(a), 30, "A in sync")
+    a.stop()
+    raw = (tmp_path / "Door A" / "station.db").read_bytes()
+    assert hub.target.password and hub.target.password.encode() not in raw
+    again = make_station("Door A", None)  # no --sync: the remembered hub and keyring password
+    assert again.sync is not None and again.sync.target.password == hub.target.password
+    wait_for(in_sync(again), 30, "A in sync again")
+
+
+def test_events_from_peers_are_applied_once_however_often_they_arrive(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), 30, "in sync")
+    p = a.core.passes.create(PassService.validate("Di", "multi", max_uses=5))
+    a.core.scans.submit(p.public_url)
+    wait_for(converged(a, b), 30, "convergence")
+    # Replaying A's whole log at B (a redelivery after the duplicate window) changes nothing.
+    before = b.sync.status()["stateDigest"]  # type: ignore[union-attr]
+    from station.services.sync_apply import RemoteEventService
+    applied = RemoteEventService(b.core.ctx).apply(a.core.store.events_for_pass(p.id))
+    assert applied.inserted == 0
+    assert b.sync.status()["stateDigest"] == before  # type: ignore[union-attr]
+    assert len(SyncLedger(b.core.store).event_ids()) == len(SyncLedger(a.core.store).event_ids())

@@ -143,6 +143,8 @@ class ActivityView(QWidget):
         self.table.setShowGrid(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 90), (1, 190), (2, 240)):
+            self.table.setColumnWidth(column, width)
         note = QLabel("Live: newest first. Rows with ⚠ are offline conflicts.")
         note.setObjectName("muted")
         bar = QHBoxLayout()

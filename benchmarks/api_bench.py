@@ -216,13 +216,71 @@ def bench_latency(scans: int) -> None:
     print(f"saturated/idle p95 ratio    {pct(busy, .95) / pct(idle, .95):.2f}")
 
 
+def bench_door_rate(scans: int) -> None:
+    """The issue's own scenario: 1,000 scans a minute with 10 subscriptions, one of them dead.
+
+    Scans are paced at one every 60 ms (the door's real rhythm, not a flood); each phase runs on
+    a fresh station: first with no subscriptions (the baseline), then with ten (one hanging).
+    """
+    from station.app import StationOptions, build_station
+    from station.domain.events import EventType
+    from station.net.sender import SenderConfig
+
+    receiver, base = start_receiver()
+    results: dict[str, list[float]] = {}
+    pending_after = 0
+    try:
+        for phase in ("no subscriptions", "10 subscriptions, 1 dead"):
+            with tempfile.TemporaryDirectory() as tmp:
+                options = StationOptions(data_dir=Path(tmp), api_enabled=False, sweep_interval_s=3600,
+                                         webhook_networks=("127.0.0.0/8",), sender=SenderConfig())
+                station = build_station(options)
+                core = station.core
+                station.start()
+                assert station.integrations is not None
+                if phase != "no subscriptions":
+                    station.integrations.subscribe(EventType.PASS_SCANNED, f"{base}/hang")
+                    for i in range(9):
+                        station.integrations.subscribe(EventType.PASS_SCANNED, f"{base}/r{i}")
+                passes = [core.passes.create(core.passes.validate(f"G{i}")) for i in range(scans)]
+                times: list[float] = []
+                next_at = time.perf_counter()
+                for p in passes:
+                    next_at += 0.060
+                    t0 = time.perf_counter()
+                    core.scans.submit(p.code, "camera")
+                    times.append((time.perf_counter() - t0) * 1000)
+                    time.sleep(max(next_at - time.perf_counter(), 0))
+                results[phase] = times
+                if phase != "no subscriptions":
+                    pending_after = sum(station.integrations.counts(h.id)["pending"]
+                                        for h in station.integrations.list_webhooks())
+                station.stop()
+    finally:
+        receiver.kill()
+        receiver.wait()
+    for phase, times in results.items():
+        print(f"door at 1,000 scans/min, {phase:<24} p50 {statistics.median(times):6.2f} ms   "
+              f"p95 {pct(times, .95):6.2f} ms   max {max(times):6.2f} ms")
+    base_p95 = pct(results["no subscriptions"], .95)
+    busy_p95 = pct(results["10 subscriptions, 1 dead"], .95)
+    print(f"  p95 ratio with/without subscriptions {busy_p95 / base_p95:.2f}; "
+          f"{pending_after} deliveries pending at the end (those of the dead target)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per endpoint")
     parser.add_argument("--deliveries", type=int, default=3000)
     parser.add_argument("--scans", type=int, default=400, help="scans per latency sample")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--door-scans", type=int, default=300,
+                        help="scans per phase of the 1,000-scans-a-minute door scenario (60 ms apart)")
+    parser.add_argument("--only-door", action="store_true", help="run only the door scenario")
     args = parser.parse_args()
+    if args.only_door:
+        bench_door_rate(args.door_scans)
+        return
     print(f"Station API benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if not args.skip_http:
         if shutil.which("wrk") is None:
@@ -234,6 +292,7 @@ def main() -> None:
     print(f"  without sniffio           {statistics.median(without):8.0f}   "
           f"(with/without {statistics.median(with_s) / statistics.median(without):.2f})")
     bench_latency(args.scans)
+    bench_door_rate(args.door_scans)
 
 
 if __name__ == "__main__":

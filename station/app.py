@@ -176,12 +176,13 @@ def _add_sync(station: Station) -> None:
     target = resolve_target(core.store, secrets, options.sync_url)
     if options.host_hub:
         hub = hub_server(options.data_dir, secrets, port=options.hub_port, lan=options.hub_lan)
-        station.parts.append(HubPart(hub))
+        station.parts.append(HubPart(hub, str(core.store.setting("org_id"))))
         target = target or hub.target
     if target is None:
         return
     client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
                         SyncSettings(claim_timeout_s=options.claim_timeout_s))
     core.scans.claimer = client.claim
+    core.scans.releaser = client.release
     station.sync = client
     station.parts.append(client)

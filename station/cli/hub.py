@@ -11,6 +11,7 @@ from types import FrameType
 
 from station.app import default_data_dir
 from station.domain.codes import new_id
+from station.net.sync.mdns import SERVICE_TYPE, HubAnnouncer, discover
 from station.net.sync.setup import hub_server
 from station.store.db import Store
 from station.store.secrets import SecretStore
@@ -26,11 +27,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="data directory (default: $STATION_DATA_DIR or the user data folder)")
     hub.add_argument("--port", type=int, default=4222, help="port to listen on (default 4222)")
     hub.add_argument("--lan", action="store_true",
-                     help="listen on the local network too (default: this machine only)")
+                     help="listen on the local network too, and announce the hub there over "
+                          "mDNS (default: this machine only, not announced)")
+    hub.add_argument("action", nargs="?", choices=["discover"],
+                     help="'discover': list the hubs announcing themselves on the LAN, and stop")
+    hub.add_argument("--timeout", type=float, default=3.0,
+                     help="discover: seconds to listen for announcements (default 3)")
+    hub.add_argument("--interface", default=None,
+                     help="discover: the local address to listen on (default: all)")
     hub.set_defaults(func=_hub)
 
 
+def _discover(args: argparse.Namespace) -> int:
+    if not 0 < args.timeout <= 60:
+        print("station: error: --timeout must be between 0 and 60 seconds.", file=sys.stderr)
+        return 2
+    hubs = discover(args.timeout, args.interface)
+    if not hubs:
+        print("No hub announced itself on the LAN (is it started with --lan?).", file=sys.stderr)
+        return 1
+    for found in hubs:
+        print(f"{found.url()}  organisation {found.org}  ({found.name})")
+    return 0
+
+
 def _hub(args: argparse.Namespace) -> int:
+    if args.action == "discover":
+        return _discover(args)
     if not 1 <= args.port <= 65535:
         print("station: error: --port must be between 1 and 65535.", file=sys.stderr)
         return 2
@@ -51,8 +74,17 @@ def _hub(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
+    announcer = HubAnnouncer(server.target.host, args.port, str(org)) if args.lan else None
     try:
         print(f"sync url: {server.target.full_url()}", flush=True)
+        if announcer is not None:
+            try:
+                announcer.start()
+                print(f"announced on the LAN as {SERVICE_TYPE} ({server.target.host})", flush=True)
+            except OSError as exc:
+                announcer = None
+                print(f"station: warning: the hub runs but could not be announced on the LAN "
+                      f"({exc}); give other stations the sync URL.", file=sys.stderr, flush=True)
         print(f"hub store {server.dir}; Ctrl-C stops.", flush=True)
         while not stop.wait(1.0):
             if not server.running():
@@ -62,6 +94,8 @@ def _hub(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if announcer is not None:
+            announcer.stop()
         server.stop()
     print("hub stopped.", file=sys.stderr)
     return 0

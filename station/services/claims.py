@@ -29,3 +29,9 @@ class Claim:
 
 # Called with the pass id; must return within its own timeout, never raise.
 Claimer = Callable[[str], Claim]
+
+
+# Called after an admission of a single-use pass was undone, with the pass id and the time the
+# undone scan was admitted: gives the hub's claim back (if this door still holds it for that
+# admission) so other doors may admit the guest again. Must return at once, never raise.
+Releaser = Callable[[str, str], None]

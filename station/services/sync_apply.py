@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from station.domain.errors import InvalidInput
 from station.domain.events import Event, EventType
+from station.domain.fold import ScanConflict, fold
 from station.domain.hlc import Stamp
-from station.domain.models import Client, Scan, Source, Verdict
+from station.domain.models import Client, Pass, Scan, Source, Verdict
 from station.services.context import Context
 from station.store import sync as sync_store
 from station.store.db import Tx
@@ -40,17 +41,20 @@ def conflict_event_id(pass_id: str, scan_id: str, kind: str) -> str:
     return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:conflict:{pass_id}:{scan_id}:{kind}').hex}"
 
 
+_EVENT_TYPES = frozenset(EventType)
+_PASSLESS = frozenset({EventType.CLIENT_CREATED, EventType.SCAN_REVERTED})
+
+
 def check_event(event: Event) -> None:
     """What must hold before a stranger's event may enter the log."""
-    if event.type not in set(EventType):
+    if event.type not in _EVENT_TYPES:
         raise InvalidInput(f"Unknown event type {event.type[:40]!r}.")
     if not event.id.startswith("evt_") or len(event.id) > 64:
         raise InvalidInput(f"Event id {event.id[:40]!r} is not an event id.")
     if not event.origin or len(event.origin) > 64 or event.origin_seq < 1:
         raise InvalidInput("An event must name its origin station and its place in that log.")
     Stamp.decode(event.hlc)
-    if event.type != EventType.CLIENT_CREATED and event.type != EventType.SCAN_REVERTED \
-            and not event.pass_id:
+    if event.type not in _PASSLESS and not event.pass_id:
         raise InvalidInput(f"A {event.type} event must name its pass.")
 
 
@@ -58,31 +62,77 @@ class RemoteEventService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def apply(self, events: Sequence[Event]) -> Applied:
-        """Insert-or-ignore a batch of remote events and re-fold what they touched."""
+    def apply(self, events: Sequence[Event], after: Callable[[Tx], None] | None = None
+              ) -> Applied:
+        """Insert-or-ignore a batch of remote events and re-fold what they touched.
+
+        One transaction for the batch; every touched pass is folded once, from its events
+        looked up in one query (a pass whose events all came in this batch, as a newly
+        created one, is folded from memory). `after(tx)` runs last inside the transaction
+        (the sync client records there how far in the hub's stream it has got, so that
+        position commits atomically with the events)."""
         for event in events:
             check_event(event)
         names: dict[str, str] = {}
         with self._ctx.store.transaction() as tx:
-            inserted = 0
+            fresh = sync_store.insert_new_events(tx, events)
             touched: dict[str, None] = {}
-            for event in events:
-                if not tx.append_event(event):
-                    continue
-                inserted += 1
-                self._ctx.hlc.observe(Stamp.decode(event.hlc))
+            if fresh:
+                # Observing the latest stamp is enough: our next event orders after all of them.
+                self._ctx.hlc.observe(Stamp.decode(max(e.hlc for e in fresh)))
+            for event in fresh:
                 self._materialise(tx, event)
                 name = event.data.get("stationName")
                 if isinstance(name, str) and event.origin != tx.station_id:
                     names[event.origin] = name[:MAX_NAME]
                 if event.pass_id:
                     touched[event.pass_id] = None
-            for pass_id in touched:
-                self._refold(tx, pass_id)
+            if touched:
+                self._refold_all(tx, list(touched), fresh)
             if names:
                 self._merge_names(tx, names)
+            if after is not None:
+                after(tx)
         self._ctx.publish(tx.appended)
-        return Applied(inserted, len(events) - inserted, tuple(touched))
+        return Applied(len(fresh), len(events) - len(fresh), tuple(touched))
+
+    def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event]) -> None:
+        in_batch = {e.id: e for e in fresh}
+        ids_by_pass = sync_store.event_ids_by_pass(tx, pass_ids)
+        missing = [i for ids in ids_by_pass.values() for i in ids if i not in in_batch]
+        stored = {e.id: e for e in sync_store.events_by_ids(tx, missing)} if missing else {}
+        emails: dict[str, str | None] = {}
+        rows: list[tuple[Pass, str | None]] = []
+        conflicts: list[tuple[Pass, ScanConflict]] = []
+        for pass_id in pass_ids:
+            history = [in_batch.get(i) or stored[i] for i in ids_by_pass[pass_id]]
+            result = fold(history)
+            after = result.pass_
+            if after is None:
+                continue
+            email = None
+            if after.client_id:
+                if after.client_id not in emails:
+                    client = tx.client_by_id(after.client_id)
+                    emails[after.client_id] = client.email if client else None
+                email = emails[after.client_id]
+            rows.append((after, email))
+            conflicts.extend((after, c) for c in result.conflicts)
+        tx.upsert_passes(rows)
+        for after, conflict in conflicts:
+            self._announce_conflict(tx, after, conflict)
+
+    def _announce_conflict(self, tx: Tx, after: Pass, conflict: ScanConflict) -> None:
+        """A conflict the fold found, as one event every station derives the same id for."""
+        event_id = conflict_event_id(after.id, conflict.scan_id, conflict.kind)
+        if tx.has_event(event_id):
+            return
+        data = {**after.to_api(), "from": str(after.status), "to": str(after.status),
+                "by": "sync", "reason": conflict.kind, "trigger": "conflict",
+                "scanId": conflict.scan_id, "scanStationId": conflict.station_id,
+                "scannedAt": conflict.scanned_at}
+        self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id,
+                         event_id=event_id)
 
     def _materialise(self, tx: Tx, event: Event) -> None:
         """Rows that are not part of the fold: the scan a peer recorded, a client it created."""
@@ -105,34 +155,6 @@ class RemoteEventService:
                 id=str(data["id"]), name=str(data["name"]), email=data.get("email"),
                 phone=data.get("phone"), created_at=str(data.get("createdAt") or event.timestamp),
             ))
-
-    def _refold(self, tx: Tx, pass_id: str) -> None:
-        before = tx.pass_by_id(pass_id)
-        client_id = before.client_id if before else None
-        after_fold = self._ctx.refold(tx, pass_id, self._email(tx, pass_id, client_id))
-        after = after_fold.pass_
-        if after is None:
-            return
-        for conflict in after_fold.conflicts:
-            event_id = conflict_event_id(pass_id, conflict.scan_id, conflict.kind)
-            if tx.has_event(event_id):
-                continue
-            data = {**after.to_api(), "from": str(after.status), "to": str(after.status),
-                    "by": "sync", "reason": conflict.kind, "trigger": "conflict",
-                    "scanId": conflict.scan_id, "scanStationId": conflict.station_id,
-                    "scannedAt": conflict.scanned_at}
-            self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=pass_id,
-                             event_id=event_id)
-
-    @staticmethod
-    def _email(tx: Tx, pass_id: str, client_id: str | None) -> str | None:
-        if client_id is None:
-            for event in tx.events_for_pass(pass_id):
-                if event.type == EventType.PASS_CREATED:
-                    client_id = event.data.get("clientId")
-                    break
-        client = tx.client_by_id(client_id) if client_id else None
-        return client.email if client else None
 
     def _merge_names(self, tx: Tx, names: Mapping[str, str]) -> None:
         known = dict(self._ctx.store.setting("station_names", {}) or {})

@@ -8,6 +8,7 @@ reader connection per thread (WAL lets readers run beside the writer). Durabilit
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -76,6 +77,14 @@ class Page:
     next_cursor: str | None
 
 
+@functools.cache
+def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "email"))
+    return (f"INSERT INTO passes ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
+
+
 AppendHook = Callable[["Tx", Event], None]
 
 
@@ -134,14 +143,14 @@ class Tx:
     # writes
     def upsert_pass(self, p: Pass, email: str | None = None) -> None:
         row = pass_to_row(p, email)
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("id", "email"))
-        self._conn.execute(
-            f"INSERT INTO passes ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)",
-            tuple(row.values()),
-        )
+        self._conn.execute(_upsert_pass_sql(tuple(row)), tuple(row.values()))
+
+    def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
+        """Many passes in one statement (sync applies thousands per transaction)."""
+        if not items:
+            return
+        rows = [pass_to_row(p, email) for p, email in items]
+        self._conn.executemany(_upsert_pass_sql(tuple(rows[0])), [tuple(r.values()) for r in rows])
 
     def insert_client(self, c: Client) -> None:
         self._conn.execute(
@@ -176,12 +185,18 @@ class Tx:
              event.timestamp, json.dumps(event.data, separators=(",", ":"), sort_keys=True)),
         )
         if cur.rowcount:
-            self.appended.append(event)
-            # Hooks write rows that must commit or roll back with the event (webhook outbox).
-            for hook in self._hooks:
-                hook(self, event)
+            self.inserted([event])
             return True
         return False
+
+    def inserted(self, events: Sequence[Event]) -> None:
+        """Events just inserted into the log by this transaction (one at a time above, or in
+        bulk by store.sync): published after commit, and passed to the append hooks."""
+        self.appended.extend(events)
+        # Hooks write rows that must commit or roll back with the event (webhook outbox).
+        for event in events:
+            for hook in self._hooks:
+                hook(self, event)
 
     def set_setting(self, key: str, value: Any) -> None:
         self._conn.execute(

@@ -147,7 +147,13 @@ CREATE TABLE sync_peers (
 );
 """
 
-MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API]
+V3_SYNC_STREAM_SEQ = """
+-- The hub stream's sequence up to which this station has applied (or skipped) every message.
+-- Written in the same transaction as the events it covers: the consumer restarts from it.
+ALTER TABLE sync_progress ADD COLUMN stream_seq INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ]
 LATEST = len(MIGRATIONS)
 
 

@@ -27,6 +27,73 @@ class Peer:
     seen_at: str
 
 
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def insert_new_events(tx: Tx, events: Sequence[Event]) -> list[Event]:
+    """Insert the events whose id is not in the log yet, in one statement; return those.
+
+    Ids already held are looked up first (one query per 500), the rest go in through one
+    executemany. INSERT OR IGNORE still guards the (origin, origin_seq) uniqueness: an event
+    that collides there is left out, and found out by a second look-up (rare)."""
+    conn = tx._conn  # noqa: SLF001 - the store package owns Tx's connection
+    known: set[str] = set()
+    ids = [e.id for e in events]
+    for chunk in _chunks(ids):
+        known.update(r[0] for r in conn.execute(
+            f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
+    fresh: list[Event] = []
+    for e in events:
+        if e.id not in known:
+            known.add(e.id)  # a batch may carry the same event twice (redelivery)
+            fresh.append(e)
+    if not fresh:
+        return []
+    cur = conn.executemany(
+        "INSERT OR IGNORE INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(e.id, e.type, e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp,
+          json.dumps(e.data, separators=(",", ":"), sort_keys=True)) for e in fresh],
+    )
+    if cur.rowcount != len(fresh):
+        stored: set[str] = set()
+        fresh_ids = [e.id for e in fresh]
+        for chunk in _chunks(fresh_ids):
+            stored.update(r[0] for r in conn.execute(
+                f"SELECT id FROM events WHERE id IN ({_marks(len(chunk))})", chunk))
+        fresh = [e for e in fresh if e.id in stored]
+    tx.inserted(fresh)
+    return fresh
+
+
+def event_ids_by_pass(tx: Tx, pass_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The ids of every event of each pass (the fold needs them all)."""
+    found: dict[str, list[str]] = {p: [] for p in pass_ids}
+    for chunk in _chunks(list(pass_ids)):
+        for event_id, pass_id in tx._conn.execute(  # noqa: SLF001
+                f"SELECT id, pass_id FROM events WHERE pass_id IN ({_marks(len(chunk))})", chunk):
+            found[pass_id].append(event_id)
+    return found
+
+
+def events_by_ids(tx: Tx, ids: Sequence[str]) -> list[Event]:
+    events: list[Event] = []
+    for chunk in _chunks(list(ids)):
+        rows = tx._conn.execute(  # noqa: SLF001
+            f"SELECT * FROM events WHERE id IN ({_marks(len(chunk))})", chunk).fetchall()
+        events.extend(event_from_row(dict(r)) for r in rows)
+    return events
+
+
 def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
     """A scan another door recorded: kept once, whatever how often its event arrives."""
     cur = tx._conn.execute(  # noqa: SLF001 - the store package owns Tx's connection
@@ -44,6 +111,15 @@ def insert_client_if_absent(tx: Tx, client: Client) -> bool:
         (client.id, client.name, client.email, client.phone, client.created_at),
     )
     return bool(cur.rowcount)
+
+
+def set_stream_seq(tx: Tx, hub: str, seq: int) -> None:
+    """How far in `hub`'s stream this station got; commits with the events it covers."""
+    tx._conn.execute(  # noqa: SLF001
+        "INSERT INTO sync_progress (hub, stream_seq) VALUES (?, ?) "
+        "ON CONFLICT(hub) DO UPDATE SET stream_seq = max(stream_seq, excluded.stream_seq)",
+        (hub, seq),
+    )
 
 
 def upsert_peers(tx: Tx, peers: Iterable[Peer]) -> None:
@@ -67,6 +143,11 @@ class SyncLedger:
         row = self._store._one(  # noqa: SLF001
             "SELECT published_seq FROM sync_progress WHERE hub = ?", (hub,))
         return int(row["published_seq"]) if row else 0
+
+    def stream_seq(self, hub: str) -> int:
+        row = self._store._one(  # noqa: SLF001
+            "SELECT stream_seq FROM sync_progress WHERE hub = ?", (hub,))
+        return int(row["stream_seq"]) if row else 0
 
     def mark_published(self, hub: str, seq: int, at: str) -> None:
         """Everything up to local seq `seq` was acknowledged by `hub`. Never moves backwards."""

@@ -30,6 +30,9 @@ def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
         assert (target.host, target.port) == ("127.0.0.1", port) and target.password
         conf = tmp_path / "hubdir" / "hub" / "nats.conf"
         assert oct(conf.stat().st_mode & 0o777) == "0o600"
+        # Only a bcrypt hash of the password is on disk; the password itself is in keyring.
+        text = conf.read_text()
+        assert target.password not in text and 'password: "$2a$11$' in text
         door = make_station("Door A", target.full_url())
         wait_for(in_sync(door), 30, "the station to join the hub")
         refused = make_station("Door X", target.with_password(None).full_url())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nats
 import nats.errors
+import nats.js.errors
 import pytest
 
 from station.app import Station
@@ -128,6 +129,13 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
     wait_for(converged(a, again), 60, "convergence")
     assert again.core.store.count_passes() == 10_000
 
+    # Its place in the hub's stream committed with the events: a restart downloads nothing again.
+    again.stop()
+    third = make_station("Door C", url)
+    assert third.sync is not None and third.sync.wait_in_sync(60)
+    assert third.sync.catch_up().done == 0
+    assert third.core.store.count_passes() == 10_000
+
 
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
@@ -179,3 +187,73 @@ def test_events_from_peers_are_applied_once_however_often_they_arrive(
     assert applied.inserted == 0
     assert b.sync.status()["stateDigest"] == before  # type: ignore[union-attr]
     assert len(SyncLedger(b.core.store).event_ids()) == len(SyncLedger(a.core.store).event_ids())
+
+
+def test_publish_progress_is_checkpointed_and_saved_on_stop(hub: HubServer,
+                                                           make_station: StationFactory) -> None:
+    # Progress is kept in memory between checkpoints (no fsync per scan at the door); stopping
+    # writes it, so a restart re-sends nothing and reports nothing pending.
+    url = hub.target.full_url()
+    a = make_station("Door A", url)
+    wait_for(in_sync(a), 30, "A in sync")
+    p = a.core.passes.create(PassService.validate("Ed", "multi", max_uses=50))
+    for _ in range(20):
+        a.core.scans.submit(p.public_url)
+    wait_for(lambda: a.sync.pending() == 0, 20, "A to publish")  # type: ignore[union-attr]
+    last_seq = max(r["seq"] for r in a.core.store.db().query("SELECT seq FROM events"))
+    events_before = a.core.store.count_events()
+    a.stop()
+    again = make_station("Door A", None)
+    saved = list(again.core.store.db().query("SELECT max(published_seq) AS s FROM sync_progress"))
+    assert saved[0]["s"] == last_seq
+    # Its own events came back through the shared stream and changed nothing here.
+    wait_for(in_sync(again), 30, "A in sync again")
+    assert again.core.store.count_events() == events_before
+    assert again.core.store.pass_by_id(p.id).uses == 20  # type: ignore[union-attr]
+
+
+def _claim_holder(hub: HubServer, org: str, pass_id: str) -> str | None:
+    """Who holds the hub's claim on a pass (None when nobody does), read straight from NATS."""
+    async def read() -> str | None:
+        t = hub.target
+        nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+        try:
+            kv = await nc.jetstream().key_value(f"station_{org}_claims")
+            try:
+                entry = await kv.get(pass_id)
+            except nats.js.errors.KeyNotFoundError:
+                return None
+            import json
+            return str(json.loads(entry.value or b"{}").get("stationId"))
+        finally:
+            await nc.close()
+    return asyncio.run(read())
+
+
+def test_undoing_a_single_use_admission_gives_the_claim_back(hub: HubServer,
+                                                            make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), 30, "in sync")
+    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    p = a.core.passes.create(PassService.validate("Flo", "single"))
+    keep = a.core.passes.create(PassService.validate("Gus", "single"))
+    _pass_everywhere(keep.id, b)
+
+    admitted = a.core.scans.submit(p.public_url)
+    assert admitted.accepted
+    assert _claim_holder(hub, org, p.id) == a.core.ctx.station_id
+    a.core.scans.undo(admitted.scan.id, by="Door A")  # the wrong person was let through
+    wait_for(lambda: _claim_holder(hub, org, p.id) is None, 20, "the claim to be given back")
+    wait_for(lambda: b.core.store.pass_by_id(p.id) is not None
+             and b.core.store.pass_by_id(p.id).uses == 0, 20,  # type: ignore[union-attr]
+             "the undo to reach B")
+    again = b.core.scans.submit(p.public_url)  # the right guest, at the other door
+    assert again.accepted, again.message
+    assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
+    assert a.core.scans.submit(p.public_url).reason == Reason.USED
+
+    # An admission that stands keeps its claim: another door is still refused.
+    assert a.core.scans.submit(keep.public_url).accepted
+    refused = b.core.scans.submit(keep.public_url)
+    assert refused.reason == Reason.USED and refused.message.startswith("Already used at Door A")

@@ -43,11 +43,26 @@ from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
 from station.services.sync_apply import RemoteEventService
+from station.store import sync as sync_store
+from station.store.db import Tx
 from station.store.sync import Peer, SyncLedger
 
 log = logging.getLogger(__name__)
 
+_REFUSED = "The hub refused this station's credentials"
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
+INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
+
+
+class _DeliveryGap(Exception):
+    """A message the consumer delivered never reached us (without acks it is not resent)."""
+
+
+@dataclass
+class _Cursor:
+    stream: int  # stream sequence of the last message handled (applied, skipped or refused)
+    delivered: int = 0  # the consumer's delivery count so far (to notice a lost delivery)
+    saved_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +70,18 @@ class SyncSettings:
     claim_timeout_s: float = 0.15
     publish_batch: int = 500
     fetch_batch: int = 500
+    # While downloading the history: larger fetches, and what is already fetched is applied in
+    # one transaction (one fsync per few thousand events instead of per 500).
+    catch_up_batch: int = 2000
     announce_interval_s: float = 2.0
     reconnect_wait_s: float = 1.0
     publish_timeout_s: float = 5.0
+    # How often the publisher's progress is written to SQLite. Between two checkpoints it is
+    # kept in memory only: a crash re-publishes at most this much, which is harmless (same
+    # Nats-Msg-Id, and every consumer inserts-or-ignores by event id), while writing it after
+    # every acknowledged batch cost the door one extra fsync'd transaction per scan.
+    checkpoint_interval_s: float = 1.0
+    publish_linger_s: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +139,14 @@ class SyncClient:
         self._keys_put: set[str] = set()
         self._known_origins: set[str] = {ctx.station_id}
         self._applying = False
+        # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
+        self._published: dict[str, int] = {}
+        # Set by the scanning thread when it has already asked the loop to wake the publisher,
+        # so a burst of scans costs one cross-thread wake-up, not one per event.
+        self._wake_asked = False
+        # Claims to give back (pass id -> when the undone admission was made), kept until the
+        # hub has been told, so an undo made offline is released once the hub is back.
+        self._releases: dict[str, str] = {}
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,13 +168,17 @@ class SyncClient:
                 log.exception("sync stopped with an error")
 
     def _on_local_event(self, event: Event) -> None:
-        # On the publishing thread: only wake the publisher and return.
+        # On the publishing (scanning) thread: only wake the publisher and return. The event is
+        # committed before this runs, and the publisher clears `_wake_asked` before it reads the
+        # log, so skipping the call while a wake-up is outstanding never leaves an event behind.
         wake = self._wake
-        if wake is not None and event.origin == self._ctx.station_id:
-            try:
-                self._runtime.call_soon(wake.set)
-            except RuntimeError:  # the loop is already closed (shutting down)
-                pass
+        if wake is None or self._wake_asked or event.origin != self._ctx.station_id:
+            return
+        self._wake_asked = True
+        try:
+            self._runtime.call_soon(wake.set)
+        except RuntimeError:  # the loop is already closed (shutting down)
+            pass
 
     # --- status ------------------------------------------------------------------------------------
     def catch_up(self) -> CatchUp:
@@ -154,8 +190,11 @@ class SyncClient:
 
     def pending(self) -> int:
         hub_key = self._hub_key
-        published = self._ledger.published_seq(hub_key) if hub_key else 0
+        published = self._published_seq(hub_key) if hub_key else 0
         return self._ledger.count_unsent(self._origins(), published)
+
+    def _published_seq(self, hub_key: str) -> int:
+        return max(self._published.get(hub_key, 0), self._ledger.published_seq(hub_key))
 
     def status(self) -> dict[str, Any]:
         """What the status bar, the Integrations page and GET /api/v1/sync/status show."""
@@ -210,6 +249,46 @@ class SyncClient:
         except Exception:
             log.exception("claiming %s failed; deciding offline", pass_id)
             return Claim(ClaimState.OFFLINE)
+
+    def release(self, pass_id: str, admitted_at: str) -> None:
+        """Give back this door's claim on a single-use pass whose admission was undone.
+
+        Returns at once (the scanning thread never waits on the network); the hub is told in
+        the background now, or when this station next connects."""
+        self._releases[pass_id] = admitted_at
+        if self._connected and self._handles is not None:
+            try:
+                self._runtime.submit(self._release_pending())
+            except RuntimeError:  # the loop is closed (shutting down)
+                pass
+
+    async def _release_pending(self) -> None:
+        handles = self._handles
+        if handles is None:
+            return
+        for pass_id, admitted_at in list(self._releases.items()):
+            try:
+                await self._release(handles, pass_id, admitted_at)
+            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                log.info("giving back the claim on %s failed (%s); will retry", pass_id, exc)
+                return
+            if self._releases.get(pass_id) == admitted_at:
+                del self._releases[pass_id]
+
+    async def _release(self, handles: jetstream.Handles, pass_id: str, admitted_at: str) -> None:
+        try:
+            entry = await handles.claims.get(pass_id)
+        except nats.js.errors.KeyNotFoundError:  # also a deleted key
+            return
+        holder = jetstream.json_or_none(entry.value or b"") or {}
+        if str(holder.get("stationId") or "") not in self._origins():
+            return  # another door holds it: its admission stands
+        if str(holder.get("at") or "") > admitted_at:
+            return  # this door admitted the guest again since: that claim stands
+        try:
+            await handles.claims.delete(pass_id, last=entry.revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass  # claimed again meanwhile
 
     def _runtime_thread_name(self) -> str:
         thread = getattr(self._runtime, "_thread", None)
@@ -278,9 +357,11 @@ class SyncClient:
     async def _on_error(self, exc: Exception) -> None:
         text = str(exc)
         if "Authorization" in text or "authorization" in text:
-            self._error = ("The hub refused this station's credentials: check the sync URL "
+            self._error = (_REFUSED + ": check the sync URL "
                            "(user and password) given to --sync.")
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
+            if self._error is not None and self._error.startswith(_REFUSED):
+                return  # the refusal is the reason; the failed reconnect that follows is not
             self._error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
         else:
             self._error = f"Sync error: {text[:200]}"
@@ -311,6 +392,8 @@ class SyncClient:
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)
+        if self._releases:
+            await self._release_pending()
         tasks = [
             asyncio.create_task(self._publish_loop(js, handles), name="sync-publish"),
             asyncio.create_task(self._consume_loop(js, handles), name="sync-consume"),
@@ -330,52 +413,116 @@ class SyncClient:
         assert self._wake is not None and self._hub_key is not None
         hub_key = self._hub_key
         origins = self._origins()
-        while True:
-            # Cleared before reading, so an event committed meanwhile still wakes us at once.
-            self._wake.clear()
-            published = await asyncio.to_thread(self._ledger.published_seq, hub_key)
-            batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
-                                            self.settings.publish_batch)
-            if not batch:
+        published = await asyncio.to_thread(self._published_seq, hub_key)
+        saved = published
+        saved_at = last_round = time.monotonic()
+        try:
+            while True:
+                # Cleared before reading, so an event committed meanwhile still wakes us at once.
+                self._wake_asked = False
+                self._wake.clear()
+                batch = await asyncio.to_thread(self._ledger.unsent, origins, published,
+                                                self.settings.publish_batch)
+                if not batch:
+                    timeout = 1.0
+                    if published > saved:  # quiet now: checkpoint once the interval is up
+                        timeout = saved_at + self.settings.checkpoint_interval_s - time.monotonic()
+                        if timeout <= 0:
+                            await self._checkpoint(hub_key, published)
+                            saved, saved_at, timeout = published, time.monotonic(), 1.0
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout)
+                    except asyncio.TimeoutError:
+                        continue
+                    # At most one publishing round per `publish_linger_s`: an event after a
+                    # quiet spell goes out at once, a burst of scans goes out in batches (one
+                    # wake-up, one read, one round of acks each) instead of one round per scan,
+                    # which fought the scanning thread for the GIL and halved its rate.
+                    await asyncio.sleep(max(0.0, last_round + self.settings.publish_linger_s
+                                            - time.monotonic()))
+                    continue
+                last_round = time.monotonic()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            try:
-                await asyncio.gather(*[
-                    js.publish(handles.space.events_of(event.origin), wire.encode(event),
-                               headers={"Nats-Msg-Id": event.id})
-                    for _, event in batch
-                ])
-            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
-                # A timed-out publish may still have been stored: retry the same ids (the stream
-                # drops duplicates inside its window, every consumer drops them after it).
-                log.info("publishing %d events failed (%s); retrying", len(batch), exc)
-                await asyncio.sleep(0.5)
-                continue
-            now = _utcnow()
-            self._last_sync = now
-            await asyncio.to_thread(self._ledger.mark_published, hub_key, batch[-1][0], to_iso(now))
+                    await asyncio.gather(*[
+                        js.publish(handles.space.events_of(event.origin), wire.encode(event),
+                                   headers={"Nats-Msg-Id": event.id})
+                        for _, event in batch
+                    ])
+                except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                    # A timed-out publish may still have been stored: retry the same ids (the
+                    # stream drops duplicates inside its window, every consumer after it).
+                    log.info("publishing %d events failed (%s); retrying", len(batch), exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                published = batch[-1][0]
+                self._published[hub_key] = published
+                self._last_sync = _utcnow()
+                if time.monotonic() - saved_at >= self.settings.checkpoint_interval_s:
+                    await self._checkpoint(hub_key, published)
+                    saved, saved_at = published, time.monotonic()
+        finally:
+            if published > saved:  # stopping or reconnecting: keep what the hub acknowledged
+                await self._checkpoint(hub_key, published)
+
+    async def _checkpoint(self, hub_key: str, published: int) -> None:
+        at = to_iso(self._last_sync or _utcnow())
+        try:
+            await _finish_in_thread(self._ledger.mark_published, hub_key, published, at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed checkpoint only means re-publishing (de-duplicated) later
+            log.exception("saving the publish progress failed")
 
     # --- applying everybody else's -------------------------------------------------------------------
     async def _consume_loop(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
-        durable = f"station_{self._ctx.station_id}"
-        config = ConsumerConfig(
-            # Explicit acks: with AckPolicy.ALL, acking a later message would also ack earlier ones
-            # that a killed predecessor had been handed and never applied (they would be lost).
-            durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=10.0, max_ack_pending=-1, filter_subject=handles.space.all_events,
-        )
-        sub = await js.pull_subscribe(handles.space.all_events, durable=durable,
-                                      stream=handles.space.stream, config=config)
+        """Follow the organisation's stream from where this station's log says it got to.
+
+        The position (the stream sequence of the last message applied) commits in the same
+        SQLite transaction as the events, so it can never run ahead of what is stored: the
+        consumer needs no acks (AckPolicy.NONE), and after a crash, a reconnect or a lost
+        delivery it is simply created again from that position. Per-message acks were the
+        loop's largest cost during a catch-up; an ack-all scheme would instead have acked
+        messages a killed predecessor had been handed and never applied."""
+        assert self._hub_key is not None
+        hub_key = self._hub_key
+        await self._drop_legacy_consumer(js, handles)
+        while True:
+            try:
+                await self._consume_from_cursor(js, handles, hub_key)
+            except _DeliveryGap as gap:
+                log.info("a delivery was lost (%s); following again from the stored position", gap)
+
+    async def _drop_legacy_consumer(self, js: JetStreamContext, handles: jetstream.Handles) -> None:
+        # Earlier versions kept an explicit-ack durable consumer per station; it would keep
+        # every message it ever delivered pending on the hub.
+        try:
+            await js.delete_consumer(handles.space.stream, f"station_{self._ctx.station_id}")
+        except (nats.js.errors.NotFoundError, nats.errors.Error, asyncio.TimeoutError):
+            pass
+
+    async def _consume_from_cursor(self, js: JetStreamContext, handles: jetstream.Handles,
+                                   hub_key: str) -> None:
+        stream = handles.space.stream
+        name = f"sync_{self._ctx.station_id}"
+        position = await asyncio.to_thread(self._ledger.stream_seq, hub_key)
+        try:
+            await js.delete_consumer(stream, name)
+        except nats.js.errors.NotFoundError:
+            pass
+        await js.add_consumer(stream, ConsumerConfig(
+            name=name, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position + 1,
+            ack_policy=AckPolicy.NONE, filter_subject=handles.space.all_events,
+            inactive_threshold=INACTIVE_CONSUMER_S, max_waiting=4,
+        ))
+        sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
         try:
             info = await sub.consumer_info()
-            self._remaining = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+            self._remaining = int(info.num_pending or 0)
         except (nats.errors.Error, asyncio.TimeoutError):
             pass
-        # Fetching the next batch overlaps applying this one (SQLite work runs in a thread).
-        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=2)
+        cursor = _Cursor(position)
+        # Fetching the next batches overlaps applying this one (SQLite work runs in a thread).
+        queue: asyncio.Queue[list[Msg]] = asyncio.Queue(maxsize=4)
         fetcher = asyncio.create_task(self._fetch_loop(sub, queue), name="sync-fetch")
         getter: asyncio.Future[list[Msg]] | None = None
         try:
@@ -384,11 +531,18 @@ class SyncClient:
                 await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
                     getter.cancel()
-                    fetcher.result()  # the fetcher ended: re-raise why (the session restarts)
+                    fetcher.result()  # the fetcher ended: re-raise why
                     raise RuntimeError("the fetcher stopped")
+                msgs = getter.result()
+                if not self._caught_up:
+                    # Downloading the history: whatever is already fetched goes into the same
+                    # transaction (fewer fsyncs). Once in sync, batches stay as they come so
+                    # the door never waits long for the writer lock.
+                    while not queue.empty() and len(msgs) < self.settings.catch_up_batch:
+                        msgs = msgs + queue.get_nowait()
                 self._applying = True
                 try:
-                    await self._apply_batch(getter.result(), handles)
+                    await self._apply_batch(msgs, handles, hub_key, cursor)
                 finally:
                     self._applying = False
                 if self._remaining == 0 and queue.empty():
@@ -399,12 +553,17 @@ class SyncClient:
                     task.cancel()
             await asyncio.gather(*(t for t in (fetcher, getter) if t is not None),
                                  return_exceptions=True)
+            try:
+                await sub.unsubscribe()
+            except (nats.errors.Error, ValueError):
+                pass
 
     async def _fetch_loop(self, sub: JetStreamContext.PullSubscription,
                           queue: asyncio.Queue[list[Msg]]) -> None:
         while True:
+            batch = self.settings.fetch_batch if self._caught_up else self.settings.catch_up_batch
             try:
-                msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
+                msgs = await sub.fetch(batch, timeout=1.0)
             except asyncio.TimeoutError:  # nats' TimeoutError is one too; so is the plain one
                 if (self._nc is not None and self._nc.is_connected and queue.empty()
                         and not self._applying):
@@ -425,9 +584,25 @@ class SyncClient:
                     pass
                 await queue.put(msgs)
 
-    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles) -> None:
+    async def _apply_batch(self, msgs: list[Msg], handles: jetstream.Handles, hub_key: str,
+                           cursor: _Cursor) -> None:
         events: list[Event] = []
+        own_subject = handles.space.events_of(self._ctx.station_id)
         for msg in msgs:
+            meta = msg.metadata
+            if meta.sequence.consumer != cursor.delivered + 1:
+                # Without acks nothing is redelivered: a hole means a delivery was lost (a
+                # reconnect mid-fetch). Apply what came before it, then start again from there.
+                await self._apply(events, hub_key, cursor.stream)
+                raise _DeliveryGap(f"expected delivery {cursor.delivered + 1}, "
+                                   f"got {meta.sequence.consumer}")
+            cursor.delivered = meta.sequence.consumer
+            cursor.stream = meta.sequence.stream
+            if msg.subject == own_subject:
+                # Our own events come back through the shared stream: they are in our log
+                # already (they were published from it), so applying them would only take the
+                # writer lock away from the door for nothing.
+                continue
             try:
                 events.append(wire.decode(msg.data))
             except InvalidInput as exc:
@@ -440,30 +615,30 @@ class SyncClient:
             except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
                 log.debug("fetching keys failed (%s)", exc)
             self._known_origins |= {e.origin for e in events}
-        await self._apply(events)
-        try:
-            for msg in msgs:  # only after the batch committed
-                await msg.ack()
-        except (nats.errors.Error, OSError):
-            pass  # redelivered later; insert-or-ignore makes that harmless
+        if events or time.monotonic() - cursor.saved_at >= self.settings.checkpoint_interval_s:
+            # Echo-only batches move the position at most once per checkpoint interval (a
+            # restart then re-reads at most that many echoes, and skips them).
+            await self._apply(events, hub_key, cursor.stream)
+            cursor.saved_at = time.monotonic()
         self._applied += len(msgs)
         self._last_sync = _utcnow()
 
-    async def _apply(self, events: list[Event]) -> None:
-        if not events:
-            return
+    async def _apply(self, events: list[Event], hub_key: str, stream_seq: int) -> None:
+        def record_position(tx: Tx) -> None:
+            sync_store.set_stream_seq(tx, hub_key, stream_seq)
+
         while True:
             try:
-                await _finish_in_thread(self._remote.apply, events)
+                await _finish_in_thread(self._remote.apply, events, record_position)
                 return
             except InvalidInput:
                 # One bad event must not hold back the others: apply them one at a time.
                 for event in events:
                     try:
-                        await asyncio.to_thread(self._remote.apply, [event])
+                        await _finish_in_thread(self._remote.apply, [event])
                     except InvalidInput as exc:
                         log.warning("refused synced event %s: %s", event.id[:40], exc)
-                return
+                events = []  # now only the position is left to record
             except StationError:
                 raise
             except Exception:  # disk full, database locked: keep the batch and try again
@@ -480,21 +655,24 @@ class SyncClient:
                 log.debug("announcing failed (%s)", exc)
 
     async def _exchange_org_info(self, handles: jetstream.Handles) -> None:
-        """Tell the hub our name, log head and public keys; learn everybody else's."""
+        """Tell the hub our name, log head and public keys; learn everybody else's.
+
+        Order matters, so that a station counted as known always has its keys here: keys are
+        put before our entry in `stations`, `stations` is read before the keys, and origins
+        count as known only once the keys read with them are trusted."""
         own = self._ctx.station_id
-        head = await asyncio.to_thread(self._ledger.head_of, own)
-        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(_utcnow())}
-        await handles.stations.put(own, json.dumps(me).encode())
         for key in self._ctx.keys.trusted:
             kid = tokens.key_id(key)
             if kid not in self._keys_put:
                 b64 = base64.b64encode(tokens.public_key_bytes(key)).decode()
                 await handles.keys.put(kid, b64.encode())
                 self._keys_put.add(kid)
-        keys = await jetstream.read_bucket(handles.keys)
+        head = await asyncio.to_thread(self._ledger.head_of, own)
+        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(_utcnow())}
+        await handles.stations.put(own, json.dumps(me).encode())
         stations = await jetstream.read_bucket(handles.stations)
+        keys = await jetstream.read_bucket(handles.keys)
         peers = []
-        self._known_origins |= set(stations)
         for station_id, raw in stations.items():
             info = jetstream.json_or_none(raw)
             if info is None or station_id == own:
@@ -505,6 +683,7 @@ class SyncClient:
             except (TypeError, ValueError):
                 continue
         await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
+        self._known_origins |= set(stations)
         await asyncio.to_thread(self._remote.learn_stations, peers)
 
     # --- for the CLI and tests -----------------------------------------------------------------------------

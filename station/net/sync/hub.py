@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import bcrypt
+
 from station.domain.errors import StationError
 from station.net.sync.binary import find_nats_server
 from station.net.sync.url import SyncTarget
@@ -36,6 +38,15 @@ def lan_address() -> str:
 
 def new_password() -> str:
     return secrets.token_urlsafe(24)
+
+
+BCRYPT_ROUNDS = 11  # what nats-server's own password tool uses; checked once per connection
+
+
+def password_hash(password: str) -> str:
+    """The bcrypt hash nats-server checks passwords against (its `$2a$` form, which every
+    nats-server release accepts)."""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS, prefix=b"2a")).decode()
 
 
 def _quote(text: str) -> str:
@@ -72,9 +83,10 @@ class HubServer:
             f"listen: {_quote(('0.0.0.0' if self.lan else '127.0.0.1') + f':{self.port}')}",
             f"server_name: {_quote('station_hub')}",
             f"jetstream {{ store_dir: {_quote(str(store))} }}",
-            # The password is in this user-only file because nats-server must read it; the
-            # station keeps its copy in keyring.
-            f"authorization {{ user: {_quote(self.user)}, password: {_quote(self._password)} }}",
+            # Only a bcrypt hash of the password is written here (quoted: a bare `$` would be
+            # read as a variable); the password itself stays in keyring.
+            f"authorization {{ user: {_quote(self.user)}, "
+            f"password: {_quote(password_hash(self._password))} }}",
             "max_payload: 1MB",
             "",
         ])

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from station.net.sync.hub import HUB_SECRET, HubServer, new_password
+from station.net.sync.mdns import HubAnnouncer
 from station.net.sync.url import SyncTarget
 from station.store.db import Store
 from station.store.secrets import SecretStore
@@ -48,14 +49,24 @@ def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) ->
 
 
 class HubPart:
-    """The hub as a part of a running station ("this station hosts the venue hub")."""
+    """The hub as a part of a running station ("this station hosts the venue hub"); announced
+    on the LAN over mDNS when it listens there."""
 
-    def __init__(self, server: HubServer) -> None:
+    def __init__(self, server: HubServer, org: str) -> None:
         self.server = server
+        self.announcer = (HubAnnouncer(server.target.host, server.port, org)
+                          if server.lan else None)
 
     def start(self) -> None:
         self.server.start()
         log.info("hosting the venue hub at %s", self.server.target.public_url())
+        if self.announcer is not None:
+            try:
+                self.announcer.start()
+            except OSError as exc:  # no multicast here: the hub works, unannounced
+                log.warning("could not announce the hub on the LAN: %s", exc)
 
     def stop(self) -> None:
+        if self.announcer is not None:
+            self.announcer.stop()
         self.server.stop()

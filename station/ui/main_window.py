@@ -1,4 +1,4 @@
-"""The main window: tabs for Scan, Passes, Activity and Stats; the lock, mute and settings
+"""The main window: tabs for Scan, Passes, Activity, Stats and Integrations (manager only); the lock, mute and settings
 buttons; the status bar. It owns the worker lanes and the bus bridge and tears them down."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
 from station.ui.capture_worker import CaptureController, camera_source
 from station.ui.hid import KeyboardWedge
+from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
@@ -36,6 +37,7 @@ from station.ui.settings_dialog import SettingsDialog
 from station.ui.sounds import Sounds
 from station.ui.stats_view import StatsView
 from station.ui.status_bar import StationStatusBar
+from station.ui.sync_format import SyncLine, status_line
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -75,12 +77,16 @@ class MainWindow(QMainWindow):
         self.passes_view = PassesView(self.core, self.roles, self.reads, self.writes)
         self.activity_view = ActivityView()
         self.stats_view = StatsView(self.core, self.reads)
+        self.integrations_view = IntegrationsView(
+            getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
+            self.roles, self.reads, self.writes)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.scan_view, "Scan")
         self.tabs.addTab(self.passes_view, "Passes")
         self.tabs.addTab(self.activity_view, "Activity")
         self.tabs.addTab(self.stats_view, "Stats")
+        self.tabs.addTab(self.integrations_view, "Integrations")
 
         self.station_label = QLabel(self.core.ctx.station_name)
         self.station_label.setObjectName("sectionTitle")
@@ -106,8 +112,9 @@ class MainWindow(QMainWindow):
 
         self.bridge = EventBridge(self.core.bus.subscribe, self)
         self.bridge.events.connect(self._on_events)
-        for view in (self.scan_view, self.passes_view):
+        for view in (self.scan_view, self.passes_view, self.integrations_view):
             view.message.connect(self.show_message)
+        self.integrations_view.unlock_requested.connect(self.toggle_lock)
         self.roles.changed.connect(self._role_changed)
         self.mute_button.toggled.connect(self.set_muted)
         self.lock_button.clicked.connect(self.toggle_lock)
@@ -158,32 +165,37 @@ class MainWindow(QMainWindow):
         self.passes_view.search.setFocus()
 
     # --- API and sync -----------------------------------------------------------------------
+    def open_integrations(self) -> bool:
+        """Show the Integrations page; in door mode only a message (the page needs the PIN)."""
+        if not self.roles.is_manager:
+            self.show_message("Unlock manager mode to open Integrations.")
+            return False
+        self.tabs.setCurrentWidget(self.integrations_view)
+        return True
+
     def refresh_network_status(self) -> None:
         api = getattr(self.station, "api", None)
         sync = getattr(self.station, "sync", None)
+        integrations = getattr(self.station, "integrations", None)
 
-        def work() -> tuple[str, str]:
+        def work() -> tuple[str, SyncLine, str]:
             if api is None:
                 api_text = "API: off"
             elif api.address:
                 api_text = f"API: {api.address}"
             else:
                 api_text = f"API: not running ({api.error})" if getattr(api, "error", None) else "API: starting"
-            if sync is None:
-                return api_text, "Sync: off"
-            state = sync.status()
-            if state.get("connected"):
-                pending = state.get("pending") or 0
-                sync_text = "Sync: in sync" if state.get("inSync") else f"Sync: {pending} to send"
-            else:
-                sync_text = f"Sync: hub unreachable ({state.get('pending') or 0} waiting)"
-            return api_text, sync_text
+            # issue 5: "the GUI says so" when the sender disabled a subscription
+            warning = disabled_warning(integrations.webhook_states()) if integrations is not None else ""
+            return api_text, status_line(sync.status() if sync is not None else None), warning
 
         self.reads.run(work, self._show_network_status, lambda exc: log.debug("network status: %s", exc))
 
-    def _show_network_status(self, texts: tuple[str, str]) -> None:
-        self.status.set_api(texts[0])
-        self.status.set_sync(texts[1])
+    def _show_network_status(self, texts: tuple[str, SyncLine, str]) -> None:
+        api_text, sync_line, warning = texts
+        self.status.set_api(api_text)
+        self.status.set_sync(sync_line.text, sync_line.alarm)
+        self.status.set_webhook_warning(warning)
 
     # --- camera -------------------------------------------------------------------------------
     def start_capture(self, source: FrameSource | None) -> None:
@@ -380,6 +392,7 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("window/tab", self.tabs.currentIndex())
         self.qsettings.sync()
         self._net_timer.stop()
+        self.integrations_view.stop()
         self.capture.stop()
         self.wedge.stop()
         QApplication.instance().removeEventFilter(self.wedge)

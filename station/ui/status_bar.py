@@ -12,9 +12,12 @@ class StationStatusBar(QStatusBar):
         self.camera = QLabel("Camera: –")
         self.api = QLabel("API: off")
         self.sync = QLabel("Sync: off")
+        self.webhooks = QLabel("")
+        self.webhooks.setStyleSheet("color: #b91c1c; font-weight: 600")
+        self.webhooks.setVisible(False)
         self.role = QLabel("Door mode")
         self.sound = QLabel("")
-        for label in (self.camera, self.api, self.sync, self.sound, self.role):
+        for label in (self.camera, self.api, self.sync, self.webhooks, self.sound, self.role):
             self.addPermanentWidget(label)
 
     def set_camera(self, state: str, fps: float = 0.0, error: str | None = None) -> None:
@@ -36,8 +39,18 @@ class StationStatusBar(QStatusBar):
     def set_api(self, text: str) -> None:
         self.api.setText(text)
 
-    def set_sync(self, text: str) -> None:
+    def set_sync(self, text: str, alarm: bool = False) -> None:
+        """"Sync: synced N s ago · M pending · hub host:port"; red once the hub has been
+        unreachable for more than a minute."""
         self.sync.setText(text)
+        self.sync.setProperty("alarm", alarm)
+        self.sync.setStyleSheet("color: #b91c1c; font-weight: 600" if alarm else "")
+
+    def set_webhook_warning(self, text: str) -> None:
+        """Shown while a webhook subscription is disabled (410, or 5 failed deliveries)."""
+        self.webhooks.setText("⚠ Webhook disabled: see Integrations" if text else "")
+        self.webhooks.setToolTip(text)  # the full sentence (which target, why)
+        self.webhooks.setVisible(bool(text))
 
     def set_role(self, manager: bool) -> None:
         self.role.setText("Manager mode" if manager else "Door mode")

@@ -41,9 +41,9 @@ def qsettings(tmp_path: Path) -> QSettings:
 def make_window(qtbot: Any, data_dir: Path, qsettings: QSettings) -> Iterator[Callable[..., MainWindow]]:
     made: list[tuple[MainWindow, Station]] = []
 
-    def make(settings: UiSettings | None = None, demo: bool = False) -> MainWindow:
+    def make(settings: UiSettings | None = None, demo: bool = False, **options: Any) -> MainWindow:
         # port 0: a free port, so parallel runs on this machine never collide
-        station = build_station(StationOptions(data_dir=data_dir, demo=demo, api_port=0))
+        station = build_station(StationOptions(data_dir=data_dir, demo=demo, api_port=0, **options))
         station.start()
         window = MainWindow(station, qsettings, settings, demo=demo)
         qtbot.addWidget(window)

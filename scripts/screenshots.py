@@ -53,6 +53,39 @@ def seed_evening(data_dir: Path) -> None:
     core.close()
 
 
+def local_receiver() -> tuple[str, object]:
+    """A webhook target on 127.0.0.1 answering 200, so the delivery log has real attempts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            body = b'{"ok":true,"received":"thanks"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def seed_integrations(station: object, base: str) -> None:
+    """An API key and two subscriptions (one to a port where nothing listens)."""
+    integrations = station.integrations  # type: ignore[attr-defined]
+    integrations.set_saved_networks(["127.0.0.0/8"])
+    integrations.keys.create("Zapier")
+    integrations.keys.create("Door dashboard", rate_limit=120)
+    integrations.subscribe("pass.scanned", f"{base}/zapier/scans")
+    integrations.subscribe("pass.status_changed", "http://127.0.0.1:9/crm")
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
     out.mkdir(parents=True, exist_ok=True)
@@ -62,6 +95,8 @@ def main() -> int:
     seed_evening(tmp / "data")
     station = build_station(StationOptions(data_dir=tmp / "data", demo=True, api_port=0))
     station.start()
+    base, receiver = local_receiver()
+    seed_integrations(station, base)
     window = MainWindow(station, QSettings(str(tmp / "ui.ini"), QSettings.Format.IniFormat), demo=True)
     window.resize(1400, 860)
     window.show()
@@ -96,6 +131,19 @@ def main() -> int:
     window.tabs.setCurrentWidget(window.stats_view)
     wait(800)
     shot("stats.png")
+    # The Integrations page is for managers: unlocked here as the PIN dialog would.
+    window.roles.unlock()
+    window.open_integrations()
+    page = window.integrations_view
+    page.sections.setCurrentWidget(page.webhooks)
+    wait(800)
+    hooks = page.webhooks
+    hooks.hooks.selectRow(next(i for i, st in enumerate(hooks.states) if "zapier" in st.webhook.target_url))
+    wait(600)
+    page.webhooks.deliveries_table.selectRow(0)
+    wait(600)
+    shot("integrations.png")
+    receiver.shutdown()  # type: ignore[attr-defined]
     window.close()
     station.stop()
     return 0

@@ -85,8 +85,10 @@ def test_a_created_key_is_shown_once_works_and_revoking_it_gives_401(
     assert dialog.secret.text() == created.secret and created.secret.startswith("2pk_")
     dialog.copy.click()
     assert QGuiApplication.clipboard().text() == created.secret
-    dialog.reject()
+    manager.toggle_lock()  # door mode: a secret never stays on screen
     qtbot.waitUntil(lambda: keys.secret_dialog is None, timeout=5000)
+    assert not dialog.isVisible() and dialog.secret.text() == ""
+    unlock(qtbot, manager, monkeypatch)
     qtbot.waitUntil(lambda: keys.table.rowCount() == 1, timeout=10000)
     row = [keys.table.item(0, c).text() for c in range(keys.table.columnCount())]
     assert row[0] == "Zapier" and row[1] == created.key.prefix + "…" and row[3] == "30/min" and row[4] == "no"

@@ -114,8 +114,9 @@ def test_sync_settings_are_checked_and_saved_for_the_next_start(
         qtbot: Any, make_window: Callable[..., MainWindow], monkeypatch: pytest.MonkeyPatch,
         data_dir: Path) -> None:
     window = make_window()
-    unlock(qtbot, window, monkeypatch)
     sync = window.integrations_view.sync
+    with qtbot.waitSignal(sync.settings_loaded, timeout=10000):  # unlocking loads the saved ones
+        unlock(qtbot, window, monkeypatch)
     assert sync.state is None or sync.summary.text() == "Not syncing"
     store = window.core.store
     for bad in ("http://hub:4222", "nats://hub.example:4222", "nats://u:p@hub:99999"):
@@ -153,3 +154,18 @@ def test_sync_settings_are_checked_and_saved_for_the_next_start(
         assert len(hubs) == 1 and hubs[0].server.port == 4999 and hubs[0].server.lan
     finally:
         later.core.close()
+
+
+def test_history_download_shows_a_progress_bar(qtbot: Any, window: MainWindow,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    unlock(qtbot, window, monkeypatch)
+    sync = window.integrations_view.sync
+    sync._show(state(inSync=False, catchUp={"done": 400, "remaining": 600, "total": 1000},
+                     stateDigest="ab" * 32, peers=[{"stationId": "st_b", "name": "Door B",
+                                                    "seenAt": "2025-06-01T19:00:00Z", "lag": 7}]))
+    assert not sync.progress.isHidden()
+    assert (sync.progress.value(), sync.progress.maximum()) == (400, 1000)
+    assert sync.in_sync.text() == "no" and sync.digest.text() == "ab" * 6
+    assert [sync.peers.item(0, c).text() for c in (0, 3)] == ["Door B", "7"]
+    sync._show(state(catchUp={"done": 1000, "remaining": 0, "total": 1000}))
+    assert sync.progress.isHidden()

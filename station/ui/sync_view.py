@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -67,6 +68,13 @@ class SyncView(QWidget):
         facts.addRow("Last sync", self.last_sync)
         facts.addRow("State digest", self.digest)
         self.peers = table(PEER_COLUMNS, 0)
+        # Another door joins with the hub URL including its password; only a manager sees this
+        # page, and the URL goes to the clipboard rather than onto the screen.
+        self.copy_join = QPushButton("Copy the join URL for another door")
+        self.copy_join.setToolTip("nats://user:password@host:port — paste it into the other door's "
+                                  "Sync settings, or pass it to `station gui --sync`.")
+        self.copy_join.setEnabled(sync is not None and bool(getattr(sync.target, "password", "")))
+        self.copy_join.clicked.connect(self.copy_join_url)
 
         # Settings, applied at the next start.
         self.url = QLineEdit()
@@ -109,6 +117,7 @@ class SyncView(QWidget):
         status_column.addLayout(facts)
         status_column.addWidget(self.progress)
         status_column.addWidget(self.error)
+        status_column.addWidget(self.copy_join)
         status_column.addWidget(QLabel("Connected stations"))
         status_column.addWidget(self.peers, 1)
         row = QHBoxLayout(self)
@@ -117,6 +126,10 @@ class SyncView(QWidget):
         self.host_hub.toggled.connect(self._hosting_toggled)
         self.save.clicked.connect(self.save_settings)
         self._hosting_toggled(False)
+
+    def copy_join_url(self) -> None:
+        if self._sync is not None:
+            QGuiApplication.clipboard().setText(self._sync.target.full_url())
 
     # --- status -----------------------------------------------------------------------------
     def refresh(self) -> None:

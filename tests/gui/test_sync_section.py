@@ -83,6 +83,12 @@ def test_sync_section_shows_the_hub_a_peer_and_its_lag(
     assert "password" not in sync.hub.text() and hub.target.password not in sync.hub.text()
     assert sync.digest.text() == window.station.sync.status()["stateDigest"][:12]
     assert not sync.progress.isVisible()
+    # a manager hands the join URL (with its password) to the next door through the clipboard
+    assert sync.copy_join.isEnabled()
+    sync.copy_join.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == hub.target.full_url()
 
     window.refresh_network_status()
     pattern = rf"Sync: synced \d+ s ago · \d+ pending · hub {re.escape(hub.target.hub)}"

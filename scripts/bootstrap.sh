@@ -31,11 +31,24 @@ SYSTEM_LIBS=(
   "libdbus-1.so.3:libdbus-1-3"
 )
 
+# A real window on X11 (a desktop session) also needs Qt's xcb libraries.
+X11_LIBS=(
+  "libxcb-cursor.so.0:libxcb-cursor0"
+  "libxcb-icccm.so.4:libxcb-icccm4"
+  "libxcb-keysyms.so.1:libxcb-keysyms1"
+  "libxcb-shape.so.0:libxcb-shape0"
+  "libxkbcommon-x11.so.0:libxkbcommon-x11-0"
+)
+
 missing_packages() {
   local py="$1" entry lib pkg
   local cache
   cache="$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)"
-  for entry in "${SYSTEM_LIBS[@]}"; do
+  local -a wanted=("${SYSTEM_LIBS[@]}")
+  if [ -n "${DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" != "offscreen" ]; then
+    wanted+=("${X11_LIBS[@]}")
+  fi
+  for entry in "${wanted[@]}"; do
     lib="${entry%%:*}"
     pkg="${entry##*:}"
     grep -q "$lib" <<<"$cache" || printf '%s\n' "$pkg"

@@ -23,7 +23,7 @@ from station.net.sender import SenderConfig, WebhookSender
 from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
 from station.net.webhook_secrets import WebhookSecrets
 from station.net.sync.client import SyncClient, SyncSettings
-from station.net.sync.setup import HubPart, hub_server, resolve_target
+from station.net.sync.setup import HubPart, hub_server, resolve_target, saved_hosting
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -174,8 +174,12 @@ def _add_sync(station: Station) -> None:
     options, core = station.options, station.core
     secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
     target = resolve_target(core.store, secrets, options.sync_url)
-    if options.host_hub:
-        hub = hub_server(options.data_dir, secrets, port=options.hub_port, lan=options.hub_lan)
+    # --host-hub on the command line, else the choice saved from the window's Sync settings.
+    hosting = saved_hosting(core.store)
+    host_hub, hub_port, hub_lan = ((True, options.hub_port, options.hub_lan) if options.host_hub
+                                   else (hosting.enabled, hosting.port, hosting.lan))
+    if host_hub:
+        hub = hub_server(options.data_dir, secrets, port=hub_port, lan=hub_lan)
         station.parts.append(HubPart(hub, str(core.store.setting("org_id"))))
         target = target or hub.target
     if target is None:

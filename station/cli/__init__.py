@@ -35,18 +35,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not any(word in _commands(parser) for word in words) and not any(
+        word in ("-h", "--help", "--version") for word in words
+    ):
+        # `station` alone, or with only options (`station --demo`), starts the station window.
+        words = ["gui", *words]
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
-    if func is None:
-        # `station` alone starts the station, like `station gui`.
-        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
-        func = args.func
+    if func is None:  # a command group without its action, e.g. `station passes`
+        parser.parse_args([*words, "--help"])
+        return 2
     try:
         return func(args)
     except StationError as exc:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from tqdm import tqdm
@@ -66,6 +68,9 @@ def sync_options() -> argparse.ArgumentParser:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parent = argparse.ArgumentParser(add_help=False, parents=[run_options(), sync_options()])
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
+    gui.add_argument("--screenshot", type=Path, metavar="FILE.png", default=None,
+                     help="wait for the first verdict, save a PNG of the window and exit "
+                          "(with --demo; renders off-screen when there is no display)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
     serve.add_argument("--capture", metavar="SOURCE",
@@ -74,13 +79,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=_serve)
 
 
+def _no_display() -> bool:
+    """Linux without X11/Wayland and without an explicit Qt platform: Qt would abort."""
+    return sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def _gui(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("station.ui.main") is None:
         print("station: the window is not part of this build yet; running headless.", file=sys.stderr)
         return _serve(args)
-    from station.ui.main import run_gui  # type: ignore[import-not-found]
+    if _no_display():
+        if getattr(args, "screenshot", None) is not None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+        else:
+            print("station: no display found (DISPLAY/WAYLAND_DISPLAY unset); running headless.",
+                  file=sys.stderr)
+            return _serve(args)
+    from station.ui.main import run_gui
 
-    return int(run_gui(args))
+    def make_station(data_dir: Path | None) -> Station:
+        # The window builds no services itself: the composition root does, as for `serve`.
+        options = station_options(args)
+        if data_dir is not None:
+            options.data_dir = data_dir
+        options.capture = None  # the window runs its own capture loop (preview, settings)
+        return build_station(options)
+
+    return int(run_gui(args, make_station))
 
 
 def station_options(args: argparse.Namespace) -> StationOptions:

@@ -214,7 +214,7 @@ class Store:
         self._writer = _connect(self.path)
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
         self._append_hooks: list[AppendHook] = []
         self.schema_found = migrations.migrate(self._writer)
@@ -249,7 +249,7 @@ class Store:
 
     def close(self) -> None:
         with self._readers_lock:
-            for conn in self._readers:
+            for _, conn in self._readers:
                 conn.close()
             self._readers.clear()
         with self._write_lock:
@@ -291,7 +291,16 @@ class Store:
             conn = _connect(self.path)
             self._local.conn = conn
             with self._readers_lock:
-                self._readers.append(conn)
+                # Threads come and go (pools give each job a fresh thread state): close the
+                # connections of threads that have ended, or file handles pile up.
+                alive = []
+                for thread, reader in self._readers:
+                    if thread.is_alive():
+                        alive.append((thread, reader))
+                    else:
+                        reader.close()
+                alive.append((threading.current_thread(), conn))
+                self._readers = alive
         return conn
 
     def db(self) -> sqlite_utils.Database:

@@ -210,3 +210,26 @@ def test_serve_runs_and_stops_on_sigterm(cli: StationCLI) -> None:
     assert proc.returncode == 0 and "station stopped." in err
     listed = json.loads(cli("passes", "list", "--json").stdout)
     assert len(listed) == 10 and {p["status"] for p in listed} == {"active", "revoked", "expired"}
+
+
+def test_bare_station_with_options_starts_the_station(cli: StationCLI) -> None:
+    """`station --demo` (the README's start command) means `station gui --demo`; with no display
+    it says so and runs headless, scanning the demo camera."""
+    import os
+
+    env = {k: v for k, v in cli.env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.Popen([*cli_command(), "--demo", "--no-api"], env=env, cwd=os.getcwd(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not any(line.startswith("[camera] ") for line in lines):
+            line = proc.stdout.readline()
+            assert line, "the station ended before its first verdict"
+            lines.append(line)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert lines[0].startswith("Station 'Main door'")
+    assert "running headless" in err or "no display" in err.lower()

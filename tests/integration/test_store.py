@@ -106,3 +106,21 @@ def test_secrets_fall_back_to_a_user_only_file_without_keyring(
     assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
     warnings = [r for r in caplog.records if "No system keyring" in r.getMessage()]
     assert len(warnings) == 1  # said once, not on every call
+
+
+def test_readers_of_ended_threads_are_closed(tmp_path: Path) -> None:
+    import threading
+
+    store = Store(tmp_path)
+    try:
+        def read() -> None:
+            store.setting("station_id")
+
+        for _ in range(50):
+            worker = threading.Thread(target=read)
+            worker.start()
+            worker.join()
+        read()
+        assert len(store._readers) <= 2  # this thread's, and at most the last worker's
+    finally:
+        store.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+from station.domain.errors import InvalidInput
 from station.net.sync.hub import HUB_SECRET, HubServer, new_password
 from station.net.sync.mdns import HubAnnouncer
 from station.net.sync.url import SyncTarget
@@ -15,6 +17,7 @@ log = logging.getLogger(__name__)
 
 SYNC_SECRET = "sync-password"
 SYNC_URL_SETTING = "sync_url"
+HOSTING_SETTING = "sync_host_hub"  # {"enabled", "lan", "port"}: the GUI's "hosts the venue hub"
 OFF = ("off", "none", "")
 
 
@@ -37,6 +40,53 @@ def resolve_target(store: Store, secrets: SecretStore, url: str | None) -> SyncT
     if not saved:
         return None
     return SyncTarget.parse(str(saved)).with_password(secrets.get(SYNC_SECRET))
+
+
+def check_join_url(store: Store, secrets: SecretStore, url: str) -> SyncTarget:
+    """A hub URL a person typed to join (nats://user:pass@host:port), checked without saving.
+    The password may be left out when the same hub's password is already in keyring."""
+    target = SyncTarget.parse(url)
+    if not target.user:
+        raise InvalidInput("Include the hub's user and password: nats://user:pass@host:4222.")
+    if target.password is None:
+        saved = store.setting(SYNC_URL_SETTING)
+        if not saved or SyncTarget.parse(str(saved)).public_url() != target.public_url() \
+                or not secrets.get(SYNC_SECRET):
+            raise InvalidInput("Include the hub's password: nats://user:pass@host:4222.")
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Hosting:
+    """Whether this station hosts the venue hub (a saved choice, applied at the next start)."""
+
+    enabled: bool = False
+    lan: bool = False
+    port: int = 4222
+
+
+def saved_hosting(store: Store) -> Hosting:
+    raw = store.setting(HOSTING_SETTING) or {}
+    try:
+        port = int(raw.get("port", 4222))
+        return Hosting(bool(raw.get("enabled")), bool(raw.get("lan")), port if 1 <= port <= 65535 else 4222)
+    except (AttributeError, TypeError, ValueError):
+        return Hosting()  # a hand-edited value never stops the station from starting
+
+
+def save_choice(store: Store, secrets: SecretStore, url: str | None, hosting: Hosting) -> SyncTarget | None:
+    """The GUI's sync settings, saved for the next start: the hub to join (None or "": none;
+    the password goes to keyring as with --sync) and whether to host the venue hub.
+    Checks everything before saving anything."""
+    if not 1 <= int(hosting.port) <= 65535:
+        raise InvalidInput("The hub port is between 1 and 65535.")
+    text = (url or "").strip()
+    if text.lower() not in OFF:
+        check_join_url(store, secrets, text)
+    target = resolve_target(store, secrets, text or "off")
+    store.set_setting(HOSTING_SETTING, {"enabled": hosting.enabled, "lan": hosting.lan,
+                                        "port": int(hosting.port)})
+    return target
 
 
 def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) -> HubServer:

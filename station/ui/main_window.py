@@ -1,0 +1,411 @@
+"""The main window: tabs for Scan, Passes, Activity, Stats and Integrations (manager only); the lock, mute and settings
+buttons; the status bar. It owns the worker lanes and the bus bridge and tears them down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication, QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from station.capture.debounce import DebounceConfig, DebouncedSink
+from station.capture.keystrokes import KeystrokeBurstParser
+from station.capture.loop import CaptureStatus
+from station.capture.sources import FrameSource
+from station.domain.errors import StationError
+from station.domain.events import Event
+from station.ui import pin as pins
+from station.ui import settings as ui_settings
+from station.ui.activity_view import ActivityView
+from station.ui.bridge import EventBridge
+from station.ui.capture_worker import CaptureController, camera_source
+from station.ui.hid import KeyboardWedge
+from station.ui.integrations_view import IntegrationsView, disabled_warning
+from station.ui.passes_view import PassesView
+from station.ui.pin_dialog import PinDialog
+from station.ui.ports import RunningStation
+from station.ui.resources import resource
+from station.ui.roles import Roles
+from station.ui.scan_view import ScanView
+from station.ui.settings_dialog import SettingsDialog
+from station.ui.sounds import Sounds
+from station.ui.stats_view import StatsView
+from station.ui.status_bar import StationStatusBar
+from station.ui.sync_format import SyncLine, status_line
+from station.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+MAX_PIN_FAILURES = 5
+PIN_LOCKOUT_S = 30.0
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, station: RunningStation, qsettings: QSettings,
+                 settings: ui_settings.UiSettings | None = None, *, demo: bool = False) -> None:
+        super().__init__()
+        self.station = station
+        self.demo = demo
+        self.core = station.core
+        self.qsettings = qsettings
+        self.settings = settings or ui_settings.UiSettings()
+        self.setWindowTitle(f"Station — {self.core.ctx.station_name}")
+        try:
+            self.setWindowIcon(QIcon(str(resource("icons", "station.svg"))))
+        except FileNotFoundError:
+            log.warning("the window icon is missing from resources/")
+
+        # Three lanes: scans one at a time in order; other writes (revoke, import) beside them
+        # so a 100k import never delays a door; reads (tables, counters, details) in parallel.
+        self.scan_lane = TaskRunner("scans", threads=1, parent=self)
+        self.writes = TaskRunner("writes", threads=1, parent=self)
+        self.reads = TaskRunner("reads", threads=2, parent=self)
+        self.roles = Roles(self.settings.auto_lock_min * 60, self)
+        QApplication.instance().installEventFilter(self.roles)  # any input keeps manager mode
+        self.sounds = Sounds(lambda fn: self.reads.run(fn), QApplication.beep, self.settings.muted)
+
+        self.scan_view = ScanView(self.core, self.roles, self.sounds, self.scan_lane, self.reads,
+                                  self.writes)
+        self.passes_view = PassesView(self.core, self.roles, self.reads, self.writes)
+        self.activity_view = ActivityView()
+        self.stats_view = StatsView(self.core, self.reads)
+        self.integrations_view = IntegrationsView(
+            getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
+            self.roles, self.reads, self.writes)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.scan_view, "Scan")
+        self.tabs.addTab(self.passes_view, "Passes")
+        self.tabs.addTab(self.activity_view, "Activity")
+        self.tabs.addTab(self.stats_view, "Stats")
+        self.tabs.addTab(self.integrations_view, "Integrations")
+
+        self.station_label = QLabel(self.core.ctx.station_name)
+        self.station_label.setObjectName("sectionTitle")
+        self.mute_button = QPushButton()
+        self.mute_button.setCheckable(True)
+        self.lock_button = QPushButton()
+        self.settings_button = QPushButton("Settings…")
+        header = QHBoxLayout()
+        header.setContentsMargins(16, 10, 16, 0)
+        header.addWidget(self.station_label)
+        header.addStretch()
+        header.addWidget(self.mute_button)
+        header.addWidget(self.settings_button)
+        header.addWidget(self.lock_button)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(header)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(body)
+        self.status = StationStatusBar()
+        self.setStatusBar(self.status)
+
+        self.bridge = EventBridge(self.core.bus.subscribe, self)
+        self.bridge.events.connect(self._on_events)
+        for view in (self.scan_view, self.passes_view, self.integrations_view):
+            view.message.connect(self.show_message)
+        self.integrations_view.unlock_requested.connect(self.toggle_lock)
+        self.roles.changed.connect(self._role_changed)
+        self.mute_button.toggled.connect(self.set_muted)
+        self.lock_button.clicked.connect(self.toggle_lock)
+        self.settings_button.clicked.connect(self.open_settings)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.toggle_lock)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+
+        # Camera and handheld scanner share one debouncer, so a pass shown to both is one scan.
+        self.capture = CaptureController(
+            DebounceConfig(camera_cooldown_s=self.settings.camera_cooldown_s,
+                           hid_cooldown_s=self.settings.hid_cooldown_s),
+            decoder=self.settings.decoder, parent=self)
+        self.capture.payload.connect(self.scan_view.submit)
+        self.capture.frame.connect(self.scan_view.preview.set_frame)
+        self.capture.status.connect(self._capture_status)
+        self.wedge = KeyboardWedge(
+            KeystrokeBurstParser(DebouncedSink(self.capture.debouncer, self.scan_view.submit)), self)
+        QApplication.instance().installEventFilter(self.wedge)
+        self.camera_state = "off"
+
+        self._pin_failures = 0
+        self._pin_locked_until = 0.0
+        self._closing = False
+        self.mute_button.setChecked(self.settings.muted)
+        self._sync_mute_text()
+        self._role_changed(str(self.roles.role))
+        self.status.set_camera("off")
+        self._restore_geometry()
+        # The API address and the sync state (parts of the station, when it runs them).
+        self._net_timer = QTimer(self)
+        self._net_timer.setInterval(2000)
+        self._net_timer.timeout.connect(self.refresh_network_status)
+        self._net_timer.start()
+        self.refresh_network_status()
+
+    # --- events -------------------------------------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        self.activity_view.on_events(events)
+        self.passes_view.on_events(events)
+        self.scan_view.on_events(events)
+        self.stats_view.on_events(events)
+
+    def show_message(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.passes_view)
+        self.passes_view.search.setFocus()
+
+    # --- API and sync -----------------------------------------------------------------------
+    def open_integrations(self) -> bool:
+        """Show the Integrations page; in door mode only a message (the page needs the PIN)."""
+        if not self.roles.is_manager:
+            self.show_message("Unlock manager mode to open Integrations.")
+            return False
+        self.tabs.setCurrentWidget(self.integrations_view)
+        return True
+
+    def refresh_network_status(self) -> None:
+        api = getattr(self.station, "api", None)
+        sync = getattr(self.station, "sync", None)
+        integrations = getattr(self.station, "integrations", None)
+
+        def work() -> tuple[str, SyncLine, str]:
+            if api is None:
+                api_text = "API: off"
+            elif api.address:
+                api_text = f"API: {api.address}"
+            else:
+                api_text = f"API: not running ({api.error})" if getattr(api, "error", None) else "API: starting"
+            # issue 5: "the GUI says so" when the sender disabled a subscription
+            warning = disabled_warning(integrations.webhook_states()) if integrations is not None else ""
+            return api_text, status_line(sync.status() if sync is not None else None), warning
+
+        self.reads.run(work, self._show_network_status, lambda exc: log.debug("network status: %s", exc))
+
+    def _show_network_status(self, texts: tuple[str, SyncLine, str]) -> None:
+        api_text, sync_line, warning = texts
+        self.status.set_api(api_text)
+        self.status.set_sync(sync_line.text, sync_line.alarm)
+        self.status.set_webhook_warning(warning)
+
+    # --- camera -------------------------------------------------------------------------------
+    def start_capture(self, source: FrameSource | None) -> None:
+        """Run the capture loop on `source` (None: no camera; scanner and keyboard only)."""
+        if source is None:
+            self.capture.stop()
+            self._capture_status(CaptureStatus(state="off"))
+            return
+        self.capture.start(source)
+
+    def _capture_status(self, status: CaptureStatus) -> None:
+        self.camera_state = status.state
+        self.status.set_camera(status.state, status.fps, status.last_error)
+        preview = self.scan_view.preview
+        if status.state == "running":
+            preview.set_message("")
+        elif status.state == "lost":
+            preview.set_message("Camera lost — reconnecting…\n"
+                                "Manual entry and the handheld scanner still work.")
+        elif status.state == "ended":
+            preview.set_message("The video ended.")
+        elif status.state == "starting":
+            preview.set_message("Starting the camera…")
+        elif status.state in ("off", "stopped"):
+            preview.clear_frame()
+            preview.set_message("No camera: type a code or use the handheld scanner")
+
+    # --- sound --------------------------------------------------------------------------------
+    def set_muted(self, muted: bool) -> None:
+        if self.sounds.muted == muted and self.settings.muted == muted:
+            self._sync_mute_text()
+            return
+        self.sounds.muted = muted
+        self.settings = replace(self.settings, muted=muted)
+        self._save_settings(self.settings)
+        self._sync_mute_text()
+
+    def _sync_mute_text(self) -> None:
+        self.mute_button.setText("Sound: off" if self.sounds.muted else "Sound: on")
+        self.status.set_sound(self.sounds.muted, self.sounds.backend)
+
+    # --- roles --------------------------------------------------------------------------------
+    def _role_changed(self, role: str) -> None:
+        manager = self.roles.is_manager
+        self.lock_button.setText("Lock" if manager else "Manager…")
+        self.lock_button.setToolTip("Back to door mode (Ctrl+L)" if manager
+                                    else "Unlock manager actions with the PIN (Ctrl+L)")
+        self.settings_button.setEnabled(manager)
+        self.status.set_role(manager)
+
+    def ask_pin(self, choosing: bool, note: str = "") -> str | None:
+        """The PIN typed by the person, or None when cancelled (tests replace this)."""
+        dialog = PinDialog(choosing, self, note)
+        return dialog.value() if dialog.exec() == PinDialog.DialogCode.Accepted else None
+
+    def toggle_lock(self) -> None:
+        if self.roles.is_manager:
+            self.roles.lock()
+            self.show_message("Locked: door mode.")
+            return
+        if time.monotonic() < self._pin_locked_until:
+            self.show_message("Too many wrong PINs; wait half a minute and try again.")
+            return
+        store = self.core.store
+        self.reads.run(lambda: pins.has_pin(store), self._unlock_with)
+
+    def _unlock_with(self, has_pin: bool, note: str = "") -> None:
+        store = self.core.store
+        if not has_pin:
+            chosen = self.ask_pin(True)
+            if chosen is None:
+                return
+            self.writes.run(lambda: pins.set_pin(store, chosen), lambda _r: self._unlocked("PIN set."),
+                            self._pin_error)
+            return
+        typed = self.ask_pin(False, note)
+        if typed is None:
+            return
+        self.reads.run(lambda: pins.verify_pin(store, typed), self._verified, self._pin_error)
+
+    def _verified(self, ok: bool) -> None:
+        if ok:
+            self._pin_failures = 0
+            self._unlocked("Manager mode unlocked.")
+            return
+        self._pin_failures += 1
+        if self._pin_failures >= MAX_PIN_FAILURES:
+            self._pin_failures = 0
+            self._pin_locked_until = time.monotonic() + PIN_LOCKOUT_S
+            self.show_message("Too many wrong PINs; wait half a minute and try again.")
+            return
+        self._unlock_with(True, "Wrong PIN; try again.")
+
+    def _unlocked(self, text: str) -> None:
+        self.roles.unlock()
+        self.show_message(text)
+
+    def _pin_error(self, exc: BaseException) -> None:
+        self.show_message(str(exc) if isinstance(exc, StationError) else f"PIN check failed: {exc}")
+
+    # --- settings -----------------------------------------------------------------------------
+    def cameras(self) -> list[tuple[str, str]]:
+        from station.capture.camera import list_cameras
+
+        try:
+            return [(str(c.device), f"{c.name} ({c.device})") for c in list_cameras()]
+        except Exception:  # listing cameras must never keep the settings from opening
+            log.warning("listing cameras failed", exc_info=True)
+            return []
+
+    def ask_settings(self, dialog: SettingsDialog) -> bool:
+        return dialog.exec() == SettingsDialog.DialogCode.Accepted
+
+    def open_settings(self) -> None:
+        if not self.roles.is_manager:
+            self.show_message("Unlock manager mode to change the settings.")
+            return
+        dialog = SettingsDialog(self.core.ctx.station_name, self.settings, self.core.store.data_dir,
+                                self.cameras(), self)
+        dialog.change_pin.clicked.connect(self.change_pin)
+        if not self.ask_settings(dialog):
+            return
+        try:
+            chosen = dialog.result_settings().checked()
+        except StationError as exc:
+            self.show_message(str(exc))
+            return
+        name = dialog.station_name() or self.core.ctx.station_name
+        self.apply_settings(chosen, name, dialog.chosen_data_dir())
+
+    def apply_settings(self, chosen: ui_settings.UiSettings, name: str, data_dir: Path | None = None) -> None:
+        previous = self.settings
+        self.settings = chosen
+        self.roles.set_auto_lock(chosen.auto_lock_min * 60)
+        self.mute_button.setChecked(chosen.muted)
+        self.sounds.muted = chosen.muted
+        self._sync_mute_text()
+        store = self.core.store
+
+        def work() -> None:
+            ui_settings.save(store, chosen)
+            if name != self.core.ctx.station_name:
+                store.set_setting("station_name", name[:80])
+
+        def done(_r: object) -> None:
+            self.station_label.setText(name)
+            self.setWindowTitle(f"Station — {name}")
+            self.show_message("Settings saved.")
+            camera_changed = (previous.camera, previous.resolution, previous.decoder,
+                              previous.camera_cooldown_s, previous.hid_cooldown_s) != (
+                chosen.camera, chosen.resolution, chosen.decoder, chosen.camera_cooldown_s,
+                chosen.hid_cooldown_s)
+            if camera_changed and not self.demo:
+                self.capture.apply(chosen, camera_source)
+
+        self.writes.run(work, done, self._pin_error)
+        if data_dir is not None and data_dir != self.core.store.data_dir:
+            self.qsettings.setValue("data_dir", str(data_dir))
+            self.show_message(f"The station will use {data_dir} from the next start.")
+
+    def _save_settings(self, chosen: ui_settings.UiSettings) -> None:
+        store = self.core.store
+        self.writes.run(lambda: ui_settings.save(store, chosen), None, self._pin_error)
+
+    def change_pin(self) -> None:
+        if not self.roles.is_manager:
+            return
+        chosen = self.ask_pin(True)
+        if chosen is not None:
+            store = self.core.store
+            self.writes.run(lambda: pins.set_pin(store, chosen), lambda _r: self.show_message("PIN changed."),
+                            self._pin_error)
+
+    # --- geometry and shutdown ----------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        tab = self.qsettings.value("window/tab")
+        if tab is not None:
+            try:
+                self.tabs.setCurrentIndex(int(tab))
+            except (TypeError, ValueError):
+                pass
+
+    def shutdown(self) -> None:
+        """Stop everything this window started; safe to call twice."""
+        if self._closing:
+            return
+        self._closing = True
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/tab", self.tabs.currentIndex())
+        self.qsettings.sync()
+        self._net_timer.stop()
+        self.integrations_view.stop()
+        self.capture.stop()
+        self.wedge.stop()
+        QApplication.instance().removeEventFilter(self.wedge)
+        self.bridge.close()
+        self.scan_view.stop()
+        self.roles.lock()
+        QApplication.instance().removeEventFilter(self.roles)
+        for runner in (self.scan_lane, self.writes, self.reads):
+            runner.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+        self.closed.emit()
+
+

@@ -1,0 +1,242 @@
+"""The door screen: preview, the verdict card, manual entry, Undo, and today's counters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+)
+
+from station.ui.ports import CoreParts as Core
+from station.domain.errors import StationError
+from station.domain.events import Event, EventType
+from station.domain.models import Pass, Source
+from station.domain.times import to_iso
+from station.services.scans import UNDO_WINDOW, ScanResult
+from station.store import stats
+from station.ui.preview import PreviewWidget
+from station.ui.roles import Roles
+from station.ui.sounds import Sounds
+from station.ui.verdict_card import VerdictCard
+from station.ui.verdicts import VerdictView, from_result, not_a_pass, undone
+from station.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class Counter(QFrame):
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.value = QLabel("–")
+        self.value.setObjectName("counterValue")
+        caption = QLabel(label.upper())
+        caption.setObjectName("counterLabel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setSpacing(0)
+        layout.addWidget(self.value)
+        layout.addWidget(caption)
+
+    def set(self, text: str) -> None:
+        self.value.setText(text)
+
+
+class ScanView(QWidget):
+    verdict_shown = Signal(object)  # VerdictView, after the card changed
+    scanned = Signal(object)  # every ScanResult, even those a burst never shows on the card
+    message = Signal(str)
+
+    def __init__(self, core: Core, roles: Roles, sounds: Sounds, scan_lane: TaskRunner,
+                 reads: TaskRunner, writes: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._core = core
+        self._roles = roles
+        self._sounds = sounds
+        self._scan_lane = scan_lane
+        self._reads = reads
+        self._writes = writes
+        self.results: list[ScanResult] = []  # the last few, for tests and the activity view
+        self._undo: tuple[str, str, float] | None = None  # scan id, guest name, monotonic deadline
+
+        self.preview = PreviewWidget()
+        self.card = VerdictCard()
+        self.entry = QLineEdit()
+        self.entry.setPlaceholderText("Type a pass code or paste a pass link, then Enter")
+        self.entry.setClearButtonEnabled(True)
+        self.check = QPushButton("Check")
+        self.check.setObjectName("primary")
+        self.undo_button = QPushButton("Undo last admission")
+        self.undo_button.setObjectName("undo")
+        self.undo_button.setEnabled(False)
+        self.counters = {
+            "today": Counter("Admitted today"),
+            "recent": Counter("Last 15 minutes"),
+            "passes": Counter("Passes admitted / total"),
+            "refused": Counter("Refused today"),
+        }
+
+        entry_row = QHBoxLayout()
+        entry_row.addWidget(self.entry, 1)
+        entry_row.addWidget(self.check)
+        entry_row.addWidget(self.undo_button)
+        left = QVBoxLayout()
+        left.addWidget(self.preview, 1)
+        counters = QGridLayout()
+        for i, c in enumerate(self.counters.values()):
+            counters.addWidget(c, i // 2, i % 2)
+        left.addLayout(counters)
+        right = QVBoxLayout()
+        right.addWidget(self.card, 1)
+        right.addLayout(entry_row)
+        top = QHBoxLayout(self)
+        top.setContentsMargins(16, 16, 16, 16)
+        top.setSpacing(16)
+        top.addLayout(left, 4)
+        top.addLayout(right, 5)
+
+        self.entry.returnPressed.connect(self._entered)
+        self.check.clicked.connect(self._entered)
+        self.undo_button.clicked.connect(self.undo_last)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._update_undo)
+        # Counters: refreshed after scans, at most twice a second, and every 30 s for the window.
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setSingleShot(True)
+        self._counter_timer.setInterval(500)
+        self._counter_timer.timeout.connect(self.refresh_counters)
+        self._periodic = QTimer(self)
+        self._periodic.setInterval(30_000)
+        self._periodic.timeout.connect(self.refresh_counters)
+        self._periodic.start()
+        self._counters_busy = False
+        # A burst of results (a queue of scans, a replay) shows only its newest on the card:
+        # a person cannot read 100 verdicts a second, and each repaint costs the GUI thread.
+        self._pending_view: VerdictView | None = None
+        self._card_timer = QTimer(self)
+        self._card_timer.setSingleShot(True)
+        self._card_timer.setInterval(0)
+        self._card_timer.timeout.connect(self._flush_card)
+        self.refresh_counters()
+
+    # --- scanning ---------------------------------------------------------------------------
+    def _entered(self) -> None:
+        text = self.entry.text().strip()
+        if text:
+            self.entry.clear()
+            self.submit(text, Source.MANUAL)
+
+    def submit(self, payload: str, source: str) -> None:
+        """Decide one scan on the scan lane (in order, off the GUI thread); show it when done."""
+        scans = self._core.scans
+        operator = str(self._roles.role)
+        self._scan_lane.run(lambda: scans.submit(payload, source, operator), self.show_result,
+                            self._scan_failed)
+
+    def show_result(self, result: ScanResult) -> None:
+        self.results = [*self.results[-49:], result]
+        view = from_result(result)
+        if result.accepted and result.pass_ is not None:
+            self._undo = (result.scan.id, result.pass_.name or "Guest",
+                          time.monotonic() + UNDO_WINDOW.total_seconds())
+            self._tick.start()
+        self.scanned.emit(result)
+        self._pending_view = view
+        self._card_timer.start()
+
+    def _flush_card(self) -> None:
+        view, self._pending_view = self._pending_view, None
+        if view is None:
+            return
+        self._show(view)
+        self._update_undo()
+        self.refresh_counters()
+
+    def _scan_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, StationError):
+            self._show(not_a_pass(str(exc)))
+        else:
+            log.error("a scan failed", exc_info=exc)
+            self._show(not_a_pass("This scan could not be recorded; try again. The details are in the log."))
+
+    def _show(self, view: VerdictView) -> None:
+        self.card.show_view(view)
+        self._sounds.play(view.kind)
+        self.verdict_shown.emit(view)
+
+    # --- undo -------------------------------------------------------------------------------
+    def undo_last(self) -> None:
+        if self._undo is None:
+            return
+        scan_id, name, _deadline = self._undo
+        self._undo = None
+        self._update_undo()
+        scans, by = self._core.scans, str(self._roles.role)
+        self._writes.run(lambda: scans.undo(scan_id, by=by), lambda p: self._undone(p, name),
+                         self._undo_failed)
+
+    def _undone(self, p: Pass, name: str) -> None:
+        self._show(undone(p.name or name))
+        self.message.emit(f"Admission of {p.name or name} undone; the pass is {p.status} again.")
+        self._counter_timer.start()
+
+    def _undo_failed(self, exc: BaseException) -> None:
+        self.message.emit(str(exc) if isinstance(exc, StationError) else f"Undo failed: {exc}")
+
+    def _update_undo(self) -> None:
+        if self._undo is None:
+            self.undo_button.setEnabled(False)
+            self.undo_button.setText("Undo last admission")
+            self._tick.stop()
+            return
+        left = self._undo[2] - time.monotonic()
+        if left <= 0:
+            self._undo = None
+            self._update_undo()
+            return
+        self.undo_button.setEnabled(True)
+        self.undo_button.setText(f"Undo {self._undo[1]} ({int(left) // 60}:{int(left) % 60:02d})")
+
+    @property
+    def can_undo(self) -> bool:
+        return self._undo is not None
+
+    # --- counters ---------------------------------------------------------------------------
+    def refresh_counters(self) -> None:
+        if self._counters_busy:
+            self._counter_timer.start()
+            return
+        self._counters_busy = True
+        store, now = self._core.store, self._core.ctx.now()
+        local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        since, recent = to_iso(local_midnight), to_iso(now - timedelta(minutes=15))
+        self._reads.run(lambda: stats.counters(store, since, recent), self._show_counters,
+                        self._counters_failed)
+
+    def _show_counters(self, c: stats.Counters) -> None:
+        self._counters_busy = False
+        self.counters["today"].set(f"{c.admitted_since:,}")
+        self.counters["recent"].set(f"{c.admitted_recent:,}")
+        self.counters["passes"].set(f"{c.passes_admitted:,} / {c.passes_total:,}")
+        self.counters["refused"].set(f"{c.refused_since:,}")
+
+    def _counters_failed(self, exc: BaseException) -> None:
+        self._counters_busy = False
+        log.warning("counters could not be read: %s", exc)
+
+    def on_events(self, events: list[Event]) -> None:
+        # Scans from elsewhere (API, peers) move the counters too.
+        if any(e.type in (EventType.PASS_SCANNED, EventType.SCAN_REVERTED, EventType.PASS_CREATED)
+               for e in events):
+            self._counter_timer.start()
+
+    def stop(self) -> None:
+        for timer in (self._tick, self._counter_timer, self._periodic):
+            timer.stop()
+
+

@@ -1,0 +1,161 @@
+"""Admissions per 15 minutes, by pass type, against refusals: drawn with QPainter (QtCharts
+would need the 400 MB PySide6-Addons for one chart)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from station.ui.ports import CoreParts as Core
+from station.domain.times import parse_iso, to_iso
+from station.store import stats
+from station.ui.workers import TaskRunner
+
+SERIES = (("Single-entry admitted", "#15803d"), ("Multi-use admitted", "#0e7490"), ("Refused", "#b91c1c"))
+HOURS = 8
+
+
+class AdmissionsChart(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(480, 260)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.buckets: list[stats.Bucket] = []
+
+    def set_buckets(self, buckets: list[stats.Bucket]) -> None:
+        self.buckets = buckets
+        self.update()
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("white"))
+        left, right, top, bottom = 56, 16, 40, 44
+        plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
+        small = QFont()
+        small.setPixelSize(12)
+        p.setFont(small)
+        # legend
+        x = left
+        for label, colour in SERIES:
+            p.fillRect(QRectF(x, 12, 14, 14), QColor(colour))
+            p.setPen(QColor("#374151"))
+            p.drawText(QRectF(x + 20, 8, 200, 22), Qt.AlignmentFlag.AlignVCenter, label)
+            x += 40 + p.fontMetrics().horizontalAdvance(label)
+        if not self.buckets:
+            p.setPen(QColor("#6b7280"))
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No scans in the last hours yet.")
+            p.end()
+            return
+        peak = max(max(b.accepted, b.refused) for b in self.buckets) or 1
+        step = _nice_step(peak)
+        ceiling = step * -(-peak // step)
+        # grid and y labels
+        p.setPen(QPen(QColor("#e5e7eb"), 1))
+        for value in range(0, ceiling + 1, step):
+            y = plot.bottom() - plot.height() * value / ceiling
+            p.setPen(QPen(QColor("#e5e7eb"), 1))
+            p.drawLine(int(plot.left()), int(y), int(plot.right()), int(y))
+            p.setPen(QColor("#6b7280"))
+            p.drawText(QRectF(0, y - 9, left - 8, 18), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(value))
+        n = len(self.buckets)
+        slot = plot.width() / n
+        bar = min(28.0, max(2.0, slot * 0.36))
+        label_every = max(1, int(60 / max(slot, 1)))
+        for i, b in enumerate(self.buckets):
+            x0 = plot.left() + i * slot + slot * 0.12
+            # accepted: single stacked under multi
+            h_single = plot.height() * b.accepted_single / ceiling
+            h_multi = plot.height() * b.accepted_multi / ceiling
+            p.fillRect(QRectF(x0, plot.bottom() - h_single, bar, h_single), QColor(SERIES[0][1]))
+            p.fillRect(QRectF(x0, plot.bottom() - h_single - h_multi, bar, h_multi), QColor(SERIES[1][1]))
+            h_ref = plot.height() * b.refused / ceiling
+            p.fillRect(QRectF(x0 + bar + 2, plot.bottom() - h_ref, bar, h_ref), QColor(SERIES[2][1]))
+            if i % label_every == 0:
+                p.setPen(QColor("#6b7280"))
+                local = parse_iso(b.start).astimezone().strftime("%H:%M")
+                p.drawText(QRectF(x0 - 10, plot.bottom() + 6, 60, 18), Qt.AlignmentFlag.AlignLeft, local)
+        p.setPen(QPen(QColor("#9ca3af"), 1))
+        p.drawLine(int(plot.left()), int(plot.bottom()), int(plot.right()), int(plot.bottom()))
+        p.end()
+
+
+def _nice_step(peak: int) -> int:
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+        if peak / step <= 6:
+            return step
+    return 10000
+
+
+def fill_gaps(buckets: list[stats.Bucket], start: datetime, end: datetime) -> list[stats.Bucket]:
+    """Every 15-minute slot from start to end, empty ones included, so time reads left to right."""
+    by_start = {b.start: b for b in buckets}
+    slot = start.replace(minute=start.minute // 15 * 15, second=0, microsecond=0)
+    out = []
+    while slot <= end:
+        key = to_iso(slot)[:16] + ":00Z"
+        out.append(by_start.get(key, stats.Bucket(key)))
+        slot += timedelta(minutes=15)
+    return out
+
+
+class StatsView(QWidget):
+    def __init__(self, core: Core, reads: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._core = core
+        self._reads = reads
+        self.chart = AdmissionsChart()
+        self.summary = QLabel()
+        self.summary.setObjectName("sectionTitle")
+        title = QLabel(f"Admissions per 15 minutes, last {HOURS} hours")
+        title.setObjectName("sectionTitle")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addStretch()
+        head.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.addLayout(head)
+        layout.addWidget(self.chart, 1)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(2000)
+        self._timer.timeout.connect(self.refresh)
+        self._busy = False
+
+    def refresh(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        store, now = self._core.store, self._core.ctx.now()
+        start = now - timedelta(hours=HOURS)
+
+        def work() -> list[stats.Bucket]:
+            return fill_gaps(stats.admissions_per_quarter(store, to_iso(start)), start, now)
+
+        self._reads.run(work, self._show, self._failed)
+
+    def _show(self, buckets: list[stats.Bucket]) -> None:
+        self._busy = False
+        # Trim the empty hours before the first scan so a fresh day is not a flat line.
+        first = next((i for i, b in enumerate(buckets) if b.accepted or b.refused), len(buckets))
+        shown = buckets[max(0, min(first, len(buckets) - 16)):]  # at least four hours
+        self.chart.set_buckets(shown if first < len(buckets) else [])
+        accepted = sum(b.accepted for b in buckets)
+        refused = sum(b.refused for b in buckets)
+        self.summary.setText(f"{accepted:,} admitted · {refused:,} refused")
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        self.summary.setText(f"Statistics unavailable: {exc}")
+
+    def on_events(self, events: list[object]) -> None:
+        if self.isVisible():
+            self._timer.start()
+
+    def showEvent(self, event: object) -> None:  # noqa: N802
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.refresh()

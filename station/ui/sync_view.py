@@ -1,0 +1,223 @@
+"""The Sync section of the Integrations page (issue 6): the hub, whether this station is
+connected and in sync, what is pending, the history download, the other stations with their
+lag, the state digest; and the settings to join a hub or host the venue hub (applied at the
+next start)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from station.domain.errors import StationError
+from station.net.sync.setup import SYNC_URL_SETTING, Hosting, save_choice, saved_hosting
+from station.store.db import Store
+from station.store.secrets import SecretStore
+from station.ui.sync_format import ago, short_digest, status_line
+from station.ui.webhooks_view import fill_row, table
+from station.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+PEER_COLUMNS = ("Station", "Station id", "Last seen", "Lag (events)")
+
+
+def yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+class SyncView(QWidget):
+    message = Signal(str)
+    refreshed = Signal()  # the status was shown
+    settings_loaded = Signal()
+
+    def __init__(self, sync: Any | None, store: Store, reads: TaskRunner, writes: TaskRunner,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sync = sync
+        self._store = store
+        self._reads = reads
+        self._writes = writes
+        self.state: dict[str, Any] | None = None
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("sectionTitle")
+        self.hub = QLabel("–")
+        self.connected = QLabel("–")
+        self.in_sync = QLabel("–")
+        self.pending = QLabel("–")
+        self.last_sync = QLabel("–")
+        self.digest = QLabel("–")
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b91c1c")
+        self.error.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setFormat("Downloading the history: %v of %m events")
+        self.progress.setVisible(False)
+        facts = QFormLayout()
+        facts.addRow("Hub", self.hub)
+        facts.addRow("Connected", self.connected)
+        facts.addRow("In sync", self.in_sync)
+        facts.addRow("Pending (to send)", self.pending)
+        facts.addRow("Last sync", self.last_sync)
+        facts.addRow("State digest", self.digest)
+        self.peers = table(PEER_COLUMNS, 0)
+        # Another door joins with the hub URL including its password; only a manager sees this
+        # page, and the URL goes to the clipboard rather than onto the screen.
+        self.copy_join = QPushButton("Copy the join URL for another door")
+        self.copy_join.setToolTip("nats://user:password@host:port — paste it into the other door's "
+                                  "Sync settings, or pass it to `station gui --sync`.")
+        self.copy_join.setEnabled(sync is not None and bool(getattr(sync.target, "password", "")))
+        self.copy_join.clicked.connect(self.copy_join_url)
+
+        # Settings, applied at the next start.
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("nats://user:password@hub-host:4222 (empty: do not join a hub)")
+        self.host_hub = QCheckBox("This station hosts the venue hub")
+        self.hub_lan = QCheckBox("Let other computers on the local network reach the hub")
+        self.hub_port = QSpinBox()
+        self.hub_port.setRange(1, 65535)
+        self.hub_port.setValue(4222)
+        self.save = QPushButton("Save sync settings")
+        self.save.setObjectName("primary")
+        self.settings_error = QLabel("")
+        self.settings_error.setStyleSheet("color: #b91c1c")
+        self.settings_error.setWordWrap(True)
+        restart = QLabel("Sync settings apply when the station starts next: restart it after saving. "
+                         "The password is kept in the system keyring, never in the database.")
+        restart.setObjectName("muted")
+        restart.setWordWrap(True)
+        box = QGroupBox("Sync settings")
+        form = QFormLayout(box)
+        form.addRow("Join the hub at", self.url)
+        form.addRow(self.host_hub)
+        port_row = QHBoxLayout()
+        port_row.addWidget(self.hub_lan)
+        port_row.addStretch()
+        port_row.addWidget(QLabel("Port"))
+        port_row.addWidget(self.hub_port)
+        form.addRow(port_row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save)
+        buttons.addStretch()
+        form.addRow(buttons)
+        form.addRow(restart)
+        form.addRow(self.settings_error)
+
+        status = QFrame()
+        status.setObjectName("panel")
+        status_column = QVBoxLayout(status)
+        status_column.addWidget(self.summary)
+        status_column.addLayout(facts)
+        status_column.addWidget(self.progress)
+        status_column.addWidget(self.error)
+        status_column.addWidget(self.copy_join)
+        status_column.addWidget(QLabel("Connected stations"))
+        status_column.addWidget(self.peers, 1)
+        row = QHBoxLayout(self)
+        row.addWidget(status, 3)
+        row.addWidget(box, 2)
+        self.host_hub.toggled.connect(self._hosting_toggled)
+        self.save.clicked.connect(self.save_settings)
+        self._hosting_toggled(False)
+
+    def copy_join_url(self) -> None:
+        if self._sync is not None:
+            QGuiApplication.clipboard().setText(self._sync.target.full_url())
+
+    # --- status -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        sync = self._sync
+        if sync is None:
+            self._show(None)
+            return
+        self._reads.run(sync.status, self._show, lambda exc: log.warning("sync status: %s", exc))
+
+    def _show(self, state: dict[str, Any] | None) -> None:
+        self.state = state
+        if state is None:
+            self.summary.setText("Not syncing")
+            for label in (self.hub, self.connected, self.in_sync, self.pending, self.last_sync, self.digest):
+                label.setText("–")
+            self.error.setText("This station syncs with no other: join a hub or host one "
+                               "(settings on the right).")
+            self.progress.setVisible(False)
+            self.peers.setRowCount(0)
+            self.refreshed.emit()
+            return
+        line = status_line(state)
+        self.summary.setText(line.text.removeprefix("Sync: "))
+        self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
+        self.hub.setText(f"{state.get('hub')}  ({state.get('url')})")
+        self.connected.setText(yes_no(state.get("connected")))
+        self.in_sync.setText(yes_no(state.get("inSync")))
+        self.pending.setText(str(state.get("pending") or 0))
+        last = state.get("lastSyncAt")
+        self.last_sync.setText(f"{last[:19].replace('T', ' ')} ({ago(state.get('lastSyncAgoS'))})"
+                               if last else "never")
+        self.digest.setText(short_digest(state.get("stateDigest")))
+        self.digest.setToolTip(state.get("stateDigest") or "")
+        self.error.setText(state.get("error") or "")
+        catch = state.get("catchUp") or {}
+        remaining, total = int(catch.get("remaining") or 0), int(catch.get("total") or 0)
+        self.progress.setVisible(remaining > 0)
+        if remaining > 0:
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(int(catch.get("done") or 0))
+        peers = state.get("peers") or []
+        self.peers.setRowCount(len(peers))
+        for r, peer in enumerate(peers):
+            fill_row(self.peers, r, (peer.get("name") or "?", peer.get("stationId") or "",
+                                     (peer.get("seenAt") or "")[:19].replace("T", " "),
+                                     str(peer.get("lag", 0))))
+        self.refreshed.emit()
+
+    # --- settings ---------------------------------------------------------------------------
+    def _hosting_toggled(self, on: bool) -> None:
+        self.hub_lan.setEnabled(on)
+        self.hub_port.setEnabled(on)
+
+    def load_settings(self) -> None:
+        store = self._store
+        self._reads.run(lambda: (store.setting(SYNC_URL_SETTING), saved_hosting(store)),
+                        self._show_settings, lambda exc: log.warning("sync settings: %s", exc))
+
+    def _show_settings(self, result: tuple[str | None, Hosting]) -> None:
+        url, hosting = result
+        self.url.setText(url or "")
+        self.host_hub.setChecked(hosting.enabled)
+        self.hub_lan.setChecked(hosting.lan)
+        self.hub_port.setValue(hosting.port)
+        self.settings_error.setText("")
+        self.settings_loaded.emit()
+
+    def chosen(self) -> tuple[str, Hosting]:
+        return self.url.text().strip(), Hosting(self.host_hub.isChecked(), self.hub_lan.isChecked(),
+                                                self.hub_port.value())
+
+    def save_settings(self) -> None:
+        url, hosting = self.chosen()
+        store = self._store
+
+        def work() -> Any:
+            secrets = SecretStore(store.data_dir, str(store.setting("org_id")))
+            return save_choice(store, secrets, url, hosting)
+
+        def saved(target: Any) -> None:
+            self.settings_error.setText("")
+            # Only the public form is shown again: the password went to the keyring.
+            self.url.setText(target.public_url() if target is not None else "")
+            self.message.emit("Sync settings saved; restart the station to apply them.")
+
+        def refused(exc: BaseException) -> None:
+            self.settings_error.setText(str(exc) if isinstance(exc, StationError) else f"Not saved: {exc}")
+            if not isinstance(exc, StationError):
+                log.error("saving sync settings failed", exc_info=exc)
+
+        self._writes.run(work, saved, refused)

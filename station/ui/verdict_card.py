@@ -1,0 +1,149 @@
+"""The big verdict card: icon + word + colour, readable from two metres."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from station.ui.verdicts import IDLE, Kind, VerdictView
+
+
+class VerdictIcon(QWidget):
+    """A white disc with a tick, a cross, an exclamation mark or a dash, drawn so it scales."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = Kind.IDLE
+        self.setMinimumSize(96, 96)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_kind(self, kind: Kind, size: int) -> None:
+        self.kind = kind
+        self.setFixedSize(size, size)
+        self.update()
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        side = min(self.width(), self.height())
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(255, 255, 255, 235))
+        p.drawEllipse(QRectF(2, 2, side - 4, side - 4))
+        from station.ui.verdicts import COLOURS
+
+        pen = QPen(QColor(COLOURS[self.kind]), side * 0.12, Qt.PenStyle.SolidLine,
+                   Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        s = side
+        path = QPainterPath()
+        if self.kind is Kind.ACCEPTED:
+            path.moveTo(QPointF(s * 0.28, s * 0.52))
+            path.lineTo(QPointF(s * 0.44, s * 0.68))
+            path.lineTo(QPointF(s * 0.73, s * 0.35))
+        elif self.kind in (Kind.REFUSED, Kind.ERROR):
+            path.moveTo(QPointF(s * 0.32, s * 0.32))
+            path.lineTo(QPointF(s * 0.68, s * 0.68))
+            path.moveTo(QPointF(s * 0.68, s * 0.32))
+            path.lineTo(QPointF(s * 0.32, s * 0.68))
+        elif self.kind is Kind.WARNING:
+            path.moveTo(QPointF(s * 0.5, s * 0.24))
+            path.lineTo(QPointF(s * 0.5, s * 0.58))
+            path.moveTo(QPointF(s * 0.5, s * 0.76))
+            path.lineTo(QPointF(s * 0.5, s * 0.765))
+        elif self.kind is Kind.UNDONE:
+            path.moveTo(QPointF(s * 0.3, s * 0.5))
+            path.lineTo(QPointF(s * 0.7, s * 0.5))
+        else:  # idle: a small viewfinder
+            for x, y, dx, dy in ((0.3, 0.3, 1, 1), (0.7, 0.3, -1, 1), (0.3, 0.7, 1, -1), (0.7, 0.7, -1, -1)):
+                path.moveTo(QPointF(s * x, s * (y + 0.12 * dy)))
+                path.lineTo(QPointF(s * x, s * y))
+                path.lineTo(QPointF(s * (x + 0.12 * dx), s * y))
+        p.drawPath(path)
+        p.end()
+
+
+class VerdictCard(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictCard")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.icon = VerdictIcon()
+        self.word = QLabel()
+        self.title = QLabel()
+        self.detail = QLabel()
+        self.note = QLabel()
+        for label, name in ((self.word, "verdictWord"), (self.title, "verdictTitle"),
+                            (self.detail, "verdictDetail"), (self.note, "verdictNote")):
+            label.setObjectName(name)
+            label.setWordWrap(label is not self.word)
+        top = QHBoxLayout()
+        top.setSpacing(24)
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.word, 1, Qt.AlignmentFlag.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(36, 32, 36, 32)
+        layout.setSpacing(14)
+        layout.addStretch(1)
+        layout.addLayout(top)
+        layout.addSpacing(8)
+        layout.addWidget(self.title)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.view = IDLE
+        self.show_view(IDLE)
+        self.icon.set_kind(IDLE.kind, self._icon_size())
+        self._style()
+
+    @property
+    def kind(self) -> Kind:
+        return self.view.kind
+
+    def background(self) -> QColor:
+        return QColor(self.view.colour)
+
+    def show_view(self, view: VerdictView) -> None:
+        kind_changed = view.kind is not self.view.kind
+        self.view = view
+        self.word.setText(view.word)
+        self.title.setText(view.title)
+        self.detail.setText(view.detail)
+        self.note.setText(view.note)
+        self.note.setVisible(bool(view.note))
+        self.detail.setVisible(bool(view.detail))
+        if kind_changed:
+            self.icon.set_kind(view.kind, self._icon_size())
+        self.update()  # the background is painted, not styled: no restyle per scan
+
+    def _icon_size(self) -> int:
+        return max(96, min(200, self.height() // 4))
+
+    def _style(self) -> None:
+        # Sizes follow the card's height, so a laptop window and a 24" screen at the door both
+        # fill the card: the word is ~90 px on a 700 px card, legible well beyond 2 m. Set in
+        # the stylesheet because the application stylesheet's font-size would override setFont;
+        # only on resize, since restyling costs milliseconds.
+        h = max(self.height(), 360)
+        self.setStyleSheet(
+            "QFrame#verdictCard QLabel { color: white; background: transparent; }"
+            f"QLabel#verdictWord {{ font-size: {int(h * 0.13)}px; font-weight: 900; }}"
+            f"QLabel#verdictTitle {{ font-size: {int(h * 0.06)}px; font-weight: 700; }}"
+            f"QLabel#verdictDetail {{ font-size: {int(h * 0.042)}px; }}"
+            f"QLabel#verdictNote {{ font-size: {int(h * 0.04)}px; font-weight: 600;"
+            " background: rgba(0,0,0,0.18); border-radius: 8px; padding: 6px 12px; }"
+        )
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(self.view.colour))
+        p.drawRoundedRect(QRectF(self.rect()), 18, 18)
+        p.end()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.icon.set_kind(self.view.kind, self._icon_size())
+        self._style()

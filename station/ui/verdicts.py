@@ -1,0 +1,100 @@
+"""What the verdict card shows for a scan result: a word, an icon, a colour and two lines.
+
+Pure Python (no Qt) so the wording is tested without a window. Never colour alone: every kind
+has its own word and icon shape (a tick, a cross, an exclamation mark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from station.domain.models import REASON_TEXT, PassType
+
+
+class Kind(StrEnum):
+    IDLE = "idle"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    WARNING = "warning"
+    UNDONE = "undone"
+    ERROR = "error"
+
+
+# Background colours chosen for white text at WCAG AA (>= 4.5:1) and for telling apart with
+# the commonest colour blindness; the icon and the word carry the meaning anyway.
+COLOURS: dict[Kind, str] = {
+    Kind.IDLE: "#374151",
+    Kind.ACCEPTED: "#15803d",
+    Kind.REFUSED: "#b91c1c",
+    Kind.WARNING: "#b45309",
+    Kind.UNDONE: "#4b5563",
+    Kind.ERROR: "#6b21a8",
+}
+
+WORDS: dict[Kind, str] = {
+    Kind.IDLE: "READY",
+    Kind.ACCEPTED: "ACCEPTED",
+    Kind.REFUSED: "REFUSED",
+    Kind.WARNING: "ACCEPTED",
+    Kind.UNDONE: "UNDONE",
+    Kind.ERROR: "NOT A PASS",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictView:
+    kind: Kind
+    title: str  # the guest's name, or the refusal in words
+    detail: str  # "Single entry", "Already used at Door 2 at 19:03"
+    note: str = ""  # warnings: "That was the last use of this pass."
+    scan_id: str | None = None
+
+    @property
+    def word(self) -> str:
+        return WORDS[self.kind]
+
+    @property
+    def colour(self) -> str:
+        return COLOURS[self.kind]
+
+
+IDLE = VerdictView(Kind.IDLE, "Show a pass to the camera", "or scan it with the handheld scanner")
+
+
+def _pass_line(p: object) -> str:
+    kind = getattr(p, "type", None)
+    if kind is PassType.SINGLE:
+        return "Single entry"
+    left = p.uses_left() if hasattr(p, "uses_left") else None  # type: ignore[union-attr]
+    if left is None:
+        return f"Multi-use · {getattr(p, 'uses', 0)} used"
+    return f"Multi-use · {left} use{'s' if left != 1 else ''} left"
+
+
+def from_result(result: object) -> VerdictView:
+    """A ScanResult (station.services.scans) as the card shows it."""
+    scan = getattr(result, "scan")
+    p = getattr(result, "pass_")
+    warning = getattr(result, "warning")
+    if getattr(result, "accepted"):
+        name = (p.name if p and p.name else "Guest")
+        detail = _pass_line(p) if p else ""
+        fields = getattr(p, "fields", {}) or {}
+        if fields.get("ticket"):
+            detail = f"{fields['ticket']} · {detail}"
+        kind = Kind.WARNING if warning or (p and p.conflicts) else Kind.ACCEPTED
+        note = warning or ("Conflict: admitted elsewhere while offline." if p and p.conflicts else "")
+        return VerdictView(kind, name, detail, note, scan.id)
+    reason = getattr(result, "reason")
+    # The sentence is the headline ("Already used at Door 2 at 19:03"); the name comes second.
+    title = getattr(result, "message") or (REASON_TEXT.get(reason, "Refused") if reason else "Refused")
+    detail = p.name if p and p.name else ""
+    return VerdictView(Kind.REFUSED, title, detail, "", scan.id)
+
+
+def undone(name: str) -> VerdictView:
+    return VerdictView(Kind.UNDONE, "Admission taken back", f"{name}: the pass can be used again")
+
+
+def not_a_pass(message: str) -> VerdictView:
+    return VerdictView(Kind.ERROR, "Not a pass", message)

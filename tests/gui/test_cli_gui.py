@@ -1,0 +1,49 @@
+"""`station gui` from the command line: the screenshot mode, and the headless fallback."""
+
+from __future__ import annotations
+
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, StationCLI
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_screenshot_of_the_demo_window(cli: StationCLI, tmp_path: Path) -> None:
+    shot = tmp_path / "docs" / "window.png"
+    env_no_display = {k: v for k, v in cli.env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run(
+        [sys.executable, "-m", "station", "gui", "--demo", "--port", "0", "--data-dir", str(cli.data_dir),
+         "--screenshot", str(shot)],
+        env=env_no_display, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert png_size(shot) == (1400, 860)
+    assert "first verdict" in result.stderr and f"wrote {shot}" in result.stderr
+    assert shot.stat().st_size > 20_000  # a real picture, not an empty window
+
+
+def test_gui_without_a_display_runs_headless(cli: StationCLI) -> None:
+    env = {k: v for k, v in cli.env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.Popen([sys.executable, "-m", "station", "gui", "--port", "0"], env=env, cwd=REPO,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert banner.startswith("Station '")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "no display found" in err and "running headless" in err
+    assert "Aborted" not in err and "could not connect to display" not in err

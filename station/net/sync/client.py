@@ -600,11 +600,15 @@ class SyncClient:
         self._inbox = inbox
         inbox.subscription = sub
         try:
+            # The history is what the stream held when we subscribed: in sync once everything
+            # up to its last sequence is applied (or after a second without deliveries). A
+            # delivery's num_pending cannot say it: messages already pushed to us but still
+            # in flight no longer count as pending.
+            head: int | None = None
             try:
-                info = await sub.consumer_info()
-                self._remaining = int(info.num_pending or 0)
-                if self._remaining == 0 and not inbox.msgs:
-                    self._mark_caught_up()
+                info = await js.stream_info(handles.space.stream)
+                head = int(info.state.last_seq or 0)
+                self._remaining = max(0, head - position)
             except (nats.errors.Error, asyncio.TimeoutError):
                 pass
             cursor = _Cursor(position)
@@ -639,7 +643,8 @@ class SyncClient:
                 finally:
                     self._applying = False
                 decoded = following
-                if decoded is None and self._remaining == 0 and not inbox.msgs:
+                done = cursor.stream >= head if head is not None else self._remaining == 0
+                if done and decoded is None and not inbox.msgs:
                     self._mark_caught_up()
             log.info("following the hub's stream again from the stored position (%s)",
                      inbox.refollow)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from station.domain.events import Event
+from station.domain.events import Event, VENDOR_EVENTS
 from station.domain.times import to_iso
 from station.net import signing
 from station.net.runtime import AsyncRuntime
@@ -100,6 +100,7 @@ class WebhookSender:
                  policy: Callable[[], AddressPolicy], config: SenderConfig | None = None,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None) -> None:
         self._hooks = WebhookStore(store)
+        self._station_id = store.station_id
         self._bus = bus
         self._runtime = runtime
         self._secrets = secrets
@@ -120,7 +121,7 @@ class WebhookSender:
 
     # --- lifecycle (any thread) ------------------------------------------------------------
     def start(self) -> None:
-        self._unsubscribe = self._bus.subscribe(lambda event: self.wake())
+        self._unsubscribe = self._bus.subscribe(self._on_event)
         self._main = self._runtime.submit(self._run())
 
     def stop(self) -> None:
@@ -132,6 +133,12 @@ class WebhookSender:
             except (concurrent.futures.TimeoutError, RuntimeError):
                 log.warning("webhook sender did not stop within 10 s")
         self._io_pool.shutdown(wait=True)
+
+    def _on_event(self, event: Event) -> None:
+        # Outbox rows exist only for this station's own vendor events: events applied from
+        # other stations (thousands a second during a sync catch-up) need no look.
+        if event.origin == self._station_id and event.type in VENDOR_EVENTS:
+            self.wake()
 
     def wake(self) -> None:
         """Look at the outbox now (called after commits, and by resend / re-enable)."""

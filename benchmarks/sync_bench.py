@@ -72,7 +72,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def station(root: Path, name: str, url: str) -> Station:
-    s = build_station(StationOptions(data_dir=root / name, sync_url=url, sweep_interval_s=3600,
+    s = build_station(StationOptions(data_dir=root / name, sync_url=url, sweep_interval_s=3600, api_enabled=False,
                                      claim_timeout_s=0.15))
     s.core.store.set_setting("station_name", name)
     s.start()

@@ -53,6 +53,10 @@ missing_packages() {
     pkg="${entry##*:}"
     grep -q "$lib" <<<"$cache" || printf '%s\n' "$pkg"
   done
+  # The test suite builds the PyInstaller bundle, which reads binaries with objdump.
+  if [ "${STATION_EXTRAS:-}" = "test" ] && ! command -v objdump >/dev/null 2>&1; then
+    printf '%s\n' binutils
+  fi
   # Debian's python3 ships venv/ensurepip separately (python3.X-venv).
   if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     "$py" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")'
@@ -82,6 +86,7 @@ install_system_packages() {
 
 bootstrap() {
   local extras="${1:-}"
+  STATION_EXTRAS="$extras"
   local py
   if ! py="$(find_python)"; then
     say "Python 3.11 or newer is needed; install python3 (Debian 12 and Ubuntu 24.04 ship it)."

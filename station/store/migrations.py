@@ -153,7 +153,19 @@ V3_SYNC_STREAM_SEQ = """
 ALTER TABLE sync_progress ADD COLUMN stream_seq INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ]
+V4_DROP_UNUSED_INDEXES = """
+-- Every replicated event and pass row updates each of these B-trees (the writer thread is the
+-- critical path of a sync catch-up), yet no query uses them (EXPLAIN QUERY PLAN of every query
+-- in station/store/): (type, seq) is covered by idx_events_type_time's (type) prefix; nothing
+-- orders events by (timestamp, id) without a type; pass search is LIKE '%text%', which no
+-- index can serve, so the NOCASE name and email indexes were only ever written.
+DROP INDEX IF EXISTS idx_events_type;
+DROP INDEX IF EXISTS idx_events_time;
+DROP INDEX IF EXISTS idx_passes_name;
+DROP INDEX IF EXISTS idx_passes_email;
+"""
+
+MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES]
 LATEST = len(MIGRATIONS)
 
 

@@ -124,3 +124,46 @@ def test_readers_of_ended_threads_are_closed(tmp_path: Path) -> None:
         assert len(store._readers) <= 2  # this thread's, and at most the last worker's
     finally:
         store.close()
+
+
+def _plan(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> str:
+    return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+
+
+def test_unused_indexes_are_dropped_and_the_queries_that_matter_stay_indexed(tmp_path: Path) -> None:
+    # A file at the schema before the drop, holding an event and a pass.
+    conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
+    for version in range(4):
+        for statement in migrations._statements(migrations.MIGRATIONS[version]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    conn.execute(
+        "INSERT INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
+        "VALUES ('e1', 'pass.created', 'st', 1, 'h1', 'p1', '2026-01-01T00:00:00Z', '{}')")
+    conn.execute(
+        "INSERT INTO passes (id, code, name, type, status, email, public_url, created_at, updated_at) "
+        "VALUES ('p1', 'C1', 'Ann', 'single', 'active', 'a@x.io', 'u', 't', 't')")
+    conn.close()
+
+    store = Store(tmp_path)
+    assert store.schema_found == 4
+    store.close()
+    conn = sqlite3.connect(tmp_path / "station.db")
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not {"idx_events_type", "idx_events_time", "idx_passes_name", "idx_passes_email"} & indexes
+    assert conn.execute("SELECT id FROM events").fetchall() == [("e1",)]
+    assert conn.execute("SELECT name, email FROM passes").fetchall() == [("Ann", "a@x.io")]
+    # Trigger polling, pass history, the pass list and expiry still search an index.
+    assert "USING INDEX idx_events_type_time (type=?)" in _plan(
+        conn, "SELECT * FROM events WHERE type IN (?, ?) ORDER BY timestamp DESC, id DESC LIMIT 5",
+        ("pass.created", "scan.accepted"))
+    assert "idx_events_type_time" in _plan(
+        conn, "SELECT json_extract(data, '$.scanId') FROM events WHERE type = 'scan.reverted'", ())
+    assert "USING INDEX idx_events_pass (pass_id=?)" in _plan(
+        conn, "SELECT * FROM events WHERE pass_id = ? ORDER BY hlc, origin, id", ("p1",))
+    assert "USING INDEX idx_passes_created" in _plan(
+        conn, "SELECT rowid, * FROM passes ORDER BY created_at DESC, rowid DESC LIMIT 5", ())
+    assert "USING INDEX idx_passes_status_until" in _plan(
+        conn, "SELECT * FROM passes WHERE status = 'active' AND valid_until < ? ORDER BY valid_until",
+        ("z",))
+    conn.close()

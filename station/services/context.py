@@ -10,7 +10,6 @@ from typing import Any
 from station.domain.events import Event, new_event_id
 from station.domain.fold import FoldResult, fold
 from station.domain.hlc import HybridClock, Stamp
-from station.domain.models import Pass
 from station.domain.times import to_iso
 from station.services.bus import EventBus
 from station.services.org import OrgKeys
@@ -77,6 +76,3 @@ class Context:
     def publish(self, events: Sequence[Event]) -> None:
         self.bus.publish(events)
 
-
-def snapshot(p: Pass) -> dict[str, Any]:
-    return p.to_api()

@@ -427,20 +427,6 @@ class Store:
         items = [scan_from_row(r) for r in rows[:limit]]
         return Page(items, _next_cursor(rows, limit, "scanned_at"))
 
-    def iter_scans(self, batch: int = 1000) -> Iterator[Scan]:
-        """All scans, oldest first, in batches (for exports of any size)."""
-        last = ("", "")
-        while True:
-            rows = self._all(
-                "SELECT * FROM scans WHERE (scanned_at, id) > (?, ?) ORDER BY scanned_at, id LIMIT ?",
-                (*last, batch),
-            )
-            if not rows:
-                return
-            for row in rows:
-                yield scan_from_row(row)
-            last = (rows[-1]["scanned_at"], rows[-1]["id"])
-
     def iter_scan_rows(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
         """Scans joined with their pass's code and name, oldest first, for CSV export."""
         last = ("", "")
@@ -457,15 +443,6 @@ class Store:
             yield from rows
             last = (rows[-1]["scannedAt"], rows[-1]["id"])
 
-    def scan_stats(self, since_iso: str) -> dict[str, int]:
-        row = self._one(
-            "SELECT count(*) FILTER (WHERE verdict = 'accepted') AS accepted, "
-            "count(*) FILTER (WHERE verdict = 'rejected') AS rejected FROM scans WHERE scanned_at >= ?",
-            (since_iso,),
-        )
-        return {"accepted": int(row["accepted"] or 0), "rejected": int(row["rejected"] or 0)} if row \
-            else {"accepted": 0, "rejected": 0}
-
     # --- events ------------------------------------------------------------------------------
     def events_for_pass(self, pass_id: str) -> list[Event]:
         rows = self._all("SELECT * FROM events WHERE pass_id = ? ORDER BY hlc, origin, id", (pass_id,))
@@ -474,10 +451,6 @@ class Store:
     def max_hlc(self) -> str | None:
         row = self._one("SELECT max(hlc) AS h FROM events")
         return row["h"] if row else None
-
-    def events_after(self, seq: int, limit: int = 500) -> list[tuple[int, Event]]:
-        rows = self._all("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
-        return [(r["seq"], event_from_row(r)) for r in rows]
 
     def count_events(self) -> int:
         row = self._one("SELECT count(*) AS n FROM events")

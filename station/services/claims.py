@@ -33,5 +33,7 @@ Claimer = Callable[[str], Claim]
 
 # Called after an admission of a single-use pass was undone, with the pass id and the time the
 # undone scan was admitted: gives the hub's claim back (if this door still holds it for that
-# admission) so other doors may admit the guest again. Must return at once, never raise.
+# admission) so other doors may admit the guest again. The undo's transaction has already
+# recorded the release as pending (store/releases.py), so the callee only has to get round to
+# it, now or at its next connection. Must return at once, never raise.
 Releaser = Callable[[str, str], None]

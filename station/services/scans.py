@@ -20,6 +20,7 @@ from station.services.claims import Claim, Claimer, ClaimState, Releaser
 from station.services.context import Context
 from station.services.passes import PassService
 from station.store.db import Tx
+from station.store.releases import record_release
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class ScanService:
         self._passes = passes
         # Set by the composition root when the station syncs: strict single use while online.
         self.claimer: Claimer | None = None
-        # Set with the claimer: an undone single-use admission gives its hub claim back.
+        # Set with the claimer: an undone single-use admission gives its hub claim back (the
+        # undo's transaction records the release as pending; the releaser is told after commit).
         self.releaser: Releaser | None = None
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
@@ -228,9 +230,14 @@ class ScanService:
             self._ctx.record(tx, EventType.SCAN_REVERTED, {"scanId": scan_id, "passId": before.id,
                                                            "by": by}, pass_id=before.id)
             after = self._refold_and_announce(tx, before, by=by, trigger="undo")
+            releaser = self.releaser if before.type is PassType.SINGLE else None
+            if releaser is not None:
+                # Durable with the undo itself: a station stopped before the hub was told
+                # still gives the claim back at its next connection.
+                record_release(tx, before.id, str(scan["scannedAt"]))
         self._ctx.publish(tx.appended)
-        if self.releaser is not None and before.type is PassType.SINGLE:
-            self.releaser(before.id, str(scan["scannedAt"]))
+        if releaser is not None:
+            releaser(before.id, str(scan["scannedAt"]))
         return after
 
     @staticmethod

@@ -165,7 +165,19 @@ DROP INDEX IF EXISTS idx_passes_name;
 DROP INDEX IF EXISTS idx_passes_email;
 """
 
-MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES]
+V5_SYNC_RELEASES = """
+-- Hub claims this station must give back (a single-use admission undone while strict claims
+-- are on): written in the undo's own transaction, deleted once the hub has been told, so an
+-- undo made while the hub was away is released after a restart too. One row per pass:
+-- admitted_at is the undone admission's time (a claim this door made later stands).
+CREATE TABLE sync_releases (
+    pass_id TEXT PRIMARY KEY,
+    admitted_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES,
+                         V5_SYNC_RELEASES]
 LATEST = len(MIGRATIONS)
 
 

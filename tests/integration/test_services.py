@@ -12,6 +12,7 @@ from station.domain.errors import Conflict, InvalidInput, NotFound
 from station.domain.events import Event, EventType
 from station.domain.models import PassStatus, Reason, Verdict
 from station.domain.times import to_iso
+from station.store.releases import pending_releases, release_done
 from tests.fakes import FakeClock
 
 
@@ -110,6 +111,39 @@ def test_undo_restores_the_pass_and_keeps_the_fact(core: Core, clock: FakeClock)
         core.scans.undo(again.scan.id)
     types = [e.type for e in core.passes.history(p.code)]
     assert types.count(EventType.PASS_SCANNED) == 2 and EventType.SCAN_REVERTED in types
+
+
+def test_an_undone_single_use_admission_records_its_release_in_the_undo_transaction(
+        core: Core, clock: FakeClock) -> None:
+    single = core.scans.submit(core.passes.create(core.passes.validate("Ann", "single")).code)
+    multi = core.scans.submit(core.passes.create(core.passes.validate("Bo", "multi")).code)
+    # Without sync (no releaser) there is no hub claim to give back, so nothing is recorded.
+    core.scans.undo(multi.scan.id)
+    core.scans.undo(single.scan.id)
+    assert pending_releases(core.store) == []
+
+    told: list[tuple[str, str, list[tuple[str, str]]]] = []
+    # The releaser runs after commit: another connection already sees the pending release.
+    core.scans.releaser = lambda pass_id, at: told.append((pass_id, at, pending_releases(core.store)))
+    p = core.passes.create(core.passes.validate("Cy", "single"))
+    m = core.passes.create(core.passes.validate("Di", "multi"))
+    first = core.scans.submit(p.code)
+    core.scans.undo(core.scans.submit(m.code).scan.id)  # a multi-use pass is never claimed
+    core.scans.undo(first.scan.id)
+    expected = (p.id, first.scan.scanned_at)
+    assert told == [(*expected, [expected])]
+    with pytest.raises(Conflict):  # a refused undo records nothing more
+        core.scans.undo(first.scan.id)
+    clock.advance(seconds=30)
+    second = core.scans.submit(p.code)
+    core.scans.undo(second.scan.id)
+    # One row per pass, for the later admission (releasing up to it covers the first too).
+    later = (p.id, second.scan.scanned_at)
+    assert pending_releases(core.store) == [later]
+    release_done(core.store, *expected)  # told about the earlier one only: the row stays
+    assert pending_releases(core.store) == [later]
+    release_done(core.store, *later)
+    assert pending_releases(core.store) == []
 
 
 def test_signed_pass_never_synced_here_is_admitted_once(core: Core, tmp_path: Path, clock: FakeClock) -> None:

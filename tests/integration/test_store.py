@@ -13,6 +13,7 @@ import pytest
 from station.domain.errors import StationError
 from station.store import migrations
 from station.store.db import Store
+from station.store.releases import pending_releases, record_release
 from station.store.secrets import SecretStore
 
 
@@ -166,4 +167,28 @@ def test_unused_indexes_are_dropped_and_the_queries_that_matter_stay_indexed(tmp
     assert "USING INDEX idx_passes_status_until" in _plan(
         conn, "SELECT * FROM passes WHERE status = 'active' AND valid_until < ? ORDER BY valid_until",
         ("z",))
+    conn.close()
+
+
+def test_pending_claim_releases_table_is_added_to_a_file_at_the_previous_version(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
+    for version in range(5):
+        for statement in migrations._statements(migrations.MIGRATIONS[version]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    conn.execute("INSERT INTO sync_progress (hub, published_seq) VALUES ('h|org_a|t', 7)")
+    conn.close()
+
+    store = Store(tmp_path)
+    try:
+        assert store.schema_found == 5
+        with store.transaction() as tx:
+            record_release(tx, "pas_1", "2026-01-01T10:00:00.000Z")
+        assert pending_releases(store) == [("pas_1", "2026-01-01T10:00:00.000Z")]
+        rows = store.db().query("SELECT hub, published_seq FROM sync_progress")
+        assert list(rows) == [{"hub": "h|org_a|t", "published_seq": 7}]
+    finally:
+        store.close()
+    conn = sqlite3.connect(tmp_path / "station.db")
+    assert migrations.current_version(conn) == migrations.LATEST == 6
     conn.close()

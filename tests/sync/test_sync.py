@@ -17,6 +17,7 @@ from station.domain.models import PassStatus, Reason, Verdict
 from station.net.sync.hub import HubServer
 from station.services.passes import PassService
 from station.services.scans import ScanResult
+from station.store.releases import pending_releases
 from station.store.sync import SyncLedger
 from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
 
@@ -257,3 +258,33 @@ def test_undoing_a_single_use_admission_gives_the_claim_back(hub: HubServer,
     assert a.core.scans.submit(keep.public_url).accepted
     refused = b.core.scans.submit(keep.public_url)
     assert refused.reason == Reason.USED and refused.message.startswith("Already used at Door A")
+
+
+def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), 30, "in sync")
+    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    a_id = a.core.ctx.station_id
+    p = a.core.passes.create(PassService.validate("Hal", "single"))
+    _pass_everywhere(p.id, b)
+    admitted = a.core.scans.submit(p.public_url)
+    assert admitted.accepted and _claim_holder(hub, org, p.id) == a_id
+
+    hub.stop()
+    wait_for(lambda: not a.sync.status()["connected"], 20, "A to notice")  # type: ignore[union-attr]
+    a.core.scans.undo(admitted.scan.id, by="Door A")  # nobody can tell the hub now
+    assert pending_releases(a.core.store) == [(p.id, admitted.scan.scanned_at)]
+    a.stop()  # …and the door is shut down before the hub comes back
+    hub.start()
+    assert _claim_holder(hub, org, p.id) == a_id  # the hub still holds A's claim
+
+    again = make_station("Door A", None)
+    wait_for(lambda: _claim_holder(hub, org, p.id) is None, 20, "the claim to be given back")
+    wait_for(lambda: pending_releases(again.core.store) == [], 20, "the release to be struck off")
+    wait_for(lambda: in_sync(again, b)() and b.core.store.pass_by_id(p.id).uses == 0,  # type: ignore[union-attr]
+             30, "the undo to reach B, B online again")
+    second = b.core.scans.submit(p.public_url)  # the right guest, at the other door
+    assert second.accepted, second.message
+    assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id

@@ -43,6 +43,7 @@ from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
 from station.services.sync_apply import RemoteEventService
+from station.store import releases as releases_store
 from station.store import sync as sync_store
 from station.store.db import Tx
 from station.store.sync import Peer, SyncLedger
@@ -214,9 +215,8 @@ class SyncClient:
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
         # so a burst of scans costs one cross-thread wake-up, not one per event.
         self._wake_asked = False
-        # Claims to give back (pass id -> when the undone admission was made), kept until the
-        # hub has been told, so an undo made offline is released once the hub is back.
-        self._releases: dict[str, str] = {}
+        # One round of giving back claims at a time (the undos' rows in store/releases.py).
+        self._releasing: asyncio.Lock | None = None
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -323,9 +323,9 @@ class SyncClient:
     def release(self, pass_id: str, admitted_at: str) -> None:
         """Give back this door's claim on a single-use pass whose admission was undone.
 
-        Returns at once (the scanning thread never waits on the network); the hub is told in
-        the background now, or when this station next connects."""
-        self._releases[pass_id] = admitted_at
+        Returns at once (the scanning thread never waits on the network). The undo's own
+        transaction recorded the release (store/releases.py); the hub is told in the background
+        now, or when this station next connects, even after a restart."""
         if self._connected and self._handles is not None:
             try:
                 self._runtime.submit(self._release_pending())
@@ -333,17 +333,22 @@ class SyncClient:
                 pass
 
     async def _release_pending(self) -> None:
-        handles = self._handles
-        if handles is None:
-            return
-        for pass_id, admitted_at in list(self._releases.items()):
-            try:
-                await self._release(handles, pass_id, admitted_at)
-            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
-                log.info("giving back the claim on %s failed (%s); will retry", pass_id, exc)
+        """Give back every recorded claim; each row goes once the hub has been told."""
+        if self._releasing is None:
+            self._releasing = asyncio.Lock()
+        async with self._releasing:
+            handles = self._handles
+            if handles is None:
                 return
-            if self._releases.get(pass_id) == admitted_at:
-                del self._releases[pass_id]
+            pending = await asyncio.to_thread(releases_store.pending_releases, self._ctx.store)
+            for pass_id, admitted_at in pending:
+                try:
+                    await self._release(handles, pass_id, admitted_at)
+                except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+                    log.info("giving back the claim on %s failed (%s); will retry", pass_id, exc)
+                    return
+                await _finish_in_thread(releases_store.release_done, self._ctx.store, pass_id,
+                                        admitted_at)
 
     async def _release(self, handles: jetstream.Handles, pass_id: str, admitted_at: str) -> None:
         try:
@@ -475,8 +480,7 @@ class SyncClient:
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)
-        if self._releases:
-            await self._release_pending()
+        await self._release_pending()
         tasks = [
             asyncio.create_task(self._publish_loop(js, handles), name="sync-publish"),
             asyncio.create_task(self._consume_loop(js, handles), name="sync-consume"),

@@ -22,6 +22,7 @@ from station.net.runtime import AsyncRuntime
 from station.net.sender import SenderConfig, WebhookSender
 from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
 from station.net.webhook_secrets import WebhookSecrets
+from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
 from station.net.sync.setup import HubPart, hub_server, resolve_target, saved_hosting
 from station.services.bus import EventBus
@@ -180,7 +181,10 @@ def _add_sync(station: Station) -> None:
                                    else (hosting.enabled, hosting.port, hosting.lan))
     if host_hub:
         hub = hub_server(options.data_dir, secrets, port=hub_port, lan=hub_lan)
-        station.parts.append(HubPart(hub, str(core.store.setting("org_id"))))
+        # Announced as the organisation its stations will sync in: the one this station has
+        # joined (it seeds its own empty hub with it), else the one it was created with.
+        org = membership.joined_org(core.store) or str(core.store.setting("org_id"))
+        station.parts.append(HubPart(hub, org))
         target = target or hub.target
     if target is None:
         return

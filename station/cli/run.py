@@ -56,7 +56,8 @@ def sync_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("sync between stations")
     group.add_argument("--sync", metavar="URL", default=None,
                        help="hub to sync with, nats://user:pass@host:4222 (remembered; the password "
-                            "goes to keyring); 'off' forgets it")
+                            "goes to keyring); 'off' forgets it and stops syncing (the data, and "
+                            "its organisation, stay: another venue needs a new --data-dir)")
     group.add_argument("--host-hub", action="store_true",
                        help="this station hosts the venue hub (and syncs through it)")
     group.add_argument("--hub-port", type=int, default=4222, help="port of the hosted hub")
@@ -200,6 +201,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
     status = sync.status()
     if synced:
         print(f"  sync     in sync ({status['catchUp']['done']} events received)", flush=True)
+    elif status.get("refused"):  # not a delay: nothing will sync in this run
+        print(f"  sync     {status['error']} Scanning works offline.", flush=True)
     else:
         print(f"  sync     not yet in sync: {status['error'] or 'still downloading'}; "
               "scanning works offline meanwhile.", flush=True)

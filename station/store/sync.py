@@ -175,6 +175,12 @@ class SyncLedger:
             "SELECT last_sync_at FROM sync_progress WHERE hub = ?", (hub,))
         return row["last_sync_at"] if row else None
 
+    def hubs(self) -> list[str]:
+        """Every hub key this station has progress for, the most recently synced first."""
+        rows = self._store._all(  # noqa: SLF001
+            "SELECT hub FROM sync_progress ORDER BY last_sync_at IS NULL, last_sync_at DESC, hub")
+        return [str(r["hub"]) for r in rows]
+
     def unsent(self, origins: Sequence[str], after_seq: int, limit: int = 500
                ) -> list[tuple[int, Event]]:
         """This station's own events (recorded under any of its ids) not yet acknowledged."""

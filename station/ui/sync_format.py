@@ -11,7 +11,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class SyncLine:
     text: str
-    alarm: bool  # red: the hub has been unreachable for more than a minute
+    alarm: bool  # red: the hub has been unreachable for more than a minute, or refused
 
 
 def ago(seconds: float | None) -> str:
@@ -29,6 +29,11 @@ def status_line(state: dict[str, Any] | None) -> SyncLine:
     """The status bar text: "Sync: synced 3 s ago · 0 pending · hub 10.0.0.2:4222"."""
     if not state or not state.get("enabled"):
         return SyncLine("Sync: off", False)
+    if state.get("refused"):
+        # Not a passing outage: nothing will sync until the station is restarted differently
+        # (the Sync section shows the whole sentence: why, and what to do).
+        return SyncLine(f"Sync: refused · hub {state.get('hub')} belongs to another "
+                        f"organisation · {int(state.get('pending') or 0)} pending", True)
     last = state.get("lastSyncAgoS")
     synced = "not synced yet" if last is None else f"synced {ago(last)}"
     parts = [synced, f"{int(state.get('pending') or 0)} pending", f"hub {state.get('hub')}"]

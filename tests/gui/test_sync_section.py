@@ -56,6 +56,10 @@ def test_status_bar_words_follow_issue_6() -> None:
     assert status_line(state(lastSyncAgoS=None)).text.startswith("Sync: not synced yet · ")
     assert "downloading 40/100" in status_line(state(catchUp={"done": 40, "remaining": 60, "total": 100})).text
     assert (ago(59.6), ago(600), ago(10800)) == ("60 s ago", "10 min ago", "3 h ago")
+    # A hub of another organisation: red at once, not "unreachable" (it is not an outage).
+    line = status_line(state(connected=False, refused=True, pending=3, alarm=False))
+    assert line.text == ("Sync: refused · hub 10.0.0.2:4222 belongs to another organisation · "
+                         "3 pending") and line.alarm
 
 
 def test_sync_section_shows_the_hub_a_peer_and_its_lag(

@@ -37,6 +37,15 @@ def hub(tmp_path: Path) -> Iterator[HubServer]:
     server.stop()
 
 
+@pytest.fixture
+def other_hub(tmp_path: Path) -> Iterator[HubServer]:
+    """A second hub: another venue, which its first station makes another organisation's."""
+    server = HubServer(tmp_path / "other-hub", new_password(), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
 StationFactory = Callable[..., Station]
 
 

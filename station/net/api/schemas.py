@@ -207,7 +207,9 @@ class SyncStatusOut(BaseModel):
     lastSyncAgoS: float | None = None
     unreachableForS: float | None = None
     alarm: bool = Field(False, description="True when the hub has been unreachable for over a minute.")
-    error: str | None = None
+    refused: bool = Field(False, description="True when this station will not sync with the hub "
+                                             "because it serves another organisation (see error).")
+    error: str | None = Field(None, description="What went wrong and what to do, in words.")
     peers: list[SyncPeerOut] = []
     stateDigest: str = Field(description="Hash of the folded pass state; equal on stations holding "
                                          "the same events.")

@@ -38,7 +38,7 @@ from station.domain.errors import InvalidInput, StationError
 from station.domain.events import Event
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
-from station.net.sync import jetstream, wire
+from station.net.sync import jetstream, membership, wire
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
@@ -217,6 +217,9 @@ class SyncClient:
         self._wake_asked = False
         # One round of giving back claims at a time (the undos' rows in store/releases.py).
         self._releasing: asyncio.Lock | None = None
+        # Why this station will not sync with the hub it was given (another organisation's):
+        # shown as the error until the station is restarted with another hub or data directory.
+        self._refusal: str | None = None
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -294,7 +297,8 @@ class SyncClient:
             "lastSyncAgoS": round((now - last).total_seconds(), 1) if last else None,
             "unreachableForS": round(unreachable_s, 1) if unreachable_s is not None else None,
             "alarm": unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
-            "error": self._error,
+            "error": self._refusal or self._error,
+            "refused": self._refusal is not None,
             "catchUp": {"done": done, "remaining": remaining, "total": done + remaining},
             "peers": peers,
             "stateDigest": self._ledger.state_digest(),
@@ -411,10 +415,15 @@ class SyncClient:
                     reconnected_cb=self._on_reconnected,
                 )
                 self._nc = nc
-                self._set_connected(True)
                 await self._session(nc)
             except asyncio.CancelledError:
                 raise
+            except membership.OtherOrganisation as exc:
+                # Final for this run: the hub's organisation does not change, and retrying could
+                # only seed that hub with ours if its operator wipes it to start again.
+                log.warning("%s", exc)
+                self._refusal = str(exc)
+                return
             except Exception as exc:  # a session ends on errors it cannot ride out: start again
                 log.warning("sync session ended (%s); reconnecting", exc)
                 self._error = f"Sync stopped: {exc}. Retrying."
@@ -473,10 +482,19 @@ class SyncClient:
 
     async def _session(self, nc: NATS) -> None:
         js = nc.jetstream(timeout=self.settings.publish_timeout_s)
-        own_org = str(self._ctx.store.setting("org_id") or "org")
-        handles = await jetstream.ensure(js, own_org)
+        store = self._ctx.store
+        # An empty hub (new, or wiped) takes the organisation this station has joined, else
+        # the one it was created with; a hub of another organisation is refused right here,
+        # before anything of ours is written to it or anything of its is read.
+        joined = await asyncio.to_thread(membership.joined_org, store)
+        hub_org = await jetstream.join_org(js, joined or str(store.setting("org_id") or "org"))
+        await _finish_in_thread(membership.join, store, self.target.hub, hub_org)
+        self._refusal = None
+        self._set_connected(True)
+        handles = await jetstream.open_space(js, hub_org)
         self._org = handles.space.org
-        self._hub_key = f"{self.target.hub}|{handles.space.org}|{handles.stream_created}"
+        self._hub_key = membership.hub_key(self.target.hub, handles.space.org,
+                                           handles.stream_created)
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)
@@ -789,7 +807,7 @@ class SyncClient:
     def wait_in_sync(self, timeout: float, on_progress: Callable[[CatchUp], None] | None = None
                      ) -> bool:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self._refusal is None:
             if on_progress is not None:
                 on_progress(self.catch_up())
             if self.in_sync():

@@ -3,7 +3,8 @@
 Subjects are `station.<org>.events.<station_id>`; the stream `STATION_<org>` holds every
 station's log (the history a new station downloads). Buckets: `claims` (strict single use),
 `keys` (the organisation's public keys), `stations` (names and heads of logs). The
-organisation itself is whatever the first station to reach an empty hub wrote in `station_meta`.
+organisation itself is whatever the first station to reach an empty hub wrote in `station_meta`;
+a station that belongs to another one stops there (membership.py), before any of these is made.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ async def _bucket(js: JetStreamContext, name: str, history: int = 1) -> KeyValue
 
 
 async def join_org(js: JetStreamContext, own_org: str) -> str:
-    """The hub's organisation; an empty hub takes this station's (first claim wins)."""
+    """The hub's organisation; an empty hub takes this station's (first claim wins). Nothing
+    else is read or written: the caller decides whether to go on."""
     meta = await _bucket(js, META_BUCKET)
     try:
         await meta.create(ORG_KEY, own_org.encode())
@@ -71,8 +73,9 @@ async def join_org(js: JetStreamContext, own_org: str) -> str:
         return (entry.value or b"").decode()
 
 
-async def ensure(js: JetStreamContext, own_org: str) -> Handles:
-    space = OrgSpace(await join_org(js, own_org))
+async def open_space(js: JetStreamContext, org: str) -> Handles:
+    """The organisation's stream and buckets on the hub, made by whoever gets there first."""
+    space = OrgSpace(org)
     config = StreamConfig(
         name=space.stream, subjects=[space.all_events], retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE, duplicate_window=120.0,

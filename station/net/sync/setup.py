@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.domain.errors import InvalidInput
+from station.net.sync import membership
 from station.net.sync.hub import HUB_SECRET, HubServer, new_password
 from station.net.sync.mdns import HubAnnouncer
 from station.net.sync.url import SyncTarget
@@ -23,10 +24,15 @@ OFF = ("off", "none", "")
 
 def resolve_target(store: Store, secrets: SecretStore, url: str | None) -> SyncTarget | None:
     """The hub to sync with. A URL given now is remembered: its password in keyring (never in
-    the database), the rest in settings, so the next start needs no --sync."""
+    the database), the rest in settings, so the next start needs no --sync. "off" forgets the
+    hub, not the organisation joined through it (membership.py): the data stays that one's."""
     if url is not None and url.strip().lower() in OFF:
         store.set_setting(SYNC_URL_SETTING, None)
         secrets.delete(SYNC_SECRET)
+        joined = membership.joined_org(store)
+        if joined:
+            log.info("Sync is off; this data directory stays in organisation %s (another venue "
+                     "needs a new --data-dir).", joined)
         return None
     if url is not None:
         target = SyncTarget.parse(url)

@@ -56,7 +56,9 @@ def sync_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("sync between stations")
     group.add_argument("--sync", metavar="URL", default=None,
                        help="hub to sync with, nats://user:pass@host:4222 (remembered; the password "
-                            "goes to keyring); 'off' forgets it")
+                            "goes to keyring); 'off' forgets it; 'auto' joins the hub of this "
+                            "station's organisation found on the LAN (mDNS), with the password "
+                            "kept from an earlier join, and follows it when its address changes")
     group.add_argument("--host-hub", action="store_true",
                        help="this station hosts the venue hub (and syncs through it)")
     group.add_argument("--hub-port", type=int, default=4222, help="port of the hosted hub")
@@ -185,7 +187,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
     meanwhile, and an unreachable hub only delays the message."""
     sync = station.sync
     assert sync is not None
-    print(f"  sync     {sync.target.public_url()}", flush=True)
+    where = sync.target.public_url() if sync.target is not None else "looking on the LAN (auto)"
+    print(f"  sync     {where}", flush=True)
     bar = tqdm(total=0, unit="event", desc="sync", disable=not sys.stderr.isatty(), leave=False)
 
     def show(progress: CatchUp) -> None:
@@ -199,7 +202,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
         bar.close()
     status = sync.status()
     if synced:
-        print(f"  sync     in sync ({status['catchUp']['done']} events received)", flush=True)
+        print(f"  sync     in sync with hub {status['hub']} "
+              f"({status['catchUp']['done']} events received)", flush=True)
     else:
         print(f"  sync     not yet in sync: {status['error'] or 'still downloading'}; "
               "scanning works offline meanwhile.", flush=True)

@@ -29,6 +29,9 @@ def status_line(state: dict[str, Any] | None) -> SyncLine:
     """The status bar text: "Sync: synced 3 s ago · 0 pending · hub 10.0.0.2:4222"."""
     if not state or not state.get("enabled"):
         return SyncLine("Sync: off", False)
+    if state.get("hub") is None:  # --sync auto, no hub chosen yet
+        return SyncLine(f"Sync: looking for the venue hub on the LAN · "
+                        f"{int(state.get('pending') or 0)} pending", bool(state.get("alarm")))
     last = state.get("lastSyncAgoS")
     synced = "not synced yet" if last is None else f"synced {ago(last)}"
     parts = [synced, f"{int(state.get('pending') or 0)} pending", f"hub {state.get('hub')}"]

@@ -56,6 +56,9 @@ def test_status_bar_words_follow_issue_6() -> None:
     assert status_line(state(lastSyncAgoS=None)).text.startswith("Sync: not synced yet · ")
     assert "downloading 40/100" in status_line(state(catchUp={"done": 40, "remaining": 60, "total": 100})).text
     assert (ago(59.6), ago(600), ago(10800)) == ("60 s ago", "10 min ago", "3 h ago")
+    # --sync auto before a hub is chosen: no "hub None"
+    line = status_line(state(hub=None, connected=False, pending=3, alarm=True))
+    assert line.text == "Sync: looking for the venue hub on the LAN · 3 pending" and line.alarm
 
 
 def test_sync_section_shows_the_hub_a_peer_and_its_lag(

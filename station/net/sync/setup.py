@@ -24,6 +24,11 @@ SYNC_SECRET = "sync-password"
 SYNC_URL_SETTING = "sync_url"
 HOSTING_SETTING = "sync_host_hub"  # {"enabled", "lan", "port"}: the GUI's "hosts the venue hub"
 OFF = ("off", "none", "")
+AUTO = "auto"  # --sync auto: join the hub found on the LAN (station/net/sync/auto.py)
+
+
+def wants_lan_hub(url: str | None) -> bool:
+    return url is not None and url.strip().lower() == AUTO
 
 
 def resolve_target(store: Store, secrets: SecretStore, url: str | None) -> SyncTarget | None:

@@ -24,7 +24,9 @@ from station.net.server import DEFAULT_HOST, DEFAULT_PORT, APIServer
 from station.net.webhook_secrets import WebhookSecrets
 from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
-from station.net.sync.setup import HubPart, hub_server, resolve_target, saved_hosting
+from station.net.sync.auto import FinderSettings, HubFinder
+from station.net.sync.setup import (HubPart, hub_server, resolve_target, saved_hosting,
+                                    wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -108,8 +110,10 @@ class StationOptions:
     webhook_networks: tuple[str, ...] = ()
     sender: SenderConfig = field(default_factory=SenderConfig)
     # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
-    # "off" forgets it. `host_hub` runs the venue hub here ("this station hosts the venue hub").
+    # "off" forgets it; "auto" joins the hub found on the LAN (mDNS), which `hub_finder` tunes.
+    # `host_hub` runs the venue hub here ("this station hosts the venue hub").
     sync_url: str | None = None
+    hub_finder: FinderSettings = field(default_factory=FinderSettings)
     host_hub: bool = False
     hub_port: int = 4222
     hub_lan: bool = False
@@ -174,7 +178,9 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
 def _add_sync(station: Station) -> None:
     options, core = station.options, station.core
     secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
-    target = resolve_target(core.store, secrets, options.sync_url)
+    # --sync auto: no hub yet; the finder chooses one on the LAN while the station runs.
+    auto = wants_lan_hub(options.sync_url)
+    target = None if auto else resolve_target(core.store, secrets, options.sync_url)
     # --host-hub on the command line, else the choice saved from the window's Sync settings.
     hosting = saved_hosting(core.store)
     host_hub, hub_port, hub_lan = ((True, options.hub_port, options.hub_lan) if options.host_hub
@@ -186,7 +192,7 @@ def _add_sync(station: Station) -> None:
         org = membership.joined_org(core.store) or str(core.store.setting("org_id"))
         station.parts.append(HubPart(hub, org))
         target = target or hub.target
-    if target is None:
+    if target is None and not auto:
         return
     client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
                         SyncSettings(claim_timeout_s=options.claim_timeout_s))
@@ -194,3 +200,5 @@ def _add_sync(station: Station) -> None:
     core.scans.releaser = client.release
     station.sync = client
     station.parts.append(client)
+    if target is None:  # after the client: stopped before it
+        station.parts.append(HubFinder(client, core.store, secrets, options.hub_finder))

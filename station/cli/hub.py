@@ -12,7 +12,7 @@ from types import FrameType
 from station.app import default_data_dir
 from station.domain.codes import new_id
 from station.net.sync.mdns import SERVICE_TYPE, HubAnnouncer, discover
-from station.net.sync.setup import hub_server
+from station.net.sync.setup import hub_server, serving_org
 from station.store.db import Store
 from station.store.secrets import SecretStore
 
@@ -74,7 +74,10 @@ def _hub(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
-    announcer = HubAnnouncer(server.target.host, args.port, str(org)) if args.lan else None
+    # The organisation the doors join is the one announced: this data directory's, claimed now
+    # unless the hub's store already serves one.
+    announcer = (HubAnnouncer(server.target.host, args.port, serving_org(server, str(org)))
+                 if args.lan else None)
     try:
         print(f"sync url: {server.target.full_url()}", flush=True)
         if announcer is not None:

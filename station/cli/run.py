@@ -57,7 +57,10 @@ def sync_options() -> argparse.ArgumentParser:
     group.add_argument("--sync", metavar="URL", default=None,
                        help="hub to sync with, nats://user:pass@host:4222 (remembered; the password "
                             "goes to keyring); 'off' forgets it and stops syncing (the data, and "
-                            "its organisation, stay: another venue needs a new --data-dir)")
+                            "its organisation, stay: another venue needs a new --data-dir); 'auto' "
+                            "joins the hub of this station's organisation found on the LAN (mDNS), "
+                            "with the password kept from an earlier join, and follows it when its "
+                            "address changes")
     group.add_argument("--host-hub", action="store_true",
                        help="this station hosts the venue hub (and syncs through it)")
     group.add_argument("--hub-port", type=int, default=4222, help="port of the hosted hub")
@@ -186,7 +189,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
     meanwhile, and an unreachable hub only delays the message."""
     sync = station.sync
     assert sync is not None
-    print(f"  sync     {sync.target.public_url()}", flush=True)
+    where = sync.target.public_url() if sync.target is not None else "looking on the LAN (auto)"
+    print(f"  sync     {where}", flush=True)
     bar = tqdm(total=0, unit="event", desc="sync", disable=not sys.stderr.isatty(), leave=False)
 
     def show(progress: CatchUp) -> None:
@@ -200,7 +204,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
         bar.close()
     status = sync.status()
     if synced:
-        print(f"  sync     in sync ({status['catchUp']['done']} events received)", flush=True)
+        print(f"  sync     in sync with hub {status['hub']} "
+              f"({status['catchUp']['done']} events received)", flush=True)
     elif status.get("refused"):  # not a delay: nothing will sync in this run
         print(f"  sync     {status['error']} Scanning works offline.", flush=True)
     else:

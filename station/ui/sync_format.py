@@ -34,6 +34,9 @@ def status_line(state: dict[str, Any] | None) -> SyncLine:
         # (the Sync section shows the whole sentence: why, and what to do).
         return SyncLine(f"Sync: refused · hub {state.get('hub')} belongs to another "
                         f"organisation · {int(state.get('pending') or 0)} pending", True)
+    if state.get("hub") is None:  # --sync auto, no hub chosen yet
+        return SyncLine(f"Sync: looking for the venue hub on the LAN · "
+                        f"{int(state.get('pending') or 0)} pending", bool(state.get("alarm")))
     last = state.get("lastSyncAgoS")
     synced = "not synced yet" if last is None else f"synced {ago(last)}"
     parts = [synced, f"{int(state.get('pending') or 0)} pending", f"hub {state.get('hub')}"]

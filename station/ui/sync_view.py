@@ -128,8 +128,9 @@ class SyncView(QWidget):
         self._hosting_toggled(False)
 
     def copy_join_url(self) -> None:
-        if self._sync is not None:
-            QGuiApplication.clipboard().setText(self._sync.target.full_url())
+        target = self._sync.target if self._sync is not None else None
+        if target is not None:
+            QGuiApplication.clipboard().setText(target.full_url())
 
     # --- status -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -154,7 +155,8 @@ class SyncView(QWidget):
         line = status_line(state)
         self.summary.setText(line.text.removeprefix("Sync: "))
         self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
-        self.hub.setText(f"{state.get('hub')}  ({state.get('url')})")
+        self.hub.setText(f"{state.get('hub')}  ({state.get('url')})" if state.get("hub")
+                         else "looking on the LAN (--sync auto)")
         self.connected.setText(yes_no(state.get("connected")))
         self.in_sync.setText(yes_no(state.get("inSync")))
         self.pending.setText(str(state.get("pending") or 0))

@@ -60,6 +60,9 @@ def test_status_bar_words_follow_issue_6() -> None:
     line = status_line(state(connected=False, refused=True, pending=3, alarm=False))
     assert line.text == ("Sync: refused · hub 10.0.0.2:4222 belongs to another organisation · "
                          "3 pending") and line.alarm
+    # --sync auto before a hub is chosen: no "hub None"
+    line = status_line(state(hub=None, connected=False, pending=3, alarm=True))
+    assert line.text == "Sync: looking for the venue hub on the LAN · 3 pending" and line.alarm
 
 
 def test_sync_section_shows_the_hub_a_peer_and_its_lag(

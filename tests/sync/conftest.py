@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from station.app import Station, StationOptions, build_station
+from station.net.sync.auto import FinderSettings
 from station.net.sync.hub import HubServer, new_password
 
 
@@ -54,11 +55,13 @@ def make_station(tmp_path: Path) -> Iterator[StationFactory]:
     started: list[Station] = []
 
     def make(name: str, sync_url: str | None, *, claim_timeout_s: float = 5.0,
-             start: bool = True, api: bool = False) -> Station:
+             start: bool = True, api: bool = False,
+             hub_finder: FinderSettings | None = None) -> Station:
         # The API (when asked for) takes a free port: stations in one test must not share 8765.
         options = StationOptions(data_dir=tmp_path / name, sync_url=sync_url,
                                  claim_timeout_s=claim_timeout_s, sweep_interval_s=3600,
-                                 api_enabled=api, api_port=0)
+                                 api_enabled=api, api_port=0,
+                                 hub_finder=hub_finder or FinderSettings())
         station = build_station(options)
         station.core.store.set_setting("station_name", name)
         if start:

@@ -199,7 +199,8 @@ class SyncPeerOut(BaseModel):
 
 class SyncStatusOut(BaseModel):
     enabled: bool = Field(description="False when this station syncs with no hub.")
-    hub: str | None = Field(None, description="host:port of the hub (never its password).")
+    hub: str | None = Field(None, description="host:port of the hub (never its password); null "
+                                            "while `--sync auto` is still looking for it.")
     connected: bool = False
     inSync: bool = False
     pending: int = Field(0, description="Events recorded here and not yet acknowledged by the hub.")

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 _REFUSED = "The hub refused this station's credentials"
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
+# The organisation of the hub this station last joined: a hub found on the LAN announcing it is
+# one this station's saved sync password may be sent to (--sync auto).
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
 
 
@@ -183,7 +185,8 @@ class SyncClient:
     """A Part (start/stop) that keeps one station in sync through a NATS JetStream hub."""
 
     def __init__(self, ctx: Context, remote: RemoteEventService, runtime: AsyncRuntime,
-                 target: SyncTarget, settings: SyncSettings | None = None) -> None:
+                 target: SyncTarget | None, settings: SyncSettings | None = None) -> None:
+        """`target` None: no hub chosen yet (--sync auto looks for one; see retarget())."""
         self._ctx = ctx
         self._remote = remote
         self._runtime = runtime
@@ -197,6 +200,7 @@ class SyncClient:
         self._handles: jetstream.Handles | None = None
         self._hub_key: str | None = None
         self._lock = threading.Lock()
+        self._retarget_lock = threading.Lock()
         # What status() reports; written on the loop thread, read from any thread.
         self._connected = False
         self._caught_up = False
@@ -224,12 +228,35 @@ class SyncClient:
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
         self._unsubscribe = self._ctx.bus.subscribe(self._on_local_event)
-        self._future = self._runtime.submit(self._main())
+        if self.target is not None:
+            self._future = self._runtime.submit(self._main())
 
     def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        with self._retarget_lock:
+            self._end_main()
+
+    def retarget(self, target: SyncTarget) -> None:
+        """Sync through `target` from now on: the hub found on the LAN, or found again at a new
+        address. Called from a thread other than the loop's (it waits for the old session to
+        end, as stop() does); what the old session had acknowledged is kept."""
+        with self._retarget_lock:
+            if self._unsubscribe is None:  # not started, or stopped meanwhile
+                self.target = target
+                return
+            self._end_main()
+            self.target = target
+            self._error = None
+            self._future = self._runtime.submit(self._main())
+
+    def report(self, error: str | None) -> None:
+        """A problem found while looking for the hub (--sync auto), shown while not connected."""
+        if not self._connected:
+            self._error = error
+
+    def _end_main(self) -> None:
         future, self._future = self._future, None
         if future is not None and not future.done():
             self._runtime.call_soon(future.cancel)
@@ -254,6 +281,10 @@ class SyncClient:
             pass
 
     # --- status ------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
     def catch_up(self) -> CatchUp:
         return CatchUp(self._applied, self._remaining)
 
@@ -285,10 +316,12 @@ class SyncClient:
             for p in self._ledger.peers()
         ]
         done, remaining = self._applied, self._remaining
+        target = self.target
         return {
             "enabled": True,
-            "hub": self.target.hub,
-            "url": self.target.public_url(),
+            # None while --sync auto is still looking for the hub on the LAN.
+            "hub": target.hub if target is not None else None,
+            "url": target.public_url() if target is not None else None,
             "organisation": self._org,
             "connected": self._connected,
             "inSync": self.in_sync(),
@@ -402,12 +435,14 @@ class SyncClient:
 
     async def _main(self) -> None:
         self._wake = asyncio.Event()
+        target = self.target
+        assert target is not None  # started only once a hub is chosen
         while True:
             nc: NATS | None = None
             try:
                 nc = await nats.connect(
-                    servers=[self.target.server_url()],
-                    user=self.target.user, password=self.target.password,
+                    servers=[target.server_url()],
+                    user=target.user, password=target.password,
                     name=f"station {self._ctx.station_id}",
                     allow_reconnect=True, max_reconnect_attempts=-1,
                     reconnect_time_wait=self.settings.reconnect_wait_s, connect_timeout=2,
@@ -415,7 +450,7 @@ class SyncClient:
                     reconnected_cb=self._on_reconnected,
                 )
                 self._nc = nc
-                await self._session(nc)
+                await self._session(nc, target)
             except asyncio.CancelledError:
                 raise
             except membership.OtherOrganisation as exc:
@@ -453,7 +488,8 @@ class SyncClient:
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
             if self._error is not None and self._error.startswith(_REFUSED):
                 return  # the refusal is the reason; the failed reconnect that follows is not
-            self._error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+            hub = self.target.hub if self.target is not None else "?"
+            self._error = f"The hub at {hub} is unreachable; scanning goes on offline."
         else:
             self._error = f"Sync error: {text[:200]}"
         log.debug("nats: %s", text)
@@ -480,7 +516,7 @@ class SyncClient:
                 self._caught_up = False
             self._connected = connected
 
-    async def _session(self, nc: NATS) -> None:
+    async def _session(self, nc: NATS, target: SyncTarget) -> None:
         js = nc.jetstream(timeout=self.settings.publish_timeout_s)
         store = self._ctx.store
         # An empty hub (new, or wiped) takes the organisation this station has joined, else
@@ -488,13 +524,12 @@ class SyncClient:
         # before anything of ours is written to it or anything of its is read.
         joined = await asyncio.to_thread(membership.joined_org, store)
         hub_org = await jetstream.join_org(js, joined or str(store.setting("org_id") or "org"))
-        await _finish_in_thread(membership.join, store, self.target.hub, hub_org)
+        await _finish_in_thread(membership.join, store, target.hub, hub_org)
         self._refusal = None
         self._set_connected(True)
         handles = await jetstream.open_space(js, hub_org)
         self._org = handles.space.org
-        self._hub_key = membership.hub_key(self.target.hub, handles.space.org,
-                                           handles.stream_created)
+        self._hub_key = membership.hub_key(target.hub, handles.space.org, handles.stream_created)
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
@@ -76,13 +77,16 @@ def _text(value: bytes | None) -> str:
     return (value or b"").decode("utf-8", "replace")[:MAX_TXT]
 
 
-def discover(timeout: float = 3.0, interface: str | None = None) -> list[FoundHub]:
-    """Hubs announcing themselves within `timeout` seconds (on `interface`, or on all)."""
+def discover(timeout: float = 3.0, interface: str | None = None,
+             wait: Callable[[float], object] = time.sleep) -> list[FoundHub]:
+    """Hubs announcing themselves within `timeout` seconds (on `interface`, or on all).
+    `wait` lets a background caller cut the listening short when it is stopped."""
     zc = Zeroconf(interfaces=[interface] if interface else None, ip_version=IPVersion.V4Only)
     collector = _Collector()
     browser = ServiceBrowser(zc, SERVICE_TYPE, collector)
     try:
-        time.sleep(timeout)
+        if wait(timeout):  # stopped meanwhile (an Event's wait() says True)
+            return []
         with collector.lock:
             names = list(dict.fromkeys(collector.names))
         found: dict[tuple[str, int], FoundHub] = {}

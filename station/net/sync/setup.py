@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import nats
+import nats.errors
+
 from station.domain.errors import InvalidInput
 from station.net.sync import membership
 from station.net.sync.hub import HUB_SECRET, HubServer, new_password
+from station.net.sync.jetstream import join_org
 from station.net.sync.mdns import HubAnnouncer
 from station.net.sync.url import SyncTarget
 from station.store.db import Store
@@ -20,6 +25,11 @@ SYNC_SECRET = "sync-password"
 SYNC_URL_SETTING = "sync_url"
 HOSTING_SETTING = "sync_host_hub"  # {"enabled", "lan", "port"}: the GUI's "hosts the venue hub"
 OFF = ("off", "none", "")
+AUTO = "auto"  # --sync auto: join the hub found on the LAN (station/net/sync/auto.py)
+
+
+def wants_lan_hub(url: str | None) -> bool:
+    return url is not None and url.strip().lower() == AUTO
 
 
 def resolve_target(store: Store, secrets: SecretStore, url: str | None) -> SyncTarget | None:
@@ -104,19 +114,45 @@ def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) ->
     return HubServer(Path(data_dir) / "hub", password, port=port, lan=lan)
 
 
+def serving_org(server: HubServer, own_org: str, timeout: float = 5.0) -> str:
+    """The organisation the running hub serves: `own_org` (its host's), claimed before any door
+    joins, unless it already serves one. What the hub announces on the LAN must be this, for
+    --sync auto to recognise the hub of the organisation a door joined before."""
+    target = server.target
+    local = SyncTarget("127.0.0.1", server.port, target.user, target.password)
+
+    async def claim() -> str:
+        nc = await nats.connect(servers=[local.server_url()], user=local.user,
+                                password=local.password, connect_timeout=2,
+                                allow_reconnect=False, max_reconnect_attempts=0)
+        try:
+            return await join_org(nc.jetstream(timeout=timeout), own_org)
+        finally:
+            await nc.close()
+
+    try:
+        return asyncio.run(asyncio.wait_for(claim(), timeout))
+    except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+        # The hub works all the same; only its announcement may name another organisation.
+        log.warning("could not ask the hub which organisation it serves (%s)", exc)
+        return own_org
+
+
 class HubPart:
     """The hub as a part of a running station ("this station hosts the venue hub"); announced
     on the LAN over mDNS when it listens there."""
 
     def __init__(self, server: HubServer, org: str) -> None:
         self.server = server
-        self.announcer = (HubAnnouncer(server.target.host, server.port, org)
-                          if server.lan else None)
+        self.org = org
+        self.announcer: HubAnnouncer | None = None
 
     def start(self) -> None:
         self.server.start()
         log.info("hosting the venue hub at %s", self.server.target.public_url())
-        if self.announcer is not None:
+        if self.server.lan:
+            self.announcer = HubAnnouncer(self.server.target.host, self.server.port,
+                                          serving_org(self.server, self.org))
             try:
                 self.announcer.start()
             except OSError as exc:  # no multicast here: the hub works, unannounced

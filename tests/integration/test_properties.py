@@ -6,13 +6,16 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from station.app import Core, build_core
+from station.domain.errors import Conflict
 from station.domain.events import EventType
 from station.domain.fold import fold
 from station.domain.models import PassStatus, Verdict
+from station.services.scans import UNDO_WINDOW
 from tests.fakes import FakeClock
 
 
@@ -59,19 +62,27 @@ def test_single_use_never_admitted_twice_and_cache_matches_fold(steps: list[str]
             kind = "multi" if multi else "single"
             p = core.passes.create(core.passes.validate("Guest", kind, max_uses=2 if multi else None))
             last_admitted: str | None = None
+            admitted_at = clock()
             for step in steps:
                 current = core.store.pass_by_id(p.id)
                 assert current is not None
                 if step == "scan":
                     result = core.scans.submit(p.code)
                     if result.accepted:
-                        last_admitted = result.scan.id
+                        last_admitted, admitted_at = result.scan.id, clock()
                 elif step == "revoke" and current.status is not PassStatus.REVOKED:
                     core.passes.revoke(p.id)
                 elif step == "activate" and current.status is PassStatus.REVOKED:
                     core.passes.activate(p.id)
                 elif step == "undo" and last_admitted:
-                    core.scans.undo(last_admitted)
+                    if clock() - admitted_at > UNDO_WINDOW:
+                        # Too late: refused, and the admission stands.
+                        before = core.store.events_for_pass(p.id)
+                        with pytest.raises(Conflict, match="too old"):
+                            core.scans.undo(last_admitted)
+                        assert core.store.events_for_pass(p.id) == before
+                    else:
+                        core.scans.undo(last_admitted)
                     last_admitted = None
                 elif step == "later":
                     clock.advance(seconds=30)

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from station.domain.errors import InvalidInput
 from station.domain.events import Event, EventType
@@ -23,6 +24,7 @@ from station.domain.models import Client, Pass, Scan, Source, Verdict
 from station.services.context import Context
 from station.store import sync as sync_store
 from station.store.db import Tx
+from station.store.rows import PASS_CLIENT, PASS_EMAIL, pass_values
 from station.store.sync import Peer
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,8 @@ class RemoteEventService:
         self._ctx = ctx
 
     def apply(self, events: Sequence[Event], after: Callable[[Tx], None] | None = None, *,
-              fsync: bool = True, data_texts: Mapping[str, str] | None = None) -> Applied:
+              fsync: bool = True, data_texts: Mapping[str, str] | None = None,
+              folded: Mapping[str, tuple[Any, ...] | None] | None = None) -> Applied:
         """Insert-or-ignore a batch of remote events and re-fold what they touched.
 
         One transaction for the batch; every touched pass is folded once, from the events the
@@ -71,7 +74,9 @@ class RemoteEventService:
         (the sync client records there how far in the hub's stream it has got, so that
         position commits atomically with the events). `fsync=False` is for a catch-up batch
         that can be downloaded again (see Store.transaction); `data_texts` maps event ids to
-        their data already encoded as the log stores it (saves encoding it again here)."""
+        their data already encoded as the log stores it (saves encoding it again here);
+        `folded` maps pass ids to their row folded from this batch alone (see
+        net.sync.prepare), used for passes the log held no events of before."""
         for event in events:
             check_event(event)
         names: dict[str, str] = {}
@@ -90,7 +95,7 @@ class RemoteEventService:
                 if event.pass_id:
                     touched[event.pass_id] = None
             if touched:
-                self._refold_all(tx, list(touched), fresh, head)
+                self._refold_all(tx, list(touched), fresh, head, folded or {})
             if names:
                 self._merge_names(tx, names)
             if after is not None:
@@ -98,31 +103,43 @@ class RemoteEventService:
         self._ctx.publish(tx.appended)
         return Applied(len(fresh), len(events) - len(fresh), tuple(touched))
 
-    def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event], head: int
-                    ) -> None:
+    def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event], head: int,
+                    folded: Mapping[str, tuple[Any, ...] | None]) -> None:
         # Each pass's history: what the log held before this batch (one query per 500 passes,
         # empty for passes new to this station, as in a catch-up) plus this batch's events.
-        history_of = sync_store.events_of_passes_before(tx, pass_ids, head)
+        before = sync_store.events_of_passes_before(tx, pass_ids, head)
+        history_of: dict[str, list[Event]] = {}
+        rows: list[tuple[Any, ...]] = []
+        for pass_id in pass_ids:
+            ready = folded.get(pass_id)
+            if ready is not None and not before[pass_id]:
+                # Nothing before this batch: its fold of this batch alone is the whole story.
+                rows.append(ready)
+            else:
+                history_of[pass_id] = before[pass_id]
         for event in fresh:
-            if event.pass_id:
+            if event.pass_id in history_of:
                 history_of[event.pass_id].append(event)
         emails: dict[str, str | None] = {}
-        rows: list[tuple[Pass, str | None]] = []
+
+        def email_of(client_id: str) -> str | None:
+            if client_id not in emails:
+                client = tx.client_by_id(client_id)
+                emails[client_id] = client.email if client else None
+            return emails[client_id]
+
+        for i, row in enumerate(rows):
+            if row[PASS_CLIENT]:
+                rows[i] = (*row[:PASS_EMAIL], email_of(row[PASS_CLIENT]), *row[PASS_EMAIL + 1:])
         conflicts: list[tuple[Pass, ScanConflict]] = []
-        for pass_id in pass_ids:
-            result = fold(history_of[pass_id])
+        for pass_id, history in history_of.items():
+            result = fold(history)
             after = result.pass_
             if after is None:
                 continue
-            email = None
-            if after.client_id:
-                if after.client_id not in emails:
-                    client = tx.client_by_id(after.client_id)
-                    emails[after.client_id] = client.email if client else None
-                email = emails[after.client_id]
-            rows.append((after, email))
+            rows.append(pass_values(after, email_of(after.client_id) if after.client_id else None))
             conflicts.extend((after, c) for c in result.conflicts)
-        tx.upsert_passes(rows)
+        tx.upsert_pass_values(rows)
         for after, conflict in conflicts:
             self._announce_conflict(tx, after, conflict)
 

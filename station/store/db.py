@@ -27,10 +27,12 @@ from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
 from station.store import migrations
 from station.store.rows import (
+    PASS_COLUMNS,
     client_from_row,
     event_from_row,
     pass_from_row,
     pass_to_row,
+    pass_values,
     scan_from_row,
 )
 
@@ -147,10 +149,12 @@ class Tx:
 
     def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
         """Many passes in one statement (sync applies thousands per transaction)."""
-        if not items:
-            return
-        rows = [pass_to_row(p, email) for p, email in items]
-        self._conn.executemany(_upsert_pass_sql(tuple(rows[0])), [tuple(r.values()) for r in rows])
+        self.upsert_pass_values([pass_values(p, email) for p, email in items])
+
+    def upsert_pass_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows already in PASS_COLUMNS order (see rows.pass_values)."""
+        if rows:
+            self._conn.executemany(_upsert_pass_sql(PASS_COLUMNS), rows)
 
     def insert_client(self, c: Client) -> None:
         self._conn.execute(
@@ -272,6 +276,7 @@ class Store:
         with self._write_lock:
             if not fsync:
                 self._writer.execute("PRAGMA synchronous=NORMAL")
+                self._writer.execute("PRAGMA wal_autocheckpoint=0")
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
                 tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
@@ -284,6 +289,7 @@ class Store:
             finally:
                 if not fsync:
                     self._writer.execute("PRAGMA synchronous=FULL")
+                    self._writer.execute("PRAGMA wal_autocheckpoint=1000")
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -30,26 +30,26 @@ def pass_from_row(row: dict[str, Any]) -> Pass:
     )
 
 
+PASS_COLUMNS: tuple[str, ...] = (
+    "id", "code", "name", "type", "status", "uses", "max_uses", "valid_from", "valid_until",
+    "client_id", "email", "fields", "public_url", "created_at", "updated_at", "provisional",
+    "conflicts",
+)
+PASS_EMAIL = PASS_COLUMNS.index("email")
+PASS_CLIENT = PASS_COLUMNS.index("client_id")
+
+
+def pass_values(p: Pass, email: str | None) -> tuple[Any, ...]:
+    """A pass as the values of a `passes` row, in PASS_COLUMNS order."""
+    return (
+        p.id, p.code, p.name, str(p.type), str(p.status), p.uses, p.max_uses, p.valid_from,
+        p.valid_until, p.client_id, email, json.dumps(p.fields, sort_keys=True), p.public_url,
+        p.created_at, p.updated_at, int(p.provisional), p.conflicts,
+    )
+
+
 def pass_to_row(p: Pass, email: str | None) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "code": p.code,
-        "name": p.name,
-        "type": str(p.type),
-        "status": str(p.status),
-        "uses": p.uses,
-        "max_uses": p.max_uses,
-        "valid_from": p.valid_from,
-        "valid_until": p.valid_until,
-        "client_id": p.client_id,
-        "email": email,
-        "fields": json.dumps(p.fields, sort_keys=True),
-        "public_url": p.public_url,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "provisional": int(p.provisional),
-        "conflicts": p.conflicts,
-    }
+    return dict(zip(PASS_COLUMNS, pass_values(p, email), strict=True))
 
 
 def client_from_row(row: dict[str, Any]) -> Client:

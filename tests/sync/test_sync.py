@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import nats
@@ -211,6 +212,32 @@ def test_publish_progress_is_checkpointed_and_saved_on_stop(hub: HubServer,
     wait_for(in_sync(again), 30, "A in sync again")
     assert again.core.store.count_events() == events_before
     assert again.core.store.pass_by_id(p.id).uses == 20  # type: ignore[union-attr]
+
+
+def test_stopping_waits_for_the_publish_checkpoint_on_a_slow_disk(
+        hub: HubServer, make_station: StationFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last checkpoint is written while the sync task winds down; stop() used to return
+    # before it was, and the shutdown that follows cut it off (seen on a loaded machine).
+    url = hub.target.full_url()
+    a = make_station("Door A", url)
+    wait_for(in_sync(a), 30, "A in sync")
+    p = a.core.passes.create(PassService.validate("Flo", "multi", max_uses=50))
+    for _ in range(5):
+        a.core.scans.submit(p.public_url)
+    wait_for(lambda: a.sync.pending() == 0, 20, "A to publish")  # type: ignore[union-attr]
+    write = SyncLedger.mark_published
+
+    def slow_disk(self: SyncLedger, hub_key: str, seq: int, at: str) -> None:
+        time.sleep(0.3)
+        write(self, hub_key, seq, at)
+
+    monkeypatch.setattr(SyncLedger, "mark_published", slow_disk)
+    last_seq = max(r["seq"] for r in a.core.store.db().query("SELECT seq FROM events"))
+    a.stop()
+    monkeypatch.undo()
+    again = make_station("Door A", None, start=False)
+    saved = list(again.core.store.db().query("SELECT max(published_seq) AS s FROM sync_progress"))
+    assert saved[0]["s"] == last_seq
 
 
 def _claim_holder(hub: HubServer, org: str, pass_id: str) -> str | None:

@@ -52,9 +52,8 @@ log = logging.getLogger(__name__)
 
 _REFUSED = "The hub refused this station's credentials"
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
-# The organisation of the hub this station last joined: a hub found on the LAN announcing it is
-# one this station's saved sync password may be sent to (--sync auto).
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
+UNSUITABLE_RETRY_S = 10.0  # a hub too old or without JetStream is asked again this often
 
 
 class _Inbox:
@@ -212,6 +211,7 @@ class SyncClient:
         # Why this station will not sync with the hub it was given (another organisation's):
         # shown as the error until the station is restarted with another hub or data directory.
         self._refusal: str | None = None
+        self._task: asyncio.Task[None] | None = None  # _main, on the loop
 
     # --- Part ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -248,13 +248,28 @@ class SyncClient:
     def _end_main(self) -> None:
         future, self._future = self._future, None
         if future is not None and not future.done():
-            self._runtime.call_soon(future.cancel)
+            # Cancelled and awaited on the loop: cancelling `future` itself returns at once,
+            # before the task has saved the publisher's progress, and the runtime's shutdown
+            # then cancelled that write too (lost on a slow disk: everything sent again).
             try:
-                future.result(timeout=10)
+                self._runtime.submit(self._cancel_main(future)).result(timeout=10)
+            except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError,
+                    RuntimeError):
+                pass
+            try:
+                future.result(timeout=0)
             except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
                 pass
             except Exception:
                 log.exception("sync stopped with an error")
+
+    async def _cancel_main(self, future: concurrent.futures.Future[None]) -> None:
+        task = self._task
+        if task is None:  # _main has not run yet: nothing to save
+            future.cancel()
+        elif not task.done():
+            task.cancel()
+            await asyncio.wait({task})
 
     def _on_local_event(self, event: Event) -> None:
         # On the publishing (scanning) thread: only wake the publisher and return. The event is
@@ -423,11 +438,13 @@ class SyncClient:
         return [self._ctx.station_id, *[str(p) for p in previous]]
 
     async def _main(self) -> None:
+        self._task = asyncio.current_task()
         self._wake = asyncio.Event()
         target = self.target
         assert target is not None  # started only once a hub is chosen
         while True:
             nc: NATS | None = None
+            retry_s = self.settings.reconnect_wait_s
             try:
                 nc = await nats.connect(
                     servers=[target.server_url()],
@@ -439,6 +456,10 @@ class SyncClient:
                     reconnected_cb=self._on_reconnected,
                 )
                 self._nc = nc
+                # Before counting as connected (the session does that once the organisation
+                # is checked): an unusable hub is reported as such, and claims keep deciding
+                # offline.
+                await jetstream.check_server(nc, target.hub, self.settings.publish_timeout_s)
                 await self._session(nc, target)
             except asyncio.CancelledError:
                 raise
@@ -448,6 +469,10 @@ class SyncClient:
                 log.warning("%s", exc)
                 self._refusal = str(exc)
                 return
+            except jetstream.HubUnsuitable as exc:
+                log.warning("%s", exc)
+                self._error = str(exc)
+                retry_s = UNSUITABLE_RETRY_S
             except Exception as exc:  # a session ends on errors it cannot ride out: start again
                 log.warning("sync session ended (%s); reconnecting", exc)
                 self._error = f"Sync stopped: {exc}. Retrying."
@@ -460,7 +485,7 @@ class SyncClient:
                         await asyncio.wait_for(nc.close(), 5)
                     except (asyncio.TimeoutError, nats.errors.Error, OSError):
                         pass
-            await asyncio.sleep(self.settings.reconnect_wait_s)
+            await asyncio.sleep(retry_s)
 
     async def _on_error(self, exc: Exception) -> None:
         inbox = self._inbox

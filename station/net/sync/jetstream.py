@@ -12,10 +12,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import nats.errors
 import nats.js.errors
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
+
+from station.domain.errors import StationError
+from station.net.sync.binary import MIN_VERSION_TEXT, parse_version, too_old, version_text
 
 META_BUCKET = "station_meta"
 ORG_KEY = "org"
@@ -47,6 +52,35 @@ class Handles:
     claims: KeyValue
     keys: KeyValue
     stations: KeyValue
+
+
+class HubUnsuitable(StationError):
+    """The hub answers but cannot serve stations as it is (too old, no JetStream)."""
+
+
+def version_problem(server: str, version: str) -> str | None:
+    """Why a hub reporting this version cannot be used (None: it can, or it did not say)."""
+    parsed = None if "unknown" in version else parse_version(version)
+    if too_old(parsed):
+        assert parsed is not None
+        return (f"The hub at {server} runs nats-server {version_text(parsed)}; stations need "
+                f"{MIN_VERSION_TEXT} or newer: ask for it to be upgraded.")
+    return None
+
+
+async def check_server(nc: NATS, server: str, timeout: float = 5.0) -> None:
+    """Refuse, in one sentence, a hub this station cannot work with: a nats-server older than
+    the oldest tested one, or one without JetStream (Debian's default configuration has none),
+    rather than failing later on an unexplained error."""
+    problem = version_problem(server, str(nc.connected_server_version))
+    if problem:
+        raise HubUnsuitable(problem)
+    try:
+        await nc.jetstream(timeout=timeout).account_info()
+    except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
+        raise HubUnsuitable(
+            f"The NATS server at {server} has JetStream turned off; the station needs it "
+            "(a `jetstream {}` block in the server's configuration).") from None
 
 
 async def _bucket(js: JetStreamContext, name: str, history: int = 1) -> KeyValue:

@@ -37,13 +37,13 @@ class FoldResult:
     accepted_scan_ids: tuple[str, ...] = field(default=())
 
 
-def _exhausted(kind: PassType, max_uses: int | None, uses: int) -> bool:
+def exhausted(kind: PassType, max_uses: int | None, uses: int) -> bool:
     if kind is PassType.SINGLE:
         return uses >= 1
     return max_uses is not None and uses >= max_uses
 
 
-def _base_from(data: dict[str, Any]) -> dict[str, Any]:
+def base_from(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": data["id"],
         "code": data["code"],
@@ -75,18 +75,18 @@ def fold(events: Iterable[Event]) -> FoldResult:
     for event in ordered:
         data = event.data
         if event.type == EventType.PASS_CREATED:
-            base = _base_from(data)
+            base = base_from(data)
             provisional = False
             updated_at = updated_at or event.timestamp
         elif event.type == EventType.PASS_SCANNED:
             if base is None:
-                base = _base_from(data)
+                base = base_from(data)
             scan = data.get("scan") or {}
             if scan.get("verdict") != Verdict.ACCEPTED or scan.get("id") in reverted:
                 continue
             if command is PassStatus.REVOKED:
                 conflicts.append(_conflict(scan, REVOKED_OFFLINE))
-            elif _exhausted(base["type"], base["max_uses"], uses):
+            elif exhausted(base["type"], base["max_uses"], uses):
                 conflicts.append(_conflict(scan, DUPLICATE_OFFLINE))
             uses += 1
             accepted.append(str(scan.get("id")))
@@ -101,7 +101,7 @@ def fold(events: Iterable[Event]) -> FoldResult:
         return FoldResult(None)
     if command is PassStatus.REVOKED:
         status = PassStatus.REVOKED
-    elif _exhausted(base["type"], base["max_uses"], uses):
+    elif exhausted(base["type"], base["max_uses"], uses):
         status = PassStatus.USED
     elif command is PassStatus.EXPIRED:
         status = PassStatus.EXPIRED

@@ -21,6 +21,7 @@ from station.domain.events import Event, EventType
 from station.domain.fold import ScanConflict, fold
 from station.domain.hlc import Stamp
 from station.domain.models import Client, Pass, Scan, Source, Verdict
+from station.domain.remote import check_event
 from station.services.context import Context
 from station.store import sync as sync_store
 from station.store.db import Tx
@@ -43,30 +44,14 @@ def conflict_event_id(pass_id: str, scan_id: str, kind: str) -> str:
     return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:conflict:{pass_id}:{scan_id}:{kind}').hex}"
 
 
-_EVENT_TYPES = frozenset(EventType)
-_PASSLESS = frozenset({EventType.CLIENT_CREATED, EventType.SCAN_REVERTED})
-
-
-def check_event(event: Event) -> None:
-    """What must hold before a stranger's event may enter the log."""
-    if event.type not in _EVENT_TYPES:
-        raise InvalidInput(f"Unknown event type {event.type[:40]!r}.")
-    if not event.id.startswith("evt_") or len(event.id) > 64:
-        raise InvalidInput(f"Event id {event.id[:40]!r} is not an event id.")
-    if not event.origin or len(event.origin) > 64 or event.origin_seq < 1:
-        raise InvalidInput("An event must name its origin station and its place in that log.")
-    Stamp.decode(event.hlc)
-    if event.type not in _PASSLESS and not event.pass_id:
-        raise InvalidInput(f"A {event.type} event must name its pass.")
-
-
 class RemoteEventService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
     def apply(self, events: Sequence[Event], after: Callable[[Tx], None] | None = None, *,
               fsync: bool = True, data_texts: Mapping[str, str] | None = None,
-              folded: Mapping[str, tuple[Any, ...] | None] | None = None) -> Applied:
+              folded: Mapping[str, tuple[Any, ...] | None] | None = None,
+              checked: bool = False) -> Applied:
         """Insert-or-ignore a batch of remote events and re-fold what they touched.
 
         One transaction for the batch; every touched pass is folded once, from the events the
@@ -76,9 +61,11 @@ class RemoteEventService:
         that can be downloaded again (see Store.transaction); `data_texts` maps event ids to
         their data already encoded as the log stores it (saves encoding it again here);
         `folded` maps pass ids to their row folded from this batch alone (see
-        net.sync.prepare), used for passes the log held no events of before."""
-        for event in events:
-            check_event(event)
+        net.sync.prepare), used for passes the log held no events of before; `checked` says
+        the events passed check_event already (there)."""
+        if not checked:
+            for event in events:
+                check_event(event)
         names: dict[str, str] = {}
         with self._ctx.store.transaction(fsync=fsync) as tx:
             head = sync_store.log_head(tx)

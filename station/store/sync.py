@@ -15,6 +15,7 @@ from typing import Any
 
 from station.domain.events import Event
 from station.domain.models import Client, Scan
+from station.domain.remote import data_text
 from station.store.db import Store, Tx
 from station.store.rows import event_from_row
 
@@ -45,11 +46,6 @@ def log_head(tx: Tx) -> int:
     below tell this batch's rows from those held before it without looking ids up."""
     row = tx._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # noqa: SLF001
     return int(row[0])
-
-
-def data_text(data: dict[str, Any]) -> str:
-    """An event's data as the log stores it."""
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
 def insert_new_events(tx: Tx, events: Sequence[Event], head: int,

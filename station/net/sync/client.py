@@ -31,7 +31,7 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from station.domain import tokens
 from station.domain.errors import InvalidInput, StationError
@@ -105,6 +105,7 @@ class _Inbox:
 class _Batch:
     events: list[Event]  # decoded, our own echoes left out
     texts: dict[str, str]  # event id -> its data encoded as the log stores it
+    checked: bool  # the events passed check_event already (in the worker)
     folded: dict[str, tuple[Any, ...] | None]  # pass id -> row folded from this batch (prepare.py)
     stream_seq: int  # stream sequence of the batch's last message
     count: int  # messages in the batch, echoes included
@@ -680,6 +681,8 @@ class SyncClient:
                 info = await js.stream_info(handles.space.stream)
                 head = int(info.state.last_seq or 0)
                 self._remaining = max(0, head - position)
+                if self._remaining >= self.settings.worker_min_batch and not self._caught_up:
+                    self._preparer.warm()
             except (nats.errors.Error, asyncio.TimeoutError):
                 pass
             cursor = _Cursor(position)
@@ -762,9 +765,9 @@ class SyncClient:
         # were published from it), so applying them would only take the writer lock away from
         # the door for nothing.
         data = [m.data for m in msgs if m.subject != own_subject]
-        prepared = await self._prepare(data) if data else prepare.Prepared([], {}, {})
-        return _Batch(prepared.events, prepared.texts, prepared.folded, last.sequence.stream,
-                      len(msgs), echo_only=not data)
+        prepared = await self._prepare(data) if data else prepare.Prepared([], {}, True, {})
+        return _Batch(prepared.events, prepared.texts, prepared.checked, prepared.folded,
+                      last.sequence.stream, len(msgs), echo_only=not data)
 
     async def _prepare(self, data: list[bytes]) -> prepare.Prepared:
         """Decoded, in the worker process while the history downloads (see prepare.py), else
@@ -818,7 +821,8 @@ class SyncClient:
         fsync = not downloading
         try:
             self._remote.apply(batch.events, record_position, fsync=fsync,
-                               data_texts=batch.texts, folded=batch.folded)
+                               data_texts=batch.texts, folded=batch.folded,
+                               checked=batch.checked)
             return
         except InvalidInput:
             pass

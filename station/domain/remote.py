@@ -11,10 +11,16 @@ from typing import Any
 
 from station.domain.errors import InvalidInput
 from station.domain.events import Event, EventType
+from station.domain.fold import COMMAND_TRIGGERS
 from station.domain.hlc import Stamp
+from station.domain.models import PassStatus, PassType
 
 _EVENT_TYPES = frozenset(EventType)
 _PASSLESS = frozenset({EventType.CLIENT_CREATED, EventType.SCAN_REVERTED})
+_CARRY_PASS = frozenset({EventType.PASS_CREATED, EventType.PASS_SCANNED})
+_PASS_TYPES = frozenset(PassType)
+_STATUSES = frozenset(PassStatus)
+_OPTIONAL_TEXT = ("name", "publicUrl", "createdAt", "validFrom", "validUntil", "clientId")
 
 
 def check_event(event: Event) -> None:
@@ -28,6 +34,26 @@ def check_event(event: Event) -> None:
     Stamp.decode(event.hlc)
     if event.type not in _PASSLESS and not event.pass_id:
         raise InvalidInput(f"A {event.type} event must name its pass.")
+    _check_fold_input(event)
+
+
+def _check_fold_input(event: Event) -> None:
+    # What the fold reads from an event's data, checked here so that a malformed event from a
+    # peer is refused on its own instead of failing the fold of a whole batch again and again.
+    data = event.data
+    if event.type in _CARRY_PASS:
+        if not isinstance(data.get("id"), str) or not isinstance(data.get("code"), str) \
+                or data.get("type") not in _PASS_TYPES:
+            raise InvalidInput(f"A {event.type} event must carry its pass's id, code and type.")
+        max_uses = data.get("maxUses")
+        if max_uses is not None and (type(max_uses) is not int or max_uses < 0):
+            raise InvalidInput(f"A {event.type} event carries a maxUses that is not a count.")
+        if not isinstance(data.get("fields") or {}, dict) or any(
+                data.get(k) is not None and not isinstance(data.get(k), str) for k in _OPTIONAL_TEXT):
+            raise InvalidInput(f"A {event.type} event carries a field of the wrong type.")
+    elif event.type == EventType.PASS_STATUS_CHANGED and data.get("trigger") in COMMAND_TRIGGERS \
+            and data.get("to") not in _STATUSES:
+        raise InvalidInput("A pass.status_changed event names no status to change to.")
 
 
 def data_text(data: dict[str, Any]) -> str:

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 DB_NAME = "station.db"
 
 
+WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, restored after a deferred-checkpoint commit
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
@@ -272,7 +275,9 @@ class Store:
         synchronous=NORMAL): still atomic, but a power cut may undo it. Only for writes that
         can be redone from elsewhere, as a sync catch-up batch together with its stream
         position. The next fsync'd commit (a scan) makes it durable too: it syncs the WAL,
-        which holds both."""
+        which holds both. Such a commit also leaves the WAL's copy into the database file to
+        `checkpoint()`, run by the caller from another thread: done at commit, it held the
+        writer lock (and a door's scan) for as long again as the batch itself."""
         with self._write_lock:
             if not fsync:
                 self._writer.execute("PRAGMA synchronous=NORMAL")
@@ -289,7 +294,12 @@ class Store:
             finally:
                 if not fsync:
                     self._writer.execute("PRAGMA synchronous=FULL")
-                    self._writer.execute("PRAGMA wal_autocheckpoint=1000")
+                    self._writer.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file without holding up writers (PASSIVE: what a
+        reader still needs stays in the WAL until the next time)."""
+        self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

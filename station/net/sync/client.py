@@ -202,6 +202,7 @@ class SyncClient:
         self._applying = False
         self._inbox: _Inbox | None = None
         self._preparer = prepare.Preparer()
+        self._wal_copy: asyncio.Future[None] | None = None
         # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
         self._published: dict[str, int] = {}
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
@@ -793,10 +794,26 @@ class SyncClient:
                                    >= self.settings.checkpoint_interval_s):
             # Echo-only batches move the position at most once per checkpoint interval (a
             # restart then re-reads at most that many echoes, and skips them).
+            downloading = not self._caught_up
             await self._apply(batch, hub_key)
             cursor.saved_at = time.monotonic()
+            if downloading:
+                self._copy_wal_soon()
         self._applied += batch.count
         self._last_sync = _utcnow()
+
+    def _copy_wal_soon(self) -> None:
+        """A history batch commits without copying the WAL into the database file (see
+        Store.transaction): that copy runs here, in another thread, one at a time, so the WAL
+        stays small and a door's next commit does not have to do it."""
+        if self._wal_copy is None or self._wal_copy.done():
+            self._wal_copy = asyncio.ensure_future(asyncio.to_thread(self._copy_wal))
+
+    def _copy_wal(self) -> None:
+        try:
+            self._ctx.store.checkpoint()
+        except Exception as exc:  # the next one, or SQLite's own, copies it then
+            log.debug("copying the WAL into the database failed (%s)", exc)
 
     async def _apply(self, batch: _Batch, hub_key: str) -> None:
         while True:

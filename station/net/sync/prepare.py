@@ -76,11 +76,15 @@ def prepare(data: list[bytes]) -> tuple[list[EventHead], list[str], dict[str, tu
             by_pass.setdefault(event.pass_id, []).append(event)
     folded: dict[str, tuple[Any, ...] | None] = {}
     for pass_id, events in by_pass.items():
-        if len(events) == 1 and events[0].type == EventType.PASS_CREATED:
-            # Most of a history download: a pass and nothing else of it in this batch.
-            folded[pass_id] = created_row(events[0])
+        try:
+            if len(events) == 1 and events[0].type == EventType.PASS_CREATED:
+                # Most of a history download: a pass and nothing else of it in this batch.
+                folded[pass_id] = created_row(events[0])
+                continue
+            result = fold(events)
+        except (KeyError, TypeError, ValueError):  # checked events fold; if not, the writer says
+            folded[pass_id] = None
             continue
-        result = fold(events)
         ok = result.pass_ is not None and not result.conflicts
         folded[pass_id] = pass_values(result.pass_, None) if ok and result.pass_ else None
     return heads, texts, folded, refused

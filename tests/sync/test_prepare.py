@@ -1,0 +1,151 @@
+"""Preparing history batches in a worker process (net/sync/prepare.py), over real SQLite stores.
+
+Whatever prepares a batch — the worker process, the same code in this process, or nothing
+(the writer folds everything itself) — the station must end in the same state.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from station.app import Core, build_core
+from station.domain.events import Event, EventType
+from station.domain.fold import fold
+from station.net.sync import prepare, wire
+from station.services.passes import PassService
+from station.services.sync_apply import RemoteEventService
+from station.store.rows import event_from_row, pass_values
+from station.store.sync import SyncLedger
+
+# --- the created-only row is exactly the fold's -------------------------------------------------
+
+_text = st.one_of(st.none(), st.text(max_size=12))
+_created = st.fixed_dictionaries({
+    "id": st.text(min_size=1, max_size=12), "code": st.text(min_size=1, max_size=12),
+    "type": st.sampled_from(["single", "multi"]),
+}, optional={
+    "name": _text, "maxUses": st.one_of(st.none(), st.integers(0, 5)),
+    "validFrom": _text, "validUntil": _text, "clientId": _text, "publicUrl": _text,
+    "createdAt": st.one_of(st.none(), st.sampled_from(["2026-06-01T17:00:00.000Z",
+                                                        "2026-06-01T19:00:00.000Z"])),
+    "fields": st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_created)
+def test_the_row_of_a_pass_created_alone_is_the_fold_s_row(data: dict[str, Any]) -> None:
+    event = Event(id="evt_1", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
+                  data=data, origin="sta_x", origin_seq=1, hlc="000000000000001.000000",
+                  pass_id=str(data["id"]))
+    folded = fold([event]).pass_
+    assert folded is not None
+    assert prepare.created_row(event) == pass_values(folded, None)
+
+
+# --- whichever way a batch is prepared, the station ends the same ---------------------------------
+
+def _history(tmp_path: Path) -> tuple[list[bytes], list[str]]:
+    """Two doors' logs, as the hub's stream would hold them: passes, clients, scans, an undo,
+    a revocation, and the two conflicts (a single-use pass admitted at both doors while apart,
+    a pass admitted at one door after the other revoked it)."""
+    x, y = build_core(tmp_path / "x"), build_core(tmp_path / "y")
+    try:
+        guest = x.clients.create("Ada", "ada@example.org")
+        singles = x.passes.create_many([PassService.validate(f"S{i}") for i in range(30)])
+        multi = x.passes.create(PassService.validate("M", "multi", max_uses=3, client_id=guest.id))
+        with_client = x.passes.create(PassService.validate("C", client_id=guest.id))
+        RemoteEventService(y.ctx).apply(_log(x))
+        for key in x.ctx.keys.public_keys_b64():
+            y.ctx.keys.trust(key)
+        x.scans.submit(singles[0].public_url)
+        y.scans.submit(singles[0].public_url)  # admitted at both doors: duplicate_offline
+        x.passes.revoke(singles[1].id)
+        y.scans.submit(singles[1].public_url)  # y has not heard of it: revoked_offline
+        undone = x.scans.submit(singles[2].public_url)
+        x.scans.undo(undone.scan.id)
+        for _ in range(4):
+            x.scans.submit(multi.public_url)  # the fourth is refused (max 3)
+        x.scans.submit(with_client.public_url)
+        later = x.passes.create_many([PassService.validate(f"L{i}") for i in range(10)])
+        y.scans.submit(later[0].public_url)  # y knows nothing of it yet: refused there
+        keys = [*x.ctx.keys.public_keys_b64(), *y.ctx.keys.public_keys_b64()]
+        mine = {e.id for e in _log(y) if e.origin == y.store.station_id}
+        stream = [wire.encode(e) for e in _log(x)] + [wire.encode(e) for e in _log(y)
+                                                       if e.id in mine]
+    finally:
+        x.close()
+        y.close()
+    return stream, keys
+
+
+def _log(core: Core) -> list[Event]:
+    rows = core.store._reader().execute("SELECT * FROM events ORDER BY seq")  # noqa: SLF001
+    return [event_from_row(dict(r)) for r in rows]
+
+
+def _state(core: Core) -> dict[str, Any]:
+    conn = core.store._reader()  # noqa: SLF001
+    return {
+        "digest": SyncLedger(core.store).state_digest(),
+        "passes": [tuple(r) for r in conn.execute("SELECT * FROM passes ORDER BY id")],
+        "scans": [tuple(r) for r in conn.execute(
+            "SELECT id, pass_id, station_id, verdict FROM scans ORDER BY id")],
+        "clients": [tuple(r) for r in conn.execute("SELECT id, name, email FROM clients ORDER BY id")],
+        "conflicts": sorted(e.data["reason"] for e in _log(core)
+                            if e.data.get("trigger") == "conflict"),
+    }
+
+
+def _station(path: Path, keys: list[str]) -> Core:
+    core = build_core(path)
+    for key in keys:
+        core.ctx.keys.trust(key)
+    return core
+
+
+def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_path: Path) -> None:
+    stream, keys = _history(tmp_path)
+    junk = [b"not json", json.dumps({"data": {"code": "x"}, "hlc": "1"}).encode()]
+    stream = stream[:5] + junk + stream[5:]
+    alone, here, worker = (_station(tmp_path / n, keys) for n in ("alone", "here", "worker"))
+    preparer = prepare.Preparer()
+    try:
+        for start in range(0, len(stream), 7):  # small batches: histories split across them
+            chunk = stream[start:start + 7]
+            plain = prepare.prepare_here(chunk)  # decoding only: the writer folds everything
+            RemoteEventService(alone.ctx).apply(plain.events, data_texts=plain.texts, fsync=False)
+            ready = prepare.unpack(*prepare.prepare(chunk))
+            assert ready.checked and ready.folded
+            RemoteEventService(here.ctx).apply(ready.events, data_texts=ready.texts,
+                                               folded=ready.folded, checked=True, fsync=False)
+        # The real worker process, the whole history as one batch.
+        ready = prepare.unpack(*preparer.submit(stream).result(timeout=60))
+        RemoteEventService(worker.ctx).apply(ready.events, data_texts=ready.texts,
+                                             folded=ready.folded, checked=True)
+        expected = _state(alone)
+        assert sorted(expected["conflicts"]) == ["duplicate_offline", "revoked_offline"]
+        assert len(expected["passes"]) == 42 and len(expected["clients"]) == 1
+        assert _state(here) == expected
+        assert _state(worker) == expected
+    finally:
+        preparer.close()
+        for core in (alone, here, worker):
+            core.close()
+
+
+def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -> None:
+    good = Event(id="evt_good", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
+                 data={"id": "pas_1", "code": "c1", "type": "single"}, origin="sta_x",
+                 origin_seq=1, hlc="000000000000001.000000", pass_id="pas_1")
+    bad = Event(id="evt_bad", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
+                data={"id": "pas_2", "type": "single"}, origin="sta_x", origin_seq=2,
+                hlc="000000000000002.000000", pass_id="pas_2")
+    heads, texts, folded, refused = prepare.prepare([wire.encode(bad), wire.encode(good)])
+    assert [h[0] for h in heads] == ["evt_good"] and list(folded) == ["pas_1"]
+    assert refused == ["A pass.created event must carry its pass's id, code and type."]

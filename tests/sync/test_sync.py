@@ -130,6 +130,7 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
     assert max(seen) >= 10_000  # the progress bar had the history's size
     wait_for(converged(a, again), 60, "convergence")
     assert again.core.store.count_passes() == 10_000
+    assert again.sync.worker_batches >= 1  # the history was prepared in the worker process
 
     # Its place in the hub's stream committed with the events: a restart downloads nothing again.
     again.stop()

@@ -294,6 +294,11 @@ class SyncClient:
     def catch_up(self) -> CatchUp:
         return CatchUp(self._applied, self._remaining)
 
+    @property
+    def worker_batches(self) -> int:
+        """History batches prepared in the worker process since this station started."""
+        return self._preparer.batches
+
     def in_sync(self) -> bool:
         """Connected, the history downloaded, and nothing of ours left to send."""
         return self._connected and self._caught_up and self.pending() == 0

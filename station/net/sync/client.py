@@ -227,7 +227,7 @@ class SyncClient:
             self._unsubscribe = None
         with self._retarget_lock:
             self._end_main()
-        self._preparer.close()
+        self._preparer.close(wait=True)
 
     def retarget(self, target: SyncTarget) -> None:
         """Sync through `target` from now on: the hub found on the LAN, or found again at a new
@@ -447,6 +447,16 @@ class SyncClient:
     async def _main(self) -> None:
         self._task = asyncio.current_task()
         self._wake = asyncio.Event()
+        try:
+            await self._sessions()
+        finally:
+            # A WAL copy still running uses a store connection: the station closes the store
+            # once sync has stopped, and closing it under a running statement crashes.
+            copy = self._wal_copy
+            if copy is not None and not copy.done():
+                await asyncio.wait({copy})
+
+    async def _sessions(self) -> None:
         target = self.target
         assert target is not None  # started only once a hub is chosen
         while True:

@@ -163,7 +163,8 @@ class Preparer:
     def submit(self, data: list[bytes]) -> concurrent.futures.Future[Any]:
         return self._start().submit(prepare, data)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the worker (`wait`: and its helper threads, as when the station stops)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)

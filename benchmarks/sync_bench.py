@@ -183,6 +183,26 @@ def main() -> None:
               f"ratio {catch_up / bare_noack:.2f}x; vs a bare ordered push consumer {push:.2f} s "
               f"({total / push:,.0f} ev/s): ratio {catch_up / push:.2f}x")
 
+        # --- 1b. a door scanning at a station while it downloads the history ----------------------
+        # Each scan takes the writer lock a history batch holds while it commits: this is what a
+        # guest waits at the door of a station that is still catching up.
+        door_pass = a.core.passes.create(PassService.validate("Door guest", "multi"))
+        wait(lambda: a.sync.pending() == 0, 60, "A to publish")  # type: ignore[union-attr]
+        waits: list[float] = []
+        t2 = time.perf_counter()
+        d = station(root, "D", url)
+        stations.append(d)
+        while not (d.sync.in_sync() and d.core.store.count_events() >= total):  # type: ignore[union-attr]
+            t = time.perf_counter()
+            d.core.scans.submit(door_pass.public_url)
+            waits.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.05)
+            if time.perf_counter() - t2 > 900:
+                raise SystemExit("timed out waiting for D to catch up")
+        print(f"catch-up of {total} events at D while its door scans every 50 ms: "
+              f"{time.perf_counter() - t2:.2f} s; {len(waits)} scans there: p50 "
+              f"{statistics.median(waits):.1f} ms, p95 {pct(waits, 95):.1f} ms, max {max(waits):.1f} ms")
+
         # --- 2. revocation propagation -------------------------------------------------------------
         passes = a.core.passes.create_many(
             [PassService.validate(f"R{i}", "multi") for i in range(args.revocations)])

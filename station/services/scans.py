@@ -74,7 +74,7 @@ class ScanService:
         verified = self._verify(parsed)
         # Outside the write transaction: the claim may wait (briefly) on the network.
         claim = self._claim(parsed, verified)
-        with self._ctx.store.transaction() as tx:
+        with self._ctx.store.transaction(door=True) as tx:
             result = self._submit_in(tx, parsed, source, operator, claim, verified)
         self._ctx.publish(tx.appended)
         return result
@@ -212,7 +212,7 @@ class ScanService:
 
     def undo(self, scan_id: str, *, by: str = "door") -> Pass:
         """Take back an accepted scan (a wrong person let through): a compensating event."""
-        with self._ctx.store.transaction() as tx:
+        with self._ctx.store.transaction(door=True) as tx:
             events = [e for e in self._scan_events(tx, scan_id)]
             if not events:
                 raise NotFound(f"No recorded admission has scan id {scan_id!r}.")

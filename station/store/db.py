@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +221,9 @@ class Store:
         self.path = self.data_dir / DB_NAME
         self._writer = _connect(self.path)
         self._write_lock = threading.RLock()
+        self._urgent = 0  # door transactions waiting for the writer lock
+        self.door_active_at = float("-inf")  # time.monotonic() of the last door transaction
+        self._urgent_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
@@ -270,15 +274,27 @@ class Store:
             self._append_hooks.append(hook)
 
     @contextlib.contextmanager
-    def transaction(self, *, fsync: bool = True) -> Iterator[Tx]:
+    def transaction(self, *, fsync: bool = True, door: bool = False) -> Iterator[Tx]:
         """The one write path. `fsync=False` commits without waiting for the disk (WAL with
         synchronous=NORMAL): still atomic, but a power cut may undo it. Only for writes that
         can be redone from elsewhere, as a sync catch-up batch together with its stream
         position. The next fsync'd commit (a scan) makes it durable too: it syncs the WAL,
         which holds both. Such a commit also leaves the WAL's copy into the database file to
         `checkpoint()`, run by the caller from another thread: done at commit, it held the
-        writer lock (and a door's scan) for as long again as the batch itself."""
-        with self._write_lock:
+        writer lock (and a door's scan) for as long again as the batch itself. `door=True`
+        marks a transaction a person at the door waits for (a scan): background jobs give way
+        to it (see let_waiting_writers_in)."""
+        if door:  # let_waiting_writers_in() sees it wait
+            self.door_active_at = time.monotonic()
+            with self._urgent_lock:
+                self._urgent += 1
+        try:
+            self._write_lock.acquire()
+        finally:
+            if door:
+                with self._urgent_lock:
+                    self._urgent -= 1
+        try:
             if not fsync:
                 self._writer.execute("PRAGMA synchronous=NORMAL")
                 self._writer.execute("PRAGMA wal_autocheckpoint=0")
@@ -295,6 +311,16 @@ class Store:
                 if not fsync:
                     self._writer.execute("PRAGMA synchronous=FULL")
                     self._writer.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+        finally:
+            self._write_lock.release()
+
+    def let_waiting_writers_in(self, limit_s: float = 0.5) -> None:
+        """Between two transactions of a long background job (a history download): first let
+        the door's transactions waiting for the writer lock through, for up to `limit_s`. A
+        lock is not fair: released and taken again at once, it starved them."""
+        deadline = time.monotonic() + limit_s
+        while self._urgent and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database file without holding up writers (PASSIVE: what a

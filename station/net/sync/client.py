@@ -124,8 +124,12 @@ class SyncSettings:
     publish_batch: int = 500
     fetch_batch: int = 500  # events per transaction once in sync
     # While downloading the history, what has already arrived is applied in one transaction of
-    # up to this many events (one fsync per few thousand events instead of per 500).
-    catch_up_batch: int = 5000
+    # up to this many events (fewer, larger transactions and worker round trips).
+    catch_up_batch: int = 10000
+    # ... written in one transaction, or, while the door scans (a scan in the last
+    # `door_quiet_s`), in transactions of `download_step`, so a scan never waits long for the lock.
+    download_step: int = 1000
+    door_quiet_s: float = 30.0
     # A history batch at least this big is prepared in a worker process (prepare.py): below
     # it, starting the worker costs more than it saves.
     worker_min_batch: int = 1000
@@ -850,11 +854,16 @@ class SyncClient:
         def record_position(tx: Tx) -> None:
             sync_store.set_stream_seq(tx, hub_key, batch.stream_seq)
 
-        fsync = not downloading
         try:
-            self._remote.apply(batch.events, record_position, fsync=fsync,
-                               data_texts=batch.texts, folded=batch.folded,
-                               checked=batch.checked)
+            if not downloading:
+                self._remote.apply(batch.events, record_position, data_texts=batch.texts,
+                                   folded=batch.folded, checked=batch.checked)
+            elif time.monotonic() - self._ctx.store.door_active_at < self.settings.door_quiet_s:
+                self._apply_in_steps(batch, record_position)  # the door is scanning
+            else:
+                self._remote.apply(batch.events, record_position, fsync=False,
+                                   data_texts=batch.texts, folded=batch.folded,
+                                   checked=batch.checked)
             return
         except InvalidInput:
             pass
@@ -866,6 +875,31 @@ class SyncClient:
             except InvalidInput as exc:
                 log.warning("refused synced event %s: %s", event.id[:40], exc)
         self._remote.apply([], record_position)
+
+    def _apply_in_steps(self, batch: _Batch, record_position: Callable[[Tx], None]) -> None:
+        """A history batch in transactions of `download_step` events, letting a door's scan
+        take the writer lock between two: one transaction for the whole batch held it (and
+        the guest) for a tenth of a second or more, under load far more. Only the last one records the position: a
+        crash in between downloads the earlier steps again, and inserting them is a no-op."""
+        step = self.settings.download_step
+        events = batch.events
+        # A pass whose events straddle two steps is folded by the writer from its history:
+        # the worker's row holds the later step's events, not in the log yet.
+        first_step: dict[str, int] = {}
+        straddle: set[str] = set()
+        for index, event in enumerate(events):
+            if event.pass_id and first_step.setdefault(event.pass_id, index // step) != index // step:
+                straddle.add(event.pass_id)
+        folded = ({k: v for k, v in batch.folded.items() if k not in straddle} if straddle
+                  else batch.folded)
+        store = self._ctx.store
+        for start in range(0, max(len(events), 1), step):
+            if start:
+                store.let_waiting_writers_in()
+            last = start + step >= len(events)
+            self._remote.apply(events[start:start + step], record_position if last else None,
+                               fsync=False, data_texts=batch.texts, folded=folded,
+                               checked=batch.checked)
 
     # --- names and keys ---------------------------------------------------------------------------------
     async def _announce_loop(self, handles: jetstream.Handles) -> None:

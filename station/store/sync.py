@@ -171,6 +171,25 @@ class SyncLedger:
             "SELECT last_sync_at FROM sync_progress WHERE hub = ?", (hub,))
         return row["last_sync_at"] if row else None
 
+    def carry_over(self, hub: str, same_stream: str) -> bool:
+        """The first time `hub` is seen, take over the progress kept under another key that
+        ends with `same_stream` (the same organisation's same stream, reached at another
+        address: a hub whose address changed, found again by --sync auto): nothing is
+        downloaded or published again. True when something was carried over."""
+        with self._store.transaction() as tx:
+            conn = tx._conn  # noqa: SLF001
+            if conn.execute("SELECT 1 FROM sync_progress WHERE hub = ?", (hub,)).fetchone():
+                return False
+            rows = conn.execute(
+                "SELECT hub, published_seq, stream_seq, last_sync_at FROM sync_progress "
+                "ORDER BY last_sync_at IS NULL, last_sync_at DESC").fetchall()
+            row = next((tuple(r)[1:] for r in rows if str(r[0]).endswith(same_stream)), None)
+            if row is None:
+                return False
+            conn.execute("INSERT INTO sync_progress (hub, published_seq, stream_seq, last_sync_at) "
+                         "VALUES (?, ?, ?, ?)", (hub, *row))
+            return True
+
     def hubs(self) -> list[str]:
         """Every hub key this station has progress for, the most recently synced first."""
         rows = self._store._all(  # noqa: SLF001

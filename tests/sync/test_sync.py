@@ -167,6 +167,28 @@ def test_a_download_while_the_door_scans_gives_way_and_ends_whole(
     assert not [r for r in caplog.records if "retrying" in r.getMessage()]  # no batch failed
 
 
+def test_the_same_hub_at_another_address_downloads_and_publishes_nothing_again(
+        hub: HubServer, make_station: StationFactory) -> None:
+    # A hub whose address changed (DHCP; --sync auto follows it) is the same stream: the
+    # progress kept under its old address carries over. Here 127.0.0.1 and localhost.
+    url = hub.target.full_url()
+    assert "@127.0.0.1:" in url
+    a, c = make_station("Door A", url), make_station("Door C", url)
+    wait_for(in_sync(a, c), 30, "two stations in sync")
+    a.core.passes.create_many([PassService.validate(f"G{i}") for i in range(200)])
+    c.core.passes.create_many([PassService.validate(f"H{i}") for i in range(50)])
+    wait_for(converged(a, c), 60, "convergence")
+    c.stop()
+
+    moved = make_station("Door C", url.replace("@127.0.0.1:", "@localhost:"))
+    assert moved.sync is not None and moved.sync.wait_in_sync(60)
+    assert moved.sync.status()["hub"].startswith("localhost:")
+    # Nothing downloaded again: at most its own last echoes are read (and skipped), not the 250.
+    assert moved.sync.catch_up().done <= 50
+    assert moved.sync.pending() == 0  # and nothing of its own left to publish again
+    wait_for(converged(a, moved), 30, "convergence")
+
+
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
     good = make_station("Door A", hub.target.full_url())

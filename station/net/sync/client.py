@@ -565,6 +565,8 @@ class SyncClient:
         handles = await jetstream.open_space(js, hub_org)
         self._org = handles.space.org
         self._hub_key = membership.hub_key(target.hub, handles.space.org, handles.stream_created)
+        await _finish_in_thread(self._ledger.carry_over, self._hub_key,
+                                membership.same_stream(handles.space.org, handles.stream_created))
         self._handles = handles
         self._keys_put = set()
         await self._exchange_org_info(handles)

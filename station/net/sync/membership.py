@@ -26,6 +26,11 @@ def hub_key(hub: str, org: str, stream_created: str) -> str:
     return f"{hub}|{org}|{stream_created}"
 
 
+def same_stream(org: str, stream_created: str) -> str:
+    """The end every hub key of this one stream shares, whatever address it was reached at."""
+    return f"|{org}|{stream_created}"
+
+
 def _org_of(key: str) -> str | None:
     parts = key.split("|")
     return parts[1] if len(parts) == 3 and parts[1] else None

@@ -25,8 +25,8 @@ from station.net.webhook_secrets import WebhookSecrets
 from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
 from station.net.sync.auto import FinderSettings, HubFinder
-from station.net.sync.setup import (HubPart, hub_server, resolve_target, saved_hosting,
-                                    wants_lan_hub)
+from station.net.sync.setup import (SYNC_AUTO_SETTING, HubPart, hub_server, resolve_target,
+                                    saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context, system_now
@@ -178,8 +178,12 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
 def _add_sync(station: Station) -> None:
     options, core = station.options, station.core
     secrets = SecretStore(options.data_dir, str(core.store.setting("org_id")))
-    # --sync auto: no hub yet; the finder chooses one on the LAN while the station runs.
-    auto = wants_lan_hub(options.sync_url)
+    # --sync auto: no hub yet; the finder chooses one on the LAN while the station runs. Like a
+    # URL, the choice is remembered: started again without --sync, the station looks again.
+    if options.sync_url is not None:
+        core.store.set_setting(SYNC_AUTO_SETTING, wants_lan_hub(options.sync_url))
+    auto = wants_lan_hub(options.sync_url) or (
+        options.sync_url is None and bool(core.store.setting(SYNC_AUTO_SETTING)))
     target = None if auto else resolve_target(core.store, secrets, options.sync_url)
     # --host-hub on the command line, else the choice saved from the window's Sync settings.
     hosting = saved_hosting(core.store)

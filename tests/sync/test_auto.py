@@ -13,9 +13,9 @@ import pytest
 
 from station.app import Station
 from station.domain.models import Verdict
-from station.net.sync.auto import FinderSettings, choose_hub
-from station.net.sync.membership import JOINED_ORG
+from station.net.sync.auto import FinderSettings, HubFinder, choose_hub
 from station.net.sync.hub import HubServer, new_password
+from station.net.sync.membership import JOINED_ORG
 from station.net.sync.mdns import FoundHub, HubAnnouncer
 from station.net.sync.setup import SYNC_URL_SETTING, serving_org
 from station.services.passes import PassService
@@ -171,6 +171,23 @@ def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offl
     # The door works offline meanwhile.
     p = door.core.passes.create(PassService.validate("Walk-in", "single"))
     assert door.core.scans.submit(p.public_url).verdict is Verdict.ACCEPTED
+
+
+def test_sync_auto_is_remembered_until_a_url_or_off_is_given(
+        make_station: StationFactory, hub: HubServer) -> None:
+    def looks_on_the_lan(station: Station) -> bool:
+        return any(isinstance(part, HubFinder) for part in station.parts)
+
+    door = make_station("Door C", "auto", hub_finder=LOOPBACK)
+    assert looks_on_the_lan(door)
+    door.stop()
+    again = make_station("Door C", None, hub_finder=LOOPBACK)  # no --sync: still auto
+    assert looks_on_the_lan(again) and again.sync is not None
+    again.stop()
+    url = make_station("Door C", hub.target.full_url(), hub_finder=LOOPBACK)  # a URL replaces it
+    assert not looks_on_the_lan(url) and url.sync is not None and url.sync.target is not None
+    url.stop()
+    assert not looks_on_the_lan(make_station("Door C", None, hub_finder=LOOPBACK))
 
 
 def test_several_hubs_and_none_of_ours_is_a_status_error_and_no_join(

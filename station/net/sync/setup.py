@@ -26,6 +26,7 @@ SYNC_URL_SETTING = "sync_url"
 HOSTING_SETTING = "sync_host_hub"  # {"enabled", "lan", "port"}: the GUI's "hosts the venue hub"
 OFF = ("off", "none", "")
 AUTO = "auto"  # --sync auto: join the hub found on the LAN (station/net/sync/auto.py)
+SYNC_AUTO_SETTING = "sync_auto"  # --sync auto was the last choice: look on the LAN at each start
 
 
 def wants_lan_hub(url: str | None) -> bool:

@@ -119,3 +119,48 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
     finally:
         s_store.close()
     wait_for(converged(a), 30, "A in sync")
+
+
+def _spawned_workers(pid: int) -> list[int]:
+    """The multiprocessing workers `pid` started (its children running spawn_main)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_history_worker_leaves_when_its_station_is_killed(
+        hub: HubServer, make_station: StationFactory, tmp_path: Path) -> None:
+    # A station killed outright cannot stop its worker process; the worker notices and leaves.
+    url = hub.target.full_url()
+    a = make_station("Door A", url)
+    a.core.passes.create_many([PassService.validate(f"G{i}") for i in range(20_000)])
+    wait_for(lambda: a.sync is not None and a.sync.pending() == 0, 120, "A to publish")
+    station = _serve(tmp_path / "door", url)
+    try:
+        workers: list[int] = []
+        wait_for(lambda: workers.extend(_spawned_workers(station.pid)) or workers, 60,
+                 "the station to start its history worker")
+        station.send_signal(signal.SIGKILL)
+        station.wait(timeout=30)
+    finally:
+        if station.poll() is None:
+            station.kill()
+    wait_for(lambda: not any(_running(w) for w in workers), 15, "the orphaned worker to leave")
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has left; only its exit status waits to be collected

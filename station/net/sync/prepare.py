@@ -25,6 +25,9 @@ import gc
 import json
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,10 +138,20 @@ def _ready() -> bool:
     return True
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # The worker only makes short-lived objects, freed batch by batch, without cycles: the
     # cyclic collector would walk them for nothing, many times per batch.
     gc.disable()
+    # A station killed outright (kill -9, a crash) cannot tell its worker to stop, and the
+    # worker would wait for work forever: it leaves when its parent (given by the station: it
+    # may be gone before this runs) is.
+
+    def leave_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=leave_with_parent, name="leave-with-parent", daemon=True).start()
 
 
 class Preparer:
@@ -164,7 +177,7 @@ class Preparer:
             # forked child would inherit mid-flight.
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init)
+                initializer=_worker_init, initargs=(os.getpid(),))
             self._pool.submit(_ready)
         return self._pool
 

@@ -84,6 +84,30 @@ install_system_packages() {
   apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 }
 
+# The distribution's own nats-server (Debian 12: 2.9.10), unpacked into the venv without being
+# installed or started, for tests/sync/test_server_versions.py to check the oldest server a venue
+# may run. Best effort: without root or apt-get those tests say they were skipped, and why.
+DISTRO_NATS_DIR="$VENV/distro-nats-server"
+DISTRO_NATS="$DISTRO_NATS_DIR/usr/sbin/nats-server"
+
+fetch_distro_nats_server() {
+  [ -x "$DISTRO_NATS" ] && return 0
+  command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 || return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    say "to also test against the distribution's nats-server, run once as root: scripts/test"
+    return 0
+  fi
+  local tmp
+  tmp="$(mktemp -d)"
+  if (cd "$tmp" && { apt-get download -qq nats-server >/dev/null 2>&1 ||
+                     { apt-get update -qq >&2 && apt-get download -qq nats-server >/dev/null 2>&1; }; }); then
+    dpkg -x "$tmp"/nats-server_*.deb "$DISTRO_NATS_DIR" && say "unpacked the distribution's nats-server for the version tests"
+  else
+    say "the distribution has no nats-server package; its version tests will be skipped"
+  fi
+  rm -rf "$tmp"
+}
+
 bootstrap() {
   local extras="${1:-}"
   STATION_EXTRAS="$extras"
@@ -109,5 +133,8 @@ bootstrap() {
     (cd "$STATION_ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
         -c requirements.lock -e "$spec") >&2
     printf '%s' "$want" >"$stamp"
+  fi
+  if [ "$extras" = "test" ]; then
+    fetch_distro_nats_server
   fi
 }

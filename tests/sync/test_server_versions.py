@@ -74,7 +74,8 @@ def server_binary(request: pytest.FixtureRequest) -> Path:
         return path
     if not DEBIAN_PATH.is_file():
         pytest.skip(f"no second nats-server: {DEBIAN_PATH} is absent (Debian's nats-server "
-                    f"package) and neither {EXTRA_ENV} nor --nats-server names one")
+                    f"package) and neither {EXTRA_ENV} nor --nats-server names one (scripts/test "
+                    f"sets {EXTRA_ENV} when, run as root with apt, it could fetch the package)")
     return DEBIAN_PATH
 
 

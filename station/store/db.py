@@ -32,7 +32,6 @@ from station.store.rows import (
     client_from_row,
     event_from_row,
     pass_from_row,
-    pass_to_row,
     pass_values,
     scan_from_row,
 )
@@ -148,8 +147,7 @@ class Tx:
 
     # writes
     def upsert_pass(self, p: Pass, email: str | None = None) -> None:
-        row = pass_to_row(p, email)
-        self._conn.execute(_upsert_pass_sql(tuple(row)), tuple(row.values()))
+        self._conn.execute(_upsert_pass_sql(PASS_COLUMNS), pass_values(p, email))
 
     def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
         """Many passes in one statement (sync applies thousands per transaction)."""

@@ -48,10 +48,6 @@ def pass_values(p: Pass, email: str | None) -> tuple[Any, ...]:
     )
 
 
-def pass_to_row(p: Pass, email: str | None) -> dict[str, Any]:
-    return dict(zip(PASS_COLUMNS, pass_values(p, email), strict=True))
-
-
 def client_from_row(row: dict[str, Any]) -> Client:
     return Client(
         id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],

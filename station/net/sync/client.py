@@ -857,15 +857,11 @@ class SyncClient:
             sync_store.set_stream_seq(tx, hub_key, batch.stream_seq)
 
         try:
-            if not downloading:
+            if downloading:
+                self._apply_download(batch, record_position)
+            else:
                 self._remote.apply(batch.events, record_position, data_texts=batch.texts,
                                    folded=batch.folded, checked=batch.checked)
-            elif time.monotonic() - self._ctx.store.door_active_at < self.settings.door_quiet_s:
-                self._apply_in_steps(batch, record_position)  # the door is scanning
-            else:
-                self._remote.apply(batch.events, record_position, fsync=False,
-                                   data_texts=batch.texts, folded=batch.folded,
-                                   checked=batch.checked)
             return
         except InvalidInput:
             pass
@@ -878,26 +874,27 @@ class SyncClient:
                 log.warning("refused synced event %s: %s", event.id[:40], exc)
         self._remote.apply([], record_position)
 
-    def _apply_in_steps(self, batch: _Batch, record_position: Callable[[Tx], None]) -> None:
-        """A history batch in transactions of `download_step` events, letting a door's scan
-        take the writer lock between two: one transaction for the whole batch held it (and
-        the guest) for a tenth of a second or more, under load far more. Only the last one records the position: a
-        crash in between downloads the earlier steps again, and inserting them is a no-op."""
-        step = self.settings.download_step
+    def _apply_download(self, batch: _Batch, record_position: Callable[[Tx], None]) -> None:
+        """A history batch: one transaction, or, while the door is scanning (a scan in the
+        last `door_quiet_s`), transactions of `download_step` events that let a waiting scan
+        take the writer lock between two (one transaction for the whole batch held it, and
+        the guest, for a tenth of a second or more, under load far more). Only the last one
+        records the position: a crash in between downloads the earlier steps again, and
+        inserting them is a no-op."""
         events = batch.events
-        # A pass whose events straddle two steps is folded by the writer from its history:
-        # the worker's row holds the later step's events, not in the log yet.
-        first_step: dict[str, int] = {}
-        straddle: set[str] = set()
-        for index, event in enumerate(events):
-            if event.pass_id and first_step.setdefault(event.pass_id, index // step) != index // step:
-                straddle.add(event.pass_id)
-        folded = ({k: v for k, v in batch.folded.items() if k not in straddle} if straddle
-                  else batch.folded)
-        store = self._ctx.store
+        door_busy = time.monotonic() - self._ctx.store.door_active_at < self.settings.door_quiet_s
+        step = self.settings.download_step if door_busy else max(len(events), 1)
+        folded = batch.folded
+        if step < len(events):
+            # A pass whose events straddle two steps is folded by the writer from its history:
+            # the worker's row holds the later step's events, not in the log yet.
+            first_step: dict[str, int] = {}
+            straddle = {e.pass_id for i, e in enumerate(events)
+                        if e.pass_id and first_step.setdefault(e.pass_id, i // step) != i // step}
+            folded = {k: v for k, v in folded.items() if k not in straddle}
         for start in range(0, max(len(events), 1), step):
             if start:
-                store.let_waiting_writers_in()
+                self._ctx.store.let_waiting_writers_in()
             last = start + step >= len(events)
             self._remote.apply(events[start:start + step], record_position if last else None,
                                fsync=False, data_texts=batch.texts, folded=folded,

@@ -25,7 +25,12 @@ def _tighten(path: Path) -> bool:
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode) or not mode & _OTHERS:
         return False
-    path.chmod(stat.S_IMODE(mode) & ~_OTHERS)
+    try:
+        path.chmod(stat.S_IMODE(mode) & ~_OTHERS)
+    except PermissionError:  # another user's file: the station can still work; say so
+        log.warning("%s is readable by other users and is not yours to change; make it "
+                    "private (chmod go-rwx) to protect the data in it.", path)
+        return False
     return True
 
 

@@ -16,7 +16,7 @@ from station.capture.debounce import DebounceConfig, Debouncer
 from station.capture.demo_source import DemoSource
 from station.capture.loop import CaptureLoop, CaptureStatus
 from station.capture.sources import FrameSource, ImageFolderSource, VideoFileSource
-from station.domain.errors import InvalidInput, StationError
+from station.domain.errors import InvalidInput, StationError, StorageError
 from station.domain.models import PassStatus
 from station.services.scans import ScanResult
 
@@ -70,6 +70,9 @@ class ScanPipeline:
             result = self._core.scans.submit(text, source)
         except InvalidInput as exc:
             log.info("ignored a code that cannot be a pass: %s", exc)
+            return
+        except StorageError as exc:  # the disk refused it: the sentence, not a traceback
+            log.warning("%s", exc)
             return
         except StationError:
             log.exception("could not record a scan")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from station import __version__
-from station.domain.errors import StationError
+from station.domain.errors import StationError, StorageError
 
 # Each module exposes `register(subparsers)`; a parser's `func(args) -> int` runs the command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -43,6 +44,9 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything the station writes is private to its user: the database and its -wal/-shm,
+    # secrets, exports, the hub's files (issue: the data folder was world-readable).
+    os.umask(0o077)
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if not any(word in _commands(parser) for word in words) and not any(
@@ -61,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return func(args)
+    except StorageError as exc:  # the disk, not the input: exit 1, as any failed run
+        print(f"station: error: {exc}", file=sys.stderr)
+        return 1
     except StationError as exc:
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
@@ -68,7 +75,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # `station passes list | head`: the reader left; that is not an error.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

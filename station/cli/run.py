@@ -225,5 +225,9 @@ def _read_scans(core: Core, stop: threading.Event) -> None:
             continue
         try:
             print(verdict_line(core.scans.submit(text, Source.HID)), flush=True)
-        except StationError as exc:
+        except StationError as exc:  # bad input, or a disk that refused the write: say so
             print(f"error: {exc}", flush=True)
+        except Exception:  # a bug must not stop the door: the API and webhooks run on
+            log.exception("a scan failed")
+            print("error: Could not record the scan because of an internal error — nothing was "
+                  "admitted; try again, and send the station log if it persists.", flush=True)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from station.cli.common import core_options, open_core, print_json
+from station.domain.errors import StorageError
 from station.domain.models import Source
 from station.services.imports import export_scans
 from station.services.scans import ScanResult
@@ -39,7 +40,10 @@ def verdict_line(result: ScanResult) -> str:
 def _scan(args: argparse.Namespace) -> int:
     # A payload given on the command line arrives decoded by the OS locale: surrogate escapes
     # mark bytes that were not valid UTF-8, which payload checks refuse.
-    core = open_core(args)
+    try:
+        core = open_core(args)
+    except StorageError as exc:  # e.g. a full disk cannot even open the database's -shm
+        raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
     try:
         result = core.scans.submit(args.payload, args.source, args.operator)
     finally:

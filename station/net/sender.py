@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from station.domain.errors import StorageError
 from station.domain.events import Event, VENDOR_EVENTS
 from station.domain.times import to_iso
 from station.net import signing
@@ -118,6 +119,7 @@ class WebhookSender:
         self._in_flight: dict[str, set[str]] = defaultdict(set)
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._storage_failed = False  # the outbox could not be written (disk full): said once
 
     # --- lifecycle (any thread) ------------------------------------------------------------
     def start(self) -> None:
@@ -171,8 +173,13 @@ class WebhookSender:
                 self._wake.clear()
                 try:
                     await self._dispatch()
+                    self._storage_failed = False
                 except asyncio.CancelledError:
                     raise
+                except StorageError as exc:  # a full disk: said once, retried at every poll
+                    if not self._storage_failed:
+                        log.warning("Webhooks wait: %s", exc)
+                    self._storage_failed = True
                 except Exception:  # a locked or busy database now may be free at the next poll
                     log.exception("reading the webhook outbox failed")
                 try:
@@ -289,6 +296,9 @@ class WebhookSender:
             disabled = await self._io(self._hooks.record, batch,
                                       disable_after=self.config.disable_after,
                                       now_iso=to_iso(datetime.fromtimestamp(self._clock(), UTC)))
+        except StorageError as exc:  # not stored: the deliveries stay pending, sent again later
+            log.warning("Webhook results not stored: %s", exc)
+            disabled = []
         except Exception:  # not stored: the deliveries stay pending and are sent again later
             log.exception("storing %d webhook results failed", len(batch))
             disabled = []

@@ -10,7 +10,7 @@ from typing import Any
 from station.domain import payload as payloads
 from station.domain import tokens
 from station.domain.codes import new_id
-from station.domain.errors import Conflict, InvalidInput, NotFound
+from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType
 from station.domain.explain import explain
 from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
@@ -74,8 +74,13 @@ class ScanService:
         verified = self._verify(parsed)
         # Outside the write transaction: the claim may wait (briefly) on the network.
         claim = self._claim(parsed, verified)
-        with self._ctx.store.transaction(door=True) as tx:
-            result = self._submit_in(tx, parsed, source, operator, claim, verified)
+        try:
+            with self._ctx.store.transaction(door=True) as tx:
+                result = self._submit_in(tx, parsed, source, operator, claim, verified)
+        except StorageError as exc:
+            # Rolled back whole: no verdict exists, so none may be shown (a door must never
+            # admit someone it could not record).
+            raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         self._ctx.publish(tx.appended)
         return result
 

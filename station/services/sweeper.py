@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from station.domain.errors import StorageError
 from station.services.passes import PassService
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class ExpirySweeper:
                 count = self.sweep_once()
                 if count:
                     log.info("expired %d passes past their validUntil", count)
+            except StorageError as exc:  # the disk, not a bug: no traceback; tried again later
+                log.warning("Expiry sweep: %s", exc)
             except Exception:  # keep sweeping; a locked database now may be free next time
                 log.exception("expiry sweep failed")
             self._stop.wait(self._interval)

@@ -27,6 +27,8 @@ from station.domain.errors import InvalidInput
 from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
 from station.store import migrations
+from station.store.failures import storage_errors
+from station.store.privacy import create_private_file, make_private
 from station.store.rows import (
     PASS_COLUMNS,
     client_from_row,
@@ -215,9 +217,7 @@ class Tx:
 class Store:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
-        self._writer = _connect(self.path)
         self._write_lock = threading.RLock()
         self._urgent = 0  # door transactions waiting for the writer lock
         self.door_active_at = float("-inf")  # time.monotonic() of the last door transaction
@@ -226,8 +226,17 @@ class Store:
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
         self._append_hooks: list[AppendHook] = []
-        self.schema_found = migrations.migrate(self._writer)
-        self.station_id = self._ensure_station_id()
+        # A full or read-only disk at start is told like any failed write, not as a traceback.
+        with storage_errors(self.data_dir, doing="open the station's data", os_errors=True):
+            make_private(self.data_dir)
+            create_private_file(self.path)
+            self._writer = _connect(self.path)
+            try:
+                self.schema_found = migrations.migrate(self._writer)
+                self.station_id = self._ensure_station_id()
+            except BaseException:
+                self._writer.close()
+                raise
 
     # --- lifecycle -------------------------------------------------------------------------
     def _ensure_station_id(self) -> str:
@@ -297,20 +306,32 @@ class Store:
                 self._writer.execute("PRAGMA synchronous=NORMAL")
                 self._writer.execute("PRAGMA wal_autocheckpoint=0")
             try:
-                self._writer.execute("BEGIN IMMEDIATE")
-                tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
-                try:
-                    yield tx
-                except BaseException:
-                    self._writer.execute("ROLLBACK")
-                    raise
-                self._writer.execute("COMMIT")
+                with storage_errors(self.data_dir):
+                    self._writer.execute("BEGIN IMMEDIATE")
+                    tx = Tx(self._writer, self.station_id, tuple(self._append_hooks))
+                    try:
+                        yield tx
+                        # A COMMIT that fails (disk full) is rolled back too: the writer must
+                        # be ready for the next transaction once the disk has room again.
+                        self._writer.execute("COMMIT")
+                    except BaseException:
+                        self._rollback()
+                        raise
             finally:
                 if not fsync:
                     self._writer.execute("PRAGMA synchronous=FULL")
                     self._writer.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         finally:
             self._write_lock.release()
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back by itself (SQLITE_FULL, IOERR): only roll back an
+        # open transaction, and never let a failed rollback hide the error that caused it.
+        if self._writer.in_transaction:
+            try:
+                self._writer.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rolling back a failed transaction failed")
 
     def let_waiting_writers_in(self, limit_s: float = 0.5) -> None:
         """Between two transactions of a long background job (a history download): first let
@@ -328,7 +349,9 @@ class Store:
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path)
+            with storage_errors(self.data_dir, doing="read the station's data",
+                                outcome="nothing was changed"):
+                conn = _connect(self.path)
             self._local.conn = conn
             with self._readers_lock:
                 # Threads come and go (pools give each job a fresh thread state): close the

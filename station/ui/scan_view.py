@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.ui.ports import CoreParts as Core
-from station.domain.errors import StationError
+from station.domain.errors import StationError, StorageError
 from station.domain.events import Event, EventType
 from station.domain.models import Pass, Source
 from station.domain.times import to_iso
@@ -22,7 +22,7 @@ from station.ui.preview import PreviewWidget
 from station.ui.roles import Roles
 from station.ui.sounds import Sounds
 from station.ui.verdict_card import VerdictCard
-from station.ui.verdicts import VerdictView, from_result, not_a_pass, undone
+from station.ui.verdicts import VerdictView, from_result, not_a_pass, not_recorded, undone
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,15 @@ class ScanView(QWidget):
         self.refresh_counters()
 
     def _scan_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, StationError):
+        if isinstance(exc, StorageError):  # e.g. a full disk: nothing recorded, nobody admitted
+            self._show(not_recorded(str(exc)))
+        elif isinstance(exc, StationError):
             self._show(not_a_pass(str(exc)))
         else:
             log.error("a scan failed", exc_info=exc)
-            self._show(not_a_pass("This scan could not be recorded; try again. The details are in the log."))
+            self._show(not_recorded("Could not record the scan because of an internal error — "
+                                    "nothing was admitted; try again, and send the station log "
+                                    "if it persists."))
 
     def _show(self, view: VerdictView) -> None:
         self.card.show_view(view)

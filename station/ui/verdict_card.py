@@ -42,7 +42,7 @@ class VerdictIcon(QWidget):
             path.moveTo(QPointF(s * 0.28, s * 0.52))
             path.lineTo(QPointF(s * 0.44, s * 0.68))
             path.lineTo(QPointF(s * 0.73, s * 0.35))
-        elif self.kind in (Kind.REFUSED, Kind.ERROR):
+        elif self.kind in (Kind.REFUSED, Kind.ERROR, Kind.NOT_RECORDED):
             path.moveTo(QPointF(s * 0.32, s * 0.32))
             path.lineTo(QPointF(s * 0.68, s * 0.68))
             path.moveTo(QPointF(s * 0.68, s * 0.32))

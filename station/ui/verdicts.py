@@ -18,6 +18,7 @@ class Kind(StrEnum):
     WARNING = "warning"
     UNDONE = "undone"
     ERROR = "error"
+    NOT_RECORDED = "not_recorded"  # the scan could not be written (disk full): no verdict
 
 
 # Background colours chosen for white text at WCAG AA (>= 4.5:1) and for telling apart with
@@ -29,6 +30,7 @@ COLOURS: dict[Kind, str] = {
     Kind.WARNING: "#b45309",
     Kind.UNDONE: "#4b5563",
     Kind.ERROR: "#6b21a8",
+    Kind.NOT_RECORDED: "#b91c1c",
 }
 
 WORDS: dict[Kind, str] = {
@@ -38,6 +40,7 @@ WORDS: dict[Kind, str] = {
     Kind.WARNING: "ACCEPTED",
     Kind.UNDONE: "UNDONE",
     Kind.ERROR: "NOT A PASS",
+    Kind.NOT_RECORDED: "NOT RECORDED",
 }
 
 
@@ -98,3 +101,9 @@ def undone(name: str) -> VerdictView:
 
 def not_a_pass(message: str) -> VerdictView:
     return VerdictView(Kind.ERROR, "Not a pass", message)
+
+
+def not_recorded(message: str) -> VerdictView:
+    """The scan was not written, so there is no verdict: red, and the sentence says nobody was
+    admitted and what to do."""
+    return VerdictView(Kind.NOT_RECORDED, message, "")

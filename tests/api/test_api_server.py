@@ -7,8 +7,13 @@ import threading
 
 import httpx
 
+from station.app import Core
+from station.net.api.app import create_app
+from station.net.api.routes import Services
+from station.net.runtime import AsyncRuntime
 from station.net.sender import SenderConfig
-from tests.api.conftest import StationFactory
+from station.net.server import APIServer
+from tests.api.conftest import StationFactory, integrations_for
 
 
 def test_real_server_serves_and_stops_cleanly(make_station: StationFactory) -> None:
@@ -42,3 +47,35 @@ def test_a_busy_port_leaves_the_station_running_without_api(make_station: Statio
         assert station.integrations is not None and "in use" in (station.integrations.api_error or "")
         p = station.core.passes.create(station.core.passes.validate("Guest"))
         assert station.core.scans.submit(p.code).accepted  # the door works without the API
+
+
+def local_port(response: httpx.Response) -> int:
+    """This client's end of the TCP connection the response came on."""
+    return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
+
+
+def test_an_internal_error_is_json_and_keeps_the_connection_alive(core: Core) -> None:
+    app = create_app(Services(core.passes, core.scans, core.clients, core.store),
+                     integrations_for(core), core.store.station_id)
+
+    @app.get("/boom")
+    async def boom() -> None:  # a bug, as no route of the station should have
+        raise RuntimeError("a bug")
+
+    runtime = AsyncRuntime()
+    runtime.start()
+    server = APIServer(app, runtime, integrations_for(core), port=0)
+    server.start()
+    try:
+        assert server.address is not None
+        with httpx.Client(base_url=server.address) as client:
+            first = client.get("/boom")
+            assert first.status_code == 500 and first.json()["error"] == "internal_error"
+            assert first.headers.get("connection", "").lower() != "close"
+            # Uvicorn used to close the connection after Starlette re-raised the error.
+            second = client.get("/boom")
+            assert second.status_code == 500 and local_port(second) == local_port(first)
+            assert client.get("/health").status_code == 200
+    finally:
+        server.stop()
+        runtime.stop()

@@ -48,8 +48,10 @@ def create_app(services: Services, integrations: Integrations, station_id: str,
         return HTMLResponse(DOCS_HTML)
 
     app.include_router(routes.build(services, integrations, run))
-    # Outermost first: the body limit wraps the guard, which wraps the routes.
+    # Added innermost first: the catch-all wraps the body limit, which wraps the guard, which
+    # wraps the routes.
     app.add_middleware(ApiGuard, keys=integrations.keys, run=run)
     app.add_middleware(BodyLimit)
+    app.add_middleware(errors.CatchAll)
     app.state.executor = pool
     return app

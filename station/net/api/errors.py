@@ -9,14 +9,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from station.domain.errors import Conflict, InvalidInput, NotFound, StationError
+from station.domain.errors import (Conflict, InvalidInput, NotFound, StationError, StorageCause,
+                                   StorageError)
 
 log = logging.getLogger(__name__)
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-         422: "invalid", 429: "rate_limited", 500: "internal_error"}
+         422: "invalid", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
+         507: "insufficient_storage"}
+
+INTERNAL_ERROR = ("The station hit an internal error; the request was not completed. Try again; "
+                  "if it persists, send the station log.")
 
 def error_response(status: int, message: str, *, details: list[dict[str, Any]] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
@@ -73,6 +79,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StationError)
     async def on_station_error(request: Request, exc: StationError) -> JSONResponse:
+        if isinstance(exc, StorageError):
+            return storage_error_response(exc)
         if isinstance(exc, NotFound):
             return error_response(404, str(exc))
         if isinstance(exc, Conflict):
@@ -81,8 +89,41 @@ def install(app: FastAPI) -> None:
             return error_response(422, str(exc))
         return error_response(400, str(exc))
 
-    @app.exception_handler(Exception)
-    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("API request %s %s failed", request.method, request.url.path)
-        return error_response(500, "The station hit an internal error; the request was not "
-                                   "completed. Try again; if it persists, send the station log.")
+
+def storage_error_response(exc: StorageError) -> JSONResponse:
+    """507 Insufficient Storage for a full disk, 503 for the others; `error` names the cause
+    (`storage_full`, `storage_read_only`, …) so a client can tell them apart."""
+    status = 507 if exc.cause is StorageCause.FULL else 503
+    return JSONResponse({"error": str(exc.cause), "message": str(exc)}, status_code=status)
+
+
+class CatchAll:
+    """Outermost of the app's middleware: an exception that no handler took becomes the JSON
+    500 here and goes no further. Starlette's own last resort (ServerErrorMiddleware) answers
+    too but then re-raises, and uvicorn closes the connection after an exception: every 500
+    used to reset the client's keep-alive connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise  # half a response was sent: only closing the connection can tell
+            if isinstance(exc, StorageError):  # raised outside the routes (e.g. the key check)
+                await storage_error_response(exc)(scope, receive, send)
+                return
+            log.exception("API request %s %s failed", scope.get("method"), scope.get("path"))
+            await error_response(500, INTERNAL_ERROR)(scope, receive, send)

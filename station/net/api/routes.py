@@ -31,7 +31,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                          (401, "Missing, malformed, unknown or revoked API key."),
                          (404, "Not found."), (409, "Conflict with the current state."),
                          (413, "Body too large."), (422, "Invalid input."),
-                         (429, "Rate limited; see Retry-After."))
+                         (429, "Rate limited; see Retry-After."),
+                         (503, "The station's storage cannot be written now (read-only, I/O "
+                               "error, locked); `error` names the cause."),
+                         (507, "The station's disk is full (`error`: storage_full); nothing "
+                               "was changed."))
 }
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (at most 100).")]

@@ -156,7 +156,11 @@ def _serve(args: argparse.Namespace) -> int:
             threading.Thread(target=_sync_banner, args=(station, stop), name="sync-banner",
                              daemon=True).start()
         if sys.stdin is not None and sys.stdin.isatty():
-            _read_scans(core, stop)
+            if not _read_scans(core, stop):
+                # The terminal went away (closed window, lost SSH session): the API, camera and
+                # webhook sender keep working until the station is told to stop.
+                while not stop.wait(1.0):
+                    pass
         else:
             while not stop.wait(1.0):
                 pass
@@ -215,19 +219,32 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
               "scanning works offline meanwhile.", flush=True)
 
 
-def _read_scans(core: Core, stop: threading.Event) -> None:
-    """Headless door: each line from a keyboard-wedge scanner (or a person) is one scan."""
-    for line in sys.stdin:
-        if stop.is_set():
-            return
-        text = line.strip()
-        if not text:
-            continue
-        try:
-            print(verdict_line(core.scans.submit(text, Source.HID)), flush=True)
-        except StationError as exc:  # bad input, or a disk that refused the write: say so
-            print(f"error: {exc}", flush=True)
-        except Exception:  # a bug must not stop the door: the API and webhooks run on
-            log.exception("a scan failed")
-            print("error: Could not record the scan because of an internal error — nothing was "
-                  "admitted; try again, and send the station log if it persists.", flush=True)
+def _read_scans(core: Core, stop: threading.Event) -> bool:
+    """Headless door: each line from a keyboard-wedge scanner (or a person) is one scan.
+
+    True when the input ended (Ctrl-D) or the station was told to stop; False when the terminal
+    went away under the door."""
+    try:
+        for line in sys.stdin:
+            if stop.is_set():
+                return True
+            text = line.strip()
+            if text:
+                print(_scan_line(core, text), flush=True)
+    except OSError as exc:  # EIO from a terminal that closed: not a reason to stop the door
+        log.warning("the terminal went away (%s); the station keeps running without it "
+                    "(SIGTERM stops it)", exc)
+        return False
+    return True
+
+
+def _scan_line(core: Core, text: str) -> str:
+    """The line the door prints for one scan; never raises."""
+    try:
+        return verdict_line(core.scans.submit(text, Source.HID))
+    except StationError as exc:  # bad input, or a disk that refused the write: say so
+        return f"error: {exc}"
+    except Exception:  # a bug must not stop the door: the API and webhooks run on
+        log.exception("a scan failed")
+        return ("error: Could not record the scan because of an internal error — nothing was "
+                "admitted; try again, and send the station log if it persists.")

@@ -61,13 +61,19 @@ class Door:
         os.write(self._master, f"{code}\n".encode())
         return self.wait_for(("ACCEPTED", "REFUSED", "error:"))
 
+    def hang_up(self) -> None:
+        """The terminal goes away (its window closed): the door's reads fail with EIO."""
+        os.close(self._master)
+        self._master = -1
+
     def stop(self) -> None:
         """Ctrl-D (end of input) ends the door's loop and the station stops."""
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and self._master >= 0:
             os.write(self._master, b"\x04")
         try:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:
             self.proc.terminate()
             self.proc.wait(60)
-        os.close(self._master)
+        if self._master >= 0:
+            os.close(self._master)

@@ -3,6 +3,9 @@ record nothing, keep running, and work again as soon as there is space (no resta
 
 from __future__ import annotations
 
+import signal
+import time
+
 from tests.conftest import StationCLI
 from tests.small_disk import SmallDisk
 from tests.storage.door import Door
@@ -47,4 +50,26 @@ def test_serve_refuses_on_a_full_disk_keeps_running_and_recovers(cli: StationCLI
     finally:
         door.stop()
     assert door.proc.returncode == 0, door.stderr
+    assert not any("Traceback" in line for line in door.stderr), door.stderr
+
+
+def test_serve_keeps_running_when_its_terminal_goes_away(cli: StationCLI) -> None:
+    """A closed terminal window or a lost SSH session (EIO on stdin) is not a reason to stop the
+    door's API and webhooks: the station says so once and runs until it is told to stop."""
+    code = new_pass(cli, "Ada Lovelace")
+    door = Door(cli, "--no-api")
+    try:
+        door.wait_for("Scan with a handheld scanner")
+        assert door.scan(code).startswith("ACCEPTED")
+        door.hang_up()
+        deadline = time.monotonic() + 90
+        while not any("terminal went away" in line for line in door.stderr):
+            assert door.proc.poll() is None, f"the station stopped: {door.stderr[-10:]}"
+            assert time.monotonic() < deadline, f"nothing said: {door.stderr[-10:]}"
+            time.sleep(0.1)
+        assert door.proc.poll() is None
+        door.proc.send_signal(signal.SIGTERM)
+        assert door.proc.wait(60) == 0
+    finally:
+        door.stop()
     assert not any("Traceback" in line for line in door.stderr), door.stderr

@@ -160,9 +160,10 @@ class PassService:
         """Record a status command, refold, and return the pass as it now stands."""
         data = {**current.to_api(), "from": str(current.status), "to": str(to), "by": by,
                 "reason": reason, "trigger": trigger}
-        data["status"] = str(to)
-        self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=current.id, event_id=event_id)
-        after = self._ctx.refold(tx, current.id).pass_
+        # The data's pass fields are the pass after the change (record_pass_change fills them).
+        _, folded = self._ctx.record_pass_change(tx, EventType.PASS_STATUS_CHANGED, data,
+                                                 pass_id=current.id, event_id=event_id)
+        after = folded.pass_
         assert after is not None
         return after
 

@@ -162,6 +162,7 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
                            options.sender)
     integrations.on_change(sender.wake)
     integrations.on_change_networks(sender.reset_clients)
+    integrations.on_delete(sender.forget)
     station.integrations, station.sender = integrations, sender
     station.parts.append(sender)
     _add_sync(station)

@@ -169,7 +169,8 @@ class DeliveryOut(BaseModel):
     webhookId: str
     eventId: str
     event: str
-    state: Literal["pending", "succeeded", "failed"]
+    state: Literal["pending", "succeeded", "failed", "cancelled"] = Field(
+        description="`cancelled`: its subscription was deleted before it was sent.")
     attempts: int
     createdAt: str
     lastStatus: int | None

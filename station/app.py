@@ -194,7 +194,7 @@ def _add_sync(station: Station) -> None:
         hub = hub_server(options.data_dir, secrets, port=hub_port, lan=hub_lan)
         # Announced as the organisation its stations will sync in: the one this station has
         # joined (it seeds its own empty hub with it), else the one it was created with.
-        org = membership.joined_org(core.store) or str(core.store.setting("org_id"))
+        org = membership.organisation_id(core.store)
         station.parts.append(HubPart(hub, org))
         target = target or hub.target
     if target is None and not auto:

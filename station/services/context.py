@@ -16,6 +16,11 @@ from station.services.org import OrgKeys
 from station.store.db import Store, Tx
 
 
+def station_name(store: Store) -> str:
+    """The name people gave this station (Settings), or a placeholder until they do."""
+    return str(store.setting("station_name") or "This station")
+
+
 def system_now() -> datetime:
     return datetime.now(UTC)
 
@@ -42,7 +47,7 @@ class Context:
 
     @property
     def station_name(self) -> str:
-        return str(self.store.setting("station_name") or "This station")
+        return station_name(self.store)
 
     def station_names(self) -> dict[str, str]:
         """Names of the stations this one knows (peers arrive through sync)."""

@@ -145,8 +145,10 @@ class PassService:
     def _command(self, ref: str, trigger: str, to: PassStatus, *, by: str, reason: str | None) -> Pass:
         with self._ctx.store.transaction() as tx:
             current = self._find(tx, ref)
-            if trigger == "revoke" and current.status is PassStatus.REVOKED:
-                raise Conflict(f"Pass {current.code} is already revoked.")
+            if current.status is to:
+                # Already there (a replayed Zapier action, a second click): the pass as it
+                # stands, with no new event and so no webhook.
+                return current
             if trigger == "activate" and current.status is not PassStatus.REVOKED:
                 raise Conflict(
                     f"Pass {current.code} is {current.status}; only a revoked pass can be activated."

@@ -221,3 +221,25 @@ class Health(BaseModel):
     status: Literal["ok"]
     stationId: str
     version: str
+
+
+class MeKey(BaseModel):
+    id: str
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+
+
+class MeStation(BaseModel):
+    id: str
+    name: str
+
+
+class MeOrganisation(BaseModel):
+    id: str
+    name: str | None = Field(description="Organisations have no name yet: always null for now.")
+
+
+class MeOut(BaseModel):
+    key: MeKey
+    station: MeStation
+    organisation: MeOrganisation

@@ -162,6 +162,7 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
                            options.sender)
     integrations.on_change(sender.wake)
     integrations.on_change_networks(sender.reset_clients)
+    integrations.on_delete(sender.forget)
     station.integrations, station.sender = integrations, sender
     station.parts.append(sender)
     _add_sync(station)
@@ -193,7 +194,7 @@ def _add_sync(station: Station) -> None:
         hub = hub_server(options.data_dir, secrets, port=hub_port, lan=hub_lan)
         # Announced as the organisation its stations will sync in: the one this station has
         # joined (it seeds its own empty hub with it), else the one it was created with.
-        org = membership.joined_org(core.store) or str(core.store.setting("org_id"))
+        org = membership.organisation_id(core.store)
         station.parts.append(HubPart(hub, org))
         target = target or hub.target
     if target is None and not auto:

@@ -27,7 +27,9 @@ from station.services import validation
 from station.store.apikeys import ApiKey, ApiKeyStore
 from station.store.db import Page, Store
 from station.store.triggers import recent_events
-from station.store.webhooks import MAX_SUBSCRIPTIONS, Attempt, Delivery, Webhook, WebhookStore
+from station.store.webhooks import (
+    KEEP_DELETED, MAX_SUBSCRIPTIONS, Attempt, Delivery, Webhook, WebhookStore,
+)
 
 DEFAULT_RATE_LIMIT = 30  # requests per minute per key (vendor docs)
 MAX_RATE_LIMIT = 1_000_000
@@ -146,6 +148,11 @@ class Integrations:
         self.api_error: str | None = None  # why the API is not running, for the status bar
         self._on_change: list[Callable[[], None]] = []
         self._on_networks: list[Callable[[], None]] = []
+        self._on_delete: list[Callable[[str], None]] = []
+
+    def on_delete(self, callback: Callable[[str], None]) -> None:
+        """Called with a subscription's id after it was deleted (the sender stops its deliveries)."""
+        self._on_delete.append(callback)
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Called after resend / re-enable / network changes (the sender looks again)."""
@@ -215,10 +222,21 @@ class Integrations:
             states.append(WebhookState(hook, counts["pending"], counts["succeeded"], counts["failed"]))
         return states
 
-    def delete_webhook(self, webhook_id: Any) -> None:
-        hook = self.webhook(webhook_id)
-        self._hooks.delete(hook.id)
-        self._secrets.delete(hook.id)
+    def delete_webhook(self, webhook_id: Any) -> bool:
+        """Unsubscribe; True when a live subscription was deleted now. Deleting one that is
+        already gone (or never was) succeeds too: Zapier replays unsubscribes, and "gone" is
+        the state asked for. Its queued and in-flight deliveries are stopped; its delivery log
+        stays readable for KEEP_DELETED."""
+        if not isinstance(webhook_id, str) or not webhook_id.strip() or len(webhook_id) > 64:
+            raise InvalidInput("Give the id of the webhook subscription to delete (whk_…).")
+        now = self._now()
+        deleted = self._hooks.delete(webhook_id, reason="Deleted (unsubscribed).",
+                                     now_iso=to_iso(now), purge_before=to_iso(now - KEEP_DELETED))
+        if deleted:
+            self._secrets.delete(webhook_id)
+            for callback in self._on_delete:
+                callback(webhook_id)
+        return deleted
 
     def enable_webhook(self, webhook_id: Any) -> Webhook:
         """Re-enable a disabled subscription; its failure count starts again at zero."""
@@ -228,8 +246,12 @@ class Integrations:
         return self.webhook(hook.id)
 
     def deliveries(self, webhook_id: Any, limit: int = 50) -> list[Delivery]:
-        hook = self.webhook(webhook_id)
-        return self._hooks.deliveries(hook.id, max(1, min(int(limit), 500)))
+        """A subscription's recent deliveries; a deleted one's too, while its log is kept."""
+        found = self._hooks.get(webhook_id, deleted=True) if isinstance(webhook_id, str) else None
+        if found is None:
+            raise NotFound(f"No webhook subscription has id {str(webhook_id)[:64]!r} (a deleted "
+                           f"one's delivery log is kept for {KEEP_DELETED.days} days).")
+        return self._hooks.deliveries(found.id, max(1, min(int(limit), 500)))
 
     def delivery(self, delivery_id: Any) -> Delivery:
         found = self._hooks.delivery(delivery_id) if isinstance(delivery_id, str) else None
@@ -244,7 +266,9 @@ class Integrations:
         """Send a delivery again now (whatever its state), with fresh automatic retries.
         A delivery of a disabled subscription waits until the subscription is re-enabled."""
         found = self.delivery(delivery_id)
-        self._hooks.resend(found.id, self._clock())
+        if not self._hooks.resend(found.id, self._clock()):
+            raise Conflict("That delivery's subscription was deleted, so it cannot be sent again; "
+                           "subscribe again to receive new events.")
         self._changed()
         return self.delivery(found.id)
 

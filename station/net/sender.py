@@ -38,7 +38,7 @@ from station.net.targets import AddressPolicy, TargetRefused, guarded_transport
 from station.net.webhook_secrets import WebhookSecrets
 from station.services.bus import EventBus
 from station.store.db import Store
-from station.store.webhooks import DueDelivery, Outcome, WebhookStore
+from station.store.webhooks import KEEP_DELETED, DueDelivery, Outcome, Recorded, WebhookStore
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class WebhookSender:
         self._slots: asyncio.Semaphore | None = None
         self._results: asyncio.Queue[Outcome] | None = None
         self._in_flight: dict[str, set[str]] = defaultdict(set)
+        self._sending: dict[str, asyncio.Task[None]] = {}  # delivery id -> its task
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._storage_failed = False  # the outbox could not be written (disk full): said once
@@ -149,6 +150,13 @@ class WebhookSender:
         except RuntimeError:  # the loop is closed: the station is stopping
             pass
 
+    def forget(self, webhook_id: str) -> None:
+        """A subscription was deleted: stop its deliveries in flight (their rows are cancelled)."""
+        try:
+            self._runtime.call_soon(lambda: asyncio.ensure_future(self._stop_sending(webhook_id)))
+        except RuntimeError:  # the loop is closed: the station is stopping
+            pass
+
     def reset_clients(self) -> None:
         """Rebuild HTTP clients, e.g. after the allowed networks changed."""
         self._runtime.call_soon(lambda: asyncio.ensure_future(self._close_clients()))
@@ -163,7 +171,17 @@ class WebhookSender:
             self._io_pool, lambda: func(*args, **kwargs)
         )
 
+    def _now_iso(self) -> str:
+        return to_iso(datetime.fromtimestamp(self._clock(), UTC))
+
+    def _purge_before(self) -> str:
+        return to_iso(datetime.fromtimestamp(self._clock(), UTC) - KEEP_DELETED)
+
     async def _run(self) -> None:
+        try:  # housekeeping: deleted subscriptions whose delivery log was kept long enough
+            await self._io(self._hooks.purge_deleted, self._purge_before())
+        except Exception:
+            log.exception("purging deleted webhook subscriptions failed")
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.config.max_in_flight)
         self._results = asyncio.Queue()
@@ -200,7 +218,9 @@ class WebhookSender:
                 busy.add(delivery.id)
                 task = asyncio.create_task(self._deliver(delivery))
                 self._tasks.add(task)
+                self._sending[delivery.id] = task
                 task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(lambda _t, d=delivery.id: self._sending.pop(d, None))
 
     def _client(self, webhook_id: str) -> httpx.AsyncClient:
         client = self._clients.get(webhook_id)
@@ -264,14 +284,15 @@ class WebhookSender:
                 " (redirects are not followed; use the final address)." if 300 <= status < 400 else ".")
         disable_reason = None
         next_at: float | None = None
-        if status == 410:
-            disable_reason = "The target answered 410 Gone, so the subscription was disabled."
+        if status == 410:  # Zapier's REST-hook rule: the receiver unsubscribed
+            disable_reason = "The target answered 410 Gone, so the subscription was deleted."
         elif not succeeded:
             delay = self.config.retry.delay(d.attempts + 1, retry_after, self._rng)
             next_at = None if delay is None else self._clock() + delay
         return Outcome(delivery_id=d.id, webhook_id=d.webhook_id, attempted_at=started_at,
                        status=status, duration_ms=duration_ms, response=excerpt, error=error,
-                       succeeded=succeeded, next_attempt_at=next_at, disable_reason=disable_reason)
+                       succeeded=succeeded, next_attempt_at=next_at, disable_reason=disable_reason,
+                       gone=status == 410)
 
     async def _excerpt(self, response: httpx.Response) -> str:
         chunks: list[bytes] = []
@@ -293,21 +314,36 @@ class WebhookSender:
 
     async def _record(self, batch: list[Outcome]) -> None:
         try:
-            disabled = await self._io(self._hooks.record, batch,
-                                      disable_after=self.config.disable_after,
-                                      now_iso=to_iso(datetime.fromtimestamp(self._clock(), UTC)))
+            done = await self._io(self._hooks.record, batch,
+                                  disable_after=self.config.disable_after,
+                                  now_iso=self._now_iso(), purge_before=self._purge_before())
         except StorageError as exc:  # not stored: the deliveries stay pending, sent again later
             log.warning("Webhook results not stored: %s", exc)
-            disabled = []
+            done = Recorded()
         except Exception:  # not stored: the deliveries stay pending and are sent again later
             log.exception("storing %d webhook results failed", len(batch))
-            disabled = []
+            done = Recorded()
         for outcome in batch:
-            self._in_flight[outcome.webhook_id].discard(outcome.delivery_id)
-        for webhook_id in disabled:
+            if outcome.webhook_id in self._in_flight:
+                self._in_flight[outcome.webhook_id].discard(outcome.delivery_id)
+        for webhook_id in done.disabled:
             log.warning("webhook subscription %s was disabled", webhook_id)
             await self._close_clients(webhook_id)
+        for webhook_id in done.deleted:
+            log.warning("webhook subscription %s was deleted: its target answered 410 Gone",
+                        webhook_id)
+            await self._io(self._secrets.delete, webhook_id)
+            await self._stop_sending(webhook_id)
         self._set_wake()
+
+    async def _stop_sending(self, webhook_id: str) -> None:
+        """Cancel a deleted subscription's deliveries in flight and close its connections. A
+        result already in hand is still stored (logged against its cancelled delivery)."""
+        for delivery_id in self._in_flight.pop(webhook_id, set()):
+            task = self._sending.pop(delivery_id, None)
+            if task is not None:
+                task.cancel()
+        await self._close_clients(webhook_id)
 
     async def _shutdown(self) -> None:
         tasks = list(self._tasks)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,11 @@ from station.domain.times import to_iso
 from station.services.bus import EventBus
 from station.services.org import OrgKeys
 from station.store.db import Store, Tx
+
+
+def station_name(store: Store) -> str:
+    """The name people gave this station (Settings), or a placeholder until they do."""
+    return str(store.setting("station_name") or "This station")
 
 
 def system_now() -> datetime:
@@ -42,7 +47,7 @@ class Context:
 
     @property
     def station_name(self) -> str:
-        return str(self.store.setting("station_name") or "This station")
+        return station_name(self.store)
 
     def station_names(self) -> dict[str, str]:
         """Names of the stations this one knows (peers arrive through sync)."""
@@ -51,20 +56,45 @@ class Context:
         return names
 
     def record(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
-               event_id: str | None = None) -> Event:
-        """Append a new local event to the log inside `tx`."""
-        event = Event(
+               event_id: str | None = None, at: datetime | None = None) -> Event:
+        """Append a new local event to the log inside `tx` (timestamped `at`, default now)."""
+        event = self._new_event(tx, type_, data, pass_id, event_id, at)
+        tx.append_event(event)
+        return event
+
+    def record_pass_change(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str,
+                           event_id: str | None = None, at: datetime | None = None,
+                           ) -> tuple[Event, FoldResult]:
+        """Append an event that changes a pass, with the pass fields of its `data` showing the
+        pass *after* it (what webhooks and /triggers promise), and store the refolded pass.
+
+        The event is folded together with the pass's log before it is appended, so its data can
+        carry the result: status, uses, and updatedAt (the event's own time when it changed the
+        pass). The fold reads only the fields that describe the change (`scan`, `trigger`, `to`)
+        and the pass's fixed fields, which stay the same, so replication is unaffected."""
+        event = self._new_event(tx, type_, data, pass_id, event_id, at)
+        # Stored events first: when the id is already in the log (an expiry another path
+        # recorded), the fold keeps the stored one, as the log will.
+        result = fold([event, *tx.events_for_pass(pass_id)])
+        if result.pass_ is not None:
+            event = replace(event, data={**data, **result.pass_.to_api()})
+        tx.append_event(event)
+        if result.pass_ is not None:
+            tx.upsert_pass(result.pass_, None)
+        return event, result
+
+    def _new_event(self, tx: Tx, type_: str, data: dict[str, Any], pass_id: str | None,
+                   event_id: str | None, at: datetime | None) -> Event:
+        return Event(
             id=event_id or new_event_id(),
             type=type_,
-            timestamp=to_iso(self.now()),
+            timestamp=to_iso(at or self.now()),
             data=data,
             origin=tx.station_id,
             origin_seq=tx.next_origin_seq(),
             hlc=self.hlc.now().encode(),
             pass_id=pass_id,
         )
-        tx.append_event(event)
-        return event
 
     def refold(self, tx: Tx, pass_id: str, email: str | None = None) -> FoldResult:
         """Recompute a pass from its events and store the result (the cache of the fold)."""

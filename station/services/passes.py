@@ -145,8 +145,10 @@ class PassService:
     def _command(self, ref: str, trigger: str, to: PassStatus, *, by: str, reason: str | None) -> Pass:
         with self._ctx.store.transaction() as tx:
             current = self._find(tx, ref)
-            if trigger == "revoke" and current.status is PassStatus.REVOKED:
-                raise Conflict(f"Pass {current.code} is already revoked.")
+            if current.status is to:
+                # Already there (a replayed Zapier action, a second click): the pass as it
+                # stands, with no new event and so no webhook.
+                return current
             if trigger == "activate" and current.status is not PassStatus.REVOKED:
                 raise Conflict(
                     f"Pass {current.code} is {current.status}; only a revoked pass can be activated."
@@ -160,9 +162,10 @@ class PassService:
         """Record a status command, refold, and return the pass as it now stands."""
         data = {**current.to_api(), "from": str(current.status), "to": str(to), "by": by,
                 "reason": reason, "trigger": trigger}
-        data["status"] = str(to)
-        self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=current.id, event_id=event_id)
-        after = self._ctx.refold(tx, current.id).pass_
+        # The data's pass fields are the pass after the change (record_pass_change fills them).
+        _, folded = self._ctx.record_pass_change(tx, EventType.PASS_STATUS_CHANGED, data,
+                                                 pass_id=current.id, event_id=event_id)
+        after = folded.pass_
         assert after is not None
         return after
 

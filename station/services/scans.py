@@ -165,12 +165,18 @@ class ScanService:
             payload=parsed.text,
         )
         data = {**current.to_api(), "scan": scan.to_api(), "stationName": self._ctx.station_name}
-        event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id)
-        tx.insert_scan(scan, event.id)
         after = current
         if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
-            after = self._refold_and_announce(tx, current, by=operator or self._ctx.station_name,
-                                              trigger="scan")
+            # The event's data is the pass after this scan (uses counted, status, updatedAt).
+            event, folded = self._ctx.record_pass_change(tx, EventType.PASS_SCANNED, data,
+                                                         pass_id=current.id, at=now)
+            assert folded.pass_ is not None
+            after = folded.pass_
+            self._announce(tx, current, after, by=operator or self._ctx.station_name,
+                           trigger="scan", at=now)
+        else:  # a refusal changes nothing: the pass as it stands
+            event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now)
+        tx.insert_scan(scan, event.id)
         events = tx.events_for_pass(current.id)
         message = explain(decision.reason, after, events, self._ctx.station_names(), now)
         if taken and claim is not None:
@@ -193,14 +199,14 @@ class ScanService:
                 pass
         return text
 
-    def _refold_and_announce(self, tx: Tx, before: Pass, *, by: str, trigger: str) -> Pass:
-        after = self._ctx.refold(tx, before.id).pass_
-        assert after is not None
+    def _announce(self, tx: Tx, before: Pass, after: Pass, *, by: str, trigger: str,
+                  at: datetime) -> None:
+        """A status the fold derived from a scan or an undo, as `pass.status_changed` at the
+        same instant as its cause (so its data's updatedAt is its own timestamp)."""
         if after.status != before.status and not before.provisional:
             data = {**after.to_api(), "from": str(before.status), "to": str(after.status), "by": by,
                     "reason": "scanned" if trigger == "scan" else "scan undone", "trigger": trigger}
-            self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id)
-        return after
+            self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id, at=at)
 
     def _refuse_unlinked(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
                          operator: str | None, reason: Reason) -> ScanResult:
@@ -232,9 +238,12 @@ class ScanService:
                 raise Conflict("That scan is too old to undo.")
             before = tx.pass_by_id(scanned.pass_id or "")
             assert before is not None
+            now = self._ctx.now()
             self._ctx.record(tx, EventType.SCAN_REVERTED, {"scanId": scan_id, "passId": before.id,
-                                                           "by": by}, pass_id=before.id)
-            after = self._refold_and_announce(tx, before, by=by, trigger="undo")
+                                                           "by": by}, pass_id=before.id, at=now)
+            after = self._ctx.refold(tx, before.id).pass_
+            assert after is not None
+            self._announce(tx, before, after, by=by, trigger="undo", at=now)
             releaser = self.releaser if before.type is PassType.SINGLE else None
             if releaser is not None:
                 # Durable with the undo itself: a station stopped before the hub was told

@@ -176,8 +176,16 @@ CREATE TABLE sync_releases (
 );
 """
 
+V6_WEBHOOK_TOMBSTONES = """
+-- A deleted webhook subscription (unsubscribed, or its target answered 410 Gone) stays as a
+-- tombstone for a few days (store/webhooks.py KEEP_DELETED) so its delivery log stays readable;
+-- it no longer counts toward the 10 and is never sent to. Purging the tombstone removes its
+-- deliveries and attempts (ON DELETE CASCADE).
+ALTER TABLE webhooks ADD COLUMN deleted_at TEXT;
+"""
+
 MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES,
-                         V5_SYNC_RELEASES]
+                         V5_SYNC_RELEASES, V6_WEBHOOK_TOMBSTONES]
 LATEST = len(MIGRATIONS)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from station.domain.events import VENDOR_EVENTS, Event
@@ -17,10 +18,14 @@ from station.store.db import Store, Tx
 from station.store.rows import event_from_row
 
 MAX_SUBSCRIPTIONS = 10
+# How long a deleted subscription's delivery log stays readable (its tombstone is purged at the
+# next deletion or station start after that).
+KEEP_DELETED = timedelta(days=7)
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+CANCELLED = "cancelled"  # its subscription was deleted before it was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,7 @@ class Webhook:
     disabled_reason: str | None = None
     disabled_at: str | None = None
     consecutive_failures: int = 0
+    deleted_at: str | None = None  # a tombstone: kept only so its delivery log stays readable
 
     def to_api(self) -> dict[str, Any]:
         return {"id": self.id, "event": self.event, "targetUrl": self.target_url,
@@ -100,14 +106,23 @@ class Outcome:
     error: str | None
     succeeded: bool
     next_attempt_at: float | None  # None: no more automatic attempts
-    disable_reason: str | None = None  # e.g. the target answered 410 Gone
+    disable_reason: str | None = None  # why the subscription is disabled (or deleted) now
+    gone: bool = False  # the target answered 410 Gone: the subscription is deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """Subscriptions that the stored results disabled or deleted."""
+
+    disabled: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
 
 
 def _webhook(row: Any) -> Webhook:
     return Webhook(id=row["id"], event=row["event"], target_url=row["target_url"],
                    created_at=row["created_at"], enabled=bool(row["enabled"]),
                    disabled_reason=row["disabled_reason"], disabled_at=row["disabled_at"],
-                   consecutive_failures=row["consecutive_failures"])
+                   consecutive_failures=row["consecutive_failures"], deleted_at=row["deleted_at"])
 
 
 def _delivery(row: Any) -> Delivery:
@@ -132,6 +147,22 @@ def enqueue_deliveries(tx: Tx, event: Event) -> None:
     )
 
 
+def _tombstone(tx: Tx, webhook_id: str, reason: str, now_iso: str) -> bool:
+    """Delete a subscription: it stops counting and sending, its queued deliveries are
+    cancelled, and its row stays (disabled) as a tombstone until purged. False when it was not
+    a live subscription."""
+    cur = tx.execute(
+        "UPDATE webhooks SET deleted_at = ?, enabled = 0, disabled_reason = ?, "
+        "disabled_at = coalesce(disabled_at, ?) WHERE id = ? AND deleted_at IS NULL",
+        (now_iso, reason, now_iso, webhook_id),
+    )
+    if not cur.rowcount:
+        return False
+    tx.execute("UPDATE webhook_deliveries SET state = ?, last_error = coalesce(last_error, ?) "
+               "WHERE webhook_id = ? AND state = ?", (CANCELLED, reason, webhook_id, PENDING))
+    return True
+
+
 class WebhookStore:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -146,7 +177,7 @@ class WebhookStore:
         The count and the insert share one write transaction, so two concurrent requests
         cannot both take the tenth place."""
         with self._store.transaction() as tx:
-            count = tx.execute("SELECT count(*) FROM webhooks").fetchone()[0]
+            count = tx.execute("SELECT count(*) FROM webhooks WHERE deleted_at IS NULL").fetchone()[0]
             if count >= limit:
                 return False
             tx.execute(
@@ -155,22 +186,40 @@ class WebhookStore:
             )
             return True
 
-    def get(self, webhook_id: str) -> Webhook | None:
-        rows = self._rows("SELECT * FROM webhooks WHERE id = ?", (webhook_id,))
+    def get(self, webhook_id: str, *, deleted: bool = False) -> Webhook | None:
+        """A live subscription; with `deleted`, also a tombstone (for its delivery log)."""
+        sql = "SELECT * FROM webhooks WHERE id = ?" + ("" if deleted else " AND deleted_at IS NULL")
+        rows = self._rows(sql, (webhook_id,))
         return _webhook(rows[0]) if rows else None
 
     def list(self) -> list[Webhook]:
-        return [_webhook(r) for r in self._rows("SELECT * FROM webhooks ORDER BY created_at DESC, id DESC")]
+        return [_webhook(r) for r in self._rows(
+            "SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC")]
 
-    def delete(self, webhook_id: str) -> bool:
+    def delete(self, webhook_id: str, *, reason: str, now_iso: str, purge_before: str) -> bool:
+        """Delete a live subscription (see _tombstone); True when it was live. Tombstones
+        deleted before `purge_before` are purged in the same transaction."""
         with self._store.transaction() as tx:
-            return tx.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount > 0
+            deleted = _tombstone(tx, webhook_id, reason, now_iso)
+            self._purge(tx, purge_before)
+            return deleted
+
+    def purge_deleted(self, before: str) -> int:
+        """Forget subscriptions deleted before `before` with their delivery logs."""
+        with self._store.transaction() as tx:
+            return self._purge(tx, before)
+
+    @staticmethod
+    def _purge(tx: Tx, before: str) -> int:
+        # Deliveries and attempts go with it (ON DELETE CASCADE).
+        return tx.execute("DELETE FROM webhooks WHERE deleted_at IS NOT NULL AND deleted_at < ?",
+                          (before,)).rowcount
 
     def enable(self, webhook_id: str) -> bool:
         with self._store.transaction() as tx:
             cur = tx.execute(
                 "UPDATE webhooks SET enabled = 1, disabled_reason = NULL, disabled_at = NULL, "
-                "consecutive_failures = 0 WHERE id = ?", (webhook_id,),
+                "consecutive_failures = 0 WHERE id = ? AND deleted_at IS NULL", (webhook_id,),
             )
             return cur.rowcount > 0
 
@@ -205,11 +254,13 @@ class WebhookStore:
                         error=r["error"]) for r in rows]
 
     def resend(self, delivery_id: str, now: float) -> bool:
-        """Queue a delivery again (any state), with a fresh set of automatic retries."""
+        """Queue a delivery again (any state), with a fresh set of automatic retries; False
+        when its subscription was deleted."""
         with self._store.transaction() as tx:
             cur = tx.execute(
                 "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ? "
-                "WHERE id = ?", (now, delivery_id),
+                "WHERE id = ? AND webhook_id IN (SELECT id FROM webhooks WHERE deleted_at IS NULL)",
+                (now, delivery_id),
             )
             return cur.rowcount > 0
 
@@ -242,18 +293,25 @@ class WebhookStore:
         )
         return rows[0]["t"] if rows and rows[0]["t"] is not None else None
 
-    def record(self, outcomes: Sequence[Outcome], *, disable_after: int, now_iso: str) -> list[str]:
-        """Store attempt results in one transaction; returns ids of subscriptions disabled now.
+    def record(self, outcomes: Sequence[Outcome], *, disable_after: int, now_iso: str,
+               purge_before: str) -> Recorded:
+        """Store attempt results in one transaction; returns the subscriptions disabled or
+        deleted now.
 
         A delivery that ends in failure (retries used up) counts against its subscription;
-        `disable_after` such failures in a row disable it. Any success resets the count."""
-        disabled: list[str] = []
+        `disable_after` such failures in a row disable it. Any success resets the count. A 410
+        deletes the subscription. A result whose subscription was deleted meanwhile is logged
+        if its delivery is still kept, and otherwise dropped: never an error, since one would
+        roll back the whole batch (and the other subscriptions' results would be sent again)."""
+        done = Recorded()
         with self._store.transaction() as tx:
             for o in outcomes:
                 tx.execute(
                     "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, duration_ms, "
-                    "response, error) VALUES (?, ?, ?, ?, ?, ?)",
-                    (o.delivery_id, o.attempted_at, o.status, o.duration_ms, o.response, o.error),
+                    "response, error) SELECT ?, ?, ?, ?, ?, ? "
+                    "WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)",
+                    (o.delivery_id, o.attempted_at, o.status, o.duration_ms, o.response, o.error,
+                     o.delivery_id),
                 )
                 if o.succeeded:
                     state = SUCCEEDED
@@ -268,7 +326,12 @@ class WebhookStore:
                     (state, o.next_attempt_at, o.status, o.error, o.delivery_id),
                 )
                 if not cur.rowcount:
-                    continue  # deleted with its subscription meanwhile
+                    continue  # cancelled (its subscription deleted) or purged meanwhile
+                if o.gone:
+                    if _tombstone(tx, o.webhook_id, o.disable_reason or "The target answered 410 "
+                                  "Gone, so the subscription was deleted.", now_iso):
+                        done.deleted.append(o.webhook_id)
+                    continue
                 if o.succeeded:
                     tx.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE id = ?",
                                (o.webhook_id,))
@@ -287,5 +350,7 @@ class WebhookStore:
                         "WHERE id = ? AND enabled = 1", (reason, now_iso, o.webhook_id),
                     )
                     if cur.rowcount:
-                        disabled.append(o.webhook_id)
-        return disabled
+                        done.disabled.append(o.webhook_id)
+            if done.deleted:
+                self._purge(tx, purge_before)
+        return done

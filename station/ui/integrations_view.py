@@ -25,7 +25,7 @@ REFRESH_MS = 3000
 
 
 def disabled_warning(states: list[Any]) -> str:
-    """The warning for subscriptions the sender disabled (410, or 5 failures in a row)."""
+    """The warning for subscriptions the sender disabled (5 failed deliveries in a row)."""
     off = [s.webhook for s in states if not s.webhook.enabled]
     if not off:
         return ""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.errors import StationError
+from station.store.webhooks import KEEP_DELETED
 from station.ui.secret_dialog import SecretDialog
 from station.ui.webhook_dialogs import AddWebhookDialog
 from station.ui.workers import TaskRunner
@@ -269,7 +270,8 @@ class WebhooksView(QWidget):
     def confirm_delete(self, hook: Any) -> bool:
         answer = QMessageBox.question(
             self, "Delete webhook subscription",
-            f"Stop sending {hook.event} to {hook.target_url} and forget its delivery log?")
+            f"Stop sending {hook.event} to {hook.target_url}? Its delivery log stays readable "
+            f"through the API for {KEEP_DELETED.days} days.")
         return answer == QMessageBox.StandardButton.Yes
 
     def add_subscription(self) -> None:

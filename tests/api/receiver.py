@@ -2,7 +2,8 @@
 
 Each path answers from a script (a list of behaviours used in order, the last one repeating):
 "200", "500", "410", "429:<seconds>" (with Retry-After), "hang" (no answer until released),
-"reset" (the connection is dropped), "redirect" (302 to /ok).
+"hold" (200 once released: a slow target), "reset" (the connection is dropped), "redirect"
+(302 to /ok).
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def start_receiver() -> Receiver:
             if behaviour == "hang":
                 rec.release.wait(30)
                 self.close_connection = True
+                return
+            if behaviour == "hold":
+                rec.release.wait(60)
+                self._answer(200, b'{"received":true}', {})
                 return
             if behaviour == "reset":
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

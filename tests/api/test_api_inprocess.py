@@ -95,7 +95,7 @@ def test_pass_lifecycle_through_the_api(api: ASGIClient, core: Core) -> None:
     revoked = api.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "chargeback"})
     assert revoked.json()["status"] == "revoked"
     again = api.post(f"/api/v1/passes/{p['id']}/revoke")
-    assert again.status_code == 409 and "already revoked" in again.json()["message"]
+    assert again.status_code == 200 and again.json() == revoked.json()  # a replay
     assert api.post(f"/api/v1/passes/{p['code']}/activate").json()["status"] == "active"
     history = core.passes.history(p["id"])
     assert history[-1].data["by"] == "api:tests"
@@ -163,7 +163,7 @@ def test_triggers_page_stably_through_equal_timestamps(api: ASGIClient, core: Co
     assert len(everything) == 8 and p.id in {i["data"].get("id") for i in everything}
     later = api.get("/api/v1/triggers", params={"since": "2030-01-01T00:00:00Z"}).json()
     assert later == []
-    assert api.get("/api/v1/triggers", params={"limit": 101}).status_code == 422
+    assert len(api.get("/api/v1/triggers", params={"limit": 101}).json()) == 8  # capped at 100
     assert api.get("/api/v1/triggers", params={"event": "scan.reverted"}).status_code == 422
     assert api.get("/api/v1/triggers", params={"cursor": "garbage"}).status_code == 422
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from PySide6.QtGui import QGuiApplication
 
+from station.net.sender import RetryPolicy, SenderConfig
 from station.ui.main_window import MainWindow
 from tests.api.receiver import Receiver, start_receiver
 from tests.gui.conftest import unlock
@@ -170,19 +171,21 @@ def test_auto_disabled_subscription_is_shown_and_re_enabled(
     hooks = page.webhooks
     assert hooks is not None
     allow_loopback(qtbot, manager)
-    hook = add_webhook(qtbot, manager, monkeypatch, "pass.created", receiver.url("/gone", "410", "200"))
+    # No retries, and one failed delivery disables (the real rule is 5 after 3 retries each).
+    manager.station.sender.config = SenderConfig(retry=RetryPolicy(schedule=()), disable_after=1)
+    hook = add_webhook(qtbot, manager, monkeypatch, "pass.created", receiver.url("/down", "500", "200"))
     hooks.secret_dialog.reject()
     core = manager.core
-    core.passes.create(core.passes.validate("Gone Guest", "single"), by="test")  # → a delivery → 410
-    receiver.wait_for("/gone", 1)
-    qtbot.waitUntil(lambda: any(not s.webhook.enabled for s in hooks.states), timeout=15000)
+    core.passes.create(core.passes.validate("Down Guest", "single"), by="test")  # → a delivery → 500
+    receiver.wait_for("/down", 1, timeout=60)
+    qtbot.waitUntil(lambda: any(not s.webhook.enabled for s in hooks.states), timeout=60000)
     select_hook(qtbot, manager, hook.id)
     state = hooks.hooks.item(0, 2).text()
-    assert state.startswith("Disabled:") and "410" in state
-    assert page.warning.isVisible() and "410" in page.warning.text()
+    assert state.startswith("Disabled:") and "failed deliveries" in state
+    assert page.warning.isVisible() and "failed deliveries" in page.warning.text()
     manager.refresh_network_status()
     qtbot.waitUntil(lambda: manager.status.webhooks.isVisible(), timeout=10000)
-    assert "410" in manager.status.webhooks.toolTip()
+    assert "failed deliveries" in manager.status.webhooks.toolTip()
     assert hooks.enable.isEnabled()
 
     hooks.enable.click()
@@ -191,6 +194,24 @@ def test_auto_disabled_subscription_is_shown_and_re_enabled(
     assert not page.warning.isVisible()
     manager.refresh_network_status()
     qtbot.waitUntil(lambda: not manager.status.webhooks.isVisible(), timeout=10000)
+
+
+def test_a_410_removes_the_subscription_from_the_page(
+        qtbot: Any, manager: MainWindow, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks = manager.integrations_view.webhooks
+    assert hooks is not None
+    allow_loopback(qtbot, manager)
+    hook = add_webhook(qtbot, manager, monkeypatch, "pass.created", receiver.url("/gone", "410"))
+    hooks.secret_dialog.reject()
+    select_hook(qtbot, manager, hook.id)  # its log is open when it goes
+    errors: list[str] = []
+    hooks.message.connect(errors.append)
+    core = manager.core
+    core.passes.create(core.passes.validate("Gone Guest", "single"), by="test")  # → a delivery → 410
+    receiver.wait_for("/gone", 1, timeout=60)
+    qtbot.waitUntil(lambda: not hooks.states, timeout=60000)
+    assert hooks.selected_hook() is None and errors == []
+    assert [d.state for d in manager.station.integrations.deliveries(hook.id)] == ["failed"]
 
 
 def test_delivery_log_shows_attempts_and_resend_adds_one(

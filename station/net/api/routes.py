@@ -15,8 +15,10 @@ from station.domain.models import Source
 from station.domain.times import normalize_iso
 from station.net.api import schemas as s
 from station.net.integrations import Integrations
+from station.net.sync.membership import organisation_id
 from station.services import validation
 from station.services.clients import ClientService
+from station.services.context import station_name
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.store.db import Store
@@ -38,7 +40,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                                "was changed."))
 }
 
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (at most 100).")]
+MAX_PAGE = 100
+
+
+def _page_limit(limit: Annotated[int, Query(
+        ge=1, description=f"Items per page; more than {MAX_PAGE} is taken as {MAX_PAGE}.")] = 50) -> int:
+    # Capped rather than refused: Zapier and other clients ask for more than the vendor's 100.
+    return min(limit, MAX_PAGE)
+
+
+Limit = Annotated[int, Depends(_page_limit)]
 Cursor = Annotated[str | None, Query(max_length=200, description="nextCursor of the previous page.")]
 Ref = Annotated[str, Path(min_length=1, max_length=64, description="Pass id or 12-character code.")]
 Id = Annotated[str, Path(min_length=1, max_length=64)]
@@ -84,7 +95,7 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         return await run(work)
 
     @api.get("/passes", response_model=s.PassPage, tags=["passes"], summary="List passes, newest first")
-    async def list_passes(limit: Limit = 50, cursor: Cursor = None,
+    async def list_passes(limit: Limit, cursor: Cursor = None,
                           status: s.PassStatusName | None = None,
                           type: s.PassTypeName | None = None,
                           search: Annotated[str | None, Query(max_length=200)] = None) -> Any:
@@ -97,11 +108,14 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         return (await run(core.passes.get, ref)).to_api()
 
     @api.post("/passes/{ref}/activate", response_model=s.PassOut, tags=["passes"],
-              summary="Activate Pass (re-activate a revoked pass)")
+              summary="Activate Pass (re-activate a revoked pass)",
+              description="An active pass is answered as it is (a replay changes nothing); a used "
+                          "or expired one is refused with 409.")
     async def activate_pass(ref: Ref, request: Request) -> Any:
         return (await run(core.passes.activate, ref, by=_by(request))).to_api()
 
-    @api.post("/passes/{ref}/revoke", response_model=s.PassOut, tags=["passes"], summary="Revoke Pass")
+    @api.post("/passes/{ref}/revoke", response_model=s.PassOut, tags=["passes"], summary="Revoke Pass",
+              description="A revoked pass is answered as it is (a replay changes nothing).")
     async def revoke_pass(ref: Ref, request: Request,
                           body: Annotated[s.RevokeBody | None, Body()] = None) -> Any:
         reason = body.reason if body else None
@@ -119,7 +133,7 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         return result.to_json()
 
     @api.get("/scans", response_model=s.ScanPage, tags=["scans"], summary="List scans, newest first")
-    async def list_scans(limit: Limit = 50, cursor: Cursor = None,
+    async def list_scans(limit: Limit, cursor: Cursor = None,
                          passId: Annotated[str | None, Query(max_length=64)] = None,
                          since: Annotated[str | None, Query(max_length=40)] = None) -> Any:
         page = await run(core.store.list_scans, pass_id=passId, limit=limit, cursor=cursor,
@@ -133,7 +147,7 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         return (await run(core.clients.create, body.name, body.email, body.phone)).to_api()
 
     @api.get("/clients", response_model=s.ClientPage, tags=["clients"], summary="List clients, newest first")
-    async def list_clients(limit: Limit = 50, cursor: Cursor = None) -> Any:
+    async def list_clients(limit: Limit, cursor: Cursor = None) -> Any:
         page = await run(core.clients.list, limit=limit, cursor=cursor)
         return {"items": [c.to_api() for c in page.items], "nextCursor": page.next_cursor}
 
@@ -164,7 +178,9 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         return await run(_hook_out, webhook_id)
 
     @api.delete("/webhooks/{webhook_id}", status_code=204, response_class=Response,
-                tags=["webhooks"], summary="Unsubscribe")
+                tags=["webhooks"], summary="Unsubscribe",
+                description="204 also when the subscription is already gone (a replayed "
+                            "unsubscribe, or one its target removed with 410).")
     async def delete_webhook(webhook_id: Id) -> Response:
         await run(integrations.delete_webhook, webhook_id)
         return Response(status_code=204)
@@ -179,7 +195,7 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
 
     @api.get("/webhooks/{webhook_id}/deliveries", response_model=s.DeliveryList, tags=["webhooks"],
              summary="Recent deliveries with their attempt log")
-    async def list_deliveries(webhook_id: Id, limit: Limit = 50) -> Any:
+    async def list_deliveries(webhook_id: Id, limit: Limit) -> Any:
         def work() -> dict[str, Any]:
             items = []
             for d in integrations.deliveries(webhook_id, limit):
@@ -209,13 +225,25 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
              responses={200: {"headers": {"X-Next-Cursor": {
                  "description": "Cursor of the next page, when there is one.",
                  "schema": {"type": "string"}}}}})
-    async def triggers(response: Response, event: s.EventName | None = None,
+    async def triggers(response: Response, *, event: s.EventName | None = None,
                        since: Annotated[str | None, Query(max_length=40)] = None,
-                       limit: Limit = 50, cursor: Cursor = None) -> Any:
+                       limit: Limit, cursor: Cursor = None) -> Any:
         page = await run(integrations.triggers, event=event, since=since, limit=limit, cursor=cursor)
         if page.next_cursor:
             response.headers["X-Next-Cursor"] = page.next_cursor
         return [e.to_payload() for e in page.items]
+
+    # --- the connection ---------------------------------------------------------------------
+    @api.get("/me", response_model=s.MeOut, tags=["meta"],
+             summary="The key, station and organisation of this connection (for its label)")
+    async def me(request: Request) -> Any:
+        key: ApiKey = request.state.api_key
+
+        def work() -> dict[str, Any]:
+            return {"key": {"id": key.id, "name": key.name, "prefix": key.prefix},
+                    "station": {"id": core.store.station_id, "name": station_name(core.store)},
+                    "organisation": {"id": organisation_id(core.store), "name": None}}
+        return await run(work)
 
     # --- sync --------------------------------------------------------------------------------
     @api.get("/sync/status", response_model=s.SyncStatusOut, tags=["sync"],

@@ -169,7 +169,8 @@ class DeliveryOut(BaseModel):
     webhookId: str
     eventId: str
     event: str
-    state: Literal["pending", "succeeded", "failed"]
+    state: Literal["pending", "succeeded", "failed", "cancelled"] = Field(
+        description="`cancelled`: its subscription was deleted before it was sent.")
     attempts: int
     createdAt: str
     lastStatus: int | None
@@ -220,3 +221,25 @@ class Health(BaseModel):
     status: Literal["ok"]
     stationId: str
     version: str
+
+
+class MeKey(BaseModel):
+    id: str
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+
+
+class MeStation(BaseModel):
+    id: str
+    name: str
+
+
+class MeOrganisation(BaseModel):
+    id: str
+    name: str | None = Field(description="Organisations have no name yet: always null for now.")
+
+
+class MeOut(BaseModel):
+    key: MeKey
+    station: MeStation
+    organisation: MeOrganisation

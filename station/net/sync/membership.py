@@ -62,6 +62,12 @@ def joined_org(store: Store) -> str | None:
     return None
 
 
+def organisation_id(store: Store) -> str:
+    """The organisation this station works for: the one it joined, else the one it was
+    created with (which an empty hub it reaches first will take)."""
+    return joined_org(store) or str(store.setting("org_id"))
+
+
 def join(store: Store, hub: str, hub_org: str) -> None:
     """Before anything is exchanged with a hub: join its organisation if this station has none
     yet, or raise OtherOrganisation when it belongs to another one."""

@@ -78,10 +78,30 @@ def test_failed_auth_is_limited_per_client_address(app: FastAPI, key: str) -> No
     from station.domain.apikeys import new_key
 
     guesser = ASGIClient(app, new_key(), address="10.9.9.9")
-    codes = [guesser.get("/api/v1/passes").status_code for _ in range(11)]
-    assert codes == [401] * 10 + [429]
+    responses = [guesser.get("/api/v1/passes") for _ in range(20)]
+    assert [r.status_code for r in responses] == [401] * 10 + [429] * 10
+    assert all(r.json()["error"] == "unauthorized" for r in responses[:10])
+    refused = responses[-1]
+    assert int(refused.headers["retry-after"]) >= 1 and refused.json()["error"] == "rate_limited"
+    assert "valid key" in refused.json()["message"]
     # another address is not affected
     assert ASGIClient(app, key, address="10.9.9.8").get("/api/v1/passes").status_code == 200
+
+
+def test_wrong_keys_never_lock_out_a_valid_key_from_the_same_address(
+        app: FastAPI, integrations: Integrations) -> None:
+    from station.domain.apikeys import new_key
+
+    address = "127.0.0.1"  # e.g. a Zap with a revoked key and a working one on this machine
+    for _ in range(20):
+        ASGIClient(app, new_key(), address=address).get("/api/v1/passes")
+    assert ASGIClient(app, new_key(), address=address).get("/api/v1/passes").status_code == 429
+    valid = ASGIClient(app, integrations.keys.create("zapier").secret, address=address)
+    codes = [valid.get("/api/v1/passes").status_code for _ in range(31)]
+    # limited only by its own budget: 30 a minute by the vendor contract
+    assert codes == [200] * 30 + [429]
+    own = valid.get("/api/v1/passes")
+    assert own.headers["ratelimit-limit"] == "30" and "This API key may make 30" in own.json()["message"]
 
 
 def test_pass_lifecycle_through_the_api(api: ASGIClient, core: Core) -> None:

@@ -42,3 +42,20 @@ def test_a_busy_port_leaves_the_station_running_without_api(make_station: Statio
         assert station.integrations is not None and "in use" in (station.integrations.api_error or "")
         p = station.core.passes.create(station.core.passes.validate("Guest"))
         assert station.core.scans.submit(p.code).accepted  # the door works without the API
+
+
+def test_wrong_keys_from_this_machine_do_not_stall_a_valid_key(make_station: StationFactory) -> None:
+    from station.domain.apikeys import new_key
+
+    station = make_station()
+    assert station.integrations is not None and station.integrations.api_address
+    key = station.integrations.keys.create("working").secret
+    revoked = station.integrations.keys.create("revoked")
+    station.integrations.keys.revoke(revoked.key.id)
+    with httpx.Client(base_url=station.integrations.api_address) as client:
+        for wrong in [revoked.secret] * 6 + [new_key() for _ in range(6)]:
+            client.get("/api/v1/passes", headers={"authorization": f"Bearer {wrong}"})
+        locked = client.get("/api/v1/passes", headers={"authorization": f"Bearer {new_key()}"})
+        assert locked.status_code == 429 and "retry-after" in locked.headers
+        served = client.get("/api/v1/passes", headers={"authorization": f"Bearer {key}"})
+        assert served.status_code == 200, served.text

@@ -220,6 +220,16 @@ def test_webhook_subscriptions(api: ASGIClient) -> None:
     ("https:///nohost", "host"),
     ("https://93.184.215.14:99999/x", "valid URL"),
     ("https://93.184.215.14/a b", "spaces"),
+    # IPv6 spellings of an IPv4 address: judged by the IPv4 address they carry
+    ("http://[::127.0.0.1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[::ffff:127.0.0.1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[::ffff:7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[64:ff9b::7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[64:ff9b::a9fe:a9fe]/latest/meta-data", "carries the IPv4 address 169.254.169.254"),
+    ("http://[64:ff9b:1::7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[2002:7f00:1::]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[2002:a00:5::1]/x", "carries the IPv4 address 10.0.0.5"),
+    ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x", "carries the IPv4 address 127.0.0.1"),
 ])
 def test_bad_webhook_targets_are_refused(app: FastAPI, core: Core, url: str, words: str) -> None:
     from tests.api.conftest import integrations_for
@@ -234,6 +244,14 @@ def test_bad_webhook_targets_are_refused(app: FastAPI, core: Core, url: str, wor
     strict_app.state.executor.shutdown()
     assert response.status_code == 422, response.text
     assert words in response.json()["message"]
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("url", ["https://[64:ff9b::5db8:d70e]/hook", "https://[2002:5db8:d70e::1]/hook",
+                                 "https://[::ffff:93.184.215.14]/hook"])
+def test_ipv6_forms_of_a_public_ipv4_address_are_accepted(api: ASGIClient, url: str) -> None:
+    response = api.post("/api/v1/webhooks", json={"event": "pass.created", "targetUrl": url})
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("method, url, kwargs, status", [

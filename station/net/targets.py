@@ -114,6 +114,16 @@ class AddressPolicy:
 
 def check_target_url(url: Any, policy: AddressPolicy, *, resolve: bool = True) -> str:
     """Return the URL if it may be a webhook target; raise InvalidInput saying why not."""
+    url, host, port = check_url_syntax(url)
+    for address in _addresses(host, port, resolve):
+        if not policy.permits(address):
+            raise InvalidInput(policy.refusal(address))
+    return url
+
+
+def check_url_syntax(url: Any) -> tuple[str, str, int]:
+    """The URL (stripped), its host and port, if it is an http(s) URL a webhook can go to;
+    raise InvalidInput saying why not. The addresses are not looked at here."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("targetUrl is required: the https:// address that receives the events.")
     url = url.strip()
@@ -140,10 +150,7 @@ def check_target_url(url: Any, policy: AddressPolicy, *, resolve: bool = True) -
         httpx.URL(url)
     except (httpx.InvalidURL, ValueError):
         raise InvalidInput("targetUrl is not a valid URL.") from None
-    for address in _addresses(host, port or (443 if parts.scheme.lower() == "https" else 80), resolve):
-        if not policy.permits(address):
-            raise InvalidInput(policy.refusal(address))
-    return url
+    return url, host, port or (443 if parts.scheme.lower() == "https" else 80)
 
 
 _resolver = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-dns")

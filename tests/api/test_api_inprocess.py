@@ -285,6 +285,92 @@ def test_bad_inputs_get_clear_4xx_json(api: ASGIClient, core: Core, method: str,
     assert core.store.count_events() == events  # nothing changed
 
 
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("method, url, kwargs, words", [
+    # numbers are numbers: no strings, booleans, fractions or Infinity read as one
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": "3"}}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": True}}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": 2.5}}, "whole number"),
+    ("POST", "/api/v1/passes", {"content": b'{"name": "x", "type": "multi", "maxUses": Infinity}',
+                                "headers": JSON}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "fields": {"vip": True}}}, "text or a number"),
+    ("POST", "/api/v1/passes", {"content": b'{"name": "x", "fields": {"n": NaN}}', "headers": JSON},
+     "text or a number"),
+    # a time without its zone is refused, not taken as UTC
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validFrom": "2026-06-01T18:00:00"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validUntil": "2026-06-01"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validFrom": "2026-02-30T18:00:00Z"}}, "not a real"),
+    ("GET", "/api/v1/scans", {"params": {"since": "2026-06-01T18:00:00"}}, "time zone"),
+    ("GET", "/api/v1/triggers", {"params": {"since": "2026-06-01 18:00"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "email": "a@b"}}, "email address"),
+    ("POST", "/api/v1/clients", {"json": {"name": "x", "email": "ada@example.com\n"}}, "email address"),
+    ("POST", "/api/v1/clients", {"json": {"name": "   "}}, "blank"),
+    ("POST", "/api/v1/clients", {"json": {"name": "x", "phone": "call me"}}, "phone number"),
+    ("POST", "/api/v1/passes/NoSuchCode12/revoke", {"json": {"reason": "a\u0007b"}}, "control characters"),
+    ("POST", "/api/v1/scans", {"json": {"payload": "x", "operator": "door\u001b[2J"}}, "control characters"),
+    ("GET", "/api/v1/passes", {"params": {"search": "a\u0000"}}, "control characters"),
+    ("GET", "/api/v1/passes", {"params": {"cursor": "garbage"}}, "cursor"),
+    ("GET", "/api/v1/clients", {"params": {"cursor": "2026-06-01T18:00:00.000Z|x"}}, "cursor"),
+    ("POST", "/api/v1/webhooks", {"json": {"event": "pass.created", "targetUrl": "gopher://x.example"}},
+     "https://"),
+    ("POST", "/api/v1/webhooks", {"json": {"event": "pass.created", "targetUrl": "https://bücher.example/"}},
+     "https://host/path"),
+])
+def test_lenient_inputs_are_refused_with_a_sentence(api: ASGIClient, core: Core, method: str, url: str,
+                                                    kwargs: dict, words: str) -> None:
+    events = core.store.count_events()
+    response = api.request(method, url, **kwargs)
+    assert response.status_code == 422, response.text
+    message = response.json()["message"]
+    assert words in message and message.endswith(".") and "\n" not in message
+    assert core.store.count_events() == events  # nothing stored
+
+
+def test_numbers_and_zoned_times_are_stored_as_sent(api: ASGIClient) -> None:
+    created = api.post("/api/v1/passes", json={
+        "name": "x", "type": "multi", "maxUses": 3.0, "fields": {"table": 4, "ratio": 1.5, "note": "a"},
+        "validFrom": "2026-06-01T20:00:00+02:00", "validUntil": "2026-06-02t04:00:00z"})
+    assert created.status_code == 201, created.text
+    p = created.json()
+    assert p["maxUses"] == 3 and p["fields"] == {"table": "4", "ratio": "1.5", "note": "a"}
+    assert p["validFrom"] == "2026-06-01T18:00:00.000Z" and p["validUntil"] == "2026-06-02T04:00:00.000Z"
+
+
+def test_the_document_states_the_formats_the_server_checks(app: FastAPI) -> None:
+    spec = ASGIClient(app, None).get("/openapi.json").json()
+    params = {(path, p["name"]): p["schema"] for path, ops in spec["paths"].items()
+              for op in ops.values() for p in op.get("parameters", [])}
+    for path in ("/api/v1/passes", "/api/v1/clients", "/api/v1/scans", "/api/v1/triggers"):
+        assert "pattern" in params[(path, "cursor")]["anyOf"][0]
+    for path in ("/api/v1/scans", "/api/v1/triggers"):
+        since = params[(path, "since")]["anyOf"][0]
+        assert since["format"] == "date-time" and "pattern" in since
+    bodies = spec["components"]["schemas"]
+    target = bodies["WebhookCreate"]["properties"]["targetUrl"]
+    assert target["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")
+    assert bodies["PassCreate"]["properties"]["maxUses"]["anyOf"][0]["type"] == "integer"
+    for name in ("ClientCreate", "PassCreate"):
+        assert "pattern" in bodies[name]["properties"]["email"]["anyOf"][0]
+
+
+@pytest.mark.parametrize("method, url, allowed", [
+    ("PUT", "/api/v1/passes", {"GET", "POST"}),
+    ("DELETE", "/api/v1/passes", {"GET", "POST"}),
+    ("PATCH", "/api/v1/webhooks", {"GET", "POST"}),
+    ("POST", "/api/v1/webhooks/whk_x", {"GET", "DELETE"}),
+    ("GET", "/api/v1/passes/x/revoke", {"POST"}),
+])
+def test_405_lists_every_allowed_method(api: ASGIClient, method: str, url: str, allowed: set[str]) -> None:
+    response = api.request(method, url)
+    assert response.status_code == 405
+    listed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert allowed <= listed and method not in listed
+    body = response.json()
+    assert body["error"] == "method_not_allowed" and all(m in body["message"] for m in allowed)
+
+
 def test_a_chunked_huge_body_is_refused(api: ASGIClient) -> None:
     async def chunks():
         for _ in range(100):

@@ -64,7 +64,7 @@ class BodyLimit:
 class ApiGuard:
     """Bearer key check and per-key rate limit (moving window: the quota is exact even under
     concurrent requests, since `hit` is atomic), plus a separate limit on failed attempts per
-    client address."""
+    client address that only failed attempts pay and meet: a valid key never waits on it."""
 
     def __init__(self, app: ASGIApp, keys: ApiKeys, run: Run, prefix: str = "/api/") -> None:
         self.app = app

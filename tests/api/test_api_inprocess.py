@@ -347,6 +347,7 @@ def test_the_document_states_the_formats_the_server_checks(app: FastAPI) -> None
     for path in ("/api/v1/scans", "/api/v1/triggers"):
         since = params[(path, "since")]["anyOf"][0]
         assert since["format"] == "date-time" and "pattern" in since
+    assert "pattern" in params[("/api/v1/passes/{ref}", "ref")]
     bodies = spec["components"]["schemas"]
     target = bodies["WebhookCreate"]["properties"]["targetUrl"]
     assert target["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")

@@ -42,7 +42,8 @@ TriggerCursor = Annotated[str | None, Query(max_length=100, pattern=i.TRIGGER_CU
                                             description="X-Next-Cursor of the previous page.")]
 Since = Annotated[i.Time | None,
                   Query(description="A time with its time zone, e.g. 2026-06-01T18:00:00Z.")]
-Ref = Annotated[str, Path(min_length=1, max_length=64, description="Pass id or 12-character code.")]
+Ref = Annotated[str, Path(min_length=1, max_length=64, pattern=i.REQUIRED_TEXT,
+                          description="Pass id or 12-character code.")]
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 # Declares the bearer scheme in the OpenAPI document; the ApiGuard middleware does the checking.

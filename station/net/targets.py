@@ -13,7 +13,7 @@ import concurrent.futures
 import ipaddress
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,9 +40,46 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+# IPv6 ranges whose addresses carry an IPv4 address that a packet to them ends up at.
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # ::a.b.c.d (deprecated, still routed by some stacks)
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+
+
+def _bits(value: int, start: int, length: int) -> int:
+    """`length` bits of a 128-bit address, counted from the most significant bit `start`."""
+    return (value >> (128 - start - length)) & ((1 << length) - 1)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped and -compatible, NAT64, 6to4
+    and Teredo (its server and its de-obfuscated client). Empty for a plain IPv6 address."""
+    value = int(ip)
+    found: list[int | ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    elif ip in IPV4_COMPATIBLE and value > 1:  # :: and ::1 are IPv6's own unspecified/loopback
+        found.append(value & 0xFFFFFFFF)
+    elif ip in NAT64_WELL_KNOWN:
+        found.append(_bits(value, 96, 32))
+    elif ip in NAT64_LOCAL_USE:
+        # The network's own prefix length (/48 to /96) decides where the IPv4 address sits
+        # (RFC 6052 §2.2) and cannot be known from here, so every possible place is checked.
+        found += [_bits(value, 96, 32), _bits(value, 72, 32),
+                  (_bits(value, 56, 8) << 24) | _bits(value, 72, 24),
+                  (_bits(value, 48, 16) << 16) | _bits(value, 72, 16)]
+    elif ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    elif ip.teredo is not None:
+        found += ip.teredo
+    return tuple(dict.fromkeys(ipaddress.IPv4Address(v) for v in found))
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Public addresses are allowed; others only inside an allowed network."""
+    """Public addresses are allowed; others only inside an allowed network. An IPv6 address
+    that carries an IPv4 address is judged by the IPv4 address (Python's `is_global` calls
+    64:ff9b::7f00:1 public, yet a NAT64 gateway delivers it to 127.0.0.1)."""
 
     allowed: tuple[IPNetwork, ...] = ()
 
@@ -51,20 +88,42 @@ class AddressPolicy:
         return cls(parse_networks(cidrs))
 
     def permits(self, address: str | IPAddress) -> bool:
+        return self.refused_part(address) is None
+
+    def refused_part(self, address: str | IPAddress) -> IPAddress | None:
+        """The address, or the IPv4 address it carries, that the policy refuses; None if none."""
         ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        carried = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ()
+        for part in carried or (ip,):
+            if not self._permits_plain(part):
+                return part
+        return None
+
+    def _permits_plain(self, ip: IPAddress) -> bool:
         if any(ip.version == net.version and ip in net for net in self.allowed):
             return True
         return ip.is_global and not ip.is_multicast
 
     def refusal(self, address: str) -> str:
-        return (f"Webhook target address {address} is private, loopback or link-local; allow its "
+        part = self.refused_part(address)
+        what = address if part is None or str(part) == address else \
+            f"{address} (it carries the IPv4 address {part})"
+        return (f"Webhook target address {what} is private, loopback or link-local; allow its "
                 f"network with --allow-webhook-network or in Settings to use it.")
 
 
 def check_target_url(url: Any, policy: AddressPolicy, *, resolve: bool = True) -> str:
     """Return the URL if it may be a webhook target; raise InvalidInput saying why not."""
+    url, host, port = check_url_syntax(url)
+    for address in _addresses(host, port, resolve):
+        if not policy.permits(address):
+            raise InvalidInput(policy.refusal(address))
+    return url
+
+
+def check_url_syntax(url: Any) -> tuple[str, str, int]:
+    """The URL (stripped), its host and port, if it is an http(s) URL a webhook can go to;
+    raise InvalidInput saying why not. The addresses are not looked at here."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("targetUrl is required: the https:// address that receives the events.")
     url = url.strip()
@@ -91,10 +150,7 @@ def check_target_url(url: Any, policy: AddressPolicy, *, resolve: bool = True) -
         httpx.URL(url)
     except (httpx.InvalidURL, ValueError):
         raise InvalidInput("targetUrl is not a valid URL.") from None
-    for address in _addresses(host, port or (443 if parts.scheme.lower() == "https" else 80), resolve):
-        if not policy.permits(address):
-            raise InvalidInput(policy.refusal(address))
-    return url
+    return url, host, port or (443 if parts.scheme.lower() == "https" else 80)
 
 
 _resolver = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-dns")
@@ -123,24 +179,33 @@ class TargetRefused(httpcore.ConnectError):
     """The target resolved to an address the policy does not permit."""
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve_tcp(host: str, port: int) -> list[str]:
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, checks every address, and connects to a checked one."""
 
-    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None,
+                 resolve: Resolver = resolve_tcp) -> None:
         self._policy = policy
         self._inner = inner or httpcore.AnyIOBackend()
+        self._resolve = resolve
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
         try:
             with anyio.fail_after(timeout):
-                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                addresses = await self._resolve(host, port)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = [str(info[4][0]) for info in infos]
         for address in addresses:
             if not self._policy.permits(address):
                 raise TargetRefused(self._policy.refusal(address))

@@ -78,10 +78,30 @@ def test_failed_auth_is_limited_per_client_address(app: FastAPI, key: str) -> No
     from station.domain.apikeys import new_key
 
     guesser = ASGIClient(app, new_key(), address="10.9.9.9")
-    codes = [guesser.get("/api/v1/passes").status_code for _ in range(11)]
-    assert codes == [401] * 10 + [429]
+    responses = [guesser.get("/api/v1/passes") for _ in range(20)]
+    assert [r.status_code for r in responses] == [401] * 10 + [429] * 10
+    assert all(r.json()["error"] == "unauthorized" for r in responses[:10])
+    refused = responses[-1]
+    assert int(refused.headers["retry-after"]) >= 1 and refused.json()["error"] == "rate_limited"
+    assert "valid key" in refused.json()["message"]
     # another address is not affected
     assert ASGIClient(app, key, address="10.9.9.8").get("/api/v1/passes").status_code == 200
+
+
+def test_wrong_keys_never_lock_out_a_valid_key_from_the_same_address(
+        app: FastAPI, integrations: Integrations) -> None:
+    from station.domain.apikeys import new_key
+
+    address = "127.0.0.1"  # e.g. a Zap with a revoked key and a working one on this machine
+    for _ in range(20):
+        ASGIClient(app, new_key(), address=address).get("/api/v1/passes")
+    assert ASGIClient(app, new_key(), address=address).get("/api/v1/passes").status_code == 429
+    valid = ASGIClient(app, integrations.keys.create("zapier").secret, address=address)
+    codes = [valid.get("/api/v1/passes").status_code for _ in range(31)]
+    # limited only by its own budget: 30 a minute by the vendor contract
+    assert codes == [200] * 30 + [429]
+    own = valid.get("/api/v1/passes")
+    assert own.headers["ratelimit-limit"] == "30" and "This API key may make 30" in own.json()["message"]
 
 
 def test_pass_lifecycle_through_the_api(api: ASGIClient, core: Core) -> None:
@@ -200,6 +220,16 @@ def test_webhook_subscriptions(api: ASGIClient) -> None:
     ("https:///nohost", "host"),
     ("https://93.184.215.14:99999/x", "valid URL"),
     ("https://93.184.215.14/a b", "spaces"),
+    # IPv6 spellings of an IPv4 address: judged by the IPv4 address they carry
+    ("http://[::127.0.0.1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[::ffff:127.0.0.1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[::ffff:7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[64:ff9b::7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[64:ff9b::a9fe:a9fe]/latest/meta-data", "carries the IPv4 address 169.254.169.254"),
+    ("http://[64:ff9b:1::7f00:1]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[2002:7f00:1::]/x", "carries the IPv4 address 127.0.0.1"),
+    ("http://[2002:a00:5::1]/x", "carries the IPv4 address 10.0.0.5"),
+    ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x", "carries the IPv4 address 127.0.0.1"),
 ])
 def test_bad_webhook_targets_are_refused(app: FastAPI, core: Core, url: str, words: str) -> None:
     from tests.api.conftest import integrations_for
@@ -214,6 +244,14 @@ def test_bad_webhook_targets_are_refused(app: FastAPI, core: Core, url: str, wor
     strict_app.state.executor.shutdown()
     assert response.status_code == 422, response.text
     assert words in response.json()["message"]
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("url", ["https://[64:ff9b::5db8:d70e]/hook", "https://[2002:5db8:d70e::1]/hook",
+                                 "https://[::ffff:93.184.215.14]/hook"])
+def test_ipv6_forms_of_a_public_ipv4_address_are_accepted(api: ASGIClient, url: str) -> None:
+    response = api.post("/api/v1/webhooks", json={"event": "pass.created", "targetUrl": url})
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("method, url, kwargs, status", [
@@ -245,6 +283,93 @@ def test_bad_inputs_get_clear_4xx_json(api: ASGIClient, core: Core, method: str,
     body = response.json()
     assert body["error"] and body["message"].endswith(".")
     assert core.store.count_events() == events  # nothing changed
+
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("method, url, kwargs, words", [
+    # numbers are numbers: no strings, booleans, fractions or Infinity read as one
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": "3"}}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": True}}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "type": "multi", "maxUses": 2.5}}, "whole number"),
+    ("POST", "/api/v1/passes", {"content": b'{"name": "x", "type": "multi", "maxUses": Infinity}',
+                                "headers": JSON}, "whole number"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "fields": {"vip": True}}}, "text or a number"),
+    ("POST", "/api/v1/passes", {"content": b'{"name": "x", "fields": {"n": NaN}}', "headers": JSON},
+     "text or a number"),
+    # a time without its zone is refused, not taken as UTC
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validFrom": "2026-06-01T18:00:00"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validUntil": "2026-06-01"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "validFrom": "2026-02-30T18:00:00Z"}}, "not a real"),
+    ("GET", "/api/v1/scans", {"params": {"since": "2026-06-01T18:00:00"}}, "time zone"),
+    ("GET", "/api/v1/triggers", {"params": {"since": "2026-06-01 18:00"}}, "time zone"),
+    ("POST", "/api/v1/passes", {"json": {"name": "x", "email": "a@b"}}, "email address"),
+    ("POST", "/api/v1/clients", {"json": {"name": "x", "email": "ada@example.com\n"}}, "email address"),
+    ("POST", "/api/v1/clients", {"json": {"name": "   "}}, "blank"),
+    ("POST", "/api/v1/clients", {"json": {"name": "x", "phone": "call me"}}, "phone number"),
+    ("POST", "/api/v1/passes/NoSuchCode12/revoke", {"json": {"reason": "a\u0007b"}}, "control characters"),
+    ("POST", "/api/v1/scans", {"json": {"payload": "x", "operator": "door\u001b[2J"}}, "control characters"),
+    ("GET", "/api/v1/passes", {"params": {"search": "a\u0000"}}, "control characters"),
+    ("GET", "/api/v1/passes", {"params": {"cursor": "garbage"}}, "cursor"),
+    ("GET", "/api/v1/clients", {"params": {"cursor": "2026-06-01T18:00:00.000Z|x"}}, "cursor"),
+    ("POST", "/api/v1/webhooks", {"json": {"event": "pass.created", "targetUrl": "gopher://x.example"}},
+     "https://"),
+    ("POST", "/api/v1/webhooks", {"json": {"event": "pass.created", "targetUrl": "https://bücher.example/"}},
+     "https://host/path"),
+])
+def test_lenient_inputs_are_refused_with_a_sentence(api: ASGIClient, core: Core, method: str, url: str,
+                                                    kwargs: dict, words: str) -> None:
+    events = core.store.count_events()
+    response = api.request(method, url, **kwargs)
+    assert response.status_code == 422, response.text
+    message = response.json()["message"]
+    assert words in message and message.endswith(".") and "\n" not in message
+    assert core.store.count_events() == events  # nothing stored
+
+
+def test_numbers_and_zoned_times_are_stored_as_sent(api: ASGIClient) -> None:
+    created = api.post("/api/v1/passes", json={
+        "name": "x", "type": "multi", "maxUses": 3.0, "fields": {"table": 4, "ratio": 1.5, "note": "a"},
+        "validFrom": "2026-06-01T20:00:00+02:00", "validUntil": "2026-06-02t04:00:00z"})
+    assert created.status_code == 201, created.text
+    p = created.json()
+    assert p["maxUses"] == 3 and p["fields"] == {"table": "4", "ratio": "1.5", "note": "a"}
+    assert p["validFrom"] == "2026-06-01T18:00:00.000Z" and p["validUntil"] == "2026-06-02T04:00:00.000Z"
+
+
+def test_the_document_states_the_formats_the_server_checks(app: FastAPI) -> None:
+    spec = ASGIClient(app, None).get("/openapi.json").json()
+    params = {(path, p["name"]): p["schema"] for path, ops in spec["paths"].items()
+              for op in ops.values() for p in op.get("parameters", [])}
+    for path in ("/api/v1/passes", "/api/v1/clients", "/api/v1/scans", "/api/v1/triggers"):
+        assert "pattern" in params[(path, "cursor")]["anyOf"][0]
+    for path in ("/api/v1/scans", "/api/v1/triggers"):
+        since = params[(path, "since")]["anyOf"][0]
+        assert since["format"] == "date-time" and "pattern" in since
+    assert "pattern" in params[("/api/v1/passes/{ref}", "ref")]
+    bodies = spec["components"]["schemas"]
+    target = bodies["WebhookCreate"]["properties"]["targetUrl"]
+    assert target["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")
+    assert bodies["PassCreate"]["properties"]["maxUses"]["anyOf"][0]["type"] == "integer"
+    for name in ("ClientCreate", "PassCreate"):
+        assert "pattern" in bodies[name]["properties"]["email"]["anyOf"][0]
+
+
+@pytest.mark.parametrize("method, url, allowed", [
+    ("PUT", "/api/v1/passes", {"GET", "POST"}),
+    ("DELETE", "/api/v1/passes", {"GET", "POST"}),
+    ("PATCH", "/api/v1/webhooks", {"GET", "POST"}),
+    ("POST", "/api/v1/webhooks/whk_x", {"GET", "DELETE"}),
+    ("GET", "/api/v1/passes/x/revoke", {"POST"}),
+])
+def test_405_lists_every_allowed_method(api: ASGIClient, method: str, url: str, allowed: set[str]) -> None:
+    response = api.request(method, url)
+    assert response.status_code == 405
+    listed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert allowed <= listed and method not in listed
+    body = response.json()
+    assert body["error"] == "method_not_allowed" and all(m in body["message"] for m in allowed)
 
 
 def test_a_chunked_huge_body_is_refused(api: ASGIClient) -> None:

@@ -79,3 +79,20 @@ def test_an_internal_error_is_json_and_keeps_the_connection_alive(core: Core) ->
     finally:
         server.stop()
         runtime.stop()
+
+
+def test_wrong_keys_from_this_machine_do_not_stall_a_valid_key(make_station: StationFactory) -> None:
+    from station.domain.apikeys import new_key
+
+    station = make_station()
+    assert station.integrations is not None and station.integrations.api_address
+    key = station.integrations.keys.create("working").secret
+    revoked = station.integrations.keys.create("revoked")
+    station.integrations.keys.revoke(revoked.key.id)
+    with httpx.Client(base_url=station.integrations.api_address) as client:
+        for wrong in [revoked.secret] * 6 + [new_key() for _ in range(6)]:
+            client.get("/api/v1/passes", headers={"authorization": f"Bearer {wrong}"})
+        locked = client.get("/api/v1/passes", headers={"authorization": f"Bearer {new_key()}"})
+        assert locked.status_code == 429 and "retry-after" in locked.headers
+        served = client.get("/api/v1/passes", headers={"authorization": f"Bearer {key}"})
+        assert served.status_code == 200, served.text

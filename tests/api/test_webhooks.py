@@ -9,6 +9,7 @@ import random
 import threading
 from datetime import datetime
 
+import pytest
 import standardwebhooks
 
 from station.net.sender import RetryPolicy, SenderConfig
@@ -150,6 +151,23 @@ def test_the_address_is_checked_again_at_send_time(make_station: StationFactory,
     station.core.clients.create("Ada")
     [d] = wait_until(lambda: [d for d in deliveries(station, hook.id) if d.state == "failed"], what="refusal")
     assert all("private, loopback" in (a.error or "") for a in station.integrations.attempts(d.id))
+    assert receiver.at("/ok") == []
+
+
+@pytest.mark.parametrize("host", ["[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]",
+                                  "[::ffff:127.0.0.1]"])
+def test_ipv6_forms_of_a_refused_ipv4_address_are_refused_at_send_time(
+        make_station: StationFactory, receiver: Receiver, host: str) -> None:
+    station = make_station()  # 127.0.0.0/8 allowed: the subscription is accepted
+    port = receiver.url("/ok").rsplit(":", 1)[1].split("/")[0]
+    hook = station.integrations.subscribe("client.created", f"http://{host}:{port}/ok").webhook
+    station.integrations._cli_networks = ()
+    station.integrations.set_saved_networks([])
+    station.core.clients.create("Ada")
+    [d] = wait_until(lambda: [d for d in deliveries(station, hook.id) if d.state == "failed"],
+                     timeout=60, what="refusal")
+    errors = [a.error or "" for a in station.integrations.attempts(d.id)]
+    assert errors and all("carries the IPv4 address 127.0.0.1" in e for e in errors), errors
     assert receiver.at("/ok") == []
 
 

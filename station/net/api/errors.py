@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from station.domain.errors import (Conflict, InvalidInput, NotFound, StationError, StorageCause,
                                    StorageError)
+from station.net.api import inputs
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,31 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
     for err in errors[:3]:
         where = _field(tuple(err.get("loc", ())))
         kind = err.get("type", "")
+        sentence = inputs.pattern_message(str(err.get("ctx", {}).get("pattern", "")))
         if kind == "extra_forbidden":
             pieces.append(f"'{where}' is not a field this API knows; remove it")
         elif kind == "missing":
             pieces.append(f"'{where}' is required")
+        elif kind == "string_pattern_mismatch" and sentence:
+            pieces.append(f"'{where}': {sentence}")
+        elif kind == "url":  # already a sentence that names targetUrl
+            pieces.append(str(err.get("msg", "")))
         else:
-            pieces.append(f"'{where}': {err.get('msg', 'invalid value')}")
+            pieces.append(f"'{where}': {str(err.get('msg', 'invalid value')).rstrip('.')}")
     return 422, "; ".join(pieces) + "."
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes. Starlette's own 405 names only the methods
+    of the first route whose path matched, while e.g. GET and POST /api/v1/passes are two.
+    Each method is tried against the routes (FastAPI nests included routers, so asking the
+    routes is the one way that sees them all)."""
+    return [method for method in METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                   for route in request.app.router.routes)]
 
 
 def install(app: FastAPI) -> None:
@@ -73,9 +93,13 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
         if exc.status_code == 404 and message == "Not Found":
             message = f"There is no {request.url.path[:100]} here; see /docs for the API's paths."
-        elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path[:100]}; see /docs."
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            message = (f"{request.method} is not allowed on {request.url.path[:100]}; "
+                       f"use {', '.join(allowed)}.")
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return error_response(exc.status_code, message, headers=headers)
 
     @app.exception_handler(StationError)
     async def on_station_error(request: Request, exc: StationError) -> JSONResponse:

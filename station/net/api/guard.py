@@ -64,7 +64,7 @@ class BodyLimit:
 class ApiGuard:
     """Bearer key check and per-key rate limit (moving window: the quota is exact even under
     concurrent requests, since `hit` is atomic), plus a separate limit on failed attempts per
-    client address."""
+    client address that only failed attempts pay and meet: a valid key never waits on it."""
 
     def __init__(self, app: ASGIApp, keys: ApiKeys, run: Run, prefix: str = "/api/") -> None:
         self.app = app
@@ -89,19 +89,11 @@ class ApiGuard:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        address = (scope.get("client") or ("unknown", 0))[0]
-        if not self.limiter.test(self.failed_item, "auth-failed", address):
-            wait, _ = self._retry_after(self.failed_item, "auth-failed", address)
-            await error_response(
-                429, f"Too many requests with a missing or wrong API key from this address; "
-                     f"wait {wait} s, then use a valid key.",
-                headers={"Retry-After": str(wait)})(scope, receive, send)
-            return
+        # The key is checked first: a valid key is served whatever else came from its address
+        # (a Zap with a revoked key, another local process), limited only by its own budget.
         key, problem = await self._authenticate(scope)
         if key is None:
-            self.limiter.hit(self.failed_item, "auth-failed", address)
-            await error_response(401, problem, headers={"WWW-Authenticate": 'Bearer realm="station"'})(
-                scope, receive, send)
+            await self._refuse(scope, receive, send, problem)
             return
         item = self._item(key.rate_limit)
         allowed = self.limiter.hit(item, "key", key.id)
@@ -127,6 +119,22 @@ class ApiGuard:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, problem: str) -> None:
+        """A failed attempt costs its address one of FAILED_AUTH_PER_MINUTE; past that it gets
+        429 with Retry-After instead of 401. Every well-formed key was looked up the same way
+        before this (by its SHA-256, whatever the address's budget), so the 401/429 answer tells
+        how many failures came from the address, never anything about the key."""
+        address = (scope.get("client") or ("unknown", 0))[0]
+        if self.limiter.hit(self.failed_item, "auth-failed", address):
+            await error_response(401, problem, headers={"WWW-Authenticate": 'Bearer realm="station"'})(
+                scope, receive, send)
+            return
+        wait, _ = self._retry_after(self.failed_item, "auth-failed", address)
+        await error_response(
+            429, f"Too many requests with a missing or wrong API key from this address; "
+                 f"wait {wait} s, then use a valid key.",
+            headers={"Retry-After": str(wait)})(scope, receive, send)
 
     async def _authenticate(self, scope: Scope) -> tuple[ApiKey | None, str]:
         header = b""

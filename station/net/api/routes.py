@@ -13,6 +13,7 @@ from fastapi.security import HTTPBearer
 from station.domain.errors import InvalidInput
 from station.domain.models import Source
 from station.domain.times import normalize_iso
+from station.net.api import inputs as i
 from station.net.api import schemas as s
 from station.net.integrations import Integrations
 from station.net.sync.membership import organisation_id
@@ -50,8 +51,14 @@ def _page_limit(limit: Annotated[int, Query(
 
 
 Limit = Annotated[int, Depends(_page_limit)]
-Cursor = Annotated[str | None, Query(max_length=200, description="nextCursor of the previous page.")]
-Ref = Annotated[str, Path(min_length=1, max_length=64, description="Pass id or 12-character code.")]
+Cursor = Annotated[str | None, Query(max_length=64, pattern=i.PAGE_CURSOR,
+                                     description="nextCursor of the previous page.")]
+TriggerCursor = Annotated[str | None, Query(max_length=100, pattern=i.TRIGGER_CURSOR,
+                                            description="X-Next-Cursor of the previous page.")]
+Since = Annotated[i.Time | None,
+                  Query(description="A time with its time zone, e.g. 2026-06-01T18:00:00Z.")]
+Ref = Annotated[str, Path(min_length=1, max_length=64, pattern=i.REQUIRED_TEXT,
+                          description="Pass id or 12-character code.")]
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 # Declares the bearer scheme in the OpenAPI document; the ApiGuard middleware does the checking.
@@ -98,7 +105,8 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     async def list_passes(limit: Limit, cursor: Cursor = None,
                           status: s.PassStatusName | None = None,
                           type: s.PassTypeName | None = None,
-                          search: Annotated[str | None, Query(max_length=200)] = None) -> Any:
+                          search: Annotated[str | None,
+                                            Query(max_length=200, pattern=i.TEXT)] = None) -> Any:
         page = await run(core.passes.list, status=status, type_=type, search=search, limit=limit,
                          cursor=cursor)
         return {"items": [p.to_api() for p in page.items], "nextCursor": page.next_cursor}
@@ -135,7 +143,7 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     @api.get("/scans", response_model=s.ScanPage, tags=["scans"], summary="List scans, newest first")
     async def list_scans(limit: Limit, cursor: Cursor = None,
                          passId: Annotated[str | None, Query(max_length=64)] = None,
-                         since: Annotated[str | None, Query(max_length=40)] = None) -> Any:
+                         since: Since = None) -> Any:
         page = await run(core.store.list_scans, pass_id=passId, limit=limit, cursor=cursor,
                          since=_since(since))
         return {"items": [x.to_api() for x in page.items], "nextCursor": page.next_cursor}
@@ -226,8 +234,8 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
                  "description": "Cursor of the next page, when there is one.",
                  "schema": {"type": "string"}}}}})
     async def triggers(response: Response, *, event: s.EventName | None = None,
-                       since: Annotated[str | None, Query(max_length=40)] = None,
-                       limit: Limit, cursor: Cursor = None) -> Any:
+                       since: Since = None,
+                       limit: Limit, cursor: TriggerCursor = None) -> Any:
         page = await run(integrations.triggers, event=event, since=since, limit=limit, cursor=cursor)
         if page.next_cursor:
             response.headers["X-Next-Cursor"] = page.next_cursor

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from station.domain.events import VENDOR_EVENTS
+from station.net.api import inputs as i
 
 EventName = Literal["pass.created", "pass.scanned", "pass.status_changed", "client.created"]
 assert set(EventName.__args__) == set(VENDOR_EVENTS)  # type: ignore[attr-defined]
@@ -27,37 +28,52 @@ class Strict(BaseModel):
 
 # --- requests --------------------------------------------------------------------------------
 class PassCreate(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["VIP Guest"])
+    # maxUses only with "type": "multi" (the service refuses it on a single-use pass).
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"maxUses": {"type": "null"}}},
+        {"required": ["type"], "properties": {"type": {"const": "multi"}}}]})
+
+    name: i.RequiredText = Field(min_length=1, max_length=200, examples=["VIP Guest"])
     type: PassTypeName = "single"
-    maxUses: int | None = Field(None, ge=1, le=1_000_000, description="Multi-use passes only.")
-    validFrom: str | None = Field(None, max_length=40, examples=["2026-06-01T18:00:00Z"])
-    validUntil: str | None = Field(None, max_length=40, examples=["2026-06-02T04:00:00Z"])
-    clientId: str | None = Field(None, max_length=64)
-    email: str | None = Field(None, max_length=254, description="Guest email, for search.")
-    fields: dict[str, str | int | float] | None = Field(None, max_length=50)
+    maxUses: i.MaxUses | None = Field(None, description="Multi-use passes only: a whole number.")
+    validFrom: i.Time | None = Field(None, examples=["2026-06-01T18:00:00Z"],
+                                     description="With a time zone; earlier than validUntil.")
+    validUntil: i.Time | None = Field(None, examples=["2026-06-02T04:00:00Z"],
+                                      description="With a time zone; later than validFrom.")
+    clientId: i.Text | None = Field(None, max_length=64)
+    email: i.Email | None = Field(None, description="Guest email, for search.")
+    fields: i.Fields | None = None
 
 
 class RevokeBody(Strict):
-    reason: str | None = Field(None, max_length=500)
+    reason: i.Text | None = Field(None, max_length=500)
 
 
 class ScanCreate(Strict):
-    payload: str | None = Field(None, max_length=8192,
-                                description="The QR text (pass URL) or a pass code.")
-    code: str | None = Field(None, max_length=8192, description="Alias of payload.")
-    operator: str | None = Field(None, max_length=100)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["payload"], "properties": {"payload": {"type": "string"}}},
+        {"required": ["code"], "properties": {"code": {"type": "string"}}}]})
+
+    # A scanned text is at most payload.MAX_PAYLOAD_BYTES (4096) bytes of UTF-8: 1024
+    # characters always fit.
+    payload: i.RequiredText | None = Field(None, max_length=1024,
+                                           description="The QR text (pass URL) or a pass code.")
+    code: i.RequiredText | None = Field(None, max_length=1024, description="Alias of payload.")
+    operator: i.Text | None = Field(None, max_length=100)
 
 
 class ClientCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=40)
+    name: i.RequiredText = Field(min_length=1, max_length=200)
+    email: i.Email | None = None
+    phone: i.Phone | None = None
 
 
 class WebhookCreate(Strict):
     event: EventName
-    targetUrl: str = Field(min_length=1, max_length=2048,
-                           examples=["https://hooks.zapier.com/hooks/catch/123/abc"])
+    targetUrl: i.TargetUrl = Field(examples=["https://hooks.zapier.com/hooks/catch/123/abc"],
+                                   description="http:// or https://; private, loopback and "
+                                               "link-local addresses only if this station allows "
+                                               "their network.")
 
 
 # --- responses -------------------------------------------------------------------------------

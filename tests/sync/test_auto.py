@@ -1,5 +1,6 @@
 """`--sync auto`: a station joins the hub of its organisation found on the LAN (mDNS on loopback,
-as in test_mdns.py), and follows it when it moves; it never sends its password elsewhere."""
+in a network namespace of the test's own as in test_mdns.py), and follows it when it moves; it
+never sends its password elsewhere."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
 
-# Loopback only, and short looks, so that a test takes seconds.
-LOOPBACK = FinderSettings(browse_s=1.0, retry_s=0.5, retry_max_s=2.0, lost_after_s=1.0,
+# Loopback only, and short pauses between looks, so that a test takes seconds. A look listens as
+# long as a door's does (3 s): a responder repeats an answer at most once a second (RFC 6762 §6),
+# so a second look within a second hears it only after about a second; a 1 s look misses it.
+LOOPBACK = FinderSettings(browse_s=3.0, retry_s=0.5, retry_max_s=2.0, lost_after_s=1.0,
                           interface="127.0.0.1")
 
 
@@ -94,6 +97,7 @@ def test_the_only_hub_found_is_not_sent_a_password_it_is_not_known_for() -> None
 
 
 # --- with a real hub and real mDNS on loopback ---------------------------------------------------
+@pytest.mark.multicast
 def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_when_it_moves(
         tmp_path: Path, make_station: StationFactory, announce: Announcements) -> None:
     password = new_password()
@@ -155,6 +159,7 @@ def test_the_hub_serves_the_organisation_it_claimed_first(
     assert serving_org(hub, "org_other") == "org_venue"  # first claim wins, for good
 
 
+@pytest.mark.multicast
 def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offline(
         make_station: StationFactory, announce: Announcements) -> None:
     door = make_station("New door", "auto", hub_finder=LOOPBACK)
@@ -190,6 +195,7 @@ def test_sync_auto_is_remembered_until_a_url_or_off_is_given(
     assert not looks_on_the_lan(make_station("Door C", None, hub_finder=LOOPBACK))
 
 
+@pytest.mark.multicast
 def test_several_hubs_and_none_of_ours_is_a_status_error_and_no_join(
         make_station: StationFactory, announce: Announcements) -> None:
     x, y = free_port(), free_port()

@@ -12,6 +12,7 @@ from pathlib import Path
 from station.net.sync.url import SyncTarget
 from tests.conftest import REPO
 from tests.sync.conftest import StationFactory, free_port, in_sync, wait_for
+from tests.waiting import PATIENCE_S
 
 
 def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
@@ -35,13 +36,13 @@ def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
         text = conf.read_text()
         assert target.password not in text and 'password: "$2a$11$' in text
         door = make_station("Door A", target.full_url())
-        wait_for(in_sync(door), 30, "the station to join the hub")
+        wait_for(in_sync(door), what="the station to join the hub")
         refused = make_station("Door X", target.with_password(None).full_url())
-        wait_for(lambda: refused.sync.status()["error"] is not None, 20,  # type: ignore[union-attr]
-                 "a station without the password to be refused")
+        wait_for(lambda: refused.sync.status()["error"] is not None,  # type: ignore[union-attr]
+                 what="a station without the password to be refused")
         assert not refused.sync.status()["connected"]  # type: ignore[union-attr]
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=PATIENCE_S)
     assert proc.returncode == 0
 

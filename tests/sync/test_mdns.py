@@ -35,7 +35,7 @@ def test_a_hub_announced_on_the_lan_is_found_and_joined(
                for v in announced.info.properties.values() if v)
     url = SyncTarget.parse(found[0].url()).with_password(hub.target.password).full_url()
     door = make_station("Door A", url)
-    wait_for(in_sync(door), 30, "the station to join the hub it found")
+    wait_for(in_sync(door), what="the station to join the hub it found")
 
 
 def test_station_hub_discover_lists_the_announced_hub(

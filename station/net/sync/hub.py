@@ -169,7 +169,7 @@ class HubServer:
         os.chmod(conf, 0o600)
         return conf
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
         binary = self._binary or find_nats_server()

@@ -57,6 +57,11 @@ missing_packages() {
   if [ "${STATION_EXTRAS:-}" = "test" ] && ! command -v objdump >/dev/null 2>&1; then
     printf '%s\n' binutils
   fi
+  # The mDNS tests make a network namespace (unshare, from util-linux, plus `ip`) for themselves.
+  if [ "${STATION_EXTRAS:-}" = "test" ] && ! command -v ip >/dev/null 2>&1 \
+      && ! [ -x /usr/sbin/ip ] && ! [ -x /sbin/ip ]; then
+    printf '%s\n' iproute2
+  fi
   # Debian's python3 ships venv/ensurepip separately (python3.X-venv).
   if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     "$py" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")'

@@ -17,6 +17,7 @@ from station.app import Core, build_core
 from station.domain.errors import StationError
 from station.net.sync.binary import binary_version, find_nats_server, version_text
 from tests.fakes import FakeClock, MemoryKeyring
+from tests.netns import in_namespaces
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,11 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--nats-server {path}: no executable there")
         # Through the environment, so stations and hubs started as subprocesses use it too.
         os.environ["STATION_NATS_SERVER"] = str(binary)
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m chose the tests
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    in_namespaces(items)  # mDNS tests run in a network namespace of their own (tests/netns.py)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

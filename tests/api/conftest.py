@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from station.net.webhook_secrets import WebhookSecrets
 from station.store.secrets import SecretStore
 from tests.api.receiver import Receiver, start_receiver
 from tests.fakes import FakeClock
+from tests.waiting import wait_until  # noqa: F401  (the API tests import it from here)
 
 # Retries in milliseconds instead of minutes; the real schedule is tested with a fake clock.
 FAST = SenderConfig(retry=RetryPolicy(schedule=(0.05, 0.05, 0.05), jitter=0.0), timeout=1.0,
@@ -123,11 +123,3 @@ def make_station(data_dir: Path, clock: FakeClock) -> Iterator[StationFactory]:
         station.stop()
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.waiting import PATIENCE_S
+
 
 @dataclass
 class Received:
@@ -60,7 +62,7 @@ class Receiver:
         with self.arrived:
             return [r for r in self.received if r.path == path]
 
-    def wait_for(self, path: str, count: int, timeout: float = 20) -> list[Received]:
+    def wait_for(self, path: str, count: int, timeout: float = PATIENCE_S) -> list[Received]:
         with self.arrived:
             self.arrived.wait_for(lambda: len([r for r in self.received if r.path == path]) >= count,
                                   timeout)

@@ -14,6 +14,7 @@ import httpx
 from tests.api.conftest import wait_until
 from tests.api.receiver import Receiver
 from tests.conftest import REPO, StationCLI
+from tests.waiting import PATIENCE_S
 
 
 def free_port() -> int:
@@ -46,6 +47,8 @@ def test_kill_9_with_pending_deliveries_then_restart_loses_nothing(cli: StationC
     headers = {"authorization": f"Bearer {key}"}
     first = serve(cli, port)
     try:
+        # A cold start (no bytecode yet, a busy machine) can take tens of seconds: the health
+        # poll is the signal, with the generous default bound.
         wait_until(lambda: healthy(base), what="station serve to answer")
         sub = httpx.post(base + "/api/v1/webhooks", headers=headers,
                          json={"event": "pass.created", "targetUrl": receiver.url("/hook", "hang")})
@@ -56,7 +59,7 @@ def test_kill_9_with_pending_deliveries_then_restart_loses_nothing(cli: StationC
         receiver.wait_for("/hook", 1)  # deliveries are in flight, the target hangs
     finally:
         os.kill(first.pid, signal.SIGKILL)
-        first.wait(10)
+        first.wait(timeout=PATIENCE_S)
         first.stdout.close()  # type: ignore[union-attr]
         first.stderr.close()  # type: ignore[union-attr]
     db = sqlite3.connect(cli.data_dir / "station.db")
@@ -71,12 +74,12 @@ def test_kill_9_with_pending_deliveries_then_restart_loses_nothing(cli: StationC
     second = serve(cli, port)
     try:
         wait_until(lambda: {r.json()["id"] for r in receiver.at("/hook")[before:]} >= expected,
-                   timeout=60, what="every event to be delivered after the restart")
+                   what="every event to be delivered after the restart")
         wait_until(lambda: httpx.get(base + "/api/v1/webhooks", headers=headers).json()["items"][0]
                    ["succeeded"] == 20, what="the deliveries to be recorded")
     finally:
         second.send_signal(signal.SIGTERM)
-        out, err = second.communicate(timeout=30)
+        out, err = second.communicate(timeout=PATIENCE_S)
     assert second.returncode == 0, err
     resent = [r.json()["id"] for r in receiver.at("/hook")[before:]]
     assert set(resent) == expected  # same event ids, nothing lost, nothing new

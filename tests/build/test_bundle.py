@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import segno
 
+from tests.waiting import PATIENCE_S
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -74,7 +76,7 @@ def test_bundle_downloads_a_history_through_its_worker_process(bundle: Path, tmp
         source.start()
         source.core.passes.create_many([PassService.validate(f"G{i}") for i in range(3000)])
         assert source.sync is not None
-        wait_for(lambda: source.sync is not None and source.sync.pending() == 0, 60, "published")
+        wait_for(lambda: source.sync is not None and source.sync.pending() == 0, what="published")
         door = tmp_path / "door"
         door.mkdir()
         env = {"PATH": "/usr/bin:/bin", "HOME": str(door), "STATION_DATA_DIR": str(door),
@@ -94,7 +96,7 @@ def test_bundle_downloads_a_history_through_its_worker_process(bundle: Path, tmp
     finally:
         if proc is not None:
             proc.terminate()
-            proc.wait(timeout=30)
+            proc.wait(timeout=PATIENCE_S)
         source.stop()
         hub.stop()
 
@@ -113,4 +115,4 @@ def test_bundle_hosts_a_hub_with_the_nats_server_it_carries(bundle: Path, tmp_pa
         assert first.startswith("sync url: nats://station:"), first
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=PATIENCE_S)

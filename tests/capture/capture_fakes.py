@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from station.capture.detection import Detection
 from station.capture.ladder import LadderResult
 from station.capture.sources import SourceInfo, SourceLost, SourceUnavailable
+from tests.waiting import wait_until  # noqa: F401  (the capture tests import it from here)
 
 
 class FakeClock:
@@ -117,10 +117,3 @@ class ScriptedDecoder:
         return LadderResult(found, "plain" if found else None, ("plain",), 1.0)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll for a condition set by another thread (fails the test if it never comes true)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO, StationCLI
+from tests.waiting import PATIENCE_S
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -43,7 +44,7 @@ def test_gui_without_a_display_runs_headless(cli: StationCLI) -> None:
         assert banner.startswith("Station '")
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=PATIENCE_S)
     assert proc.returncode == 0
     assert "no display found" in err and "running headless" in err
     assert "Aborted" not in err and "could not connect to display" not in err

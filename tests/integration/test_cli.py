@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import StationCLI
+from tests.waiting import PATIENCE_S
 
 
 def create(cli: StationCLI, *args: str) -> dict[str, object]:
@@ -193,7 +194,6 @@ def test_usage_errors_are_one_line_and_change_nothing(cli: StationCLI, args: lis
 
 def test_serve_runs_and_stops_on_sigterm(cli: StationCLI) -> None:
     import signal
-    import time
 
     proc = subprocess.Popen([*cli_command(), "serve", "--demo"], env=cli.env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -201,9 +201,11 @@ def test_serve_runs_and_stops_on_sigterm(cli: StationCLI) -> None:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith("Station 'Main door'")
-        time.sleep(0.5)
+        while "Ctrl-C stops" not in first:  # the banner's last line: the station is running
+            first = proc.stdout.readline()
+            assert first, "station serve ended before it was running"
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=PATIENCE_S)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -230,6 +232,6 @@ def test_bare_station_with_options_starts_the_station(cli: StationCLI) -> None:
             lines.append(line)
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=PATIENCE_S)
     assert lines[0].startswith("Station 'Main door'")
     assert "running headless" in err or "no display" in err.lower()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -20,6 +19,7 @@ from station.domain.models import Verdict
 from station.scanning import ScanPipeline, open_source
 from station.services.scans import ScanResult
 from tests.conftest import REPO, StationCLI
+from tests.waiting import PATIENCE_S, wait_until
 
 
 def frame_with(text: str) -> np.ndarray:
@@ -30,12 +30,7 @@ def frame_with(text: str) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
+wait_for = wait_until
 
 
 def test_a_pass_held_up_for_many_frames_is_one_scan(core: Core, tmp_path: Path) -> None:
@@ -88,5 +83,5 @@ def test_serve_reads_an_image_folder_and_prints_verdicts(cli: StationCLI, tmp_pa
         lines = [proc.stdout.readline() for _ in range(6)]  # 5 banner lines, then the verdict
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=PATIENCE_S)
     assert lines[-1].strip() == "[camera] ACCEPTED: Folder Guest · single entry"

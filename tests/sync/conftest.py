@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from station.app import Station, StationOptions, build_station
 from station.net.sync.auto import FinderSettings
 from station.net.sync.hub import HubServer, new_password
+from tests.waiting import wait_until
 
 
 def free_port() -> int:
@@ -20,14 +20,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll until `condition()` is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+wait_for = wait_until  # the sync tests' name for it
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """`--sync auto`: a station joins the hub of its organisation found on the LAN (mDNS on loopback,
-as in test_mdns.py), and follows it when it moves; it never sends its password elsewhere."""
+in a network namespace of the test's own as in test_mdns.py), and follows it when it moves; it
+never sends its password elsewhere."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from station.services.passes import PassService
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+from tests.waiting import PATIENCE_S
 
-# Loopback only, and short looks, so that a test takes seconds.
-LOOPBACK = FinderSettings(browse_s=1.0, retry_s=0.5, retry_max_s=2.0, lost_after_s=1.0,
+# Loopback only, and short pauses between looks, so that a test takes seconds. A look listens as
+# long as a door's does (3 s): a responder repeats an answer at most once a second (RFC 6762 §6),
+# so a second look within a second hears it only after about a second; a 1 s look misses it.
+LOOPBACK = FinderSettings(browse_s=3.0, retry_s=0.5, retry_max_s=2.0, lost_after_s=1.0,
                           interface="127.0.0.1")
 
 
@@ -94,6 +98,7 @@ def test_the_only_hub_found_is_not_sent_a_password_it_is_not_known_for() -> None
 
 
 # --- with a real hub and real mDNS on loopback ---------------------------------------------------
+@pytest.mark.multicast
 def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_when_it_moves(
         tmp_path: Path, make_station: StationFactory, announce: Announcements) -> None:
     password = new_password()
@@ -104,25 +109,25 @@ def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_whe
         org = serving_org(hub, "org_venue")
         first = announce.add(hub.port, org)
         door_a = make_station("Door A", hub.target.full_url())
-        wait_for(in_sync(door_a), 30, "A to join the hub")
+        wait_for(in_sync(door_a), what="A to join the hub")
 
         # Door B joins once with the full URL (that is where its password comes from)…
         once = make_station("Door B", hub.target.full_url())
-        wait_for(in_sync(once), 30, "B to join with the full URL")
+        wait_for(in_sync(once), what="B to join with the full URL")
         assert once.core.store.setting(JOINED_ORG) == "org_venue"
         assert once.core.store.setting("org_id") != "org_venue"
         once.stop()
         # …and from then on starts with --sync auto: no address typed.
         door_b = make_station("Door B", "auto", hub_finder=LOOPBACK)
         assert door_b.sync is not None
-        wait_for(in_sync(door_b), 30, "B to find and join the hub on the LAN")
+        wait_for(in_sync(door_b), what="B to find and join the hub on the LAN")
         assert door_b.sync.target is not None and door_b.sync.target.port == hub.port
         p = door_a.core.passes.create(PassService.validate("Ada", "single"))
         assert door_a.core.scans.submit(p.public_url).verdict is Verdict.ACCEPTED
-        wait_for(converged(door_a, door_b), 30, "the admission at A to reach B")
+        wait_for(converged(door_a, door_b), what="the admission at A to reach B")
         assert door_b.core.scans.submit(p.public_url).verdict is Verdict.REJECTED
         wait_for(lambda: door_b.core.store.setting(SYNC_URL_SETTING)
-                 == f"nats://station@127.0.0.1:{hub.port}", 10, "B to remember the hub it joined")
+                 == f"nats://station@127.0.0.1:{hub.port}", what="B to remember the hub it joined")
 
         # The hub moves (a new port here, a new DHCP address at a venue): B finds it again.
         announce.remove(first)
@@ -132,14 +137,14 @@ def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_whe
         announce.add(hub.port, serving_org(hub, "org_elsewhere"))  # the store's org stays
         moved = hub.port
         wait_for(lambda: door_b.sync is not None and door_b.sync.target is not None
-                 and door_b.sync.target.port == moved and door_b.sync.in_sync(), 60,
-                 "B to follow the hub to its new address")
+                 and door_b.sync.target.port == moved and door_b.sync.in_sync(),
+                 what="B to follow the hub to its new address")
         q = door_b.core.passes.create(PassService.validate("Grace", "multi"))
         door_b.core.scans.submit(q.public_url)
-        wait_for(lambda: door_b.sync is not None and door_b.sync.in_sync(), 30,
-                 "B's new events acknowledged by the moved hub")
+        wait_for(lambda: door_b.sync is not None and door_b.sync.in_sync(),
+                 what="B's new events acknowledged by the moved hub")
         wait_for(lambda: door_b.core.store.setting(SYNC_URL_SETTING)
-                 == f"nats://station@127.0.0.1:{moved}", 10, "B to remember the new address")
+                 == f"nats://station@127.0.0.1:{moved}", what="B to remember the new address")
         assert "password" not in str(door_b.core.store.setting(SYNC_URL_SETTING))
     finally:
         hub.stop()
@@ -150,11 +155,12 @@ def test_the_hub_serves_the_organisation_it_claimed_first(
     door = make_station("Door A", hub.target.full_url(), start=False)
     assert serving_org(hub, "org_venue") == "org_venue"
     door.start()  # a door with an organisation of its own joins the hub's
-    wait_for(in_sync(door), 30, "the door to join")
+    wait_for(in_sync(door), what="the door to join")
     assert _status(door)["organisation"] == "org_venue"
     assert serving_org(hub, "org_other") == "org_venue"  # first claim wins, for good
 
 
+@pytest.mark.multicast
 def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offline(
         make_station: StationFactory, announce: Announcements) -> None:
     door = make_station("New door", "auto", hub_finder=LOOPBACK)
@@ -162,7 +168,7 @@ def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offl
     port = free_port()
     announce.add(port, str(door.core.store.setting("org_id")))
     assert _status(door)["hub"] is None  # still looking: nothing chosen before the LAN answers
-    wait_for(lambda: "no password" in str(_status(door)["error"]), 30, "the no-password error")
+    wait_for(lambda: "no password" in str(_status(door)["error"]), what="the no-password error")
     state = _status(door)
     assert f"--sync nats://station:PASSWORD@127.0.0.1:{port}" in str(state["error"])
     assert state["hub"] is None and state["connected"] is False
@@ -190,14 +196,15 @@ def test_sync_auto_is_remembered_until_a_url_or_off_is_given(
     assert not looks_on_the_lan(make_station("Door C", None, hub_finder=LOOPBACK))
 
 
+@pytest.mark.multicast
 def test_several_hubs_and_none_of_ours_is_a_status_error_and_no_join(
         make_station: StationFactory, announce: Announcements) -> None:
     x, y = free_port(), free_port()
     announce.add(x, "org_x")
     announce.add(y, "org_y")
     door = make_station("Door C", "auto", hub_finder=LOOPBACK)
-    wait_for(lambda: "Several hubs found" in str(_status(door)["error"]), 30,
-             "the several-hubs error")
+    wait_for(lambda: "Several hubs found" in str(_status(door)["error"]),
+             what="the several-hubs error")
     error = str(_status(door)["error"])
     assert f"127.0.0.1:{x} (organisation org_x)" in error
     assert f"127.0.0.1:{y} (organisation org_y)" in error
@@ -222,7 +229,7 @@ def test_station_serve_sync_auto_starts_at_once_while_looking(cli: StationCLI) -
         assert any(line.startswith("Station '") for line in lines)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=PATIENCE_S)
     assert proc.returncode == 0
 
 

@@ -19,6 +19,7 @@ from station.store.db import Store
 from station.store.sync import SyncLedger
 from tests.conftest import REPO
 from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
+from tests.waiting import PATIENCE_S
 
 
 def _stream_messages(hub: HubServer, org: str) -> int:
@@ -40,7 +41,7 @@ def _events_from(store: Store, origin: str) -> int:
 def test_kill_9_of_the_hub_mid_stream(hub: HubServer, make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "in sync")
+    wait_for(in_sync(a, b), what="in sync")
     total = 15_000
 
     def produce() -> None:
@@ -51,7 +52,7 @@ def test_kill_9_of_the_hub_mid_stream(hub: HubServer, make_station: StationFacto
     producer = threading.Thread(target=produce)
     producer.start()
     origin = a.core.ctx.station_id
-    wait_for(lambda: _events_from(b.core.store, origin) > 1000, 60, "the stream to be flowing")
+    wait_for(lambda: _events_from(b.core.store, origin) > 1000, what="the stream to be flowing")
     hub.kill()
     seen_at_kill = _events_from(b.core.store, origin)
     producer.join(120)
@@ -77,9 +78,9 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
                                         tmp_path: Path) -> None:
     url = hub.target.full_url()
     a = make_station("Door A", url)
-    wait_for(in_sync(a), 30, "A in sync")
+    wait_for(in_sync(a), what="A in sync")
     a.core.passes.create_many([PassService.validate(f"A {i}") for i in range(5000)])
-    wait_for(lambda: a.sync.pending() == 0, 60, "A to publish")  # type: ignore[union-attr]
+    wait_for(lambda: a.sync.pending() == 0, what="A to publish")  # type: ignore[union-attr]
 
     door_s = tmp_path / "Door S"
     total = 20_000
@@ -91,10 +92,10 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
 
     first = _serve(door_s, url)
     try:
-        wait_for(lambda: _events_from(a.core.store, origin) > 500, 60, "S to be publishing")
+        wait_for(lambda: _events_from(a.core.store, origin) > 500, what="S to be publishing")
     finally:
         first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        first.wait(timeout=PATIENCE_S)
     seen_at_kill = _events_from(a.core.store, origin)
     second = _serve(door_s, url)
     try:
@@ -107,7 +108,7 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
             own.close()
     finally:
         second.send_signal(signal.SIGTERM)
-        out, _ = second.communicate(timeout=30)
+        out, _ = second.communicate(timeout=PATIENCE_S)
     assert seen_at_kill < total  # the kill really came mid-stream
     assert second.returncode == 0, out
     assert "sync     nats://station@" in out and hub.target.password not in out
@@ -118,7 +119,7 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
         assert s_store.count_passes() == a.core.store.count_passes() == total + 5000
     finally:
         s_store.close()
-    wait_for(converged(a), 30, "A in sync")
+    wait_for(converged(a), what="A in sync")
 
 
 def _spawned_workers(pid: int) -> list[int]:
@@ -148,14 +149,14 @@ def test_the_history_worker_leaves_when_its_station_is_killed(
     station = _serve(tmp_path / "door", url)
     try:
         workers: list[int] = []
-        wait_for(lambda: workers.extend(_spawned_workers(station.pid)) or workers, 60,
-                 "the station to start its history worker")
+        wait_for(lambda: workers.extend(_spawned_workers(station.pid)) or workers,
+                 what="the station to start its history worker")
         station.send_signal(signal.SIGKILL)
-        station.wait(timeout=30)
+        station.wait(timeout=PATIENCE_S)
     finally:
         if station.poll() is None:
             station.kill()
-    wait_for(lambda: not any(_running(w) for w in workers), 15, "the orphaned worker to leave")
+    wait_for(lambda: not any(_running(w) for w in workers), what="the orphaned worker to leave")
 
 
 def _running(pid: int) -> bool:

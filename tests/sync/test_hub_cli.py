@@ -1,4 +1,5 @@
-"""`station hub` prints the URL other stations join with, requires its password, and survives a crash."""
+"""`station hub` prints the URL other stations join with and requires its password (what a
+kill -9 of it leaves behind: test_hub_lifetime.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from station.net.sync.hub import HubServer
 from station.net.sync.url import SyncTarget
 from tests.conftest import REPO
 from tests.sync.conftest import StationFactory, free_port, in_sync, wait_for
+from tests.waiting import PATIENCE_S
 
 
 def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
@@ -35,43 +36,13 @@ def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
         text = conf.read_text()
         assert target.password not in text and 'password: "$2a$11$' in text
         door = make_station("Door A", target.full_url())
-        wait_for(in_sync(door), 30, "the station to join the hub")
+        wait_for(in_sync(door), what="the station to join the hub")
         refused = make_station("Door X", target.with_password(None).full_url())
-        wait_for(lambda: refused.sync.status()["error"] is not None, 20,  # type: ignore[union-attr]
-                 "a station without the password to be refused")
+        wait_for(lambda: refused.sync.status()["error"] is not None,  # type: ignore[union-attr]
+                 what="a station without the password to be refused")
         assert not refused.sync.status()["connected"]  # type: ignore[union-attr]
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=PATIENCE_S)
     assert proc.returncode == 0
 
-
-def test_a_hub_left_running_by_a_crashed_station_is_replaced_on_restart(tmp_path: Path) -> None:
-    # kill -9 of `station hub` leaves its nats-server running, holding the port and the store.
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO),
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "hub", "--data-dir", str(tmp_path / "hubdir"),
-         "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith("sync url: ")
-    proc.kill()
-    proc.communicate(timeout=30)
-    hub_dir = tmp_path / "hubdir" / "hub"
-    leftover = int((hub_dir / "nats-server.pid").read_text())
-    try:
-        os.kill(leftover, 0)  # still running, as after a real crash
-        again = HubServer(hub_dir, "pw", port=port)
-        again.start()
-        try:
-            assert again.running() and again.pid != leftover
-            wait_for(lambda: not Path(f"/proc/{leftover}").exists(), 10, "the leftover to stop")
-        finally:
-            again.stop()
-    finally:
-        try:
-            os.kill(leftover, signal.SIGKILL)
-        except OSError:
-            pass

@@ -1,4 +1,5 @@
-"""The hub announces itself over mDNS (`_station-sync._tcp`); stations find it. Loopback only."""
+"""The hub announces itself over mDNS (`_station-sync._tcp`); stations find it. Loopback only,
+in a network namespace of each test's own (tests/netns.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from station.net.sync.url import SyncTarget
 from tests.conftest import StationCLI
 from tests.sync.conftest import StationFactory, in_sync, wait_for
 
+pytestmark = pytest.mark.multicast
+
 
 @pytest.fixture
 def announced(hub: HubServer) -> Iterator[HubAnnouncer]:
@@ -23,7 +26,7 @@ def announced(hub: HubServer) -> Iterator[HubAnnouncer]:
 
 def test_a_hub_announced_on_the_lan_is_found_and_joined(
         hub: HubServer, announced: HubAnnouncer, make_station: StationFactory) -> None:
-    found = [h for h in discover(2.0, "127.0.0.1") if h.port == hub.port]
+    found = [h for h in discover(3.0, "127.0.0.1") if h.port == hub.port]
     assert len(found) == 1
     assert (found[0].host, found[0].org) == ("127.0.0.1", "org_venue")
     # The announcement names where and which organisation, never the password.
@@ -32,12 +35,12 @@ def test_a_hub_announced_on_the_lan_is_found_and_joined(
                for v in announced.info.properties.values() if v)
     url = SyncTarget.parse(found[0].url()).with_password(hub.target.password).full_url()
     door = make_station("Door A", url)
-    wait_for(in_sync(door), 30, "the station to join the hub it found")
+    wait_for(in_sync(door), what="the station to join the hub it found")
 
 
 def test_station_hub_discover_lists_the_announced_hub(
         hub: HubServer, announced: HubAnnouncer, cli: StationCLI) -> None:
-    result = cli("hub", "discover", "--interface", "127.0.0.1", "--timeout", "2")
+    result = cli("hub", "discover", "--interface", "127.0.0.1", "--timeout", "3")
     assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout
     assert "organisation org_venue" in result.stdout
     assert hub.target.password not in result.stdout  # type: ignore[operator]

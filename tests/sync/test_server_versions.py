@@ -43,6 +43,7 @@ from station.net.sync.hub import HubServer, new_password
 from station.services.passes import PassService
 from station.services.scans import ScanResult
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+from tests.waiting import PATIENCE_S
 
 EXTRA_ENV = "STATION_NATS_SERVER_EXTRA"
 T = TypeVar("T")
@@ -111,8 +112,8 @@ def _listening(port: int) -> bool:
 
 
 def _pass_at(station: Station, pass_id: str) -> None:
-    wait_for(lambda: station.core.store.pass_by_id(pass_id) is not None, 20,
-             "the pass to reach the other station")
+    wait_for(lambda: station.core.store.pass_by_id(pass_id) is not None,
+             what="the pass to reach the other station")
 
 
 # --- what the sync relies on the server for -------------------------------------------------------
@@ -168,7 +169,7 @@ def test_a_revocation_reaches_another_station(versioned_hub: HubServer,
                                               make_station: StationFactory) -> None:
     url = versioned_hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "two stations in sync")
+    wait_for(in_sync(a, b), what="two stations in sync")
     p = a.core.passes.create(PassService.validate("Ada", "multi"))
     _pass_at(b, p.id)
     a.core.passes.revoke(p.id, reason="chargeback", by="Manager at A")
@@ -176,14 +177,14 @@ def test_a_revocation_reaches_another_station(versioned_hub: HubServer,
              20, "the revocation to reach B")
     result = b.core.scans.submit(p.public_url)
     assert result.verdict is Verdict.REJECTED and result.reason == Reason.REVOKED
-    wait_for(converged(a, b), 30, "convergence")
+    wait_for(converged(a, b), what="convergence")
 
 
 def test_a_single_use_pass_scanned_at_two_doors_at_once_is_admitted_once(
         versioned_hub: HubServer, make_station: StationFactory) -> None:
     url = versioned_hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "two stations in sync")
+    wait_for(in_sync(a, b), what="two stations in sync")
     passes = [a.core.passes.create(PassService.validate(f"Guest {i}", "single")) for i in range(3)]
     for p in passes:
         _pass_at(b, p.id)
@@ -204,7 +205,7 @@ def test_a_single_use_pass_scanned_at_two_doors_at_once_is_admitted_once(
         winner = "A" if results["A"].accepted else "B"
         loser = results["B" if winner == "A" else "A"]
         assert loser.reason == Reason.USED and loser.message.startswith(f"Already used at Door {winner}")
-    wait_for(converged(a, b), 30, "convergence")
+    wait_for(converged(a, b), what="convergence")
     for p in passes:
         after = a.core.store.pass_by_id(p.id)
         assert after is not None and after.uses == 1 and after.conflicts == 0
@@ -214,15 +215,15 @@ def test_a_station_that_was_offline_catches_up(versioned_hub: HubServer,
                                                make_station: StationFactory) -> None:
     url = versioned_hub.target.full_url()
     a, c = make_station("Door A", url), make_station("Door C", url)
-    wait_for(in_sync(a, c), 30, "two stations in sync")
+    wait_for(in_sync(a, c), what="two stations in sync")
     c.stop()
     created = a.core.passes.create_many(
         [PassService.validate(f"Guest {i}", "single") for i in range(3000)])
-    wait_for(lambda: a.sync.pending() == 0, 60, "A to publish")  # type: ignore[union-attr]
+    wait_for(lambda: a.sync.pending() == 0, what="A to publish")  # type: ignore[union-attr]
     again = make_station("Door C", url)  # the same data directory
     assert again.core.store.pass_by_id(created[-1].id) is None
     assert again.sync is not None and again.sync.wait_in_sync(60)
-    wait_for(converged(a, again), 60, "convergence")
+    wait_for(converged(a, again), what="convergence")
     assert again.core.store.count_passes() == 3000
     # Where it got to committed with the events: a restart downloads nothing again.
     again.stop()
@@ -235,12 +236,12 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
         versioned_hub: HubServer, make_station: StationFactory) -> None:
     url = versioned_hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "two stations in sync")
+    wait_for(in_sync(a, b), what="two stations in sync")
     org = a.sync.status()["organisation"]  # type: ignore[union-attr]
     claimed = a.core.passes.create(PassService.validate("Bo", "single"))
     later = a.core.passes.create(PassService.validate("Cy", "multi"))
     assert a.core.scans.submit(claimed.public_url).accepted  # claimed at the hub
-    wait_for(converged(a, b), 30, "convergence")
+    wait_for(converged(a, b), what="convergence")
 
     async def stored(js: JetStreamContext) -> tuple[int, str]:
         info = await js.stream_info(f"STATION_{org}")
@@ -250,11 +251,11 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
 
     before = _run(versioned_hub, stored)
     versioned_hub.kill()  # as a power cut would
-    wait_for(lambda: not a.sync.status()["connected"], 20, "A to notice")  # type: ignore[union-attr]
+    wait_for(lambda: not a.sync.status()["connected"], what="A to notice")  # type: ignore[union-attr]
     offline = b.core.passes.create(PassService.validate("Di", "multi"))  # while the hub is down
     versioned_hub.start()
     assert _run(versioned_hub, stored)[1] == before[1] == a.core.ctx.station_id
-    wait_for(converged(a, b), 60, "convergence after the hub's restart")
+    wait_for(converged(a, b), what="convergence after the hub's restart")
     assert a.core.store.pass_by_id(offline.id) is not None
     a.core.passes.revoke(later.id, reason="lost", by="A")
     wait_for(lambda: b.core.store.pass_by_id(later.id).status is PassStatus.REVOKED,  # type: ignore[union-attr]
@@ -273,14 +274,14 @@ def test_a_nats_server_without_jetstream_is_reported_in_one_sentence(
                                   "--user", "u", "--pass", "p"], stdout=out, stderr=out)
     try:
         station = make_station("Door A", f"nats://u:p@127.0.0.1:{port}")
-        wait_for(lambda: station.sync.status()["error"] is not None, 20,  # type: ignore[union-attr]
-                 "the problem to be reported")
+        wait_for(lambda: station.sync.status()["error"] is not None,  # type: ignore[union-attr]
+                 what="the problem to be reported")
         status = station.sync.status()  # type: ignore[union-attr]
         assert "JetStream turned off" in status["error"] and not status["connected"]
         assert station.core.scans.submit("nonsense").verdict is Verdict.REJECTED  # the door works
     finally:
         plain.terminate()
-        plain.wait(10)
+        plain.wait(timeout=PATIENCE_S)
 
 
 def test_the_hub_does_not_take_another_servers_port_for_its_own(
@@ -291,14 +292,14 @@ def test_the_hub_does_not_take_another_servers_port_for_its_own(
         other = subprocess.Popen([str(server_binary), "-a", "127.0.0.1", "-p", str(port)],
                                  stdout=out, stderr=out)
     try:
-        wait_for(lambda: _listening(port), 10, "the other server to listen")
+        wait_for(lambda: _listening(port), what="the other server to listen")
         hub = HubServer(tmp_path / "hub", new_password(), port=port, binary=server_binary)
         with pytest.raises(StationError, match=f"Port {port} is already taken by another server"):
             hub.start()
         assert not hub.running()
     finally:
         other.terminate()
-        other.wait(10)
+        other.wait(timeout=PATIENCE_S)
 
 
 # --- versions -------------------------------------------------------------------------------------------

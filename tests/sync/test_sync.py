@@ -24,26 +24,26 @@ from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
 
 
 def _pass_everywhere(pass_id: str, *stations: Station) -> None:
-    wait_for(lambda: all(s.core.store.pass_by_id(pass_id) is not None for s in stations), 20,
-             "the pass to reach every station")
+    wait_for(lambda: all(s.core.store.pass_by_id(pass_id) is not None for s in stations),
+             what="the pass to reach every station")
 
 
 def test_revocation_at_a_refuses_the_pass_at_b_and_c(hub: HubServer,
                                                     make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b, c = (make_station(name, url) for name in ("Door A", "Door B", "Door C"))
-    wait_for(in_sync(a, b, c), 30, "three stations in sync")
+    wait_for(in_sync(a, b, c), what="three stations in sync")
     p = a.core.passes.create(PassService.validate("Ada", "multi"))
     _pass_everywhere(p.id, b, c)
 
     a.core.passes.revoke(p.id, reason="chargeback", by="Manager at A")
     wait_for(lambda: all(s.core.store.pass_by_id(p.id).status is PassStatus.REVOKED  # type: ignore[union-attr]
-                         for s in (b, c)), 20, "the revocation to reach B and C")
+                         for s in (b, c)), what="the revocation to reach B and C")
     for door in (b, c):
         result = door.core.scans.submit(p.public_url)
         assert result.verdict is Verdict.REJECTED and result.reason == Reason.REVOKED
         assert "chargeback" in result.message
-    wait_for(converged(a, b, c), 30, "convergence")
+    wait_for(converged(a, b, c), what="convergence")
     # A's key reached B and C through the hub, and so did the door names.
     assert set(a.core.ctx.keys.public_keys_b64()) <= set(b.core.ctx.keys.public_keys_b64())
     assert b.core.ctx.station_names()[a.core.ctx.station_id] == "Door A"
@@ -53,7 +53,7 @@ def test_a_single_use_pass_scanned_at_two_doors_at_once_online_is_admitted_once(
         hub: HubServer, make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "two stations in sync")
+    wait_for(in_sync(a, b), what="two stations in sync")
     passes = [a.core.passes.create(PassService.validate(f"Guest {i}", "single")) for i in range(5)]
     for p in passes:
         _pass_everywhere(p.id, b)
@@ -77,7 +77,7 @@ def test_a_single_use_pass_scanned_at_two_doors_at_once_online_is_admitted_once(
         loser = results["B" if winner == "A" else "A"]
         assert loser.reason == Reason.USED
         assert loser.message.startswith(f"Already used at Door {winner}")
-    wait_for(converged(a, b), 30, "convergence")
+    wait_for(converged(a, b), what="convergence")
     for s in (a, b):
         for p in passes:
             after = s.core.store.pass_by_id(p.id)
@@ -88,7 +88,7 @@ def test_with_the_hub_down_both_doors_admit_and_the_conflict_shows_everywhere_af
         hub: HubServer, make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b, c = (make_station(name, url) for name in ("Door A", "Door B", "Door C"))
-    wait_for(in_sync(a, b, c), 30, "three stations in sync")
+    wait_for(in_sync(a, b, c), what="three stations in sync")
     p = c.core.passes.create(PassService.validate("Bo", "single"))
     _pass_everywhere(p.id, a, b)
 
@@ -100,7 +100,7 @@ def test_with_the_hub_down_both_doors_admit_and_the_conflict_shows_everywhere_af
     assert a.sync.status()["pending"] > 0  # type: ignore[union-attr]
 
     hub.start()
-    wait_for(converged(a, b, c), 60, "convergence after the hub returned")
+    wait_for(converged(a, b, c), what="convergence after the hub returned")
     for s in (a, b, c):
         after = s.core.store.pass_by_id(p.id)
         assert after is not None and after.uses == 2 and after.conflicts == 1
@@ -116,7 +116,7 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
                                                       make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, c = make_station("Door A", url), make_station("Door C", url)
-    wait_for(in_sync(a, c), 30, "two stations in sync")
+    wait_for(in_sync(a, c), what="two stations in sync")
     c.stop()
     items = [PassService.validate(f"Guest {i}", "single") for i in range(10_000)]
     created = a.core.passes.create_many(items)
@@ -128,7 +128,7 @@ def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
     assert again.sync is not None
     assert again.sync.wait_in_sync(120, lambda progress: seen.append(progress.total))
     assert max(seen) >= 10_000  # the progress bar had the history's size
-    wait_for(converged(a, again), 60, "convergence")
+    wait_for(converged(a, again), what="convergence")
     assert again.core.store.count_passes() == 10_000
     assert again.sync.worker_batches >= 1  # the history was prepared in the worker process
 
@@ -147,18 +147,18 @@ def test_a_download_while_the_door_scans_gives_way_and_ends_whole(
     # are folded from their whole history.
     url = hub.target.full_url()
     a, c = make_station("Door A", url), make_station("Door C", url)
-    wait_for(in_sync(a, c), 30, "two stations in sync")
+    wait_for(in_sync(a, c), what="two stations in sync")
     c.stop()
     created = a.core.passes.create_many([PassService.validate(f"G{i}") for i in range(3000)])
     for p in created[:20]:
         assert a.core.scans.submit(p.public_url).accepted
-    wait_for(lambda: a.sync is not None and a.sync.pending() == 0, 60, "A to publish")
+    wait_for(lambda: a.sync is not None and a.sync.pending() == 0, what="A to publish")
 
     again = make_station("Door C", url, start=False)
     assert not again.core.scans.submit("not a pass").accepted  # the door is in use
     again.start()
     assert again.sync is not None and again.sync.wait_in_sync(120)
-    wait_for(converged(a, again), 60, "convergence")
+    wait_for(converged(a, again), what="convergence")
     assert again.core.store.count_passes() == 3000
     for p in created[:20]:
         here = again.core.store.pass_by_id(p.id)
@@ -174,10 +174,10 @@ def test_the_same_hub_at_another_address_downloads_and_publishes_nothing_again(
     url = hub.target.full_url()
     assert "@127.0.0.1:" in url
     a, c = make_station("Door A", url), make_station("Door C", url)
-    wait_for(in_sync(a, c), 30, "two stations in sync")
+    wait_for(in_sync(a, c), what="two stations in sync")
     a.core.passes.create_many([PassService.validate(f"G{i}") for i in range(200)])
     c.core.passes.create_many([PassService.validate(f"H{i}") for i in range(50)])
-    wait_for(converged(a, c), 60, "convergence")
+    wait_for(converged(a, c), what="convergence")
     c.stop()
 
     moved = make_station("Door C", url.replace("@127.0.0.1:", "@localhost:"))
@@ -186,18 +186,18 @@ def test_the_same_hub_at_another_address_downloads_and_publishes_nothing_again(
     # Nothing downloaded again: at most its own last echoes are read (and skipped), not the 250.
     assert moved.sync.catch_up().done <= 50
     assert moved.sync.pending() == 0  # and nothing of its own left to publish again
-    wait_for(converged(a, moved), 30, "convergence")
+    wait_for(converged(a, moved), what="convergence")
 
 
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
     good = make_station("Door A", hub.target.full_url())
-    wait_for(in_sync(good), 30, "A in sync")
+    wait_for(in_sync(good), what="A in sync")
     good.core.passes.create(PassService.validate("Cy"))
     wrong = hub.target.with_password("not-the-password").full_url()
     stranger = make_station("Intruder", wrong)
-    wait_for(lambda: stranger.sync.status()["error"] is not None, 20,  # type: ignore[union-attr]
-             "the refusal to be reported")
+    wait_for(lambda: stranger.sync.status()["error"] is not None,  # type: ignore[union-attr]
+             what="the refusal to be reported")
     status = stranger.sync.status()  # type: ignore[union-attr]
     assert not status["connected"] and "credentials" in status["error"]
     assert "not-the-password" not in str(status)
@@ -215,23 +215,23 @@ def test_the_password_is_kept_in_keyring_not_in_the_database(hub: HubServer, tmp
                                                              make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a = make_station("Door A", url)
-    wait_for(in_sync(a), 30, "A in sync")
+    wait_for(in_sync(a), what="A in sync")
     a.stop()
     raw = (tmp_path / "Door A" / "station.db").read_bytes()
     assert hub.target.password and hub.target.password.encode() not in raw
     again = make_station("Door A", None)  # no --sync: the remembered hub and keyring password
     assert again.sync is not None and again.sync.target.password == hub.target.password
-    wait_for(in_sync(again), 30, "A in sync again")
+    wait_for(in_sync(again), what="A in sync again")
 
 
 def test_events_from_peers_are_applied_once_however_often_they_arrive(
         hub: HubServer, make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "in sync")
+    wait_for(in_sync(a, b), what="in sync")
     p = a.core.passes.create(PassService.validate("Di", "multi", max_uses=5))
     a.core.scans.submit(p.public_url)
-    wait_for(converged(a, b), 30, "convergence")
+    wait_for(converged(a, b), what="convergence")
     # Replaying A's whole log at B (a redelivery after the duplicate window) changes nothing.
     before = b.sync.status()["stateDigest"]  # type: ignore[union-attr]
     from station.services.sync_apply import RemoteEventService
@@ -247,11 +247,11 @@ def test_publish_progress_is_checkpointed_and_saved_on_stop(hub: HubServer,
     # writes it, so a restart re-sends nothing and reports nothing pending.
     url = hub.target.full_url()
     a = make_station("Door A", url)
-    wait_for(in_sync(a), 30, "A in sync")
+    wait_for(in_sync(a), what="A in sync")
     p = a.core.passes.create(PassService.validate("Ed", "multi", max_uses=50))
     for _ in range(20):
         a.core.scans.submit(p.public_url)
-    wait_for(lambda: a.sync.pending() == 0, 20, "A to publish")  # type: ignore[union-attr]
+    wait_for(lambda: a.sync.pending() == 0, what="A to publish")  # type: ignore[union-attr]
     last_seq = max(r["seq"] for r in a.core.store.db().query("SELECT seq FROM events"))
     events_before = a.core.store.count_events()
     a.stop()
@@ -259,7 +259,7 @@ def test_publish_progress_is_checkpointed_and_saved_on_stop(hub: HubServer,
     saved = list(again.core.store.db().query("SELECT max(published_seq) AS s FROM sync_progress"))
     assert saved[0]["s"] == last_seq
     # Its own events came back through the shared stream and changed nothing here.
-    wait_for(in_sync(again), 30, "A in sync again")
+    wait_for(in_sync(again), what="A in sync again")
     assert again.core.store.count_events() == events_before
     assert again.core.store.pass_by_id(p.id).uses == 20  # type: ignore[union-attr]
 
@@ -270,11 +270,11 @@ def test_stopping_waits_for_the_publish_checkpoint_on_a_slow_disk(
     # before it was, and the shutdown that follows cut it off (seen on a loaded machine).
     url = hub.target.full_url()
     a = make_station("Door A", url)
-    wait_for(in_sync(a), 30, "A in sync")
+    wait_for(in_sync(a), what="A in sync")
     p = a.core.passes.create(PassService.validate("Flo", "multi", max_uses=50))
     for _ in range(5):
         a.core.scans.submit(p.public_url)
-    wait_for(lambda: a.sync.pending() == 0, 20, "A to publish")  # type: ignore[union-attr]
+    wait_for(lambda: a.sync.pending() == 0, what="A to publish")  # type: ignore[union-attr]
     write = SyncLedger.mark_published
 
     def slow_disk(self: SyncLedger, hub_key: str, seq: int, at: str) -> None:
@@ -312,7 +312,7 @@ def test_undoing_a_single_use_admission_gives_the_claim_back(hub: HubServer,
                                                             make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "in sync")
+    wait_for(in_sync(a, b), what="in sync")
     org = a.sync.status()["organisation"]  # type: ignore[union-attr]
     p = a.core.passes.create(PassService.validate("Flo", "single"))
     keep = a.core.passes.create(PassService.validate("Gus", "single"))
@@ -322,10 +322,10 @@ def test_undoing_a_single_use_admission_gives_the_claim_back(hub: HubServer,
     assert admitted.accepted
     assert _claim_holder(hub, org, p.id) == a.core.ctx.station_id
     a.core.scans.undo(admitted.scan.id, by="Door A")  # the wrong person was let through
-    wait_for(lambda: _claim_holder(hub, org, p.id) is None, 20, "the claim to be given back")
+    wait_for(lambda: _claim_holder(hub, org, p.id) is None, what="the claim to be given back")
     wait_for(lambda: b.core.store.pass_by_id(p.id) is not None
-             and b.core.store.pass_by_id(p.id).uses == 0, 20,  # type: ignore[union-attr]
-             "the undo to reach B")
+             and b.core.store.pass_by_id(p.id).uses == 0,  # type: ignore[union-attr]
+             what="the undo to reach B")
     again = b.core.scans.submit(p.public_url)  # the right guest, at the other door
     assert again.accepted, again.message
     assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
@@ -341,7 +341,7 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
         hub: HubServer, make_station: StationFactory) -> None:
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
-    wait_for(in_sync(a, b), 30, "in sync")
+    wait_for(in_sync(a, b), what="in sync")
     org = a.sync.status()["organisation"]  # type: ignore[union-attr]
     a_id = a.core.ctx.station_id
     p = a.core.passes.create(PassService.validate("Hal", "single"))
@@ -350,7 +350,7 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     assert admitted.accepted and _claim_holder(hub, org, p.id) == a_id
 
     hub.stop()
-    wait_for(lambda: not a.sync.status()["connected"], 20, "A to notice")  # type: ignore[union-attr]
+    wait_for(lambda: not a.sync.status()["connected"], what="A to notice")  # type: ignore[union-attr]
     a.core.scans.undo(admitted.scan.id, by="Door A")  # nobody can tell the hub now
     assert pending_releases(a.core.store) == [(p.id, admitted.scan.scanned_at)]
     a.stop()  # …and the door is shut down before the hub comes back
@@ -358,8 +358,8 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     assert _claim_holder(hub, org, p.id) == a_id  # the hub still holds A's claim
 
     again = make_station("Door A", None)
-    wait_for(lambda: _claim_holder(hub, org, p.id) is None, 20, "the claim to be given back")
-    wait_for(lambda: pending_releases(again.core.store) == [], 20, "the release to be struck off")
+    wait_for(lambda: _claim_holder(hub, org, p.id) is None, what="the claim to be given back")
+    wait_for(lambda: pending_releases(again.core.store) == [], what="the release to be struck off")
     wait_for(lambda: in_sync(again, b)() and b.core.store.pass_by_id(p.id).uses == 0,  # type: ignore[union-attr]
              30, "the undo to reach B, B online again")
     second = b.core.scans.submit(p.public_url)  # the right guest, at the other door

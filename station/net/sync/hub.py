@@ -27,6 +27,7 @@ from station.net.sync.binary import (
     too_old,
     version_text,
 )
+from station.net.sync.child_process import start_child
 from station.net.sync.url import SyncTarget
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,8 @@ class HubServer:
         return self.dir / "nats-server.pid"
 
     def _stop_leftover(self, timeout: float = 10.0) -> None:
-        """A hub left running by a run of this station that crashed still holds the port and
-        the store: stop it first. Only when it is this directory's server (its command line
+        """A hub left running by an earlier run (one that crashed where nothing ties the server
+        to its station, see child_process.py) still holds the port and the store: stop it first. Only when it is this directory's server (its command line
         names our config file), never a process that merely got the same pid since."""
         try:
             pid = int(self._pid_path.read_text().strip())
@@ -168,7 +169,7 @@ class HubServer:
         os.chmod(conf, 0o600)
         return conf
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
         binary = self._binary or find_nats_server()
@@ -183,7 +184,8 @@ class HubServer:
         conf = self._write_config()
         log_path = self.dir / "nats-server.log"
         with open(log_path, "ab") as log_file:
-            self._proc = subprocess.Popen(
+            # Tied to this process: a station killed outright takes its hub with it.
+            self._proc = start_child(
                 [str(binary), "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )

@@ -42,31 +42,46 @@ def _die_with_parent() -> Callable[[], None]:
 
 
 # PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process. So
-# children are forked by one thread that lives as long as the process, whichever thread asks.
+# children are forked by one thread that lives as long as any child it forked, whichever thread
+# asks; with none left it ends (no idle thread outlives the hub it served).
 _Start = Callable[[], subprocess.Popen[bytes]]
 _requests: queue.SimpleQueue[tuple[_Start, concurrent.futures.Future[subprocess.Popen[bytes]]]] = (
     queue.SimpleQueue())
 _forker: threading.Thread | None = None
 _forker_lock = threading.Lock()
+_IDLE_CHECK_S = 0.5
 
 
 def _fork_requests() -> None:
+    global _forker
+    children: list[subprocess.Popen[bytes]] = []
     while True:
-        start, result = _requests.get()
         try:
-            result.set_result(start())
+            start, result = _requests.get(timeout=_IDLE_CHECK_S)
+        except queue.Empty:
+            children = [child for child in children if child.poll() is None]
+            with _forker_lock:
+                if not children and _requests.empty():
+                    _forker = None  # the next request starts a new forker
+                    return
+            continue
+        try:
+            child = start()
         except BaseException as exc:  # handed to the caller, who raises it
             result.set_exception(exc)
+        else:
+            children.append(child)
+            result.set_result(child)
 
 
 def _in_forker(start: _Start) -> subprocess.Popen[bytes]:
     global _forker
-    with _forker_lock:
+    result: concurrent.futures.Future[subprocess.Popen[bytes]] = concurrent.futures.Future()
+    with _forker_lock:  # queued under the lock: an idle forker cannot end with it unseen
+        _requests.put((start, result))
         if _forker is None:
             _forker = threading.Thread(target=_fork_requests, name="child-forker", daemon=True)
             _forker.start()
-    result: concurrent.futures.Future[subprocess.Popen[bytes]] = concurrent.futures.Future()
-    _requests.put((start, result))
     return result.result()
 
 

@@ -26,7 +26,7 @@ from station.domain.codes import new_id
 from station.domain.errors import InvalidInput
 from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
-from station.store import migrations
+from station.store import health, migrations
 from station.store.rows import (
     PASS_COLUMNS,
     client_from_row,
@@ -53,6 +53,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the code index hot at 1M passes
     return conn
+
+
+def _initialise(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    migrations.migrate(conn)
 
 
 def _like(text: str) -> str:
@@ -217,6 +222,14 @@ class Store:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
+        # Only a missing file makes a new station; an existing one must prove it is a healthy
+        # Station database before anything writes to it (a zero-byte or foreign file once
+        # became a new station that would admit used passes again).
+        new = health.is_new(self.path)
+        if new:
+            health.create_atomically(self.path, _initialise)
+        else:
+            health.probe(self.path)
         self._writer = _connect(self.path)
         self._write_lock = threading.RLock()
         self._urgent = 0  # door transactions waiting for the writer lock
@@ -226,7 +239,8 @@ class Store:
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
         self._append_hooks: list[AppendHook] = []
-        self.schema_found = migrations.migrate(self._writer)
+        found = migrations.migrate(self._writer)
+        self.schema_found = 0 if new else found
         self.station_id = self._ensure_station_id()
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.keys",
     "station.cli.decode",
     "station.cli.hub",
+    "station.cli.maintenance",
 )
 
 

@@ -92,7 +92,8 @@ def assert_refused(result: subprocess.CompletedProcess[str], words: str) -> None
 def every_family(outside: Path) -> list[list[str]]:
     return [["passes", "list", "--json"], ["scan", "AbCd1234EfGh", "--json"], ["clients", "list"],
             ["keys", "list"], ["scans", "export", str(outside / "scans.csv")],
-            ["serve", "--no-api"], ["gui", "--no-api"], ["hub", "--port", "14222"]]
+            ["serve", "--no-api"], ["gui", "--no-api"], ["hub", "--port", "14222"],
+            ["backup", str(outside / "backup.db")]]
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
@@ -103,11 +104,12 @@ def test_commands_refuse_a_damaged_database_and_change_nothing(
     before = snapshot(cli.data_dir)
     # Every command family on the headline case; the store's common paths on the others.
     families = every_family(cli.data_dir.parent)
-    for args in families if damage == "zero bytes" else [families[0], families[5]]:
+    for args in families if damage == "zero bytes" else [families[0], families[5], families[-1]]:
         result = cli(*args, check=False, input="")
         assert_refused(result, words)
         assert snapshot(cli.data_dir) == before, args
     assert not (cli.data_dir.parent / "scans.csv").exists()
+    assert not (cli.data_dir.parent / "backup.db").exists()
 
 
 def test_a_missing_database_beside_its_wal_is_refused(cli: StationCLI, healthy_db: Path) -> None:

@@ -11,13 +11,19 @@ import stat
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from station.app import Core, build_core
+from station.domain.times import to_iso
+from station.services.check import check_database
+from station.services.sync_apply import RemoteEventService
 from tests.api.conftest import wait_until
 from tests.api.test_kill import free_port, healthy
 from tests.conftest import REPO, StationCLI
+from tests.fakes import FakeClock
 from tests.integration.test_damaged_db import DAMAGED_EXIT, snapshot
 
 
@@ -150,3 +156,39 @@ def test_backup_while_a_station_takes_scans_is_consistent(cli: StationCLI, tmp_p
         conn.close()
     assert uses == sorted(uses) and uses[-1] > 1  # each a later snapshot, scans included
     cli("check")
+
+
+def test_check_agrees_with_every_way_a_pass_changes(core: Core, tmp_path: Path, clock: FakeClock) -> None:
+    """No false alarm: expiry, undo, revoke/activate, a pass signed elsewhere (provisional) and
+    an offline double admission learnt through sync all leave rows equal to their fold."""
+    other = build_core(tmp_path / "other", now=clock)
+    try:
+        for key in other.ctx.keys.public_keys_b64():
+            core.ctx.keys.trust(key)
+        walk_in = other.passes.create(other.passes.validate("Walk-in"))
+        twice = other.passes.create(other.passes.validate("Twice"))
+        other.scans.submit(twice.public_url)  # admitted at the other door…
+        remote = other.store.events_for_pass(twice.id)
+    finally:
+        other.close()
+    expiring = core.passes.create(core.passes.validate(
+        "Late", valid_until=to_iso(clock() + timedelta(hours=1))))
+    undone = core.passes.create(core.passes.validate("Undone", type="multi", max_uses=2))
+    core.scans.undo(core.scans.submit(undone.code).scan.id, by="door")
+    core.scans.submit(undone.code)
+    revoked = core.passes.create(core.passes.validate("Revoked"))
+    core.passes.revoke(revoked.code, reason="test")
+    core.passes.activate(revoked.code)
+    core.passes.revoke(revoked.code, reason="again")
+    core.scans.submit(walk_in.public_url)  # provisional here
+    clock.advance(hours=2)
+    assert [p.id for p in core.passes.expire_due()] == [expiring.id]
+    core.scans.submit(twice.public_url)  # …and here, while the doors were apart
+    RemoteEventService(core.ctx).apply(remote)
+    conflicted = core.store.pass_by_id(twice.id)
+    assert conflicted is not None and conflicted.conflicts == 1
+
+    before = snapshot(core.store.data_dir)
+    report = check_database(core.store.path)
+    assert report.healthy, report.findings
+    assert report.passes == 5 and snapshot(core.store.data_dir) == before

@@ -253,22 +253,36 @@ class Store:
         current = self.setting("station_id")
         if current is not None and self.setting("db_identity") == identity:
             return str(current)
-        station_id = new_id("sta")
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                # Again under the write lock: another process starting on the same new
+                # directory may have minted it since (two ids would both be kept in memory).
+                current, owner = (self._writer_setting(k) for k in ("station_id", "db_identity"))
+                if current is not None and owner == identity:
+                    self._writer.execute("COMMIT")
+                    return str(current)
+                station_id = new_id("sta")
+                tx = Tx(self._writer, station_id)
+                tx.set_setting("station_id", station_id)
+                tx.set_setting("db_identity", identity)
+                if current is not None:
+                    previous = list(self._writer_setting("previous_station_ids") or [])
+                    tx.set_setting("previous_station_ids", [*previous, current])
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
         if current is not None:
             log.warning(
                 "This data directory was restored or copied; it now belongs to a new station id %s "
                 "(was %s).", station_id, current,
             )
-        with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            tx = Tx(self._writer, station_id)
-            tx.set_setting("station_id", station_id)
-            tx.set_setting("db_identity", identity)
-            if current is not None:
-                previous = list(self.setting("previous_station_ids") or [])
-                tx.set_setting("previous_station_ids", [*previous, current])
-            self._writer.execute("COMMIT")
         return station_id
+
+    def _writer_setting(self, key: str) -> Any:
+        row = self._writer.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def close(self) -> None:
         with self._readers_lock:

@@ -14,6 +14,7 @@ read every page, seconds at 100,000 passes (README, "Measured"), so they are `st
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import struct
 from collections.abc import Callable
@@ -143,24 +144,33 @@ def is_damage(exc: sqlite3.DatabaseError) -> bool:
 
 
 def create_atomically(db: Path, initialise: Callable[[sqlite3.Connection], None]) -> None:
-    """Make a new database beside `db` and rename it into place once `initialise(conn)` has
+    """Make a new database beside `db` and link it into place once `initialise(conn)` has
     committed, so an interrupted first start leaves no half-made station.db (which every
-    later start would refuse)."""
-    tmp = db.with_name(db.name + ".new")
-    for leftover in (tmp, wal_path(tmp), tmp.with_name(tmp.name + "-shm")):
-        leftover.unlink(missing_ok=True)
-    conn = sqlite3.connect(tmp, isolation_level=None)
+    later start would refuse). Two processes starting at once on a new directory each build
+    their own file; the first to finish wins and the other opens that one."""
+    tmp = db.with_name(f"{db.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        initialise(conn)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            initialise(conn)
+        finally:
+            conn.close()  # the last connection folds its -wal into the file and removes it
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, db)  # unlike a rename, never replaces a database made meanwhile
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links (FAT on a USB stick)
+            if not db.exists():
+                os.replace(tmp, db)
+        fsync_dir(db.parent)
     finally:
-        conn.close()  # the last connection folds its -wal into the file and removes it
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, db)
-    fsync_dir(db.parent)
+        for leftover in (tmp, wal_path(tmp), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def fsync_dir(directory: Path) -> None:

@@ -210,3 +210,29 @@ def test_a_station_database_carries_its_application_id(tmp_path: Path) -> None:
         conn = sqlite3.connect(directory / "station.db")
         assert conn.execute("PRAGMA application_id").fetchone()[0] == health.APPLICATION_ID
         conn.close()
+
+
+def test_stations_starting_together_on_a_new_directory_share_one_database(tmp_path: Path) -> None:
+    """The first start creates station.db whole (built aside, then linked into place): two
+    stores opened at once both end up on the same file, and nothing is left beside it."""
+    import threading
+
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(Store(tmp_path))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(stores) == 4
+    assert len({store.station_id for store in stores}) == 1
+    for store in stores:
+        store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["station.db"]

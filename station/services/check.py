@@ -8,6 +8,7 @@ depends on, after SQLite's integrity and foreign-key checks. It only reads.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,18 +62,29 @@ def check_database(db: Path) -> Report:
     report = Report(db)
     conn = health.open_read_only(db)
     try:
-        for problem in audit.integrity_problems(conn):
-            report.add("integrity", problem)
-        for problem in audit.foreign_key_problems(conn):
-            report.add("foreign_key", problem)
-        report.passes, report.events = audit.count(conn, "passes"), audit.count(conn, "events")
-        _compare_folds(conn, report)
-    except sqlite3.DatabaseError as exc:
-        # Pages SQLite cannot read at all: the integrity findings above (if any) say where.
-        report.add("integrity", f"SQLite could not read the database: {exc}")
+        for doing, step in STEPS:
+            try:
+                step(conn, report)
+            except sqlite3.DatabaseError as exc:
+                # SQLite cannot read some page at all: say so, and go on with the other steps.
+                report.add("integrity", f"SQLite could not read the database ({exc}) while {doing}")
     finally:
         conn.close()
     return report
+
+
+def _integrity(conn: sqlite3.Connection, report: Report) -> None:
+    for problem in audit.integrity_problems(conn):
+        report.add("integrity", problem)
+
+
+def _foreign_keys(conn: sqlite3.Connection, report: Report) -> None:
+    for problem in audit.foreign_key_problems(conn):
+        report.add("foreign_key", problem)
+
+
+def _counts(conn: sqlite3.Connection, report: Report) -> None:
+    report.passes, report.events = audit.count(conn, "passes"), audit.count(conn, "events")
 
 
 def _compare_folds(conn: sqlite3.Connection, report: Report) -> None:
@@ -90,3 +102,11 @@ def _compare_folds(conn: sqlite3.Connection, report: Report) -> None:
             report.add("fold", f"pass {pass_id} ({row['code']}) stores " + ", ".join(wrong))
     for pass_id in audit.passes_without_events(conn, MAX_LISTED):
         report.add("fold", f"pass {pass_id} has no events in the log")
+
+
+STEPS: tuple[tuple[str, Callable[[sqlite3.Connection, Report], None]], ...] = (
+    ("checking its pages", _integrity),
+    ("checking its foreign keys", _foreign_keys),
+    ("counting passes and events", _counts),
+    ("re-folding the passes", _compare_folds),
+)

@@ -62,20 +62,30 @@ def test_check_finds_a_pass_row_that_disagrees_with_its_events(cli: StationCLI) 
     assert report["healthy"] is False and [f["kind"] for f in report["findings"]] == ["fold"]
 
 
-def test_check_finds_damaged_pages(cli: StationCLI) -> None:
-    """Garbage inside the file (its header and schema intact) is for the integrity check."""
+def test_damaged_pages_are_found_by_check_and_refused_by_commands(cli: StationCLI) -> None:
+    """Garbage over the passes table's page (header and schema intact, so the start-up probe
+    passes): `station check` lists it, a command that reads it stops with one sentence."""
     station_with_passes(cli)
     db = cli.data_dir / "station.db"
+    conn = sqlite3.connect(db)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'passes'").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
     data = bytearray(db.read_bytes())
-    page = 4096
-    for offset in range(len(data) - 3 * page, len(data) - page, 7):
-        data[offset] = 0x5A  # the last pages hold the tables' latest rows
+    data[(root - 1) * page_size:root * page_size] = b"\x5a" * page_size
     db.write_bytes(bytes(data))
     before = snapshot(cli.data_dir)
+
     result = cli("check", check=False)
-    assert result.returncode in (1, DAMAGED_EXIT), result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert "integrity" in result.stdout or "damaged" in result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "integrity:" in result.stdout and "Traceback" not in result.stderr
+    listed = cli("passes", "list", check=False)
+    assert listed.returncode == DAMAGED_EXIT and "Traceback" not in listed.stderr
+    assert listed.stderr.strip().splitlines() == [
+        "station: error: The station's database is damaged (SQLite: database disk image is "
+        "malformed), so Station will not use it: stop Station and copy a backup made with "
+        "`station backup` over it, or start a new station with another --data-dir (nothing was "
+        "changed)."]
     assert snapshot(cli.data_dir) == before
 
 
@@ -91,7 +101,9 @@ def test_backup_is_private_refuses_to_overwrite_and_restores(cli: StationCLI, tm
     station_with_passes(cli)
     target = tmp_path / "backups" / "gala.db"
     target.parent.mkdir()
+    before = snapshot(cli.data_dir)
     cli("backup", str(target))
+    assert snapshot(cli.data_dir) == before  # a stopped station's files are left as they were
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert sorted(p.name for p in target.parent.iterdir()) == ["gala.db"]  # no temp file left
     first = target.read_bytes()

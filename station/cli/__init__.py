@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
 from station import __version__
 from station.domain.errors import StationError, StorageError
+from station.store.health import DAMAGED_EXIT, DamagedDatabase, is_damage
 
 # Each module exposes `register(subparsers)`; a parser's `func(args) -> int` runs the command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -21,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.keys",
     "station.cli.decode",
     "station.cli.hub",
+    "station.cli.maintenance",
 )
 
 
@@ -65,12 +68,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return func(args)
+    except DamagedDatabase as exc:
+        print(f"station: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except StorageError as exc:  # the disk, not the input: exit 1, as any failed run
         print(f"station: error: {exc}", file=sys.stderr)
         return 1
     except StationError as exc:
         print(f"station: error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:
+        # Damage the start-up probe cannot see (a page in the middle of the file) shows up when
+        # SQLite reads it: the same sentence, not a traceback. Anything else is a bug.
+        if not is_damage(exc):
+            raise
+        print(f"station: error: {DamagedDatabase(None, f'is damaged (SQLite: {exc})')}",
+              file=sys.stderr)
+        return DAMAGED_EXIT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

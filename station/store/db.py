@@ -26,9 +26,9 @@ from station.domain.codes import new_id
 from station.domain.errors import InvalidInput
 from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
-from station.store import migrations
+from station.store import health, migrations
 from station.store.failures import storage_errors
-from station.store.privacy import create_private_file, make_private
+from station.store.privacy import make_private
 from station.store.rows import (
     PASS_COLUMNS,
     client_from_row,
@@ -55,6 +55,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the code index hot at 1M passes
     return conn
+
+
+def _initialise(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    migrations.migrate(conn)
 
 
 def _like(text: str) -> str:
@@ -229,10 +234,18 @@ class Store:
         # A full or read-only disk at start is told like any failed write, not as a traceback.
         with storage_errors(self.data_dir, doing="open the station's data", os_errors=True):
             make_private(self.data_dir)
-            create_private_file(self.path)
+            # Only a missing file makes a new station; an existing one must prove it is a
+            # healthy Station database before anything writes to it (a zero-byte or foreign
+            # file once became a new station that would admit used passes again).
+            new = health.is_new(self.path)
+            if new:
+                health.create_atomically(self.path, _initialise)
+            else:
+                health.probe(self.path)
             self._writer = _connect(self.path)
             try:
-                self.schema_found = migrations.migrate(self._writer)
+                found = migrations.migrate(self._writer)
+                self.schema_found = 0 if new else found
                 self.station_id = self._ensure_station_id()
             except BaseException:
                 self._writer.close()
@@ -248,22 +261,36 @@ class Store:
         current = self.setting("station_id")
         if current is not None and self.setting("db_identity") == identity:
             return str(current)
-        station_id = new_id("sta")
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                # Again under the write lock: another process starting on the same new
+                # directory may have minted it since (two ids would both be kept in memory).
+                current, owner = (self._writer_setting(k) for k in ("station_id", "db_identity"))
+                if current is not None and owner == identity:
+                    self._writer.execute("COMMIT")
+                    return str(current)
+                station_id = new_id("sta")
+                tx = Tx(self._writer, station_id)
+                tx.set_setting("station_id", station_id)
+                tx.set_setting("db_identity", identity)
+                if current is not None:
+                    previous = list(self._writer_setting("previous_station_ids") or [])
+                    tx.set_setting("previous_station_ids", [*previous, current])
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
         if current is not None:
             log.warning(
                 "This data directory was restored or copied; it now belongs to a new station id %s "
                 "(was %s).", station_id, current,
             )
-        with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            tx = Tx(self._writer, station_id)
-            tx.set_setting("station_id", station_id)
-            tx.set_setting("db_identity", identity)
-            if current is not None:
-                previous = list(self.setting("previous_station_ids") or [])
-                tx.set_setting("previous_station_ids", [*previous, current])
-            self._writer.execute("COMMIT")
         return station_id
+
+    def _writer_setting(self, key: str) -> Any:
+        row = self._writer.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def close(self) -> None:
         with self._readers_lock:

@@ -184,8 +184,14 @@ V6_WEBHOOK_TOMBSTONES = """
 ALTER TABLE webhooks ADD COLUMN deleted_at TEXT;
 """
 
+V7_STATION_APPLICATION_ID = """
+-- Marks the file as a Station database ("STN1", station.store.health.APPLICATION_ID), so that
+-- another program's SQLite file put in a data directory is recognised and refused.
+PRAGMA application_id = 1398033969;
+"""
+
 MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES,
-                         V5_SYNC_RELEASES, V6_WEBHOOK_TOMBSTONES]
+                         V5_SYNC_RELEASES, V6_WEBHOOK_TOMBSTONES, V7_STATION_APPLICATION_ID]
 LATEST = len(MIGRATIONS)
 
 

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from station.domain.errors import StationError
 
 from station.ui.ports import StationFactory
 from station.ui import settings as ui_settings
@@ -60,7 +62,14 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
     app.setApplicationName("Station")
     app.setStyleSheet(stylesheet())
     qsettings = app_settings()
-    station = make_station(chosen_data_dir(args, qsettings))
+    try:
+        station = make_station(chosen_data_dir(args, qsettings))
+    except StationError as exc:
+        # Started from a desktop menu there is no terminal to read: say it in a dialog too.
+        # (Offscreen, as in tests and --screenshot, there is no one to close one.)
+        if app.platformName() != "offscreen":
+            QMessageBox.critical(None, "Station cannot start", str(exc))
+        raise
     settings = ui_settings.load(station.core.store)
     station.start()
     window = MainWindow(station, qsettings, settings, demo=args.demo)

@@ -11,7 +11,7 @@ import keyring
 import pytest
 
 from station.domain.errors import StationError
-from station.store import migrations
+from station.store import health, migrations
 from station.store.db import Store
 from station.store.releases import pending_releases, record_release
 from station.store.secrets import SecretStore
@@ -192,3 +192,47 @@ def test_pending_claim_releases_table_is_added_to_a_file_at_the_previous_version
     conn = sqlite3.connect(tmp_path / "station.db")
     assert migrations.current_version(conn) == migrations.LATEST
     conn.close()
+
+
+def test_a_station_database_carries_its_application_id(tmp_path: Path) -> None:
+    """New files and files migrated from before the marker both say they are Station's."""
+    Store(tmp_path / "new").close()
+    old = tmp_path / "old"
+    old.mkdir()
+    conn = sqlite3.connect(old / "station.db", isolation_level=None)
+    for version in range(5):
+        for statement in migrations._statements(migrations.MIGRATIONS[version]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    conn.close()
+    Store(old).close()
+    for directory in (tmp_path / "new", old):
+        conn = sqlite3.connect(directory / "station.db")
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == health.APPLICATION_ID
+        conn.close()
+
+
+def test_stations_starting_together_on_a_new_directory_share_one_database(tmp_path: Path) -> None:
+    """The first start creates station.db whole (built aside, then linked into place): two
+    stores opened at once both end up on the same file, and nothing is left beside it."""
+    import threading
+
+    stores: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(Store(tmp_path))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(stores) == 4
+    assert len({store.station_id for store in stores}) == 1
+    for store in stores:
+        store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["station.db"]

@@ -233,15 +233,15 @@ class Store:
         self._append_hooks: list[AppendHook] = []
         # A full or read-only disk at start is told like any failed write, not as a traceback.
         with storage_errors(self.data_dir, doing="open the station's data", os_errors=True):
-            make_private(self.data_dir)
             # Only a missing file makes a new station; an existing one must prove it is a
-            # healthy Station database before anything writes to it (a zero-byte or foreign
-            # file once became a new station that would admit used passes again).
+            # healthy Station database before anything changes on disk, modes included (a
+            # zero-byte or foreign file once became a new station that admitted used passes).
             new = health.is_new(self.path)
+            if not new:
+                health.probe(self.path)
+            make_private(self.data_dir)
             if new:
                 health.create_atomically(self.path, _initialise)
-            else:
-                health.probe(self.path)
             self._writer = _connect(self.path)
             try:
                 found = migrations.migrate(self._writer)

@@ -53,18 +53,24 @@ class Context:
     def record(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
                event_id: str | None = None) -> Event:
         """Append a new local event to the log inside `tx`."""
-        event = Event(
+        event = self.event(tx, type_, data, pass_id=pass_id, event_id=event_id)
+        tx.append_event(event)
+        return event
+
+    def event(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
+              event_id: str | None = None, timestamp: str | None = None) -> Event:
+        """A new local event, given its place in this station's log and clock, for the caller
+        to append inside `tx` (several at once: tx.append_new_events)."""
+        return Event(
             id=event_id or new_event_id(),
             type=type_,
-            timestamp=to_iso(self.now()),
+            timestamp=timestamp or to_iso(self.now()),
             data=data,
             origin=tx.station_id,
             origin_seq=tx.next_origin_seq(),
             hlc=self.hlc.now().encode(),
             pass_id=pass_id,
         )
-        tx.append_event(event)
-        return event
 
     def refold(self, tx: Tx, pass_id: str, email: str | None = None) -> FoldResult:
         """Recompute a pass from its events and store the result (the cache of the fold)."""

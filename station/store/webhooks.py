@@ -124,6 +124,14 @@ def enqueue_deliveries(tx: Tx, event: Event) -> None:
     recorded it, so an organisation's subscribers hear each event once, not once per door."""
     if event.origin != tx.station_id or event.type not in VENDOR_EVENTS:
         return
+    # Subscriptions change in their own transactions: one look per transaction is enough, and
+    # spares an import the outbox statement per event when nobody subscribed to its type.
+    subscribed = tx.memo.get("webhook_event_types")
+    if subscribed is None:
+        subscribed = tx.memo["webhook_event_types"] = {
+            r[0] for r in tx.execute("SELECT DISTINCT event FROM webhooks WHERE enabled = 1")}
+    if event.type not in subscribed:
+        return
     tx.execute(
         "INSERT OR IGNORE INTO webhook_deliveries (id, webhook_id, event_id, next_attempt_at, created_at) "
         "SELECT 'dlv_' || lower(hex(randomblob(10))), id, ?, ?, ? FROM webhooks "

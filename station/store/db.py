@@ -111,7 +111,8 @@ def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
             f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
 
 
-AppendHook = Callable[["Tx", Event], None]
+# Called with the events a statement just inserted (one, or a whole batch: imports, sync).
+AppendHook = Callable[["Tx", Sequence[Event]], None]
 
 
 class Tx:
@@ -264,9 +265,9 @@ class Tx:
         bulk by store.sync): published after commit, and passed to the append hooks."""
         self.appended.extend(events)
         # Hooks write rows that must commit or roll back with the event (webhook outbox).
-        for event in events:
+        if events:
             for hook in self._hooks:
-                hook(self, event)
+                hook(self, events)
 
     def set_setting(self, key: str, value: Any) -> None:
         self._conn.execute(
@@ -329,7 +330,7 @@ class Store:
             self._writer.close()
 
     def add_append_hook(self, hook: AppendHook) -> None:
-        """Call `hook(tx, event)` inside the transaction each time a new event row is inserted.
+        """Call `hook(tx, events)` inside the transaction each time new event rows are inserted.
 
         A hook's writes share the event's fate: if the transaction rolls back, so do they."""
         if hook not in self._append_hooks:

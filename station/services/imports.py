@@ -15,14 +15,18 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.domain.errors import InvalidInput, StationError
+from station.domain.models import Client
 from station.services import validation
 from station.services.clients import ClientService
-from station.services.passes import NewPass, PassService
+from station.services.pass_signer import PassSigner
+from station.services.passes import Draft, NewPass, PassService
 from station.store import imports as import_store
+from station.store.db import Store
 
 BATCH = 1000
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -133,48 +137,75 @@ def count_rows(path: Path) -> int:
 def import_passes(path: Path, passes: PassService, clients: ClientService,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
     report = ImportReport()
+    signer = passes.batch_signer()
     batch: list[_Row] = []
+    # A batch is signed (in the worker) while the one before it is written: one in flight.
+    pending: _Signing | None = None
 
     def flush() -> None:
-        if batch:
-            _import_batch(passes, clients, batch, report)
-            if progress:
-                progress(len(batch))
-            batch.clear()
+        nonlocal pending
+        if not batch:
+            return
+        known = import_store.already_imported(passes.store, [r.key for r in batch])
+        todo = [r for r in batch if r.key not in known]
+        drafts = passes.drafts([r.new for r in todo])
+        signing = _Signing(list(batch), todo, drafts, signer.submit([d.claims for d in drafts]))
+        batch.clear()
+        if pending is not None:
+            _write(passes, clients, signer, pending, report, progress)
+        pending = signing
 
-    for line, key, known, custom in _rows(Path(path)):
-        try:
-            if known.get("__extra__"):
-                raise InvalidInput("the row has more cells than the header has columns")
-            email = validation.email(known.get("email"))
-            new = passes.validate(
-                known.get("name"), known.get("type") or "single", known.get("max_uses"),
-                known.get("valid_from"), known.get("valid_until"), known.get("client_id"), custom,
-            )
-        except StationError as exc:
-            report.errors.append((line, str(exc)))
-            if progress:
-                progress(1)
-            continue
-        batch.append(_Row(line, key, new, email))
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    try:
+        for line, key, known, custom in _rows(Path(path)):
+            try:
+                if known.get("__extra__"):
+                    raise InvalidInput("the row has more cells than the header has columns")
+                email = validation.email(known.get("email"))
+                new = passes.validate(
+                    known.get("name"), known.get("type") or "single", known.get("max_uses"),
+                    known.get("valid_from"), known.get("valid_until"), known.get("client_id"),
+                    custom,
+                )
+            except StationError as exc:
+                report.errors.append((line, str(exc)))
+                if progress:
+                    progress(1)
+                continue
+            batch.append(_Row(line, key, new, email))
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+        if pending is not None:
+            _write(passes, clients, signer, pending, report, progress)
+    finally:
+        signer.close()
     report.errors.sort()
     return report
 
 
-def _import_batch(passes: PassService, clients: ClientService, batch: list[_Row],
-                  report: ImportReport) -> None:
-    """One transaction: the rows not imported before become passes (with their clients), and
-    their keys are recorded with them."""
+@dataclass(frozen=True, slots=True)
+class _Signing:
+    batch: list[_Row]
+    todo: list[_Row]  # the rows not imported before, as far as a read before the batch saw
+    drafts: list[Draft]
+    signatures: Future[list[bytes]]
+
+
+def _write(passes: PassService, clients: ClientService, signer: PassSigner, signing: _Signing,
+           report: ImportReport, progress: Callable[[int], None] | None) -> None:
+    """One transaction: the batch's rows not imported before become passes (with their
+    clients), and their keys are recorded with them."""
+    signatures = signer.result(signing.signatures, [d.claims for d in signing.drafts])
     store = passes.store
     with store.transaction() as tx:
-        done = import_store.imported_keys(tx, [r.key for r in batch])
-        named = tx.clients_by_ids([r.new.client_id for r in batch
+        # Checked again inside the transaction: another import may have written since the read.
+        done = import_store.imported_keys(tx, [r.key for r in signing.batch])
+        named = tx.clients_by_ids([r.new.client_id for r in signing.todo
                                    if r.new.client_id is not None and r.key not in done])
         rows: list[_Row] = []
-        for r in batch:
+        drafts: list[Draft] = []
+        signed: list[bytes] = []
+        for r, d, signature in zip(signing.todo, signing.drafts, signatures, strict=True):
             if r.key in done:
                 continue
             if r.new.client_id is not None and r.new.client_id not in named:
@@ -182,17 +213,25 @@ def _import_batch(passes: PassService, clients: ClientService, batch: list[_Row]
                     (r.line, f"No client has id {r.new.client_id!r}; create the client first."))
                 continue
             rows.append(r)
-        by_email = [r for r in rows if r.email and r.new.client_id is None]
-        found = clients.find_or_create_many_in(tx, [(r.new.name, r.email or "") for r in by_email])
-        client_of = {id(r): c.id for r, c in zip(by_email, found, strict=True)}
-        news = [replace(r.new, client_id=client_of[id(r)]) if id(r) in client_of
-                else replace(r.new, email=r.email) for r in rows]
-        created = passes.create_many_in(tx, news, by="import")
+            drafts.append(d)
+            signed.append(signature)
+        # A row naming a client id keeps it (and its address); one with an e-mail gets the
+        # client of that address, found or created.
+        client_of: list[Client | None] = [named.get(r.new.client_id) if r.new.client_id else None
+                                          for r in rows]
+        by_email = [i for i, r in enumerate(rows) if r.email and r.new.client_id is None]
+        found = clients.find_or_create_many_in(
+            tx, [(rows[i].new.name, rows[i].email or "") for i in by_email])
+        for i, client in zip(by_email, found, strict=True):
+            client_of[i] = client
+        created = passes.write_drafts_in(tx, drafts, signed, by="import", clients=client_of)
         import_store.record_imported(
             tx, [(r.key, p.id, p.created_at) for r, p in zip(rows, created, strict=True)])
     passes.publish(tx.appended)
     report.imported += len(created)
     report.already_imported += len(done)
+    if progress:
+        progress(len(signing.batch))
     # A door's scan waiting for the writer goes first: the import is not in a hurry.
     store.let_waiting_writers_in()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from station.store.db import Tx, chunks, marks
+from station.store.db import Store, Tx, chunks, marks
 
 
 def imported_keys(tx: Tx, keys: Sequence[str]) -> set[str]:
@@ -12,6 +12,16 @@ def imported_keys(tx: Tx, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunks(list(keys)):
         found.update(r[0] for r in tx.execute(
+            f"SELECT row_key FROM imported_rows WHERE row_key IN ({marks(len(chunk))})", chunk))
+    return found
+
+
+def already_imported(store: Store, keys: Sequence[str]) -> set[str]:
+    """As imported_keys, read outside any transaction (to skip drafting and signing them)."""
+    conn = store.db().conn
+    found: set[str] = set()
+    for chunk in chunks(list(keys)):
+        found.update(r[0] for r in conn.execute(
             f"SELECT row_key FROM imported_rows WHERE row_key IN ({marks(len(chunk))})", chunk))
     return found
 

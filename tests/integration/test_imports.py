@@ -147,7 +147,8 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
     source = tmp_path / "guests.csv"
     write_rows(source, rows)
     # The first run reads a pipe that stops after two and a half batches: it is killed (-9)
-    # while waiting for more, with two batches committed and half a batch in memory.
+    # while waiting for more, with a batch or two committed (one may be in the signing worker)
+    # and half a batch in memory.
     pipe = tmp_path / "guests.fifo"
     os.mkfifo(pipe)
     proc = subprocess.Popen([sys.executable, "-m", "station", "passes", "import", str(pipe)],
@@ -167,7 +168,7 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
     feeder.start()
     try:
         wait_for(writer_done.is_set, "the station to read the pipe")
-        wait_for(lambda: count(cli.data_dir) >= 2 * BATCH, "two batches to commit")
+        wait_for(lambda: count(cli.data_dir) >= BATCH, "a batch to commit")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
@@ -179,11 +180,12 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
                 fh.close()  # type: ignore[attr-defined]
             except BrokenPipeError:
                 pass
-    assert count(cli.data_dir) == 2 * BATCH
+    committed = count(cli.data_dir)
+    assert committed in (BATCH, 2 * BATCH)  # whole batches only
 
     rerun = cli("passes", "import", str(source))
-    assert (f"{2 * BATCH:,} rows were already imported; imported {BATCH:,} passes, 0 rows refused"
-            in rerun.stdout)
+    assert (f"{committed:,} rows were already imported; imported {total - committed:,} passes, "
+            "0 rows refused" in rerun.stdout)
     assert count(cli.data_dir) == total
     assert count(cli.data_dir, "SELECT count(*) FROM clients") == total
     done = cli("passes", "import", str(source))

@@ -191,3 +191,10 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
     done = cli("passes", "import", str(source))
     assert f"{total:,} rows were already imported; imported 0 passes" in done.stdout
     assert count(cli.data_dir) == total
+
+
+def test_bench_prints_the_import_figure_beside_its_baselines(cli: StationCLI) -> None:
+    # Two batches: the second is signed in the worker process, as in a long import.
+    out = cli("bench", "--only", "import", "--import-rows", str(2 * BATCH)).stdout
+    assert f"import: {2 * BATCH:,} passes in " in out
+    assert "Ed25519 signing alone" in out and "bare executemany of the rows" in out

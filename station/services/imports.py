@@ -28,7 +28,12 @@ from station.services.passes import Draft, NewPass, PassService
 from station.store import imports as import_store
 from station.store.db import Store
 
+# Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), so
+# large batches while the door is quiet; small ones while it scans (a scan in the last
+# DOOR_QUIET_S), since a scan waits for the batch being written.
 BATCH = 1000
+QUIET_BATCH = 5000
+DOOR_QUIET_S = 30.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # Accepted spellings of each column, normalised to lower case without spaces, _ or -.
@@ -172,7 +177,8 @@ def import_passes(path: Path, passes: PassService, clients: ClientService,
                     progress(1)
                 continue
             batch.append(_Row(line, key, new, email))
-            if len(batch) >= BATCH:
+            if len(batch) >= BATCH and (len(batch) >= QUIET_BATCH
+                                        or passes.store.door_used_within(DOOR_QUIET_S)):
                 flush()
         flush()
         if pending is not None:

@@ -377,6 +377,11 @@ class Store:
         finally:
             self._write_lock.release()
 
+    def door_used_within(self, seconds: float) -> bool:
+        """Whether a door transaction (a scan) began in the last `seconds`: long background jobs
+        write in small steps then, and in large ones while the door is quiet."""
+        return time.monotonic() - self.door_active_at < seconds
+
     def let_waiting_writers_in(self, limit_s: float = 0.5) -> None:
         """Between two transactions of a long background job (a history download): first let
         the door's transactions waiting for the writer lock through, for up to `limit_s`. A

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from station.app import Core
 from station.domain.events import Event, EventType
-from station.services.imports import BATCH, import_passes
+from station.services.imports import BATCH, QUIET_BATCH, import_passes
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 
@@ -133,16 +133,38 @@ def test_events_are_published_after_each_batch_commits(core: Core, tmp_path: Pat
 
     core.bus.subscribe(on_event)
     source = tmp_path / "guests.csv"
-    write_rows(source, guests(BATCH + 10))
+    n = QUIET_BATCH + 10
+    write_rows(source, guests(n))
     report = import_passes(source, core.passes, core.clients)
-    assert report.imported == BATCH + 10
-    assert len(committed_when_seen) == BATCH + 10
+    assert report.imported == n
+    assert len(committed_when_seen) == n
     assert all(seen == 1 for _, seen in committed_when_seen)
-    assert core.store.count_events() == 2 * (BATCH + 10)  # a client.created and a pass.created each
+    assert core.store.count_events() == 2 * n  # a client.created and a pass.created each
+
+
+def test_batches_are_small_while_the_door_scans_and_large_while_it_is_quiet(
+        core: Core, tmp_path: Path) -> None:
+    committed_at_first_event: list[int] = []
+
+    def on_event(event: Event) -> None:
+        if event.type == EventType.PASS_CREATED and len(committed_at_first_event) < 2:
+            committed_at_first_event.append(core.store.count_passes())
+
+    core.bus.subscribe(on_event)
+    source = tmp_path / "guests.csv"
+    write_rows(source, guests(2 * BATCH))
+    import_passes(source, core.passes, core.clients)
+    assert committed_at_first_event[0] == 2 * BATCH  # quiet: one transaction
+    core.scans.submit("not a pass", "hid")  # a door transaction (refused, recorded)
+    write_rows(source, guests(2 * BATCH, start=2 * BATCH))
+    committed_at_first_event.clear()
+    import_passes(source, core.passes, core.clients)
+    assert committed_at_first_event[0] == 2 * BATCH + BATCH  # the first step was published alone
 
 
 def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: StationCLI, tmp_path: Path) -> None:
-    total = 3 * BATCH
+    batch = QUIET_BATCH  # nobody scans at this station: the import writes large batches
+    total = 3 * batch
     rows = guests(total)
     source = tmp_path / "guests.csv"
     write_rows(source, rows)
@@ -160,7 +182,7 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
     def feed() -> None:
         fh = pipe.open("w", encoding="utf-8")  # blocks until the station opens the pipe
         handle.append(fh)
-        fh.write("".join(lines[: 1 + 2 * BATCH + BATCH // 2]))
+        fh.write("".join(lines[: 1 + 2 * batch + batch // 2]))
         fh.flush()
         writer_done.set()
 
@@ -168,7 +190,7 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
     feeder.start()
     try:
         wait_for(writer_done.is_set, "the station to read the pipe")
-        wait_for(lambda: count(cli.data_dir) >= BATCH, "a batch to commit")
+        wait_for(lambda: count(cli.data_dir) >= batch, "a batch to commit")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
@@ -181,7 +203,7 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
             except BrokenPipeError:
                 pass
     committed = count(cli.data_dir)
-    assert committed in (BATCH, 2 * BATCH)  # whole batches only
+    assert committed in (batch, 2 * batch)  # whole batches only
 
     rerun = cli("passes", "import", str(source))
     assert (f"{committed:,} rows were already imported; imported {total - committed:,} passes, "
@@ -195,6 +217,6 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
 
 def test_bench_prints_the_import_figure_beside_its_baselines(cli: StationCLI) -> None:
     # Two batches: the second is signed in the worker process, as in a long import.
-    out = cli("bench", "--only", "import", "--import-rows", str(2 * BATCH)).stdout
-    assert f"import: {2 * BATCH:,} passes in " in out
+    out = cli("bench", "--only", "import", "--import-rows", str(2 * QUIET_BATCH)).stdout
+    assert f"import: {2 * QUIET_BATCH:,} passes in " in out
     assert "Ed25519 signing alone" in out and "bare executemany of the rows" in out

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from station.app import build_core
+from station.cli.bench_import import bench_import
 from station.services.imports import import_passes
 
 
@@ -20,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="pass counts to measure at, comma-separated")
     bench.add_argument("--scans", type=int, default=3000, help="scans to time at each size")
     bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--import-rows", type=int, default=100_000, metavar="N",
+                       help="rows of the CSV-with-e-mails import figure (0: skip it)")
+    bench.add_argument("--only", choices=["import", "scans"],
+                       help="measure only the import figure, or only the scan table")
     bench.set_defaults(func=_bench)
 
 
@@ -38,6 +43,11 @@ def _write_csv(path: Path, start: int, count: int) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.only != "scans" and args.import_rows > 0:
+        with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
+            bench_import(Path(tmp), args.import_rows, args.seed)
+    if args.only == "import":
+        return 0
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rng = random.Random(args.seed)
     print("durability: SQLite WAL, synchronous=FULL (a shown verdict survives a power cut)")

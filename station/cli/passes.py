@@ -170,5 +170,5 @@ def _import(args: argparse.Namespace) -> int:
         core.close()
     for line, message in report.errors:
         print(f"line {line}: {message}", file=sys.stderr)
-    print(f"imported {report.imported} passes, {len(report.errors)} rows refused")
+    print(report.summary())
     return 1 if report.errors else 0

@@ -7,6 +7,7 @@ compensating event rather than deleting a fact) and is never delivered to webhoo
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +50,8 @@ class Event:
 
 
 def new_event_id() -> str:
-    return f"evt_{uuid.uuid4().hex}"
+    # 128 random bits as 32 hex digits, as uuid4().hex was, for a fraction of its cost.
+    return f"evt_{secrets.token_hex(16)}"
 
 
 def expiry_event_id(pass_id: str, valid_until: str) -> str:

@@ -58,7 +58,7 @@ class Context:
     def record(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
                event_id: str | None = None, at: datetime | None = None) -> Event:
         """Append a new local event to the log inside `tx` (timestamped `at`, default now)."""
-        event = self._new_event(tx, type_, data, pass_id, event_id, at)
+        event = self.event(tx, type_, data, pass_id=pass_id, event_id=event_id, at=at)
         tx.append_event(event)
         return event
 
@@ -72,7 +72,7 @@ class Context:
         carry the result: status, uses, and updatedAt (the event's own time when it changed the
         pass). The fold reads only the fields that describe the change (`scan`, `trigger`, `to`)
         and the pass's fixed fields, which stay the same, so replication is unaffected."""
-        event = self._new_event(tx, type_, data, pass_id, event_id, at)
+        event = self.event(tx, type_, data, pass_id=pass_id, event_id=event_id, at=at)
         # Stored events first: when the id is already in the log (an expiry another path
         # recorded), the fold keeps the stored one, as the log will.
         result = fold([event, *tx.events_for_pass(pass_id)])
@@ -83,12 +83,16 @@ class Context:
             tx.upsert_pass(result.pass_, None)
         return event, result
 
-    def _new_event(self, tx: Tx, type_: str, data: dict[str, Any], pass_id: str | None,
-                   event_id: str | None, at: datetime | None) -> Event:
+    def event(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
+              event_id: str | None = None, at: datetime | None = None,
+              timestamp: str | None = None) -> Event:
+        """A new local event, given its place in this station's log and clock, for the caller
+        to append inside `tx` (several at once: tx.append_new_events); stamped `timestamp`
+        (ISO), or `at`, or now."""
         return Event(
             id=event_id or new_event_id(),
             type=type_,
-            timestamp=to_iso(at or self.now()),
+            timestamp=timestamp or to_iso(at or self.now()),
             data=data,
             origin=tx.station_id,
             origin_seq=tx.next_origin_seq(),

@@ -2,23 +2,38 @@
 
 Bad rows are reported with their line numbers and skipped; good rows are imported in batches of
 one transaction each, so a 100k-row file neither holds the writer for long nor loses work.
+
+Each row has a stable identity, recorded with its pass: the value of its reference column
+(`ref`, `order id`… see REF_COLUMNS) when the file has one and the row fills it, else a hash of
+the row's content; with the row's occurrence among rows of the same identity in the file, so
+that two identical rows (two tickets for one person) are two passes. Importing a file again —
+after a kill, or once it finished — imports only the rows not imported yet.
 """
 
 from __future__ import annotations
 
 import csv
-
+import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.domain.errors import InvalidInput, StationError
+from station.domain.models import Client
 from station.services import validation
 from station.services.clients import ClientService
-from station.services.passes import NewPass, PassService
+from station.services.pass_signer import PassSigner
+from station.services.passes import Draft, NewPass, PassService
+from station.store import imports as import_store
 from station.store.db import Store
 
+# Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), so
+# large batches while the door is quiet; small ones while it scans (a scan in the last
+# DOOR_QUIET_S), since a scan waits for the batch being written.
 BATCH = 1000
+QUIET_BATCH = 5000
+DOOR_QUIET_S = 30.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # Accepted spellings of each column, normalised to lower case without spaces, _ or -.
@@ -31,20 +46,42 @@ COLUMNS = {
     "validuntil": "valid_until",
     "clientid": "client_id",
 }
+# A column naming the row in the system the file came from (the first one found is used; it
+# also stays a custom field of the pass). A bare `id` is not one: it may be anything.
+REF_COLUMNS = frozenset({
+    "ref", "reference", "order", "orderid", "orderno", "ordernumber", "orderref",
+    "ticketid", "ticketno", "ticketnumber", "ticketref", "bookingid", "bookingref",
+    "bookingreference", "externalid",
+})
 
 
 @dataclass
 class ImportReport:
     imported: int = 0
+    already_imported: int = 0  # rows an earlier import of the same rows made passes of
     errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        done = f"imported {self.imported:,} passes, {len(self.errors):,} rows refused"
+        if self.already_imported:
+            return f"{self.already_imported:,} rows were already imported; {done}"
+        return done
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    key: str
+    new: NewPass
+    email: str | None
 
 
 def _norm(header: str) -> str:
     return "".join(ch for ch in header.lower() if ch.isalnum())
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
-    """Yield (line number, known columns, custom fields) for each data row."""
+def _rows(path: Path) -> Iterator[tuple[int, str, dict[str, str], dict[str, str]]]:
+    """Yield (line number, row key, known columns, custom fields) for each data row."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InvalidInput(f"{path} is larger than 512 MiB; split it into smaller files.")
@@ -59,26 +96,42 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
             header = next(reader, None)
             if header is None:
                 raise InvalidInput(f"{path} is empty; the first line must name the columns.")
-            names = [COLUMNS.get(_norm(h), h.strip()) for h in header]
+            normed = [_norm(h) for h in header]
+            names = [COLUMNS.get(n, h.strip()) for n, h in zip(normed, header, strict=True)]
             if "name" not in names:
                 raise InvalidInput(
                     f"{path} has no 'name' column; the first line must name the columns "
                     "(name, email, type, max uses, valid from, valid until)."
                 )
+            ref = next((i for i, n in enumerate(normed) if n in REF_COLUMNS), None)
+            known_names = set(COLUMNS.values())
+            seen: dict[str, int] = {}
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
                 known: dict[str, str] = {}
                 custom: dict[str, str] = {}
                 for key, value in zip(names, row, strict=False):
-                    (known if key in COLUMNS.values() else custom)[key] = value
+                    (known if key in known_names else custom)[key] = value
                 if len(row) > len(names):
                     known["__extra__"] = "yes"
-                yield reader.line_num, known, {k: v for k, v in custom.items() if k and v}
+                base = _identity(normed, row, ref)
+                seen[base] = occurrence = seen.get(base, -1) + 1
+                yield (reader.line_num, f"{base}#{occurrence}", known,
+                       {k: v for k, v in custom.items() if k and v})
         except UnicodeDecodeError:
             raise InvalidInput(f"{path} is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
         except csv.Error as exc:
             raise InvalidInput(f"{path} is not valid CSV: {exc}.") from None
+
+
+def _identity(normed: list[str], row: list[str], ref: int | None) -> str:
+    """The row's reference when it has one, else a hash of its non-empty cells by column
+    (column order, spelling and surrounding spaces do not change it)."""
+    if ref is not None and ref < len(row) and row[ref].strip():
+        return "ref:" + row[ref].strip()
+    cells = sorted(f"{n}\x1e{v.strip()}" for n, v in zip(normed, row, strict=False) if v.strip())
+    return "row:" + hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:32]
 
 
 def count_rows(path: Path) -> int:
@@ -89,46 +142,104 @@ def count_rows(path: Path) -> int:
 def import_passes(path: Path, passes: PassService, clients: ClientService,
                   progress: Callable[[int], None] | None = None) -> ImportReport:
     report = ImportReport()
-    batch: list[tuple[NewPass, str | None]] = []
+    signer = passes.batch_signer()
+    batch: list[_Row] = []
+    # A batch is signed (in the worker) while the one before it is written: one in flight.
+    pending: _Signing | None = None
 
     def flush() -> None:
-        if batch:
-            report.imported += _import_batch(passes, clients, batch)
-            if progress:
-                progress(len(batch))
-            batch.clear()
+        nonlocal pending
+        if not batch:
+            return
+        known = import_store.already_imported(passes.store, [r.key for r in batch])
+        todo = [r for r in batch if r.key not in known]
+        drafts = passes.drafts([r.new for r in todo])
+        signing = _Signing(list(batch), todo, drafts, signer.submit([d.claims for d in drafts]))
+        batch.clear()
+        if pending is not None:
+            _write(passes, clients, signer, pending, report, progress)
+        pending = signing
 
-    for line, known, custom in _rows(Path(path)):
-        try:
-            if known.get("__extra__"):
-                raise InvalidInput("the row has more cells than the header has columns")
-            email = validation.email(known.get("email"))
-            new = passes.validate(
-                known.get("name"), known.get("type") or "single", known.get("max_uses"),
-                known.get("valid_from"), known.get("valid_until"), known.get("client_id"), custom,
-            )
-        except StationError as exc:
-            report.errors.append((line, str(exc)))
-            if progress:
-                progress(1)
-            continue
-        batch.append((new, email))
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    try:
+        for line, key, known, custom in _rows(Path(path)):
+            try:
+                if known.get("__extra__"):
+                    raise InvalidInput("the row has more cells than the header has columns")
+                email = validation.email(known.get("email"))
+                new = passes.validate(
+                    known.get("name"), known.get("type") or "single", known.get("max_uses"),
+                    known.get("valid_from"), known.get("valid_until"), known.get("client_id"),
+                    custom,
+                )
+            except StationError as exc:
+                report.errors.append((line, str(exc)))
+                if progress:
+                    progress(1)
+                continue
+            batch.append(_Row(line, key, new, email))
+            if len(batch) >= BATCH and (len(batch) >= QUIET_BATCH
+                                        or passes.store.door_used_within(DOOR_QUIET_S)):
+                flush()
+        flush()
+        if pending is not None:
+            _write(passes, clients, signer, pending, report, progress)
+    finally:
+        signer.close()
+    report.errors.sort()
     return report
 
 
-def _import_batch(passes: PassService, clients: ClientService,
-                  batch: list[tuple[NewPass, str | None]]) -> int:
-    with passes.store.transaction() as tx:
-        for new, email in batch:
-            if email and new.client_id is None:
-                client = clients.find_or_create_in(tx, new.name, email)
-                new = replace(new, client_id=client.id)
-            passes.create_in(tx, new, by="import")
+@dataclass(frozen=True, slots=True)
+class _Signing:
+    batch: list[_Row]
+    todo: list[_Row]  # the rows not imported before, as far as a read before the batch saw
+    drafts: list[Draft]
+    signatures: Future[list[bytes]]
+
+
+def _write(passes: PassService, clients: ClientService, signer: PassSigner, signing: _Signing,
+           report: ImportReport, progress: Callable[[int], None] | None) -> None:
+    """One transaction: the batch's rows not imported before become passes (with their
+    clients), and their keys are recorded with them."""
+    signatures = signer.result(signing.signatures, [d.claims for d in signing.drafts])
+    store = passes.store
+    with store.transaction() as tx:
+        # Checked again inside the transaction: another import may have written since the read.
+        done = import_store.imported_keys(tx, [r.key for r in signing.batch])
+        named = tx.clients_by_ids([r.new.client_id for r in signing.todo
+                                   if r.new.client_id is not None and r.key not in done])
+        rows: list[_Row] = []
+        drafts: list[Draft] = []
+        signed: list[bytes] = []
+        for r, d, signature in zip(signing.todo, signing.drafts, signatures, strict=True):
+            if r.key in done:
+                continue
+            if r.new.client_id is not None and r.new.client_id not in named:
+                report.errors.append(
+                    (r.line, f"No client has id {r.new.client_id!r}; create the client first."))
+                continue
+            rows.append(r)
+            drafts.append(d)
+            signed.append(signature)
+        # A row naming a client id keeps it (and its address); one with an e-mail gets the
+        # client of that address, found or created.
+        client_of: list[Client | None] = [named.get(r.new.client_id) if r.new.client_id else None
+                                          for r in rows]
+        by_email = [i for i, r in enumerate(rows) if r.email and r.new.client_id is None]
+        found = clients.find_or_create_many_in(
+            tx, [(rows[i].new.name, rows[i].email or "") for i in by_email])
+        for i, client in zip(by_email, found, strict=True):
+            client_of[i] = client
+        created = passes.write_drafts_in(tx, drafts, signed, by="import", clients=client_of)
+        import_store.record_imported(
+            tx, [(r.key, p.id, p.created_at) for r, p in zip(rows, created, strict=True)])
     passes.publish(tx.appended)
-    return len(batch)
+    report.imported += len(created)
+    report.already_imported += len(done)
+    if progress:
+        progress(len(signing.batch))
+    # A door's scan waiting for the writer goes first: the import is not in a hurry.
+    store.let_waiting_writers_in()
 
 
 EXPORT_COLUMNS = ["id", "scannedAt", "verdict", "reason", "passId", "passCode", "passName",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +11,12 @@ from station.domain import tokens
 from station.domain.codes import is_code, new_code, new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound
 from station.domain.events import Event, EventType, expiry_event_id
-from station.domain.models import Pass, PassStatus, PassType
+from station.domain.models import Client, Pass, PassStatus, PassType
 from station.domain.payload import public_url
 from station.domain.times import normalize_iso, parse_iso, to_iso
 from station.services import validation
 from station.services.context import Context
+from station.services.pass_signer import PassSigner
 from station.store.db import Page, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ class NewPass:
     client_id: str | None
     fields: dict[str, str]
     email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A pass about to be created: its id, code and the token claims to sign (see drafts())."""
+
+    new: NewPass
+    pass_id: str
+    code: str
+    claims: bytes
 
 
 class PassService:
@@ -85,55 +96,99 @@ class PassService:
     def create_many(self, items: Iterable[NewPass], *, by: str = "import") -> list[Pass]:
         """Create several passes in one transaction (imports)."""
         with self._ctx.store.transaction() as tx:
-            created = [self.create_in(tx, item, by=by) for item in items]
+            created = self.create_many_in(tx, list(items), by=by)
         self._ctx.publish(tx.appended)
         return created
 
     def create_in(self, tx: Tx, new: NewPass, *, by: str) -> Pass:
-        email = new.email
-        if new.client_id is not None:
-            client = tx.client_by_id(new.client_id)
-            if client is None:
-                raise NotFound(f"No client has id {new.client_id!r}; create the client first.")
-            email = client.email
-        pass_id = new_id("pas")
-        code = new_code()
-        while tx.pass_by_code(code) is not None:  # 62^12 codes: a clash is all but impossible
-            code = new_code()
-        claims = tokens.Claims(
-            pass_id=pass_id,
-            code=code,
-            type=new.type,
-            max_uses=new.max_uses,
-            valid_from=new.valid_from,
-            valid_until=new.valid_until,
-            kid=tokens.key_id(self._ctx.keys.private.public_key()),
-        )
-        token = tokens.sign(self._ctx.keys.private, claims)
+        return self.create_many_in(tx, [new], by=by)[0]
+
+    def create_many_in(self, tx: Tx, items: Sequence[NewPass], *, by: str) -> list[Pass]:
+        drafts = self.drafts(items)
+        return self.write_drafts_in(tx, drafts, self.sign(drafts), by=by)
+
+    def drafts(self, items: Sequence[NewPass]) -> list[Draft]:
+        """Ids, codes and the claims to sign for new passes: no transaction needed, so an import
+        can have them signed elsewhere while it writes the previous batch."""
+        kid = self._kid()
+        made: list[Draft] = []
+        for new in items:
+            pass_id, code = new_id("pas"), new_code()
+            claims = tokens.Claims(pass_id=pass_id, code=code, type=new.type, max_uses=new.max_uses,
+                                   valid_from=new.valid_from, valid_until=new.valid_until, kid=kid)
+            made.append(Draft(new, pass_id, code, claims.to_json()))
+        return made
+
+    def batch_signer(self) -> PassSigner:
+        """Signs the drafts of a long import in a worker process (see pass_signer)."""
+        return PassSigner(self._ctx.keys.private)
+
+    def sign(self, drafts: Sequence[Draft]) -> list[bytes]:
+        key = self._ctx.keys.private
+        return [key.sign(d.claims) for d in drafts]
+
+    def _kid(self) -> str:
+        return tokens.key_id(self._ctx.keys.private.public_key())
+
+    def write_drafts_in(self, tx: Tx, drafts: Sequence[Draft], signatures: Sequence[bytes], *,
+                        by: str, clients: Sequence[Client | None] = ()) -> list[Pass]:
+        """Write signed drafts as passes and their `pass.created` events, in a few statements
+        (an import writes thousands per transaction). `clients`, when given, are the drafts'
+        clients found by the caller (an import's, by e-mail), in place of NewPass.client_id."""
+        found = list(clients) or [None] * len(drafts)
+        wanted = [d.new.client_id for d, c in zip(drafts, found, strict=True)
+                  if c is None and d.new.client_id is not None]
+        named = tx.clients_by_ids(wanted) if wanted else {}
+        for i, d in enumerate(drafts):
+            if found[i] is None and d.new.client_id is not None:
+                found[i] = named.get(d.new.client_id)
+                if found[i] is None:
+                    raise NotFound(f"No client has id {d.new.client_id!r}; create the client first.")
+        drafts, signatures = self._with_free_codes(tx, drafts, signatures)
         now = to_iso(self._ctx.now())
-        p = Pass(
-            id=pass_id,
-            code=code,
-            name=new.name,
-            type=new.type,
-            status=PassStatus.ACTIVE,
-            uses=0,
-            max_uses=new.max_uses,
-            valid_from=new.valid_from,
-            valid_until=new.valid_until,
-            client_id=new.client_id,
-            fields=new.fields,
-            public_url=public_url(self._ctx.base_url, code, token),
-            created_at=now,
-            updated_at=now,
-        )
-        data = p.to_api()
-        data.pop("provisional")
-        data.pop("conflicts")
-        data["createdBy"] = by
-        self._ctx.record(tx, EventType.PASS_CREATED, data, pass_id=pass_id)
-        tx.upsert_pass(p, email)
-        return p
+        created: list[Pass] = []
+        rows: list[tuple[Pass, str | None]] = []
+        events: list[Event] = []
+        for d, signature, client in zip(drafts, signatures, found, strict=True):
+            new = d.new
+            p = Pass(
+                id=d.pass_id, code=d.code, name=new.name, type=new.type, status=PassStatus.ACTIVE,
+                uses=0, max_uses=new.max_uses, valid_from=new.valid_from,
+                valid_until=new.valid_until, client_id=client.id if client else None,
+                fields=new.fields,
+                public_url=public_url(self._ctx.base_url, d.code, tokens.token(d.claims, signature)),
+                created_at=now, updated_at=now,
+            )
+            data = p.to_api()
+            data.pop("provisional")
+            data.pop("conflicts")
+            data["createdBy"] = by
+            events.append(self._ctx.event(tx, EventType.PASS_CREATED, data, pass_id=d.pass_id,
+                                          timestamp=now))
+            rows.append((p, client.email if client else new.email))
+            created.append(p)
+        tx.append_new_events(events)
+        tx.upsert_passes(rows)
+        return created
+
+    def _with_free_codes(self, tx: Tx, drafts: Sequence[Draft], signatures: Sequence[bytes]
+                         ) -> tuple[Sequence[Draft], Sequence[bytes]]:
+        """Redraw (and sign again) a draft whose code a pass already has, or another draft of
+        the batch: 62^12 codes make it all but impossible, but a code must be unique."""
+        codes = [d.code for d in drafts]
+        taken = tx.taken_codes(codes)
+        if not taken and len(set(codes)) == len(codes):
+            return drafts, signatures
+        seen = set(taken)
+        fixed: list[Draft] = []
+        for d in drafts:
+            while d.code in seen:
+                d = self.drafts([d.new])[0]
+                seen |= tx.taken_codes([d.code])
+            seen.add(d.code)
+            fixed.append(d)
+        return fixed, [old if f is d else self.sign([f])[0]
+                       for f, d, old in zip(fixed, drafts, signatures, strict=True)]
 
     def revoke(self, ref: str, *, reason: str | None = None, by: str = "manager") -> Pass:
         clean_reason = validation.text(reason, "Reason", max_len=MAX_REASON, required=False)

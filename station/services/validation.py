@@ -15,8 +15,12 @@ MAX_USES_LIMIT = 1_000_000
 EMAIL_RE = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>.]{1,63}$")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+    # A regex, not a loop over characters: an import checks every cell of every row.
+    return _CONTROL.search(text) is not None
 
 
 def text(value: Any, what: str, *, max_len: int = MAX_NAME, required: bool = True) -> str | None:

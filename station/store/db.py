@@ -62,6 +62,27 @@ def _initialise(conn: sqlite3.Connection) -> None:
     migrations.migrate(conn)
 
 
+CHUNK = 500  # values per IN (...) list, well under SQLite's limit on bound parameters
+
+
+def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+# SQLite's NOCASE folds ASCII letters only; this is the same fold, so a dict keyed by it agrees
+# with `email = ? COLLATE NOCASE` (and is the same on every station).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def nocase(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -97,7 +118,8 @@ def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
             f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
 
 
-AppendHook = Callable[["Tx", Event], None]
+# Called with the events a statement just inserted (one, or a whole batch: imports, sync).
+AppendHook = Callable[["Tx", Sequence[Event]], None]
 
 
 class Tx:
@@ -110,10 +132,14 @@ class Tx:
         self.appended: list[Event] = []
         self._hooks = hooks
         self._origin_seq: int | None = None
+        self.memo: dict[str, Any] = {}  # what hooks look up once per transaction
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Raw SQL inside this transaction, for the store's own modules (outbox, keys…)."""
         return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, rows)
 
     # reads that must see this transaction's own writes
     def pass_by_code(self, code: str) -> Pass | None:
@@ -134,6 +160,32 @@ class Tx:
             (email,),
         ).fetchone()
         return client_from_row(dict(row)) if row else None
+
+    def clients_by_emails(self, emails: Sequence[str]) -> dict[str, Client]:
+        """The oldest client of each address, keyed by `nocase(email)` (as client_by_email)."""
+        found: dict[str, Client] = {}
+        for chunk in chunks(sorted({nocase(e) for e in emails})):
+            rows = self._conn.execute(
+                f"SELECT * FROM clients WHERE email COLLATE NOCASE IN ({marks(len(chunk))}) "
+                "ORDER BY created_at DESC", chunk).fetchall()
+            for row in rows:  # newest first: the oldest of an address is written last
+                found[nocase(row["email"])] = client_from_row(dict(row))
+        return found
+
+    def clients_by_ids(self, client_ids: Sequence[str]) -> dict[str, Client]:
+        found: dict[str, Client] = {}
+        for chunk in chunks(sorted(set(client_ids))):
+            for row in self._conn.execute(
+                    f"SELECT * FROM clients WHERE id IN ({marks(len(chunk))})", chunk):
+                found[row["id"]] = client_from_row(dict(row))
+        return found
+
+    def taken_codes(self, codes: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for chunk in chunks(list(codes)):
+            taken.update(r[0] for r in self._conn.execute(
+                f"SELECT code FROM passes WHERE code IN ({marks(len(chunk))})", chunk))
+        return taken
 
     def events_for_pass(self, pass_id: str) -> list[Event]:
         rows = self._conn.execute(
@@ -166,9 +218,12 @@ class Tx:
             self._conn.executemany(_upsert_pass_sql(PASS_COLUMNS), rows)
 
     def insert_client(self, c: Client) -> None:
-        self._conn.execute(
+        self.insert_clients([c])
+
+    def insert_clients(self, clients: Sequence[Client]) -> None:
+        self._conn.executemany(
             "INSERT INTO clients (id, name, email, phone, created_at) VALUES (?, ?, ?, ?, ?)",
-            (c.id, c.name, c.email, c.phone, c.created_at),
+            [(c.id, c.name, c.email, c.phone, c.created_at) for c in clients],
         )
 
     def insert_scan(self, s: Scan, event_id: str | None) -> None:
@@ -202,14 +257,24 @@ class Tx:
             return True
         return False
 
+    def append_new_events(self, events: Sequence[Event]) -> None:
+        """Insert events this station has just made (fresh ids) in one statement (imports)."""
+        self._conn.executemany(
+            "INSERT INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.id, e.type, e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp,
+              json.dumps(e.data, separators=(",", ":"), sort_keys=True)) for e in events],
+        )
+        self.inserted(events)
+
     def inserted(self, events: Sequence[Event]) -> None:
         """Events just inserted into the log by this transaction (one at a time above, or in
         bulk by store.sync): published after commit, and passed to the append hooks."""
         self.appended.extend(events)
         # Hooks write rows that must commit or roll back with the event (webhook outbox).
-        for event in events:
+        if events:
             for hook in self._hooks:
-                hook(self, event)
+                hook(self, events)
 
     def set_setting(self, key: str, value: Any) -> None:
         self._conn.execute(
@@ -301,7 +366,7 @@ class Store:
             self._writer.close()
 
     def add_append_hook(self, hook: AppendHook) -> None:
-        """Call `hook(tx, event)` inside the transaction each time a new event row is inserted.
+        """Call `hook(tx, events)` inside the transaction each time new event rows are inserted.
 
         A hook's writes share the event's fate: if the transaction rolls back, so do they."""
         if hook not in self._append_hooks:
@@ -359,6 +424,11 @@ class Store:
                 self._writer.execute("ROLLBACK")
             except sqlite3.Error:
                 log.exception("rolling back a failed transaction failed")
+
+    def door_used_within(self, seconds: float) -> bool:
+        """Whether a door transaction (a scan) began in the last `seconds`: long background jobs
+        write in small steps then, and in large ones while the door is quiet."""
+        return time.monotonic() - self.door_active_at < seconds
 
     def let_waiting_writers_in(self, limit_s: float = 0.5) -> None:
         """Between two transactions of a long background job (a history download): first let

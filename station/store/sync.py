@@ -16,7 +16,7 @@ from typing import Any
 from station.domain.events import Event
 from station.domain.models import Client, Scan
 from station.domain.remote import data_text
-from station.store.db import Store, Tx
+from station.store.db import Store, Tx, chunks, marks
 from station.store.rows import event_from_row
 
 
@@ -26,18 +26,6 @@ class Peer:
     name: str
     head_seq: int  # the peer's own latest origin_seq, as it announced it
     seen_at: str
-
-
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
 
 
 def log_head(tx: Tx) -> int:
@@ -83,9 +71,9 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
     """The events of each pass that the log held up to `head` (the fold needs them all; what
     this batch inserted after `head` the caller has in memory already)."""
     found: dict[str, list[Event]] = {p: [] for p in pass_ids}
-    for chunk in _chunks(list(pass_ids)):
+    for chunk in chunks(list(pass_ids)):
         rows = tx._conn.execute(  # noqa: SLF001
-            f"SELECT * FROM events WHERE pass_id IN ({_marks(len(chunk))}) AND seq <= ?",
+            f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ?",
             (*chunk, head)).fetchall()
         for r in rows:
             event = event_from_row(dict(r))

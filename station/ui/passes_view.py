@@ -342,6 +342,8 @@ class PassesView(QWidget):
         def finished(report: ImportReport) -> None:
             progress.close()
             text = f"Imported {report.imported:,} passes from {path.name}."
+            if report.already_imported:
+                text += f" {report.already_imported:,} rows were already imported."
             if report.errors:
                 first = "; ".join(f"line {n}: {e}" for n, e in report.errors[:5])
                 text += f" {len(report.errors)} rows skipped ({first})."

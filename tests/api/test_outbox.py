@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from station.app import Core
 from station.domain.events import Event, EventType
 from station.net.integrations import Integrations
+from station.services.imports import import_passes
 
 
 def outbox(core: Core) -> list[dict]:
@@ -63,3 +66,18 @@ def test_a_hook_is_registered_once(core: Core) -> None:
 
     core.store.add_append_hook(enqueue_deliveries)  # build_core already did
     assert core.store._append_hooks.count(enqueue_deliveries) == 1
+
+
+def test_an_import_writes_the_outbox_rows_of_its_events_in_each_batch(
+        core: Core, integrations: Integrations, tmp_path: Path) -> None:
+    integrations.subscribe("pass.created", "https://93.184.215.14/a")
+    integrations.subscribe("client.created", "https://93.184.215.14/c")
+    source = tmp_path / "guests.csv"
+    source.write_text("name,email\n" + "".join(f"G{i},g{i % 700}@x.io\n" for i in range(1500)))
+    report = import_passes(source, core.passes, core.clients)
+    assert report.imported == 1500
+    rows = outbox(core)
+    events = {r[0]: r[1] for r in core.store.db().execute("SELECT id, type FROM events")}
+    assert sorted(events[r["event_id"]] for r in rows).count("pass.created") == 1500
+    assert [events[r["event_id"]] for r in rows].count("client.created") == 700
+    assert len({r["event_id"] for r in rows}) == len(rows) == len(events)

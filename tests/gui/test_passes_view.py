@@ -221,3 +221,21 @@ def test_activity_view_lists_events_newest_first_and_filters(qtbot: Any, window:
     assert [activity.proxy.index(r, 1).data() for r in range(activity.proxy.rowCount())] == ["Refused", "Admitted"]
     activity.search.setText("already used")
     assert activity.proxy.rowCount() == 1
+
+
+def test_importing_the_same_file_again_says_its_rows_were_already_imported(
+        qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "guests.csv"
+    write_csv(source, 30)
+    view = window.passes_view
+    window.tabs.setCurrentWidget(view)
+    unlock(qtbot, window, monkeypatch)
+    messages: list[str] = []
+    for _ in range(2):
+        with qtbot.waitSignal(view.message, timeout=60_000,
+                              check_params_cb=lambda t: t.startswith("Imported")) as got:
+            view.import_csv(source)
+        messages.append(got.args[0])
+    assert messages == ["Imported 30 passes from guests.csv.",
+                        "Imported 0 passes from guests.csv. 30 rows were already imported."]
+    assert window.core.store.count_passes() == 30

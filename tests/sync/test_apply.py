@@ -21,7 +21,7 @@ def test_bulk_applied_events_reach_the_append_hooks_once(core: Core, tmp_path: P
     finally:
         other.close()
     seen: list[Event] = []
-    core.store.add_append_hook(lambda tx, event: seen.append(event))
+    core.store.add_append_hook(lambda tx, events: seen.extend(events))
     for key in other.ctx.keys.public_keys_b64():
         core.ctx.keys.trust(key)
 

@@ -882,7 +882,7 @@ class SyncClient:
         records the position: a crash in between downloads the earlier steps again, and
         inserting them is a no-op."""
         events = batch.events
-        door_busy = time.monotonic() - self._ctx.store.door_active_at < self.settings.door_quiet_s
+        door_busy = self._ctx.store.door_used_within(self.settings.door_quiet_s)
         step = self.settings.download_step if door_busy else max(len(events), 1)
         folded = batch.folded
         if step < len(events):

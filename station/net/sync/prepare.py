@@ -21,13 +21,8 @@ which the station parses again with the C decoder.
 from __future__ import annotations
 
 import concurrent.futures
-import gc
 import json
 import logging
-import multiprocessing
-import os
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +32,7 @@ from station.domain.fold import base_from, exhausted, fold
 from station.domain.models import PassStatus
 from station.domain.remote import check_event
 from station.net.sync import wire
+from station.services.worker_pool import spawn_pool
 from station.store.rows import pass_values
 
 log = logging.getLogger(__name__)
@@ -134,26 +130,6 @@ def prepare_here(data: list[bytes]) -> Prepared:
     return Prepared(events, texts, False, {})
 
 
-def _ready() -> bool:
-    return True
-
-
-def _worker_init(parent: int) -> None:
-    # The worker only makes short-lived objects, freed batch by batch, without cycles: the
-    # cyclic collector would walk them for nothing, many times per batch.
-    gc.disable()
-    # A station killed outright (kill -9, a crash) cannot tell its worker to stop, and the
-    # worker would wait for work forever: it leaves when its parent (given by the station: it
-    # may be gone before this runs) is.
-
-    def leave_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=leave_with_parent, name="leave-with-parent", daemon=True).start()
-
-
 class Preparer:
     """One worker process, started on first use, for a station downloading a long history."""
 
@@ -173,12 +149,7 @@ class Preparer:
 
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: the station's process has threads (Qt, asyncio, SQLite writers) that a
-            # forked child would inherit mid-flight.
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init, initargs=(os.getpid(),))
-            self._pool.submit(_ready)
+            self._pool = spawn_pool()
         return self._pool
 
     def submit(self, data: list[bytes]) -> concurrent.futures.Future[Any]:

@@ -235,6 +235,23 @@ def _read_scans(core: Core, stop: threading.Event) -> bool:
         log.warning("the terminal went away (%s); the station keeps running without it "
                     "(SIGTERM stops it)", exc)
         return False
+    # A hung-up terminal also reads as end of input; only a live one means Ctrl-D was pressed.
+    if not _terminal_alive():
+        log.warning("the terminal went away; the station keeps running without it "
+                    "(SIGTERM stops it)")
+        return False
+    return True
+
+
+def _terminal_alive() -> bool:
+    if sys.platform == "win32":
+        return True
+    import termios
+
+    try:
+        termios.tcgetattr(sys.stdin.fileno())
+    except (termios.error, OSError, ValueError):
+        return False
     return True
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from station.domain.events import VENDOR_EVENTS, Event
 from station.store.db import Store, Tx
+from station.store.failures import storage_errors
 from station.store.rows import event_from_row
 
 MAX_SUBSCRIPTIONS = 10
@@ -177,7 +178,11 @@ class WebhookStore:
         self._store = store
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._store.db().execute(sql, params).fetchall()
+        # A full or failing disk can refuse even a read (a new reader maps the WAL index): the
+        # sender waits and says so once, instead of logging a traceback every poll.
+        with storage_errors(self._store.data_dir, doing="read the webhook outbox",
+                            outcome="deliveries wait until it can be read"):
+            return self._store.db().execute(sql, params).fetchall()
 
     # --- subscriptions ---------------------------------------------------------------------
     def insert(self, hook: Webhook, limit: int = MAX_SUBSCRIPTIONS) -> bool:

@@ -203,6 +203,7 @@ def _add_sync(station: Station) -> None:
                         SyncSettings(claim_timeout_s=options.claim_timeout_s))
     core.scans.claimer = client.claim
     core.scans.releaser = client.release
+    core.scans.unclaimer = client.unclaim
     station.sync = client
     station.parts.append(client)
     if target is None:  # after the client: stopped before it

@@ -25,6 +25,8 @@ class Claim:
     holder: str | None = None  # station id of the door that holds the pass
     holder_name: str | None = None
     at: str | None = None  # ISO time of the holder's claim
+    fresh: bool = False  # this very call made the claim (it was nobody's before)
+    pass_id: str | None = None  # the pass claimed (set by ScanService)
 
 
 # Called with the pass id; must return within its own timeout, never raise.
@@ -37,3 +39,9 @@ Claimer = Callable[[str], Claim]
 # recorded the release as pending (store/releases.py), so the callee only has to get round to
 # it, now or at its next connection. Must return at once, never raise.
 Releaser = Callable[[str, str], None]
+
+
+# Called when a scan whose claim was fresh could not be recorded (a full disk): nothing was
+# admitted, so the hub's claim is given back at once, best effort, with the pass id and the
+# claim's time (nothing can be recorded to retry it later). Must return at once, never raise.
+Unclaimer = Callable[[str, str], None]

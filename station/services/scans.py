@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from station.domain.explain import explain
 from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
-from station.services.claims import Claim, Claimer, ClaimState, Releaser
+from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
 from station.services.passes import PassService
 from station.store.db import Tx
@@ -60,6 +60,8 @@ class ScanService:
         # Set with the claimer: an undone single-use admission gives its hub claim back (the
         # undo's transaction records the release as pending; the releaser is told after commit).
         self.releaser: Releaser | None = None
+        # Set with the claimer: a fresh claim for a scan that could not be recorded goes back.
+        self.unclaimer: Unclaimer | None = None
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
                operator: str | None = None) -> ScanResult:
@@ -79,7 +81,11 @@ class ScanService:
                 result = self._submit_in(tx, parsed, source, operator, claim, verified)
         except StorageError as exc:
             # Rolled back whole: no verdict exists, so none may be shown (a door must never
-            # admit someone it could not record).
+            # admit someone it could not record), and a claim made for it would make another
+            # door refuse a guest nobody admitted.
+            if (claim is not None and claim.fresh and claim.at is not None
+                    and claim.pass_id is not None and self.unclaimer is not None):
+                self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         self._ctx.publish(tx.appended)
         return result
@@ -115,7 +121,7 @@ class ScanService:
             return None
         if current is not None and decide(current, self._ctx.now()).verdict is not Verdict.ACCEPTED:
             return None
-        return self.claimer(pass_id)
+        return replace(self.claimer(pass_id), pass_id=pass_id)
 
     def _submit_in(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
                    operator: str | None, claim: Claim | None = None,

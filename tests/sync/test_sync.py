@@ -13,6 +13,7 @@ import nats.js.errors
 import pytest
 
 from station.app import Station
+from station.domain.errors import StorageError
 from station.domain.events import EventType
 from station.domain.models import PassStatus, Reason, Verdict
 from station.net.sync.hub import HubServer
@@ -20,6 +21,7 @@ from station.services.passes import PassService
 from station.services.scans import ScanResult
 from station.store.releases import pending_releases
 from station.store.sync import SyncLedger
+from tests.small_disk import SmallDisk, small_disk  # noqa: F401  (fixture)
 from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
 
 
@@ -365,3 +367,25 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     second = b.core.scans.submit(p.public_url)  # the right guest, at the other door
     assert second.accepted, second.message
     assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
+
+
+def test_a_scan_that_could_not_be_recorded_gives_its_fresh_claim_back(
+        small_disk: SmallDisk, hub: HubServer, make_station: StationFactory) -> None:
+    """A full disk at door A: nothing was admitted there, so the claim A made for that scan must
+    not make door B refuse the guest as 'already used'."""
+    url = hub.target.full_url()
+    a, b = make_station("disk/Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="in sync")
+    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    p = a.core.passes.create(PassService.validate("Hal", "single"))
+    _pass_everywhere(p.id, b)
+    small_disk.fill()
+    try:
+        with pytest.raises(StorageError):
+            a.core.scans.submit(p.public_url)
+        wait_for(lambda: _claim_holder(hub, org, p.id) is None, what="the claim to be given back")
+        admitted = b.core.scans.submit(p.public_url)  # the guest walks to the other door
+        assert admitted.accepted, admitted.message
+        assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
+    finally:
+        small_disk.free()

@@ -384,6 +384,22 @@ class SyncClient:
             except RuntimeError:  # the loop is closed (shutting down)
                 pass
 
+    def unclaim(self, pass_id: str, claimed_at: str) -> None:
+        """Give back a claim this door made for a scan it then could not record (nothing was
+        admitted). Returns at once; best effort: with the hub unreachable the claim stays, as
+        the disk that failed cannot hold a note to retry."""
+        if self._connected and self._handles is not None:
+            try:
+                self._runtime.submit(self._unclaim(self._handles, pass_id, claimed_at))
+            except RuntimeError:  # the loop is closed (shutting down)
+                pass
+
+    async def _unclaim(self, handles: jetstream.Handles, pass_id: str, claimed_at: str) -> None:
+        try:
+            await self._release(handles, pass_id, claimed_at)
+        except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+            log.info("giving back the claim on %s failed (%s)", pass_id, exc)
+
     async def _release_pending(self) -> None:
         """Give back every recorded claim; each row goes once the hub has been told."""
         if self._releasing is None:
@@ -423,11 +439,11 @@ class SyncClient:
 
     async def _claim(self, handles: jetstream.Handles, pass_id: str) -> Claim:
         own = self._ctx.station_id
-        body = json.dumps({"stationId": own, "name": self._ctx.station_name,
-                           "at": to_iso(self._ctx.now())}).encode()
+        at = to_iso(self._ctx.now())
+        body = json.dumps({"stationId": own, "name": self._ctx.station_name, "at": at}).encode()
         try:
             await handles.claims.create(pass_id, body)
-            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name)
+            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name, at, fresh=True)
         except nats.js.errors.KeyWrongLastSequenceError:
             pass
         except (nats.errors.Error, asyncio.TimeoutError, OSError):

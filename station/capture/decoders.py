@@ -1,7 +1,7 @@
 """The two QR engines behind one small interface: zxing-cpp (primary) and zbar (second).
 
 Both are restricted to QR codes: asking zxing-cpp for every format costs ~10x the time
-(MEASURED.md) and only adds ways to misread a poster as a 1D barcode.
+(docs/measured-facts.md) and only adds ways to misread a poster as a 1D barcode.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class ZxingDecoder:
 
 class ZbarDecoder:
     name = "zbar"
-    reads_inverted = False  # zbar only reads light-on-dark codes after 255 - img (MEASURED.md)
+    reads_inverted = False  # zbar only reads light-on-dark codes after 255 - img (docs/measured-facts.md)
     budget_ms = 150.0  # ~30 ms per try at 720p: a smaller budget would allow no retry at all
 
     def __init__(self) -> None:

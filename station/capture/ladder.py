@@ -43,7 +43,7 @@ _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
     # Sensor noise and JPEG speckle break module edges; a 3x3 median removes them without
-    # moving edges (zbar in particular reads noisy codes only after it, MEASURED.md).
+    # moving edges (zbar in particular reads noisy codes only after it, docs/measured-facts.md).
     return [View(cv2.medianBlur(gray, 3))]
 
 

@@ -67,7 +67,7 @@ class RetryPolicy:
 class SenderConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 30.0  # a 2xx must arrive within this (the whole exchange)
-    max_in_flight: int = 8  # MEASURED.md: one pool at 32 concurrent collapses, ≤ 8 holds
+    max_in_flight: int = 8  # docs/measured-facts.md: one pool at 32 concurrent collapses, ≤ 8 holds
     per_subscription: int = 4
     poll_interval: float = 1.0
     disable_after: int = 5  # failed deliveries in a row

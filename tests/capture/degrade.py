@@ -217,7 +217,7 @@ def make_frame(bucket: str, index: int, size: str = "720p", seed: int = 20240917
         detail = "40 distractors"
     elif bucket == "occlusion":
         # A thumb over the data area. Covering a finder pattern defeats every decoder we tried
-        # (MEASURED.md), so the thumb lands between the finders, over up to ~12 % of the code.
+        # (docs/measured-facts.md), so the thumb lands between the finders, over up to ~12 % of the code.
         ps = patch.shape[0]
         frac = float(rng.uniform(0.18, 0.34))
         ow, oh = int(ps * frac), int(ps * frac * rng.uniform(0.9, 1.4))

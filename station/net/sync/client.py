@@ -4,8 +4,8 @@ Runs as tasks on the station's AsyncRuntime. Nothing here ever holds up a verdic
 log is the outbox (a door records first and publishes when it can), and the only call a scan
 makes into this module, `claim()`, returns OFFLINE after a short timeout.
 
-Traps this code is written around (measured, see MEASURED.md): `fetch()` can raise a plain
-`asyncio.TimeoutError`; the stream de-duplicates by `Nats-Msg-Id` only inside its duplicate
+Traps this code is written around (measured, see docs/measured-facts.md): `fetch()` can raise
+a plain `asyncio.TimeoutError`; the stream de-duplicates by `Nats-Msg-Id` only inside its duplicate
 window, so the consumer de-duplicates by event id too (insert-or-ignore); a publish that timed
 out may have been stored, so it is retried with the same id; after a server kill the consumer
 gets redeliveries, which the insert-or-ignore absorbs.

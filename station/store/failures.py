@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,15 @@ _ERRNO: dict[int, StorageCause] = {
 
 def _folder_state(folder: Path) -> StorageCause:
     """Why a file in `folder` could not be opened or written, from the file system's flags."""
+    where = folder if folder.exists() else folder.parent
+    if not hasattr(os, "statvfs"):  # Windows: no read-only flag to read, but free space
+        try:
+            full = shutil.disk_usage(where).free == 0
+        except OSError:
+            return StorageCause.IO_ERROR
+        return StorageCause.FULL if full else StorageCause.IO_ERROR
     try:
-        stat = os.statvfs(folder if folder.exists() else folder.parent)
+        stat = os.statvfs(where)
     except OSError:
         return StorageCause.IO_ERROR
     if stat.f_flag & os.ST_RDONLY:

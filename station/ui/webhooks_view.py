@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from station.domain.errors import StationError
 from station.store.webhooks import KEEP_DELETED
+from station.ui.rich_text import set_rich
 from station.ui.secret_dialog import SecretDialog
 from station.ui.webhook_dialogs import AddWebhookDialog
 from station.ui.workers import TaskRunner
@@ -302,7 +303,7 @@ class WebhooksView(QWidget):
             self.secret_dialog = None
 
     def _refused(self, exc: BaseException) -> None:
-        self.error.setText(str(exc) if isinstance(exc, StationError) else f"Not added: {exc}")
+        set_rich(self.error, str(exc) if isinstance(exc, StationError) else f"Not added: {exc}")
         self._error(exc)
 
     def delete_selected(self) -> None:

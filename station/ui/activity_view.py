@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTableView,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
     QVBoxLayout, QWidget,
 )
 
@@ -17,6 +17,7 @@ from station.domain.events import Event, EventType
 from station.domain.errors import InvalidInput
 from station.domain.models import REASON_TEXT, Reason
 from station.domain.times import parse_iso
+from station.ui.scan_export import ScanExporter
 
 KEEP = 2000  # rows kept in memory; the full log stays in the database
 COLUMNS = ("Date", "Time", "What", "Pass", "Details")
@@ -160,8 +161,9 @@ class ActivityFilter(QSortFilterProxyModel):
 
 
 class ActivityView(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, exporter: ScanExporter | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.exporter = exporter
         self.model = ActivityModel(self)
         self.proxy = ActivityFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -184,12 +186,23 @@ class ActivityView(QWidget):
         bar.addWidget(self.kind)
         bar.addWidget(self.search, 1)
         bar.addWidget(note)
+        self.export = QPushButton("Export scans…")
+        self.export.setToolTip("Every scan recorded here to a CSV file (manager only)")
+        bar.addWidget(self.export)
+        self.export.setVisible(False)
+        if exporter is not None:
+            self.export.clicked.connect(lambda: exporter.choose_and_export(self))
+            exporter.roles.changed.connect(self._role_changed)
+            self._role_changed("")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.kind.currentTextChanged.connect(lambda _t: self._apply())
         self.search.textChanged.connect(lambda _t: self._apply())
+
+    def _role_changed(self, _role: str) -> None:
+        self.export.setVisible(self.exporter is not None and self.exporter.roles.is_manager)
 
     def _apply(self) -> None:
         self.proxy.set(KINDS[self.kind.currentText()], self.search.text())

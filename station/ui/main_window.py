@@ -32,6 +32,7 @@ from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
 from station.ui.resources import resource
 from station.ui.roles import Roles
+from station.ui.scan_export import ScanExporter
 from station.ui.scan_view import ScanView
 from station.ui.settings_dialog import SettingsDialog
 from station.ui.sounds import Sounds
@@ -75,7 +76,8 @@ class MainWindow(QMainWindow):
         self.scan_view = ScanView(self.core, self.roles, self.sounds, self.scan_lane, self.reads,
                                   self.writes)
         self.passes_view = PassesView(self.core, self.roles, self.reads, self.writes)
-        self.activity_view = ActivityView()
+        self.scan_export = ScanExporter(self.core.store, self.roles, self.reads, self)
+        self.activity_view = ActivityView(self.scan_export)
         self.stats_view = StatsView(self.core, self.reads)
         self.integrations_view = IntegrationsView(
             getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         for view in (self.scan_view, self.passes_view, self.integrations_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
+        self.scan_export.message.connect(self.show_message)
         self.roles.changed.connect(self._role_changed)
         self.mute_button.toggled.connect(self.set_muted)
         self.lock_button.clicked.connect(self.toggle_lock)

@@ -1,16 +1,21 @@
 """The Activity page: a date beside each time, so events from earlier days (synced from another
-door, or a night that ran past midnight) are told apart from today's."""
+door, or a night that ran past midnight) are told apart from today's; and "Export scans…", the
+CLI's CSV from the window."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from station.domain.events import Event, EventType
 from station.domain.times import to_iso
 from station.ui.activity_view import COLUMNS
 from station.ui.main_window import MainWindow
-from tests.gui.conftest import scan
+from tests.gui.conftest import scan, unlock
 
 
 def created(moment: datetime, name: str) -> Event:
@@ -43,3 +48,39 @@ def test_activity_rows_carry_their_local_date(qtbot: Any, window: MainWindow) ->
     assert row_of(window, "Yesterday Yann")["Date"] == "Yesterday"
     earlier = (now - timedelta(days=3)).astimezone().date().isoformat()
     assert row_of(window, "Earlier Emma")["Date"] == earlier
+
+
+def test_scans_export_from_the_window_is_the_cli_csv(
+        qtbot: Any, window: MainWindow, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    passes = window.core.passes
+    p = passes.create(passes.validate("Exported Ella"))
+    scan(qtbot, window, p.code)
+    scan(qtbot, window, "NoSuchCode12")
+    exporter = window.scan_export
+    target = tmp_path / "scans.csv"
+    window.tabs.setCurrentWidget(window.activity_view)
+    # door mode: no button, and nothing is written
+    assert not window.activity_view.export.isVisibleTo(window)
+    with qtbot.waitSignal(window.status.messageChanged, timeout=60000) as said:
+        exporter.export_to(target)
+    assert said.args[0] == "Unlock manager mode to export the scans." and not target.exists()
+
+    unlock(qtbot, window, monkeypatch)
+    assert window.activity_view.export.isVisibleTo(window)
+    monkeypatch.setattr(exporter, "ask_file", lambda _parent: target)  # the QFileDialog's answer
+    with qtbot.waitSignal(exporter.exported, timeout=60000):
+        window.activity_view.export.click()
+    assert window.status.currentMessage() == f"Exported 2 scans to {target}."
+    # the very file `station scans export` writes
+    cli("scans", "export", str(tmp_path / "by-cli.csv"))
+    assert target.read_bytes() == (tmp_path / "by-cli.csv").read_bytes()
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [(r["passName"], r["verdict"]) for r in rows] == [("Exported Ella", "accepted"), ("", "rejected")]
+
+    # a folder that cannot be written: one sentence, nothing left behind
+    nowhere = tmp_path / "missing" / "scans.csv"
+    with qtbot.waitSignal(window.status.messageChanged, timeout=60000,
+                          check_params_cb=lambda text: text.startswith("Could not write")) as failed:
+        exporter.export_to(nowhere)
+    assert "choose another folder" in failed.args[0] and "\n" not in failed.args[0]
+    assert not nowhere.parent.exists()

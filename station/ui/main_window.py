@@ -43,6 +43,7 @@ from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
+DEMO_CAMERA = "Demo camera (shows the demo passes)"
 MAX_PIN_FAILURES = 5
 PIN_LOCKOUT_S = 30.0
 
@@ -302,6 +303,9 @@ class MainWindow(QMainWindow):
     # --- settings -----------------------------------------------------------------------------
     def cameras(self) -> list[tuple[str, str]]:
         """The Settings camera list (runs on the reads lane: listing may open devices)."""
+        if self.demo:  # the demo camera stands in for any camera (see _apply_camera)
+            current = self.settings.camera if self.settings.camera != "none" else "0"
+            return [(current, DEMO_CAMERA)]
         try:
             return camera_choices(self.settings.camera)
         except Exception:  # listing cameras must never keep the settings from opening

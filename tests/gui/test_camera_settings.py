@@ -14,7 +14,7 @@ from station.capture.camera import CameraInfo, _linux_cameras
 from station.capture.demo_source import DemoSource
 from station.ui import capture_worker
 from station.ui.capture_worker import camera_choices, demo_camera
-from station.ui.main_window import MainWindow
+from station.ui.main_window import DEMO_CAMERA, MainWindow
 from station.ui.settings_dialog import NO_CAMERA, SettingsDialog
 from tests.gui.conftest import unlock
 
@@ -36,6 +36,18 @@ def test_no_camera_stops_the_demo_camera_and_a_camera_brings_it_back(
 
     choose_camera(qtbot, window, "0", "running")
     assert window.capture.loop is not None and isinstance(window.capture.loop.source, DemoSource)
+
+
+def test_the_demo_lists_its_demo_camera(qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window(demo=True)
+    shown: list[SettingsDialog] = []
+    monkeypatch.setattr(window, "ask_settings", lambda dialog: shown.append(dialog) or False)
+    unlock(qtbot, window, monkeypatch)
+    window.open_settings()
+    qtbot.waitUntil(lambda: bool(shown), timeout=60000)
+    combo = shown[0].camera
+    assert [combo.itemText(i) for i in range(combo.count())] == [NO_CAMERA, DEMO_CAMERA]
+    assert combo.currentText() == DEMO_CAMERA and shown[0].result_settings().camera == "0"
 
 
 def test_camera_choices_are_names_never_a_bare_index(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from station.services.pass_signer import PassSigner
 from station.services.passes import Draft, NewPass, PassService
 from station.store import imports as import_store
 from station.store.db import Store
+from station.store.privacy import create_private_file
 
 # Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), so
 # large batches while the door is quiet; small ones while it scans (a scan in the last
@@ -250,6 +251,8 @@ def export_scans(store: Store, path: Path) -> int:
     count = 0
     tmp = Path(path).with_suffix(Path(path).suffix + ".part")
     try:
+        tmp.unlink(missing_ok=True)
+        create_private_file(tmp)  # as private as the database, whatever the process's umask
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(EXPORT_COLUMNS)
@@ -259,7 +262,8 @@ def export_scans(store: Store, path: Path) -> int:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise StationError(f"Could not write {path}: {exc.strerror}.") from None
+        raise StationError(f"Could not write {path}: {exc.strerror}; choose another folder "
+                           f"or free some space, then export again.") from None
     return count
 
 

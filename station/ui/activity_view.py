@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections import deque
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTableView,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableView,
     QVBoxLayout, QWidget,
 )
 
 from station.domain.events import Event, EventType
+from station.domain.errors import InvalidInput
 from station.domain.models import REASON_TEXT, Reason
+from station.domain.times import parse_iso
+from station.ui.scan_export import ScanExporter
 
 KEEP = 2000  # rows kept in memory; the full log stays in the database
-COLUMNS = ("Time", "What", "Pass", "Details")
+COLUMNS = ("Date", "Time", "What", "Pass", "Details")
+WHAT = COLUMNS.index("What")
 KINDS = {
     "All events": None,
     "Scans": EventType.PASS_SCANNED,
@@ -53,10 +58,33 @@ def describe(event: Event) -> tuple[str, str, str, bool]:
     return event.type, name, "", False
 
 
+def local_time(timestamp: str) -> datetime | None:
+    """The event's moment in this computer's time zone (events are stamped in UTC)."""
+    try:
+        return parse_iso(timestamp).astimezone()
+    except InvalidInput:
+        return None
+
+
+def day_text(moment: datetime | None, today: date) -> str:
+    """"Today", "Yesterday", else the date: synced events and a night shift span days."""
+    if moment is None:
+        return ""
+    day = moment.date()
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return day.isoformat()
+
+
+Row = tuple[Event, datetime | None, tuple[str, str, str, bool]]
+
+
 class ActivityModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: deque[tuple[Event, tuple[str, str, str, bool]]] = deque()
+        self._rows: deque[Row] = deque()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._rows)
@@ -72,12 +100,18 @@ class ActivityModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        event, (what, name, details, conflict) = self._rows[index.row()]
+        event, moment, (what, name, details, conflict) = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (event.timestamp[11:19], ("⚠ " if conflict else "") + what, name, details)[index.column()]
+            column = index.column()
+            if column == 0:  # worked out when painted: "Today" turns into "Yesterday" at midnight
+                return day_text(moment, date.today())
+            clock = moment.strftime("%H:%M:%S") if moment else event.timestamp[11:19]
+            return (clock, ("⚠ " if conflict else "") + what, name, details)[column - 1]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() in (0, 1) and moment is not None:
+            return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
         if role == Qt.ItemDataRole.BackgroundRole and conflict:
             return QColor("#fef3c7")
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1:
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == WHAT:
             if what == "Admitted":
                 return QColor("#15803d")
             if what == "Refused":
@@ -89,7 +123,7 @@ class ActivityModel(QAbstractTableModel):
         return None
 
     def add(self, events: list[Event]) -> None:
-        fresh = [(e, describe(e)) for e in reversed(events[-KEEP:])]
+        fresh = [(e, local_time(e.timestamp), describe(e)) for e in reversed(events[-KEEP:])]
         if not fresh:
             return
         self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
@@ -127,8 +161,9 @@ class ActivityFilter(QSortFilterProxyModel):
 
 
 class ActivityView(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, exporter: ScanExporter | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.exporter = exporter
         self.model = ActivityModel(self)
         self.proxy = ActivityFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -142,8 +177,8 @@ class ActivityView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setShowGrid(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 90), (1, 190), (2, 240)):
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 100), (1, 80), (2, 190), (3, 240)):
             self.table.setColumnWidth(column, width)
         note = QLabel("Live: newest first. Rows with ⚠ are offline conflicts.")
         note.setObjectName("muted")
@@ -151,12 +186,23 @@ class ActivityView(QWidget):
         bar.addWidget(self.kind)
         bar.addWidget(self.search, 1)
         bar.addWidget(note)
+        self.export = QPushButton("Export scans…")
+        self.export.setToolTip("Every scan recorded here to a CSV file (manager only)")
+        bar.addWidget(self.export)
+        self.export.setVisible(False)
+        if exporter is not None:
+            self.export.clicked.connect(lambda: exporter.choose_and_export(self))
+            exporter.roles.changed.connect(self._role_changed)
+            self._role_changed("")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         self.kind.currentTextChanged.connect(lambda _t: self._apply())
         self.search.textChanged.connect(lambda _t: self._apply())
+
+    def _role_changed(self, _role: str) -> None:
+        self.export.setVisible(self.exporter is not None and self.exporter.roles.is_manager)
 
     def _apply(self) -> None:
         self.proxy.set(KINDS[self.kind.currentText()], self.search.text())

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.errors import StationError
+from station.ui.rich_text import set_rich
 from station.ui.secret_dialog import SecretDialog
 from station.ui.workers import TaskRunner
 
@@ -48,8 +49,9 @@ class ApiKeysView(QWidget):
         self.create.setObjectName("primary")
         self.revoke = QPushButton("Revoke…")
         self.revoke.setObjectName("danger")
-        note = QLabel("Downstream tools send the key as `Authorization: Bearer 2pk_…`. Only a "
-                      "hash is kept: a lost key cannot be shown again, create a new one.")
+        note = QLabel()
+        set_rich(note, "Downstream tools send the key as `Authorization: Bearer 2pk_…`. Only a "
+                       "hash is kept: a lost key cannot be shown again, create a new one.")
         note.setObjectName("muted")
         note.setWordWrap(True)
         buttons = QHBoxLayout()

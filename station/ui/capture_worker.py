@@ -9,13 +9,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from station.capture.camera import CameraSource
+from station.capture.camera import CameraInfo, CameraSource, list_cameras
 from station.capture.debounce import DebounceConfig, Debouncer
 from station.capture.decoders import make_decoder
 from station.capture.demo_source import DemoSource
@@ -37,6 +38,39 @@ def camera_source(settings: UiSettings) -> FrameSource | None:
     device: int | str = int(settings.camera) if settings.camera.isdigit() else settings.camera
     width, height = settings.size
     return CameraSource(device, width=width, height=height)
+
+
+def camera_choices(current: str, found: list[CameraInfo] | None = None) -> list[tuple[str, str]]:
+    """(stored value, label) for each camera in the Settings list: a name a person recognises,
+    never a bare "0". The stored value stays what CameraSource takes (an index or a device
+    path); the chosen `current` value is always in the list, marked when it is not plugged in.
+    Lists devices (opening them where /sys cannot tell): call it off the GUI thread."""
+    cameras = list_cameras() if found is None else found
+    by_path = {str(c.device): c for c in cameras}
+    choices: list[tuple[str, str]] = []
+    for camera in cameras:
+        device = str(camera.device)
+        if isinstance(camera.device, int):
+            label = f"Camera {camera.device + 1}"
+        else:
+            label = f"{camera.name} ({device})" if camera.name and camera.name != device else device
+        choices.append((device, label))
+    if current == "none" or current in by_path:
+        return choices
+    # An index names the same camera as /dev/videoN on Linux: show it under that device's name.
+    path = f"/dev/video{current}" if current.isdigit() else None
+    if path is not None and path in by_path:
+        return [(current, label) if value == path else (value, label) for value, label in choices]
+    if current.isdigit():
+        missing = f"Camera {int(current) + 1} (not found now)"
+    else:
+        missing = f"{current} (not found now)"
+    return [*choices, (current, missing)]
+
+
+def demo_camera(passes: Any) -> DemoSource:
+    """The demo camera showing the demo passes (reads the store: call it off the GUI thread)."""
+    return demo_source(list(reversed(passes.list(limit=50).items)))
 
 
 def to_qimage(frame: np.ndarray, detections: tuple[Detection, ...]) -> tuple[QImage, list[list[tuple[float, float]]]]:

@@ -115,6 +115,8 @@ class IntegrationsView(QWidget):
             for view in (self.keys, self.webhooks):
                 if view is not None and view.secret_dialog is not None:
                     view.secret_dialog.reject()  # a secret never stays on screen in door mode
+            if self.webhooks is not None and self.webhooks.add_dialog is not None:
+                self.webhooks.add_dialog.reject()  # nor a manager's half-typed subscription
 
     def refresh(self) -> None:
         """Reload what the page shows (only in manager mode, and only while it is shown)."""

@@ -17,7 +17,7 @@ from station.domain.errors import StationError
 
 from station.ui.ports import StationFactory
 from station.ui import settings as ui_settings
-from station.ui.capture_worker import camera_source, demo_source
+from station.ui.capture_worker import camera_source, demo_camera
 from station.ui.main_window import MainWindow
 from station.ui.resources import stylesheet
 
@@ -79,7 +79,7 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
     if args.demo:
         # The demo camera: the demo passes drawn as QR codes into frames that go through the
         # real capture loop, decoder and debouncer, exactly like a webcam's.
-        window.start_capture(demo_source(list(reversed(station.core.passes.list(limit=50).items))))
+        window.start_capture(demo_camera(station.core.passes))
     else:
         window.start_capture(camera_source(settings))
     result = {"code": 0}

@@ -24,7 +24,7 @@ from station.ui import pin as pins
 from station.ui import settings as ui_settings
 from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
-from station.ui.capture_worker import CaptureController, camera_source
+from station.ui.capture_worker import CaptureController, camera_choices, camera_source, demo_camera
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.passes_view import PassesView
@@ -32,6 +32,7 @@ from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
 from station.ui.resources import resource
 from station.ui.roles import Roles
+from station.ui.scan_export import ScanExporter
 from station.ui.scan_view import ScanView
 from station.ui.settings_dialog import SettingsDialog
 from station.ui.sounds import Sounds
@@ -42,6 +43,7 @@ from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
+DEMO_CAMERA = "Demo camera (shows the demo passes)"
 MAX_PIN_FAILURES = 5
 PIN_LOCKOUT_S = 30.0
 
@@ -75,7 +77,8 @@ class MainWindow(QMainWindow):
         self.scan_view = ScanView(self.core, self.roles, self.sounds, self.scan_lane, self.reads,
                                   self.writes)
         self.passes_view = PassesView(self.core, self.roles, self.reads, self.writes)
-        self.activity_view = ActivityView()
+        self.scan_export = ScanExporter(self.core.store, self.roles, self.reads, self)
+        self.activity_view = ActivityView(self.scan_export)
         self.stats_view = StatsView(self.core, self.reads)
         self.integrations_view = IntegrationsView(
             getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
@@ -115,6 +118,7 @@ class MainWindow(QMainWindow):
         for view in (self.scan_view, self.passes_view, self.integrations_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
+        self.scan_export.message.connect(self.show_message)
         self.roles.changed.connect(self._role_changed)
         self.mute_button.toggled.connect(self.set_muted)
         self.lock_button.clicked.connect(self.toggle_lock)
@@ -298,13 +302,15 @@ class MainWindow(QMainWindow):
 
     # --- settings -----------------------------------------------------------------------------
     def cameras(self) -> list[tuple[str, str]]:
-        from station.capture.camera import list_cameras
-
+        """The Settings camera list (runs on the reads lane: listing may open devices)."""
+        if self.demo:  # the demo camera stands in for any camera (see _apply_camera)
+            current = self.settings.camera if self.settings.camera != "none" else "0"
+            return [(current, DEMO_CAMERA)]
         try:
-            return [(str(c.device), f"{c.name} ({c.device})") for c in list_cameras()]
+            return camera_choices(self.settings.camera)
         except Exception:  # listing cameras must never keep the settings from opening
             log.warning("listing cameras failed", exc_info=True)
-            return []
+            return camera_choices(self.settings.camera, [])
 
     def ask_settings(self, dialog: SettingsDialog) -> bool:
         return dialog.exec() == SettingsDialog.DialogCode.Accepted
@@ -313,8 +319,13 @@ class MainWindow(QMainWindow):
         if not self.roles.is_manager:
             self.show_message("Unlock manager mode to change the settings.")
             return
+        self.reads.run(self.cameras, self._settings_with)
+
+    def _settings_with(self, cameras: list[tuple[str, str]]) -> None:
+        if not self.roles.is_manager:
+            return  # locked while the cameras were listed
         dialog = SettingsDialog(self.core.ctx.station_name, self.settings, self.core.store.data_dir,
-                                self.cameras(), self)
+                                cameras, self)
         dialog.change_pin.clicked.connect(self.change_pin)
         if not self.ask_settings(dialog):
             return
@@ -348,13 +359,27 @@ class MainWindow(QMainWindow):
                               previous.camera_cooldown_s, previous.hid_cooldown_s) != (
                 chosen.camera, chosen.resolution, chosen.decoder, chosen.camera_cooldown_s,
                 chosen.hid_cooldown_s)
-            if camera_changed and not self.demo:
-                self.capture.apply(chosen, camera_source)
+            if camera_changed:
+                self._apply_camera(chosen)
 
         self.writes.run(work, done, self._pin_error)
         if data_dir is not None and data_dir != self.core.store.data_dir:
             self.qsettings.setValue("data_dir", str(data_dir))
             self.show_message(f"The station will use {data_dir} from the next start.")
+
+    def _apply_camera(self, chosen: ui_settings.UiSettings) -> None:
+        """Restart capture with the chosen camera. In the demo the demo camera stands in for
+        any camera (the demo passes exist only on its screen): "No camera" stops it, choosing
+        a camera again brings it back."""
+        if not self.demo:
+            self.capture.apply(chosen, camera_source)
+        elif chosen.camera == "none":
+            self.capture.apply(chosen, lambda _s: None)
+        else:
+            passes = self.core.passes
+            self.reads.run(lambda: demo_camera(passes),
+                           lambda source: self.capture.apply(chosen, lambda _s: source),
+                           lambda exc: self.show_message(f"The demo camera did not start: {exc}"))
 
     def _save_settings(self, chosen: ui_settings.UiSettings) -> None:
         store = self.core.store

@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
 from station.ui.settings import DECODERS, RESOLUTIONS, UiSettings
 
 
+NO_CAMERA = "No camera — keyboard and handheld scanner only"
+
+
 class SettingsDialog(QDialog):
     def __init__(self, station_name: str, settings: UiSettings, data_dir: Path,
                  cameras: list[tuple[str, str]], parent: QWidget | None = None) -> None:
@@ -22,8 +25,8 @@ class SettingsDialog(QDialog):
         self.name = QLineEdit(station_name)
         self.camera = QComboBox()
         self.camera.setEditable(True)  # a device path the list does not know can be typed
-        self.camera.addItem("No camera (manual entry and handheld scanner)", "none")
-        for device, label in cameras:
+        self.camera.addItem(NO_CAMERA, "none")
+        for device, label in cameras:  # capture_worker.camera_choices: names, never a bare "0"
             self.camera.addItem(label, device)
         index = self.camera.findData(settings.camera)
         if index < 0:

@@ -19,6 +19,7 @@ from station.domain.errors import StationError
 from station.net.sync.setup import SYNC_URL_SETTING, Hosting, save_choice, saved_hosting
 from station.store.db import Store
 from station.store.secrets import SecretStore
+from station.ui.rich_text import rich, set_rich
 from station.ui.sync_format import ago, short_digest, status_line
 from station.ui.webhooks_view import fill_row, table
 from station.ui.workers import TaskRunner
@@ -26,6 +27,8 @@ from station.ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 
 PEER_COLUMNS = ("Station", "Station id", "Last seen", "Lag (events)")
+ALONE = ("This station works alone; to share scans with another door, join a hub or host one "
+         "with the settings on the right, then restart the station.")
 
 
 def yes_no(value: Any) -> str:
@@ -57,6 +60,10 @@ class SyncView(QWidget):
         self.error = QLabel("")
         self.error.setStyleSheet("color: #b91c1c")
         self.error.setWordWrap(True)
+        # A station that is not set up for sync is not at fault: a plain note, never red.
+        self.alone = QLabel("")
+        self.alone.setObjectName("muted")
+        self.alone.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setFormat("Downloading the history: %v of %m events")
         self.progress.setVisible(False)
@@ -71,8 +78,8 @@ class SyncView(QWidget):
         # Another door joins with the hub URL including its password; only a manager sees this
         # page, and the URL goes to the clipboard rather than onto the screen.
         self.copy_join = QPushButton("Copy the join URL for another door")
-        self.copy_join.setToolTip("nats://user:password@host:port — paste it into the other door's "
-                                  "Sync settings, or pass it to `station gui --sync`.")
+        self.copy_join.setToolTip(rich("nats://user:password@host:port — paste it into the other "
+                                       "door's Sync settings, or pass it to `station gui --sync`."))
         self.copy_join.setEnabled(sync is not None and bool(getattr(sync.target, "password", "")))
         self.copy_join.clicked.connect(self.copy_join_url)
 
@@ -117,6 +124,7 @@ class SyncView(QWidget):
         status_column.addLayout(facts)
         status_column.addWidget(self.progress)
         status_column.addWidget(self.error)
+        status_column.addWidget(self.alone)
         status_column.addWidget(self.copy_join)
         status_column.addWidget(QLabel("Connected stations"))
         status_column.addWidget(self.peers, 1)
@@ -143,15 +151,17 @@ class SyncView(QWidget):
     def _show(self, state: dict[str, Any] | None) -> None:
         self.state = state
         if state is None:
-            self.summary.setText("Not syncing")
+            self.summary.setText("Works alone")
+            self.summary.setStyleSheet("")
             for label in (self.hub, self.connected, self.in_sync, self.pending, self.last_sync, self.digest):
                 label.setText("–")
-            self.error.setText("This station syncs with no other: join a hub or host one "
-                               "(settings on the right).")
+            self.error.setText("")
+            self.alone.setText(ALONE)
             self.progress.setVisible(False)
             self.peers.setRowCount(0)
             self.refreshed.emit()
             return
+        self.alone.setText("")
         line = status_line(state)
         self.summary.setText(line.text.removeprefix("Sync: "))
         self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
@@ -165,7 +175,7 @@ class SyncView(QWidget):
                                if last else "never")
         self.digest.setText(short_digest(state.get("stateDigest")))
         self.digest.setToolTip(state.get("stateDigest") or "")
-        self.error.setText(state.get("error") or "")
+        set_rich(self.error, state.get("error") or "")
         catch = state.get("catchUp") or {}
         remaining, total = int(catch.get("remaining") or 0), int(catch.get("total") or 0)
         self.progress.setVisible(remaining > 0)
@@ -218,7 +228,7 @@ class SyncView(QWidget):
             self.message.emit("Sync settings saved; restart the station to apply them.")
 
         def refused(exc: BaseException) -> None:
-            self.settings_error.setText(str(exc) if isinstance(exc, StationError) else f"Not saved: {exc}")
+            set_rich(self.settings_error, str(exc) if isinstance(exc, StationError) else f"Not saved: {exc}")
             if not isinstance(exc, StationError):
                 log.error("saving sync settings failed", exc_info=exc)
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from station.domain.errors import StationError
 from station.store.webhooks import KEEP_DELETED
+from station.ui.rich_text import set_rich
 from station.ui.secret_dialog import SecretDialog
 from station.ui.webhook_dialogs import AddWebhookDialog
 from station.ui.workers import TaskRunner
@@ -75,6 +76,7 @@ class WebhooksView(QWidget):
         self.deliveries: list[Any] = []
         self.attempts: list[Any] = []
         self.secret_dialog: SecretDialog | None = None
+        self.add_dialog: AddWebhookDialog | None = None
 
         self.hooks = table(HOOK_COLUMNS, 1)
         self.add = QPushButton("Add subscription…")
@@ -262,11 +264,6 @@ class WebhooksView(QWidget):
         self.resend.setEnabled(self.selected_delivery() is not None)
 
     # --- actions ----------------------------------------------------------------------------
-    def ask_new_webhook(self) -> tuple[str, str] | None:
-        """(event, target URL), or None when cancelled (tests replace this)."""
-        dialog = AddWebhookDialog(self)
-        return dialog.values() if dialog.exec() == AddWebhookDialog.DialogCode.Accepted else None
-
     def confirm_delete(self, hook: Any) -> bool:
         answer = QMessageBox.question(
             self, "Delete webhook subscription",
@@ -275,13 +272,39 @@ class WebhooksView(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def add_subscription(self) -> None:
-        chosen = self.ask_new_webhook()
-        if chosen is None:
+        """Open the dialog (open(), not exec(): the window keeps running, tests fill it in).
+        It stays open until the subscription is added, with any refusal shown inside it."""
+        if self.add_dialog is not None:
+            self.add_dialog.raise_()
             return
-        event, url = chosen
-        self.error.setText("")
+        dialog = AddWebhookDialog(self)
+        self.add_dialog = dialog
+        dialog.submitted.connect(lambda event, url: self._subscribe(dialog, event, url))
+        dialog.finished.connect(lambda _r: self._forget_add_dialog(dialog))
+        dialog.open()
+
+    def _subscribe(self, dialog: AddWebhookDialog, event: str, url: str) -> None:
         integrations = self._integrations
-        self._writes.run(lambda: integrations.subscribe(event, url), self._subscribed, self._refused)
+
+        def added(created: Any) -> None:
+            if self.add_dialog is dialog:
+                dialog.added()
+            self._subscribed(created)  # the secret is shown once, even if the dialog was closed
+
+        def refused(exc: BaseException) -> None:
+            if self.add_dialog is not dialog:
+                self._refused(exc)  # closed meanwhile: say it on the page
+                return
+            if not isinstance(exc, StationError):
+                log.error("webhooks: %s", exc, exc_info=exc)
+            dialog.refused(str(exc) if isinstance(exc, StationError) else f"Not added: {exc}")
+
+        self._writes.run(lambda: integrations.subscribe(event, url), added, refused)
+
+    def _forget_add_dialog(self, dialog: AddWebhookDialog) -> None:
+        dialog.deleteLater()
+        if self.add_dialog is dialog:
+            self.add_dialog = None
 
     def _subscribed(self, created: Any) -> None:
         hook = created.webhook
@@ -302,7 +325,7 @@ class WebhooksView(QWidget):
             self.secret_dialog = None
 
     def _refused(self, exc: BaseException) -> None:
-        self.error.setText(str(exc) if isinstance(exc, StationError) else f"Not added: {exc}")
+        set_rich(self.error, str(exc) if isinstance(exc, StationError) else f"Not saved: {exc}")
         self._error(exc)
 
     def delete_selected(self) -> None:

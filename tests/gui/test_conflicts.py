@@ -41,6 +41,6 @@ def test_a_double_admission_from_another_door_is_highlighted(qtbot: Any, window:
 
     qtbot.waitUntil(lambda: len(conflict_rows()) >= 1, timeout=10000)
     row = conflict_rows()[0]
-    assert activity.model.index(row, 1).data().startswith("⚠ ")
+    assert activity.model.index(row, 2).data().startswith("⚠ ")
     assert activity.model.index(row, 0).data(Qt.ItemDataRole.BackgroundRole) is not None
-    assert "duplicate_offline" in activity.model.index(row, 3).data()
+    assert "duplicate_offline" in activity.model.index(row, 4).data()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialogButtonBox
 
 from station.net.sender import RetryPolicy, SenderConfig
 from station.ui.main_window import MainWindow
@@ -42,12 +43,41 @@ def allow_loopback(qtbot: Any, window: MainWindow) -> None:
         hooks.save_network_setting()
 
 
+def press_ok(dialog: Any) -> None:
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+
+def fill_webhook_dialog(qtbot: Any, hooks: Any, event: str, url: str) -> Any:
+    """Open "Add subscription…", type the values and press OK, as a person does."""
+    if hooks.add_dialog is None:
+        hooks.add.click()
+    dialog = hooks.add_dialog
+    assert dialog is not None and dialog.isVisible()
+    index = dialog.event.findData(event)
+    if index < 0:  # an event the list does not offer (the service refuses it by name)
+        dialog.event.addItem(event, event)
+        index = dialog.event.count() - 1
+    dialog.event.setCurrentIndex(index)
+    dialog.url.setText(url)
+    press_ok(dialog)
+    return dialog
+
+
+def refused_in_dialog(qtbot: Any, hooks: Any, event: str, url: str) -> str:
+    """The refusal shown inside the dialog, which stays open with the typed values."""
+    dialog = fill_webhook_dialog(qtbot, hooks, event, url)
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=10000)
+    assert hooks.add_dialog is dialog and dialog.isVisible()
+    assert dialog.values() == (event, url)
+    return dialog.error.text()
+
+
 def add_webhook(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, event: str, url: str) -> Any:
     hooks = window.integrations_view.webhooks
     before = len(hooks.states)
-    monkeypatch.setattr(hooks, "ask_new_webhook", lambda: (event, url))
-    hooks.add_subscription()
+    fill_webhook_dialog(qtbot, hooks, event, url)
     qtbot.waitUntil(lambda: len(hooks.states) == before + 1 and hooks.secret_dialog is not None, timeout=10000)
+    assert hooks.add_dialog is None  # only success closes the dialog
     return next(s.webhook for s in hooks.states if s.webhook.target_url == url)
 
 
@@ -119,11 +149,10 @@ def test_webhooks_add_refuse_and_delete(qtbot: Any, manager: MainWindow, receive
     hooks = manager.integrations_view.webhooks
     assert hooks is not None
     # a loopback target is refused until its network is allowed: the API's error, nothing added
-    monkeypatch.setattr(hooks, "ask_new_webhook", lambda: ("pass.created", receiver.url("/in")))
-    hooks.add_subscription()
-    qtbot.waitUntil(lambda: "127.0.0.1" in hooks.error.text() or "private" in hooks.error.text(), timeout=10000)
-    refusal = hooks.error.text()
+    refusal = refused_in_dialog(qtbot, hooks, "pass.created", receiver.url("/in"))
+    assert "127.0.0.1" in refusal or "private" in refusal
     assert manager.station.integrations.list_webhooks() == []
+    hooks.add_dialog.reject()
     # a bad network is refused by name and saves nothing
     hooks.networks.setText("127.0.0.0/8, not-a-network")
     hooks.save_network_setting()
@@ -149,20 +178,40 @@ def test_webhooks_add_refuse_and_delete(qtbot: Any, manager: MainWindow, receive
     assert refusal  # the refusal was a sentence, shown on the page
 
     for bad in ("file:///etc/passwd", "http://user:pw@example.com/hook"):
-        monkeypatch.setattr(hooks, "ask_new_webhook", lambda bad=bad: ("pass.created", bad))
-        hooks.error.setText("")
-        hooks.add_subscription()
-        qtbot.waitUntil(lambda: hooks.error.text() != "", timeout=10000)
+        assert refused_in_dialog(qtbot, hooks, "pass.created", bad)
         assert len(manager.station.integrations.list_webhooks()) == 1
-    monkeypatch.setattr(hooks, "ask_new_webhook", lambda: ("pass.exploded", receiver.url("/x")))
-    hooks.add_subscription()
-    qtbot.waitUntil(lambda: "Unknown event" in hooks.error.text(), timeout=10000)
+    assert "Unknown event" in refused_in_dialog(qtbot, hooks, "pass.exploded", receiver.url("/x"))
+    hooks.add_dialog.reject()
+    assert hooks.error.text() == ""  # refusals of the dialog stay in the dialog
 
     select_hook(qtbot, manager, hook.id)
     monkeypatch.setattr(hooks, "confirm_delete", lambda h: True)
     hooks.delete.click()
     qtbot.waitUntil(lambda: hooks.hooks.rowCount() == 0, timeout=10000)
     assert manager.station.integrations.list_webhooks() == []
+
+
+def test_the_add_dialog_keeps_the_typed_url_until_it_is_added(
+        qtbot: Any, manager: MainWindow, receiver: Receiver) -> None:
+    hooks = manager.integrations_view.webhooks
+    url = receiver.url("/kept")
+    # refused (a loopback address before its network is allowed): still open, URL still there
+    refusal = refused_in_dialog(qtbot, hooks, "pass.scanned", url)
+    assert "private" in refusal or "127.0.0.1" in refusal
+    dialog = hooks.add_dialog
+    assert dialog.url.text() == url and dialog.event.currentData() == "pass.scanned"
+    assert manager.station.integrations.list_webhooks() == []
+    # the manager fixes the cause without losing the dialog, then presses OK again
+    manager.station.integrations.set_saved_networks(["127.0.0.0/8"])
+    press_ok(dialog)
+    qtbot.waitUntil(lambda: hooks.add_dialog is None and hooks.secret_dialog is not None, timeout=10000)
+    assert [(h.event, h.target_url) for h in manager.station.integrations.list_webhooks()] == [("pass.scanned", url)]
+    hooks.secret_dialog.reject()
+    # locking for the door closes a half-typed subscription too
+    hooks.add.click()
+    assert hooks.add_dialog is not None
+    manager.toggle_lock()
+    assert hooks.add_dialog is None and not manager.roles.is_manager
 
 
 def test_auto_disabled_subscription_is_shown_and_re_enabled(

@@ -215,10 +215,10 @@ def test_activity_view_lists_events_newest_first_and_filters(qtbot: Any, window:
     scan(qtbot, window, p.code)
     activity = window.activity_view
     qtbot.waitUntil(lambda: activity.model.rowCount() >= 4, timeout=5000)  # created, scanned x2, used
-    whats = [activity.proxy.index(r, 1).data() for r in range(activity.proxy.rowCount())]
+    whats = [activity.proxy.index(r, 2).data() for r in range(activity.proxy.rowCount())]
     assert whats[0] == "Refused" and "Pass created" in whats
     activity.kind.setCurrentText("Scans")
-    assert [activity.proxy.index(r, 1).data() for r in range(activity.proxy.rowCount())] == ["Refused", "Admitted"]
+    assert [activity.proxy.index(r, 2).data() for r in range(activity.proxy.rowCount())] == ["Refused", "Admitted"]
     activity.search.setText("already used")
     assert activity.proxy.rowCount() == 1
 

@@ -122,6 +122,8 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, timed_out)
     window.closed.connect(app.quit)
     window.show()
+    if getattr(args, "kiosk", False) or settings.kiosk:
+        window.kiosk.start()
     # Everything built so far lives as long as the window: keep it out of the cyclic
     # collector's full passes, which otherwise stall the GUI ~30-50 ms now and then.
     gc.freeze()

@@ -24,6 +24,7 @@ EXIT_NOTE = "The manager PIN ends kiosk mode."
 
 class Kiosk(QObject):
     changed = Signal(bool)  # True when kiosk mode starts, False when it ends
+    refused = Signal(str)  # kiosk mode could not start: the sentence why
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -44,6 +45,7 @@ class Kiosk(QObject):
     def _start_if_pin(self, has_pin: bool) -> None:
         if not has_pin:
             self._window.show_message(NEEDS_PIN)
+            self.refused.emit(NEEDS_PIN)
             return
         w = self._window
         w.roles.lock()
@@ -54,6 +56,11 @@ class Kiosk(QObject):
         self.active = True
         w.showFullScreen()
         self.changed.emit(True)
+
+    def end_unattended(self) -> None:
+        """Leave kiosk mode without a PIN: only for `--screenshot`, which closes the window itself."""
+        if self.active:
+            self._leave(lambda: None)
 
     def request_exit(self, then: Callable[[], None] | None = None) -> None:
         """Ask for the PIN; with the right one leave kiosk mode (in manager mode) and run `then`."""

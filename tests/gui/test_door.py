@@ -213,3 +213,16 @@ def test_kiosk_leaves_only_with_the_pin(qtbot: Any, window: MainWindow,
     with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
         window.close()
     assert not window.kiosk.active
+
+
+def test_settings_dialog_keeps_the_door_fields(qtbot: Any, window: MainWindow) -> None:
+    from station.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog("Door", UiSettings(verdict_reset_s=3, kiosk=True), window.core.store.data_dir,
+                            [], window)
+    qtbot.addWidget(dialog)
+    assert dialog.verdict_reset.value() == 3 and dialog.kiosk.isChecked()
+    dialog.verdict_reset.setValue(0)
+    assert dialog.verdict_reset.text() == "Never"
+    chosen = dialog.result_settings().checked()
+    assert chosen.verdict_reset_s == 0 and chosen.kiosk is True

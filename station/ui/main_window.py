@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.roles.changed.connect(self._locked_to_door)
         self.kiosk = Kiosk(self)
         self.kiosk.changed.connect(self._kiosk_changed)
+        self.overlay.dismissed.connect(lambda: self._esc.setEnabled(self.kiosk.active))
         for view in (self.scan_view, self.passes_view, self.integrations_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
@@ -234,7 +235,6 @@ class MainWindow(QMainWindow):
             self.overlay.dismiss()
         elif self.kiosk.active:
             self.kiosk.request_exit()
-        self._esc.setEnabled(self.kiosk.active)
 
     def _kiosk_changed(self, active: bool) -> None:
         self._esc.setEnabled(active)

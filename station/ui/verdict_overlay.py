@@ -6,7 +6,7 @@ the card's display time, on a click or on Esc."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -17,6 +17,8 @@ FALLBACK_SHOW_S = 5.0  # when the card never resets by itself, the overlay still
 
 
 class VerdictOverlay(QWidget):
+    dismissed = Signal()
+
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("verdictOverlay")
@@ -43,7 +45,9 @@ class VerdictOverlay(QWidget):
 
     def dismiss(self) -> None:
         self._hide_timer.stop()
-        self.hide()
+        if self.isVisible():
+            self.hide()
+            self.dismissed.emit()
 
     def _fit_margins(self) -> None:
         # The card takes most of the window, leaving a dimmed rim that shows it is an overlay.

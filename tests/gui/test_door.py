@@ -79,6 +79,7 @@ def test_a_manager_elsewhere_gets_the_verdict_as_an_overlay(qtbot: Any, window: 
     window.scan_view.set_reset_after(0.3)
     scan(qtbot, window, p.code, "hid")
     qtbot.waitUntil(lambda: not overlay.isVisible(), timeout=WAIT_MS)
+    assert not window._esc.isEnabled()  # Esc is the widgets' own key again
 
 
 def test_an_api_scan_reaches_the_card(qtbot: Any, window: MainWindow) -> None:

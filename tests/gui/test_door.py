@@ -227,3 +227,29 @@ def test_settings_dialog_keeps_the_door_fields(qtbot: Any, window: MainWindow) -
     assert dialog.verdict_reset.text() == "Never"
     chosen = dialog.result_settings().checked()
     assert chosen.verdict_reset_s == 0 and chosen.kiosk is True
+
+
+def test_a_scan_from_another_door_is_not_shown_as_this_doors(qtbot: Any, window: MainWindow,
+                                                              tmp_path: Any) -> None:
+    from station.app import build_core
+    from station.services.sync_apply import RemoteEventService
+
+    other = build_core(tmp_path / "other-door")
+    try:
+        created = other.passes.create(other.passes.validate("Elsewhere Eli"))
+        other.scans.submit(created.code, "camera")
+        events = other.store.events_for_pass(created.id)
+    finally:
+        other.close()
+    for key in other.ctx.keys.public_keys_b64():
+        window.core.ctx.keys.trust(key)
+    shown: list[Any] = []
+    window.scan_view.verdict_shown.connect(shown.append)
+    window.tabs.setCurrentWidget(window.activity_view)
+    with qtbot.waitSignal(window.bridge.events, timeout=WAIT_MS,
+                          check_params_cb=lambda batch: any(e.type == "pass.scanned" for e in batch)):
+        RemoteEventService(window.core.ctx).apply(events)
+    # this door's own next scan comes after it on the same GUI thread: once it is shown, the
+    # peer's scan had every chance to show and did not
+    scan(qtbot, window, "ZZZZ3333ZZZZ")
+    assert [v.detail for v in shown] == ["Scanned: ZZZZ3333ZZZZ"]

@@ -1,8 +1,8 @@
 """The big verdict card: icon + word + colour, readable from two metres.
 
 Each verdict is visibly new: the card flashes briefly and shows the scan's time and how many
-times in a row the same code came. Rows are reserved whatever they hold, so the word never
-jumps between ACCEPTED and REFUSED."""
+times in a row the same code came. The icon and word sit at the top and the lines under them,
+so the word never jumps between ACCEPTED and REFUSED whatever the lines hold."""
 
 from __future__ import annotations
 
@@ -69,7 +69,6 @@ class VerdictIcon(QWidget):
 
 
 FLASH_MS = 300  # long enough to catch the eye, short enough to be over before the next scan
-TEXT_ROWS = 2  # lines reserved for the title and for the detail
 
 
 class VerdictCard(QFrame):
@@ -88,10 +87,6 @@ class VerdictCard(QFrame):
                             (self.stamp, "verdictStamp")):
             label.setObjectName(name)
             label.setWordWrap(label not in (self.word, self.stamp))
-        # A hidden note keeps its room: the rows above it do not move when a warning comes.
-        policy = self.note.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.note.setSizePolicy(policy)
         self.flashes = 0  # verdicts flashed so far (each new verdict flashes once)
         self._flash = 0.0  # 1 at the start of a flash, 0 when over: painted, never restyled
         self._flash_anim = QVariantAnimation(self)
@@ -107,19 +102,21 @@ class VerdictCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(36, 32, 36, 32)
         layout.setSpacing(14)
-        layout.addStretch(1)
+        # Anchored at the top, not centred: a line more or less below the word (a wrapped
+        # reason, a warning note) then never moves the word. Reserving rows instead would tie
+        # the card's minimum height to its font sizes, which follow its height.
         layout.addLayout(top)
         layout.addSpacing(8)
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
         layout.addWidget(self.note)
-        layout.addWidget(self.stamp)
         layout.addStretch(1)
+        layout.addWidget(self.stamp)  # the time at the foot of the card
         self.view = IDLE
         self.show_view(IDLE)
         self.icon.set_kind(IDLE.kind, self._icon_size())
         self._style()
-        self._reserve_rows()
+        self._style_stamp()
 
     @property
     def kind(self) -> Kind:
@@ -153,17 +150,11 @@ class VerdictCard(QFrame):
         self._flash = float(value)  # type: ignore[arg-type]
         self.update()
 
-    def _reserve_rows(self) -> None:
-        """Fixed room for each row, from the fonts the stylesheet gave them: two lines of title and
-        of detail, one of note and of time, so the word sits at the same place for every verdict."""
+    def _style_stamp(self) -> None:
+        # The detail's size, a little dimmer: secondary to the verdict, still readable.
         self.detail.ensurePolished()
         self.stamp.setStyleSheet(f"font-size: {self.detail.font().pixelSize() or 14}px;"
                                  " color: rgba(255,255,255,0.85);")
-        for label, lines, padding in ((self.title, TEXT_ROWS, 0), (self.detail, TEXT_ROWS, 0),
-                                      (self.note, 1, 16), (self.stamp, 1, 0)):
-            label.ensurePolished()
-            # + a few pixels: a wrapped label is slightly taller than its lines' spacing
-            label.setMinimumHeight(label.fontMetrics().lineSpacing() * lines + padding + 6)
 
     def _icon_size(self) -> int:
         return max(96, min(200, self.height() // 4))
@@ -202,4 +193,4 @@ class VerdictCard(QFrame):
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.icon.set_kind(self.view.kind, self._icon_size())
         self._style()
-        self._reserve_rows()
+        self._style_stamp()

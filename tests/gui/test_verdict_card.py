@@ -12,11 +12,12 @@ from station.ui.verdicts import Kind, VerdictView
 
 VIEWS = [
     VerdictView(Kind.ACCEPTED, "Ada Lovelace", "Single entry", scanned_at="2026-06-01T18:03:12Z"),
-    VerdictView(Kind.REFUSED, "Already used at Door 2 at 19:03 (Main entrance, north side)",
+    VerdictView(Kind.REFUSED, "Already used at Door 2 at 19:03 (Main entrance, north side, by the cloakroom and the stairs)",
                 "Grace Hopper", scanned_at="2026-06-01T18:03:13Z", repeat=2),
     VerdictView(Kind.WARNING, "Weekend Walter", "Multi-use · 0 uses left",
                 "That was the last use of this pass.", scanned_at="2026-06-01T18:03:14Z"),
-    VerdictView(Kind.ERROR, "Not a pass", ""),
+    VerdictView(Kind.ERROR, "Not a pass", "The text contains control or binary characters, so it "
+                "cannot be a pass; scan the code again or type it."),
 ]
 
 

@@ -253,3 +253,17 @@ def test_a_scan_from_another_door_is_not_shown_as_this_doors(qtbot: Any, window:
     # peer's scan had every chance to show and did not
     scan(qtbot, window, "ZZZZ3333ZZZZ")
     assert [v.detail for v in shown] == ["Scanned: ZZZZ3333ZZZZ"]
+
+
+def test_the_kiosk_setting_starts_kiosk_mode_and_ctrl_l_asks_for_the_pin(
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    unlock(qtbot, window, monkeypatch)
+    window.apply_settings(replace(window.settings, kiosk=True), window.core.ctx.station_name)
+    qtbot.waitUntil(lambda: window.kiosk.active, timeout=WAIT_MS)
+    assert not window.roles.is_manager
+    with qtbot.waitSignal(window.roles.changed, timeout=WAIT_MS):
+        window.toggle_lock()  # Ctrl+L: the PIN (patched by unlock) ends kiosk mode, as a manager
+    assert not window.kiosk.active and window.roles.is_manager
+    assert window.tabs.tabBar().isVisible() and window.settings_button.isVisible()

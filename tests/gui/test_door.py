@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from station.domain.models import PassStatus
 from station.ui.main_window import MainWindow
@@ -61,15 +61,17 @@ def test_a_manager_elsewhere_gets_the_verdict_as_an_overlay(qtbot: Any, window: 
     unlock(qtbot, window, monkeypatch)
     assert window.open_integrations()
     p = new_pass(window, "Overlay Olga")
-    focused = QApplication.focusWidget()
+    activate(qtbot, window)
+    focused = window.integrations_view.findChild(QLineEdit)  # e.g. the allowed networks field
+    focused.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is focused, timeout=WAIT_MS)
     scan(qtbot, window, p.code, "hid")
     assert window.tabs.currentWidget() is window.integrations_view  # the manager stays where they were
     overlay = window.overlay
     assert overlay.isVisible() and overlay.geometry() == window.rect()
     assert overlay.card.word.text() == "ACCEPTED" and overlay.card.title.text() == "Overlay Olga"
     assert QApplication.focusWidget() is focused  # it never takes the keyboard
-    activate(qtbot, window)
-    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.keyClick(focused, Qt.Key.Key_Escape)  # Esc where the manager was typing
     assert not overlay.isVisible()
     # a click dismisses it too, and it goes by itself after the card's display time
     scan(qtbot, window, p.code, "hid")

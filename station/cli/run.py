@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gui.add_argument("--screenshot", type=Path, metavar="FILE.png", default=None,
                      help="wait for the first verdict, save a PNG of the window and exit "
                           "(with --demo; renders off-screen when there is no display)")
+    gui.add_argument("--kiosk", action="store_true",
+                     help="open fullscreen on the Scan view with only what the door needs; "
+                          "leaving needs the manager PIN (also a setting)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
     serve.add_argument("--capture", metavar="SOURCE",

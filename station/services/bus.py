@@ -9,20 +9,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from station.domain.events import Event
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Subscriber = Callable[[Event], None]
 
 
-class EventBus:
+class Observers(Generic[T]):
+    """Callbacks told about each published item, on the publishing thread."""
+
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[Callable[[T], None]] = []
         self._lock = threading.Lock()
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[T], None]) -> Callable[[], None]:
         with self._lock:
             self._subscribers.append(callback)
 
@@ -33,7 +37,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, events: Iterable[Event]) -> None:
+    def publish(self, events: Iterable[T]) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for event in events:
@@ -41,4 +45,9 @@ class EventBus:
                 try:
                     callback(event)
                 except Exception:  # an observer's bug must never fail the scan that was committed
-                    log.exception("event subscriber %r failed on %s", callback, event.id)
+                    log.exception("subscriber %r failed on %s", callback,
+                                  getattr(event, "id", type(event).__name__))
+
+
+class EventBus(Observers[Event]):
+    """The committed events of the log."""

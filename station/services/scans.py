@@ -16,6 +16,7 @@ from station.domain.explain import explain
 from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
+from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
 from station.services.passes import PassService
@@ -62,6 +63,11 @@ class ScanService:
         self.releaser: Releaser | None = None
         # Set with the claimer: a fresh claim for a scan that could not be recorded goes back.
         self.unclaimer: Unclaimer | None = None
+        # Every scan this station decided (any source: window, API, CLI in this process), after
+        # its commit. The door's window shows them all; unlike the bus, refusals of codes that
+        # name no pass are here too (they record a scan row but no event). Scans applied from
+        # other stations through sync never pass through submit, so they are not here.
+        self.decided: Observers[ScanResult] = Observers()
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
                operator: str | None = None) -> ScanResult:
@@ -88,6 +94,7 @@ class ScanService:
                 self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         self._ctx.publish(tx.appended)
+        self.decided.publish((result,))
         return result
 
     def _verify(self, parsed: payloads.ParsedPayload) -> tokens.Claims | tokens.BadToken | None:

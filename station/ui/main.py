@@ -108,11 +108,13 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
             result["code"] = 1
         else:
             print(f"station: wrote {screenshot} ({pixmap.width()}x{pixmap.height()})", file=sys.stderr)
+        window.kiosk.end_unattended()
         window.close()
 
     def timed_out() -> None:
         print(f"station: no verdict within {SCREENSHOT_TIMEOUT_S} s; no screenshot taken.", file=sys.stderr)
         result["code"] = 1
+        window.kiosk.end_unattended()
         window.close()
 
     window.scan_view.verdict_shown.connect(first_verdict)
@@ -122,6 +124,13 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, timed_out)
     window.closed.connect(app.quit)
     window.show()
+    if getattr(args, "kiosk", False) or settings.kiosk:
+        # Said on the terminal too: whoever started it from there is told how it ends.
+        window.kiosk.changed.connect(lambda on: print(
+            "station: kiosk mode on; the manager PIN ends it." if on else "station: kiosk mode ended.",
+            file=sys.stderr))
+        window.kiosk.refused.connect(lambda why: print(f"station: {why}", file=sys.stderr))
+        window.kiosk.start()
     # Everything built so far lives as long as the window: keep it out of the cyclic
     # collector's full passes, which otherwise stall the GUI ~30-50 ms now and then.
     gc.freeze()

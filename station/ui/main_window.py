@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -27,6 +28,7 @@ from station.ui.bridge import EventBridge
 from station.ui.capture_worker import CaptureController, camera_choices, camera_source, demo_camera
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
+from station.ui.kiosk import Kiosk
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
@@ -39,6 +41,8 @@ from station.ui.sounds import Sounds
 from station.ui.stats_view import StatsView
 from station.ui.status_bar import StationStatusBar
 from station.ui.sync_format import SyncLine, status_line
+from station.ui.verdict_overlay import VerdictOverlay
+from station.ui.verdicts import VerdictView
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -115,6 +119,14 @@ class MainWindow(QMainWindow):
 
         self.bridge = EventBridge(self.core.bus.subscribe, self)
         self.bridge.events.connect(self._on_events)
+        # Every scan reaches the person at the door, whatever view is open (see _show_at_door).
+        self.overlay = VerdictOverlay(self)
+        self.scan_view.set_reset_after(self.settings.verdict_reset_s)
+        self.scan_view.verdict_shown.connect(self._show_at_door)
+        self.roles.changed.connect(self._locked_to_door)
+        self.kiosk = Kiosk(self)
+        self.kiosk.changed.connect(self._kiosk_changed)
+        self.overlay.dismissed.connect(lambda: self._esc.setEnabled(self.kiosk.active))
         for view in (self.scan_view, self.passes_view, self.integrations_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
@@ -125,6 +137,7 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.open_settings)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.toggle_lock)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        self._door_shortcuts()
 
         # Camera and handheld scanner share one debouncer, so a pass shown to both is one scan.
         self.capture = CaptureController(
@@ -165,8 +178,70 @@ class MainWindow(QMainWindow):
         self.status.showMessage(text, 8000)
 
     def _focus_search(self) -> None:
+        if self.kiosk.active:
+            return
         self.tabs.setCurrentWidget(self.passes_view)
         self.passes_view.search.setFocus()
+
+    # --- the door sees every scan -------------------------------------------------------------
+    def _show_at_door(self, view: VerdictView) -> None:
+        """In door mode the Scan view comes to the front; a manager busy elsewhere (another view,
+        a dialog) gets the verdict as a large overlay for the card's display time."""
+        if not self.roles.is_manager:
+            self.tabs.setCurrentWidget(self.scan_view)
+            if QApplication.activeModalWidget() is None:
+                return
+        elif self.tabs.currentWidget() is self.scan_view and QApplication.activeModalWidget() is None:
+            return
+        self.overlay.present(view, self.scan_view.reset_after_s)
+        self._esc.setEnabled(True)
+
+    def _locked_to_door(self, role: str) -> None:
+        if not self.roles.is_manager:  # locked by hand or by the auto-lock: back to the door
+            self.tabs.setCurrentWidget(self.scan_view)
+            self.overlay.dismiss()
+
+    def _door_shortcuts(self) -> None:
+        QShortcut(QKeySequence("Ctrl+Z"), self, activated=self.undo_shortcut)
+        for number in range(1, self.tabs.count() + 1):
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self,
+                      activated=lambda index=number - 1: self.show_view(index))
+        QShortcut(QKeySequence("F11"), self, activated=self.toggle_fullscreen)
+        # Esc is taken only while there is something to dismiss or leave: elsewhere it is the
+        # widgets' own key.
+        self._esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
+        self._esc.setEnabled(False)
+
+    def undo_shortcut(self) -> None:
+        if self.scan_view.can_undo:
+            self.scan_view.undo_last()
+        else:
+            self.show_message("Nothing to undo: no admission in the last two minutes.")
+
+    def show_view(self, index: int) -> None:
+        """Ctrl+1..5: the view at `index`; Integrations asks for manager mode as its tab does."""
+        widget = self.tabs.widget(index)
+        if widget is None or self.kiosk.active:  # kiosk: the Scan view only
+            return
+        if widget is self.integrations_view:
+            self.open_integrations()
+            return
+        self.tabs.setCurrentWidget(widget)
+
+    def toggle_fullscreen(self) -> None:
+        if self.kiosk.active:
+            self.kiosk.request_exit()
+            return
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+
+    def _escape(self) -> None:
+        if self.overlay.isVisible():
+            self.overlay.dismiss()
+        elif self.kiosk.active:
+            self.kiosk.request_exit()
+
+    def _kiosk_changed(self, active: bool) -> None:
+        self._esc.setEnabled(active)
 
     # --- API and sync -----------------------------------------------------------------------
     def open_integrations(self) -> bool:
@@ -256,6 +331,9 @@ class MainWindow(QMainWindow):
         return dialog.value() if dialog.exec() == PinDialog.DialogCode.Accepted else None
 
     def toggle_lock(self) -> None:
+        if self.kiosk.active:
+            self.kiosk.request_exit()
+            return
         if self.roles.is_manager:
             self.roles.lock()
             self.show_message("Locked: door mode.")
@@ -266,7 +344,16 @@ class MainWindow(QMainWindow):
         store = self.core.store
         self.reads.run(lambda: pins.has_pin(store), self._unlock_with)
 
-    def _unlock_with(self, has_pin: bool, note: str = "") -> None:
+    def ask_manager_pin(self, note: str, on_ok: Callable[[], None]) -> None:
+        """Ask for the existing PIN (with the same wrong-PIN limits as unlocking); run `on_ok`
+        once it is verified."""
+        if time.monotonic() < self._pin_locked_until:
+            self.show_message("Too many wrong PINs; wait half a minute and try again.")
+            return
+        self._unlock_with(True, note, on_ok)
+
+    def _unlock_with(self, has_pin: bool, note: str = "",
+                     on_ok: Callable[[], None] | None = None) -> None:
         store = self.core.store
         if not has_pin:
             chosen = self.ask_pin(True)
@@ -278,12 +365,16 @@ class MainWindow(QMainWindow):
         typed = self.ask_pin(False, note)
         if typed is None:
             return
-        self.reads.run(lambda: pins.verify_pin(store, typed), self._verified, self._pin_error)
+        self.reads.run(lambda: pins.verify_pin(store, typed), lambda ok: self._verified(ok, on_ok),
+                       self._pin_error)
 
-    def _verified(self, ok: bool) -> None:
+    def _verified(self, ok: bool, on_ok: Callable[[], None] | None = None) -> None:
         if ok:
             self._pin_failures = 0
-            self._unlocked("Manager mode unlocked.")
+            if on_ok is not None:
+                on_ok()
+            else:
+                self._unlocked("Manager mode unlocked.")
             return
         self._pin_failures += 1
         if self._pin_failures >= MAX_PIN_FAILURES:
@@ -291,7 +382,7 @@ class MainWindow(QMainWindow):
             self._pin_locked_until = time.monotonic() + PIN_LOCKOUT_S
             self.show_message("Too many wrong PINs; wait half a minute and try again.")
             return
-        self._unlock_with(True, "Wrong PIN; try again.")
+        self._unlock_with(True, "Wrong PIN; try again.", on_ok)
 
     def _unlocked(self, text: str) -> None:
         self.roles.unlock()
@@ -341,6 +432,9 @@ class MainWindow(QMainWindow):
         previous = self.settings
         self.settings = chosen
         self.roles.set_auto_lock(chosen.auto_lock_min * 60)
+        self.scan_view.set_reset_after(chosen.verdict_reset_s)
+        if chosen.kiosk and not previous.kiosk:
+            self.kiosk.start()
         self.mute_button.setChecked(chosen.muted)
         self.sounds.muted = chosen.muted
         self._sync_mute_text()
@@ -429,6 +523,10 @@ class MainWindow(QMainWindow):
             runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.kiosk.active and not self._closing:
+            event.ignore()  # Alt+F4 or the close button: only the manager PIN ends kiosk mode
+            self.kiosk.request_exit(self.close)
+            return
         self.shutdown()
         super().closeEvent(event)
         self.closed.emit()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
 )
@@ -18,14 +22,22 @@ from station.domain.models import Pass, Source
 from station.domain.times import to_iso
 from station.services.scans import UNDO_WINDOW, ScanResult
 from station.store import stats
+from station.ui.bridge import EventBridge
 from station.ui.preview import PreviewWidget
 from station.ui.roles import Roles
 from station.ui.sounds import Sounds
 from station.ui.verdict_card import VerdictCard
-from station.ui.verdicts import VerdictView, from_result, not_a_pass, not_recorded, undone
+from station.ui.verdicts import (
+    IDLE, Kind, VerdictView, from_result, not_a_pass, not_recorded, undone,
+)
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
+
+DEFAULT_RESET_S = 5.0
+# Set on the scan lane while it runs one of this window's own scans: those come back through
+# show_result (with Undo), so the station-wide feed must not show them a second time.
+_own_scan = threading.local()
 
 
 class Counter(QFrame):
@@ -48,6 +60,7 @@ class Counter(QFrame):
 
 class ScanView(QWidget):
     verdict_shown = Signal(object)  # VerdictView, after the card changed
+    went_idle = Signal()  # the card went back to READY after its display time
     scanned = Signal(object)  # every ScanResult, even those a burst never shows on the card
     message = Signal(str)
 
@@ -100,6 +113,7 @@ class ScanView(QWidget):
         top.addLayout(right, 5)
 
         self.entry.returnPressed.connect(self._entered)
+        self.entry.installEventFilter(self)
         self.check.clicked.connect(self._entered)
         self.undo_button.clicked.connect(self.undo_last)
         self._tick = QTimer(self)
@@ -122,7 +136,28 @@ class ScanView(QWidget):
         self._card_timer.setSingleShot(True)
         self._card_timer.setInterval(0)
         self._card_timer.timeout.connect(self._flush_card)
+        # A verdict goes back to READY after its display time, so a stale ACCEPTED is never
+        # taken for the next guest's; the Undo button keeps its own two minutes.
+        self.reset_after_s = DEFAULT_RESET_S
+        self._reset_timer = QTimer(self)
+        self._reset_timer.setSingleShot(True)
+        self._reset_timer.timeout.connect(self.go_idle)
+        self._last_code = ""
+        self._repeat = 0
+        # Scans decided elsewhere on this station (the API) reach the card too.
+        self._elsewhere = EventBridge(self._subscribe_elsewhere, self)
+        self._elsewhere.events.connect(self._decided_elsewhere)
         self.refresh_counters()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # Ctrl+Z in the empty code box is the window's "undo the last admission", not the box's
+        # text undo (which would bring back the code just scanned).
+        if (watched is self.entry and event.type() == QEvent.Type.ShortcutOverride
+                and isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Undo)
+                and not self.entry.text()):
+            event.ignore()
+            return True
+        return super().eventFilter(watched, event)
 
     # --- scanning ---------------------------------------------------------------------------
     def _entered(self) -> None:
@@ -135,8 +170,27 @@ class ScanView(QWidget):
         """Decide one scan on the scan lane (in order, off the GUI thread); show it when done."""
         scans = self._core.scans
         operator = str(self._roles.role)
-        self._scan_lane.run(lambda: scans.submit(payload, source, operator), self.show_result,
-                            self._scan_failed)
+
+        def work() -> ScanResult:
+            _own_scan.active = True
+            try:
+                return scans.submit(payload, source, operator)
+            finally:
+                _own_scan.active = False
+
+        self._scan_lane.run(work, self.show_result, self._scan_failed)
+
+    def _subscribe_elsewhere(self, callback: Callable[[ScanResult], None]) -> Callable[[], None]:
+        def told(result: ScanResult) -> None:  # on the deciding thread: hand off only
+            if not getattr(_own_scan, "active", False):
+                callback(result)
+
+        return self._core.scans.decided.subscribe(told)
+
+    def _decided_elsewhere(self, results: list[ScanResult]) -> None:
+        if results:
+            self._pending_view = from_result(results[-1])  # a burst: only the newest is readable
+            self._card_timer.start()
 
     def show_result(self, result: ScanResult) -> None:
         self.results = [*self.results[-49:], result]
@@ -169,9 +223,34 @@ class ScanView(QWidget):
                                     "if it persists."))
 
     def _show(self, view: VerdictView) -> None:
+        view = self._numbered(view)
         self.card.show_view(view)
         self._sounds.play(view.kind)
+        if self.reset_after_s > 0:
+            self._reset_timer.start(int(self.reset_after_s * 1000))
         self.verdict_shown.emit(view)
+
+    def _numbered(self, view: VerdictView) -> VerdictView:
+        """The view with its time and how many scans in a row named the same code."""
+        if not view.scanned_at:
+            view = replace(view, scanned_at=to_iso(self._core.ctx.now()))
+        if view.kind is Kind.UNDONE:
+            return view
+        self._repeat = self._repeat + 1 if view.code and view.code == self._last_code else 1
+        self._last_code = view.code
+        return replace(view, repeat=self._repeat)
+
+    def set_reset_after(self, seconds: float) -> None:
+        """READY again `seconds` after each verdict (0: the verdict stays until the next scan)."""
+        self.reset_after_s = max(0.0, float(seconds))
+        if self.reset_after_s == 0:
+            self._reset_timer.stop()
+
+    def go_idle(self) -> None:
+        self._reset_timer.stop()
+        self._last_code, self._repeat = "", 0
+        self.card.show_view(IDLE, flash=False)
+        self.went_idle.emit()
 
     # --- undo -------------------------------------------------------------------------------
     def undo_last(self) -> None:
@@ -240,7 +319,8 @@ class ScanView(QWidget):
             self._counter_timer.start()
 
     def stop(self) -> None:
-        for timer in (self._tick, self._counter_timer, self._periodic):
+        for timer in (self._tick, self._counter_timer, self._periodic, self._reset_timer):
             timer.stop()
+        self._elsewhere.close()
 
 

@@ -23,6 +23,8 @@ class UiSettings:
     hid_cooldown_s: float = 2.5
     muted: bool = False
     auto_lock_min: float = 2.0
+    verdict_reset_s: float = 5.0  # the card goes back to READY after this; 0: never
+    kiosk: bool = False  # open fullscreen on the Scan view; leaving it needs the manager PIN
 
     @property
     def size(self) -> tuple[int, int]:
@@ -38,6 +40,8 @@ class UiSettings:
             raise InvalidInput("Cooldowns are between 0 and 60 seconds.")
         if not 0.1 <= self.auto_lock_min <= 240:
             raise InvalidInput("Auto-lock is between 0.1 and 240 minutes.")
+        if not 0 <= self.verdict_reset_s <= 600:
+            raise InvalidInput("Back to READY is between 0 (never) and 600 seconds.")
         if not self.camera.strip():
             raise InvalidInput("Choose a camera, or 'none' for manual entry and the handheld scanner only.")
         return self

@@ -1,5 +1,5 @@
 """Settings (manager only): station name, camera, resolution, decoder, cooldowns, sound, PIN,
-auto-lock, data directory."""
+auto-lock, how long a verdict stays, kiosk mode, data directory."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ class SettingsDialog(QDialog):
         self.auto_lock.setDecimals(1)
         self.auto_lock.setSuffix(" min")
         self.auto_lock.setValue(settings.auto_lock_min)
+        self.verdict_reset = self._seconds(settings.verdict_reset_s, 0, 600)
+        self.verdict_reset.setSpecialValueText("Never")  # 0: the verdict stays until the next scan
+        self.kiosk = QCheckBox("Open fullscreen on the Scan view; leaving needs the PIN")
+        self.kiosk.setChecked(settings.kiosk)
         self.change_pin = QPushButton("Change manager PIN…")
         self.data_dir = QLineEdit(str(data_dir))
         browse = QPushButton("Choose…")
@@ -70,6 +74,8 @@ class SettingsDialog(QDialog):
         form.addRow("Scanner cooldown", self.hid_cooldown)
         form.addRow("Sound", self.muted)
         form.addRow("Lock manager mode after", self.auto_lock)
+        form.addRow("Back to READY after", self.verdict_reset)
+        form.addRow("Kiosk mode", self.kiosk)
         form.addRow("PIN", self.change_pin)
         form.addRow("Data directory", row)
         form.addRow(note)
@@ -101,7 +107,8 @@ class SettingsDialog(QDialog):
             camera=str(camera), resolution=self.resolution.currentText(),
             decoder=self.decoder.currentText(), camera_cooldown_s=self.camera_cooldown.value(),
             hid_cooldown_s=self.hid_cooldown.value(), muted=self.muted.isChecked(),
-            auto_lock_min=self.auto_lock.value(),
+            auto_lock_min=self.auto_lock.value(), verdict_reset_s=self.verdict_reset.value(),
+            kiosk=self.kiosk.isChecked(),
         )
 
     def station_name(self) -> str:

@@ -1,8 +1,12 @@
-"""The big verdict card: icon + word + colour, readable from two metres."""
+"""The big verdict card: icon + word + colour, readable from two metres.
+
+Each verdict is visibly new: the card flashes briefly and shows the scan's time and how many
+times in a row the same code came. The icon and word sit at the top and the lines under them,
+so the word never jumps between ACCEPTED and REFUSED whatever the lines hold."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -64,6 +68,9 @@ class VerdictIcon(QWidget):
         p.end()
 
 
+FLASH_MS = 300  # long enough to catch the eye, short enough to be over before the next scan
+
+
 class VerdictCard(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,10 +81,20 @@ class VerdictCard(QFrame):
         self.title = QLabel()
         self.detail = QLabel()
         self.note = QLabel()
+        self.stamp = QLabel()  # "19:03:12 · 2nd scan in a row"
         for label, name in ((self.word, "verdictWord"), (self.title, "verdictTitle"),
-                            (self.detail, "verdictDetail"), (self.note, "verdictNote")):
+                            (self.detail, "verdictDetail"), (self.note, "verdictNote"),
+                            (self.stamp, "verdictStamp")):
             label.setObjectName(name)
-            label.setWordWrap(label is not self.word)
+            label.setWordWrap(label not in (self.word, self.stamp))
+        self.flashes = 0  # verdicts flashed so far (each new verdict flashes once)
+        self._flash = 0.0  # 1 at the start of a flash, 0 when over: painted, never restyled
+        self._flash_anim = QVariantAnimation(self)
+        self._flash_anim.setStartValue(1.0)
+        self._flash_anim.setEndValue(0.0)
+        self._flash_anim.setDuration(FLASH_MS)
+        self._flash_anim.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._flash_anim.valueChanged.connect(self._set_flash)
         top = QHBoxLayout()
         top.setSpacing(24)
         top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -85,17 +102,21 @@ class VerdictCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(36, 32, 36, 32)
         layout.setSpacing(14)
-        layout.addStretch(1)
+        # Anchored at the top, not centred: a line more or less below the word (a wrapped
+        # reason, a warning note) then never moves the word. Reserving rows instead would tie
+        # the card's minimum height to its font sizes, which follow its height.
         layout.addLayout(top)
         layout.addSpacing(8)
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
         layout.addWidget(self.note)
         layout.addStretch(1)
+        layout.addWidget(self.stamp)  # the time at the foot of the card
         self.view = IDLE
         self.show_view(IDLE)
         self.icon.set_kind(IDLE.kind, self._icon_size())
         self._style()
+        self._style_stamp()
 
     @property
     def kind(self) -> Kind:
@@ -104,7 +125,11 @@ class VerdictCard(QFrame):
     def background(self) -> QColor:
         return QColor(self.view.colour)
 
-    def show_view(self, view: VerdictView) -> None:
+    @property
+    def flashing(self) -> bool:
+        return self._flash_anim.state() is QVariantAnimation.State.Running
+
+    def show_view(self, view: VerdictView, *, flash: bool = True) -> None:
         kind_changed = view.kind is not self.view.kind
         self.view = view
         self.word.setText(view.word)
@@ -112,10 +137,24 @@ class VerdictCard(QFrame):
         self.detail.setText(view.detail)
         self.note.setText(view.note)
         self.note.setVisible(bool(view.note))
-        self.detail.setVisible(bool(view.detail))
+        self.stamp.setText(view.stamp)
         if kind_changed:
             self.icon.set_kind(view.kind, self._icon_size())
+        if flash and view.kind is not Kind.IDLE:
+            self.flashes += 1
+            self._flash_anim.stop()
+            self._flash_anim.start()
         self.update()  # the background is painted, not styled: no restyle per scan
+
+    def _set_flash(self, value: object) -> None:
+        self._flash = float(value)  # type: ignore[arg-type]
+        self.update()
+
+    def _style_stamp(self) -> None:
+        # The detail's size, a little dimmer: secondary to the verdict, still readable.
+        self.detail.ensurePolished()
+        self.stamp.setStyleSheet(f"font-size: {self.detail.font().pixelSize() or 14}px;"
+                                 " color: rgba(255,255,255,0.85);")
 
     def _icon_size(self) -> int:
         return max(96, min(200, self.height() // 4))
@@ -141,9 +180,17 @@ class VerdictCard(QFrame):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(self.view.colour))
         p.drawRoundedRect(QRectF(self.rect()), 18, 18)
+        if self._flash > 0:
+            # A new verdict: the card lights up and fades back, with a white rim.
+            p.setBrush(QColor(255, 255, 255, int(110 * self._flash)))
+            p.drawRoundedRect(QRectF(self.rect()), 18, 18)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(QColor(255, 255, 255, int(255 * self._flash)), 8))
+            p.drawRoundedRect(QRectF(self.rect()).adjusted(4, 4, -4, -4), 16, 16)
         p.end()
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.icon.set_kind(self.view.kind, self._icon_size())
         self._style()
+        self._style_stamp()

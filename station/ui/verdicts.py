@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from station.domain.errors import InvalidInput
 from station.domain.models import REASON_TEXT, PassType
+from station.domain.times import parse_iso
 
 
 class Kind(StrEnum):
@@ -51,6 +53,17 @@ class VerdictView:
     detail: str  # "Single entry", "Already used at Door 2 at 19:03"
     note: str = ""  # warnings: "That was the last use of this pass."
     scan_id: str | None = None
+    scanned_at: str = ""  # ISO time of the scan; shown in local time so each verdict is visibly new
+    repeat: int = 1  # scans in a row of the same code, this one included
+    code: str = ""  # what identifies "the same code" for the repeat counter
+
+    @property
+    def stamp(self) -> str:
+        """"19:03:12 · 2nd scan in a row": when, and whether the same pass came again."""
+        parts = [local_time(self.scanned_at)] if self.scanned_at else []
+        if self.repeat > 1:
+            parts.append(f"{ordinal(self.repeat)} scan in a row")
+        return " · ".join(p for p in parts if p)
 
     @property
     def word(self) -> str:
@@ -59,6 +72,28 @@ class VerdictView:
     @property
     def colour(self) -> str:
         return COLOURS[self.kind]
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def local_time(iso: str) -> str:
+    try:
+        return parse_iso(iso).astimezone().strftime("%H:%M:%S")
+    except InvalidInput:
+        return ""
+
+
+MAX_CODE_SHOWN = 40
+
+
+def _shown_code(payload: str) -> str:
+    """The scanned text as the card shows it for a code that names no pass: two different unknown
+    codes in a row must not look alike."""
+    text = payload.strip()
+    return text if len(text) <= MAX_CODE_SHOWN else text[:MAX_CODE_SHOWN - 1] + "…"
 
 
 IDLE = VerdictView(Kind.IDLE, "Show a pass to the camera", "or scan it with the handheld scanner")
@@ -87,12 +122,17 @@ def from_result(result: object) -> VerdictView:
             detail = f"{fields['ticket']} · {detail}"
         kind = Kind.WARNING if warning or (p and p.conflicts) else Kind.ACCEPTED
         note = warning or ("Conflict: admitted elsewhere while offline." if p and p.conflicts else "")
-        return VerdictView(kind, name, detail, note, scan.id)
+        return VerdictView(kind, name, detail, note, scan.id, scan.scanned_at, code=p.id if p else "")
     reason = getattr(result, "reason")
     # The sentence is the headline ("Already used at Door 2 at 19:03"); the name comes second.
     title = getattr(result, "message") or (REASON_TEXT.get(reason, "Refused") if reason else "Refused")
-    detail = p.name if p and p.name else ""
-    return VerdictView(Kind.REFUSED, title, detail, "", scan.id)
+    payload = str(getattr(scan, "payload", "") or "")
+    if p is not None:
+        detail = p.name or ""
+    else:
+        detail = f"Scanned: {_shown_code(payload)}" if payload.strip() else ""
+    return VerdictView(Kind.REFUSED, title, detail, "", scan.id, scan.scanned_at,
+                       code=p.id if p else payload)
 
 
 def undone(name: str) -> VerdictView:

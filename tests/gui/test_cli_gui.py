@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from station.store.db import Store
+from station.ui import pin as pins
 from tests.conftest import REPO, StationCLI
 from tests.waiting import PATIENCE_S
 
@@ -31,6 +33,30 @@ def test_screenshot_of_the_demo_window(cli: StationCLI, tmp_path: Path) -> None:
     assert png_size(shot) == (1400, 860)
     assert "first verdict" in result.stderr and f"wrote {shot}" in result.stderr
     assert shot.stat().st_size > 20_000  # a real picture, not an empty window
+
+
+def test_kiosk_from_the_command_line(cli: StationCLI, tmp_path: Path) -> None:
+    """`station gui --kiosk` needs a manager PIN; with one it opens in kiosk mode (the screenshot
+    mode then closes it itself)."""
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "station", "gui", "--demo", "--kiosk", "--port", "0",
+             "--data-dir", str(cli.data_dir), "--screenshot", str(tmp_path / "kiosk.png")],
+            env={**cli.env, "QT_QPA_PLATFORM": "offscreen"}, cwd=REPO, capture_output=True,
+            text=True, timeout=120)
+
+    without = run()
+    assert without.returncode == 0, without.stderr
+    assert "Kiosk mode needs a manager PIN" in without.stderr and "kiosk mode on;" not in without.stderr
+    store = Store(cli.data_dir)
+    try:
+        pins.set_pin(store, "2468")
+    finally:
+        store.close()
+    with_pin = run()
+    assert with_pin.returncode == 0, with_pin.stderr
+    assert "station: kiosk mode on; the manager PIN ends it." in with_pin.stderr
+    assert "Traceback" not in with_pin.stderr
 
 
 def test_gui_without_a_display_runs_headless(cli: StationCLI) -> None:

@@ -216,6 +216,20 @@ def test_subscriber_failure_does_not_fail_the_scan(core: Core) -> None:
     assert core.scans.submit(p.code).verdict is Verdict.ACCEPTED
 
 
+def test_every_decided_scan_is_told_after_commit_unknown_codes_too(core: Core) -> None:
+    """The door's window shows scans from every source through `decided`; a refused unknown code
+    records no event, so the bus alone would never show it."""
+    told: list[tuple[str, int]] = []
+    core.scans.decided.subscribe(lambda r: told.append((r.scan.id, len(core.store.list_scans().items))))
+    p = core.passes.create(core.passes.validate("Guest"))
+    first = core.scans.submit(p.code, "api")
+    unknown = core.scans.submit("ZZZZZZZZZZZZ", "api")
+    with pytest.raises(InvalidInput):
+        core.scans.submit("abc\x00def", "api")
+    # each told once, in order, and only once its scan row was committed (readable elsewhere)
+    assert told == [(first.scan.id, 1), (unknown.scan.id, 2)]
+
+
 BAD_PAYLOADS = ["", "   ", "x" * (1024 * 1024), "abc\x00def", b"\xff\xfe\xfa", "\x1b[31mred"]
 
 

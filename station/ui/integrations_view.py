@@ -63,6 +63,7 @@ class IntegrationsView(QWidget):
         self.api_address = QLabel("API: –")
         self.api_address.setObjectName("sectionTitle")
         self.api_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.api_address.setWordWrap(True)  # a long error must not widen the window
         self.warning = QLabel("")
         self.warning.setStyleSheet("color: white; background: #b91c1c; padding: 6px 10px; "
                                    "border-radius: 6px; font-weight: 600")

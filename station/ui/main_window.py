@@ -25,6 +25,7 @@ from station.ui import settings as ui_settings
 from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
 from station.ui.capture_worker import CaptureController, camera_source
+from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.passes_view import PassesView
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.stats_view, "Stats")
         self.tabs.addTab(self.integrations_view, "Integrations")
 
-        self.station_label = QLabel(self.core.ctx.station_name)
+        self.station_label = ElidedLabel(self.core.ctx.station_name)  # a long name never widens
         self.station_label.setObjectName("sectionTitle")
         self.mute_button = QPushButton()
         self.mute_button.setCheckable(True)
@@ -96,8 +97,7 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Settings…")
         header = QHBoxLayout()
         header.setContentsMargins(16, 10, 16, 0)
-        header.addWidget(self.station_label)
-        header.addStretch()
+        header.addWidget(self.station_label, 1)
         header.addWidget(self.mute_button)
         header.addWidget(self.settings_button)
         header.addWidget(self.lock_button)

@@ -6,9 +6,11 @@ import logging
 import time
 from datetime import timedelta
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+    QWidget,
 )
 
 from station.ui.ports import CoreParts as Core
@@ -27,6 +29,9 @@ from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
+NARROW_WIDTH = 1100  # below this the preview gives the card more of the width
+ENTRY_MIN_WIDTH = 180  # the code box never shrinks below this (a code, a short link)
+
 
 class Counter(QFrame):
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
@@ -34,8 +39,12 @@ class Counter(QFrame):
         self.setObjectName("panel")
         self.value = QLabel("–")
         self.value.setObjectName("counterValue")
+        # Neither the number nor the caption sets the window's minimum width: "1,234 / 10,000"
+        # gets a smaller font when the column is narrow (set_compact), the caption wraps.
+        self.value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         caption = QLabel(label.upper())
         caption.setObjectName("counterLabel")
+        caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.setSpacing(0)
@@ -44,6 +53,10 @@ class Counter(QFrame):
 
     def set(self, text: str) -> None:
         self.value.setText(text)
+
+    def set_compact(self, compact: bool) -> None:
+        # A widget stylesheet, since the application's #counterValue font-size wins over setFont.
+        self.value.setStyleSheet("font-size: 20px;" if compact else "")
 
 
 class ScanView(QWidget):
@@ -80,24 +93,7 @@ class ScanView(QWidget):
             "refused": Counter("Refused today"),
         }
 
-        entry_row = QHBoxLayout()
-        entry_row.addWidget(self.entry, 1)
-        entry_row.addWidget(self.check)
-        entry_row.addWidget(self.undo_button)
-        left = QVBoxLayout()
-        left.addWidget(self.preview, 1)
-        counters = QGridLayout()
-        for i, c in enumerate(self.counters.values()):
-            counters.addWidget(c, i // 2, i % 2)
-        left.addLayout(counters)
-        right = QVBoxLayout()
-        right.addWidget(self.card, 1)
-        right.addLayout(entry_row)
-        top = QHBoxLayout(self)
-        top.setContentsMargins(16, 16, 16, 16)
-        top.setSpacing(16)
-        top.addLayout(left, 4)
-        top.addLayout(right, 5)
+        self._build_layout()
 
         self.entry.returnPressed.connect(self._entered)
         self.check.clicked.connect(self._entered)
@@ -123,6 +119,75 @@ class ScanView(QWidget):
         self._card_timer.setInterval(0)
         self._card_timer.timeout.connect(self._flush_card)
         self.refresh_counters()
+
+    # --- layout -----------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        """Preview and counters on the left, the card and the entry row on the right. On a
+        narrow window (1024 or 800 px) the preview shrinks so the card keeps its size, the
+        counters get smaller numbers, and Undo moves under the code box when the row is full."""
+        self.entry.setMinimumWidth(ENTRY_MIN_WIDTH)
+        # Undo's text grows with the guest's name: a long name moves Undo onto its own row
+        # instead of widening the window (see _wrap_entry_row for its minimum width).
+        self._undo_min = self.undo_button.sizeHint().width()
+        self.undo_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.preview.setMinimumSize(240, 135)
+        self._entry_row = QGridLayout()
+        self._entry_row.setColumnStretch(0, 1)
+        self._entry_wrapped: bool | None = None
+        self._wrap_entry_row(False)
+        left = QVBoxLayout()
+        left.addWidget(self.preview, 1)
+        counters = QGridLayout()
+        for i, c in enumerate(self.counters.values()):
+            counters.addWidget(c, i // 2, i % 2)
+        left.addLayout(counters)
+        right = QVBoxLayout()
+        right.addWidget(self.card, 1)
+        right.addLayout(self._entry_row)
+        self._columns = QHBoxLayout(self)
+        self._columns.setContentsMargins(16, 16, 16, 16)
+        self._columns.setSpacing(16)
+        self._columns.addLayout(left, 4)
+        self._columns.addLayout(right, 5)
+        self.card.installEventFilter(self)  # the row wraps by the card's width, once laid out
+
+    def _wrap_entry_row(self, wrapped: bool) -> None:
+        if wrapped == self._entry_wrapped:
+            return
+        self._entry_wrapped = wrapped
+        row = self._entry_row
+        for w in (self.entry, self.check, self.undo_button):
+            row.removeWidget(w)
+        row.addWidget(self.entry, 0, 0)
+        row.addWidget(self.check, 0, 1)
+        # In one row Undo only sits there while the row has room for its whole text (else
+        # _fit_entry_row wraps it), so its minimum must not count: a row's minimum that always
+        # included Undo would keep the window from ever getting narrow enough to wrap.
+        if wrapped:
+            self.undo_button.setMinimumWidth(self._undo_min)
+            row.addWidget(self.undo_button, 1, 0, 1, 2)
+        else:
+            self.undo_button.setMinimumWidth(1)
+            row.addWidget(self.undo_button, 0, 2)
+
+    def _fit_entry_row(self) -> None:
+        spacing = max(self._entry_row.horizontalSpacing(), 0)
+        needed = (ENTRY_MIN_WIDTH + self.check.sizeHint().width()
+                  + self.undo_button.sizeHint().width() + 2 * spacing)
+        self._wrap_entry_row(self.card.width() < needed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.card and event.type() == QEvent.Type.Resize:
+            self._fit_entry_row()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_WIDTH
+        self._columns.setStretch(0, 1 if narrow else 4)
+        self._columns.setStretch(1, 2 if narrow else 5)
+        for counter in self.counters.values():
+            counter.set_compact(narrow)
 
     # --- scanning ---------------------------------------------------------------------------
     def _entered(self) -> None:
@@ -197,6 +262,7 @@ class ScanView(QWidget):
             self.undo_button.setEnabled(False)
             self.undo_button.setText("Undo last admission")
             self._tick.stop()
+            self._fit_entry_row()
             return
         left = self._undo[2] - time.monotonic()
         if left <= 0:
@@ -205,6 +271,7 @@ class ScanView(QWidget):
             return
         self.undo_button.setEnabled(True)
         self.undo_button.setText(f"Undo {self._undo[1]} ({int(left) // 60}:{int(left) % 60:02d})")
+        self._fit_entry_row()
 
     @property
     def can_undo(self) -> bool:

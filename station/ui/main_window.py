@@ -28,6 +28,7 @@ from station.ui.capture_worker import CaptureController, camera_source
 from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
+from station.ui.message_banner import MessageBanner
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(header)
         column.addWidget(self.tabs, 1)
+        self.message_banner = MessageBanner()
+        column.addWidget(self.message_banner)
         self.setCentralWidget(body)
         self.status = StationStatusBar()
         self.setStatusBar(self.status)
@@ -158,7 +161,8 @@ class MainWindow(QMainWindow):
         self.stats_view.on_events(events)
 
     def show_message(self, text: str) -> None:
-        self.status.showMessage(text, 8000)
+        """Show a view's message in full (the banner wraps it; the status bar would cut it)."""
+        self.message_banner.show_text(text)
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.passes_view)

@@ -14,8 +14,8 @@ from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, 
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSplitter,
-    QTableView, QVBoxLayout, QWidget,
+    QLineEdit, QListWidget, QMessageBox, QProgressDialog, QPushButton, QSplitter, QTableView,
+    QVBoxLayout, QWidget,
 )
 
 from station.ui.ports import CoreParts as Core
@@ -26,6 +26,7 @@ from station.services.imports import ImportReport, count_rows, import_passes
 from station.ui.pass_dialogs import CreatePassDialog, RevokeDialog
 from station.ui.passes_model import PassesModel, Query
 from station.ui.roles import Roles
+from station.ui.scrollable import scrollable
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ log = logging.getLogger(__name__)
 COLUMN_WIDTHS = {1: 130, 2: 70, 3: 90, 4: 60, 5: 140, 6: 140}
 HIDE_FIRST = (6, 5, 2, 4)  # Created, Valid until, Type, Uses; Code and Status always stay
 NAME_MIN_WIDTH = 180
-
-
-def scrollable(widget: QWidget) -> QScrollArea:
-    """`widget` in a frameless scroll area: it may be shorter or narrower than its content."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
 
 
 def qr_png(text: str, scale: int = 8) -> bytes:
@@ -171,7 +162,7 @@ class PassesView(QWidget):
         for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(column, width)
         self.table.setShowGrid(False)
-        self.table.installEventFilter(self)  # columns step aside so Name stays readable
+        self.table.viewport().installEventFilter(self)  # columns step aside so Name stays readable
         self.detail = PassDetail()
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
@@ -214,7 +205,7 @@ class PassesView(QWidget):
 
     # --- sizing -----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.table and event.type() == QEvent.Type.Resize:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_columns()
         return super().eventFilter(watched, event)
 

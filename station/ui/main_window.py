@@ -28,7 +28,7 @@ from station.ui.capture_worker import CaptureController, camera_source
 from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
-from station.ui.message_banner import MessageBanner
+from station.ui.message_banner import SHOWN_MS, MessageBanner
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(body)
         self.status = StationStatusBar()
         self.setStatusBar(self.status)
+        self.status.messageChanged.connect(self.message_banner.show_text)
+        self.message_banner.dismissed.connect(self.status.clearMessage)
 
         self.bridge = EventBridge(self.core.bus.subscribe, self)
         self.bridge.events.connect(self._on_events)
@@ -161,8 +163,8 @@ class MainWindow(QMainWindow):
         self.stats_view.on_events(events)
 
     def show_message(self, text: str) -> None:
-        """Show a view's message in full (the banner wraps it; the status bar would cut it)."""
-        self.message_banner.show_text(text)
+        """A view's message: kept by the status bar, shown in full by the banner above it."""
+        self.status.showMessage(text, SHOWN_MS)
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.passes_view)

@@ -1,12 +1,13 @@
 """Messages from the views ("Imported 2 passes from …", "Admission of … undone"), shown in full.
 
-A status-bar message is one line that gets cut ("Imported 2 passes fro…"); this banner sits
-above the status bar, wraps the whole sentence over as many lines as it needs, and goes away
-after a while or when clicked."""
+The status bar keeps the message (showMessage, currentMessage, messageChanged: code and tests
+listen to it) but a status-bar line is cut ("Imported 2 passes fro…"); this banner above it
+shows the same text wrapped over as many lines as it needs, for as long as the status bar keeps
+the message, and a click dismisses it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -14,30 +15,23 @@ SHOWN_MS = 8000  # long enough to read a two-line import report at the door
 
 
 class MessageBanner(QLabel):
-    def __init__(self, parent: QWidget | None = None, shown_ms: int = SHOWN_MS) -> None:
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBanner")
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)  # a file name or an error is never markup
+        # Its text never sets the window's width: it wraps to whatever width the window has.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.setToolTip("Click to dismiss")
         self.setVisible(False)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(shown_ms)
-        self._timer.timeout.connect(self.dismiss)
 
     def show_text(self, text: str) -> None:
+        """Show `text`; an empty text hides the banner (the message timed out or was cleared)."""
         self.setText(text)
         self.setVisible(bool(text))
-        if text:
-            self._timer.start()  # a newer message gets its whole time
-
-    def dismiss(self) -> None:
-        self._timer.stop()
-        self.setVisible(False)
-        self.clear()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.dismiss()
         event.accept()
+        self.dismissed.emit()

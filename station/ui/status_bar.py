@@ -6,8 +6,8 @@ elided labels do not fit, the least useful ones at the door step aside first."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QStatusBar, QWidget
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QStatusBar, QStyle, QStyleOption, QWidget
 
 from station.ui.elided_label import ElidedLabel
 
@@ -54,6 +54,23 @@ class StationStatusBar(QStatusBar):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._fit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """QStatusBar's painting minus the temporary message: the window's message banner
+        shows that in full, and a second, cut copy here would only confuse."""
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
+        for label in self._priority:
+            if label.isVisible():
+                item = QStyleOption()
+                item.rect = label.geometry().adjusted(-2, -1, 2, 1)
+                item.palette = self.palette()
+                item.state = QStyle.StateFlag.State_None
+                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, item,
+                                           painter, label)
+        painter.end()
 
     def set_camera(self, state: str, fps: float = 0.0, error: str | None = None) -> None:
         if state == "running":

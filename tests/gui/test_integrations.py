@@ -64,7 +64,7 @@ def test_door_mode_cannot_open_the_page(qtbot: Any, window: MainWindow,
     window.tabs.setCurrentWidget(page)
     assert not page.is_open and page.pages.currentWidget() is page.locked
     assert not window.open_integrations()
-    assert window.message_banner.text() == "Unlock manager mode to open Integrations."
+    assert window.status.currentMessage() == "Unlock manager mode to open Integrations."
     assert page.keys is not None and page.keys.table.rowCount() == 0  # nothing loaded
     unlock(qtbot, window, monkeypatch)
     assert page.is_open and window.open_integrations()

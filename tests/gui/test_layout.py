@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -147,3 +147,6 @@ def test_a_long_message_shows_in_full(qtbot: Any, window: MainWindow) -> None:
     # every line of the wrapped sentence is drawn: the banner is as tall as its text needs
     assert banner.height() >= banner.heightForWidth(banner.width())
     assert window.size().toTuple() == (1024, 768)
+    assert window.status.currentMessage() == text  # listeners of the status bar still get it
+    qtbot.mouseClick(banner, Qt.MouseButton.LeftButton)  # read: a click puts it away
+    assert not banner.isVisible() and window.status.currentMessage() == ""

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import timedelta
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
@@ -176,6 +176,13 @@ class ScanView(QWidget):
                   + self.undo_button.sizeHint().width() + 2 * spacing)
         self._wrap_entry_row(self.card.width() < needed)
 
+    def _short_name(self, name: str) -> str:
+        """The guest's name as long as Undo can show it on its own row ("Undo Maximiliane Wil…
+        (1:58)"), so the button's text is never cut at both ends."""
+        metrics = self.undo_button.fontMetrics()
+        room = self.card.width() - metrics.horizontalAdvance("Undo  (0:00)") - 48  # + padding
+        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, max(room, 60))
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.card and event.type() == QEvent.Type.Resize:
             self._fit_entry_row()
@@ -270,7 +277,8 @@ class ScanView(QWidget):
             self._update_undo()
             return
         self.undo_button.setEnabled(True)
-        self.undo_button.setText(f"Undo {self._undo[1]} ({int(left) // 60}:{int(left) % 60:02d})")
+        name = self._short_name(self._undo[1])
+        self.undo_button.setText(f"Undo {name} ({int(left) // 60}:{int(left) % 60:02d})")
         self._fit_entry_row()
 
     @property

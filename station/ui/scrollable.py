@@ -13,4 +13,8 @@ def scrollable(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    # Only the height scrolls: the area is as narrow as its content allows, never narrower
+    # (the content would be cut at the right edge, with no scroll bar to reach it).
+    least = max(widget.minimumWidth(), widget.minimumSizeHint().width())
+    area.setMinimumWidth(least + area.verticalScrollBar().sizeHint().width())
     return area

@@ -11,6 +11,10 @@ from PySide6.QtWidgets import QStatusBar, QStyle, QStyleOption, QWidget
 
 from station.ui.elided_label import ElidedLabel
 
+READABLE = 180  # px: an elided label narrower than this shows too little to be worth its place
+GAP = 8  # px between labels (the bar's spacing and item frames)
+CAMERA_SHARE = 0.4
+
 
 class StationStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -38,18 +42,35 @@ class StationStatusBar(QStatusBar):
         self._fit()
 
     def _fit(self) -> None:
-        """Show the wanted labels that fit at a readable width, in order of use; an elided label
-        still shows its start, but a row of six cut labels helps nobody."""
-        room = self.width() - 16
+        """Show the wanted labels that fit at a readable width, in order of use (an elided label
+        still shows its start, but a row of six cut labels helps nobody), and share the width so
+        short labels ("Door mode") stay whole while long ones are cut evenly."""
+        room = self.width() - 2 * GAP
+        shown: list[ElidedLabel] = []
         for label in self._priority:
-            if not self._wanted[label]:
-                label.setVisible(False)
-                continue
-            need = min(label.sizeHint().width(), 220) + 6  # a label may elide down to 220 px
-            fits = need <= room or label is self.camera  # the camera line always has a place
+            need = min(label.sizeHint().width(), READABLE) + GAP
+            # the camera line always has a place, cut as much as it must
+            fits = self._wanted[label] and (need <= room or label is self.camera)
             label.setVisible(fits)
             if fits:
+                shown.append(label)
                 room -= need
+        # The camera line first (up to CAMERA_SHARE of the bar: "Camera lost" is what the door
+        # must see), then water-filling: the largest cap at which every other label fits.
+        left = self.width() - 2 * GAP - GAP * len(shown)
+        camera = min(self.camera.sizeHint().width(), int(self.width() * CAMERA_SHARE))
+        self.camera.setMaximumWidth(max(camera, self.camera.minimumSizeHint().width()))
+        left -= camera
+        shown.remove(self.camera)
+        hints = sorted(label.sizeHint().width() for label in shown)
+        cap = max(hints, default=0)
+        for i, hint in enumerate(hints):
+            if hint * (len(hints) - i) > left:
+                cap = max(left // (len(hints) - i), 0)
+                break
+            left -= hint
+        for label in shown:
+            label.setMaximumWidth(max(min(label.sizeHint().width(), cap), label.minimumSizeHint().width()))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -93,6 +93,7 @@ def test_the_whole_door_is_visible(qtbot: Any, window: MainWindow, monkeypatch: 
         unlock(qtbot, window, monkeypatch)
     window.tabs.setCurrentWidget(window.scan_view)
     longest_status(qtbot, window)
+    window.station_label.setText("Main entrance, north gate — Messe Frankfurt Halle 3 (left of the cloakroom)")
     set_size(qtbot, window, width, height)
     assert_door_fits(window, width, height)
     assert window.status.camera.isVisible() and "Camera lost" in window.status.camera.text()

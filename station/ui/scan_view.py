@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 NARROW_WIDTH = 1100  # below this the preview gives the card more of the width
 ENTRY_MIN_WIDTH = 180  # the code box never shrinks below this (a code, a short link)
+ENTRY_ROOMY_WIDTH = 360  # Undo shares the code box's row only while the box keeps this much
 
 
 class Counter(QFrame):
@@ -171,16 +172,25 @@ class ScanView(QWidget):
             row.addWidget(self.undo_button, 0, 2)
 
     def _fit_entry_row(self) -> None:
+        # By the idle Undo's width, not the current one: the row (and so the card's height)
+        # depends only on the window's width and never moves when a scan names a guest.
         spacing = max(self._entry_row.horizontalSpacing(), 0)
-        needed = (ENTRY_MIN_WIDTH + self.check.sizeHint().width()
-                  + self.undo_button.sizeHint().width() + 2 * spacing)
+        needed = ENTRY_ROOMY_WIDTH + self.check.sizeHint().width() + self._undo_min + 2 * spacing
         self._wrap_entry_row(self.card.width() < needed)
 
+    def _undo_room(self) -> int:
+        """The width Undo has: the card's on its own row, else what the roomy code box and
+        Check leave."""
+        if self._entry_wrapped:
+            return self.card.width()
+        spacing = max(self._entry_row.horizontalSpacing(), 0)
+        return self.card.width() - ENTRY_ROOMY_WIDTH - self.check.sizeHint().width() - 2 * spacing
+
     def _short_name(self, name: str) -> str:
-        """The guest's name as long as Undo can show it on its own row ("Undo Maximiliane Wil…
-        (1:58)"), so the button's text is never cut at both ends."""
+        """The guest's name as long as Undo has room for ("Undo Maximiliane Wil… (1:58)"), so
+        the button's text is never cut and the code box keeps its width."""
         metrics = self.undo_button.fontMetrics()
-        room = self.card.width() - metrics.horizontalAdvance("Undo  (0:00)") - 48  # + padding
+        room = self._undo_room() - metrics.horizontalAdvance("Undo  (0:00)") - 48  # + padding
         return metrics.elidedText(name, Qt.TextElideMode.ElideRight, max(room, 60))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -269,7 +279,6 @@ class ScanView(QWidget):
             self.undo_button.setEnabled(False)
             self.undo_button.setText("Undo last admission")
             self._tick.stop()
-            self._fit_entry_row()
             return
         left = self._undo[2] - time.monotonic()
         if left <= 0:
@@ -279,7 +288,6 @@ class ScanView(QWidget):
         self.undo_button.setEnabled(True)
         name = self._short_name(self._undo[1])
         self.undo_button.setText(f"Undo {name} ({int(left) // 60}:{int(left) % 60:02d})")
-        self._fit_entry_row()
 
     @property
     def can_undo(self) -> bool:

@@ -138,8 +138,10 @@ def test_passes_name_column_keeps_a_useful_width(qtbot: Any, window: MainWindow,
         assert inside(window, button)
 
 
-def test_a_long_message_shows_in_full(qtbot: Any, window: MainWindow) -> None:
-    set_size(qtbot, window, 1024, 768)
+@pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_a_long_message_shows_in_full(qtbot: Any, window: MainWindow, width: int, height: int) -> None:
+    window.tabs.setCurrentWidget(window.scan_view)
+    set_size(qtbot, window, width, height)
     text = ("Imported 2 passes from guests-with-a-rather-long-file-name-2026.csv. 3 rows skipped "
             "(line 4: the name is empty; line 9: 'quarterly' is not a pass type; line 12: the "
             "e-mail address 'ada@' is not valid).")
@@ -151,7 +153,8 @@ def test_a_long_message_shows_in_full(qtbot: Any, window: MainWindow) -> None:
     assert inside(window, banner)
     # every line of the wrapped sentence is drawn: the banner is as tall as its text needs
     assert banner.height() >= banner.heightForWidth(banner.width())
-    assert window.size().toTuple() == (1024, 768)
+    assert window.size().toTuple() == (width, height)
+    assert_door_fits(window, width, height)  # the banner takes no door control's place
     assert window.status.currentMessage() == text  # listeners of the status bar still get it
     qtbot.mouseClick(banner, Qt.MouseButton.LeftButton)  # read: a click puts it away
     assert not banner.isVisible() and window.status.currentMessage() == ""

@@ -132,7 +132,13 @@ class VerdictCard(QFrame):
         # width (word_px), so a label that insisted on its text would keep a window from
         # shrinking below the width it was sized for. Title and detail wrap instead.
         self.word.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.word.setMinimumWidth(0)
+        # A name or a reason without spaces (a long hyphenated name, a path) cannot wrap; it is
+        # cut at the card's edge rather than widening the window (it was 1,209 px). The
+        # height-for-width flag of the wrapping labels is kept, so their lines still count.
+        for label in (self.title, self.detail, self.note):
+            policy = label.sizePolicy()
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+            label.setSizePolicy(policy)
 
     def _margin(self) -> int:
         return NARROW_MARGIN if self.width() < 520 else MARGIN

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from station.ui.main_window import MainWindow
 from station.ui.resources import stylesheet
 from station.ui.sync_format import SyncLine
-from station.ui.verdicts import not_recorded
+from station.ui.verdicts import Kind, VerdictView, not_recorded
 from tests.gui.conftest import scan, unlock
 
 SIZES = [(1024, 768), (800, 600)]
@@ -100,6 +100,12 @@ def test_the_whole_door_is_visible(qtbot: Any, window: MainWindow, monkeypatch: 
 
     # The longest verdict word, and an admission whose Undo carries a long name.
     window.scan_view.card.show_view(not_recorded("The disk is full: nothing was admitted."))
+    QApplication.processEvents()
+    assert_door_fits(window, width, height)
+    # a word that cannot wrap (a signed token in a reason, a name without spaces) is cut at
+    # the card's edge, never widens the window
+    unbroken = "eyJhbGciOiJFZERTQSJ9" * 6
+    window.scan_view.card.show_view(VerdictView(Kind.REFUSED, "".join(LONG_NAME.split()), unbroken))
     QApplication.processEvents()
     assert_door_fits(window, width, height)
     p = window.core.passes.create(window.core.passes.validate(LONG_NAME))

@@ -22,8 +22,11 @@ class MessageBanner(QLabel):
         self.setObjectName("messageBanner")
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)  # a file name or an error is never markup
-        # Its text never sets the window's width: it wraps to whatever width the window has.
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        # Its text never sets the window's width: it wraps to whatever width the window has
+        # (keeping the height-for-width flag setWordWrap gave it, so every line gets room).
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.setSizePolicy(policy)
         self.setToolTip("Click to dismiss")
         self.setVisible(False)
 

@@ -96,7 +96,10 @@ def test_the_whole_door_is_visible(qtbot: Any, window: MainWindow, monkeypatch: 
     window.station_label.setText("Main entrance, north gate — Messe Frankfurt Halle 3 (left of the cloakroom)")
     set_size(qtbot, window, width, height)
     assert_door_fits(window, width, height)
-    assert window.status.camera.isVisible() and "Camera lost" in window.status.camera.text()
+    status = window.status
+    assert status.camera.isVisible() and "Camera lost" in status.camera.text()
+    assert status.camera.toolTip() == status.camera.text()  # the cut line is whole on hover
+    assert status.role.isVisible() and not status.role.is_elided(), "Door/Manager mode is cut"
 
     # The longest verdict word, and an admission whose Undo carries a long name.
     window.scan_view.card.show_view(not_recorded("The disk is full: nothing was admitted."))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from station.store.db import Store
 from station.ui.api_keys_view import ApiKeysView
 from station.ui.roles import Roles
+from station.ui.scrollable import scrollable
 from station.ui.sync_view import SyncView
 from station.ui.webhooks_view import WebhooksView
 from station.ui.workers import TaskRunner
@@ -63,6 +64,7 @@ class IntegrationsView(QWidget):
         self.api_address = QLabel("API: –")
         self.api_address.setObjectName("sectionTitle")
         self.api_address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.api_address.setWordWrap(True)  # a long error must not widen the window
         self.warning = QLabel("")
         self.warning.setStyleSheet("color: white; background: #b91c1c; padding: 6px 10px; "
                                    "border-radius: 6px; font-weight: 600")
@@ -89,7 +91,9 @@ class IntegrationsView(QWidget):
         self.sections.addTab(self.sync, "Sync")
 
         self.pages.addWidget(self.locked)
-        self.pages.addWidget(self.content)
+        # Scrolls rather than making the window taller than an 800×600 screen.
+        self.content_area = scrollable(self.content)
+        self.pages.addWidget(self.content_area)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.pages)
@@ -101,11 +105,11 @@ class IntegrationsView(QWidget):
 
     @property
     def is_open(self) -> bool:
-        return self.pages.currentWidget() is self.content
+        return self.pages.currentWidget() is self.content_area
 
     def _role_changed(self, _role: str) -> None:
         if self._roles.is_manager:
-            self.pages.setCurrentWidget(self.content)
+            self.pages.setCurrentWidget(self.content_area)
             self.sync.load_settings()
             self.refresh()
             self._timer.start()

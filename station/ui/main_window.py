@@ -26,9 +26,11 @@ from station.ui import settings as ui_settings
 from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
 from station.ui.capture_worker import CaptureController, camera_choices, camera_source, demo_camera
+from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.kiosk import Kiosk
+from station.ui.message_banner import SHOWN_MS, MessageBanner
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
 from station.ui.ports import RunningStation
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.stats_view, "Stats")
         self.tabs.addTab(self.integrations_view, "Integrations")
 
-        self.station_label = QLabel(self.core.ctx.station_name)
+        self.station_label = ElidedLabel(self.core.ctx.station_name)  # a long name never widens
         self.station_label.setObjectName("sectionTitle")
         self.mute_button = QPushButton()
         self.mute_button.setCheckable(True)
@@ -103,8 +105,7 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Settings…")
         header = QHBoxLayout()
         header.setContentsMargins(16, 10, 16, 0)
-        header.addWidget(self.station_label)
-        header.addStretch()
+        header.addWidget(self.station_label, 1)
         header.addWidget(self.mute_button)
         header.addWidget(self.settings_button)
         header.addWidget(self.lock_button)
@@ -113,9 +114,13 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(header)
         column.addWidget(self.tabs, 1)
+        self.message_banner = MessageBanner()
+        column.addWidget(self.message_banner)
         self.setCentralWidget(body)
         self.status = StationStatusBar()
         self.setStatusBar(self.status)
+        self.status.messageChanged.connect(self.message_banner.show_text)
+        self.message_banner.dismissed.connect(self.status.clearMessage)
 
         self.bridge = EventBridge(self.core.bus.subscribe, self)
         self.bridge.events.connect(self._on_events)
@@ -175,7 +180,8 @@ class MainWindow(QMainWindow):
         self.stats_view.on_events(events)
 
     def show_message(self, text: str) -> None:
-        self.status.showMessage(text, 8000)
+        """A view's message: kept by the status bar, shown in full by the banner above it."""
+        self.status.showMessage(text, SHOWN_MS)
 
     def _focus_search(self) -> None:
         if self.kiosk.active:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from PySide6.QtCore import QItemSelection, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
@@ -26,9 +26,15 @@ from station.services.imports import ImportReport, count_rows, import_passes
 from station.ui.pass_dialogs import CreatePassDialog, RevokeDialog
 from station.ui.passes_model import PassesModel, Query
 from station.ui.roles import Roles
+from station.ui.scrollable import scrollable
 from station.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
+
+# Column widths after Name (which stretches); see passes_model.COLUMNS.
+COLUMN_WIDTHS = {1: 130, 2: 70, 3: 90, 4: 60, 5: 140, 6: 140}
+HIDE_FIRST = (6, 5, 2, 4)  # Created, Valid until, Type, Uses; Code and Status always stay
+NAME_MIN_WIDTH = 180
 
 
 def qr_png(text: str, scale: int = 8) -> bytes:
@@ -153,9 +159,10 @@ class PassesView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # Fixed widths, not ResizeToContents: that would measure every loaded row on each page.
-        for column, width in ((1, 130), (2, 70), (3, 110), (4, 60), (5, 140), (6, 140)):
+        for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(column, width)
         self.table.setShowGrid(False)
+        self.table.viewport().installEventFilter(self)  # columns step aside so Name stays readable
         self.detail = PassDetail()
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
@@ -166,8 +173,9 @@ class PassesView(QWidget):
         bar.addWidget(self.import_)
         bar.addWidget(self.create)
         split = QSplitter()
+        split.setChildrenCollapsible(False)
         split.addWidget(self.table)
-        split.addWidget(self.detail)
+        split.addWidget(scrollable(self.detail))  # its QR and history never set the window's height
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -194,6 +202,24 @@ class PassesView(QWidget):
         roles.changed.connect(lambda _r: self._update_actions())
         self._update_actions()
         self.model.reload()
+
+    # --- sizing -----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """Hide the least needed columns (their facts are in the detail panel) while Name would
+        get less than NAME_MIN_WIDTH: on a 1024 px window Name had collapsed to "…"."""
+        room = self.table.viewport().width()
+        shown = set(COLUMN_WIDTHS)
+        for column in HIDE_FIRST:
+            if room - sum(COLUMN_WIDTHS[c] for c in shown) >= NAME_MIN_WIDTH:
+                break
+            shown.discard(column)
+        for column in COLUMN_WIDTHS:
+            self.table.setColumnHidden(column, column not in shown)
 
     # --- filters ----------------------------------------------------------------------------
     def apply_filters(self) -> None:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout,
+    QWidget,
 )
 
 from station.ui.ports import CoreParts as Core
@@ -38,6 +39,9 @@ DEFAULT_RESET_S = 5.0
 # Set on the scan lane while it runs one of this window's own scans: those come back through
 # show_result (with Undo), so the station-wide feed must not show them a second time.
 _own_scan = threading.local()
+NARROW_WIDTH = 1100  # below this the preview gives the card more of the width
+ENTRY_MIN_WIDTH = 180  # the code box never shrinks below this (a code, a short link)
+ENTRY_ROOMY_WIDTH = 360  # Undo shares the code box's row only while the box keeps this much
 
 
 class Counter(QFrame):
@@ -46,8 +50,12 @@ class Counter(QFrame):
         self.setObjectName("panel")
         self.value = QLabel("–")
         self.value.setObjectName("counterValue")
+        # Neither the number nor the caption sets the window's minimum width: "1,234 / 10,000"
+        # gets a smaller font when the column is narrow (set_compact), the caption wraps.
+        self.value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         caption = QLabel(label.upper())
         caption.setObjectName("counterLabel")
+        caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.setSpacing(0)
@@ -56,6 +64,10 @@ class Counter(QFrame):
 
     def set(self, text: str) -> None:
         self.value.setText(text)
+
+    def set_compact(self, compact: bool) -> None:
+        # A widget stylesheet, since the application's #counterValue font-size wins over setFont.
+        self.value.setStyleSheet("font-size: 20px;" if compact else "")
 
 
 class ScanView(QWidget):
@@ -93,24 +105,7 @@ class ScanView(QWidget):
             "refused": Counter("Refused today"),
         }
 
-        entry_row = QHBoxLayout()
-        entry_row.addWidget(self.entry, 1)
-        entry_row.addWidget(self.check)
-        entry_row.addWidget(self.undo_button)
-        left = QVBoxLayout()
-        left.addWidget(self.preview, 1)
-        counters = QGridLayout()
-        for i, c in enumerate(self.counters.values()):
-            counters.addWidget(c, i // 2, i % 2)
-        left.addLayout(counters)
-        right = QVBoxLayout()
-        right.addWidget(self.card, 1)
-        right.addLayout(entry_row)
-        top = QHBoxLayout(self)
-        top.setContentsMargins(16, 16, 16, 16)
-        top.setSpacing(16)
-        top.addLayout(left, 4)
-        top.addLayout(right, 5)
+        self._build_layout()
 
         self.entry.returnPressed.connect(self._entered)
         self.entry.installEventFilter(self)
@@ -149,7 +144,81 @@ class ScanView(QWidget):
         self._elsewhere.events.connect(self._decided_elsewhere)
         self.refresh_counters()
 
+    # --- layout -----------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        """Preview and counters on the left, the card and the entry row on the right. On a
+        narrow window (1024 or 800 px) the preview shrinks so the card keeps its size, the
+        counters get smaller numbers, and Undo moves under the code box when the row is full."""
+        self.entry.setMinimumWidth(ENTRY_MIN_WIDTH)
+        # Undo's text grows with the guest's name: a long name moves Undo onto its own row
+        # instead of widening the window (see _wrap_entry_row for its minimum width).
+        self._undo_min = self.undo_button.sizeHint().width()
+        self.undo_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.preview.setMinimumSize(240, 135)
+        self._entry_row = QGridLayout()
+        self._entry_row.setColumnStretch(0, 1)
+        self._entry_wrapped: bool | None = None
+        self._wrap_entry_row(False)
+        left = QVBoxLayout()
+        left.addWidget(self.preview, 1)
+        counters = QGridLayout()
+        for i, c in enumerate(self.counters.values()):
+            counters.addWidget(c, i // 2, i % 2)
+        left.addLayout(counters)
+        right = QVBoxLayout()
+        right.addWidget(self.card, 1)
+        right.addLayout(self._entry_row)
+        self._columns = QHBoxLayout(self)
+        self._columns.setContentsMargins(16, 16, 16, 16)
+        self._columns.setSpacing(16)
+        self._columns.addLayout(left, 4)
+        self._columns.addLayout(right, 5)
+        self.card.installEventFilter(self)  # the row wraps by the card's width, once laid out
+
+    def _wrap_entry_row(self, wrapped: bool) -> None:
+        if wrapped == self._entry_wrapped:
+            return
+        self._entry_wrapped = wrapped
+        row = self._entry_row
+        for w in (self.entry, self.check, self.undo_button):
+            row.removeWidget(w)
+        row.addWidget(self.entry, 0, 0)
+        row.addWidget(self.check, 0, 1)
+        # In one row Undo only sits there while the row has room for its whole text (else
+        # _fit_entry_row wraps it), so its minimum must not count: a row's minimum that always
+        # included Undo would keep the window from ever getting narrow enough to wrap.
+        if wrapped:
+            self.undo_button.setMinimumWidth(self._undo_min)
+            row.addWidget(self.undo_button, 1, 0, 1, 2)
+        else:
+            self.undo_button.setMinimumWidth(1)
+            row.addWidget(self.undo_button, 0, 2)
+
+    def _fit_entry_row(self) -> None:
+        # By the idle Undo's width, not the current one: the row (and so the card's height)
+        # depends only on the window's width and never moves when a scan names a guest.
+        spacing = max(self._entry_row.horizontalSpacing(), 0)
+        needed = ENTRY_ROOMY_WIDTH + self.check.sizeHint().width() + self._undo_min + 2 * spacing
+        self._wrap_entry_row(self.card.width() < needed)
+
+    def _undo_room(self) -> int:
+        """The width Undo has: the card's on its own row, else what the roomy code box and
+        Check leave."""
+        if self._entry_wrapped:
+            return self.card.width()
+        spacing = max(self._entry_row.horizontalSpacing(), 0)
+        return self.card.width() - ENTRY_ROOMY_WIDTH - self.check.sizeHint().width() - 2 * spacing
+
+    def _short_name(self, name: str) -> str:
+        """The guest's name as long as Undo has room for ("Undo Maximiliane Wil… (1:58)"), so
+        the button's text is never cut and the code box keeps its width."""
+        metrics = self.undo_button.fontMetrics()
+        room = self._undo_room() - metrics.horizontalAdvance("Undo  (0:00)") - 48  # + padding
+        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, max(room, 60))
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.card and event.type() == QEvent.Type.Resize:
+            self._fit_entry_row()
         # Ctrl+Z in the empty code box is the window's "undo the last admission", not the box's
         # text undo (which would bring back the code just scanned).
         if (watched is self.entry and event.type() == QEvent.Type.ShortcutOverride
@@ -158,6 +227,14 @@ class ScanView(QWidget):
             event.ignore()
             return True
         return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_WIDTH
+        self._columns.setStretch(0, 1 if narrow else 4)
+        self._columns.setStretch(1, 2 if narrow else 5)
+        for counter in self.counters.values():
+            counter.set_compact(narrow)
 
     # --- scanning ---------------------------------------------------------------------------
     def _entered(self) -> None:
@@ -283,7 +360,8 @@ class ScanView(QWidget):
             self._update_undo()
             return
         self.undo_button.setEnabled(True)
-        self.undo_button.setText(f"Undo {self._undo[1]} ({int(left) // 60}:{int(left) % 60:02d})")
+        name = self._short_name(self._undo[1])
+        self.undo_button.setText(f"Undo {name} ({int(left) // 60}:{int(left) % 60:02d})")
 
     @property
     def can_undo(self) -> bool:

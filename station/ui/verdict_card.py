@@ -7,10 +7,15 @@ so the word never jumps between ACCEPTED and REFUSED whatever the lines hold."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from station.ui.verdicts import IDLE, Kind, VerdictView
+from station.ui.verdicts import IDLE, WORDS, Kind, VerdictView
+
+# The word is sized for the longest one, so every verdict shows at the same size in one line.
+LONGEST_WORDS = tuple(sorted(set(WORDS.values()), key=len, reverse=True))
+MARGIN, NARROW_MARGIN = 36, 16  # the card's side margins; narrow cards (< 520 px) use the smaller
+ICON_GAP = 24
 
 
 class VerdictIcon(QWidget):
@@ -19,7 +24,7 @@ class VerdictIcon(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = Kind.IDLE
-        self.setMinimumSize(96, 96)
+        self.setMinimumSize(48, 48)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def set_kind(self, kind: Kind, size: int) -> None:
@@ -96,7 +101,7 @@ class VerdictCard(QFrame):
         self._flash_anim.setEasingCurve(QEasingCurve.Type.OutCubic)
         self._flash_anim.valueChanged.connect(self._set_flash)
         top = QHBoxLayout()
-        top.setSpacing(24)
+        top.setSpacing(ICON_GAP)
         top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.word, 1, Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
@@ -115,6 +120,7 @@ class VerdictCard(QFrame):
         self.view = IDLE
         self.show_view(IDLE)
         self.icon.set_kind(IDLE.kind, self._icon_size())
+        self._size_policies()
         self._style()
         self._style_stamp()
 
@@ -157,17 +163,60 @@ class VerdictCard(QFrame):
                                  " color: rgba(255,255,255,0.85);")
 
     def _icon_size(self) -> int:
-        return max(96, min(200, self.height() // 4))
+        # From the height, and from the width too so a narrow card keeps room for the word.
+        return max(48, min(200, self.height() // 4, self.width() // 6))
+
+    def _size_policies(self) -> None:
+        # The word's own width must not set the card's minimum: its font follows the card's
+        # width (word_px), so a label that insisted on its text would keep a window from
+        # shrinking below the width it was sized for. Title and detail wrap instead.
+        self.word.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # A name or a reason without spaces (a long hyphenated name, a path) cannot wrap; it is
+        # cut at the card's edge rather than widening the window (it was 1,209 px). The
+        # height-for-width flag of the wrapping labels is kept, so their lines still count.
+        for label in (self.title, self.detail, self.note):
+            policy = label.sizePolicy()
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+            label.setSizePolicy(policy)
+
+    def _margin(self) -> int:
+        return NARROW_MARGIN if self.width() < 520 else MARGIN
+
+    def word_px(self) -> int:
+        """The word's pixel size: ~13 % of the card's height, but never more than lets the
+        longest word ("NOT RECORDED") fit in one line beside the icon."""
+        h = max(self.height(), 360)
+        room = self.width() - 2 * self._margin() - self._icon_size() - ICON_GAP - 4
+        font = QFont(self.word.font())
+        font.setWeight(QFont.Weight.Black)
+        px = max(12, int(h * 0.13))
+
+        def advance(size: int) -> int:
+            font.setPixelSize(size)
+            metrics = QFontMetrics(font)
+            return max(metrics.horizontalAdvance(w) for w in LONGEST_WORDS)
+
+        if advance(px) > room:  # scale once by the ratio, then step down to be exact
+            px = max(12, int(px * room / advance(px)))
+            while px > 12 and advance(px) > room:
+                px -= 1
+        return px
 
     def _style(self) -> None:
         # Sizes follow the card's height, so a laptop window and a 24" screen at the door both
-        # fill the card: the word is ~90 px on a 700 px card, legible well beyond 2 m. Set in
-        # the stylesheet because the application stylesheet's font-size would override setFont;
-        # only on resize, since restyling costs milliseconds.
+        # fill the card: the word is ~90 px on a 700 px card, legible well beyond 2 m; and its
+        # width, so "NOT RECORDED" stays whole on a 1024 or 800 px window. Set in the stylesheet
+        # because the application stylesheet's font-size would override setFont; only on
+        # resize, since restyling costs milliseconds.
         h = max(self.height(), 360)
+        margin = self._margin()
+        layout = self.layout()
+        if layout is not None:
+            layout.setContentsMargins(margin, 32 if margin == MARGIN else 20, margin,
+                                      32 if margin == MARGIN else 20)
         self.setStyleSheet(
             "QFrame#verdictCard QLabel { color: white; background: transparent; }"
-            f"QLabel#verdictWord {{ font-size: {int(h * 0.13)}px; font-weight: 900; }}"
+            f"QLabel#verdictWord {{ font-size: {self.word_px()}px; font-weight: 900; }}"
             f"QLabel#verdictTitle {{ font-size: {int(h * 0.06)}px; font-weight: 700; }}"
             f"QLabel#verdictDetail {{ font-size: {int(h * 0.042)}px; }}"
             f"QLabel#verdictNote {{ font-size: {int(h * 0.04)}px; font-weight: 600;"

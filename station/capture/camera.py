@@ -20,7 +20,8 @@ def quiet_opencv() -> None:
     """Silence OpenCV's own log (it writes to stderr, not to ours): without a camera it prints
     "can't open camera by index" on every attempt. The capture loop logs one line per outage
     instead. OPENCV_LOG_LEVEL, when set, wins (to debug a camera); opencv-python-headless 4.x
-    reads it only when cv2 is first imported, so the level is set here at run time."""
+    reads it only when cv2 is first imported, so the level is set here at run time
+    (docs/measured-facts.md, "Cameras and the window system")."""
     if "OPENCV_LOG_LEVEL" not in os.environ:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 

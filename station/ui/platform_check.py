@@ -2,7 +2,8 @@
 
 Without one of its libraries (libxcb-cursor0 on a fresh Debian) Qt prints a few lines and
 aborts the process ("Fatal Python error: Aborted"), which no try/except can catch. So the
-libraries are checked first and a missing one becomes one sentence with the apt line.
+libraries are checked first and a missing one becomes one sentence with the apt line
+(docs/measured-facts.md, "Cameras and the window system").
 """
 
 from __future__ import annotations

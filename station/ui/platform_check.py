@@ -47,11 +47,16 @@ def will_use_xcb(environ: Mapping[str, str], platform: str = sys.platform) -> bo
 
 
 def _loads(soname: str) -> bool:
-    try:
-        ctypes.CDLL(soname)  # the dynamic loader's own search, as Qt's plugin loading does
-    except OSError:
-        return False
-    return True
+    # The dynamic loader's own search, as Qt's plugin loading does; in a PyInstaller bundle also
+    # its folder, where a collected copy may sit outside the loader's search path.
+    bundle = getattr(sys, "_MEIPASS", None)
+    for candidate in (soname, *([os.path.join(bundle, soname)] if bundle else [])):
+        try:
+            ctypes.CDLL(candidate)
+        except OSError:
+            continue
+        return True
+    return False
 
 
 def missing_packages(libraries: Mapping[str, str] = XCB_LIBRARIES,

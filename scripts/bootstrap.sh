@@ -31,41 +31,63 @@ SYSTEM_LIBS=(
   "libdbus-1.so.3:libdbus-1-3"
 )
 
-# A real window on X11 (a desktop session) also needs Qt's xcb libraries.
+# A real window on X11 also needs Qt's xcb libraries (what PySide6's libQt6XcbQpa links beyond
+# libxcb itself). station/ui/platform_check.py checks the same list before opening a window;
+# tests/build/test_bootstrap.py keeps the two alike.
 X11_LIBS=(
   "libxcb-cursor.so.0:libxcb-cursor0"
   "libxcb-icccm.so.4:libxcb-icccm4"
+  "libxcb-image.so.0:libxcb-image0"
   "libxcb-keysyms.so.1:libxcb-keysyms1"
+  "libxcb-randr.so.0:libxcb-randr0"
+  "libxcb-render-util.so.0:libxcb-render-util0"
   "libxcb-shape.so.0:libxcb-shape0"
+  "libxcb-util.so.1:libxcb-util1"
+  "libxcb-xkb.so.1:libxcb-xkb1"
   "libxkbcommon-x11.so.0:libxkbcommon-x11-0"
 )
 
-missing_packages() {
-  local py="$1" entry lib pkg
-  local cache
-  cache="$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)"
-  local -a wanted=("${SYSTEM_LIBS[@]}")
-  if [ -n "${DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" != "offscreen" ]; then
-    wanted+=("${X11_LIBS[@]}")
-  fi
-  for entry in "${wanted[@]}"; do
-    lib="${entry%%:*}"
-    pkg="${entry##*:}"
-    grep -q "$lib" <<<"$cache" || printf '%s\n' "$pkg"
+# The shared libraries the system knows (a function, so the tests can give their own list).
+library_cache() {
+  /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true
+}
+
+# Packages whose library (entries "lib:package") is not in the cache given as $1.
+missing_libs() {
+  local cache="$1" entry
+  shift
+  for entry in "$@"; do
+    grep -qF "${entry%%:*}" <<<"$cache" || printf '%s\n' "${entry##*:}"
   done
-  # The test suite builds the PyInstaller bundle, which reads binaries with objdump.
-  if [ "${STATION_EXTRAS:-}" = "test" ] && ! command -v objdump >/dev/null 2>&1; then
-    printf '%s\n' binutils
-  fi
-  # The mDNS tests make a network namespace (unshare, from util-linux, plus `ip`) for themselves.
-  if [ "${STATION_EXTRAS:-}" = "test" ] && ! command -v ip >/dev/null 2>&1 \
-      && ! [ -x /usr/sbin/ip ] && ! [ -x /sbin/ip ]; then
-    printf '%s\n' iproute2
+}
+
+missing_packages() {
+  local py="$1" cache
+  cache="$(library_cache)"
+  local -a need
+  mapfile -t need < <(missing_libs "$cache" "${SYSTEM_LIBS[@]}")
+  if [ "${STATION_EXTRAS:-}" = "test" ]; then
+    # The PyInstaller bundle test reads binaries with objdump.
+    command -v objdump >/dev/null 2>&1 || need+=(binutils)
+    # The mDNS tests make a network namespace (unshare, from util-linux, plus `ip`) for themselves.
+    if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ] && ! [ -x /sbin/ip ]; then
+      need+=(iproute2)
+    fi
+    # The end-to-end test types a scanner burst into a real window on a virtual display.
+    command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+    command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
   fi
   # Debian's python3 ships venv/ensurepip separately (python3.X-venv).
   if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    "$py" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")'
+    need+=("$("$py" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")')")
   fi
+  # Qt's X11 libraries are small: take them along whenever packages are installed anyway, so
+  # `station gui` works once a display appears; they are required for a display or the tests.
+  if [ "${#need[@]}" -gt 0 ] || [ "${STATION_EXTRAS:-}" = "test" ] ||
+     { [ -n "${DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" != "offscreen" ]; }; then
+    mapfile -t -O "${#need[@]}" need < <(missing_libs "$cache" "${X11_LIBS[@]}")
+  fi
+  [ "${#need[@]}" -eq 0 ] || printf '%s\n' "${need[@]}"
 }
 
 install_system_packages() {

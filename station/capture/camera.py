@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,16 @@ import numpy as np
 from station.capture.sources import SourceInfo, SourceLost, SourceUnavailable
 
 log = logging.getLogger(__name__)
+
+
+def quiet_opencv() -> None:
+    """Silence OpenCV's own log (it writes to stderr, not to ours): without a camera it prints
+    "can't open camera by index" on every attempt. The capture loop logs one line per outage
+    instead. OPENCV_LOG_LEVEL, when set, wins (to debug a camera); opencv-python-headless 4.x
+    reads it only when cv2 is first imported, so the level is set here at run time
+    (docs/measured-facts.md, "Cameras and the window system")."""
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +39,7 @@ class CameraSource:
         self.requested = (width, height, fps)
         self._cap: cv2.VideoCapture | None = None
         self._failures = 0
+        quiet_opencv()
 
     def open(self) -> SourceInfo:
         self.close()
@@ -81,6 +93,7 @@ def list_cameras(max_index: int = 8) -> list[CameraInfo]:
     capture loop is still listed); elsewhere by trying indexes 0..max_index-1."""
     if sys.platform.startswith("linux"):
         return _linux_cameras()
+    quiet_opencv()
     found = []
     for index in range(max_index):
         cap = cv2.VideoCapture(index)

@@ -3,7 +3,9 @@
 Frames are never queued: while a frame is being decoded the grabber keeps reading (a camera's
 driver buffer would otherwise hand us seconds-old frames) and overwrites the one waiting slot,
 so the decoder always starts on the freshest frame and the rest are counted as dropped.
-A lost camera is reported in the status and re-opened every `reopen_delay_s` until it returns.
+A lost camera is reported in the status and re-opened until it returns, first after
+`reopen_delay_s`, then less and less often (up to `max_reopen_delay_s`); the log gets one line
+when it goes and one when it is back, not one per attempt.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class CaptureLoop:
         on_status: Callable[[CaptureStatus], None] | None = None,
         on_frame: Callable[[np.ndarray, tuple[Detection, ...]], None] | None = None,
         reopen_delay_s: float = 1.0,
+        max_reopen_delay_s: float = 5.0,
     ) -> None:
         """`on_payload(text, "camera")` gets each confirmed, debounced code; `on_status` gets a
         new CaptureStatus on every state change and about once a second; `on_frame` (optional,
@@ -70,6 +73,9 @@ class CaptureLoop:
         self._on_status = on_status
         self._on_frame = on_frame
         self._reopen_delay_s = reopen_delay_s
+        self._max_reopen_delay_s = max(reopen_delay_s, max_reopen_delay_s)
+        self._retry_in = reopen_delay_s
+        self._outage_since: float | None = None  # when the source went (None: it works)
 
         self._lock = threading.Lock()
         self._new_frame = threading.Condition(self._lock)
@@ -129,24 +135,26 @@ class CaptureLoop:
             if not opened:
                 opened = self._open()
                 if not opened:
-                    self._stop.wait(self._reopen_delay_s)
+                    self._back_off()
                     continue
             try:
                 frame = self.source.read()
             except SourceError as exc:
-                log.warning("%s", exc)
+                self._gone(str(exc))
                 self._set(state=LOST, last_error=str(exc), fps=0.0)
                 self._close_quietly()
                 opened = False
-                self._stop.wait(self._reopen_delay_s)
+                self._back_off()
                 continue
             except Exception as exc:  # a bug in a source: report it, keep the door working
                 log.exception("frame source %s failed", self.source.name)
                 self._set(state=LOST, last_error=f"{type(exc).__name__}: {exc}", fps=0.0)
                 self._close_quietly()
                 opened = False
-                self._stop.wait(self._reopen_delay_s)
+                self._back_off()
                 continue
+            if frame is not None:
+                self._back()
             if frame is None:
                 self._set(state=ENDED)
                 with self._new_frame:
@@ -209,6 +217,7 @@ class CaptureLoop:
         try:
             info = self.source.open()
         except SourceError as exc:
+            self._gone(str(exc))
             self._set(state=LOST, last_error=str(exc), fps=0.0)
             return False
         except Exception as exc:
@@ -220,6 +229,28 @@ class CaptureLoop:
         # The last error stays visible after a recovery, until a newer one replaces it.
         self._set(state=RUNNING, source=info.name, width=info.width, height=info.height)
         return True
+
+    def _gone(self, why: str) -> None:
+        """One log line per outage: a missing camera is tried again and again, and each failed
+        attempt saying so would bury everything else in the log."""
+        if self._outage_since is None and not self._stop.is_set():  # (stopping: not news)
+            self._outage_since = self._clock()
+            log.warning("%s The station tries again every few seconds; scanning by hand and "
+                        "by scanner works meanwhile.", why)
+
+    def _back(self) -> None:
+        """A frame arrived: the source works (again)."""
+        if self._outage_since is not None:
+            log.warning("%s delivers frames again (after %.0f s).", self.source.name,
+                        self._clock() - self._outage_since)
+            self._outage_since = None
+        self._retry_in = self._reopen_delay_s
+
+    def _back_off(self) -> None:
+        # Doubling up to a few seconds: a camera plugged back in is found soon, while a camera
+        # that is not there costs almost nothing.
+        self._stop.wait(self._retry_in)
+        self._retry_in = min(self._retry_in * 2, self._max_reopen_delay_s)
 
     def _close_quietly(self) -> None:
         try:

@@ -46,13 +46,19 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
+def command_in(parser: argparse.ArgumentParser, words: Sequence[str]) -> str | None:
+    """The command a command line names (`station --demo` names none: it means the window)."""
+    commands = _commands(parser)
+    return next((word for word in words if word in commands), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Everything the station writes is private to its user: the database and its -wal/-shm,
     # secrets, exports, the hub's files (issue: the data folder was world-readable).
     os.umask(0o077)
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
-    if not any(word in _commands(parser) for word in words) and not any(
+    if command_in(parser, words) is None and not any(
         word in ("-h", "--help", "--version") for word in words
     ):
         # `station` alone, or with only options (`station --demo`), starts the station window.

@@ -7,10 +7,13 @@ import importlib.util
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
+from enum import Enum
 from pathlib import Path
 from types import FrameType
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -25,6 +28,38 @@ from station.net.sync.client import CatchUp
 from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
+
+
+class InputKind(Enum):
+    """What `station serve` finds on its standard input."""
+
+    TERMINAL = "terminal"  # a person or a keyboard-wedge scanner types into it
+    PIPE = "pipe"  # a pipe or a file: each line is scanned, then the station keeps running
+    NONE = "none"  # nothing to read (closed, /dev/null as under systemd)
+
+
+BANNER_INPUT = {
+    InputKind.TERMINAL: "Scan with a handheld scanner or type a code and press Enter; Ctrl-C stops.",
+    InputKind.PIPE: "Scanning each line of standard input as a code; the station keeps running "
+                    "when it ends. Ctrl-C stops (or SIGTERM).",
+    InputKind.NONE: "No input to type codes into (standard input is not a terminal or a pipe): "
+                    "scans come from the camera and the API. Ctrl-C stops (or SIGTERM).",
+}
+
+
+def input_kind(stream: IO[Any] | None) -> InputKind:
+    if stream is None:
+        return InputKind.NONE
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+        if os.isatty(fd):
+            return InputKind.TERMINAL
+    except (OSError, ValueError):  # closed, or a stream without a descriptor
+        return InputKind.NONE
+    if stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode):
+        return InputKind.PIPE
+    return InputKind.NONE
 
 
 def _port(text: str) -> int:
@@ -153,20 +188,19 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         api = None if station.api is None else (station.api.address
                                                  or f"not running: {station.api.error}")
-        _banner(core, api)
+        kind = input_kind(sys.stdin)
+        _banner(core, api, kind)
         if station.sync is not None:
             # In the background: the door takes scans while the history downloads.
             threading.Thread(target=_sync_banner, args=(station, stop), name="sync-banner",
                              daemon=True).start()
-        if sys.stdin is not None and sys.stdin.isatty():
-            if not _read_scans(core, stop):
-                # The terminal went away (closed window, lost SSH session): the API, camera and
-                # webhook sender keep working until the station is told to stop.
-                while not stop.wait(1.0):
-                    pass
-        else:
-            while not stop.wait(1.0):
-                pass
+        if kind is not InputKind.NONE:
+            # In a thread: the main thread stays free for SIGTERM and Ctrl-C, which a blocked
+            # read would otherwise hold back until the next line arrives.
+            threading.Thread(target=_read_scans, args=(core, stop, kind), name="stdin-scans",
+                             daemon=True).start()
+        while not stop.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
@@ -179,7 +213,7 @@ def _print_result(result: ScanResult) -> None:
     print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
-def _banner(core: Core, api: str | None = None) -> None:
+def _banner(core: Core, api: str | None = None, kind: InputKind = InputKind.TERMINAL) -> None:
     counts = core.store.pass_counts()
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
@@ -188,7 +222,7 @@ def _banner(core: Core, api: str | None = None) -> None:
     print(f"  passes   {total} ({summary})")
     if api is not None:
         print(f"  api      {api}")
-    print("Scan with a handheld scanner or type a code and press Enter; Ctrl-C stops.", flush=True)
+    print(BANNER_INPUT[kind], flush=True)
 
 
 def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) -> None:
@@ -222,28 +256,36 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
               "scanning works offline meanwhile.", flush=True)
 
 
-def _read_scans(core: Core, stop: threading.Event) -> bool:
-    """Headless door: each line from a keyboard-wedge scanner (or a person) is one scan.
+def _read_scans(core: Core, stop: threading.Event, kind: InputKind) -> None:
+    """Headless door: each line from a keyboard-wedge scanner, a person or a pipe is one scan.
 
-    True when the input ended (Ctrl-D) or the station was told to stop; False when the terminal
-    went away under the door."""
+    Ctrl-D on a live terminal stops the station. The end of piped input, or a terminal that went
+    away (closed window, lost SSH session), does not: the API, camera and webhook sender keep
+    working until the station is told to stop."""
     try:
-        for line in sys.stdin:
-            if stop.is_set():
-                return True
-            text = line.strip()
-            if text:
-                print(_scan_line(core, text), flush=True)
+        # Bytes from the descriptor, not sys.stdin's buffered reader: this daemon thread may
+        # still be blocked in a read when the interpreter shuts down, and must hold no lock
+        # that shutdown wants.
+        with open(sys.stdin.fileno(), "rb", buffering=0, closefd=False) as raw:
+            for line in raw:
+                if stop.is_set():
+                    return
+                text = line.strip()  # bytes: clean() refuses what is not UTF-8, in one sentence
+                if text:
+                    print(_scan_line(core, text), flush=True)
     except OSError as exc:  # EIO from a terminal that closed: not a reason to stop the door
         log.warning("the terminal went away (%s); the station keeps running without it "
                     "(SIGTERM stops it)", exc)
-        return False
+        return
+    if kind is InputKind.PIPE:
+        log.info("the piped input ended; the station keeps running (SIGTERM stops it)")
+        return
     # A hung-up terminal also reads as end of input; only a live one means Ctrl-D was pressed.
     if not _terminal_alive():
         log.warning("the terminal went away; the station keeps running without it "
                     "(SIGTERM stops it)")
-        return False
-    return True
+        return
+    stop.set()
 
 
 def _terminal_alive() -> bool:
@@ -258,7 +300,7 @@ def _terminal_alive() -> bool:
     return True
 
 
-def _scan_line(core: Core, text: str) -> str:
+def _scan_line(core: Core, text: str | bytes) -> str:
     """The line the door prints for one scan; never raises."""
     try:
         return verdict_line(core.scans.submit(text, Source.HID))

@@ -1,4 +1,13 @@
-"""Pass codes and opaque ids, drawn from `secrets` so they cannot be guessed."""
+"""Pass codes and opaque ids, drawn from `secrets` so they cannot be guessed.
+
+New pass codes use `CODE_ALPHABET`: base62 without the characters people confuse when they read
+a code off paper and type it (0/O/o, 1/I/l). Every code is still 12 base62 characters, so codes
+made before the change (which may hold any of them) keep scanning, looking up and revoking.
+
+Typed look-alikes are not "corrected" on lookup: the new alphabet has no member of either
+look-alike group to map a typed one to, and an old code may hold any of them, so a guess could
+only ever point at a different pass.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +16,38 @@ import secrets
 import string
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+LOOK_ALIKES = "0Oo1Il"
+CODE_ALPHABET = "".join(ch for ch in BASE62 if ch not in LOOK_ALIKES)  # 56 characters
 CODE_LENGTH = 12
+# Validation stays base62: it accepts old codes as well as new ones.
 CODE_RE = re.compile(r"^[0-9A-Za-z]{12}$")
 
 
-_ABOVE_248 = bytes(range(248, 256))
-_TO_BASE62 = bytes(ord(BASE62[b % 62]) for b in range(256))
+class _Drawer:
+    """Uniform characters of one alphabet from the OS CSPRNG. Bytes at or above the largest
+    multiple of the alphabet's size are dropped to keep it uniform; bytes.translate does the
+    dropping and mapping in C (imports draw three strings per row)."""
+
+    def __init__(self, alphabet: str) -> None:
+        size = len(alphabet)
+        limit = 256 // size * size
+        self._drop = bytes(range(limit, 256))
+        self._map = bytes(ord(alphabet[b % size]) for b in range(256))
+
+    def __call__(self, length: int) -> str:
+        out = b""
+        while len(out) < length:
+            out += secrets.token_bytes(length + 8).translate(None, self._drop)
+        return out[:length].translate(self._map).decode()
 
 
-def random_base62(length: int) -> str:
-    """Uniform base62 from the OS CSPRNG. Bytes ≥ 248 are dropped: 248 = 4 × 62 keeps it uniform.
-    (bytes.translate does the dropping and mapping in C: imports draw three per row.)"""
-    out = b""
-    while len(out) < length:
-        out += secrets.token_bytes(length + 8).translate(None, _ABOVE_248)
-    return out[:length].translate(_TO_BASE62).decode()
+random_base62 = _Drawer(BASE62)
+_random_code = _Drawer(CODE_ALPHABET)
 
 
 def new_code() -> str:
-    # 62^12 ≈ 3.2e21: guessing a live code by brute force is hopeless.
-    return random_base62(CODE_LENGTH)
+    # 56^12 ≈ 9.6e20: guessing a live code by brute force is hopeless.
+    return _random_code(CODE_LENGTH)
 
 
 def is_code(text: str) -> bool:

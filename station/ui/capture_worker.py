@@ -104,7 +104,7 @@ class CaptureController(QObject):
         self._lock = threading.Lock()
         self.loop: CaptureLoop | None = None
         self.frames_sent = 0
-        self.reopen_delay_s = 1.0  # how often a lost camera is tried again
+        self.reopen_delay_s = 1.0  # first retry of a lost camera (then less often: CaptureLoop)
 
     @property
     def running(self) -> bool:

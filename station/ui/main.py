@@ -19,6 +19,7 @@ from station.ui.ports import StationFactory
 from station.ui import settings as ui_settings
 from station.ui.capture_worker import camera_source, demo_camera
 from station.ui.main_window import MainWindow
+from station.ui.platform_check import check_window_system
 from station.ui.resources import stylesheet
 
 log = logging.getLogger("station.ui")
@@ -58,6 +59,8 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
     faulthandler.enable()
     qInstallMessageHandler(_qt_message)
     sys.excepthook = _excepthook
+    if QApplication.instance() is None:
+        check_window_system()  # a missing xcb library would abort the process inside Qt
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Station")
     app.setStyleSheet(stylesheet())

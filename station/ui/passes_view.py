@@ -3,13 +3,11 @@ and the manager actions (revoke, activate, create, import CSV, export the QR).""
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import segno
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -24,6 +22,7 @@ from station.domain.events import Event, EventType
 from station.domain.models import Pass, PassStatus, PassType
 from station.services.imports import ImportReport, count_rows, import_passes
 from station.ui.pass_dialogs import CreatePassDialog, RevokeDialog
+from station.ui.pass_qr import qr_png, save_labelled_qr
 from station.ui.passes_model import PassesModel, Query
 from station.ui.roles import Roles
 from station.ui.scrollable import scrollable
@@ -35,13 +34,6 @@ log = logging.getLogger(__name__)
 COLUMN_WIDTHS = {1: 130, 2: 70, 3: 90, 4: 60, 5: 140, 6: 140}
 HIDE_FIRST = (6, 5, 2, 4)  # Created, Valid until, Type, Uses; Code and Status always stay
 NAME_MIN_WIDTH = 180
-
-
-def qr_png(text: str, scale: int = 8) -> bytes:
-    out = io.BytesIO()
-    # make_qr, never make: a short payload would become a Micro QR that scanners cannot read.
-    segno.make_qr(text, error="q").save(out, kind="png", scale=scale, border=4)
-    return out.getvalue()
 
 
 def history_line(event: Event) -> str:
@@ -395,7 +387,7 @@ class PassesView(QWidget):
             return
 
         def work() -> Path:
-            target.write_bytes(qr_png(p.public_url, scale=10))
+            save_labelled_qr(target, p.public_url, p.name, p.code)
             return target
 
         self._reads.run(work, lambda t: self.message.emit(f"Saved the QR of {p.name} to {t}."), self._error)

@@ -76,7 +76,7 @@ def test_several_codes_in_one_frame_are_all_scanned() -> None:
         loop.stop()
 
 
-def test_a_lost_camera_is_reported_and_reopened_when_it_returns() -> None:
+def test_a_lost_camera_is_reported_and_reopened_when_it_returns(caplog: pytest.LogCaptureFixture) -> None:
     source = ScriptedSource()
     decoder = ScriptedDecoder(lambda n: ["BACK"] if n >= 100 else [])
     statuses: list[CaptureStatus] = []
@@ -109,6 +109,10 @@ def test_a_lost_camera_is_reported_and_reopened_when_it_returns() -> None:
         source.unblock()
         loop.stop()
     assert loop.status().state == STOPPED
+    # One line when it went (not one per failed re-open), one when it came back.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "station.capture.loop"]
+    assert len(warnings) == 2 and "stopped delivering" in warnings[0], warnings
+    assert "delivers frames again" in warnings[1]
 
 
 def test_a_finite_source_ends_and_a_failing_callback_does_not_stop_the_loop() -> None:
@@ -183,3 +187,30 @@ def test_the_demo_source_scans_each_pass_exactly_once_per_showing() -> None:
         loop.stop()
     assert got == [(p, "camera") for p in payloads]
     assert loop.status().dropped == 0
+
+
+def test_a_missing_camera_logs_one_line_not_one_per_attempt(
+        caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    """No camera at all: the loop keeps trying (backing off), OpenCV's own "can't open camera by
+    index" stays out of stderr, and our log says it once."""
+    import logging
+
+    from station.capture.camera import CameraSource
+
+    class Counted(CameraSource):
+        def open(self):  # type: ignore[no-untyped-def]
+            self.attempts = getattr(self, "attempts", 0) + 1
+            return super().open()
+
+    source = Counted(97)  # no machine has a camera at index 97
+    caplog.set_level(logging.WARNING, logger="station.capture")
+    loop = CaptureLoop(source, lambda t, s: None, reopen_delay_s=0.01, max_reopen_delay_s=0.05)
+    loop.start()
+    try:
+        wait_until(lambda: getattr(source, "attempts", 0) >= 6)
+        assert loop.status().state == LOST_STATE
+    finally:
+        loop.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "Camera 97 is not available" in warnings[0], warnings
+    assert "can't open camera" not in capfd.readouterr().err

@@ -74,3 +74,29 @@ def test_gui_without_a_display_runs_headless(cli: StationCLI) -> None:
     assert proc.returncode == 0
     assert "no display found" in err and "running headless" in err
     assert "Aborted" not in err and "could not connect to display" not in err
+
+
+def test_gui_without_qts_x11_libraries_prints_the_apt_line_instead_of_aborting(
+        cli: StationCLI, tmp_path: Path) -> None:
+    """Qt aborts the process ("Fatal Python error: Aborted") when its xcb plugin cannot load.
+    The machine here has the libraries, so the test makes one "missing" from the outside: a
+    sitecustomize (test code, on PYTHONPATH) makes the dynamic loader refuse libxcb-cursor."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import ctypes\n"
+        "_real = ctypes.CDLL.__init__\n"
+        "def _init(self, name, *args, **kwargs):\n"
+        "    if name and 'libxcb-cursor' in str(name):\n"
+        "        raise OSError(f'{name}: cannot open shared object file: No such file or directory')\n"
+        "    _real(self, name, *args, **kwargs)\n"
+        "ctypes.CDLL.__init__ = _init\n")
+    env = {k: v for k, v in cli.env.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["DISPLAY"] = ":97"  # never reached: the check comes before Qt looks for the display
+    env["PYTHONPATH"] = f"{hide}:{REPO}"
+    result = subprocess.run([sys.executable, "-m", "station", "gui", "--no-api"], env=env, cwd=REPO,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "sudo apt-get install -y --no-install-recommends libxcb-cursor0`" in result.stderr
+    assert not cli.data_dir.exists()  # nothing was created

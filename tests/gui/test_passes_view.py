@@ -84,9 +84,17 @@ def test_door_mode_cannot_change_passes(qtbot: Any, window: MainWindow) -> None:
     assert view.detail.export.isEnabled()  # looking up and exporting a QR is door work
 
 
-def test_export_qr_png(qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_qr_png_has_the_name_and_code_under_a_qr_that_still_decodes(
+        qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    from station.capture.decode_files import decode_file
+    from station.capture.ladder import DecodeLadder
+    from station.ui.pass_qr import qr_png
+
     passes = window.core.passes
-    p = passes.create(passes.validate("Printed Pat"))
+    p = passes.create(passes.validate("Chloé Müller-Printed"))
     view = window.passes_view
     view.model.reload()
     qtbot.waitUntil(lambda: row_of(window, p.code) is not None, timeout=5000)
@@ -95,13 +103,21 @@ def test_export_qr_png(qtbot: Any, window: MainWindow, tmp_path: Path, monkeypat
     target = tmp_path / "qr.png"
     monkeypatch.setattr(view, "ask_export_file", lambda _p: target)
     view.export_selected_qr()
-    qtbot.waitUntil(target.exists, timeout=5000)
-    import zxingcpp
-    from PySide6.QtGui import QImage
-    image = QImage(str(target)).convertToFormat(QImage.Format.Format_Grayscale8)
-    import numpy as np
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[:, :image.width()]
-    assert [r.text for r in zxingcpp.read_barcodes(pixels)] == [p.public_url]
+    qtbot.waitUntil(target.exists, timeout=60_000)
+
+    found = decode_file(target, DecodeLadder())  # the station's own decoder, from the file
+    assert [d.text for d in found.detections] == [p.public_url]
+    image = QImage(str(target))
+    assert image.text("Title") == p.name and image.text("Description") == f"Pass {p.code}"
+    qr_alone = QImage.fromData(qr_png(p.public_url, scale=10))
+    assert image.height() > qr_alone.height() + 40  # room for two lines of text
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(grey.constBits(), np.uint8).reshape(grey.height(), grey.bytesPerLine())
+    below = pixels[qr_alone.height():, :grey.width()]
+    ink_rows = np.flatnonzero((below < 128).any(axis=1))
+    assert len(ink_rows) > 20  # text, not a blank strip
+    # Two lines: the name, then the code, with white between them.
+    assert np.any(np.diff(ink_rows) > 1)
 
 
 def write_csv(path: Path, n: int) -> None:

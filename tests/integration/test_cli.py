@@ -235,3 +235,54 @@ def test_bare_station_with_options_starts_the_station(cli: StationCLI) -> None:
         _, err = proc.communicate(timeout=PATIENCE_S)
     assert lines[0].startswith("Station 'Main door'")
     assert "running headless" in err or "no display" in err.lower()
+
+
+def test_serve_scans_piped_lines_and_keeps_serving_after_the_input_ends(
+        cli: StationCLI, tmp_path: Path) -> None:
+    """`printf 'CODE\\n' | station serve`: each line is a scan, the banner says so, and the end of
+    the input does not stop the API (only SIGTERM does)."""
+    import signal
+    import threading
+
+    from tests.api.test_kill import free_port, healthy
+    from tests.waiting import wait_until
+
+    codes = [str(create(cli, "--name", name)["code"]) for name in ("Ada", "Bob")]
+    port = free_port()
+    proc = subprocess.Popen([*cli_command(), "-v", "serve", "--port", str(port)], env=cli.env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    out: list[str] = []
+    err: list[str] = []
+    pumps = [threading.Thread(target=lambda s=s, into=into: into.extend(s), daemon=True)
+             for s, into in ((proc.stdout, out), (proc.stderr, err))]
+    for pump in pumps:
+        pump.start()
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("".join(f"{code}\n" for code in codes) + "\n" + codes[0] + "\n")
+        proc.stdin.close()  # end of input: the station must keep running
+        wait_until(lambda: sum(line.startswith(("ACCEPTED", "REFUSED")) for line in out) == 3
+                   or proc.poll() is not None, what="three verdict lines")
+        assert any("piped input" in line or "each line of standard input" in line for line in out)
+        assert [line.split(":")[0] for line in out if line.startswith(("ACCEPTED", "REFUSED"))] \
+            == ["ACCEPTED", "ACCEPTED", "REFUSED"]
+        wait_until(lambda: any("piped input ended" in line for line in err) or proc.poll() is not None,
+                   what="the end of the piped input")
+        assert proc.poll() is None, "".join(err)
+        assert healthy(f"http://127.0.0.1:{port}")  # the API still serves after the input ended
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=PATIENCE_S)
+        for pump in pumps:
+            pump.join(PATIENCE_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and any("station stopped." in line for line in err)
+    listed = {p["code"]: p for p in json.loads(cli("passes", "list", "--json").stdout)}
+    assert {listed[code]["status"] for code in codes} == {"used"}
+    cli("scans", "export", str(tmp_path / "scans.csv"))
+    with open(tmp_path / "scans.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and {row["source"] for row in rows} == {"hid"}

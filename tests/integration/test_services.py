@@ -319,3 +319,23 @@ def test_key_rotation_keeps_old_passes_valid(core: Core, data_dir: Path, clock: 
         assert len(reopened.ctx.keys.trusted) == 2
     finally:
         reopened.close()
+
+
+def test_a_pass_with_an_old_alphabet_code_still_scans_looks_up_and_revokes(
+        core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codes printed before the look-alike-free alphabet may hold 0/O/o/1/I/l: they stay valid."""
+    import station.services.passes as passes_module
+
+    monkeypatch.setattr(passes_module, "new_code", lambda: "O0o1IlAbCdEf")
+    old = core.passes.create(core.passes.validate("Old Ticket", type="multi"))
+    monkeypatch.undo()
+    assert old.code == "O0o1IlAbCdEf"
+    assert core.passes.get("O0o1IlAbCdEf").id == old.id
+    assert core.scans.submit(old.code, "hid").verdict is Verdict.ACCEPTED
+    assert core.scans.submit(old.public_url, "camera").verdict is Verdict.ACCEPTED
+    assert core.passes.revoke(old.code, reason="lost").status is PassStatus.REVOKED
+    refused = core.scans.submit(old.code, "hid")
+    assert refused.verdict is Verdict.REJECTED and refused.reason == Reason.REVOKED
+    assert core.passes.activate(old.code).status is PassStatus.ACTIVE
+    fresh = core.passes.create(core.passes.validate("New Ticket"))
+    assert not set("0Oo1Il") & set(fresh.code)

@@ -1,0 +1,65 @@
+"""Pass search: the folded `search_key` column and its trigram index (`passes_search`).
+
+`passes.search_key` is the pass's name and e-mail folded (station.domain.textfold): written by
+the pass upsert itself (db._upsert_pass_sql calls `station_fold`, a function each connection
+of this store registers), so every path that writes a pass row — creation, scans, imports,
+passes applied from other stations — keeps it current. `passes_search` is an FTS5 index over
+that column with the trigram tokenizer (substrings of three characters or more), kept in step
+by triggers; the scan path, which rewrites a pass row with the same key, does not touch it.
+
+A query is folded the same way and split into words: each word of three characters or more is
+looked up in the index, shorter ones are matched with LIKE on the rows the index found (or, when
+every word is short, on every row). A query equal to a pass code finds that pass (exact, by the
+code's own unique index).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from station.domain.textfold import fold
+
+FOLD_FUNCTION = "station_fold"
+MIN_INDEXED = 3  # the trigram tokenizer cannot look up fewer characters
+
+
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else fold(text)
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Make `station_fold(text)` available to SQL on `conn` (the pass upsert and migration use it)."""
+    conn.create_function(FOLD_FUNCTION, 1, _fold_or_none, deterministic=True)
+
+
+def key_sql(name: str, email: str) -> str:
+    """SQL for the search key of a pass from two SQL expressions (its name and its e-mail)."""
+    return f"{FOLD_FUNCTION}({name} || ' ' || coalesce({email}, ''))"
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def filter_sql(query: str) -> tuple[str, list[Any]]:
+    """A WHERE term on `passes` (and its parameters) for the passes `query` finds."""
+    words = fold(query).split()
+    indexed = [w for w in words if len(w) >= MIN_INDEXED]
+    short = [w for w in words if len(w) < MIN_INDEXED]
+    terms: list[str] = []
+    params: list[Any] = []
+    if indexed:
+        terms.append("rowid IN (SELECT rowid FROM passes_search WHERE passes_search MATCH ?)")
+        params.append(" AND ".join(_phrase(w) for w in indexed))
+    for word in short:
+        terms.append("search_key LIKE ? ESCAPE '\\'")
+        params.append(_like(word))
+    if not terms:  # nothing left to match once folded (only marks or spaces): the code alone
+        return "code = ?", [query]
+    return f"(code = ? OR ({' AND '.join(terms)}))", [query, *params]

@@ -1,0 +1,119 @@
+"""Pass search ignores case and accents, through an index kept current by every write path."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from station.app import Core, build_core
+from station.services.imports import import_passes
+from station.services.passes import PassService
+from station.services.sync_apply import RemoteEventService
+from station.store import migrations
+from station.store.db import Store
+
+GUESTS = [
+    ("Chloé Müller", "chloe.muller@example.com"),
+    ("Hans Ørsted", "hc@oersted.dk"),
+    ("Straße Fan", ""),
+    ("Ada Lovelace", "ada@analytical.org"),
+    ("Bob", "bob@example.com"),
+]
+
+
+def names(core: Core, query: str) -> list[str]:
+    found = sorted(p.name for p in core.passes.list(search=query).items)
+    assert core.store.count_passes(search=query) == len(found)
+    return found
+
+
+@pytest.fixture
+def guests(core: Core, tmp_path: Path) -> Core:
+    source = tmp_path / "guests.csv"
+    source.write_text("Name,Email\n" + "".join(f"{n},{e}\n" for n, e in GUESTS), encoding="utf-8")
+    assert import_passes(source, core.passes, core.clients).imported == len(GUESTS)
+    return core
+
+
+@pytest.mark.parametrize("query", ["Chloé", "chloe", "CHLOÉ", "MÜLLER", "muller", "mül", "chloe mull",
+                                   "muller chloe", "  Chloé   Müller "])
+def test_names_are_found_whatever_the_case_and_accents(guests: Core, query: str) -> None:
+    assert names(guests, query) == ["Chloé Müller"]
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("Ørsted", ["Hans Ørsted"]), ("orsted", ["Hans Ørsted"]), ("strasse", ["Straße Fan"]),
+    ("STRASSE", ["Straße Fan"]), ("example.com", ["Bob", "Chloé Müller"]),
+    ("@analytical", ["Ada Lovelace"]), ("oersted.dk", ["Hans Ørsted"]),
+    ("bo", ["Bob"]),                       # shorter than a trigram: matched without the index
+    ("chloe xyz", []), ("100%", []), ('"', []), ("zz_", []),
+])
+def test_fragments_of_names_and_emails(guests: Core, query: str, found: list[str]) -> None:
+    assert names(guests, query) == found
+
+
+def test_a_code_is_found_exactly(guests: Core) -> None:
+    bob = guests.passes.list(search="bob").items[0]
+    assert names(guests, bob.code) == ["Bob"]
+    if bob.code.lower() != bob.code:  # codes are case-sensitive: no fold for them
+        assert names(guests, bob.code.lower()) == []
+    assert names(guests, bob.code[:-1] + "#") == []
+
+
+def test_the_search_uses_the_index_and_the_code_index(core: Core) -> None:
+    plan = " ".join(r[3] for r in core.store.db().execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM passes WHERE (code = ? OR (rowid IN "
+        "(SELECT rowid FROM passes_search WHERE passes_search MATCH ?)))", ["x", '"abc"']))
+    assert "VIRTUAL TABLE INDEX" in plan and "code=?" in plan, plan
+
+
+def test_scans_renames_and_synced_passes_keep_the_index_current(guests: Core, tmp_path: Path) -> None:
+    chloe = guests.passes.list(search="chloe").items[0]
+    assert guests.scans.submit(chloe.public_url).accepted
+    # A scan rewrites the pass row without its e-mail: the key keeps the e-mail.
+    assert names(guests, "chloe.muller@") == ["Chloé Müller"]
+
+    other = build_core(tmp_path / "other")
+    try:
+        created = other.passes.create_many([PassService.validate("Zoë Ångström")])
+        other.scans.submit(created[0].public_url)
+        events = [e for p in created for e in other.store.events_for_pass(p.id)]
+    finally:
+        other.close()
+    for key in other.ctx.keys.public_keys_b64():
+        guests.ctx.keys.trust(key)
+    RemoteEventService(guests.ctx).apply(events)
+    assert names(guests, "angstrom") == ["Zoë Ångström"]
+    assert names(guests, "ZOE") == ["Zoë Ångström"]
+
+
+def test_a_version_9_database_migrates_and_back_fills_the_index(tmp_path: Path) -> None:
+    data = tmp_path / "old"
+    data.mkdir()
+    conn = sqlite3.connect(data / "station.db", isolation_level=None)
+    for version in range(9):
+        migrations.apply_step(conn, version)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    columns = "id, code, name, type, status, public_url, created_at, updated_at, email"
+    conn.executemany(f"INSERT INTO passes ({columns}) VALUES (?, ?, ?, 'single', 'active', '', ?, ?, ?)", [
+        ("pas_1", "CODE1", "Chloé Müller", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "c@example.com"),
+        ("pas_2", "CODE2", "Hans Ørsted", "2026-01-02T00:00:00Z", "2026-01-02T00:00:00Z", None),
+    ])
+    conn.close()
+
+    store = Store(data)
+    try:
+        assert store.schema_found == 9
+        assert sorted(p.name for p in store.list_passes(search="MULLER").items) == ["Chloé Müller"]
+        assert sorted(p.name for p in store.list_passes(search="orsted").items) == ["Hans Ørsted"]
+        assert [p.name for p in store.list_passes(search="c@exa").items] == ["Chloé Müller"]
+        assert [p.code for p in store.list_passes(search="CODE2").items] == ["CODE2"]
+    finally:
+        store.close()
+    conn = sqlite3.connect(data / "station.db")
+    try:  # the index agrees with the rows it indexes (raises SQLITE_CORRUPT_VTAB otherwise)
+        conn.execute("INSERT INTO passes_search (passes_search, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()

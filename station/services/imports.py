@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -76,6 +77,15 @@ class _Row:
     email: str | None
 
 
+# A line break inside a quoted cell is valid CSV (a spreadsheet cell with Alt+Enter); on a pass
+# it is a space, as a badge or a list shows it on one line.
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+def _one_line(cell: str) -> str:
+    return _LINE_BREAK.sub(" ", cell) if "\n" in cell or "\r" in cell else cell
+
+
 def _norm(header: str) -> str:
     return "".join(ch for ch in header.lower() if ch.isalnum())
 
@@ -106,9 +116,16 @@ def _rows(path: Path) -> Iterator[tuple[int, str, dict[str, str], dict[str, str]
             ref = next((i for i, n in enumerate(normed) if n in REF_COLUMNS), None)
             known_names = set(COLUMNS.values())
             seen: dict[str, int] = {}
-            for row in reader:
+            while True:
+                # A record may span lines (a quoted cell with a line break): its line number
+                # is the one it starts on, where a spreadsheet user looks for it.
+                start = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    break
                 if not any(cell.strip() for cell in row):
                     continue
+                row = [_one_line(cell) for cell in row]
                 known: dict[str, str] = {}
                 custom: dict[str, str] = {}
                 for key, value in zip(names, row, strict=False):
@@ -117,7 +134,7 @@ def _rows(path: Path) -> Iterator[tuple[int, str, dict[str, str], dict[str, str]
                     known["__extra__"] = "yes"
                 base = _identity(normed, row, ref)
                 seen[base] = occurrence = seen.get(base, -1) + 1
-                yield (reader.line_num, f"{base}#{occurrence}", known,
+                yield (start, f"{base}#{occurrence}", known,
                        {k: v for k, v in custom.items() if k and v})
         except UnicodeDecodeError:
             raise InvalidInput(f"{path} is not UTF-8 text; save it as CSV UTF-8 and try again.") from None

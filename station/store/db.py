@@ -209,7 +209,7 @@ class Tx:
 
     # writes
     def upsert_pass(self, p: Pass, email: str | None = None) -> None:
-        self._conn.execute(_upsert_pass_sql(PASS_COLUMNS), pass_values(p, email))
+        self.upsert_pass_values([pass_values(p, email)])
 
     def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
         """Many passes in one statement (sync applies thousands per transaction)."""
@@ -218,7 +218,9 @@ class Tx:
     def upsert_pass_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows already in PASS_COLUMNS order (see rows.pass_values)."""
         if rows:
+            top = search.last_rowid(self._conn)
             self._conn.executemany(_upsert_pass_sql(PASS_COLUMNS), rows)
+            search.index_new_rows(self._conn, top)
 
     def insert_client(self, c: Client) -> None:
         self.insert_clients([c])

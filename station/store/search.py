@@ -4,8 +4,9 @@
 the pass upsert itself (db._upsert_pass_sql calls `station_fold`, a function each connection
 of this store registers), so every path that writes a pass row — creation, scans, imports,
 passes applied from other stations — keeps it current. `passes_search` is an FTS5 index over
-that column with the trigram tokenizer (substrings of three characters or more), kept in step
-by triggers; the scan path, which rewrites a pass row with the same key, does not touch it.
+that column with the trigram tokenizer (substrings of three characters or more): the upsert
+indexes the rows it added (index_new_rows, one statement per batch), triggers follow a changed
+key; the scan path, which rewrites a pass row with the same key, does not touch it.
 
 A query is folded the same way and split into words: each word of three characters or more is
 looked up in the index, shorter ones are matched with LIKE on the rows the index found (or, when
@@ -31,6 +32,17 @@ def _fold_or_none(text: str | None) -> str | None:
 def register(conn: sqlite3.Connection) -> None:
     """Make `station_fold(text)` available to SQL on `conn` (the pass upsert and migration use it)."""
     conn.create_function(FOLD_FUNCTION, 1, _fold_or_none, deterministic=True)
+
+
+def last_rowid(conn: sqlite3.Connection) -> int:
+    """The highest pass rowid: rows inserted after this call have higher ones."""
+    return int(conn.execute("SELECT coalesce(max(rowid), 0) FROM passes").fetchone()[0])
+
+
+def index_new_rows(conn: sqlite3.Connection, after_rowid: int) -> None:
+    """Index the passes inserted since `last_rowid()` returned `after_rowid` (same transaction)."""
+    conn.execute("INSERT INTO passes_search (rowid, search_key) "
+                 "SELECT rowid, search_key FROM passes WHERE rowid > ?", (after_rowid,))
 
 
 def key_sql(name: str, email: str) -> str:

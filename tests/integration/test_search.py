@@ -23,6 +23,14 @@ GUESTS = [
 ]
 
 
+def assert_index_agrees(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    try:  # raises SQLITE_CORRUPT_VTAB when the index and the rows it indexes disagree
+        conn.execute("INSERT INTO passes_search (passes_search, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
 def names(core: Core, query: str) -> list[str]:
     found = sorted(p.name for p in core.passes.list(search=query).items)
     assert core.store.count_passes(search=query) == len(found)
@@ -69,7 +77,7 @@ def test_the_search_uses_the_index_and_the_code_index(core: Core) -> None:
     assert "VIRTUAL TABLE INDEX" in plan and "code=?" in plan, plan
 
 
-def test_scans_renames_and_synced_passes_keep_the_index_current(guests: Core, tmp_path: Path) -> None:
+def test_scans_new_emails_and_synced_passes_keep_the_index_current(guests: Core, tmp_path: Path) -> None:
     chloe = guests.passes.list(search="chloe").items[0]
     assert guests.scans.submit(chloe.public_url).accepted
     # A scan rewrites the pass row without its e-mail: the key keeps the e-mail.
@@ -87,6 +95,13 @@ def test_scans_renames_and_synced_passes_keep_the_index_current(guests: Core, tm
     RemoteEventService(guests.ctx).apply(events)
     assert names(guests, "angstrom") == ["Zoë Ångström"]
     assert names(guests, "ZOE") == ["Zoë Ångström"]
+
+    # A pass whose e-mail becomes known later (its client synced after it) is found by it.
+    zoe = guests.passes.list(search="zoe").items[0]
+    with guests.store.transaction() as tx:
+        tx.upsert_pass(zoe, "Zoe@Ångström.example")
+    assert names(guests, "zoe@angstrom") == ["Zoë Ångström"]
+    assert_index_agrees(guests.store.path)
 
 
 def test_a_version_9_database_migrates_and_back_fills_the_index(tmp_path: Path) -> None:
@@ -112,8 +127,4 @@ def test_a_version_9_database_migrates_and_back_fills_the_index(tmp_path: Path) 
         assert [p.code for p in store.list_passes(search="CODE2").items] == ["CODE2"]
     finally:
         store.close()
-    conn = sqlite3.connect(data / "station.db")
-    try:  # the index agrees with the rows it indexes (raises SQLITE_CORRUPT_VTAB otherwise)
-        conn.execute("INSERT INTO passes_search (passes_search, rank) VALUES ('integrity-check', 1)")
-    finally:
-        conn.close()
+    assert_index_agrees(data / "station.db")

@@ -38,6 +38,7 @@ from station.store.rows import (
     scan_from_row,
 )
 from station.store.search import filter_sql as search_filter
+from station.store.search import is_common as search_is_common
 
 log = logging.getLogger(__name__)
 
@@ -507,7 +508,8 @@ class Store:
         cursor: str | None = None,
     ) -> Page:
         """Newest first, keyset-paged: the cursor is the (created_at, id) of the last row."""
-        where, params = self._pass_filters(status, type_, search)
+        common = bool(search) and search_is_common(self._reader(), search or "")
+        where, params = self._pass_filters(status, type_, search, common=common)
         if cursor:
             where.append("(created_at, rowid) < (?, ?)")
             params += _cursor(cursor)
@@ -521,14 +523,15 @@ class Store:
 
     def count_passes(self, *, status: str | None = None, type_: str | None = None,
                      search: str | None = None) -> int:
-        where, params = self._pass_filters(status, type_, search)
+        common = bool(search) and search_is_common(self._reader(), search or "")
+        where, params = self._pass_filters(status, type_, search, common=common)
         sql = "SELECT count(*) AS n FROM passes" + (" WHERE " + " AND ".join(where) if where else "")
         row = self._one(sql, params)
         return int(row["n"]) if row else 0
 
     @staticmethod
-    def _pass_filters(status: str | None, type_: str | None, search: str | None
-                      ) -> tuple[list[str], list[Any]]:
+    def _pass_filters(status: str | None, type_: str | None, search: str | None, *,
+                      common: bool = False) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if status:
@@ -538,7 +541,7 @@ class Store:
             where.append("type = ?")
             params.append(type_)
         if search:
-            term, values = search_filter(search)
+            term, values = search_filter(search, common=common)
             where.append(term)
             params += values
         return where, params

@@ -9,9 +9,10 @@ indexes the rows it added (index_new_rows, one statement per batch), triggers fo
 key; the scan path, which rewrites a pass row with the same key, does not touch it.
 
 A query is folded the same way and split into words: each word of three characters or more is
-looked up in the index, shorter ones are matched with LIKE on the rows the index found (or, when
-every word is short, on every row). A query equal to a pass code finds that pass (exact, by the
-code's own unique index).
+looked up in the index, shorter ones are matched with LIKE on the rows the index found. A query
+matching many passes (or only short words) is matched by LIKE on the key while reading the
+passes in the page's order, which stops at a page (is_common). A query equal to a pass code
+finds that pass (exact, by the code's own unique index).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from station.domain.textfold import fold
 
 FOLD_FUNCTION = "station_fold"
 MIN_INDEXED = 3  # the trigram tokenizer cannot look up fewer characters
+COMMON = 500  # matches from which a page is read in order rather than sorted (is_common)
 
 
 def _fold_or_none(text: str | None) -> str | None:
@@ -59,17 +61,36 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def filter_sql(query: str) -> tuple[str, list[Any]]:
-    """A WHERE term on `passes` (and its parameters) for the passes `query` finds."""
+def _words(query: str) -> tuple[list[str], list[str]]:
+    """The query's folded words: those the index can look up, and the shorter ones."""
     words = fold(query).split()
-    indexed = [w for w in words if len(w) >= MIN_INDEXED]
-    short = [w for w in words if len(w) < MIN_INDEXED]
+    return [w for w in words if len(w) >= MIN_INDEXED], [w for w in words if len(w) < MIN_INDEXED]
+
+
+def is_common(conn: sqlite3.Connection, query: str) -> bool:
+    """Whether `query` matches so many passes that a page of them is found faster by reading
+    the passes newest first and stopping at a page (LIKE) than by sorting every match the
+    index finds ("example" in 100k e-mails: 0.3 against 290 ms; "chloe", 5k matches, costs
+    ~17 ms from the index). Asks the index for at most COMMON matches."""
+    indexed, _short = _words(query)
+    if not indexed:
+        return True
+    expression = " AND ".join(_phrase(w) for w in indexed)
+    found = conn.execute("SELECT count(*) FROM (SELECT 1 FROM passes_search "
+                         "WHERE passes_search MATCH ? LIMIT ?)", (expression, COMMON)).fetchone()[0]
+    return int(found) >= COMMON
+
+
+def filter_sql(query: str, *, common: bool = False) -> tuple[str, list[Any]]:
+    """A WHERE term on `passes` (and its parameters) for the passes `query` finds; `common`
+    (see is_common) matches every word by LIKE on the key, for a scan in the page's order."""
+    indexed, short = _words(query)
     terms: list[str] = []
     params: list[Any] = []
-    if indexed:
+    if indexed and not common:
         terms.append("rowid IN (SELECT rowid FROM passes_search WHERE passes_search MATCH ?)")
         params.append(" AND ".join(_phrase(w) for w in indexed))
-    for word in short:
+    for word in (short if indexed and not common else indexed + short):
         terms.append("search_key LIKE ? ESCAPE '\\'")
         params.append(_like(word))
     if not terms:  # nothing left to match once folded (only marks or spaces): the code alone

@@ -11,7 +11,7 @@ from station.app import Core, build_core
 from station.services.imports import import_passes
 from station.services.passes import PassService
 from station.services.sync_apply import RemoteEventService
-from station.store import migrations
+from station.store import migrations, search
 from station.store.db import Store
 
 GUESTS = [
@@ -59,6 +59,18 @@ def test_names_are_found_whatever_the_case_and_accents(guests: Core, query: str)
     ("chloe xyz", []), ("100%", []), ('"', []), ("zz_", []),
 ])
 def test_fragments_of_names_and_emails(guests: Core, query: str, found: list[str]) -> None:
+    assert names(guests, query) == found
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("chloe", ["Chloé Müller"]), ("MÜLLER", ["Chloé Müller"]), ("orsted", ["Hans Ørsted"]),
+    ("example.com", ["Bob", "Chloé Müller"]), ("chloe xyz", []), ("bo", ["Bob"]),
+])
+def test_common_queries_read_in_order_find_the_same(
+        guests: Core, monkeypatch: pytest.MonkeyPatch, query: str, found: list[str]) -> None:
+    # Any match is "common" here: the page is read newest first with LIKE on the folded key.
+    monkeypatch.setattr(search, "COMMON", 1)
+    assert search.is_common(guests.store.db().conn, query) == (found != [] or len(query) < 3)
     assert names(guests, query) == found
 
 

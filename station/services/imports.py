@@ -159,7 +159,9 @@ def _rows(path: Path, header_out: list[str]
                 break
             if not any(cell.strip() for cell in row):
                 continue
-            row = [_one_line(cell) for cell in row]
+            joined = "".join(row)  # one search a row: a cell with a line break is rare
+            if "\n" in joined or "\r" in joined:
+                row = [_one_line(cell) for cell in row]
             known: dict[str, str] = {}
             custom: dict[str, str] = {}
             for key, value in zip(names, row, strict=False):

@@ -523,7 +523,7 @@ class Store:
 
     def count_passes(self, *, status: str | None = None, type_: str | None = None,
                      search: str | None = None) -> int:
-        common = bool(search) and search_is_common(self._reader(), search or "")
+        common = bool(search) and search_is_common(self._reader(), search or "", for_count=True)
         where, params = self._pass_filters(status, type_, search, common=common)
         sql = "SELECT count(*) AS n FROM passes" + (" WHERE " + " AND ".join(where) if where else "")
         row = self._one(sql, params)

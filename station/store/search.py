@@ -25,6 +25,7 @@ from station.domain.textfold import fold
 FOLD_FUNCTION = "station_fold"
 MIN_INDEXED = 3  # the trigram tokenizer cannot look up fewer characters
 COMMON = 500  # matches from which a page is read in order rather than sorted (is_common)
+COMMON_COUNT = 10_000  # matches from which counting them by LIKE on every row is faster
 
 
 def _fold_or_none(text: str | None) -> str | None:
@@ -67,18 +68,20 @@ def _words(query: str) -> tuple[list[str], list[str]]:
     return [w for w in words if len(w) >= MIN_INDEXED], [w for w in words if len(w) < MIN_INDEXED]
 
 
-def is_common(conn: sqlite3.Connection, query: str) -> bool:
+def is_common(conn: sqlite3.Connection, query: str, *, for_count: bool = False) -> bool:
     """Whether `query` matches so many passes that a page of them is found faster by reading
     the passes newest first and stopping at a page (LIKE) than by sorting every match the
     index finds ("example" in 100k e-mails: 0.3 against 290 ms; "chloe", 5k matches, costs
-    ~17 ms from the index). Asks the index for at most COMMON matches."""
+    ~17 ms from the index). Asks the index for at most COMMON matches; a count has its own
+    limit (COMMON_COUNT): the index counts 5k matches in 4 ms, LIKE in 18."""
+    limit = COMMON_COUNT if for_count else COMMON
     indexed, _short = _words(query)
     if not indexed:
         return True
     expression = " AND ".join(_phrase(w) for w in indexed)
     found = conn.execute("SELECT count(*) FROM (SELECT 1 FROM passes_search "
-                         "WHERE passes_search MATCH ? LIMIT ?)", (expression, COMMON)).fetchone()[0]
-    return int(found) >= COMMON
+                         "WHERE passes_search MATCH ? LIMIT ?)", (expression, limit)).fetchone()[0]
+    return int(found) >= limit
 
 
 def filter_sql(query: str, *, common: bool = False) -> tuple[str, list[Any]]:

@@ -70,6 +70,7 @@ def test_common_queries_read_in_order_find_the_same(
         guests: Core, monkeypatch: pytest.MonkeyPatch, query: str, found: list[str]) -> None:
     # Any match is "common" here: the page is read newest first with LIKE on the folded key.
     monkeypatch.setattr(search, "COMMON", 1)
+    monkeypatch.setattr(search, "COMMON_COUNT", 1)
     assert search.is_common(guests.store.db().conn, query) == (found != [] or len(query) < 3)
     assert names(guests, query) == found
 

@@ -62,9 +62,13 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+# Control characters separate words: a NUL would end an FTS5 query string early.
+_CONTROLS = {c: " " for c in [*range(32), 127]}
+
+
 def _words(query: str) -> tuple[list[str], list[str]]:
     """The query's folded words: those the index can look up, and the shorter ones."""
-    words = fold(query).split()
+    words = fold(query.translate(_CONTROLS)).split()
     return [w for w in words if len(w) >= MIN_INDEXED], [w for w in words if len(w) < MIN_INDEXED]
 
 

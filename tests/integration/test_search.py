@@ -56,7 +56,7 @@ def test_names_are_found_whatever_the_case_and_accents(guests: Core, query: str)
     ("STRASSE", ["Straße Fan"]), ("example.com", ["Bob", "Chloé Müller"]),
     ("@analytical", ["Ada Lovelace"]), ("oersted.dk", ["Hans Ørsted"]),
     ("bo", ["Bob"]),                       # shorter than a trigram: matched without the index
-    ("chloe xyz", []), ("100%", []), ('"', []), ("zz_", []),
+    ("chloe xyz", []), ("100%", []), ('"', []), ("zz_", []), ('chl"oe', []), ("NEAR(chloe", []),
 ])
 def test_fragments_of_names_and_emails(guests: Core, query: str, found: list[str]) -> None:
     assert names(guests, query) == found
@@ -73,6 +73,13 @@ def test_common_queries_read_in_order_find_the_same(
     monkeypatch.setattr(search, "COMMON_COUNT", 1)
     assert search.is_common(guests.store.db().conn, query) == (found != [] or len(query) < 3)
     assert names(guests, query) == found
+
+
+def test_control_characters_in_a_query_separate_words(guests: Core) -> None:
+    # The service refuses them; the store must not fail on them either (a NUL once ended the
+    # index's query string early: "unterminated string").
+    found = guests.store.list_passes(search="chloe\x00muller\t").items
+    assert [p.name for p in found] == ["Chloé Müller"]
 
 
 def test_a_code_is_found_exactly(guests: Core) -> None:

@@ -321,6 +321,9 @@ class PassesView(QWidget):
         path = path or self.ask_import_file()
         if path is None:
             return
+        previous: ImportDialog | None = getattr(self, "import_dialog", None)
+        if previous is not None and not previous.running:
+            previous.deleteLater()  # its report was read; each import has its own dialog
         dialog = ImportDialog(self._core, path, self._writes, self._reads, self)
         self.import_dialog = dialog  # one at a time (the dialog is window-modal); tests read it
 

@@ -1,15 +1,20 @@
 """The import dialog: the report in the window (skipped rows with their line numbers, name and
-e-mail), Save report…, a file that cannot be imported says why and imports nothing, and the
-Passes search finds imported names without their accents."""
+e-mail), Save report…, a file that cannot be imported says why and imports nothing, Escape
+cancels a running import, and the Passes search finds imported names without their accents."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
+from station.services.imports import QUIET_BATCH
 from station.ui.import_dialog import ImportDialog
 from station.ui.main_window import MainWindow
 from tests.gui.conftest import unlock
@@ -82,3 +87,50 @@ def test_a_file_that_cannot_be_imported_says_why_and_imports_nothing(
     assert says in dialog.summary.text() and "\n" not in dialog.summary.text()
     assert not dialog.table.isVisible() and not dialog.save_button.isVisible()
     assert window.core.store.count_passes() == 0
+
+
+def test_escape_during_an_import_cancels_it_after_the_rows_being_saved(
+        qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pipe, fed in two halves: the Escape lands while the import waits for the second half,
+    # so the cancel is seen before the end of the file, whatever the machine's speed.
+    pipe = tmp_path / "guests.fifo"
+    os.mkfifo(pipe)
+    first = "name\n" + "".join(f"Guest {i}\n" for i in range(2 * QUIET_BATCH + 10))
+    second_half = threading.Event()
+
+    def feed() -> None:
+        fh = pipe.open("w", encoding="utf-8")  # blocks until the import opens the pipe
+        try:
+            fh.write(first)
+            fh.flush()
+            second_half.wait(120)
+            fh.write("".join(f"Guest {i}\n" for i in range(2 * QUIET_BATCH + 10, 4 * QUIET_BATCH)))
+        except BrokenPipeError:
+            pass  # the cancelled import stopped reading: the rest of the file is not wanted
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                fh.close()
+
+    feeder = threading.Thread(target=feed, name="test-feeder")
+    feeder.start()
+    try:
+        window.tabs.setCurrentWidget(window.passes_view)
+        unlock(qtbot, window, monkeypatch)
+        window.passes_view.import_csv(pipe)
+        dialog = window.passes_view.import_dialog
+        qtbot.waitUntil(lambda: window.core.store.count_passes() >= QUIET_BATCH, timeout=120_000)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert dialog.isVisible() and not dialog.cancel_button.isEnabled()
+        assert dialog.title.text().startswith("Cancelling")
+    finally:
+        second_half.set()
+        feeder.join(120)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    report = dialog.report
+    assert report is not None and report.cancelled
+    assert 0 < report.imported < 4 * QUIET_BATCH and report.imported % QUIET_BATCH == 0
+    assert dialog.title.text() == "Import cancelled: guests.fifo."
+    assert "importing the file again adds the rows still missing" in dialog.summary.text()
+    assert window.core.store.count_passes() == report.imported
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # now it closes
+    assert not dialog.isVisible()

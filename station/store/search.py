@@ -75,8 +75,8 @@ def _words(query: str) -> tuple[list[str], list[str]]:
 def is_common(conn: sqlite3.Connection, query: str, *, for_count: bool = False) -> bool:
     """Whether `query` matches so many passes that a page of them is found faster by reading
     the passes newest first and stopping at a page (LIKE) than by sorting every match the
-    index finds ("example" in 100k e-mails: 0.3 against 290 ms; "chloe", 5k matches, costs
-    ~17 ms from the index). Asks the index for at most COMMON matches; a count has its own
+    index finds ("example" in 100k e-mails: 0.8 against 270 ms; "chloe", 5k matches, took
+    15 ms from the index; docs/search-benchmark.md). Asks the index for at most COMMON matches; a count has its own
     limit (COMMON_COUNT): the index counts 5k matches in 4 ms, LIKE in 18."""
     limit = COMMON_COUNT if for_count else COMMON
     indexed, _short = _words(query)

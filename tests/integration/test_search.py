@@ -13,6 +13,7 @@ from station.services.passes import PassService
 from station.services.sync_apply import RemoteEventService
 from station.store import migrations, search
 from station.store.db import Store
+from tests.conftest import StationCLI
 
 GUESTS = [
     ("Chloé Müller", "chloe.muller@example.com"),
@@ -148,3 +149,11 @@ def test_a_version_9_database_migrates_and_back_fills_the_index(tmp_path: Path) 
     finally:
         store.close()
     assert_index_agrees(data / "station.db")
+
+
+def test_bench_prints_the_search_figures_beside_the_old_like_search(cli: StationCLI) -> None:
+    out = cli("bench", "--only", "search", "--search-passes", "2000").stdout
+    assert "search: 2,000 passes written in" in out
+    assert "LIKE page" in out
+    chloe = next(line.split() for line in out.splitlines() if line.split()[:1] == ["chloe"])
+    assert int(chloe[1].replace(",", "")) > 0 and chloe[-1] == "0"  # found now, not by LIKE

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from station.app import build_core
 from station.cli.bench_import import bench_import
+from station.cli.bench_search import bench_search
 from station.services.imports import import_passes
 
 
@@ -23,8 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--import-rows", type=int, default=100_000, metavar="N",
                        help="rows of the CSV-with-e-mails import figure (0: skip it)")
-    bench.add_argument("--only", choices=["import", "scans"],
-                       help="measure only the import figure, or only the scan table")
+    bench.add_argument("--search-passes", type=int, default=100_000, metavar="N",
+                       help="passes of the search figure (0: skip it)")
+    bench.add_argument("--only", choices=["import", "scans", "search"],
+                       help="measure only the import figure, the scan table or the search figure")
     bench.set_defaults(func=_bench)
 
 
@@ -43,6 +46,11 @@ def _write_csv(path: Path, start: int, count: int) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.only == "search":
+        if args.search_passes > 0:
+            with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
+                bench_search(Path(tmp), args.search_passes, args.seed)
+        return 0
     if args.only != "scans" and args.import_rows > 0:
         with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
             bench_import(Path(tmp), args.import_rows, args.seed)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from station.cli.common import core_options, open_core, print_json, table
 from station.domain.errors import InvalidInput
 from station.domain.models import Pass, PassStatus, PassType
-from station.services.imports import count_rows, import_passes
+from station.services.imports import import_passes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -163,9 +163,14 @@ def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     core = open_core(args)
     try:
-        total = count_rows(path) if path.is_file() else 0
-        with tqdm(total=total, unit="row", file=sys.stderr, disable=None) as bar:
-            report = import_passes(path, core.passes, core.clients, progress=bar.update)
+        with tqdm(total=0, unit="row", file=sys.stderr, disable=None) as bar:
+
+            def total(n: int) -> None:  # known once the file was read through
+                bar.total = n
+                bar.refresh()
+
+            report = import_passes(path, core.passes, core.clients, progress=bar.update,
+                                   on_total=total)
     finally:
         core.close()
     for line, message in report.errors:

@@ -12,12 +12,16 @@ after a kill, or once it finished — imports only the rows not imported yet.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import re
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from station.domain.errors import InvalidInput, StationError
 from station.domain.models import Client
@@ -61,28 +65,53 @@ class ImportReport:
     imported: int = 0
     already_imported: int = 0  # rows an earlier import of the same rows made passes of
     errors: list[tuple[int, str]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # the file's column names
+    refused_cells: dict[int, list[str]] = field(default_factory=dict)  # line -> cells, as read
+    cancelled: bool = False  # stopped on request: the rows after the last batch were not read
 
     def summary(self) -> str:
         done = f"imported {self.imported:,} passes, {len(self.errors):,} rows refused"
+        if self.cancelled:
+            done += "; cancelled: importing the file again adds the rows still missing"
         if self.already_imported:
             return f"{self.already_imported:,} rows were already imported; {done}"
         return done
+
+    def cell(self, line: int, column: str) -> str:
+        """The cell of the refused row at `line` under a known column ("name", "email"…)."""
+        cells = self.refused_cells.get(line, [])
+        for i, header in enumerate(self.header):
+            if COLUMNS.get(_norm(header)) == column and i < len(cells):
+                return cells[i]
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
     line: int
     key: str
+    cells: list[str]
     new: NewPass
     email: str | None
+
+
+# A line break inside a quoted cell is valid CSV (a spreadsheet cell with Alt+Enter); on a pass
+# it is a space, as a badge or a list shows it on one line.
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+def _one_line(cell: str) -> str:
+    return _LINE_BREAK.sub(" ", cell) if "\n" in cell or "\r" in cell else cell
 
 
 def _norm(header: str) -> str:
     return "".join(ch for ch in header.lower() if ch.isalnum())
 
 
-def _rows(path: Path) -> Iterator[tuple[int, str, dict[str, str], dict[str, str]]]:
-    """Yield (line number, row key, known columns, custom fields) for each data row."""
+@contextlib.contextmanager
+def _reader(path: Path) -> Iterator[tuple[list[str], Any]]:
+    """The file's header and a csv reader after it; every way a file can be unreadable is one
+    InvalidInput sentence."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InvalidInput(f"{path} is larger than 512 MiB; split it into smaller files.")
@@ -91,39 +120,59 @@ def _rows(path: Path) -> Iterator[tuple[int, str, dict[str, str], dict[str, str]
         raise InvalidInput(f"{path} does not exist.") from None
     except IsADirectoryError:
         raise InvalidInput(f"{path} is a folder, not a CSV file.") from None
+    except PermissionError:
+        raise InvalidInput(f"{path} cannot be read (permission denied); check its permissions.") from None
     with handle:
         try:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
                 raise InvalidInput(f"{path} is empty; the first line must name the columns.")
-            normed = [_norm(h) for h in header]
-            names = [COLUMNS.get(n, h.strip()) for n, h in zip(normed, header, strict=True)]
-            if "name" not in names:
+            if "name" not in (COLUMNS.get(_norm(h)) for h in header):
                 raise InvalidInput(
                     f"{path} has no 'name' column; the first line must name the columns "
                     "(name, email, type, max uses, valid from, valid until)."
                 )
-            ref = next((i for i, n in enumerate(normed) if n in REF_COLUMNS), None)
-            known_names = set(COLUMNS.values())
-            seen: dict[str, int] = {}
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                known: dict[str, str] = {}
-                custom: dict[str, str] = {}
-                for key, value in zip(names, row, strict=False):
-                    (known if key in known_names else custom)[key] = value
-                if len(row) > len(names):
-                    known["__extra__"] = "yes"
-                base = _identity(normed, row, ref)
-                seen[base] = occurrence = seen.get(base, -1) + 1
-                yield (reader.line_num, f"{base}#{occurrence}", known,
-                       {k: v for k, v in custom.items() if k and v})
+            yield header, reader
         except UnicodeDecodeError:
             raise InvalidInput(f"{path} is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
         except csv.Error as exc:
             raise InvalidInput(f"{path} is not valid CSV: {exc}.") from None
+
+
+def _rows(path: Path, header_out: list[str]
+          ) -> Iterator[tuple[int, str, dict[str, str], dict[str, str], list[str]]]:
+    """Yield (line number, row key, known columns, custom fields, cells) for each data row;
+    the header goes into `header_out`."""
+    with _reader(path) as (header, reader):
+        header_out[:] = header
+        normed = [_norm(h) for h in header]
+        names = [COLUMNS.get(n, h.strip()) for n, h in zip(normed, header, strict=True)]
+        ref = next((i for i, n in enumerate(normed) if n in REF_COLUMNS), None)
+        known_names = set(COLUMNS.values())
+        seen: dict[str, int] = {}
+        while True:
+            # A record may span lines (a quoted cell with a line break): its line number
+            # is the one it starts on, where a spreadsheet user looks for it.
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                break
+            if not any(cell.strip() for cell in row):
+                continue
+            joined = "".join(row)  # one search a row: a cell with a line break is rare
+            if "\n" in joined or "\r" in joined:
+                row = [_one_line(cell) for cell in row]
+            known: dict[str, str] = {}
+            custom: dict[str, str] = {}
+            for key, value in zip(names, row, strict=False):
+                (known if key in known_names else custom)[key] = value
+            if len(row) > len(names):
+                known["__extra__"] = "yes"
+            base = _identity(normed, row, ref)
+            seen[base] = occurrence = seen.get(base, -1) + 1
+            yield (start, f"{base}#{occurrence}", known,
+                   {k: v for k, v in custom.items() if k and v}, row)
 
 
 def _identity(normed: list[str], row: list[str], ref: int | None) -> str:
@@ -136,12 +185,25 @@ def _identity(normed: list[str], row: list[str], ref: int | None) -> str:
 
 
 def count_rows(path: Path) -> int:
-    with path.open("rb") as fh:
-        return max(sum(1 for _ in fh) - 1, 0)
+    """The file's data records (a quoted cell may span lines), read through once: a file that
+    is not UTF-8 or not CSV anywhere is refused here, before anything is imported."""
+    with _reader(Path(path)) as (_header, reader):
+        return sum(1 for _ in reader)
 
 
 def import_passes(path: Path, passes: PassService, clients: ClientService,
-                  progress: Callable[[int], None] | None = None) -> ImportReport:
+                  progress: Callable[[int], None] | None = None, *,
+                  on_total: Callable[[int], None] | None = None,
+                  cancel: threading.Event | None = None) -> ImportReport:
+    """Import the rows of a CSV file as passes. A regular file is read through first: one
+    that cannot be read whole imports nothing (a pipe can be read once only: its rows are
+    imported as they come). `on_total(records)` is called after that pass, `progress(rows)`
+    after each batch; setting `cancel` stops after the batch being written (the batches
+    before it stay: importing the file again adds the rest)."""
+    if Path(path).is_file():
+        total = count_rows(Path(path))
+        if on_total:
+            on_total(total)
     report = ImportReport()
     signer = passes.batch_signer()
     batch: list[_Row] = []
@@ -162,7 +224,10 @@ def import_passes(path: Path, passes: PassService, clients: ClientService,
         pending = signing
 
     try:
-        for line, key, known, custom in _rows(Path(path)):
+        for line, key, known, custom, cells in _rows(Path(path), report.header):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
             try:
                 if known.get("__extra__"):
                     raise InvalidInput("the row has more cells than the header has columns")
@@ -174,14 +239,16 @@ def import_passes(path: Path, passes: PassService, clients: ClientService,
                 )
             except StationError as exc:
                 report.errors.append((line, str(exc)))
+                report.refused_cells[line] = cells
                 if progress:
                     progress(1)
                 continue
-            batch.append(_Row(line, key, new, email))
+            batch.append(_Row(line, key, cells, new, email))
             if len(batch) >= BATCH and (len(batch) >= QUIET_BATCH
                                         or passes.store.door_used_within(DOOR_QUIET_S)):
                 flush()
-        flush()
+        if not report.cancelled:
+            flush()
         if pending is not None:
             _write(passes, clients, signer, pending, report, progress)
     finally:
@@ -218,6 +285,7 @@ def _write(passes: PassService, clients: ClientService, signer: PassSigner, sign
             if r.new.client_id is not None and r.new.client_id not in named:
                 report.errors.append(
                     (r.line, f"No client has id {r.new.client_id!r}; create the client first."))
+                report.refused_cells[r.line] = r.cells
                 continue
             rows.append(r)
             drafts.append(d)
@@ -248,6 +316,20 @@ EXPORT_COLUMNS = ["id", "scannedAt", "verdict", "reason", "passId", "passCode", 
 
 
 def export_scans(store: Store, path: Path) -> int:
+    rows = ([row.get(c) for c in EXPORT_COLUMNS] for row in store.iter_scan_rows())
+    return _write_csv(path, EXPORT_COLUMNS, rows)
+
+
+def write_report(report: ImportReport, path: Path) -> int:
+    """The refused rows of an import as CSV: line, reason, then the row's cells under the
+    file's own column names (fix them there and import the file again). Returns the rows."""
+    header = ["line", "reason", *report.header]
+    rows = ([line, reason, *report.refused_cells.get(line, [])] for line, reason in report.errors)
+    return _write_csv(path, header, rows)
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterator[list[object]]) -> int:
+    """Write a whole CSV file or nothing: a partial file is never left under `path`."""
     count = 0
     tmp = Path(path).with_suffix(Path(path).suffix + ".part")
     try:
@@ -255,9 +337,9 @@ def export_scans(store: Store, path: Path) -> int:
         create_private_file(tmp)  # as private as the database, whatever the process's umask
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(EXPORT_COLUMNS)
-            for row in store.iter_scan_rows():
-                writer.writerow([_safe_cell(row.get(c)) for c in EXPORT_COLUMNS])
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([_safe_cell(v) for v in row])
                 count += 1
         tmp.replace(path)
     except OSError as exc:

@@ -26,7 +26,7 @@ from station.domain.codes import new_id
 from station.domain.errors import InvalidInput
 from station.domain.events import Event
 from station.domain.models import Client, Pass, Scan
-from station.store import health, migrations
+from station.store import health, migrations, search
 from station.store.failures import storage_errors
 from station.store.privacy import make_private
 from station.store.rows import (
@@ -37,6 +37,8 @@ from station.store.rows import (
     pass_values,
     scan_from_row,
 )
+from station.store.search import filter_sql as search_filter
+from station.store.search import is_common as search_is_common
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: keeps the code index hot at 1M passes
+    search.register(conn)  # the pass upsert folds the search key with it
     return conn
 
 
@@ -83,11 +86,6 @@ def nocase(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _cursor(cursor: str) -> list[Any]:
     """A page cursor is "<timestamp>|<rowid>": the sort key of the last row of the previous page.
     Rowid breaks ties between rows stamped in the same millisecond (imports)."""
@@ -112,10 +110,16 @@ class Page:
 
 @functools.cache
 def _upsert_pass_sql(columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" for _ in columns)
+    # Numbered parameters: the search key is folded from the name and e-mail parameters, in
+    # the statement, so no caller can write a pass without it (an update without an e-mail
+    # keeps the row's e-mail, and the key keeps it too).
+    marks = ", ".join(f"?{i}" for i in range(1, len(columns) + 1))
+    name, email = (f"?{columns.index(c) + 1}" for c in ("name", "email"))
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "email"))
-    return (f"INSERT INTO passes ({', '.join(columns)}) VALUES ({marks}) "
-            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email)")
+    return (f"INSERT INTO passes ({', '.join(columns)}, search_key) "
+            f"VALUES ({marks}, {search.key_sql(name, email)}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}, email = coalesce(excluded.email, passes.email), "
+            f"search_key = {search.key_sql('excluded.name', 'coalesce(excluded.email, passes.email)')}")
 
 
 # Called with the events a statement just inserted (one, or a whole batch: imports, sync).
@@ -206,7 +210,7 @@ class Tx:
 
     # writes
     def upsert_pass(self, p: Pass, email: str | None = None) -> None:
-        self._conn.execute(_upsert_pass_sql(PASS_COLUMNS), pass_values(p, email))
+        self.upsert_pass_values([pass_values(p, email)])
 
     def upsert_passes(self, items: Sequence[tuple[Pass, str | None]]) -> None:
         """Many passes in one statement (sync applies thousands per transaction)."""
@@ -215,7 +219,9 @@ class Tx:
     def upsert_pass_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows already in PASS_COLUMNS order (see rows.pass_values)."""
         if rows:
+            top = search.last_rowid(self._conn)
             self._conn.executemany(_upsert_pass_sql(PASS_COLUMNS), rows)
+            search.index_new_rows(self._conn, top)
 
     def insert_client(self, c: Client) -> None:
         self.insert_clients([c])
@@ -502,7 +508,8 @@ class Store:
         cursor: str | None = None,
     ) -> Page:
         """Newest first, keyset-paged: the cursor is the (created_at, id) of the last row."""
-        where, params = self._pass_filters(status, type_, search)
+        common = bool(search) and search_is_common(self._reader(), search or "")
+        where, params = self._pass_filters(status, type_, search, common=common)
         if cursor:
             where.append("(created_at, rowid) < (?, ?)")
             params += _cursor(cursor)
@@ -516,14 +523,15 @@ class Store:
 
     def count_passes(self, *, status: str | None = None, type_: str | None = None,
                      search: str | None = None) -> int:
-        where, params = self._pass_filters(status, type_, search)
+        common = bool(search) and search_is_common(self._reader(), search or "", for_count=True)
+        where, params = self._pass_filters(status, type_, search, common=common)
         sql = "SELECT count(*) AS n FROM passes" + (" WHERE " + " AND ".join(where) if where else "")
         row = self._one(sql, params)
         return int(row["n"]) if row else 0
 
     @staticmethod
-    def _pass_filters(status: str | None, type_: str | None, search: str | None
-                      ) -> tuple[list[str], list[Any]]:
+    def _pass_filters(status: str | None, type_: str | None, search: str | None, *,
+                      common: bool = False) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if status:
@@ -533,10 +541,9 @@ class Store:
             where.append("type = ?")
             params.append(type_)
         if search:
-            where.append(
-                "(code = ? OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
-            )
-            params += [search, _like(search), _like(search)]
+            term, values = search_filter(search, common=common)
+            where.append(term)
+            params += values
         return where, params
 
     def passes_due_to_expire(self, now_iso: str, limit: int = 500) -> list[Pass]:

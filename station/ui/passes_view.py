@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QMessageBox, QProgressDialog, QPushButton, QSplitter, QTableView,
+    QLineEdit, QListWidget, QMessageBox, QPushButton, QSplitter, QTableView,
     QVBoxLayout, QWidget,
 )
 
@@ -20,7 +20,8 @@ from station.ui.ports import CoreParts as Core
 from station.domain.errors import StationError
 from station.domain.events import Event, EventType
 from station.domain.models import Pass, PassStatus, PassType
-from station.services.imports import ImportReport, count_rows, import_passes
+from station.services.imports import ImportReport
+from station.ui.import_dialog import ImportDialog
 from station.ui.pass_dialogs import CreatePassDialog, RevokeDialog
 from station.ui.pass_qr import qr_png, save_labelled_qr
 from station.ui.passes_model import PassesModel, Query
@@ -338,41 +339,26 @@ class PassesView(QWidget):
         path = path or self.ask_import_file()
         if path is None:
             return
-        progress = QProgressDialog("Importing passes…", "", 0, 0, self)
-        progress.setCancelButton(None)  # batches commit as they go: a half import is still valid
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-        self._import_progress = progress
-        core = self._core
-        bridge = _ProgressRelay(progress)
+        previous: ImportDialog | None = getattr(self, "import_dialog", None)
+        if previous is not None and not previous.running:
+            previous.deleteLater()  # its report was read; each import has its own dialog
+        dialog = ImportDialog(self._core, path, self._writes, self._reads, self)
+        self.import_dialog = dialog  # one at a time (the dialog is window-modal); tests read it
 
-        def work() -> ImportReport:
-            bridge.total.emit(count_rows(path))
-            done = 0
-
-            def step(n: int) -> None:
-                nonlocal done
-                done += n
-                bridge.value.emit(done)
-
-            return import_passes(path, core.passes, core.clients, progress=step)
-
-        def finished(report: ImportReport) -> None:
-            progress.close()
+        def finished(report: ImportReport | None) -> None:
+            if report is None:
+                return  # the dialog says why nothing was imported
             text = f"Imported {report.imported:,} passes from {path.name}."
             if report.already_imported:
                 text += f" {report.already_imported:,} rows were already imported."
             if report.errors:
-                first = "; ".join(f"line {n}: {e}" for n, e in report.errors[:5])
-                text += f" {len(report.errors)} rows skipped ({first})."
+                text += f" {len(report.errors):,} rows skipped: see the import report."
             self.message.emit(text)
             self.model.reload()
 
-        def failed(exc: BaseException) -> None:
-            progress.close()
-            self._error(exc)
-
-        self._writes.run(work, finished, failed)
+        dialog.imported.connect(finished)
+        dialog.show()
+        dialog.start()
 
     def ask_export_file(self, p: Pass) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(self, "Save pass QR", f"{p.code}.png", "PNG images (*.png)")
@@ -407,20 +393,3 @@ class PassesView(QWidget):
         else:
             log.error("passes view task failed", exc_info=exc)
             self.message.emit(f"Something went wrong: {exc}. The details are in the log.")
-
-
-class _ProgressRelay(QObject):
-    """Carries import progress from the worker thread to the dialog (queued signals)."""
-
-    total = Signal(int)
-    value = Signal(int)
-
-    def __init__(self, progress: QProgressDialog) -> None:
-        super().__init__(progress)
-        self._progress = progress
-        self.total.connect(self._set_total)
-        self.value.connect(progress.setValue)
-
-    @Slot(int)
-    def _set_total(self, n: int) -> None:
-        self._progress.setMaximum(max(n, 1))

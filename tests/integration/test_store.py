@@ -42,8 +42,7 @@ def test_each_migration_step_applies_on_the_previous_version(tmp_path: Path) -> 
     for version in range(migrations.LATEST):
         assert migrations.current_version(conn) == version
         conn.execute("BEGIN")
-        for statement in migrations._statements(migrations.MIGRATIONS[version]):
-            conn.execute(statement)
+        migrations.apply_step(conn, version)
         conn.execute(f"PRAGMA user_version = {version + 1}")
         conn.execute("COMMIT")
     conn.close()

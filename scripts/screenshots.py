@@ -120,6 +120,10 @@ def main() -> int:
         if Kind.ACCEPTED in seen and Kind.REFUSED in seen:
             break
     wait(700)
+    # In door mode every scan brings the Scan view back to the front: stop the demo camera
+    # before visiting the other views.
+    window.start_capture(None)
+    wait(300)
     window.tabs.setCurrentWidget(window.passes_view)
     wait(400)
     window.passes_view.select_row(0)
@@ -143,6 +147,20 @@ def main() -> int:
     page.webhooks.deliveries_table.selectRow(0)
     wait(600)
     shot("integrations.png")
+    # A scan while a manager has another view open: the verdict comes over it.
+    window.tabs.setCurrentWidget(window.passes_view)
+    wait(300)
+    window.scan_view.submit(oldest[1].code, "hid")
+    wait(900)
+    shot("overlay.png")
+    window.overlay.dismiss()
+    # The door on a 1024x768 laptop.
+    window.roles.lock()
+    window.resize(1024, 768)
+    wait(300)
+    window.scan_view.submit(oldest[2].code, "hid")
+    wait(900)
+    shot("scan-1024x768.png")
     receiver.shutdown()  # type: ignore[attr-defined]
     window.close()
     station.stop()

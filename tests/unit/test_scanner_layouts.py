@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from station.capture.scanner_layouts import (
-    ScanCodes, Stroke, as_typed, guessed_readings, recover, us_char, well_formed,
+    GUESSED_LAYOUTS, ScanCodes, Stroke, as_typed, guessed_readings, recover, us_char, well_formed,
 )
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "wedge_recorded_keys.json").read_text("utf-8"))
@@ -91,3 +91,15 @@ def test_well_formed_knows_the_payload_shapes() -> None:
     assert not well_formed("AbYz0Q9mWx1")  # 11 characters
     assert not well_formed("https://passes.station.example/p/AbYz0Q9mWx1Z")  # no token
     assert not well_formed("hello world")
+
+
+@pytest.mark.parametrize("layout", ["de", "fr"])
+def test_the_guess_tables_agree_with_every_recorded_key(layout: str) -> None:
+    table = GUESSED_LAYOUTS[layout]
+    seen = 0
+    for name in (n for n in CASES if n.startswith(layout + "/")):
+        for s in strokes(name):
+            if s.text:  # a dead key types nothing: no table entry to check
+                assert table[s.text] == us_char(s.scan_code, s.shift, ScanCodes.XKB), (name, s)
+                seen += 1
+    assert seen > 400  # a code, a link and a token: most keys a payload uses

@@ -1,0 +1,54 @@
+"""Key presses delivered the way the platform delivers them: to a top-level window's QWindow,
+which hands them to the focused widget (QTest.keyClicks on a widget would skip that step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from station.capture.scanner_layouts import GUESSED_LAYOUTS, _US_KEYS
+
+KEYS = {"\r": Qt.Key.Key_Return, "\t": Qt.Key.Key_Tab, " ": Qt.Key.Key_Space, "\x1b": Qt.Key.Key_Escape}
+
+
+def press(window: QWidget, key: int | Qt.Key, text: str = "", scan_code: int = 0, shift: bool = False) -> None:
+    """One key press and release on `window` (the main window or a dialog)."""
+    handle = window.windowHandle()
+    assert handle is not None, "the window must be shown"
+    mods = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(handle, QKeyEvent(kind, int(key), mods, scan_code, 0, 0, text))
+
+
+def qt_key(ch: str) -> int:
+    if ch in KEYS:
+        return int(KEYS[ch])
+    return ord(ch.upper()) if ch.isascii() else int(Qt.Key.Key_unknown)
+
+
+def type_text(window: QWidget, text: str, qtbot: Any = None, gap_ms: int = 0) -> None:
+    """Type `text` ("\\r" is Enter): all at once like a scanner, or a key every `gap_ms` like a
+    person (the event loop runs meanwhile, as it does between a person's keys)."""
+    for ch in text:
+        press(window, qt_key(ch), "" if ch in "\r\t\x1b" else ch, shift=ch.isupper())
+        if gap_ms:
+            qtbot.wait(gap_ms)
+
+
+_US_PHYSICAL = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
+                for shift, ch in ((False, plain), (True, shifted))}
+
+
+def us_scanner_on(window: QWidget, layout: str, text: str, scan_codes: bool = True) -> None:
+    """What a scanner set to US sends for `text` on an X11 desktop with `layout` ("us", "de",
+    "fr"): the US physical keys (X keycodes) and the characters the desktop makes of them."""
+    typed_for = {us: typed for typed, us in GUESSED_LAYOUTS[layout].items()} if layout != "us" else {}
+    for ch in text:
+        code, shift = _US_PHYSICAL[ch]
+        typed = typed_for.get(ch, "") if layout != "us" else ch  # "" : a dead key on that desktop
+        press(window, qt_key(typed) if typed else int(Qt.Key.Key_Dead_Acute), typed,
+              code if scan_codes else 0, shift)
+    press(window, Qt.Key.Key_Return, "", 36 if scan_codes else 0)

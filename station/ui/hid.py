@@ -110,6 +110,8 @@ class KeyboardWedge(QObject):
             kind = KeyKind.MODIFIER
         elif mods & _META or (bool(mods & _CTRL) != bool(mods & _ALT)):
             kind = KeyKind.OTHER  # a shortcut; Ctrl+Alt together is AltGr on Windows
+        elif event.isAutoRepeat():
+            kind = KeyKind.OTHER  # a key held down repeats scanner-fast; scanners never hold keys
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
             kind = KeyKind.SUFFIX
         elif key == Qt.Key.Key_Space:

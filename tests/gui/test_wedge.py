@@ -142,6 +142,16 @@ def test_a_person_typing_on_the_scan_screen_types_into_the_code_box(qtbot: Any, 
     assert window.scan_view.results[-1].scan.source == "manual"
 
 
+def test_a_key_held_down_is_typing_not_a_scan(qtbot: Any, window: MainWindow) -> None:
+    window.scan_view.card.setFocus()
+    press(window, ord("X"), "x")
+    for _ in range(12):  # the keyboard repeats a held key every ~30 ms: scanner speed
+        press(window, ord("X"), "x", repeat=True)
+    entry = window.scan_view.entry
+    qtbot.waitUntil(lambda: entry.text() == "x" * 13, timeout=10000)
+    assert window.scan_view.results == []
+
+
 def test_a_scanner_burst_into_the_code_box_is_a_scanner_scan(qtbot: Any, window: MainWindow) -> None:
     p = new_pass(window, "Boxed Bo")
     window.scan_view.entry.setFocus()

@@ -28,8 +28,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def display() -> Iterator[str]:
     """A private X server; it picks a free display number itself (-displayfd) and prints it
-    when it accepts connections, so parallel runs never collide and no socket is polled."""
-    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+    when it accepts connections, so parallel runs never collide and no socket is polled.
+    -noreset: without it the server resets (and forgets the keyboard layout) whenever its last
+    client leaves, e.g. right after setxkbmap."""
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-noreset", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert server.stdout is not None
@@ -99,6 +101,7 @@ def test_a_us_scanner_on_a_german_x_keyboard_admits_by_its_pass_link(cli: Statio
         pytest.skip("needs setxkbmap (apt-get install x11-xkb-utils) to switch the X keyboard to German")
     p = new_pass(cli, "Deutsch Dieter")
     x(display, "setxkbmap", "de")
+    assert "layout:     de" in x(display, "setxkbmap", "-query")
     physical = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
                 for shift, ch in ((False, plain), (True, shifted))}
     # xdotool presses X keycodes given as numbers: exactly the physical keys a US-set scanner

@@ -14,13 +14,15 @@ from station.capture.scanner_layouts import GUESSED_LAYOUTS, _US_KEYS
 KEYS = {"\r": Qt.Key.Key_Return, "\t": Qt.Key.Key_Tab, " ": Qt.Key.Key_Space, "\x1b": Qt.Key.Key_Escape}
 
 
-def press(window: QWidget, key: int | Qt.Key, text: str = "", scan_code: int = 0, shift: bool = False) -> None:
-    """One key press and release on `window` (the main window or a dialog)."""
+def press(window: QWidget, key: int | Qt.Key, text: str = "", scan_code: int = 0, shift: bool = False,
+          repeat: bool = False) -> None:
+    """One key press and release on `window` (the main window or a dialog); `repeat`: an
+    auto-repeat of a key held down."""
     handle = window.windowHandle()
     assert handle is not None, "the window must be shown"
     mods = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
     for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(handle, QKeyEvent(kind, int(key), mods, scan_code, 0, 0, text))
+        QApplication.sendEvent(handle, QKeyEvent(kind, int(key), mods, scan_code, 0, 0, text, repeat))
 
 
 def qt_key(ch: str) -> int:

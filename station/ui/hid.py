@@ -162,8 +162,8 @@ class KeyboardWedge(QObject):
 
     def _typing_target(self) -> QLineEdit | None:
         widget = self._main.focusWidget()
-        if is_text_field(widget):
-            return None
+        if is_text_field(widget) or isinstance(widget, QComboBox):
+            return None  # a closed list picks its item by the letters typed: leave them to it
         while widget is not None:
             if widget in self._type_into:
                 return self._type_into[widget]

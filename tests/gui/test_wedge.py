@@ -15,6 +15,7 @@ from station.domain.events import EventType
 from station.domain.models import Pass
 from station.ui.main_window import MainWindow
 from station.ui.pass_dialogs import RevokeDialog
+from station.ui.pin_dialog import PinDialog
 from station.ui.verdicts import Kind
 from tests.gui.conftest import scan, unlock
 from tests.gui.wedge_keys import press, type_text, us_scanner_on
@@ -123,6 +124,27 @@ def test_space_ticks_the_confirmation_enter_accepts_and_escape_cancels(qtbot: An
     with qtbot.waitSignal(other.finished, timeout=10000):
         press(other, Qt.Key.Key_Escape)
     assert other.result() == QDialog.DialogCode.Rejected
+
+
+def test_a_pin_typed_fast_into_the_pin_dialog_unlocks_and_is_never_a_scan(qtbot: Any, window: MainWindow) -> None:
+    dialog = PinDialog(False, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.pin.setFocus()
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        type_text(dialog, "24681357\r")  # eight digits at scanner speed, then Enter
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.value() == "24681357"
+    settle(qtbot, window)
+    assert all(r.scan.payload != "24681357" for r in window.scan_view.results)
+
+
+def test_a_scanner_with_a_tab_suffix_scans_and_leaves_the_focus_where_it_was(qtbot: Any, window: MainWindow) -> None:
+    p = new_pass(window, "Tabbed Tom")
+    card = window.scan_view.card
+    card.setFocus()
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\t"))
+    assert window.focusWidget() is card
 
 
 def test_space_and_enter_reach_buttons_in_the_main_window(qtbot: Any, window: MainWindow) -> None:

@@ -103,7 +103,8 @@ GUESSED_LAYOUTS: dict[str, dict[str, str]] = {
 
 _B64URL = r"[A-Za-z0-9_\-]"
 _TOKEN_RE = re.compile(rf"^{_B64URL}{{8,}}\.{_B64URL}{{8,}}$")
-_URL_RE = re.compile(rf"^https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-]+)*/p/([0-9A-Za-z]+)\?token=({_B64URL}+\.{_B64URL}+)$")
+_URL_RE = re.compile(rf"^https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-]+)*"
+                     rf"/p/([0-9A-Za-z]+)\?token=({_B64URL}+\.{_B64URL}+)$")
 
 
 def well_formed(text: str) -> bool:

@@ -18,9 +18,17 @@ from station.ui.pass_dialogs import RevokeDialog
 from station.ui.pin_dialog import PinDialog
 from station.ui.verdicts import Kind
 from tests.gui.conftest import scan, unlock
-from tests.gui.wedge_keys import press, type_text, us_scanner_on
+from tests.gui.wedge_keys import KeyClock, press, type_text, us_scanner_on
 
 PERSON_MS = 120  # a person typing quickly; a scanner sends a key every few milliseconds
+
+
+@pytest.fixture(autouse=True)
+def keys(window: MainWindow) -> KeyClock:
+    """Every test here times its keys on this clock (see KeyClock)."""
+    clock = KeyClock()
+    window.wedge.clock = clock
+    return clock
 
 
 def new_pass(window: MainWindow, name: str) -> Pass:
@@ -59,18 +67,18 @@ def open_passes_with_a_selected_row(qtbot: Any, window: MainWindow, monkeypatch:
 
 
 def test_a_scanner_burst_on_passes_with_a_selected_row_admits(
-        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, keys: KeyClock) -> None:
     p = new_pass(window, "Scanned Sam")
     open_passes_with_a_selected_row(qtbot, window, monkeypatch, p)
-    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r"))
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
     assert window.passes_view.search.text() == ""  # the burst reached no widget
 
 
 def test_typing_a_code_on_passes_is_a_search_and_records_nothing(
-        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, keys: KeyClock) -> None:
     p = new_pass(window, "Looked-up Lou")
     open_passes_with_a_selected_row(qtbot, window, monkeypatch, p)
-    type_text(window, p.code + "\r", qtbot, gap_ms=PERSON_MS)
+    type_text(window, p.code + "\r", qtbot, gap_ms=PERSON_MS, clock=keys)
     search = window.passes_view.search
     qtbot.waitUntil(lambda: search.text() == p.code, timeout=10000)
     settle(qtbot, window)
@@ -79,12 +87,12 @@ def test_typing_a_code_on_passes_is_a_search_and_records_nothing(
 
 
 def test_a_scanner_burst_on_integrations_admits(
-        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, keys: KeyClock) -> None:
     p = new_pass(window, "Integrated Ida")
     unlock(qtbot, window, monkeypatch)
     window.tabs.setCurrentWidget(window.integrations_view)
     window.tabs.tabBar().setFocus()
-    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r"))
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
 
 
 def revoke_dialog(qtbot: Any, window: MainWindow, p: Pass) -> RevokeDialog:
@@ -126,7 +134,8 @@ def test_space_ticks_the_confirmation_enter_accepts_and_escape_cancels(qtbot: An
     assert other.result() == QDialog.DialogCode.Rejected
 
 
-def test_a_pin_typed_fast_into_the_pin_dialog_unlocks_and_is_never_a_scan(qtbot: Any, window: MainWindow) -> None:
+def test_a_pin_typed_fast_into_the_pin_dialog_unlocks_and_is_never_a_scan(
+        qtbot: Any, window: MainWindow) -> None:
     dialog = PinDialog(False, window)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -139,11 +148,12 @@ def test_a_pin_typed_fast_into_the_pin_dialog_unlocks_and_is_never_a_scan(qtbot:
     assert all(r.scan.payload != "24681357" for r in window.scan_view.results)
 
 
-def test_a_scanner_with_a_tab_suffix_scans_and_leaves_the_focus_where_it_was(qtbot: Any, window: MainWindow) -> None:
+def test_a_scanner_with_a_tab_suffix_scans_and_leaves_the_focus_where_it_was(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Tabbed Tom")
     card = window.scan_view.card
     card.setFocus()
-    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\t"))
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\t", clock=keys))
     assert window.focusWidget() is card
 
 
@@ -155,11 +165,12 @@ def test_space_and_enter_reach_buttons_in_the_main_window(qtbot: Any, window: Ma
     assert button.isChecked() is not before
 
 
-def test_a_person_typing_on_the_scan_screen_types_into_the_code_box(qtbot: Any, window: MainWindow) -> None:
+def test_a_person_typing_on_the_scan_screen_types_into_the_code_box(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Typed Theo")
     window.scan_view.card.setFocus()
     with qtbot.waitSignal(window.scan_view.verdict_shown, timeout=10000) as got:
-        type_text(window, p.code + "\r", qtbot, gap_ms=PERSON_MS)
+        type_text(window, p.code + "\r", qtbot, gap_ms=PERSON_MS, clock=keys)
     assert got.args[0].kind is Kind.ACCEPTED
     assert window.scan_view.results[-1].scan.source == "manual"
 
@@ -174,39 +185,48 @@ def test_a_key_held_down_is_typing_not_a_scan(qtbot: Any, window: MainWindow) ->
     assert window.scan_view.results == []
 
 
-def test_a_scanner_burst_into_the_code_box_is_a_scanner_scan(qtbot: Any, window: MainWindow) -> None:
+def test_a_scanner_burst_into_the_code_box_is_a_scanner_scan(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Boxed Bo")
     window.scan_view.entry.setFocus()
-    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r"))
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
     assert window.scan_view.entry.text() == ""
 
 
-def test_a_scanner_without_enter_scans_after_its_silence(qtbot: Any, window: MainWindow) -> None:
+def test_a_scanner_without_enter_scans_after_its_silence(qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Suffixless Sue")
     window.scan_view.card.setFocus()
-    burst_admits(qtbot, window, p, lambda: type_text(window, p.code))
+    def scanner_then_silence() -> None:
+        type_text(window, p.code, clock=keys)
+        keys.advance(1.0)  # the wedge's timer then finds the burst over
+
+    burst_admits(qtbot, window, p, scanner_then_silence)
 
 
 # --- a scanner set to US on other desktop layouts ------------------------------------------------
 
 @pytest.mark.parametrize("layout", ["us", "de", "fr"])
-def test_a_us_scanner_admits_by_its_pass_link_on_every_layout(qtbot: Any, window: MainWindow, layout: str) -> None:
+def test_a_us_scanner_admits_by_its_pass_link_on_every_layout(
+        qtbot: Any, window: MainWindow, keys: KeyClock, layout: str) -> None:
     p = new_pass(window, f"Linked {layout.upper()}")
     window.wedge.scan_codes = ScanCodes.XKB  # as on X11; the offscreen platform reports none
     window.scan_view.card.setFocus()
-    burst_admits(qtbot, window, p, lambda: us_scanner_on(window, layout, p.public_url))
+    burst_admits(qtbot, window, p, lambda: us_scanner_on(window, layout, p.public_url, clock=keys))
 
 
-def test_a_us_scanner_on_azerty_without_scan_codes_is_recognised_by_the_payload(qtbot: Any, window: MainWindow) -> None:
+def test_a_us_scanner_on_azerty_without_scan_codes_is_recognised_by_the_payload(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Guessed Gaby")
     window.scan_view.card.setFocus()
-    burst_admits(qtbot, window, p, lambda: us_scanner_on(window, "fr", p.public_url, scan_codes=False))
+    burst_admits(qtbot, window, p,
+                 lambda: us_scanner_on(window, "fr", p.public_url, scan_codes=False, clock=keys))
 
 
-def test_an_ambiguous_code_on_qwertz_is_resolved_by_the_pass_that_exists(qtbot: Any, window: MainWindow) -> None:
+def test_an_ambiguous_code_on_qwertz_is_resolved_by_the_pass_that_exists(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Zany Yves")
     while not set(p.code) & set("yzYZ"):  # y/z swapped still reads as a valid code
         p = new_pass(window, "Zany Yves")
     window.wedge.scan_codes = ScanCodes.XKB
     window.scan_view.card.setFocus()
-    burst_admits(qtbot, window, p, lambda: us_scanner_on(window, "de", p.code))
+    burst_admits(qtbot, window, p, lambda: us_scanner_on(window, "de", p.code, clock=keys))

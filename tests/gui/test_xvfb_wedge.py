@@ -31,8 +31,8 @@ def display() -> Iterator[str]:
     when it accepts connections, so parallel runs never collide and no socket is polled.
     -noreset: without it the server resets (and forgets the keyboard layout) whenever its last
     client leaves, e.g. right after setxkbmap."""
-    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-noreset", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-noreset", "-screen", "0", "1280x720x24",
+                               "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert server.stdout is not None
         number = server.stdout.readline().strip()  # blocks until the server is ready

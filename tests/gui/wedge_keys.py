@@ -31,10 +31,30 @@ def qt_key(ch: str) -> int:
     return ord(ch.upper()) if ch.isascii() else int(Qt.Key.Key_unknown)
 
 
-def type_text(window: QWidget, text: str, qtbot: Any = None, gap_ms: int = 0) -> None:
+class KeyClock:
+    """The wedge's clock in tests: key timings are exact however busy the machine is (a burst
+    sent in a loop could otherwise be split by a scheduling pause of the test process)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+SCANNER_GAP_S = 0.004
+
+
+def type_text(window: QWidget, text: str, qtbot: Any = None, gap_ms: int = 0, clock: KeyClock | None = None) -> None:
     """Type `text` ("\\r" is Enter): all at once like a scanner, or a key every `gap_ms` like a
-    person (the event loop runs meanwhile, as it does between a person's keys)."""
+    person (the event loop runs meanwhile, as it does between a person's keys). With `clock`,
+    it moves on by the same gap before each key."""
     for ch in text:
+        if clock is not None:
+            clock.advance(gap_ms / 1000 if gap_ms else SCANNER_GAP_S)
         press(window, qt_key(ch), "" if ch in "\r\t\x1b" else ch, shift=ch.isupper())
         if gap_ms:
             qtbot.wait(gap_ms)
@@ -44,13 +64,16 @@ _US_PHYSICAL = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
                 for shift, ch in ((False, plain), (True, shifted))}
 
 
-def us_scanner_on(window: QWidget, layout: str, text: str, scan_codes: bool = True) -> None:
+def us_scanner_on(window: QWidget, layout: str, text: str, scan_codes: bool = True,
+                  clock: KeyClock | None = None) -> None:
     """What a scanner set to US sends for `text` on an X11 desktop with `layout` ("us", "de",
     "fr"): the US physical keys (X keycodes) and the characters the desktop makes of them."""
     typed_for = {us: typed for typed, us in GUESSED_LAYOUTS[layout].items()} if layout != "us" else {}
     for ch in text:
         code, shift = _US_PHYSICAL[ch]
         typed = typed_for.get(ch, "") if layout != "us" else ch  # "" : a dead key on that desktop
+        if clock is not None:
+            clock.advance(SCANNER_GAP_S)
         press(window, qt_key(typed) if typed else int(Qt.Key.Key_Dead_Acute), typed,
               code if scan_codes else 0, shift)
     press(window, Qt.Key.Key_Return, "", 36 if scan_codes else 0)

@@ -1,6 +1,6 @@
 """End to end on a real X server: `station gui` in an Xvfb window, a scanner emulated by xdotool
-typing into it, and the scan found in the station's SQLite file afterwards. A second test sets
-the X keyboard to German and sends the X keycodes a scanner set to US sends."""
+typing into it, and the scan found in the station's SQLite file afterwards. Then the X keyboard
+is set to German or French and xdotool sends the X keycodes a scanner set to US sends."""
 
 from __future__ import annotations
 
@@ -96,16 +96,19 @@ def test_a_scanner_typing_into_the_real_window_admits(cli: StationCLI, display: 
         wait_until(lambda: used(cli, p["code"]), what="the scan in the SQLite file")
 
 
-def test_a_us_scanner_on_a_german_x_keyboard_admits_by_its_pass_link(cli: StationCLI, display: str) -> None:
+@pytest.mark.parametrize("layout", ["de", "fr"])
+def test_a_us_scanner_on_a_german_or_french_x_keyboard_admits_by_its_pass_link(
+        cli: StationCLI, display: str, layout: str) -> None:
     if not shutil.which("setxkbmap"):
-        pytest.skip("needs setxkbmap (apt-get install x11-xkb-utils) to switch the X keyboard to German")
-    p = new_pass(cli, "Deutsch Dieter")
-    x(display, "setxkbmap", "de")
-    assert "layout:     de" in x(display, "setxkbmap", "-query")
+        pytest.skip("needs setxkbmap (apt-get install x11-xkb-utils) to switch the X keyboard layout")
+    p = new_pass(cli, f"Layout {layout}")
+    x(display, "setxkbmap", layout)
+    assert f"layout:     {layout}" in x(display, "setxkbmap", "-query")
     physical = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
                 for shift, ch in ((False, plain), (True, shifted))}
     # xdotool presses X keycodes given as numbers: exactly the physical keys a US-set scanner
-    # sends, which a German desktop turns into "httpsÖ--passes…" with y and z swapped.
+    # sends, which a German desktop turns into "httpsÖ--passes…" with y and z swapped, a French
+    # one into "httpsM!!pqsses:…".
     keys = [f"shift+{physical[c][0]}" if physical[c][1] else str(physical[c][0]) for c in p["publicUrl"]]
     with station_window(cli, display) as shown:
         x(shown, "xdotool", "key", "--delay", "5", *keys, "36")  # 36: Return

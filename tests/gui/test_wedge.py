@@ -165,6 +165,20 @@ def test_space_and_enter_reach_buttons_in_the_main_window(qtbot: Any, window: Ma
     assert button.isChecked() is not before
 
 
+def test_undo_can_be_pressed_from_the_keyboard(qtbot: Any, window: MainWindow) -> None:
+    p = new_pass(window, "Undone Una")
+    assert scan(qtbot, window, p.code).kind is Kind.ACCEPTED
+    undo = window.scan_view.undo_button
+    qtbot.waitUntil(undo.isEnabled, timeout=10000)
+    undo.setFocus()
+    with qtbot.waitSignal(window.scan_view.verdict_shown, timeout=10000):
+        press(window, Qt.Key.Key_Space, " ")
+    history = [e.type for e in window.core.passes.history(p.code)]
+    qtbot.waitUntil(lambda: EventType.SCAN_REVERTED in [e.type for e in window.core.passes.history(p.code)],
+                    timeout=10000)
+    assert history.count(EventType.PASS_SCANNED) == 1
+
+
 def test_a_person_typing_on_the_scan_screen_types_into_the_code_box(
         qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
     p = new_pass(window, "Typed Theo")

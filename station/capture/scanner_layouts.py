@@ -38,8 +38,9 @@ class ScanCodes(enum.Enum):
     NONE = "none"  # the platform does not report physical keys usefully
 
 
-# The US layout, one row per physical key: evdev code, unshifted, shifted.
-_US_KEYS: tuple[tuple[int, str, str], ...] = (
+# The US layout, one row per physical key: evdev code, unshifted, shifted (tests emulate
+# a US-set scanner from it).
+US_KEYS: tuple[tuple[int, str, str], ...] = (
     *((2 + i, d, s) for i, (d, s) in enumerate(zip("1234567890", "!@#$%^&*()", strict=True))),
     (12, "-", "_"), (13, "=", "+"),
     *((16 + i, c, c.upper()) for i, c in enumerate("qwertyuiop")),
@@ -50,7 +51,7 @@ _US_KEYS: tuple[tuple[int, str, str], ...] = (
     (51, ",", "<"), (52, ".", ">"), (53, "/", "?"), (57, " ", " "),
 )
 _US_BY_EVDEV: dict[tuple[int, bool], str] = {
-    (code, shift): ch for code, plain, shifted in _US_KEYS for shift, ch in ((False, plain), (True, shifted))
+    (code, shift): ch for code, plain, shifted in US_KEYS for shift, ch in ((False, plain), (True, shifted))
 }
 _OFFSET = {ScanCodes.XKB: 8, ScanCodes.SET1: 0}
 
@@ -62,8 +63,9 @@ def us_char(scan_code: int, shift: bool, codes: ScanCodes) -> str | None:
     return _US_BY_EVDEV.get((scan_code - _OFFSET[codes], shift))
 
 
-# Desktop layouts a US-set scanner is commonly plugged into: what each makes of the US physical
-# keys, in the order of _US_KEYS' printable keys. "" marks a dead key (it types nothing by itself).
+# Desktop layouts a US-set scanner is commonly plugged into: what each types on the US physical
+# keys (digit row, punctuation keys by their US pair, letters a-z). "" marks a dead key (it types
+# nothing by itself). Checked against recorded X11 key events in tests/unit.
 def _layout(digits: str, digits_shift: str, rest: dict[str, tuple[str, str]], letters: str,
             shifted_letters: dict[str, str] | None = None) -> dict[str, str]:
     """Map: character the desktop types -> character the US-set scanner meant."""

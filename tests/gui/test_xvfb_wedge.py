@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from station.capture.scanner_layouts import _US_KEYS
+from station.capture.scanner_layouts import US_KEYS
 from tests.conftest import REPO, StationCLI
 from tests.waiting import PATIENCE_S, wait_until
 
@@ -104,7 +104,7 @@ def test_a_us_scanner_on_a_german_or_french_x_keyboard_admits_by_its_pass_link(
     p = new_pass(cli, f"Layout {layout}")
     x(display, "setxkbmap", layout)
     assert f"layout:     {layout}" in x(display, "setxkbmap", "-query")
-    physical = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
+    physical = {ch: (code + 8, shift) for code, plain, shifted in US_KEYS
                 for shift, ch in ((False, plain), (True, shifted))}
     # xdotool presses X keycodes given as numbers: exactly the physical keys a US-set scanner
     # sends, which a German desktop turns into "httpsÖ--passes…" with y and z swapped, a French

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from station.capture.scanner_layouts import GUESSED_LAYOUTS, _US_KEYS
+from station.capture.scanner_layouts import GUESSED_LAYOUTS, US_KEYS
 
 KEYS = {"\r": Qt.Key.Key_Return, "\t": Qt.Key.Key_Tab, " ": Qt.Key.Key_Space, "\x1b": Qt.Key.Key_Escape}
 
@@ -60,7 +60,7 @@ def type_text(window: QWidget, text: str, qtbot: Any = None, gap_ms: int = 0, cl
             qtbot.wait(gap_ms)
 
 
-_US_PHYSICAL = {ch: (code + 8, shift) for code, plain, shifted in _US_KEYS
+_US_PHYSICAL = {ch: (code + 8, shift) for code, plain, shifted in US_KEYS
                 for shift, ch in ((False, plain), (True, shifted))}
 
 

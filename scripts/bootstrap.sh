@@ -76,6 +76,8 @@ missing_packages() {
     # The end-to-end test types a scanner burst into a real window on a virtual display.
     command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
     command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+    # ...and switches the X keyboard to German and French for the scanner-layout cases.
+    command -v setxkbmap >/dev/null 2>&1 || need+=(x11-xkb-utils)
   fi
   # Debian's python3 ships venv/ensurepip separately (python3.X-venv).
   if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then

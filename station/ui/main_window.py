@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from station.capture.debounce import DebounceConfig, DebouncedSink
-from station.capture.keystrokes import KeystrokeBurstParser
 from station.capture.loop import CaptureStatus
 from station.capture.sources import FrameSource
 from station.domain.errors import StationError
@@ -27,7 +26,7 @@ from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
 from station.ui.capture_worker import CaptureController, camera_choices, camera_source, demo_camera
 from station.ui.elided_label import ElidedLabel
-from station.ui.hid import KeyboardWedge
+from station.ui.hid import KeyboardWedge, first_known_pass
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.kiosk import Kiosk
 from station.ui.message_banner import SHOWN_MS, MessageBanner
@@ -153,7 +152,9 @@ class MainWindow(QMainWindow):
         self.capture.frame.connect(self.scan_view.preview.set_frame)
         self.capture.status.connect(self._capture_status)
         self.wedge = KeyboardWedge(
-            KeystrokeBurstParser(DebouncedSink(self.capture.debouncer, self.scan_view.submit)), self)
+            self, DebouncedSink(self.capture.debouncer, self.scan_view.submit), code_box=self.scan_view.entry,
+            type_into={self.passes_view: self.passes_view.search, self.scan_view: self.scan_view.entry},
+            pick=first_known_pass(self.reads, self.core.passes))
         QApplication.instance().installEventFilter(self.wedge)
         self.camera_state = "off"
 

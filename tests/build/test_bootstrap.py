@@ -63,7 +63,7 @@ def missing(tmp_path: Path, **kwargs: object) -> list[str]:
 
 
 def test_nothing_is_missing_on_a_machine_that_has_it_all(tmp_path: Path) -> None:
-    bin_dir = tools(tmp_path, "objdump", "ip", "Xvfb", "xdotool")
+    bin_dir = tools(tmp_path, "objdump", "ip", "Xvfb", "xdotool", "setxkbmap")
     every_lib = [lib for lib, _ in SYSTEM + X11]
     assert missing(tmp_path, libs=every_lib, bin_dir=bin_dir) == []
     assert missing(tmp_path, libs=every_lib, bin_dir=bin_dir, extras="test") == []
@@ -88,10 +88,10 @@ def test_a_display_needs_the_x11_libraries(tmp_path: Path) -> None:
     assert missing(tmp_path, libs=libs, bin_dir=bin_dir, display=":0") == ["libxcb-cursor0"]
 
 
-def test_the_test_suite_gets_xvfb_xdotool_and_the_x11_libraries(tmp_path: Path) -> None:
+def test_the_test_suite_gets_xvfb_xdotool_setxkbmap_and_the_x11_libraries(tmp_path: Path) -> None:
     bin_dir = tools(tmp_path, "objdump", "ip")
     got = missing(tmp_path, libs=[lib for lib, _ in SYSTEM], bin_dir=bin_dir, extras="test")
-    assert got == ["xvfb", "xdotool", *(pkg for _, pkg in X11)]
+    assert got == ["xvfb", "xdotool", "x11-xkb-utils", *(pkg for _, pkg in X11)]
 
 
 @pytest.mark.skipif(not shutil.which("id"), reason="needs id(1)")

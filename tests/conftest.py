@@ -90,6 +90,9 @@ class StationCLI:
             "PYTHONPATH": str(REPO),
             # No desktop keyring in CI: exercise the user-only file fallback.
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            # The window's own settings (geometry, tab, chosen data dir) per test, never the
+            # user's ~/.config/station/station.ini shared by every run on the machine.
+            "XDG_CONFIG_HOME": str(data_dir.parent / f"{data_dir.name}-config"),
         }
 
     def __call__(self, *args: str, input: str | None = None, check: bool = True,

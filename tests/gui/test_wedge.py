@@ -72,6 +72,27 @@ def test_a_scanner_burst_on_passes_with_a_selected_row_admits(
     open_passes_with_a_selected_row(qtbot, window, monkeypatch, p)
     burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
     assert window.passes_view.search.text() == ""  # the burst reached no widget
+    shown_over_the_view(qtbot, window, window.passes_view, p)
+
+
+def shown_over_the_view(qtbot: Any, window: MainWindow, view: object, p: Pass) -> None:
+    """The manager stays where they were and the verdict comes over it, naming the guest."""
+    qtbot.waitUntil(window.overlay.isVisible, timeout=10000)
+    assert window.tabs.currentWidget() is view
+    assert window.overlay.card.kind is Kind.ACCEPTED
+    assert window.overlay.card.title.text() == p.name
+
+
+def test_a_scanner_burst_on_passes_in_door_mode_admits_and_brings_the_scan_view_back(
+        qtbot: Any, window: MainWindow, keys: KeyClock) -> None:
+    p = new_pass(window, "Door Dana")
+    window.tabs.setCurrentWidget(window.passes_view)
+    window.passes_view.table.setFocus()
+    qtbot.waitUntil(lambda: window.focusWidget() is window.passes_view.table, timeout=10000)
+    burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.scan_view, timeout=10000)
+    assert window.scan_view.card.kind is Kind.ACCEPTED
+    assert window.scan_view.card.title.text() == p.name
 
 
 def test_typing_a_code_on_passes_is_a_search_and_records_nothing(
@@ -93,6 +114,7 @@ def test_a_scanner_burst_on_integrations_admits(
     window.tabs.setCurrentWidget(window.integrations_view)
     window.tabs.tabBar().setFocus()
     burst_admits(qtbot, window, p, lambda: type_text(window, p.code + "\r", clock=keys))
+    shown_over_the_view(qtbot, window, window.integrations_view, p)
 
 
 def revoke_dialog(qtbot: Any, window: MainWindow, p: Pass) -> RevokeDialog:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from station.ui import pin as pins
@@ -30,6 +30,19 @@ class Kiosk(QObject):
         super().__init__(window)
         self._window = window
         self.active = False
+        # A window manager (or a guest's double-click on a title bar) may take fullscreen away;
+        # only the PIN ends kiosk mode, so fullscreen comes back.
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (self.active and watched is self._window and event.type() == QEvent.Type.WindowStateChange
+                and not self._window.isFullScreen()):
+            QTimer.singleShot(0, self._refullscreen)
+        return False
+
+    def _refullscreen(self) -> None:
+        if self.active and not self._window.isFullScreen():
+            self._window.showFullScreen()
 
     def _hidden(self) -> list[QWidget]:
         w = self._window

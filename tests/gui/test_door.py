@@ -185,9 +185,9 @@ def test_kiosk_leaves_only_with_the_pin(qtbot: Any, window: MainWindow,
     window.kiosk.changed.connect(lambda active: fullscreen.append(window.isFullScreen()))
     window.kiosk.start()
     qtbot.waitUntil(lambda: window.kiosk.active, timeout=WAIT_MS)
-    # (checked when kiosk starts: offscreen, a window wider than the virtual screen is
-    # un-fullscreened by Qt right after)
     assert fullscreen == [True] and not window.roles.is_manager
+    window.showNormal()  # a window manager takes fullscreen away: it comes back
+    qtbot.waitUntil(window.isFullScreen, timeout=WAIT_MS)
     assert window.tabs.currentWidget() is window.scan_view
     for hidden in (window.tabs.tabBar(), window.settings_button, window.lock_button, window.mute_button):
         assert not hidden.isVisible()

@@ -167,7 +167,10 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     station.parts.append(sender)
     _add_sync(station)
     if options.api_enabled:
-        sync_status = station.sync.status if station.sync is not None else None
+        sync = station.sync
+        # The API's JSON carries the state digest: computed per request there (a client asked).
+        sync_status = ((lambda: sync.status().as_dict(sync.state_digest())) if sync is not None
+                       else None)
         app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status),
                          integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,

@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.activity_view = ActivityView(self.scan_export)
         self.stats_view = StatsView(self.core, self.reads)
         self.integrations_view = IntegrationsView(
-            getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
+            station.integrations, station.sync, self.core.store,
             self.roles, self.reads, self.writes)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -260,9 +260,7 @@ class MainWindow(QMainWindow):
         return True
 
     def refresh_network_status(self) -> None:
-        api = getattr(self.station, "api", None)
-        sync = getattr(self.station, "sync", None)
-        integrations = getattr(self.station, "integrations", None)
+        api, sync, integrations = self.station.api, self.station.sync, self.station.integrations
 
         def work() -> tuple[str, SyncLine, str]:
             if api is None:
@@ -270,7 +268,7 @@ class MainWindow(QMainWindow):
             elif api.address:
                 api_text = f"API: {api.address}"
             else:
-                api_text = f"API: not running ({api.error})" if getattr(api, "error", None) else "API: starting"
+                api_text = f"API: not running ({api.error})" if api.error else "API: starting"
             # issue 5: "the GUI says so" when the sender disabled a subscription
             warning = disabled_warning(integrations.webhook_states()) if integrations is not None else ""
             return api_text, status_line(sync.status() if sync is not None else None), warning

@@ -36,6 +36,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from station.domain import tokens
 from station.domain.errors import InvalidInput, StationError
 from station.domain.events import Event
+from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
 from station.net.sync import jetstream, membership, prepare, wire
@@ -145,16 +146,6 @@ class SyncSettings:
     # every acknowledged batch cost the door one extra fsync'd transaction per scan.
     checkpoint_interval_s: float = 1.0
     publish_linger_s: float = 0.02
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUp:
-    done: int  # messages applied since this station started
-    remaining: int  # still waiting on the hub for this station (None-free: 0 when unknown)
-
-    @property
-    def total(self) -> int:
-        return self.done + self.remaining
 
 
 async def _finish_in_thread(func: Callable[..., Any], *args: Any) -> Any:
@@ -315,8 +306,10 @@ class SyncClient:
     def _published_seq(self, hub_key: str) -> int:
         return max(self._published.get(hub_key, 0), self._ledger.published_seq(hub_key))
 
-    def status(self) -> dict[str, Any]:
-        """What the status bar, the Integrations page and GET /api/v1/sync/status show."""
+    def status(self) -> SyncStatus:
+        """What the status bar, the Integrations page and GET /api/v1/sync/status show.
+
+        Cheap at any size (the GUI asks every 2 s): the state digest is `state_digest()`."""
         now = _utcnow()
         last = self._last_sync
         if last is None and self._hub_key:
@@ -325,32 +318,34 @@ class SyncClient:
         since = self._unreachable_since
         unreachable_s = None if self._connected or since is None else time.monotonic() - since
         heads = self._ledger.heads()
-        peers = [
-            {"stationId": p.station_id, "name": p.name, "seenAt": p.seen_at,
-             "lag": max(p.head_seq - heads.get(p.station_id, 0), 0)}
+        peers = tuple(
+            PeerStatus(p.station_id, p.name, p.seen_at, max(p.head_seq - heads.get(p.station_id, 0), 0))
             for p in self._ledger.peers()
-        ]
-        done, remaining = self._applied, self._remaining
+        )
         target = self.target
-        return {
-            "enabled": True,
+        return SyncStatus(
             # None while --sync auto is still looking for the hub on the LAN.
-            "hub": target.hub if target is not None else None,
-            "url": target.public_url() if target is not None else None,
-            "organisation": self._org,
-            "connected": self._connected,
-            "inSync": self.in_sync(),
-            "pending": self.pending(),
-            "lastSyncAt": to_iso(last) if last else None,
-            "lastSyncAgoS": round((now - last).total_seconds(), 1) if last else None,
-            "unreachableForS": round(unreachable_s, 1) if unreachable_s is not None else None,
-            "alarm": unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
-            "error": self._refusal or self._error,
-            "refused": self._refusal is not None,
-            "catchUp": {"done": done, "remaining": remaining, "total": done + remaining},
-            "peers": peers,
-            "stateDigest": self._ledger.state_digest(),
-        }
+            hub=target.hub if target is not None else None,
+            url=target.public_url() if target is not None else None,
+            organisation=self._org,
+            connected=self._connected,
+            in_sync=self.in_sync(),
+            pending=self.pending(),
+            last_sync_at=to_iso(last) if last else None,
+            last_sync_ago_s=round((now - last).total_seconds(), 1) if last else None,
+            unreachable_for_s=round(unreachable_s, 1) if unreachable_s is not None else None,
+            alarm=unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
+            error=self._refusal or self._error,
+            refused=self._refusal is not None,
+            catch_up=self.catch_up(),
+            peers=peers,
+        )
+
+    def state_digest(self) -> str:
+        """Hash of the folded pass state (equal on stations holding the same events).
+
+        Reads every pass row: asked for only where it is shown, never by the status bar."""
+        return self._ledger.state_digest()
 
     # --- strict single use -------------------------------------------------------------------------
     def claim(self, pass_id: str) -> Claim:

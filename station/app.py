@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import platformdirs
 
@@ -150,6 +150,13 @@ class Station:
                 log.exception("stopping %r failed", part)
         self.runtime.stop()
         self.core.close()
+
+
+if TYPE_CHECKING:  # the window's view of a station (ui/ports.py); checked by mypy, not at run time
+    from station.ui.ports import RunningStation
+
+    def _station_serves_the_window(station: Station) -> RunningStation:
+        return station
 
 
 def build_station(options: StationOptions, *, now: Callable[[], datetime] = system_now) -> Station:

@@ -36,6 +36,11 @@ class AsyncRuntime:
         finally:
             self._loop.close()
 
+    def in_loop(self) -> bool:
+        """True when called on this runtime's own thread: waiting there on a future of the loop
+        would block the very loop that must resolve it."""
+        return threading.current_thread() is self._thread
+
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run a coroutine on the loop from any thread; the future resolves with its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop)

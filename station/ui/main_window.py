@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.capture.debounce import DebounceConfig, DebouncedSink
-from station.capture.loop import CaptureStatus
+from station.capture.loop import CaptureState, CaptureStatus
 from station.capture.sources import FrameSource
 from station.domain.errors import StationError
 from station.domain.events import Event
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
             type_into={self.passes_view: self.passes_view.search, self.scan_view: self.scan_view.entry},
             pick=first_known_pass(self.reads, self.core.passes))
         QApplication.instance().installEventFilter(self.wedge)
-        self.camera_state = "off"
+        self.camera_state: CaptureState = CaptureState.OFF
 
         self._pin_failures = 0
         self._pin_locked_until = 0.0
@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setChecked(self.settings.muted)
         self._sync_mute_text()
         self._role_changed(str(self.roles.role))
-        self.status.set_camera("off")
+        self.status.set_camera(CaptureState.OFF)
         self._restore_geometry()
         # The API address and the sync state (parts of the station, when it runs them).
         self._net_timer = QTimer(self)
@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
         """Run the capture loop on `source` (None: no camera; scanner and keyboard only)."""
         if source is None:
             self.capture.stop()
-            self._capture_status(CaptureStatus(state="off"))
+            self._capture_status(CaptureStatus(state=CaptureState.OFF))
             return
         self.capture.start(source)
 
@@ -294,16 +294,16 @@ class MainWindow(QMainWindow):
         self.camera_state = status.state
         self.status.set_camera(status.state, status.fps, status.last_error)
         preview = self.scan_view.preview
-        if status.state == "running":
+        if status.state is CaptureState.RUNNING:
             preview.set_message("")
-        elif status.state == "lost":
+        elif status.state is CaptureState.LOST:
             preview.set_message("Camera lost — reconnecting…\n"
                                 "Manual entry and the handheld scanner still work.")
-        elif status.state == "ended":
+        elif status.state is CaptureState.ENDED:
             preview.set_message("The video ended.")
-        elif status.state == "starting":
+        elif status.state is CaptureState.STARTING:
             preview.set_message("Starting the camera…")
-        elif status.state in ("off", "stopped"):
+        elif status.state in (CaptureState.OFF, CaptureState.STOPPED):
             preview.clear_frame()
             preview.set_message("No camera: type a code or use the handheld scanner")
 

@@ -40,6 +40,7 @@ from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
 from station.net.sync import jetstream, membership, prepare, wire
+from station.net.sync.auth import is_auth_refusal
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
@@ -353,7 +354,7 @@ class SyncClient:
         handles = self._handles
         if not self._connected or handles is None:
             return Claim(ClaimState.OFFLINE)
-        if threading.current_thread().name == self._runtime_thread_name():
+        if self._runtime.in_loop():
             # Waiting here would block the very loop that must answer: decide offline.
             log.warning("claim() called on the sync loop; deciding offline")
             return Claim(ClaimState.OFFLINE)
@@ -367,12 +368,13 @@ class SyncClient:
             log.exception("claiming %s failed; deciding offline", pass_id)
             return Claim(ClaimState.OFFLINE)
 
-    def release(self, pass_id: str, admitted_at: str) -> None:
-        """Give back this door's claim on a single-use pass whose admission was undone.
+    def release(self) -> None:
+        """Give back this door's claims on single-use passes whose admissions were undone.
 
-        Returns at once (the scanning thread never waits on the network). The undo's own
-        transaction recorded the release (store/releases.py); the hub is told in the background
-        now, or when this station next connects, even after a restart."""
+        Returns at once (the scanning thread never waits on the network). Each undo's own
+        transaction recorded its release (store/releases.py): those rows, not arguments, say
+        what to give back; the hub is told in the background now, or when this station next
+        connects, even after a restart."""
         if self._connected and self._handles is not None:
             try:
                 self._runtime.submit(self._release_pending())
@@ -427,10 +429,6 @@ class SyncClient:
             await handles.claims.delete(pass_id, last=entry.revision)
         except nats.js.errors.KeyWrongLastSequenceError:
             pass  # claimed again meanwhile
-
-    def _runtime_thread_name(self) -> str:
-        thread = getattr(self._runtime, "_thread", None)
-        return thread.name if thread is not None else ""
 
     async def _claim(self, handles: jetstream.Handles, pass_id: str) -> Claim:
         own = self._ctx.station_id
@@ -528,7 +526,7 @@ class SyncClient:
                 inbox.follow_again("a delivery was dropped")
             return
         text = str(exc)
-        if "Authorization" in text or "authorization" in text:
+        if is_auth_refusal(exc):
             self._error = (_REFUSED + ": check the sync URL "
                            "(user and password) given to --sync.")
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):

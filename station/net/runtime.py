@@ -1,4 +1,7 @@
-"""The station's one background asyncio thread, shared by the API, webhooks and sync."""
+"""The station's one background asyncio thread, shared by the API, webhooks and sync.
+
+The thread is `station-net`; the threads it hands blocking work to, and every other thread of
+the station, are listed in docs/threads.md."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ class SyncView(QWidget):
         self._reads = reads
         self._writes = writes
         self.state: SyncStatus | None = None
+        self._reading = False  # a status read is running on the reads lane
 
         self.summary = QLabel("")
         self.summary.setObjectName("sectionTitle")
@@ -147,14 +148,25 @@ class SyncView(QWidget):
         if sync is None:
             self._show(None)
             return
+        if self._reading:
+            return  # the last read is still running (a digest takes seconds at 1M passes)
+        self._reading = True
+        # The digest reads every pass row: asked for only while this section is on screen, one
+        # read at a time, off the GUI thread; the status bar's status() never computes it.
+        with_digest = self.isVisible()
 
-        def read() -> tuple[SyncStatus, str]:
-            # The digest reads every pass row: asked for here, where it is shown, and off the
-            # GUI thread; the status bar's status() every 2 s never computes it.
-            return sync.status(), sync.state_digest()
+        def read() -> tuple[SyncStatus, str | None]:
+            return sync.status(), sync.state_digest() if with_digest else None
 
-        self._reads.run(read, lambda shown: self._show(*shown),
-                        lambda exc: log.warning("sync status: %s", exc))
+        self._reads.run(read, self._read_done, self._read_failed)
+
+    def _read_done(self, shown: tuple[SyncStatus, str | None]) -> None:
+        self._reading = False
+        self._show(*shown)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._reading = False
+        log.warning("sync status: %s", exc)
 
     def _show(self, state: SyncStatus | None, digest: str | None = None) -> None:
         self.state = state
@@ -181,8 +193,9 @@ class SyncView(QWidget):
         last = state.last_sync_at
         self.last_sync.setText(f"{last[:19].replace('T', ' ')} ({ago(state.last_sync_ago_s)})"
                                if last else "never")
-        self.digest.setText(short_digest(digest))
-        self.digest.setToolTip(digest or "")
+        if digest is not None:  # None: not read this time (the section was hidden)
+            self.digest.setText(short_digest(digest))
+            self.digest.setToolTip(digest)
         set_rich(self.error, state.error or "")
         catch = state.catch_up
         self.progress.setVisible(catch.remaining > 0)

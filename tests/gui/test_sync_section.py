@@ -4,6 +4,7 @@ second station; the words themselves from status dicts."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from dataclasses import replace
@@ -186,3 +187,51 @@ def test_history_download_shows_a_progress_bar(qtbot: Any, window: MainWindow,
     assert [sync.peers.item(0, c).text() for c in (0, 3)] == ["Door B", "7"]
     sync._show(state(catch_up=CatchUp(1000, 0)))
     assert sync.progress.isHidden()
+
+
+class SlowDigestSync:
+    """A sync part whose digest takes as long as the test says (seconds at 1M passes)."""
+
+    target = None
+
+    def __init__(self) -> None:
+        self.statuses = 0
+        self.digests = 0
+        self.release = threading.Event()
+
+    def status(self) -> SyncStatus:
+        self.statuses += 1
+        return state()
+
+    def state_digest(self) -> str:
+        self.digests += 1
+        self.release.wait(60)
+        return "cd" * 32
+
+
+def test_the_digest_is_read_only_on_screen_and_one_read_at_a_time(
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = window.integrations_view.sync
+    slow = SlowDigestSync()
+    view._sync = slow
+    slow.release.set()
+    assert not view.isVisible()  # door mode: the Integrations page is locked
+    with qtbot.waitSignal(view.refreshed, timeout=60000):
+        view.refresh()
+    assert (slow.statuses, slow.digests) == (1, 0)
+
+    unlock(qtbot, window, monkeypatch)
+    window.open_integrations()
+    page = window.integrations_view
+    page.sections.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: not view._reading, timeout=60000)
+    slow.release.clear()
+    statuses, digests = slow.statuses, slow.digests
+    view.refresh()
+    for _ in range(5):  # the page's timer ticks while the digest is still being read
+        view.refresh()
+    qtbot.waitUntil(lambda: slow.digests == digests + 1, timeout=60000)
+    with qtbot.waitSignal(view.refreshed, timeout=60000):
+        slow.release.set()
+    assert (slow.statuses, slow.digests) == (statuses + 1, digests + 1)
+    assert view.digest.text() == "cd" * 6

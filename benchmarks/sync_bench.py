@@ -163,7 +163,7 @@ def main() -> None:
         wait(lambda: a.sync.pending() == 0, 600, "A to publish")  # type: ignore[union-attr]
         published_s = time.perf_counter() - t0
         wait(lambda: b.core.store.count_events() >= a.core.store.count_events(), 600, "B to follow")
-        org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+        org = a.sync.status().organisation  # type: ignore[union-attr]
         total = a.core.store.count_events()
         print(f"\nrecorded {args.events} passes at A in {created_s:.1f} s; all published after "
               f"{published_s:.1f} s; live follower B kept up")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import platformdirs
 
@@ -152,6 +152,13 @@ class Station:
         self.core.close()
 
 
+if TYPE_CHECKING:  # the window's view of a station (ui/ports.py); checked by mypy, not at run time
+    from station.ui.ports import RunningStation
+
+    def _station_serves_the_window(station: Station) -> RunningStation:
+        return station
+
+
 def build_station(options: StationOptions, *, now: Callable[[], datetime] = system_now) -> Station:
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
@@ -167,7 +174,10 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
     station.parts.append(sender)
     _add_sync(station)
     if options.api_enabled:
-        sync_status = station.sync.status if station.sync is not None else None
+        sync = station.sync
+        # The API's JSON carries the state digest: computed per request there (a client asked).
+        sync_status = ((lambda: sync.status().as_dict(sync.state_digest())) if sync is not None
+                       else None)
         app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status),
                          integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,

@@ -16,6 +16,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -28,12 +30,26 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-STOPPED, STARTING, RUNNING, LOST, ENDED = "stopped", "starting", "running", "lost", "ended"
+class CaptureState(StrEnum):
+    """Where the camera is. A StrEnum: its members compare equal to the words they stand for."""
+
+    OFF = "off"  # no camera chosen (the window's state; the loop itself never reports it)
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    LOST = "lost"  # reconnecting; manual entry and handheld scanners still work
+    ENDED = "ended"  # a video file or image folder has no more frames
+
+
+# The loop's states by their old names (tests and callers import these).
+STOPPED, STARTING, RUNNING, LOST, ENDED = (CaptureState.STOPPED, CaptureState.STARTING,
+                                           CaptureState.RUNNING, CaptureState.LOST,
+                                           CaptureState.ENDED)
 
 
 @dataclass(frozen=True, slots=True)
 class CaptureStatus:
-    state: str = STOPPED  # stopped | starting | running | lost | ended
+    state: CaptureState = STOPPED
     source: str = ""
     width: int = 0
     height: int = 0
@@ -268,7 +284,7 @@ class CaptureLoop:
             return 0.0
         return (len(recent) - 1) / (recent[-1] - recent[0])
 
-    def _set(self, **changes: object) -> None:
+    def _set(self, **changes: Any) -> None:  # CaptureStatus fields, checked by replace()
         with self._lock:
             self._status = replace(self._status, **changes)
             status = self._status

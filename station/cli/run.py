@@ -22,9 +22,9 @@ from station.cli.common import core_options
 from station.cli.scans import verdict_line
 from station.domain.errors import StationError
 from station.domain.models import Source
+from station.domain.sync_status import CatchUp
 from station.net.server import DEFAULT_HOST, DEFAULT_PORT
 from station.net.targets import parse_networks
-from station.net.sync.client import CatchUp
 from station.services.scans import ScanResult
 
 log = logging.getLogger(__name__)
@@ -247,12 +247,12 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
     if synced:
         prepared = (f", {sync.worker_batches} batches prepared in a worker process"
                     if sync.worker_batches else "")
-        print(f"  sync     in sync with hub {status['hub']} "
-              f"({status['catchUp']['done']} events received{prepared})", flush=True)
-    elif status.get("refused"):  # not a delay: nothing will sync in this run
-        print(f"  sync     {status['error']} Scanning works offline.", flush=True)
+        print(f"  sync     in sync with hub {status.hub} "
+              f"({status.catch_up.done} events received{prepared})", flush=True)
+    elif status.refused:  # not a delay: nothing will sync in this run
+        print(f"  sync     {status.error} Scanning works offline.", flush=True)
     else:
-        print(f"  sync     not yet in sync: {status['error'] or 'still downloading'}; "
+        print(f"  sync     not yet in sync: {status.error or 'still downloading'}; "
               "scanning works offline meanwhile.", flush=True)
 
 

@@ -1,4 +1,7 @@
-"""The station's one background asyncio thread, shared by the API, webhooks and sync."""
+"""The station's one background asyncio thread, shared by the API, webhooks and sync.
+
+The thread is `station-net`; the threads it hands blocking work to, and every other thread of
+the station, are listed in docs/threads.md."""
 
 from __future__ import annotations
 
@@ -35,6 +38,11 @@ class AsyncRuntime:
             self._loop.run_forever()
         finally:
             self._loop.close()
+
+    def in_loop(self) -> bool:
+        """True when called on this runtime's own thread: waiting there on a future of the loop
+        would block the very loop that must resolve it."""
+        return threading.current_thread() is self._thread
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run a coroutine on the loop from any thread; the future resolves with its result."""

@@ -33,12 +33,12 @@ class Claim:
 Claimer = Callable[[str], Claim]
 
 
-# Called after an admission of a single-use pass was undone, with the pass id and the time the
-# undone scan was admitted: gives the hub's claim back (if this door still holds it for that
-# admission) so other doors may admit the guest again. The undo's transaction has already
-# recorded the release as pending (store/releases.py), so the callee only has to get round to
-# it, now or at its next connection. Must return at once, never raise.
-Releaser = Callable[[str, str], None]
+# Called after an admission of a single-use pass was undone and its transaction recorded the
+# release as pending (store/releases.py, with the pass id and the undone admission's time):
+# gives the hub's claims back for every pending release (where this door still holds them for
+# those admissions) so other doors may admit the guests again, now or at the next connection.
+# Takes no arguments: the recorded rows are what is released. Must return at once, never raise.
+Releaser = Callable[[], None]
 
 
 # Called when a scan whose claim was fresh could not be recorded (a full disk): nothing was

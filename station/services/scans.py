@@ -264,7 +264,7 @@ class ScanService:
                 record_release(tx, before.id, str(scan["scannedAt"]))
         self._ctx.publish(tx.appended)
         if releaser is not None:
-            releaser(before.id, str(scan["scannedAt"]))
+            releaser()
         return after
 
     @staticmethod

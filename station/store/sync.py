@@ -195,9 +195,12 @@ class SyncLedger:
         return [(int(r["seq"]), event_from_row(r)) for r in rows]
 
     def count_unsent(self, origins: Sequence[str], after_seq: int) -> int:
+        # `+origin` keeps SQLite on the seq range (the rowid: only what came after the last
+        # acknowledgement) instead of the (origin, origin_seq) index, which counted every event
+        # this station ever recorded: 1.7 ms at 30k events, and the status bar asks every 2 s.
         marks = ", ".join("?" for _ in origins)
         row = self._store._one(  # noqa: SLF001
-            f"SELECT count(*) AS n FROM events WHERE seq > ? AND origin IN ({marks})",
+            f"SELECT count(*) AS n FROM events WHERE seq > ? AND +origin IN ({marks})",
             (after_seq, *origins),
         )
         return int(row["n"]) if row else 0

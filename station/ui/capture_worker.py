@@ -22,7 +22,7 @@ from station.capture.decoders import make_decoder
 from station.capture.demo_source import DemoSource
 from station.capture.detection import Detection
 from station.capture.ladder import DecodeLadder, StreamLadder
-from station.capture.loop import CaptureLoop, CaptureStatus
+from station.capture.loop import CaptureLoop, CaptureState, CaptureStatus
 from station.capture.sources import FrameSource
 from station.ui.settings import UiSettings
 
@@ -140,7 +140,7 @@ class CaptureController(QObject):
         source = make_source(settings)
         if source is None:
             self.stop()
-            self.status.emit(CaptureStatus(state="off"))
+            self.status.emit(CaptureStatus(state=CaptureState.OFF))
         else:
             self.start(source)
 

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from station.net.integrations import Integrations
 from station.store.db import Store
 from station.ui.api_keys_view import ApiKeysView
+from station.ui.ports import SyncPart
 from station.ui.roles import Roles
 from station.ui.scrollable import scrollable
 from station.ui.sync_view import SyncView
@@ -39,8 +41,8 @@ class IntegrationsView(QWidget):
     message = Signal(str)
     unlock_requested = Signal()
 
-    def __init__(self, integrations: Any | None, sync: Any | None, store: Store, roles: Roles,
-                 reads: TaskRunner, writes: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, integrations: Integrations | None, sync: SyncPart | None, store: Store,
+                 roles: Roles, reads: TaskRunner, writes: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._integrations = integrations
         self._roles = roles

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.capture.debounce import DebounceConfig, DebouncedSink
-from station.capture.loop import CaptureStatus
+from station.capture.loop import CaptureState, CaptureStatus
 from station.capture.sources import FrameSource
 from station.domain.errors import StationError
 from station.domain.events import Event
@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.activity_view = ActivityView(self.scan_export)
         self.stats_view = StatsView(self.core, self.reads)
         self.integrations_view = IntegrationsView(
-            getattr(station, "integrations", None), getattr(station, "sync", None), self.core.store,
+            station.integrations, station.sync, self.core.store,
             self.roles, self.reads, self.writes)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
             type_into={self.passes_view: self.passes_view.search, self.scan_view: self.scan_view.entry},
             pick=first_known_pass(self.reads, self.core.passes))
         QApplication.instance().installEventFilter(self.wedge)
-        self.camera_state = "off"
+        self.camera_state: CaptureState = CaptureState.OFF
 
         self._pin_failures = 0
         self._pin_locked_until = 0.0
@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setChecked(self.settings.muted)
         self._sync_mute_text()
         self._role_changed(str(self.roles.role))
-        self.status.set_camera("off")
+        self.status.set_camera(CaptureState.OFF)
         self._restore_geometry()
         # The API address and the sync state (parts of the station, when it runs them).
         self._net_timer = QTimer(self)
@@ -260,9 +260,7 @@ class MainWindow(QMainWindow):
         return True
 
     def refresh_network_status(self) -> None:
-        api = getattr(self.station, "api", None)
-        sync = getattr(self.station, "sync", None)
-        integrations = getattr(self.station, "integrations", None)
+        api, sync, integrations = self.station.api, self.station.sync, self.station.integrations
 
         def work() -> tuple[str, SyncLine, str]:
             if api is None:
@@ -270,7 +268,7 @@ class MainWindow(QMainWindow):
             elif api.address:
                 api_text = f"API: {api.address}"
             else:
-                api_text = f"API: not running ({api.error})" if getattr(api, "error", None) else "API: starting"
+                api_text = f"API: not running ({api.error})" if api.error else "API: starting"
             # issue 5: "the GUI says so" when the sender disabled a subscription
             warning = disabled_warning(integrations.webhook_states()) if integrations is not None else ""
             return api_text, status_line(sync.status() if sync is not None else None), warning
@@ -288,7 +286,7 @@ class MainWindow(QMainWindow):
         """Run the capture loop on `source` (None: no camera; scanner and keyboard only)."""
         if source is None:
             self.capture.stop()
-            self._capture_status(CaptureStatus(state="off"))
+            self._capture_status(CaptureStatus(state=CaptureState.OFF))
             return
         self.capture.start(source)
 
@@ -296,16 +294,16 @@ class MainWindow(QMainWindow):
         self.camera_state = status.state
         self.status.set_camera(status.state, status.fps, status.last_error)
         preview = self.scan_view.preview
-        if status.state == "running":
+        if status.state is CaptureState.RUNNING:
             preview.set_message("")
-        elif status.state == "lost":
+        elif status.state is CaptureState.LOST:
             preview.set_message("Camera lost — reconnecting…\n"
                                 "Manual entry and the handheld scanner still work.")
-        elif status.state == "ended":
+        elif status.state is CaptureState.ENDED:
             preview.set_message("The video ended.")
-        elif status.state == "starting":
+        elif status.state is CaptureState.STARTING:
             preview.set_message("Starting the camera…")
-        elif status.state in ("off", "stopped"):
+        elif status.state in (CaptureState.OFF, CaptureState.STOPPED):
             preview.clear_frame()
             preview.set_message("No camera: type a code or use the handheld scanner")
 

@@ -1,12 +1,18 @@
 """What the window needs from a running station, as protocols: the composition root
 (station.app) sits above the UI layer, so the UI names the parts it uses instead of importing
-it; station.app's Core and Station satisfy these."""
+it; station.app's Core and Station satisfy these (station.app checks it for mypy).
+
+The API, webhooks and sync are optional parts (None when the station runs without them); each
+is declared by what the window and its views use of it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
 
+from station.domain.sync_status import SyncStatus
+from station.net.integrations import Integrations
+from station.net.sync.url import SyncTarget
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context
@@ -24,9 +30,41 @@ class CoreParts(Protocol):
     scans: ScanService
 
 
+class ApiPart(Protocol):
+    """The embedded HTTP API, for the status bar's "API: host:port"."""
+
+    @property
+    def address(self) -> str | None: ...  # None until it listens
+
+    @property
+    def error(self) -> str | None: ...  # why it is not running, in words
+
+
+class SyncPart(Protocol):
+    """The sync client, for the status bar and the Sync section."""
+
+    @property
+    def target(self) -> SyncTarget | None: ...  # None while --sync auto is looking for the hub
+
+    def status(self) -> SyncStatus: ...
+
+    def state_digest(self) -> str: ...  # reads every pass row: only where it is shown
+
+
 class RunningStation(Protocol):
     @property
     def core(self) -> CoreParts: ...
+
+    @property
+    def api(self) -> ApiPart | None: ...
+
+    @property
+    def sync(self) -> SyncPart | None: ...
+
+    # The Integrations page uses most of this net-layer class (keys, webhooks, deliveries,
+    # networks), so it is named as it is rather than mirrored member by member.
+    @property
+    def integrations(self) -> Integrations | None: ...
 
     def start(self) -> None: ...
 

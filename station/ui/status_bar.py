@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QStatusBar, QStyle, QStyleOption, QWidget
 
+from station.capture.loop import CaptureState
 from station.ui.elided_label import ElidedLabel
 
 READABLE = 180  # px: an elided label narrower than this shows too little to be worth its place
@@ -93,14 +94,14 @@ class StationStatusBar(QStatusBar):
                                            painter, label)
         painter.end()
 
-    def set_camera(self, state: str, fps: float = 0.0, error: str | None = None) -> None:
-        if state == "running":
+    def set_camera(self, state: CaptureState, fps: float = 0.0, error: str | None = None) -> None:
+        if state is CaptureState.RUNNING:
             text = f"● Camera: {fps:.0f} fps" if fps >= 1 else "● Camera: on"
             colour = "#15803d"
-        elif state == "lost":
+        elif state is CaptureState.LOST:
             text = "● Camera lost — reconnecting" + (f" ({error})" if error else "")
             colour = "#b91c1c"
-        elif state == "off":
+        elif state is CaptureState.OFF:
             text = "○ No camera: manual entry and handheld scanner"
             colour = "#4b5563"
         else:

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.errors import StationError
+from station.domain.sync_status import SyncStatus
 from station.net.sync.setup import SYNC_URL_SETTING, Hosting, save_choice, saved_hosting
 from station.store.db import Store
 from station.store.secrets import SecretStore
 from station.ui.rich_text import rich, set_rich
+from station.ui.ports import SyncPart
 from station.ui.sync_format import ago, short_digest, status_line
 from station.ui.webhooks_view import fill_row, table
 from station.ui.workers import TaskRunner
@@ -31,7 +33,7 @@ ALONE = ("This station works alone; to share scans with another door, join a hub
          "with the settings on the right, then restart the station.")
 
 
-def yes_no(value: Any) -> str:
+def yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
@@ -40,14 +42,15 @@ class SyncView(QWidget):
     refreshed = Signal()  # the status was shown
     settings_loaded = Signal()
 
-    def __init__(self, sync: Any | None, store: Store, reads: TaskRunner, writes: TaskRunner,
+    def __init__(self, sync: SyncPart | None, store: Store, reads: TaskRunner, writes: TaskRunner,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._sync = sync
         self._store = store
         self._reads = reads
         self._writes = writes
-        self.state: dict[str, Any] | None = None
+        self.state: SyncStatus | None = None
+        self._reading = False  # a status read is running on the reads lane
 
         self.summary = QLabel("")
         self.summary.setObjectName("sectionTitle")
@@ -145,9 +148,27 @@ class SyncView(QWidget):
         if sync is None:
             self._show(None)
             return
-        self._reads.run(sync.status, self._show, lambda exc: log.warning("sync status: %s", exc))
+        if self._reading:
+            return  # the last read is still running (a digest takes seconds at 1M passes)
+        self._reading = True
+        # The digest reads every pass row: asked for only while this section is on screen, one
+        # read at a time, off the GUI thread; the status bar's status() never computes it.
+        with_digest = self.isVisible()
 
-    def _show(self, state: dict[str, Any] | None) -> None:
+        def read() -> tuple[SyncStatus, str | None]:
+            return sync.status(), sync.state_digest() if with_digest else None
+
+        self._reads.run(read, self._read_done, self._read_failed)
+
+    def _read_done(self, shown: tuple[SyncStatus, str | None]) -> None:
+        self._reading = False
+        self._show(*shown)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._reading = False
+        log.warning("sync status: %s", exc)
+
+    def _show(self, state: SyncStatus | None, digest: str | None = None) -> None:
         self.state = state
         if state is None:
             self.summary.setText("Works alone")
@@ -164,29 +185,27 @@ class SyncView(QWidget):
         line = status_line(state)
         self.summary.setText(line.text.removeprefix("Sync: "))
         self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
-        self.hub.setText(f"{state.get('hub')}  ({state.get('url')})" if state.get("hub")
+        self.hub.setText(f"{state.hub}  ({state.url})" if state.hub
                          else "looking on the LAN (--sync auto)")
-        self.connected.setText(yes_no(state.get("connected")))
-        self.in_sync.setText(yes_no(state.get("inSync")))
-        self.pending.setText(str(state.get("pending") or 0))
-        last = state.get("lastSyncAt")
-        self.last_sync.setText(f"{last[:19].replace('T', ' ')} ({ago(state.get('lastSyncAgoS'))})"
+        self.connected.setText(yes_no(state.connected))
+        self.in_sync.setText(yes_no(state.in_sync))
+        self.pending.setText(str(state.pending))
+        last = state.last_sync_at
+        self.last_sync.setText(f"{last[:19].replace('T', ' ')} ({ago(state.last_sync_ago_s)})"
                                if last else "never")
-        self.digest.setText(short_digest(state.get("stateDigest")))
-        self.digest.setToolTip(state.get("stateDigest") or "")
-        set_rich(self.error, state.get("error") or "")
-        catch = state.get("catchUp") or {}
-        remaining, total = int(catch.get("remaining") or 0), int(catch.get("total") or 0)
-        self.progress.setVisible(remaining > 0)
-        if remaining > 0:
-            self.progress.setRange(0, max(total, 1))
-            self.progress.setValue(int(catch.get("done") or 0))
-        peers = state.get("peers") or []
-        self.peers.setRowCount(len(peers))
-        for r, peer in enumerate(peers):
-            fill_row(self.peers, r, (peer.get("name") or "?", peer.get("stationId") or "",
-                                     (peer.get("seenAt") or "")[:19].replace("T", " "),
-                                     str(peer.get("lag", 0))))
+        if digest is not None:  # None: not read this time (the section was hidden)
+            self.digest.setText(short_digest(digest))
+            self.digest.setToolTip(digest)
+        set_rich(self.error, state.error or "")
+        catch = state.catch_up
+        self.progress.setVisible(catch.remaining > 0)
+        if catch.remaining > 0:
+            self.progress.setRange(0, max(catch.total, 1))
+            self.progress.setValue(catch.done)
+        self.peers.setRowCount(len(state.peers))
+        for r, peer in enumerate(state.peers):
+            fill_row(self.peers, r, (peer.name or "?", peer.station_id,
+                                     (peer.seen_at or "")[:19].replace("T", " "), str(peer.lag)))
         self.refreshed.emit()
 
     # --- settings ---------------------------------------------------------------------------

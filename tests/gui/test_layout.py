@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QWidget
 
+from station.capture.loop import CaptureState
 from station.ui.main_window import MainWindow
 from station.ui.resources import stylesheet
 from station.ui.sync_format import SyncLine
@@ -44,7 +45,7 @@ def longest_status(qtbot: Any, window: MainWindow) -> None:
     window._net_timer.stop()
     # the first refresh runs on a reader: let it land before writing over it
     qtbot.waitUntil(lambda: window.status.api.text() != "API: off", timeout=60000)
-    window.status.set_camera("lost", 0.0, CAMERA_ERROR)
+    window.status.set_camera(CaptureState.LOST, 0.0, CAMERA_ERROR)
     window._show_network_status((API_TEXT, SyncLine(SYNC_TEXT, True), WEBHOOK_WARNING))
 
 

@@ -4,13 +4,16 @@ second station; the words themselves from status dicts."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from station.app import Station, StationOptions, build_station
+from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.net.sync import client as sync_client
 from station.net.sync.hub import HubServer, new_password
 from station.net.sync.setup import SYNC_SECRET, HubPart, saved_hosting
@@ -39,22 +42,25 @@ def other_door(tmp_path: Path, hub: HubServer) -> Iterator[Station]:
     station.stop()
 
 
-def state(**over: Any) -> dict[str, Any]:
-    base = {"enabled": True, "hub": "10.0.0.2:4222", "connected": True, "inSync": True, "pending": 0,
-            "lastSyncAgoS": 3.2, "alarm": False, "catchUp": {"done": 0, "remaining": 0, "total": 0}}
-    return {**base, **over}
+def state(**over: Any) -> SyncStatus:
+    base = SyncStatus(hub="10.0.0.2:4222", url="nats://10.0.0.2:4222", organisation="org_a",
+                      connected=True, in_sync=True, pending=0, last_sync_at="2025-06-01T19:00:00Z",
+                      last_sync_ago_s=3.2, unreachable_for_s=None, alarm=False, error=None,
+                      refused=False, catch_up=CatchUp(0, 0))
+    return replace(base, **over)
 
 
 def test_status_bar_words_follow_issue_6() -> None:
     assert status_line(None).text == "Sync: off"
     line = status_line(state(pending=4))
     assert line.text == "Sync: synced 3 s ago · 4 pending · hub 10.0.0.2:4222" and not line.alarm
-    line = status_line(state(connected=False, lastSyncAgoS=75.0, unreachableForS=75.0, alarm=True, pending=2))
+    line = status_line(state(connected=False, last_sync_ago_s=75.0, unreachable_for_s=75.0, alarm=True,
+                             pending=2))
     assert line.text == "Sync: synced 75 s ago · 2 pending · hub 10.0.0.2:4222 · unreachable" and line.alarm
     # unreachable for less than a minute: said, but not red yet
     assert not status_line(state(connected=False, alarm=False)).alarm
-    assert status_line(state(lastSyncAgoS=None)).text.startswith("Sync: not synced yet · ")
-    assert "downloading 40/100" in status_line(state(catchUp={"done": 40, "remaining": 60, "total": 100})).text
+    assert status_line(state(last_sync_ago_s=None)).text.startswith("Sync: not synced yet · ")
+    assert "downloading 40/100" in status_line(state(catch_up=CatchUp(40, 60))).text
     assert (ago(59.6), ago(600), ago(10800)) == ("60 s ago", "10 min ago", "3 h ago")
     # A hub of another organisation: red at once, not "unreachable" (it is not an outage).
     line = status_line(state(connected=False, refused=True, pending=3, alarm=False))
@@ -88,7 +94,7 @@ def test_sync_section_shows_the_hub_a_peer_and_its_lag(
     assert sync.peers.item(row, 3).text().isdigit()  # lag in events, from the peer's status
     assert sync.hub.text().startswith(hub.target.hub) and sync.connected.text() == "yes"
     assert "password" not in sync.hub.text() and hub.target.password not in sync.hub.text()
-    assert sync.digest.text() == window.station.sync.status()["stateDigest"][:12]
+    assert sync.digest.text() == window.station.sync.state_digest()[:12]
     assert not sync.progress.isVisible()
     # a manager hands the join URL (with its password) to the next door through the clipboard
     assert sync.copy_join.isEnabled()
@@ -173,12 +179,59 @@ def test_history_download_shows_a_progress_bar(qtbot: Any, window: MainWindow,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     unlock(qtbot, window, monkeypatch)
     sync = window.integrations_view.sync
-    sync._show(state(inSync=False, catchUp={"done": 400, "remaining": 600, "total": 1000},
-                     stateDigest="ab" * 32, peers=[{"stationId": "st_b", "name": "Door B",
-                                                    "seenAt": "2025-06-01T19:00:00Z", "lag": 7}]))
+    sync._show(state(in_sync=False, catch_up=CatchUp(400, 600),
+                     peers=(PeerStatus("st_b", "Door B", "2025-06-01T19:00:00Z", 7),)), "ab" * 32)
     assert not sync.progress.isHidden()
     assert (sync.progress.value(), sync.progress.maximum()) == (400, 1000)
     assert sync.in_sync.text() == "no" and sync.digest.text() == "ab" * 6
     assert [sync.peers.item(0, c).text() for c in (0, 3)] == ["Door B", "7"]
-    sync._show(state(catchUp={"done": 1000, "remaining": 0, "total": 1000}))
+    sync._show(state(catch_up=CatchUp(1000, 0)))
     assert sync.progress.isHidden()
+
+
+class SlowDigestSync:
+    """A sync part whose digest takes as long as the test says (seconds at 1M passes)."""
+
+    target = None
+
+    def __init__(self) -> None:
+        self.statuses = 0
+        self.digests = 0
+        self.release = threading.Event()
+
+    def status(self) -> SyncStatus:
+        self.statuses += 1
+        return state()
+
+    def state_digest(self) -> str:
+        self.digests += 1
+        self.release.wait(60)
+        return "cd" * 32
+
+
+def test_the_digest_is_read_only_on_screen_and_one_read_at_a_time(
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = window.integrations_view.sync
+    slow = SlowDigestSync()
+    view._sync = slow
+    slow.release.set()
+    assert not view.isVisible()  # door mode: the Integrations page is locked
+    with qtbot.waitSignal(view.refreshed, timeout=60000):
+        view.refresh()
+    assert (slow.statuses, slow.digests) == (1, 0)
+
+    unlock(qtbot, window, monkeypatch)
+    window.open_integrations()
+    page = window.integrations_view
+    page.sections.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: not view._reading, timeout=60000)
+    slow.release.clear()
+    statuses, digests = slow.statuses, slow.digests
+    view.refresh()
+    for _ in range(5):  # the page's timer ticks while the digest is still being read
+        view.refresh()
+    qtbot.waitUntil(lambda: slow.digests == digests + 1, timeout=60000)
+    with qtbot.waitSignal(view.refreshed, timeout=60000):
+        slow.release.set()
+    assert (slow.statuses, slow.digests) == (statuses + 1, digests + 1)
+    assert view.digest.text() == "cd" * 6

@@ -74,7 +74,7 @@ def in_sync(*stations: Station) -> Callable[[], bool]:
 
 
 def digests(*stations: Station) -> set[str]:
-    return {s.sync.status()["stateDigest"] for s in stations if s.sync is not None}
+    return {s.sync.state_digest() for s in stations if s.sync is not None}
 
 
 def converged(*stations: Station) -> Callable[[], bool]:

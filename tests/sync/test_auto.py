@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from station.app import Station
+from station.domain.sync_status import SyncStatus
 from station.domain.models import Verdict
 from station.net.sync.auto import FinderSettings, HubFinder, choose_hub
 from station.net.sync.hub import HubServer, new_password
@@ -57,7 +58,7 @@ def announce() -> Iterator[Announcements]:
         announcer.stop()
 
 
-def _status(station: Station) -> dict[str, object]:
+def _status(station: Station) -> SyncStatus:
     assert station.sync is not None
     return station.sync.status()
 
@@ -156,7 +157,7 @@ def test_the_hub_serves_the_organisation_it_claimed_first(
     assert serving_org(hub, "org_venue") == "org_venue"
     door.start()  # a door with an organisation of its own joins the hub's
     wait_for(in_sync(door), what="the door to join")
-    assert _status(door)["organisation"] == "org_venue"
+    assert _status(door).organisation == "org_venue"
     assert serving_org(hub, "org_other") == "org_venue"  # first claim wins, for good
 
 
@@ -167,11 +168,11 @@ def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offl
     # A hub announcing this station's own organisation: one it would join, given the password.
     port = free_port()
     announce.add(port, str(door.core.store.setting("org_id")))
-    assert _status(door)["hub"] is None  # still looking: nothing chosen before the LAN answers
-    wait_for(lambda: "no password" in str(_status(door)["error"]), what="the no-password error")
+    assert _status(door).hub is None  # still looking: nothing chosen before the LAN answers
+    wait_for(lambda: "no password" in str(_status(door).error), what="the no-password error")
     state = _status(door)
-    assert f"--sync nats://station:PASSWORD@127.0.0.1:{port}" in str(state["error"])
-    assert state["hub"] is None and state["connected"] is False
+    assert f"--sync nats://station:PASSWORD@127.0.0.1:{port}" in str(state.error)
+    assert state.hub is None and state.connected is False
     assert door.sync is not None and door.sync.target is None
     assert door.core.store.setting(SYNC_URL_SETTING) is None
     # The door works offline meanwhile.
@@ -203,9 +204,9 @@ def test_several_hubs_and_none_of_ours_is_a_status_error_and_no_join(
     announce.add(x, "org_x")
     announce.add(y, "org_y")
     door = make_station("Door C", "auto", hub_finder=LOOPBACK)
-    wait_for(lambda: "Several hubs found" in str(_status(door)["error"]),
+    wait_for(lambda: "Several hubs found" in str(_status(door).error),
              what="the several-hubs error")
-    error = str(_status(door)["error"])
+    error = str(_status(door).error)
     assert f"127.0.0.1:{x} (organisation org_x)" in error
     assert f"127.0.0.1:{y} (organisation org_y)" in error
     assert "--sync nats://user:pass@host:port" in error

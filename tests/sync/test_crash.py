@@ -61,7 +61,7 @@ def test_kill_9_of_the_hub_mid_stream(hub: HubServer, make_station: StationFacto
     assert seen_at_kill < total  # the kill really came mid-stream
     assert _events_from(b.core.store, origin) == total
     assert b.core.store.count_passes() == total
-    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = a.sync.status().organisation  # type: ignore[union-attr]
     # Retried publishes were de-duplicated by Nats-Msg-Id: one stored message per event.
     assert _stream_messages(hub, org) == len(SyncLedger(a.core.store).event_ids())
 

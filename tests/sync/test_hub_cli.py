@@ -38,9 +38,9 @@ def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
         door = make_station("Door A", target.full_url())
         wait_for(in_sync(door), what="the station to join the hub")
         refused = make_station("Door X", target.with_password(None).full_url())
-        wait_for(lambda: refused.sync.status()["error"] is not None,  # type: ignore[union-attr]
+        wait_for(lambda: refused.sync.status().error is not None,  # type: ignore[union-attr]
                  what="a station without the password to be refused")
-        assert not refused.sync.status()["connected"]  # type: ignore[union-attr]
+        assert not refused.sync.status().connected  # type: ignore[union-attr]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=PATIENCE_S)

@@ -61,8 +61,8 @@ def test_a_station_of_another_organisation_is_refused_and_nothing_is_exchanged(
     y = make_station("Door Y", hub.target.full_url())
     z = make_station("Door Z", other_hub.target.full_url())
     wait_for(in_sync(y, z), what="each door in sync with its own hub")
-    y_org = y.sync.status()["organisation"]  # type: ignore[union-attr]
-    z_org = z.sync.status()["organisation"]  # type: ignore[union-attr]
+    y_org = y.sync.status().organisation  # type: ignore[union-attr]
+    z_org = z.sync.status().organisation  # type: ignore[union-attr]
     assert y_org != z_org and y.core.store.setting(JOINED_ORG) == y_org
     p_y = y.core.passes.create(PassService.validate("Yvonne", "single"))
     p_z = z.core.passes.create(PassService.validate("Zach", "single"))
@@ -84,7 +84,7 @@ def test_a_station_of_another_organisation_is_refused_and_nothing_is_exchanged(
     moved = make_station("Door Y", other_hub.target.full_url(), api=True)
     assert moved.core.ctx.station_id == y_id
     assert moved.sync is not None
-    wait_for(lambda: moved.sync.status()["refused"], what="the refusal")  # type: ignore[union-attr]
+    wait_for(lambda: moved.sync.status().refused, what="the refusal")  # type: ignore[union-attr]
     assert not moved.sync.wait_in_sync(5)  # refused: it says so at once, no waiting it out
     status = status_of(moved)
     assert status["refused"] is True and status["connected"] is False
@@ -121,13 +121,13 @@ def test_a_fresh_station_adopts_the_hub_organisation_and_seeds_a_wiped_hub_with_
     url = hub.target.full_url()
     first = make_station("Door A", url)
     wait_for(in_sync(first), what="A in sync")
-    org = first.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = first.sync.status().organisation  # type: ignore[union-attr]
     joiner = make_station("Door B", url)
     wait_for(in_sync(joiner), what="B in sync")
     # B was created with an organisation of its own, never synced: it adopts the hub's.
     assert joiner.core.store.setting("org_id") != org
     assert joiner.core.store.setting(JOINED_ORG) == org
-    assert joiner.sync.status()["organisation"] == org  # type: ignore[union-attr]
+    assert joiner.sync.status().organisation == org  # type: ignore[union-attr]
     p = first.core.passes.create(PassService.validate("Ida"))
     wait_for(converged(first, joiner), what="convergence")
     first.stop()
@@ -140,10 +140,10 @@ def test_a_fresh_station_adopts_the_hub_organisation_and_seeds_a_wiped_hub_with_
     hub.start()
     b_again = make_station("Door B", None)
     wait_for(in_sync(b_again), what="B in sync with the wiped hub")
-    assert b_again.sync.status()["organisation"] == org  # type: ignore[union-attr]
+    assert b_again.sync.status().organisation == org  # type: ignore[union-attr]
     a_again = make_station("Door A", None)
     wait_for(converged(a_again, b_again), what="convergence through the re-seeded hub")
-    assert not a_again.sync.status()["refused"]  # type: ignore[union-attr]
+    assert not a_again.sync.status().refused  # type: ignore[union-attr]
     assert b_again.core.store.pass_by_id(p.id) is not None
 
 
@@ -153,10 +153,10 @@ def test_a_station_that_synced_before_membership_was_remembered_is_refused_too(
     y = make_station("Door Y", hub.target.full_url())
     z = make_station("Door Z", other_hub.target.full_url())
     wait_for(in_sync(y, z), what="each door in sync with its own hub")
-    y_org = y.sync.status()["organisation"]  # type: ignore[union-attr]
+    y_org = y.sync.status().organisation  # type: ignore[union-attr]
     y.core.passes.create(PassService.validate("Yves"))
     wait_for(lambda: y.sync.pending() == 0, what="Y's log published")  # type: ignore[union-attr]
-    z_before = hub_contents(other_hub, z.sync.status()["organisation"])  # type: ignore[union-attr]
+    z_before = hub_contents(other_hub, z.sync.status().organisation)  # type: ignore[union-attr]
     y.stop()
     # As a data directory written before the setting existed: only its sync progress says.
     store = Store(tmp_path / "Door Y")
@@ -164,6 +164,6 @@ def test_a_station_that_synced_before_membership_was_remembered_is_refused_too(
     store.close()
 
     moved = make_station("Door Y", other_hub.target.full_url())
-    wait_for(lambda: moved.sync.status()["refused"], what="the refusal")  # type: ignore[union-attr]
-    assert y_org in moved.sync.status()["error"]  # type: ignore[union-attr]
-    assert hub_contents(other_hub, z.sync.status()["organisation"]) == z_before  # type: ignore[union-attr]
+    wait_for(lambda: moved.sync.status().refused, what="the refusal")  # type: ignore[union-attr]
+    assert y_org in moved.sync.status().error  # type: ignore[union-attr]
+    assert hub_contents(other_hub, z.sync.status().organisation) == z_before  # type: ignore[union-attr]

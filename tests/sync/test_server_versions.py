@@ -237,7 +237,7 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
     url = versioned_hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
     wait_for(in_sync(a, b), what="two stations in sync")
-    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = a.sync.status().organisation  # type: ignore[union-attr]
     claimed = a.core.passes.create(PassService.validate("Bo", "single"))
     later = a.core.passes.create(PassService.validate("Cy", "multi"))
     assert a.core.scans.submit(claimed.public_url).accepted  # claimed at the hub
@@ -251,7 +251,7 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
 
     before = _run(versioned_hub, stored)
     versioned_hub.kill()  # as a power cut would
-    wait_for(lambda: not a.sync.status()["connected"], what="A to notice")  # type: ignore[union-attr]
+    wait_for(lambda: not a.sync.status().connected, what="A to notice")  # type: ignore[union-attr]
     offline = b.core.passes.create(PassService.validate("Di", "multi"))  # while the hub is down
     versioned_hub.start()
     assert _run(versioned_hub, stored)[1] == before[1] == a.core.ctx.station_id
@@ -274,10 +274,10 @@ def test_a_nats_server_without_jetstream_is_reported_in_one_sentence(
                                   "--user", "u", "--pass", "p"], stdout=out, stderr=out)
     try:
         station = make_station("Door A", f"nats://u:p@127.0.0.1:{port}")
-        wait_for(lambda: station.sync.status()["error"] is not None,  # type: ignore[union-attr]
+        wait_for(lambda: station.sync.status().error is not None,  # type: ignore[union-attr]
                  what="the problem to be reported")
         status = station.sync.status()  # type: ignore[union-attr]
-        assert "JetStream turned off" in status["error"] and not status["connected"]
+        assert "JetStream turned off" in status.error and not status.connected
         assert station.core.scans.submit("nonsense").verdict is Verdict.REJECTED  # the door works
     finally:
         plain.terminate()

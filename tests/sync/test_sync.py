@@ -95,11 +95,11 @@ def test_with_the_hub_down_both_doors_admit_and_the_conflict_shows_everywhere_af
     _pass_everywhere(p.id, a, b)
 
     hub.stop()
-    wait_for(lambda: not any(s.sync.status()["connected"] for s in (a, b, c)),  # type: ignore[union-attr]
+    wait_for(lambda: not any(s.sync.status().connected for s in (a, b, c)),  # type: ignore[union-attr]
              20, "every station to notice the hub is gone")
     first, second = a.core.scans.submit(p.public_url), b.core.scans.submit(p.public_url)
     assert first.accepted and second.accepted  # no door stops because the network is down
-    assert a.sync.status()["pending"] > 0  # type: ignore[union-attr]
+    assert a.sync.status().pending > 0  # type: ignore[union-attr]
 
     hub.start()
     wait_for(converged(a, b, c), what="convergence after the hub returned")
@@ -111,7 +111,7 @@ def test_with_the_hub_down_both_doors_admit_and_the_conflict_shows_everywhere_af
                      and e.data.get("reason") == "duplicate_offline"]
         assert len(announced) == 1  # one conflict event, whichever station noticed it first
         assert s.core.scans.submit(p.public_url).reason == Reason.USED
-    assert len({s.sync.status()["stateDigest"] for s in (a, b, c)}) == 1  # type: ignore[union-attr]
+    assert len({s.sync.state_digest() for s in (a, b, c)}) == 1  # type: ignore[union-attr]
 
 
 def test_a_station_offline_for_10k_events_catches_up(hub: HubServer,
@@ -184,7 +184,7 @@ def test_the_same_hub_at_another_address_downloads_and_publishes_nothing_again(
 
     moved = make_station("Door C", url.replace("@127.0.0.1:", "@localhost:"))
     assert moved.sync is not None and moved.sync.wait_in_sync(60)
-    assert moved.sync.status()["hub"].startswith("localhost:")
+    assert moved.sync.status().hub.startswith("localhost:")
     # Nothing downloaded again: at most its own last echoes are read (and skipped), not the 250.
     assert moved.sync.catch_up().done <= 50
     assert moved.sync.pending() == 0  # and nothing of its own left to publish again
@@ -198,10 +198,10 @@ def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
     good.core.passes.create(PassService.validate("Cy"))
     wrong = hub.target.with_password("not-the-password").full_url()
     stranger = make_station("Intruder", wrong)
-    wait_for(lambda: stranger.sync.status()["error"] is not None,  # type: ignore[union-attr]
+    wait_for(lambda: stranger.sync.status().error is not None,  # type: ignore[union-attr]
              what="the refusal to be reported")
     status = stranger.sync.status()  # type: ignore[union-attr]
-    assert not status["connected"] and "credentials" in status["error"]
+    assert not status.connected and "credentials" in status.error
     assert "not-the-password" not in str(status)
     assert stranger.core.store.count_passes() == 0
 
@@ -235,11 +235,11 @@ def test_events_from_peers_are_applied_once_however_often_they_arrive(
     a.core.scans.submit(p.public_url)
     wait_for(converged(a, b), what="convergence")
     # Replaying A's whole log at B (a redelivery after the duplicate window) changes nothing.
-    before = b.sync.status()["stateDigest"]  # type: ignore[union-attr]
+    before = b.sync.state_digest()  # type: ignore[union-attr]
     from station.services.sync_apply import RemoteEventService
     applied = RemoteEventService(b.core.ctx).apply(a.core.store.events_for_pass(p.id))
     assert applied.inserted == 0
-    assert b.sync.status()["stateDigest"] == before  # type: ignore[union-attr]
+    assert b.sync.state_digest() == before  # type: ignore[union-attr]
     assert len(SyncLedger(b.core.store).event_ids()) == len(SyncLedger(a.core.store).event_ids())
 
 
@@ -315,7 +315,7 @@ def test_undoing_a_single_use_admission_gives_the_claim_back(hub: HubServer,
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
     wait_for(in_sync(a, b), what="in sync")
-    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = a.sync.status().organisation  # type: ignore[union-attr]
     p = a.core.passes.create(PassService.validate("Flo", "single"))
     keep = a.core.passes.create(PassService.validate("Gus", "single"))
     _pass_everywhere(keep.id, b)
@@ -344,7 +344,7 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     url = hub.target.full_url()
     a, b = make_station("Door A", url), make_station("Door B", url)
     wait_for(in_sync(a, b), what="in sync")
-    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = a.sync.status().organisation  # type: ignore[union-attr]
     a_id = a.core.ctx.station_id
     p = a.core.passes.create(PassService.validate("Hal", "single"))
     _pass_everywhere(p.id, b)
@@ -352,7 +352,7 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     assert admitted.accepted and _claim_holder(hub, org, p.id) == a_id
 
     hub.stop()
-    wait_for(lambda: not a.sync.status()["connected"], what="A to notice")  # type: ignore[union-attr]
+    wait_for(lambda: not a.sync.status().connected, what="A to notice")  # type: ignore[union-attr]
     a.core.scans.undo(admitted.scan.id, by="Door A")  # nobody can tell the hub now
     assert pending_releases(a.core.store) == [(p.id, admitted.scan.scanned_at)]
     a.stop()  # …and the door is shut down before the hub comes back
@@ -376,7 +376,7 @@ def test_a_scan_that_could_not_be_recorded_gives_its_fresh_claim_back(
     url = hub.target.full_url()
     a, b = make_station("disk/Door A", url), make_station("Door B", url)
     wait_for(in_sync(a, b), what="in sync")
-    org = a.sync.status()["organisation"]  # type: ignore[union-attr]
+    org = a.sync.status().organisation  # type: ignore[union-attr]
     p = a.core.passes.create(PassService.validate("Hal", "single"))
     _pass_everywhere(p.id, b)
     small_disk.fill()

@@ -30,3 +30,21 @@ def test_runs_coroutines_off_the_calling_thread_and_stops_cleanly() -> None:
     runtime.stop()
     assert cancelled.is_set()
     assert not any(t.name == "station-net" for t in threading.enumerate())
+
+
+def test_in_loop_is_true_only_on_this_runtimes_own_thread() -> None:
+    # Two stations in one process both name their thread "station-net": a name is not enough
+    # to tell one's loop from the other's (claim() must decide offline only on its own loop).
+    first, second = AsyncRuntime(), AsyncRuntime()
+    first.start()
+    second.start()
+    try:
+        async def ask() -> tuple[bool, bool]:
+            return first.in_loop(), second.in_loop()
+
+        assert not first.in_loop() and not second.in_loop()
+        assert first.submit(ask()).result(5) == (True, False)
+        assert second.submit(ask()).result(5) == (False, True)
+    finally:
+        first.stop()
+        second.stop()

@@ -36,9 +36,11 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from station.domain import tokens
 from station.domain.errors import InvalidInput, StationError
 from station.domain.events import Event
+from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
 from station.net.sync import jetstream, membership, prepare, wire
+from station.net.sync.auth import is_auth_refusal
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
@@ -145,16 +147,6 @@ class SyncSettings:
     # every acknowledged batch cost the door one extra fsync'd transaction per scan.
     checkpoint_interval_s: float = 1.0
     publish_linger_s: float = 0.02
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUp:
-    done: int  # messages applied since this station started
-    remaining: int  # still waiting on the hub for this station (None-free: 0 when unknown)
-
-    @property
-    def total(self) -> int:
-        return self.done + self.remaining
 
 
 async def _finish_in_thread(func: Callable[..., Any], *args: Any) -> Any:
@@ -315,8 +307,10 @@ class SyncClient:
     def _published_seq(self, hub_key: str) -> int:
         return max(self._published.get(hub_key, 0), self._ledger.published_seq(hub_key))
 
-    def status(self) -> dict[str, Any]:
-        """What the status bar, the Integrations page and GET /api/v1/sync/status show."""
+    def status(self) -> SyncStatus:
+        """What the status bar, the Integrations page and GET /api/v1/sync/status show.
+
+        Cheap at any size (the GUI asks every 2 s): the state digest is `state_digest()`."""
         now = _utcnow()
         last = self._last_sync
         if last is None and self._hub_key:
@@ -324,33 +318,37 @@ class SyncClient:
             last = parse_iso(stored) if stored else None
         since = self._unreachable_since
         unreachable_s = None if self._connected or since is None else time.monotonic() - since
-        heads = self._ledger.heads()
-        peers = [
-            {"stationId": p.station_id, "name": p.name, "seenAt": p.seen_at,
-             "lag": max(p.head_seq - heads.get(p.station_id, 0), 0)}
+        # One index probe per peer (head_of), not heads(): that groups the whole log, about
+        # 100 ms at 1M events, and the status bar asks every 2 s.
+        peers = tuple(
+            PeerStatus(p.station_id, p.name, p.seen_at,
+                       max(p.head_seq - self._ledger.head_of(p.station_id), 0))
             for p in self._ledger.peers()
-        ]
-        done, remaining = self._applied, self._remaining
+        )
         target = self.target
-        return {
-            "enabled": True,
+        return SyncStatus(
             # None while --sync auto is still looking for the hub on the LAN.
-            "hub": target.hub if target is not None else None,
-            "url": target.public_url() if target is not None else None,
-            "organisation": self._org,
-            "connected": self._connected,
-            "inSync": self.in_sync(),
-            "pending": self.pending(),
-            "lastSyncAt": to_iso(last) if last else None,
-            "lastSyncAgoS": round((now - last).total_seconds(), 1) if last else None,
-            "unreachableForS": round(unreachable_s, 1) if unreachable_s is not None else None,
-            "alarm": unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
-            "error": self._refusal or self._error,
-            "refused": self._refusal is not None,
-            "catchUp": {"done": done, "remaining": remaining, "total": done + remaining},
-            "peers": peers,
-            "stateDigest": self._ledger.state_digest(),
-        }
+            hub=target.hub if target is not None else None,
+            url=target.public_url() if target is not None else None,
+            organisation=self._org,
+            connected=self._connected,
+            in_sync=self.in_sync(),
+            pending=self.pending(),
+            last_sync_at=to_iso(last) if last else None,
+            last_sync_ago_s=round((now - last).total_seconds(), 1) if last else None,
+            unreachable_for_s=round(unreachable_s, 1) if unreachable_s is not None else None,
+            alarm=unreachable_s is not None and unreachable_s > UNREACHABLE_RED_S,
+            error=self._refusal or self._error,
+            refused=self._refusal is not None,
+            catch_up=self.catch_up(),
+            peers=peers,
+        )
+
+    def state_digest(self) -> str:
+        """Hash of the folded pass state (equal on stations holding the same events).
+
+        Reads every pass row: asked for only where it is shown, never by the status bar."""
+        return self._ledger.state_digest()
 
     # --- strict single use -------------------------------------------------------------------------
     def claim(self, pass_id: str) -> Claim:
@@ -358,7 +356,7 @@ class SyncClient:
         handles = self._handles
         if not self._connected or handles is None:
             return Claim(ClaimState.OFFLINE)
-        if threading.current_thread().name == self._runtime_thread_name():
+        if self._runtime.in_loop():
             # Waiting here would block the very loop that must answer: decide offline.
             log.warning("claim() called on the sync loop; deciding offline")
             return Claim(ClaimState.OFFLINE)
@@ -372,12 +370,13 @@ class SyncClient:
             log.exception("claiming %s failed; deciding offline", pass_id)
             return Claim(ClaimState.OFFLINE)
 
-    def release(self, pass_id: str, admitted_at: str) -> None:
-        """Give back this door's claim on a single-use pass whose admission was undone.
+    def release(self) -> None:
+        """Give back this door's claims on single-use passes whose admissions were undone.
 
-        Returns at once (the scanning thread never waits on the network). The undo's own
-        transaction recorded the release (store/releases.py); the hub is told in the background
-        now, or when this station next connects, even after a restart."""
+        Returns at once (the scanning thread never waits on the network). Each undo's own
+        transaction recorded its release (store/releases.py): those rows, not arguments, say
+        what to give back; the hub is told in the background now, or when this station next
+        connects, even after a restart."""
         if self._connected and self._handles is not None:
             try:
                 self._runtime.submit(self._release_pending())
@@ -432,10 +431,6 @@ class SyncClient:
             await handles.claims.delete(pass_id, last=entry.revision)
         except nats.js.errors.KeyWrongLastSequenceError:
             pass  # claimed again meanwhile
-
-    def _runtime_thread_name(self) -> str:
-        thread = getattr(self._runtime, "_thread", None)
-        return thread.name if thread is not None else ""
 
     async def _claim(self, handles: jetstream.Handles, pass_id: str) -> Claim:
         own = self._ctx.station_id
@@ -533,7 +528,7 @@ class SyncClient:
                 inbox.follow_again("a delivery was dropped")
             return
         text = str(exc)
-        if "Authorization" in text or "authorization" in text:
+        if is_auth_refusal(exc):
             self._error = (_REFUSED + ": check the sync URL "
                            "(user and password) given to --sync.")
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -268,7 +269,7 @@ class CaptureLoop:
             return 0.0
         return (len(recent) - 1) / (recent[-1] - recent[0])
 
-    def _set(self, **changes: object) -> None:
+    def _set(self, **changes: Any) -> None:
         with self._lock:
             self._status = replace(self._status, **changes)
             status = self._status

@@ -78,7 +78,7 @@ def test_door_mode_cannot_change_passes(qtbot: Any, window: MainWindow) -> None:
     view.select_row(row_of(window, p.code))  # type: ignore[arg-type]
     qtbot.waitUntil(lambda: view.detail.pass_ is not None, timeout=5000)
     assert not view.detail.revoke.isEnabled()
-    assert not view.create.isEnabled() and not view.import_.isEnabled()
+    assert not view.create_button.isEnabled() and not view.import_.isEnabled()
     view.revoke_selected()  # even if called, nothing changes without the PIN
     assert window.core.passes.get(p.code).status is PassStatus.ACTIVE
     assert view.detail.export.isEnabled()  # looking up and exporting a QR is door work
@@ -210,7 +210,7 @@ def test_create_pass_from_the_window(qtbot: Any, window: MainWindow, monkeypatch
         "name": "Walk-in Wanda", "email": "wanda@example.com", "type": "multi", "max_uses": 3,
         "valid_until": None})
     with qtbot.waitSignal(view.message, timeout=10000, check_params_cb=lambda t: t.startswith("Created")):
-        qtbot.mouseClick(view.create, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
     created = window.core.passes.list(search="Walk-in Wanda").items
     assert len(created) == 1 and created[0].max_uses == 3 and created[0].client_id
     qtbot.waitUntil(lambda: row_of(window, created[0].code) is not None, timeout=5000)  # the table reloads

@@ -109,7 +109,8 @@ class PassDetail(QFrame):
             lines.append(f"<span style='color:#b45309'>⚠ {p.conflicts} offline conflict(s)</span>")
         self.facts.setText("<br>".join(lines))
         if qr:
-            image = QImage.fromData(qr, b"PNG")
+            # The stubs say the format is bytes; the binding takes only str (PySide6 6.11).
+            image = QImage.fromData(qr, "PNG")  # type: ignore[arg-type]
             self.qr.setPixmap(QPixmap.fromImage(image).scaled(
                 200, 200, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
         self.history.addItems([history_line(e) for e in reversed(events)])

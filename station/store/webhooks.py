@@ -208,6 +208,7 @@ class WebhookStore:
         rows = self._rows(sql, (webhook_id,))
         return _webhook(rows[0]) if rows else None
 
+    # Below this method, `list` in annotations would name it: they say builtins.list.
     def list(self) -> list[Webhook]:
         return [_webhook(r) for r in self._rows(
             "SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC")]
@@ -283,7 +284,8 @@ class WebhookStore:
     def enabled_ids(self) -> builtins.list[str]:
         return [r["id"] for r in self._rows("SELECT id FROM webhooks WHERE enabled = 1")]
 
-    def due(self, webhook_id: str, now: float, limit: int, skip: Iterable[str] = ()) -> builtins.list[DueDelivery]:
+    def due(self, webhook_id: str, now: float, limit: int,
+            skip: Iterable[str] = ()) -> builtins.list[DueDelivery]:
         """Pending deliveries of one enabled subscription whose time has come, oldest first.
 
         Asked per subscription so a dead subscription's backlog never hides the others'."""

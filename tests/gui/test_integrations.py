@@ -214,6 +214,7 @@ def test_the_add_dialog_keeps_the_typed_url_until_it_is_added(
     assert hooks.add_dialog is None and not manager.roles.is_manager
 
 
+@pytest.mark.allow_log("station.net.sender", "was disabled")
 def test_auto_disabled_subscription_is_shown_and_re_enabled(
         qtbot: Any, manager: MainWindow, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
     page = manager.integrations_view
@@ -245,6 +246,7 @@ def test_auto_disabled_subscription_is_shown_and_re_enabled(
     qtbot.waitUntil(lambda: not manager.status.webhooks.isVisible(), timeout=10000)
 
 
+@pytest.mark.allow_log("station.net.sender", "answered 410 Gone")
 def test_a_410_removes_the_subscription_from_the_page(
         qtbot: Any, manager: MainWindow, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
     hooks = manager.integrations_view.webhooks

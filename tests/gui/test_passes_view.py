@@ -27,6 +27,13 @@ def row_of(window: MainWindow, code: str) -> int | None:
     return None
 
 
+def status_in_table(window: MainWindow, code: str) -> PassStatus | None:
+    """The row's status; None while the model reloads and the row is not there yet."""
+    row = row_of(window, code)
+    found = window.passes_view.model.pass_at(row) if row is not None else None
+    return found.status if found is not None else None
+
+
 def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
         qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     passes = window.core.passes
@@ -50,7 +57,7 @@ def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
     assert view.detail.revoke.isEnabled()
     qtbot.mouseClick(view.detail.revoke, Qt.MouseButton.LeftButton)
     model = view.model
-    qtbot.waitUntil(lambda: model.pass_at(row_of(window, p.code)).status is PassStatus.REVOKED,  # type: ignore[arg-type, union-attr]
+    qtbot.waitUntil(lambda: status_in_table(window, p.code) is PassStatus.REVOKED,
                     timeout=5000)
     assert asked == [p.code]
     status_cell = model.index(row_of(window, p.code), 3)  # type: ignore[arg-type]
@@ -64,7 +71,7 @@ def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
     assert window.scan_view.card.title.text() == "Revoked by manager: refund"
     # and back: Activate makes the pass scan again
     qtbot.mouseClick(view.detail.activate, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: model.pass_at(row_of(window, p.code)).status is PassStatus.ACTIVE,  # type: ignore[arg-type, union-attr]
+    qtbot.waitUntil(lambda: status_in_table(window, p.code) is PassStatus.ACTIVE,
                     timeout=5000)
     assert scan(qtbot, window, p.code).kind is Kind.ACCEPTED
 

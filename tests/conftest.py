@@ -21,6 +21,9 @@ from tests.netns import in_namespaces
 
 REPO = Path(__file__).resolve().parent.parent
 
+# A test fails when it logs a WARNING it did not declare (tests/logfail.py).
+pytest_plugins = ["tests.logfail"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -50,7 +50,7 @@ class CameraSource:
         width, height, fps = self.requested
         # MJPG first: most USB webcams deliver 720p at 30 fps only compressed (raw YUYV
         # tops out at ~10 fps over USB 2).
-        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         cap.set(cv2.CAP_PROP_FPS, fps)
@@ -106,7 +106,7 @@ def list_cameras(max_index: int = 8) -> list[CameraInfo]:
 
 
 def _linux_cameras(sys_root: Path = Path("/sys/class/video4linux")) -> list[CameraInfo]:
-    found = []
+    found: list[CameraInfo] = []
     if not sys_root.is_dir():
         return found
     for node in sorted(sys_root.iterdir(), key=lambda p: int("".join(c for c in p.name if c.isdigit()) or 0)):

@@ -42,7 +42,7 @@ class ZxingDecoder:
     budget_ms = 40.0
 
     def __init__(self) -> None:
-        self._formats = zxingcpp.BarcodeFormat.QRCode
+        self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
     def decode(self, gray: np.ndarray) -> Attempt:
         found: list[Detection] = []

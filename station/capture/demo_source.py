@@ -65,7 +65,7 @@ class DemoSource:
         ]
         self._codes = []
         for text in self.payloads:
-            modules = segno.make_qr(text, error="q").symbol_size(border=4)[0]
+            modules = int(segno.make_qr(text, error="q").symbol_size(border=4)[0])
             module_px = max(2, min(8, int(h * 0.55) // modules))
             code = qr_image(text, module_px).astype(np.float32)
             code = 25 + code * (215 / 255)  # paper and screens are never pure black and white

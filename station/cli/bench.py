@@ -16,7 +16,7 @@ from station.cli.bench_search import bench_search
 from station.services.imports import import_passes
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = subparsers.add_parser("bench", help="measure scan latency and import rate")
     bench.add_argument("--sizes", default="10000,100000,1000000",
                        help="pass counts to measure at, comma-separated")

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from station.app import build_core
 from station.domain.codes import new_id
@@ -54,6 +57,10 @@ def _fill(store: Store, n: int, seed: int) -> list[str]:
     return codes
 
 
+def _fetch(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
 def _median_ms(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -77,13 +84,14 @@ def bench_search(tmp: Path, n: int, seed: int = 7, repeat: int = 15) -> None:
               f"{'LIKE count':>11} {'LIKE found':>11}")
         for q in queries:
             found = store.count_passes(search=q)
-            page = _median_ms(lambda q=q: store.list_passes(search=q, limit=PAGE), repeat)
-            count = _median_ms(lambda q=q: store.count_passes(search=q), repeat)
-            old_page = _median_ms(lambda q=q: conn.execute(
-                f"SELECT * FROM passes WHERE {OLD_WHERE} ORDER BY created_at DESC, rowid DESC "
-                "LIMIT ?", [*_old_params(q), PAGE]).fetchall(), repeat)
-            old_count = _median_ms(lambda q=q: conn.execute(
-                f"SELECT count(*) FROM passes WHERE {OLD_WHERE}", _old_params(q)).fetchone(), repeat)
+            page = _median_ms(partial(store.list_passes, search=q, limit=PAGE), repeat)
+            count = _median_ms(partial(store.count_passes, search=q), repeat)
+            old_page = _median_ms(partial(
+                _fetch, conn, f"SELECT * FROM passes WHERE {OLD_WHERE} "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?", [*_old_params(q), PAGE]), repeat)
+            old_count = _median_ms(partial(
+                _fetch, conn, f"SELECT count(*) FROM passes WHERE {OLD_WHERE}", _old_params(q)),
+                repeat)
             old_found = conn.execute(f"SELECT count(*) FROM passes WHERE {OLD_WHERE}",
                                      _old_params(q)).fetchone()[0]
             label = q if len(q) <= 14 else q[:13] + "…"

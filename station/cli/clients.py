@@ -7,7 +7,7 @@ import argparse
 from station.cli.common import core_options, open_core, print_json, table
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
     group = subparsers.add_parser("clients", help="create and list clients")
     sub = group.add_subparsers(dest="clients_command", metavar="ACTION", required=True)

@@ -17,7 +17,7 @@ from station.store.db import Store
 from station.store.secrets import SecretStore
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hub = subparsers.add_parser(
         "hub", help="host the venue hub other stations sync through",
         description="Start a NATS JetStream hub (store in the data directory, password required). "

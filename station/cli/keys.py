@@ -10,7 +10,7 @@ from station.cli.common import core_options, open_core, print_json, table
 from station.net.integrations import DEFAULT_RATE_LIMIT, ApiKeys
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
     group = subparsers.add_parser("keys", help="create, list and revoke API keys")
     sub = group.add_subparsers(dest="keys_command", metavar="ACTION", required=True)

@@ -17,7 +17,7 @@ from station.store.db import DB_NAME
 FINDINGS_EXIT = 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
     make = subparsers.add_parser(
         "backup", parents=[parent],

@@ -13,7 +13,7 @@ from station.domain.models import Pass, PassStatus, PassType
 from station.services.imports import import_passes
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
     group = subparsers.add_parser("passes", help="create, list, revoke and activate passes")
     sub = group.add_subparsers(dest="passes_command", metavar="ACTION", required=True)

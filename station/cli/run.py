@@ -104,7 +104,7 @@ def sync_options() -> argparse.ArgumentParser:
     return parent
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = argparse.ArgumentParser(add_help=False, parents=[run_options(), sync_options()])
     gui = subparsers.add_parser("gui", parents=[parent], help="start the station window (default)")
     gui.add_argument("--screenshot", type=Path, metavar="FILE.png", default=None,

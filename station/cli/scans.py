@@ -13,7 +13,7 @@ from station.services.imports import export_scans
 from station.services.scans import ScanResult
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
     scan = subparsers.add_parser("scan", parents=[parent], help="record a scan and print the verdict")
     scan.add_argument("payload", metavar="PAYLOAD", help="QR text (pass URL) or pass code")

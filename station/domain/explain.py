@@ -25,7 +25,8 @@ def _last_admission(events: Sequence[Event]) -> dict[str, str] | None:
     for event in reversed(events):
         scan = event.data.get("scan") if event.type == EventType.PASS_SCANNED else None
         if scan and scan.get("verdict") == Verdict.ACCEPTED and scan.get("id") not in reverted:
-            return scan
+            admission: dict[str, str] = scan
+            return admission
     return None
 
 

@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections import defaultdict
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -220,7 +221,10 @@ class WebhookSender:
                 self._tasks.add(task)
                 self._sending[delivery.id] = task
                 task.add_done_callback(self._tasks.discard)
-                task.add_done_callback(lambda _t, d=delivery.id: self._sending.pop(d, None))
+                task.add_done_callback(partial(self._sent, delivery.id))
+
+    def _sent(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
+        self._sending.pop(delivery_id, None)
 
     def _client(self, webhook_id: str) -> httpx.AsyncClient:
         client = self._clients.get(webhook_id)

@@ -114,11 +114,11 @@ class AddressPolicy:
 
 def check_target_url(url: Any, policy: AddressPolicy, *, resolve: bool = True) -> str:
     """Return the URL if it may be a webhook target; raise InvalidInput saying why not."""
-    url, host, port = check_url_syntax(url)
+    checked, host, port = check_url_syntax(url)
     for address in _addresses(host, port, resolve):
         if not policy.permits(address):
             raise InvalidInput(policy.refusal(address))
-    return url
+    return checked
 
 
 def check_url_syntax(url: Any) -> tuple[str, str, int]:

@@ -192,7 +192,7 @@ def count_rows(path: Path) -> int:
 
 
 def import_passes(path: Path, passes: PassService, clients: ClientService,
-                  progress: Callable[[int], None] | None = None, *,
+                  progress: Callable[[int], object] | None = None, *,
                   on_total: Callable[[int], None] | None = None,
                   cancel: threading.Event | None = None) -> ImportReport:
     """Import the rows of a CSV file as passes. A regular file is read through first: one
@@ -266,7 +266,7 @@ class _Signing:
 
 
 def _write(passes: PassService, clients: ClientService, signer: PassSigner, signing: _Signing,
-           report: ImportReport, progress: Callable[[int], None] | None) -> None:
+           report: ImportReport, progress: Callable[[int], object] | None) -> None:
     """One transaction: the batch's rows not imported before become passes (with their
     clients), and their keys are recorded with them."""
     signatures = signer.result(signing.signatures, [d.claims for d in signing.drafts])

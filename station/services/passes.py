@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -282,5 +283,5 @@ class PassService:
         return self._ctx.store.list_passes(status=status, type_=type_, search=search, limit=limit,
                                            cursor=cursor)
 
-    def history(self, ref: str) -> list[Event]:
+    def history(self, ref: str) -> builtins.list[Event]:  # `list` here is the method above
         return self._ctx.store.events_for_pass(self.get(ref).id)

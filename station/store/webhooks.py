@@ -7,6 +7,7 @@ deliveries commit together or not at all.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,7 +183,8 @@ class WebhookStore:
         # sender waits and says so once, instead of logging a traceback every poll.
         with storage_errors(self._store.data_dir, doing="read the webhook outbox",
                             outcome="deliveries wait until it can be read"):
-            return self._store.db().execute(sql, params).fetchall()
+            rows: list[Any] = self._store.db().execute(sql, params).fetchall()
+            return rows
 
     # --- subscriptions ---------------------------------------------------------------------
     def insert(self, hook: Webhook, limit: int = MAX_SUBSCRIPTIONS) -> bool:
@@ -206,6 +208,7 @@ class WebhookStore:
         rows = self._rows(sql, (webhook_id,))
         return _webhook(rows[0]) if rows else None
 
+    # Below this method, `list` in annotations would name it: they say builtins.list.
     def list(self) -> list[Webhook]:
         return [_webhook(r) for r in self._rows(
             "SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC")]
@@ -246,7 +249,7 @@ class WebhookStore:
         return {state: int(found.get(state, 0)) for state in (PENDING, SUCCEEDED, FAILED)}
 
     # --- deliveries ------------------------------------------------------------------------
-    def deliveries(self, webhook_id: str, limit: int = 50) -> list[Delivery]:
+    def deliveries(self, webhook_id: str, limit: int = 50) -> builtins.list[Delivery]:
         rows = self._rows(
             "SELECT d.*, e.type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
             "WHERE d.webhook_id = ? ORDER BY d.seq DESC LIMIT ?", (webhook_id, limit),
@@ -260,7 +263,7 @@ class WebhookStore:
         )
         return _delivery(rows[0]) if rows else None
 
-    def attempts(self, delivery_id: str) -> list[Attempt]:
+    def attempts(self, delivery_id: str) -> builtins.list[Attempt]:
         rows = self._rows("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id",
                           (delivery_id,))
         return [Attempt(delivery_id=r["delivery_id"], attempted_at=r["attempted_at"],
@@ -278,10 +281,11 @@ class WebhookStore:
             )
             return cur.rowcount > 0
 
-    def enabled_ids(self) -> list[str]:
+    def enabled_ids(self) -> builtins.list[str]:
         return [r["id"] for r in self._rows("SELECT id FROM webhooks WHERE enabled = 1")]
 
-    def due(self, webhook_id: str, now: float, limit: int, skip: Iterable[str] = ()) -> list[DueDelivery]:
+    def due(self, webhook_id: str, now: float, limit: int,
+            skip: Iterable[str] = ()) -> builtins.list[DueDelivery]:
         """Pending deliveries of one enabled subscription whose time has come, oldest first.
 
         Asked per subscription so a dead subscription's backlog never hides the others'."""

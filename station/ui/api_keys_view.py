@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.domain.errors import StationError
+from station.store.apikeys import ApiKey
 from station.ui.rich_text import set_rich
 from station.ui.secret_dialog import SecretDialog
 from station.ui.workers import TaskRunner
@@ -45,8 +46,8 @@ class ApiKeysView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.create = QPushButton("Create key…")
-        self.create.setObjectName("primary")
+        self.create_button = QPushButton("Create key…")
+        self.create_button.setObjectName("primary")
         self.revoke = QPushButton("Revoke…")
         self.revoke.setObjectName("danger")
         note = QLabel()
@@ -55,14 +56,14 @@ class ApiKeysView(QWidget):
         note.setObjectName("muted")
         note.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.create)
+        buttons.addWidget(self.create_button)
         buttons.addWidget(self.revoke)
         buttons.addStretch()
         column = QVBoxLayout(self)
         column.addWidget(note)
         column.addLayout(buttons)
         column.addWidget(self.table, 1)
-        self.create.clicked.connect(self.create_key)
+        self.create_button.clicked.connect(self.create_key)
         self.revoke.clicked.connect(self.revoke_selected)
         self.table.itemSelectionChanged.connect(self._update_actions)
         self._update_actions()
@@ -146,10 +147,11 @@ class ApiKeysView(QWidget):
         if key is None or key.revoked_at is not None or not self.confirm_revoke(key):
             return
         keys = self._integrations.keys
-        self._writes.run(lambda: keys.revoke(key.id),
-                         lambda after: (self.message.emit(f"API key \u201c{after.name}\u201d revoked."),
-                                        self.refresh()),
-                         self._error)
+        def revoked(after: ApiKey) -> None:
+            self.message.emit(f"API key \u201c{after.name}\u201d revoked.")
+            self.refresh()
+
+        self._writes.run(lambda: keys.revoke(key.id), revoked, self._error)
 
     def _error(self, exc: BaseException) -> None:
         if not isinstance(exc, StationError):

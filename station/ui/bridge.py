@@ -14,25 +14,25 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from station.domain.events import Event
-
 MAX_BATCH = 5000
 
 
 class EventBridge(QObject):
-    events = Signal(list)  # list[Event], oldest first, on the GUI thread
+    # list[Event] (or of what else the bus carries: the scan view bridges ScanResults), oldest
+    # first, on the GUI thread
+    events = Signal(list)
     _wake = Signal()
 
-    def __init__(self, subscribe: Callable[[Callable[[Event], None]], Callable[[], None]],
+    def __init__(self, subscribe: Callable[[Callable[[object], None]], Callable[[], None]],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
-        self._buffer: list[Event] = []
+        self._buffer: list[object] = []
         # Always queued, even when the publisher is the GUI thread: subscribers must return fast.
         self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = subscribe(self._on_event)
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: object) -> None:
         with self._lock:
             first = not self._buffer
             self._buffer.append(event)

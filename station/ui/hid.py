@@ -161,7 +161,7 @@ class KeyboardWedge(QObject):
             self._replaying = False
 
     def _typing_target(self) -> QLineEdit | None:
-        widget = self._main.focusWidget()
+        widget: QWidget | None = self._main.focusWidget()
         if is_text_field(widget) or isinstance(widget, QComboBox):
             return None  # a closed list picks its item by the letters typed: leave them to it
         while widget is not None:

@@ -75,11 +75,11 @@ class Kiosk(QObject):
         if self.active:
             self._leave(lambda: None)
 
-    def request_exit(self, then: Callable[[], None] | None = None) -> None:
+    def request_exit(self, then: Callable[[], object] | None = None) -> None:
         """Ask for the PIN; with the right one leave kiosk mode (in manager mode) and run `then`."""
         self._window.ask_manager_pin(EXIT_NOTE, lambda: self._leave(then))
 
-    def _leave(self, then: Callable[[], None] | None) -> None:
+    def _leave(self, then: Callable[[], object] | None) -> None:
         w = self._window
         self.active = False
         for widget in self._hidden():

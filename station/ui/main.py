@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -43,7 +44,8 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: object) -> 
 def chosen_data_dir(args: argparse.Namespace, qsettings: QSettings) -> Path | None:
     """--data-dir, else the one picked in the settings (not for the demo), else None (default)."""
     if args.data_dir is not None or args.demo:
-        return args.data_dir
+        given: Path | None = args.data_dir
+        return given
     chosen = qsettings.value("data_dir")
     return Path(str(chosen)) if chosen else None
 
@@ -61,7 +63,8 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
     sys.excepthook = _excepthook
     if QApplication.instance() is None:
         check_window_system()  # a missing xcb library would abort the process inside Qt
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed as the core application; in this process it is always a QApplication.
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName("Station")
     app.setStyleSheet(stylesheet())
     qsettings = app_settings()
@@ -103,6 +106,7 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
             QTimer.singleShot(400, take_screenshot)  # let the card and counters paint
 
     def take_screenshot() -> None:
+        assert screenshot is not None  # only scheduled when one was asked for
         window.stats_view.refresh()
         pixmap = window.grab()
         screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -53,6 +54,12 @@ MAX_PIN_FAILURES = 5
 PIN_LOCKOUT_S = 30.0
 
 
+def _application() -> QCoreApplication:
+    app = QApplication.instance()
+    assert app is not None  # the window exists only inside a running application
+    return app
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -76,7 +83,7 @@ class MainWindow(QMainWindow):
         self.writes = TaskRunner("writes", threads=1, parent=self)
         self.reads = TaskRunner("reads", threads=2, parent=self)
         self.roles = Roles(self.settings.auto_lock_min * 60, self)
-        QApplication.instance().installEventFilter(self.roles)  # any input keeps manager mode
+        _application().installEventFilter(self.roles)  # any input keeps manager mode
         self.sounds = Sounds(lambda fn: self.reads.run(fn), QApplication.beep, self.settings.muted)
 
         self.scan_view = ScanView(self.core, self.roles, self.sounds, self.scan_lane, self.reads,
@@ -139,8 +146,8 @@ class MainWindow(QMainWindow):
         self.mute_button.toggled.connect(self.set_muted)
         self.lock_button.clicked.connect(self.toggle_lock)
         self.settings_button.clicked.connect(self.open_settings)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.toggle_lock)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        self._shortcut(QKeySequence("Ctrl+L"), self.toggle_lock)
+        self._shortcut(QKeySequence("Ctrl+F"), self._focus_search)
         self._door_shortcuts()
 
         # Camera and handheld scanner share one debouncer, so a pass shown to both is one scan.
@@ -155,7 +162,7 @@ class MainWindow(QMainWindow):
             self, DebouncedSink(self.capture.debouncer, self.scan_view.submit), code_box=self.scan_view.entry,
             type_into={self.passes_view: self.passes_view.search, self.scan_view: self.scan_view.entry},
             pick=first_known_pass(self.reads, self.core.passes))
-        QApplication.instance().installEventFilter(self.wedge)
+        _application().installEventFilter(self.wedge)
         self.camera_state: CaptureState = CaptureState.OFF
 
         self._pin_failures = 0
@@ -208,15 +215,19 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.scan_view)
             self.overlay.dismiss()
 
+    def _shortcut(self, keys: QKeySequence, slot: Callable[[], object]) -> QShortcut:
+        shortcut = QShortcut(keys, self)
+        shortcut.activated.connect(slot)
+        return shortcut
+
     def _door_shortcuts(self) -> None:
-        QShortcut(QKeySequence("Ctrl+Z"), self, activated=self.undo_shortcut)
+        self._shortcut(QKeySequence("Ctrl+Z"), self.undo_shortcut)
         for number in range(1, self.tabs.count() + 1):
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self,
-                      activated=lambda index=number - 1: self.show_view(index))
-        QShortcut(QKeySequence("F11"), self, activated=self.toggle_fullscreen)
+            self._shortcut(QKeySequence(f"Ctrl+{number}"), partial(self.show_view, number - 1))
+        self._shortcut(QKeySequence("F11"), self.toggle_fullscreen)
         # Esc is taken only while there is something to dismiss or leave: elsewhere it is the
         # widgets' own key.
-        self._esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
+        self._esc = self._shortcut(QKeySequence(Qt.Key.Key_Escape), self._escape)
         self._esc.setEnabled(False)
 
     def undo_shortcut(self) -> None:
@@ -519,11 +530,11 @@ class MainWindow(QMainWindow):
         self.integrations_view.stop()
         self.capture.stop()
         self.wedge.stop()
-        QApplication.instance().removeEventFilter(self.wedge)
+        _application().removeEventFilter(self.wedge)
         self.bridge.close()
         self.scan_view.stop()
         self.roles.lock()
-        QApplication.instance().removeEventFilter(self.roles)
+        _application().removeEventFilter(self.roles)
         for runner in (self.scan_lane, self.writes, self.reads):
             runner.shutdown()
 

@@ -21,7 +21,9 @@ class RevokeDialog(QDialog):
         self.reason.setEditable(True)
         self.reason.addItems(REASONS)
         self.reason.setCurrentText("")
-        self.reason.lineEdit().setPlaceholderText("Why? (shown at the door)")
+        edit = self.reason.lineEdit()
+        assert edit is not None  # an editable combo box has one
+        edit.setPlaceholderText("Why? (shown at the door)")
         self.confirm = QCheckBox(f"Yes, refuse {p.name or p.code} at every door")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.addButton("Revoke", QDialogButtonBox.ButtonRole.AcceptRole)

@@ -57,7 +57,8 @@ def labelled_qr_png(text: str, name: str, code: str, scale: int = 10) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    # The stubs say the format is bytes; the binding takes only str (PySide6 6.11).
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
     buffer.close()
     return bytes(data.data())
 

@@ -109,7 +109,8 @@ class PassDetail(QFrame):
             lines.append(f"<span style='color:#b45309'>⚠ {p.conflicts} offline conflict(s)</span>")
         self.facts.setText("<br>".join(lines))
         if qr:
-            image = QImage.fromData(qr, "PNG")
+            # The stubs say the format is bytes; the binding takes only str (PySide6 6.11).
+            image = QImage.fromData(qr, "PNG")  # type: ignore[arg-type]
             self.qr.setPixmap(QPixmap.fromImage(image).scaled(
                 200, 200, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
         self.history.addItems([history_line(e) for e in reversed(events)])
@@ -139,8 +140,8 @@ class PassesView(QWidget):
             self.kind.addItem(t.value.capitalize(), t.value)
         self.total = QLabel()
         self.total.setObjectName("muted")
-        self.create = QPushButton("Create pass…")
-        self.create.setObjectName("primary")
+        self.create_button = QPushButton("Create pass…")
+        self.create_button.setObjectName("primary")
         self.import_ = QPushButton("Import CSV…")
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -164,7 +165,7 @@ class PassesView(QWidget):
         bar.addWidget(self.total)
         bar.addStretch()
         bar.addWidget(self.import_)
-        bar.addWidget(self.create)
+        bar.addWidget(self.create_button)
         split = QSplitter()
         split.setChildrenCollapsible(False)
         split.addWidget(self.table)
@@ -190,7 +191,7 @@ class PassesView(QWidget):
         self.detail.revoke.clicked.connect(self.revoke_selected)
         self.detail.activate.clicked.connect(self.activate_selected)
         self.detail.export.clicked.connect(self.export_selected_qr)
-        self.create.clicked.connect(self.create_pass)
+        self.create_button.clicked.connect(self.create_pass)
         self.import_.clicked.connect(self.import_csv)
         roles.changed.connect(lambda _r: self._update_actions())
         self._update_actions()
@@ -261,13 +262,13 @@ class PassesView(QWidget):
     def _update_actions(self) -> None:
         manager = self._roles.is_manager
         p = self.detail.pass_ if self.detail.pass_ is not None else self.selected()
-        self.create.setEnabled(manager)
+        self.create_button.setEnabled(manager)
         self.import_.setEnabled(manager)
         self.detail.revoke.setEnabled(manager and p is not None and p.status is not PassStatus.REVOKED)
         self.detail.activate.setEnabled(manager and p is not None and p.status is PassStatus.REVOKED)
         self.detail.export.setEnabled(p is not None)
         tip = "" if manager else "Unlock manager mode (padlock, top right) to change passes."
-        for button in (self.create, self.import_, self.detail.revoke, self.detail.activate):
+        for button in (self.create_button, self.import_, self.detail.revoke, self.detail.activate):
             button.setToolTip(tip)
 
     def on_events(self, events: list[Event]) -> None:

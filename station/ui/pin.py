@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from station.domain.errors import InvalidInput
 
@@ -19,7 +19,7 @@ SETTING = "ui.manager_pin"
 N, R, P = 2**14, 8, 1
 
 
-class SettingsStore:  # the part of station.store.db.Store this module needs
+class SettingsStore(Protocol):  # the part of station.store.db.Store this module needs
     def setting(self, key: str, default: Any = None) -> Any: ...
 
     def set_setting(self, key: str, value: Any) -> None: ...

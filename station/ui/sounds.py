@@ -70,7 +70,9 @@ class Sounds:
 
     @staticmethod
     def _winsound(path: Path) -> None:
-        import winsound  # type: ignore[import-not-found]
+        if sys.platform != "win32":  # only called there; says so to the type checker too
+            return
+        import winsound
 
         winsound.PlaySound(str(path), winsound.SND_FILENAME | winsound.SND_ASYNC)
 

@@ -3,6 +3,7 @@ would need the 400 MB PySide6-Addons for one chart)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QRectF, Qt, QTimer
@@ -152,7 +153,7 @@ class StatsView(QWidget):
         self._busy = False
         self.summary.setText(f"Statistics unavailable: {exc}")
 
-    def on_events(self, events: list[object]) -> None:
+    def on_events(self, events: Sequence[object]) -> None:
         if self.isVisible():
             self._timer.start()
 

@@ -26,8 +26,9 @@ class VerdictOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.card = VerdictCard()
         self.card.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.card)
+        self._window = parent  # never re-parented: the overlay lives and dies with its window
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.card)
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
         self._hide_timer.timeout.connect(self.dismiss)
@@ -36,7 +37,7 @@ class VerdictOverlay(QWidget):
 
     def present(self, view: VerdictView, seconds: float) -> None:
         """Show `view` for `seconds` (0: the fallback time)."""
-        self.setGeometry(self.parentWidget().rect())
+        self.setGeometry(self._window.rect())
         self._fit_margins()
         self.card.show_view(view)
         self.raise_()
@@ -52,11 +53,11 @@ class VerdictOverlay(QWidget):
     def _fit_margins(self) -> None:
         # The card takes most of the window, leaving a dimmed rim that shows it is an overlay.
         w, h = self.width(), self.height()
-        self.layout().setContentsMargins(w // 10, h // 10, w // 10, h // 10)
+        self._layout.setContentsMargins(w // 10, h // 10, w // 10, h // 10)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
+        if watched is self._window and event.type() == QEvent.Type.Resize and self.isVisible():
+            self.setGeometry(self._window.rect())
             self._fit_margins()
         return False
 

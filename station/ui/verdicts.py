@@ -103,7 +103,7 @@ def _pass_line(p: object) -> str:
     kind = getattr(p, "type", None)
     if kind is PassType.SINGLE:
         return "Single entry"
-    left = p.uses_left() if hasattr(p, "uses_left") else None  # type: ignore[union-attr]
+    left = p.uses_left() if hasattr(p, "uses_left") else None
     if left is None:
         return f"Multi-use · {getattr(p, 'uses', 0)} used"
     return f"Multi-use · {left} use{'s' if left != 1 else ''} left"

@@ -20,9 +20,9 @@ class AddWebhookDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Add webhook subscription")
         self.setMinimumWidth(480)
-        self.event = QComboBox()
+        self.event_choice = QComboBox()
         for event in VENDOR_EVENTS:
-            self.event.addItem(str(event), str(event))
+            self.event_choice.addItem(str(event), str(event))
         self.url = QLineEdit()
         self.url.setPlaceholderText("https://hooks.example.com/station")
         note = QLabel("Each event is POSTed as JSON, signed with a secret shown once after adding. "
@@ -33,7 +33,7 @@ class AddWebhookDialog(QDialog):
         self.error.setStyleSheet("color: #b91c1c")
         self.error.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow("Event", self.event)
+        form.addRow("Event", self.event_choice)
         form.addRow("Target URL", self.url)
         form.addRow(note)
         form.addRow(self.error)
@@ -43,7 +43,7 @@ class AddWebhookDialog(QDialog):
         form.addRow(self.buttons)
 
     def values(self) -> tuple[str, str]:
-        return str(self.event.currentData()), self.url.text().strip()
+        return str(self.event_choice.currentData()), self.url.text().strip()
 
     def accept(self) -> None:
         """OK (or Enter) hands the values over and waits: only `added()` closes the dialog."""

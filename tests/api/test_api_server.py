@@ -6,6 +6,7 @@ import socket
 import threading
 
 import httpx
+import pytest
 
 from station.app import Core
 from station.net.api.app import create_app
@@ -37,6 +38,7 @@ def test_real_server_serves_and_stops_cleanly(make_station: StationFactory) -> N
         probe.bind(("127.0.0.1", int(address.rsplit(":", 1)[1])))
 
 
+@pytest.mark.allow_log("station.net.server", "is in use")
 def test_a_busy_port_leaves_the_station_running_without_api(make_station: StationFactory) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -54,6 +56,7 @@ def local_port(response: httpx.Response) -> int:
     return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
 
 
+@pytest.mark.allow_log("station.net.api.errors", "API request GET /boom failed")
 def test_an_internal_error_is_json_and_keeps_the_connection_alive(core: Core) -> None:
     app = create_app(Services(core.passes, core.scans, core.clients, core.store),
                      integrations_for(core), core.store.station_id)

@@ -16,6 +16,7 @@ from tests.api.conftest import FAST, StationFactory, wait_until
 from tests.api.receiver import Receiver
 
 
+@pytest.mark.allow_log("station.net.sender", "answered 410 Gone")
 def test_410_deletes_the_subscription_and_keeps_its_log(make_station: StationFactory,
                                                         receiver: Receiver) -> None:
     station = make_station()

@@ -58,6 +58,7 @@ def test_retries_then_success_and_every_attempt_is_logged(make_station: StationF
     assert station.integrations.webhook(hook.id).consecutive_failures == 0
 
 
+@pytest.mark.allow_log("station.net.sender", "answered 410 Gone")
 def test_410_deletes_the_subscription_at_once(make_station: StationFactory, receiver: Receiver) -> None:
     station = make_station()
     hook = station.integrations.subscribe("client.created", receiver.url("/gone", "410")).webhook
@@ -68,6 +69,7 @@ def test_410_deletes_the_subscription_at_once(make_station: StationFactory, rece
     assert d.state == "failed" and d.attempts == 1 and "410" in (d.last_error or "")
 
 
+@pytest.mark.allow_log("station.net.sender", "was disabled")
 def test_five_failed_deliveries_disable_and_a_success_resets(make_station: StationFactory,
                                                              receiver: Receiver) -> None:
     station = make_station()

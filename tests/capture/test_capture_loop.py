@@ -115,6 +115,7 @@ def test_a_lost_camera_is_reported_and_reopened_when_it_returns(caplog: pytest.L
     assert "delivers frames again" in warnings[1]
 
 
+@pytest.mark.allow_log("station.capture.loop", "handling a scanned payload failed")
 def test_a_finite_source_ends_and_a_failing_callback_does_not_stop_the_loop() -> None:
     source = ScriptedSource()
     decoder = ScriptedDecoder(lambda n: [f"code{n}"])

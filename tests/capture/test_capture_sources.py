@@ -52,6 +52,7 @@ def test_qr_image_is_a_real_qr_for_a_twelve_character_code() -> None:
     assert img.shape[0] == (25 + 8) * 4  # version 2 with quiet zone, not a Micro QR
 
 
+@pytest.mark.allow_log("station.capture.sources", "not a readable image")
 def test_image_folder_source_reads_images_in_name_order_and_skips_junk(tmp_path: Path) -> None:
     frames = [make_frame("rotation", i) for i in range(3)]
     for i, f in enumerate(frames):

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import cv2
+import pytest
 
 from station.capture.demo_source import qr_image
 from station.ui.main_window import MainWindow
@@ -25,6 +26,8 @@ def show(qtbot: Any, source: ScriptedSource, payload: str, frames: int = 4) -> N
         qtbot.wait(40)
 
 
+@pytest.mark.allow_log("station.capture.loop", "delivers frames again")
+@pytest.mark.allow_log("station.capture.loop", "stopped delivering frames")
 def test_camera_scans_then_loss_is_shown_and_recovered(qtbot: Any, window: MainWindow) -> None:
     passes = window.core.passes
     first = passes.create(passes.validate("Camera Carla"))

@@ -144,7 +144,7 @@ def test_passes_name_column_keeps_a_useful_width(qtbot: Any, window: MainWindow,
     qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=60000)
     assert table.columnWidth(0) >= least, f"Name is {table.columnWidth(0)} px wide"
     assert not table.isColumnHidden(1) and not table.isColumnHidden(3), "Code and Status stay"
-    for button in (window.passes_view.create, window.passes_view.import_):
+    for button in (window.passes_view.create_button, window.passes_view.import_):
         assert inside(window, button)
 
 

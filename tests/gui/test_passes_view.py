@@ -27,6 +27,13 @@ def row_of(window: MainWindow, code: str) -> int | None:
     return None
 
 
+def status_in_table(window: MainWindow, code: str) -> PassStatus | None:
+    """The row's status; None while the model reloads and the row is not there yet."""
+    row = row_of(window, code)
+    found = window.passes_view.model.pass_at(row) if row is not None else None
+    return found.status if found is not None else None
+
+
 def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
         qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     passes = window.core.passes
@@ -50,7 +57,7 @@ def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
     assert view.detail.revoke.isEnabled()
     qtbot.mouseClick(view.detail.revoke, Qt.MouseButton.LeftButton)
     model = view.model
-    qtbot.waitUntil(lambda: model.pass_at(row_of(window, p.code)).status is PassStatus.REVOKED,  # type: ignore[arg-type, union-attr]
+    qtbot.waitUntil(lambda: status_in_table(window, p.code) is PassStatus.REVOKED,
                     timeout=5000)
     assert asked == [p.code]
     status_cell = model.index(row_of(window, p.code), 3)  # type: ignore[arg-type]
@@ -64,7 +71,7 @@ def test_revoke_from_the_passes_view_changes_the_row_and_the_next_scan(
     assert window.scan_view.card.title.text() == "Revoked by manager: refund"
     # and back: Activate makes the pass scan again
     qtbot.mouseClick(view.detail.activate, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: model.pass_at(row_of(window, p.code)).status is PassStatus.ACTIVE,  # type: ignore[arg-type, union-attr]
+    qtbot.waitUntil(lambda: status_in_table(window, p.code) is PassStatus.ACTIVE,
                     timeout=5000)
     assert scan(qtbot, window, p.code).kind is Kind.ACCEPTED
 
@@ -78,7 +85,7 @@ def test_door_mode_cannot_change_passes(qtbot: Any, window: MainWindow) -> None:
     view.select_row(row_of(window, p.code))  # type: ignore[arg-type]
     qtbot.waitUntil(lambda: view.detail.pass_ is not None, timeout=5000)
     assert not view.detail.revoke.isEnabled()
-    assert not view.create.isEnabled() and not view.import_.isEnabled()
+    assert not view.create_button.isEnabled() and not view.import_.isEnabled()
     view.revoke_selected()  # even if called, nothing changes without the PIN
     assert window.core.passes.get(p.code).status is PassStatus.ACTIVE
     assert view.detail.export.isEnabled()  # looking up and exporting a QR is door work
@@ -210,7 +217,7 @@ def test_create_pass_from_the_window(qtbot: Any, window: MainWindow, monkeypatch
         "name": "Walk-in Wanda", "email": "wanda@example.com", "type": "multi", "max_uses": 3,
         "valid_until": None})
     with qtbot.waitSignal(view.message, timeout=10000, check_params_cb=lambda t: t.startswith("Created")):
-        qtbot.mouseClick(view.create, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
     created = window.core.passes.list(search="Walk-in Wanda").items
     assert len(created) == 1 and created[0].max_uses == 3 and created[0].client_id
     qtbot.waitUntil(lambda: row_of(window, created[0].code) is not None, timeout=5000)  # the table reloads

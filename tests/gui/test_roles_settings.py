@@ -48,12 +48,12 @@ def test_manager_mode_locks_itself_after_inactivity(
 
     window.roles.set_auto_lock(0.3)
     unlock(qtbot, window, monkeypatch)
-    assert window.passes_view.create.isEnabled()
+    assert window.passes_view.create_button.isEnabled()
     with qtbot.waitSignal(window.roles.changed, timeout=5000) as locked:
         pass
     assert locked.args == ["door"]
     assert not window.roles.is_manager
-    assert not window.passes_view.create.isEnabled()
+    assert not window.passes_view.create_button.isEnabled()
     assert window.status.role.text() == "Door mode"
 
 

@@ -125,6 +125,7 @@ def test_scans_new_emails_and_synced_passes_keep_the_index_current(guests: Core,
     assert_index_agrees(guests.store.path)
 
 
+@pytest.mark.allow_log("station.store.privacy", "now private to you")
 def test_a_version_9_database_migrates_and_back_fills_the_index(tmp_path: Path) -> None:
     data = tmp_path / "old"
     data.mkdir()

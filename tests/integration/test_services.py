@@ -207,6 +207,7 @@ def test_failed_transaction_publishes_nothing(core: Core) -> None:
     assert seen == [] and core.store.count_passes() == 0 and core.store.count_events() == 0
 
 
+@pytest.mark.allow_log("station.services.bus", "failed on evt_")
 def test_subscriber_failure_does_not_fail_the_scan(core: Core) -> None:
     def broken(event: Event) -> None:
         raise RuntimeError("observer bug")

@@ -37,6 +37,7 @@ def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
     again.close()
 
 
+@pytest.mark.allow_log("station.store.privacy", "now private to you")
 def test_each_migration_step_applies_on_the_previous_version(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
     for version in range(migrations.LATEST):
@@ -69,6 +70,7 @@ def test_failed_migration_leaves_the_file_untouched(tmp_path: Path, monkeypatch:
     conn.close()
 
 
+@pytest.mark.allow_log("station.store.db", "was restored or copied")
 def test_a_restored_copy_mints_a_new_station_id(tmp_path: Path) -> None:
     original = Store(tmp_path / "a")
     first = original.station_id
@@ -130,6 +132,7 @@ def _plan(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> str
     return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
 
 
+@pytest.mark.allow_log("station.store.privacy", "now private to you")
 def test_unused_indexes_are_dropped_and_the_queries_that_matter_stay_indexed(tmp_path: Path) -> None:
     # A file at the schema before the drop, holding an event and a pass.
     conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
@@ -169,6 +172,7 @@ def test_unused_indexes_are_dropped_and_the_queries_that_matter_stay_indexed(tmp
     conn.close()
 
 
+@pytest.mark.allow_log("station.store.privacy", "now private to you")
 def test_pending_claim_releases_table_is_added_to_a_file_at_the_previous_version(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "station.db", isolation_level=None)
     for version in range(5):
@@ -193,6 +197,7 @@ def test_pending_claim_releases_table_is_added_to_a_file_at_the_previous_version
     conn.close()
 
 
+@pytest.mark.allow_log("station.store.privacy", "now private to you")
 def test_a_station_database_carries_its_application_id(tmp_path: Path) -> None:
     """New files and files migrated from before the marker both say they are Station's."""
     Store(tmp_path / "new").close()

@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from station.net.sync.hub import HubServer, _server_info, new_password
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import free_port, wait_for
@@ -120,6 +122,7 @@ def test_a_hub_started_from_a_thread_that_ends_keeps_running(tmp_path: Path) -> 
         hub.stop()
 
 
+@pytest.mark.allow_log("station.net.sync.hub", "a previous run left running")
 def test_a_hub_left_running_by_an_earlier_run_is_replaced_on_restart(tmp_path: Path) -> None:
     # A server that outlived its station (one that ran before this fix, or on a system without
     # a parent-death signal) still holds the port and the store: the next start stops it.

@@ -49,3 +49,11 @@ def test_station_hub_discover_lists_the_announced_hub(
 def test_station_hub_discover_says_so_when_nobody_announces(cli: StationCLI) -> None:
     result = cli("hub", "discover", "--interface", "127.0.0.1", "--timeout", "1", check=False)
     assert result.returncode == 1 and "No hub announced itself" in result.stderr
+
+
+def test_station_hub_discover_without_an_interface_listens_on_all(
+        hub: HubServer, announced: HubAnnouncer, cli: StationCLI) -> None:
+    # No --interface (and a station's finder with none set) means every interface; zeroconf
+    # refuses None for that, so it must be asked for all by name.
+    result = cli("hub", "discover", "--timeout", "3", check=False)
+    assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout, result.stderr

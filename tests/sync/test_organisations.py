@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+import pytest
 
 from station.app import Station
 from station.domain import tokens
@@ -56,6 +57,7 @@ def events_from(station: Station, origin: str) -> int:
     return int(next(iter(rows))["n"])
 
 
+@pytest.mark.allow_log("station.net.sync.client", "Refused to sync")
 def test_a_station_of_another_organisation_is_refused_and_nothing_is_exchanged(
         hub: HubServer, other_hub: HubServer, make_station: StationFactory) -> None:
     y = make_station("Door Y", hub.target.full_url())
@@ -147,6 +149,7 @@ def test_a_fresh_station_adopts_the_hub_organisation_and_seeds_a_wiped_hub_with_
     assert b_again.core.store.pass_by_id(p.id) is not None
 
 
+@pytest.mark.allow_log("station.net.sync.client", "Refused to sync")
 def test_a_station_that_synced_before_membership_was_remembered_is_refused_too(
         hub: HubServer, other_hub: HubServer, make_station: StationFactory,
         tmp_path: Path) -> None:

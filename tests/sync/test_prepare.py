@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +110,7 @@ def _station(path: Path, keys: list[str]) -> Core:
     return core
 
 
+@pytest.mark.allow_log("station.net.sync.prepare", "dropped a malformed synced message")
 def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_path: Path) -> None:
     stream, keys = _history(tmp_path)
     junk = [b"not json", json.dumps({"data": {"code": "x"}, "hlc": "1"}).encode()]

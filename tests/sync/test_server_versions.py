@@ -265,6 +265,7 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
 
 # --- hubs the station cannot use ----------------------------------------------------------------------
 
+@pytest.mark.allow_log("station.net.sync.client", "JetStream turned off")
 def test_a_nats_server_without_jetstream_is_reported_in_one_sentence(
         server_binary: Path, tmp_path: Path, make_station: StationFactory) -> None:
     # Debian's packaged service runs exactly this: no `jetstream` block.

@@ -191,6 +191,7 @@ def test_the_same_hub_at_another_address_downloads_and_publishes_nothing_again(
     wait_for(converged(a, moved), what="convergence")
 
 
+@pytest.mark.allow_log("nats.aio.client", "encountered error")
 def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
                                                       make_station: StationFactory) -> None:
     good = make_station("Door A", hub.target.full_url())
@@ -369,6 +370,7 @@ def test_an_undo_made_while_the_hub_is_down_is_released_after_a_restart(
     assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
 
 
+@pytest.mark.allow_log("station.net.sync.client", "the disk is full")
 def test_a_scan_that_could_not_be_recorded_gives_its_fresh_claim_back(
         small_disk: SmallDisk, hub: HubServer, make_station: StationFactory) -> None:
     """A full disk at door A: nothing was admitted there, so the claim A made for that scan must

@@ -152,7 +152,7 @@ def _kill_on_close_job(proc: subprocess.Popen[bytes]) -> None:
                             "a crash of this station", ctypes.get_last_error())
                 return
             _job = job
-        handle = int(proc._handle)  # type: ignore[attr-defined]  # Popen's process handle
+        handle = int(proc._handle)  # type: ignore[attr-defined,unused-ignore]  # Popen's, Windows only
         if not kernel32.AssignProcessToJobObject(_job, handle):
             log.warning("could not tie the hub to this station (error %d): it may outlive a "
                         "crash of this station", ctypes.get_last_error())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import nats.errors
 import nats.js.errors
@@ -148,7 +149,7 @@ async def read_bucket(kv: KeyValue) -> dict[str, bytes]:
     return values
 
 
-def json_or_none(raw: bytes) -> dict[str, object] | None:
+def json_or_none(raw: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
+from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
 
 SERVICE_TYPE = "_station-sync._tcp.local."
 MAX_TXT = 64  # longest org id / name kept from a stranger's announcement
@@ -81,7 +81,9 @@ def discover(timeout: float = 3.0, interface: str | None = None,
              wait: Callable[[float], object] = time.sleep) -> list[FoundHub]:
     """Hubs announcing themselves within `timeout` seconds (on `interface`, or on all).
     `wait` lets a background caller cut the listening short when it is stopped."""
-    zc = Zeroconf(interfaces=[interface] if interface else None, ip_version=IPVersion.V4Only)
+    # zeroconf takes no None for "all": it raises TypeError.
+    zc = Zeroconf(interfaces=[interface] if interface else InterfaceChoice.All,
+                  ip_version=IPVersion.V4Only)
     collector = _Collector()
     browser = ServiceBrowser(zc, SERVICE_TYPE, collector)
     try:

@@ -37,7 +37,6 @@ from station.store.rows import pass_values
 
 log = logging.getLogger(__name__)
 
-_DECODER = json.JSONDecoder()
 # An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id.
 EventHead = tuple[str, str, str, str, int, str, str | None]
 
@@ -108,7 +107,7 @@ def unpack(heads: list[EventHead], texts: list[str], folded: dict[str, tuple[Any
     """Back in the station: Event objects again, and the refusals logged."""
     for reason in refused:
         log.warning("dropped a malformed synced message: %s", reason)
-    scan = _DECODER.scan_once  # the texts are the worker's own slices of valid JSON
+    scan = wire.scan_value  # the texts are the worker's own slices of valid JSON
     events = [Event(i, kind, at, scan(text, 0)[0], origin, seq, hlc, pass_id)
               for (i, kind, at, origin, seq, hlc, pass_id), text in zip(heads, texts, strict=True)]
     return Prepared(events, {e.id: t for e, t in zip(events, texts, strict=True)}, True, folded)

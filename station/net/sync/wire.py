@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from station.domain.errors import InvalidInput
@@ -25,7 +26,8 @@ def encode(event: Event) -> bytes:
 _DECODER = json.JSONDecoder()
 # The C scanner under json.loads: one JSON value from a position, and where it ends. Called
 # directly it skips json.loads' Python layers, which cost as much as parsing an event.
-_SCAN = _DECODER.scan_once
+# JSONDecoder sets scan_once in __init__; typeshed does not declare it.
+scan_value: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _DATA_FIRST = '{"data":'
 
 
@@ -40,10 +42,10 @@ def decode_with_text(raw: bytes) -> tuple[Event, str]:
         try:
             text = raw.decode()
             if text.startswith(_DATA_FIRST):
-                data, end = _SCAN(text, len(_DATA_FIRST))
+                data, end = scan_value(text, len(_DATA_FIRST))
                 if text[end:end + 1] == ",":
                     rest = "{" + text[end + 1:]
-                    body, stop = _SCAN(rest, 0)
+                    body, stop = scan_value(rest, 0)
                     if stop == len(rest) and isinstance(body, dict) and "data" not in body:
                         body["data"] = data
                         return _event_from(body), text[len(_DATA_FIRST):end]

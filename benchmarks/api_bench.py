@@ -1,6 +1,6 @@
 """Benchmark of the embedded API and the webhook sender. Prints medians; asserts nothing.
 
-    /work/main/.venv/bin/python benchmarks/api_bench.py [--seconds 8] [--deliveries 3000]
+    .venv/bin/python benchmarks/api_bench.py [--seconds 8] [--deliveries 3000]
 
 1. Requests/s on loopback for POST /api/v1/scans and GET /api/v1/passes/{code}, driven by
    `wrk` (apt-get install wrk) so the load generator is not the bottleneck; a key created with

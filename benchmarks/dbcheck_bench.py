@@ -1,6 +1,6 @@
 """What the database checks cost. Prints medians; asserts nothing.
 
-    /work/main/.venv/bin/python benchmarks/dbcheck_bench.py [--passes 100000] [--data-dir DIR]
+    .venv/bin/python benchmarks/dbcheck_bench.py [--passes 100000] [--data-dir DIR]
 
 Builds a station with N imported passes (or reuses --data-dir), then times the start-up probe
 every command runs (station.store.health.probe), SQLite's `PRAGMA quick_check` and

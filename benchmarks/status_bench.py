@@ -1,6 +1,6 @@
 """What the status bar's sync status costs on a big station: SyncClient.status() at N passes.
 
-    /work/main/.venv/bin/python benchmarks/status_bench.py [--passes 1000000] [--events] [--repeat 30]
+    .venv/bin/python benchmarks/status_bench.py [--passes 1000000] [--events] [--repeat 30]
 
 Fills a fresh data directory with N passes through the store's bulk upsert (the path sync
 uses; no signing, as `station bench --only search` does) and, with --events, one synced event

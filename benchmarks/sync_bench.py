@@ -1,6 +1,6 @@
 """Sync benchmark: catch-up vs a bare nats-py consumer, revocation reach, claims, scans/s.
 
-    /work/main/.venv/bin/python benchmarks/sync_bench.py [--events 100000] [--revocations 200]
+    .venv/bin/python benchmarks/sync_bench.py [--events 100000] [--revocations 200]
 
 Everything runs on this machine: one nats-server hub on a free 127.0.0.1 port and in-process
 stations (each its own data directory and background asyncio thread). Prints medians/p95 and

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 GOAL_LINES = [
@@ -23,6 +25,8 @@ GOAL_LINES = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(660)  # the bench's own bound below, with room to report it
 def test_sync_bench_prints_every_goal_with_its_baselines(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
     result = subprocess.run(

@@ -4,7 +4,6 @@ buttons; the status bar. It owns the worker lanes and the bus bridge and tears t
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -21,7 +20,6 @@ from station.capture.loop import CaptureState, CaptureStatus
 from station.capture.sources import FrameSource
 from station.domain.errors import StationError
 from station.domain.events import Event
-from station.ui import pin as pins
 from station.ui import settings as ui_settings
 from station.ui.activity_view import ActivityView
 from station.ui.bridge import EventBridge
@@ -30,6 +28,7 @@ from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge, first_known_pass
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.kiosk import Kiosk
+from station.ui.manager_pin import ManagerPin
 from station.ui.message_banner import SHOWN_MS, MessageBanner
 from station.ui.passes_view import PassesView
 from station.ui.pin_dialog import PinDialog
@@ -50,8 +49,6 @@ from station.ui.workers import TaskRunner
 log = logging.getLogger(__name__)
 
 DEMO_CAMERA = "Demo camera (shows the demo passes)"
-MAX_PIN_FAILURES = 5
-PIN_LOCKOUT_S = 30.0
 
 
 def _application() -> QCoreApplication:
@@ -136,6 +133,7 @@ class MainWindow(QMainWindow):
         self.scan_view.verdict_shown.connect(self._show_at_door)
         self.roles.changed.connect(self._locked_to_door)
         self.kiosk = Kiosk(self)
+        self.manager_pin = ManagerPin(self)
         self.kiosk.changed.connect(self._kiosk_changed)
         self.overlay.dismissed.connect(lambda: self._esc.setEnabled(self.kiosk.active))
         for view in (self.scan_view, self.passes_view, self.integrations_view):
@@ -165,8 +163,6 @@ class MainWindow(QMainWindow):
         _application().installEventFilter(self.wedge)
         self.camera_state: CaptureState = CaptureState.OFF
 
-        self._pin_failures = 0
-        self._pin_locked_until = 0.0
         self._closing = False
         self.mute_button.setChecked(self.settings.muted)
         self._sync_mute_text()
@@ -304,19 +300,7 @@ class MainWindow(QMainWindow):
     def _capture_status(self, status: CaptureStatus) -> None:
         self.camera_state = status.state
         self.status.set_camera(status.state, status.fps, status.last_error)
-        preview = self.scan_view.preview
-        if status.state is CaptureState.RUNNING:
-            preview.set_message("")
-        elif status.state is CaptureState.LOST:
-            preview.set_message("Camera lost — reconnecting…\n"
-                                "Manual entry and the handheld scanner still work.")
-        elif status.state is CaptureState.ENDED:
-            preview.set_message("The video ended.")
-        elif status.state is CaptureState.STARTING:
-            preview.set_message("Starting the camera…")
-        elif status.state in (CaptureState.OFF, CaptureState.STOPPED):
-            preview.clear_frame()
-            preview.set_message("No camera: type a code or use the handheld scanner")
+        self.scan_view.preview.show_capture_state(status.state)
 
     # --- sound --------------------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:
@@ -349,63 +333,15 @@ class MainWindow(QMainWindow):
     def toggle_lock(self) -> None:
         if self.kiosk.active:
             self.kiosk.request_exit()
-            return
-        if self.roles.is_manager:
+        elif self.roles.is_manager:
             self.roles.lock()
             self.show_message("Locked: door mode.")
-            return
-        if time.monotonic() < self._pin_locked_until:
-            self.show_message("Too many wrong PINs; wait half a minute and try again.")
-            return
-        store = self.core.store
-        self.reads.run(lambda: pins.has_pin(store), self._unlock_with)
+        else:
+            self.manager_pin.unlock()
 
     def ask_manager_pin(self, note: str, on_ok: Callable[[], None]) -> None:
-        """Ask for the existing PIN (with the same wrong-PIN limits as unlocking); run `on_ok`
-        once it is verified."""
-        if time.monotonic() < self._pin_locked_until:
-            self.show_message("Too many wrong PINs; wait half a minute and try again.")
-            return
-        self._unlock_with(True, note, on_ok)
-
-    def _unlock_with(self, has_pin: bool, note: str = "",
-                     on_ok: Callable[[], None] | None = None) -> None:
-        store = self.core.store
-        if not has_pin:
-            chosen = self.ask_pin(True)
-            if chosen is None:
-                return
-            self.writes.run(lambda: pins.set_pin(store, chosen), lambda _r: self._unlocked("PIN set."),
-                            self._pin_error)
-            return
-        typed = self.ask_pin(False, note)
-        if typed is None:
-            return
-        self.reads.run(lambda: pins.verify_pin(store, typed), lambda ok: self._verified(ok, on_ok),
-                       self._pin_error)
-
-    def _verified(self, ok: bool, on_ok: Callable[[], None] | None = None) -> None:
-        if ok:
-            self._pin_failures = 0
-            if on_ok is not None:
-                on_ok()
-            else:
-                self._unlocked("Manager mode unlocked.")
-            return
-        self._pin_failures += 1
-        if self._pin_failures >= MAX_PIN_FAILURES:
-            self._pin_failures = 0
-            self._pin_locked_until = time.monotonic() + PIN_LOCKOUT_S
-            self.show_message("Too many wrong PINs; wait half a minute and try again.")
-            return
-        self._unlock_with(True, "Wrong PIN; try again.", on_ok)
-
-    def _unlocked(self, text: str) -> None:
-        self.roles.unlock()
-        self.show_message(text)
-
-    def _pin_error(self, exc: BaseException) -> None:
-        self.show_message(str(exc) if isinstance(exc, StationError) else f"PIN check failed: {exc}")
+        """Ask for the existing PIN (see ManagerPin.confirm); run `on_ok` once it is verified."""
+        self.manager_pin.confirm(note, on_ok)
 
     # --- settings -----------------------------------------------------------------------------
     def cameras(self) -> list[tuple[str, str]]:
@@ -472,7 +408,7 @@ class MainWindow(QMainWindow):
             if camera_changed:
                 self._apply_camera(chosen)
 
-        self.writes.run(work, done, self._pin_error)
+        self.writes.run(work, done, self.manager_pin.error)
         if data_dir is not None and data_dir != self.core.store.data_dir:
             self.qsettings.setValue("data_dir", str(data_dir))
             self.show_message(f"The station will use {data_dir} from the next start.")
@@ -493,16 +429,10 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self, chosen: ui_settings.UiSettings) -> None:
         store = self.core.store
-        self.writes.run(lambda: ui_settings.save(store, chosen), None, self._pin_error)
+        self.writes.run(lambda: ui_settings.save(store, chosen), None, self.manager_pin.error)
 
     def change_pin(self) -> None:
-        if not self.roles.is_manager:
-            return
-        chosen = self.ask_pin(True)
-        if chosen is not None:
-            store = self.core.store
-            self.writes.run(lambda: pins.set_pin(store, chosen), lambda _r: self.show_message("PIN changed."),
-                            self._pin_error)
+        self.manager_pin.change()
 
     # --- geometry and shutdown ----------------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -8,7 +8,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from station.capture.loop import CaptureState
+
 Outline = Sequence[tuple[float, float]]
+NO_CAMERA_TEXT = "No camera: type a code or use the handheld scanner"
 
 
 class PreviewWidget(QWidget):
@@ -18,7 +21,7 @@ class PreviewWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._image: QImage | None = None
         self._outlines: list[Outline] = []
-        self.message = "No camera: type a code or use the handheld scanner"
+        self.message = NO_CAMERA_TEXT
         self.frames_shown = 0
 
     def set_frame(self, image: QImage, outlines: Sequence[Outline] = ()) -> None:
@@ -31,6 +34,21 @@ class PreviewWidget(QWidget):
         """Shown over the picture (camera lost) or instead of it (no camera)."""
         self.message = text
         self.update()
+
+    def show_capture_state(self, state: CaptureState) -> None:
+        """What the person at the door reads over the preview for each camera state."""
+        if state is CaptureState.RUNNING:
+            self.set_message("")
+        elif state is CaptureState.LOST:
+            self.set_message("Camera lost — reconnecting…\n"
+                             "Manual entry and the handheld scanner still work.")
+        elif state is CaptureState.ENDED:
+            self.set_message("The video ended.")
+        elif state is CaptureState.STARTING:
+            self.set_message("Starting the camera…")
+        elif state in (CaptureState.OFF, CaptureState.STOPPED):
+            self.clear_frame()
+            self.set_message(NO_CAMERA_TEXT)
 
     def clear_frame(self) -> None:
         self._image = None

@@ -211,7 +211,7 @@ def test_kiosk_leaves_only_with_the_pin(qtbot: Any, window: MainWindow,
                     timeout=WAIT_MS)
     assert window.isVisible() and window.kiosk.active
 
-    window._pin_locked_until = 0.0  # the half-minute wait is over
+    window.manager_pin.locked_until = 0.0  # the half-minute wait is over
     monkeypatch.setattr(window, "ask_pin", lambda choosing, note="": PIN)
     with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
         window.close()

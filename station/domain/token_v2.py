@@ -44,6 +44,7 @@ _TIME_BYTES = 4  # minutes: 2^32 of them reach past the year 9999
 _MULTI, _HAS_USES, _HAS_FROM, _HAS_UNTIL = 1, 2, 4, 8
 _FIXED = 1 + KID_BYTES + 1 + _CODE_BYTES
 _MAX_BYTES = _FIXED + _USES_BYTES + 2 * _TIME_BYTES + SIGNATURE_BYTES
+MIN_DIGITS = len(str(VERSION * 256 ** (_FIXED + SIGNATURE_BYTES - 1)))
 MAX_DIGITS = len(str(256 ** _MAX_BYTES))
 
 
@@ -101,8 +102,9 @@ def token(claims: bytes, signature: bytes) -> str:
 
 
 def looks_like(text: str) -> bool:
-    """Digits only and of a plausible length: a format-2 token (not yet checked)."""
-    return 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
+    """Digits only and of a format-2 token's length (not yet checked): shorter digits are a
+    typed number, not a pass."""
+    return MIN_DIGITS <= len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def _decode(text: str) -> tuple[bytes, bytes, int, int]:

@@ -34,4 +34,5 @@ def segments(text: str) -> list[Segment]:
 
 def make_qr(text: str, error: str = ERROR_LEVEL) -> segno.QRCode:
     """The pass's QR code, never a Micro QR (zbar and OpenCV cannot read those)."""
-    return segno.make_qr(segments(text), error=error)
+    # segno takes a sequence of (content, mode) too; its annotations name only a single value.
+    return segno.make_qr(segments(text), error=error)  # type: ignore[arg-type]

@@ -65,7 +65,7 @@ def pass_id_for(code: str) -> str:
 def _minutes(text: str, *, round_up: bool) -> int:
     seconds = (parse_iso(text) - EPOCH).total_seconds()
     whole = int(-(-seconds // 60) if round_up else seconds // 60)
-    return min(max(whole, 0), 256 ** _TIME_BYTES - 1)
+    return min(max(whole, 0), (1 << 8 * _TIME_BYTES) - 1)
 
 
 def _iso(minutes: int) -> str:

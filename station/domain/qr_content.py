@@ -1,7 +1,7 @@
 """How a pass's text is split into QR segments, so each part uses the densest mode it can.
 
-segno encodes a plain string in one mode (a format-2 URL would be all bytes: version 9 instead
-of 7 at level M; docs/measured-facts.md), so the station hands it the segments: the URL prefix
+segno encodes a plain string in one mode (a format-2 URL would be all alphanumeric: version 9
+instead of 7 at level M; docs/measured-facts.md), so the station hands it the segments: the URL prefix
 in alphanumeric mode (byte mode if it has lower-case or other characters) and the token's
 digits in numeric mode.
 """

@@ -110,3 +110,17 @@ def test_a_pass_with_every_claim_set_fits_the_version_goals() -> None:
     token = make(key, max_uses=1_000_000)
     assert make_qr(compact_url(BASE, token)).version <= 7
     assert make_qr(token).version <= 6
+
+
+def test_the_layout_and_the_derived_id_never_change() -> None:
+    """Printed passes outlive station versions, and doors of different versions must derive the
+    same pass id from a code: a fixed key gives these bytes, digits and id, now and later."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    claims = token_v2.message(key.public_key(), "AbCd2345EfGh", PassType.MULTI, 3,
+                              "2026-06-01T18:00:00Z", "2026-12-31T23:00:00Z")
+    # version | key id | flags (multi, uses, from, until) | code | uses | from | until (minutes)
+    assert claims.hex() == "02" "56475aa7" "0f" "1de6dba689776b9fcf" "000003" "00337f98" "00382ee4"
+    token = token_v2.token(claims, key.sign(claims))  # Ed25519 signatures are deterministic
+    assert token.startswith("5035243857628041065249779057076471409210653305423891551906564378")
+    assert token.endswith("2990729497275909") and len(token) == 215
+    assert token_v2.pass_id_for("AbCd2345EfGh") == "pas_pSt9tQBCmXZjjQ7p3Pss"

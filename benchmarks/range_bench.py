@@ -169,16 +169,20 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: few frames and widths")
     parser.add_argument("--frames", type=int, help="frames per width and resolution")
     parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--budget-ms", type=float,
+                        help="the ladder's time per frame (default: the camera's; `station decode` "
+                             "gives an image file 500)")
     args = parser.parse_args()
     n = args.frames or (4 if args.quick else 20)
     widths = [100, 140, 200, 280, 400] if args.quick else [
         80, 90, 100, 112, 125, 140, 160, 180, 200, 225, 250, 280, 315, 355, 400, 450, 500]
     with tempfile.TemporaryDirectory() as tmp:
         links = passes(Path(tmp) / "data")
-    ladder = DecodeLadder(make_decoder("zxing"))  # the camera's per-frame budget
+    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms)
     rng = np.random.default_rng(args.seed)
     degradations = {name: draws(rng, n) for name in FRAMES}
     print(f"# Reading range: format 1 against format 2 ({n} frames per width and resolution)\n")
+    print(f"Decoding: the station's ladder (zxing-cpp), {ladder.budget_ms:.0f} ms a frame.\n")
     rates: dict[str, dict[str, dict[int, float]]] = {}
     false_reads = 0
     for fmt, (link, error) in links.items():

@@ -30,7 +30,9 @@ def demo_payloads(core: Core) -> list[str]:
     passes = core.passes.list(limit=50).items
     payloads = [p.public_url for p in passes if p.status in (PassStatus.ACTIVE, PassStatus.REVOKED)]
     if passes:
-        payloads.append(passes[0].public_url[:-6] + "AAAAAA")  # altered token: bad_signature
+        # An altered token (bad_signature): format 2 is digits, format 1 base64url.
+        url = passes[0].public_url
+        payloads.append(url[:-6] + ("000000" if url[-6:].isdigit() else "AAAAAA"))
     payloads.append("https://tickets.other-event.example/p/Zz9Yy8Xx7Ww6?token=x")
     return payloads
 

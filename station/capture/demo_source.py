@@ -10,15 +10,14 @@ from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
-import segno
 
 from station.capture.sources import Pacer, SourceInfo, SourceLost, SourceUnavailable
+from station.domain.qr_content import make_qr
 
 
 def qr_image(text: str, module_px: int, border: int = 4) -> np.ndarray:
-    """A pass QR as a grey image. make_qr, never make: a 12-character code would become a
-    Micro QR, which zbar and OpenCV cannot read."""
-    rows = segno.make_qr(text, error="q").matrix
+    """A pass QR as a grey image, as the station prints it (its segments and error level)."""
+    rows = make_qr(text).matrix
     mat = np.array([list(r) for r in rows], dtype=np.uint8)
     mat = np.pad(mat, border, constant_values=0)
     img = np.where(mat == 1, 0, 255).astype(np.uint8)
@@ -65,7 +64,7 @@ class DemoSource:
         ]
         self._codes = []
         for text in self.payloads:
-            modules = int(segno.make_qr(text, error="q").symbol_size(border=4)[0])
+            modules = int(make_qr(text).symbol_size(border=4)[0])
             module_px = max(2, min(8, int(h * 0.55) // modules))
             code = qr_image(text, module_px).astype(np.float32)
             code = 25 + code * (215 / 255)  # paper and screens are never pure black and white

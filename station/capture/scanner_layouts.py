@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from station.domain import token_v2
 from station.domain.codes import is_code
 
 
@@ -109,10 +110,18 @@ _URL_RE = re.compile(rf"^https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-
                      rf"/p/([0-9A-Za-z]+)\?token=({_B64URL}+\.{_B64URL}+)$")
 
 
+# Format 2: `<BASE>/P/<digits>`, printed in upper case; a scanner may type it in either case.
+_COMPACT_URL_RE = re.compile(r"^https?://[a-z0-9.\-]+(?::[0-9]+)?(?:/[a-z0-9._~\-]+)*/p/([0-9]+)$",
+                             re.IGNORECASE)
+
+
 def well_formed(text: str) -> bool:
     """A pass code, a pass link or a signed token: text the station itself produces."""
-    if is_code(text) or _TOKEN_RE.match(text):
+    if is_code(text) or _TOKEN_RE.match(text) or token_v2.looks_like(text):
         return True
+    compact = _COMPACT_URL_RE.match(text)
+    if compact:
+        return token_v2.looks_like(compact.group(1))
     url = _URL_RE.match(text)
     return bool(url and is_code(url.group(1)))
 

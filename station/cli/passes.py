@@ -1,9 +1,10 @@
-"""`station passes …`: create, list, show, revoke, activate, import."""
+"""`station passes …`: create, list, show, revoke, activate, import, qr."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -56,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp = sub.add_parser("import", parents=[parent], help="import passes from a CSV file")
     imp.add_argument("file", metavar="FILE.csv")
     imp.set_defaults(func=_import)
+
+    qr = sub.add_parser("qr", parents=[parent],
+                        help="write the pass's QR as the station prints it, name and code under it")
+    qr.add_argument("ref", metavar="CODE|ID")
+    qr.add_argument("--out", required=True, metavar="FILE.png|FILE.svg")
+    qr.set_defaults(func=_qr)
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:
@@ -157,9 +164,30 @@ def _activate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _qr(args: argparse.Namespace) -> int:
+    target = Path(args.out)
+    if target.suffix.lower() not in (".png", ".svg"):
+        raise InvalidInput(f"--out must name a .png or .svg file, not {args.out[:80]!r}.")
+    core = open_core(args)
+    try:
+        p = core.passes.get(args.ref)
+    finally:
+        core.close()
+    # Imported here: Qt is loaded only by the command that paints.
+    from station.domain.qr_content import make_qr
+    from station.ui.pass_qr import save_labelled_qr
 
+    try:
+        save_labelled_qr(target, p.public_url, p.name, p.code)
+    except OSError as exc:
+        raise InvalidInput(f"Could not write {target}: {exc.strerror or exc}; "
+                           "choose a folder you can write to.") from None
+    version = make_qr(p.public_url).version
+    print(f"Wrote the QR of pass {p.code} ({p.name}, QR version {version}) to {target}.")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     core = open_core(args)
     try:

@@ -1,11 +1,18 @@
-"""What a scanned QR text means: a bare code, or a pass URL `<base>/p/<code>?token=<token>`."""
+"""What a scanned QR text means: a bare code, a pass URL, or a bare format-2 token.
+
+Pass URLs: `<base>/p/<code>?token=<token>` (format 1) and `<BASE>/P/<digits>` (format 2: the code
+is inside the token; printed in upper case so the QR can hold the prefix in alphanumeric mode).
+Scheme, host and the format-2 path are read whatever their case: a phone or a keyboard-wedge
+scanner may deliver either.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from station.domain.codes import is_code
+from station.domain import token_v2
+from station.domain.codes import CODE_LENGTH, is_code
 from station.domain.errors import InvalidInput
 
 MAX_PAYLOAD_BYTES = 4096
@@ -17,6 +24,7 @@ class ParsedPayload:
     token: str | None
     foreign: bool = False  # a URL on another host / path layout
     text: str = ""
+    code_in_token: bool = False  # format 2: the code is only known once the token verifies
 
 
 def clean(raw: str | bytes) -> str:
@@ -43,6 +51,8 @@ def parse(raw: str | bytes, base_url: str) -> ParsedPayload:
     text = clean(raw)
     if is_code(text):
         return ParsedPayload(code=text, token=None, text=text)
+    if token_v2.looks_like(text):
+        return ParsedPayload(code=None, token=text, text=text, code_in_token=True)
     if "://" not in text:
         return ParsedPayload(code=None, token=None, text=text)
     try:
@@ -53,6 +63,11 @@ def parse(raw: str | bytes, base_url: str) -> ParsedPayload:
     if url.scheme.lower() not in ("http", "https") or url.netloc.lower() != base.netloc.lower():
         return ParsedPayload(code=None, token=None, foreign=True, text=text)
     prefix = base.path.rstrip("/") + "/p/"
+    rest = url.path[len(prefix):]
+    if url.path.lower().startswith(prefix.lower()) and not url.query and len(rest) > CODE_LENGTH \
+            and rest[0].isdigit():
+        # A format-2 link, or one altered on the way (the token then fails: bad_signature).
+        return ParsedPayload(code=None, token=rest, text=text, code_in_token=True)
     if not url.path.startswith(prefix):
         return ParsedPayload(code=None, token=None, foreign=True, text=text)
     code = url.path[len(prefix):]
@@ -62,4 +77,19 @@ def parse(raw: str | bytes, base_url: str) -> ParsedPayload:
 
 
 def public_url(base_url: str, code: str, token: str) -> str:
+    """The format-1 pass URL (passes printed before format 2)."""
     return f"{base_url.rstrip('/')}/p/{code}?token={token}"
+
+
+# The characters a QR code holds in alphanumeric mode (5.5 bits each instead of 8).
+ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
+def compact_url(base_url: str, token: str) -> str:
+    """The format-2 pass URL: `<BASE>/P/<digits>`, upper case when the whole prefix then fits
+    the QR's alphanumeric mode (scheme and host are case-insensitive; the station reads the
+    path either way), as given otherwise."""
+    prefix = f"{base_url.rstrip('/')}/p/"
+    if set(prefix.upper()) <= ALPHANUMERIC:
+        prefix = prefix.upper()
+    return prefix + token

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from station.domain import tokens
-from station.domain.codes import is_code, new_code, new_id
+from station.domain import token_v2
+from station.domain.codes import is_code, new_code
 from station.domain.errors import Conflict, InvalidInput, NotFound
 from station.domain.events import Event, EventType, expiry_event_id
 from station.domain.models import Client, Pass, PassStatus, PassType
-from station.domain.payload import public_url
+from station.domain.payload import compact_url
 from station.domain.times import normalize_iso, parse_iso, to_iso
 from station.services import validation
 from station.services.context import Context
@@ -111,13 +111,15 @@ class PassService:
     def drafts(self, items: Sequence[NewPass]) -> list[Draft]:
         """Ids, codes and the claims to sign for new passes: no transaction needed, so an import
         can have them signed elsewhere while it writes the previous batch."""
-        kid = self._kid()
+        key = self._ctx.keys.private.public_key()
         made: list[Draft] = []
         for new in items:
-            pass_id, code = new_id("pas"), new_code()
-            claims = tokens.Claims(pass_id=pass_id, code=code, type=new.type, max_uses=new.max_uses,
-                                   valid_from=new.valid_from, valid_until=new.valid_until, kid=kid)
-            made.append(Draft(new, pass_id, code, claims.to_json()))
+            # Format 2: the id follows from the code, so a door admitting the pass before it
+            # synced records the scan under this id (the token has no room for one).
+            code = new_code()
+            claims = token_v2.message(key, code, new.type, new.max_uses, new.valid_from,
+                                      new.valid_until)
+            made.append(Draft(new, token_v2.pass_id_for(code), code, claims))
         return made
 
     def batch_signer(self) -> PassSigner:
@@ -127,9 +129,6 @@ class PassService:
     def sign(self, drafts: Sequence[Draft]) -> list[bytes]:
         key = self._ctx.keys.private
         return [key.sign(d.claims) for d in drafts]
-
-    def _kid(self) -> str:
-        return tokens.key_id(self._ctx.keys.private.public_key())
 
     def write_drafts_in(self, tx: Tx, drafts: Sequence[Draft], signatures: Sequence[bytes], *,
                         by: str, clients: Sequence[Client | None] = ()) -> list[Pass]:
@@ -157,7 +156,7 @@ class PassService:
                 uses=0, max_uses=new.max_uses, valid_from=new.valid_from,
                 valid_until=new.valid_until, client_id=client.id if client else None,
                 fields=new.fields,
-                public_url=public_url(self._ctx.base_url, d.code, tokens.token(d.claims, signature)),
+                public_url=compact_url(self._ctx.base_url, token_v2.token(d.claims, signature)),
                 created_at=now, updated_at=now,
             )
             data = p.to_api()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from station.domain import payload as payloads
-from station.domain import tokens
+from station.domain import token_v2, tokens
 from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType
@@ -102,7 +102,7 @@ class ScanService:
         if parsed.foreign or parsed.token is None:
             return None
         try:
-            return tokens.verify(parsed.token, self._ctx.keys.trusted)
+            return token_v2.verify_any(parsed.token, self._ctx.keys.trusted)
         except tokens.BadToken as exc:
             return exc
 
@@ -146,7 +146,7 @@ class ScanService:
                 return self._refuse_unlinked(tx, parsed, source, operator, Reason.BAD_SIGNATURE)
             assert verified is not None
             claims = verified
-            if claims.code != parsed.code:
+            if not parsed.code_in_token and claims.code != parsed.code:
                 return self._refuse_unlinked(tx, parsed, source, operator, Reason.BAD_SIGNATURE)
             current = tx.pass_by_id(claims.pass_id) or tx.pass_by_code(claims.code)
             if current is None:

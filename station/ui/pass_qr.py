@@ -7,24 +7,55 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-import segno
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QImage, QPainter
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetrics, QGuiApplication, QImage,
+                           QPainter)
+
+from station.domain.qr_content import make_qr
 
 BORDER_MODULES = 4  # the quiet zone scanners need around a QR; the text goes below it
+_headless: list[QGuiApplication] = []  # the offscreen application of a command-line run
 
 
 def qr_png(text: str, scale: int = 8) -> bytes:
     out = io.BytesIO()
-    # make_qr, never make: a short payload would become a Micro QR that scanners cannot read.
-    segno.make_qr(text, error="q").save(out, kind="png", scale=scale, border=BORDER_MODULES)
+    # The station's segments (a format-2 URL in v7 rather than v11) at its error level.
+    make_qr(text).save(out, kind="png", scale=scale, border=BORDER_MODULES)
     return out.getvalue()
+
+
+def labelled_qr_svg(text: str, name: str, code: str, scale: int = 10) -> bytes:
+    """The same labelled QR as SVG (scales to any print size): the QR's modules as one path,
+    then the name and the code as text under it."""
+    qr = make_qr(text)
+    size = (qr.symbol_size(scale=1, border=BORDER_MODULES)[0]) * scale
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=scale, border=BORDER_MODULES, xmldecl=False, svgns=True,
+            nl=False)
+    inner = out.getvalue().decode()
+    font = 3 * scale
+    height = size + 2 * font + 5 * scale
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}" '
+        f'viewBox="0 0 {size} {height}"><title>{escape(name)}</title>'
+        f'<desc>Pass {escape(code)}</desc><rect width="100%" height="100%" fill="#fff"/>{inner}'
+        f'<text x="{size // 2}" y="{size + font}" font-size="{font}" font-weight="bold" '
+        f'font-family="sans-serif" text-anchor="middle">{escape(name)}</text>'
+        f'<text x="{size // 2}" y="{size + 2 * font + scale}" font-size="{font}" '
+        f'font-family="monospace" text-anchor="middle">{escape(code)}</text></svg>\n'
+    ).encode()
 
 
 def labelled_qr_png(text: str, name: str, code: str, scale: int = 10) -> bytes:
     """The QR of `text` with `name` and `code` printed under it, as PNG bytes. Paints on a
     QImage only, so it can run in a worker thread."""
+    if QGuiApplication.instance() is None:
+        # Fonts need a QGuiApplication; a command-line run (`station passes qr`) has none, so
+        # it gets an offscreen one: no display needed, no window opened.
+        _headless.append(QGuiApplication(["station", "-platform", "offscreen"]))
     qr = QImage.fromData(qr_png(text, scale))
     name_font = QFont()
     name_font.setPixelSize(3 * scale)
@@ -64,11 +95,13 @@ def labelled_qr_png(text: str, name: str, code: str, scale: int = 10) -> bytes:
 
 
 def save_labelled_qr(target: Path, text: str, name: str, code: str) -> None:
-    """Write the labelled QR to `target` whole or not at all: a half-written PNG is worse than
-    none (it prints as a broken pass, and whoever watches the folder sees it early)."""
+    """Write the labelled QR to `target` (SVG for a .svg name, PNG otherwise) whole or not at
+    all: a half-written image is worse than none (it prints as a broken pass, and whoever
+    watches the folder sees it early)."""
     partial = target.with_name(f".{target.name}.partial")
+    render = labelled_qr_svg if target.suffix.lower() == ".svg" else labelled_qr_png
     try:
-        partial.write_bytes(labelled_qr_png(text, name, code))
+        partial.write_bytes(render(text, name, code))
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

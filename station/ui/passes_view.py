@@ -362,7 +362,8 @@ class PassesView(QWidget):
         dialog.start()
 
     def ask_export_file(self, p: Pass) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save pass QR", f"{p.code}.png", "PNG images (*.png)")
+        name, _ = QFileDialog.getSaveFileName(self, "Save pass QR", f"{p.code}.png",
+                                              "PNG images (*.png);;SVG images (*.svg)")
         return Path(name) if name else None
 
     def export_selected_qr(self) -> None:

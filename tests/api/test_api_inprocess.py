@@ -384,3 +384,17 @@ def test_a_chunked_huge_body_is_refused(api: ASGIClient) -> None:
 
     response = asyncio.run(go())
     assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+def test_the_public_url_of_a_pass_made_through_the_api_scans_as_that_pass(api: ASGIClient) -> None:
+    created = api.post("/api/v1/passes", json={"name": "Compact", "type": "multi", "maxUses": 2,
+                                               "validUntil": "2099-01-01T00:00:00Z"}).json()
+    url = created["publicUrl"]
+    assert url.startswith("HTTPS://PASSES.STATION.EXAMPLE/P/") and url.rsplit("/", 1)[1].isdigit()
+    assert api.get(f"/api/v1/passes/{created['code']}").json()["publicUrl"] == url
+    first = api.post("/api/v1/scans", json={"payload": url}).json()
+    assert first["verdict"] == "accepted" and first["pass"]["id"] == created["id"]
+    second = api.post("/api/v1/scans", json={"payload": url.lower()}).json()  # as a scanner may type it
+    assert second["verdict"] == "accepted" and second["pass"]["uses"] == 2
+    third = api.post("/api/v1/scans", json={"payload": url}).json()
+    assert (third["verdict"], third["reason"]) == ("rejected", "max_uses_reached")

@@ -49,7 +49,7 @@ def test_demo_source_needs_payloads() -> None:
 
 def test_qr_image_is_a_real_qr_for_a_twelve_character_code() -> None:
     img = qr_image("AbCdEfGhIjKl", 4)
-    assert img.shape[0] == (25 + 8) * 4  # version 2 with quiet zone, not a Micro QR
+    assert img.shape[0] == (21 + 8) * 4  # version 1 (level M) with quiet zone, not a Micro QR
 
 
 @pytest.mark.allow_log("station.capture.sources", "not a readable image")

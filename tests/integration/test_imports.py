@@ -15,6 +15,7 @@ from pathlib import Path
 
 from station.app import Core
 from station.domain.events import Event, EventType
+from station.domain.models import Verdict
 from station.services.imports import BATCH, QUIET_BATCH, import_passes
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
@@ -220,3 +221,15 @@ def test_bench_prints_the_import_figure_beside_its_baselines(cli: StationCLI) ->
     out = cli("bench", "--only", "import", "--import-rows", str(2 * QUIET_BATCH)).stdout
     assert f"import: {2 * QUIET_BATCH:,} passes in " in out
     assert "Ed25519 signing alone" in out and "bare executemany of the rows" in out
+
+
+def test_imported_passes_are_signed_in_format_2_through_the_worker(core: Core, tmp_path: Path) -> None:
+    """Batches after the first are signed in the worker process: their links are format 2 too."""
+    source = tmp_path / "guests.csv"
+    write_rows(source, guests(QUIET_BATCH + 10))
+    assert import_passes(source, core.passes, core.clients).imported == QUIET_BATCH + 10
+    last = core.passes.list(limit=1).items[0]  # the newest: from the second batch
+    first = core.passes.list(search="guest.0@example.com").items[0]  # from the first batch
+    for p in (first, last):
+        assert p.public_url.startswith("HTTPS://PASSES.STATION.EXAMPLE/P/")
+        assert core.scans.submit(p.public_url).verdict is Verdict.ACCEPTED

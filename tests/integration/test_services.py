@@ -14,6 +14,7 @@ from station.domain.models import PassStatus, Reason, Verdict
 from station.domain.times import to_iso
 from station.store.releases import pending_releases, release_done
 from tests.fakes import FakeClock
+from tests.format1 import format1_url
 
 
 def collect(core: Core) -> list[Event]:
@@ -25,7 +26,7 @@ def collect(core: Core) -> list[Event]:
 def test_create_then_scan_single_use(core: Core) -> None:
     seen = collect(core)
     p = core.passes.create(core.passes.validate("VIP Guest", fields={"table": "4"}))
-    assert len(p.code) == 12 and p.public_url.endswith(p.public_url.split("?token=")[1])
+    assert len(p.code) == 12 and p.public_url.startswith("HTTPS://PASSES.STATION.EXAMPLE/P/")
     first = core.scans.submit(p.public_url, "camera")
     assert first.verdict is Verdict.ACCEPTED and first.pass_ and first.pass_.status is PassStatus.USED
     second = core.scans.submit(p.code, "hid")
@@ -178,9 +179,40 @@ def test_pass_signed_by_a_stranger_is_refused(core: Core, tmp_path: Path, clock:
 def test_token_for_another_code_is_refused(core: Core) -> None:
     a = core.passes.create(core.passes.validate("A"))
     b = core.passes.create(core.passes.validate("B"))
-    swapped = a.public_url.replace(a.code, b.code, 1)
+    swapped = format1_url(core, a).replace(a.code, b.code, 1)
     assert core.scans.submit(swapped).reason == Reason.BAD_SIGNATURE
     assert core.store.pass_by_id(b.id).uses == 0  # type: ignore[union-attr]
+
+
+def test_a_format_2_pass_scans_accepted_then_already_used(core: Core) -> None:
+    p = core.passes.create(core.passes.validate("Compact", valid_until="2099-01-01T00:00:00Z"))
+    token = p.public_url.rsplit("/", 1)[1]
+    assert token.isdigit() and p.public_url.startswith("HTTPS://")
+    first = core.scans.submit(p.public_url, "camera")
+    assert first.verdict is Verdict.ACCEPTED and first.pass_ and first.pass_.id == p.id
+    assert first.warning is None  # a known pass, not admitted on its signature
+    again = core.scans.submit(p.public_url.lower(), "hid")  # a wedge scanner typing it in lower case
+    assert (again.verdict, again.reason) == (Verdict.REJECTED, Reason.USED)
+    bare = core.scans.submit(token, "hid")
+    assert bare.reason == Reason.USED
+
+
+def test_a_format_1_pass_printed_before_still_scans(core: Core) -> None:
+    p = core.passes.create(core.passes.validate("Printed last year", type="multi", max_uses=2))
+    old = format1_url(core, p)
+    assert "?token=" in old
+    assert core.scans.submit(old, "camera").verdict is Verdict.ACCEPTED
+    assert core.scans.submit(p.public_url, "camera").verdict is Verdict.ACCEPTED
+    third = core.scans.submit(old, "camera")
+    assert third.reason == Reason.MAX_USES_REACHED
+
+
+def test_an_altered_format_2_token_is_refused_and_changes_nothing(core: Core) -> None:
+    p = core.passes.create(core.passes.validate("A"))
+    last = p.public_url[-1]
+    altered = p.public_url[:-1] + ("1" if last != "1" else "2")
+    assert core.scans.submit(altered).reason == Reason.BAD_SIGNATURE
+    assert core.store.pass_by_id(p.id).uses == 0  # type: ignore[union-attr]
 
 
 def test_list_search_and_paging(core: Core) -> None:

@@ -391,3 +391,29 @@ def test_a_scan_that_could_not_be_recorded_gives_its_fresh_claim_back(
         assert _claim_holder(hub, org, p.id) == b.core.ctx.station_id
     finally:
         small_disk.free()
+
+
+def test_a_format_2_pass_admitted_unsynced_on_its_signature_joins_the_issuers_pass(
+        hub: HubServer, make_station: StationFactory) -> None:
+    """The compact token carries no pass id: the door derives it from the code, so its scan and
+    the issuer's `pass.created` fold into one pass once the hub is back."""
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="two stations in sync")
+    wait_for(lambda: set(a.core.ctx.keys.public_keys_b64()) <= set(b.core.ctx.keys.public_keys_b64()),
+             what="A's key to reach B")
+    hub.stop()
+    wait_for(lambda: not any(s.sync.status().connected for s in (a, b)),  # type: ignore[union-attr]
+             20, "both stations to notice the hub is gone")
+    p = a.core.passes.create(PassService.validate("Ada", "multi", max_uses=3))
+    at_b = b.core.scans.submit(p.public_url)
+    assert at_b.accepted and at_b.warning and "signature" in at_b.warning
+    assert at_b.pass_ is not None and at_b.pass_.id == p.id and at_b.pass_.provisional
+    assert a.core.scans.submit(p.public_url).accepted
+
+    hub.start()
+    wait_for(converged(a, b), what="convergence after the hub returned")
+    for s in (a, b):
+        after = s.core.store.pass_by_id(p.id)
+        assert after is not None and after.uses == 2 and not after.provisional
+        assert after.name == "Ada" and after.conflicts == 0

@@ -103,3 +103,21 @@ def test_the_guess_tables_agree_with_every_recorded_key(layout: str) -> None:
                 assert table[s.text] == us_char(s.scan_code, s.shift, ScanCodes.XKB), (name, s)
                 seen += 1
     assert seen > 400  # a code, a link and a token: most keys a payload uses
+
+
+@pytest.mark.parametrize("layout", ["de", "fr"])
+@pytest.mark.parametrize("shape", [str.upper, str.lower])
+def test_a_format_2_link_typed_on_another_desktop_layout_is_recovered(layout: str, shape: object) -> None:
+    """The printed link is upper case and all digits after the prefix; a scanner may type it in
+    either case, and on AZERTY every digit comes out as another character."""
+    url = shape("HTTPS://PASSES.STATION.EXAMPLE/P/") + "2" + "0123456789" * 20  # type: ignore[operator]
+    assert well_formed(url)
+    us_to_typed = {us: typed for typed, us in GUESSED_LAYOUTS[layout].items()}
+    typed = "".join(us_to_typed[ch] for ch in url)
+    got = recover([Stroke(ch) for ch in typed], ScanCodes.NONE)
+    assert got.text == url
+
+
+def test_short_digit_strings_are_not_taken_for_a_format_2_token() -> None:
+    assert not well_formed("1234567")
+    assert not well_formed("https://passes.station.example/p/1234567")

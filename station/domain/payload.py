@@ -1,6 +1,6 @@
 """What a scanned QR text means: a bare code, a pass URL, or a bare format-2 token.
 
-Pass URLs: `<base>/p/<code>?token=<token>` (format 1) and `<BASE>/P/<digits>` (format 2: the code
+Pass URLs: `<base>/p/<code>?token=<token>` (format 1) and `<base>/p/<digits>` (format 2: the code
 is inside the token; printed in upper case so the QR can hold the prefix in alphanumeric mode).
 Scheme, host and the format-2 path are read whatever their case: a phone or a keyboard-wedge
 scanner may deliver either.
@@ -86,10 +86,7 @@ ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
 def compact_url(base_url: str, token: str) -> str:
-    """The format-2 pass URL: `<BASE>/P/<digits>`, upper case when the whole prefix then fits
-    the QR's alphanumeric mode (scheme and host are case-insensitive; the station reads the
-    path either way), as given otherwise."""
-    prefix = f"{base_url.rstrip('/')}/p/"
-    if set(prefix.upper()) <= ALPHANUMERIC:
-        prefix = prefix.upper()
-    return prefix + token
+    """The format-2 pass URL `<base>/p/<digits>`, as the API gives it (`publicUrl`). The QR
+    holds it with the prefix in upper case (domain/qr_content.py): scheme and host are
+    case-insensitive, and the station reads the path either way."""
+    return f"{base_url.rstrip('/')}/p/{token}"

@@ -2,7 +2,7 @@
 
 segno encodes a plain string in one mode (a format-2 URL would be all alphanumeric: version 9
 instead of 7 at level M; docs/measured-facts.md), so the station hands it the segments: the URL prefix
-in alphanumeric mode (byte mode if it has lower-case or other characters) and the token's
+in upper case and alphanumeric mode (byte mode if it has other characters) and the token's
 digits in numeric mode.
 """
 
@@ -28,8 +28,10 @@ def segments(text: str) -> list[Segment]:
     prefix, _, tail = text.rpartition("/")
     if prefix and token_v2.looks_like(tail):
         head = prefix + "/"
-        mode = consts.MODE_ALPHANUMERIC if set(head) <= ALPHANUMERIC else consts.MODE_BYTE
-        return [(head, mode), (tail, consts.MODE_NUMERIC)]
+        if set(head.upper()) <= ALPHANUMERIC:
+            # Upper case puts the prefix in alphanumeric mode (5.5 bits a character, not 8).
+            return [(head.upper(), consts.MODE_ALPHANUMERIC), (tail, consts.MODE_NUMERIC)]
+        return [(head, consts.MODE_BYTE), (tail, consts.MODE_NUMERIC)]
     return [(text, None)]
 
 

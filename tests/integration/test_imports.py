@@ -231,5 +231,5 @@ def test_imported_passes_are_signed_in_format_2_through_the_worker(core: Core, t
     last = core.passes.list(limit=1).items[0]  # the newest: from the second batch
     first = core.passes.list(search="guest.0@example.com").items[0]  # from the first batch
     for p in (first, last):
-        assert p.public_url.startswith("HTTPS://PASSES.STATION.EXAMPLE/P/")
+        assert p.public_url.startswith("https://passes.station.example/p/")
         assert core.scans.submit(p.public_url).verdict is Verdict.ACCEPTED

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from segno import consts
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from station.domain import token_v2, tokens
 from station.domain.models import PassType
 from station.domain.payload import compact_url, parse
-from station.domain.qr_content import make_qr
+from station.domain.qr_content import make_qr, segments
 
 BASE = "https://passes.station.example"
 
@@ -99,7 +100,7 @@ def test_the_url_reads_in_any_case(shape: object) -> None:
     key = Ed25519PrivateKey.generate()
     token = make(key)
     url = compact_url(BASE, token)
-    assert url.startswith("HTTPS://PASSES.STATION.EXAMPLE/P/")
+    assert url.startswith("https://passes.station.example/p/")
     parsed = parse(shape(url), BASE)  # type: ignore[operator]
     assert (parsed.token, parsed.code, parsed.code_in_token, parsed.foreign) == (token, None, True, False)
     assert parse(token, BASE).token == token  # the bare token too
@@ -110,6 +111,18 @@ def test_a_pass_with_every_claim_set_fits_the_version_goals() -> None:
     token = make(key, max_uses=1_000_000)
     assert make_qr(compact_url(BASE, token)).version <= 7
     assert make_qr(token).version <= 6
+
+
+def test_the_qr_holds_the_prefix_in_upper_case_and_the_token_as_digits() -> None:
+    """publicUrl keeps the vendor's lower-case form; only the QR's copy is upper case, which is
+    what puts the prefix in alphanumeric mode (lower case would be byte mode: a larger code)."""
+    token = make(Ed25519PrivateKey.generate())
+    url = compact_url(BASE, token)
+    assert url == f"https://passes.station.example/p/{token}"
+    (head, head_mode), (tail, tail_mode) = segments(url)
+    assert head == "HTTPS://PASSES.STATION.EXAMPLE/P/" and head_mode == consts.MODE_ALPHANUMERIC
+    assert tail == token and tail_mode == consts.MODE_NUMERIC
+    assert parse(head + tail, BASE).token == token
 
 
 def test_the_layout_and_the_derived_id_never_change() -> None:

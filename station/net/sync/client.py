@@ -74,7 +74,6 @@ class SyncClient:
         self._future: concurrent.futures.Future[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._retarget_lock = threading.Lock()
-        self._session: HubSession | None = None
         self._task: asyncio.Task[None] | None = None  # _main, on the loop
 
     # --- Part ------------------------------------------------------------------------------------
@@ -280,9 +279,8 @@ class SyncClient:
         progress = self._progress
         while True:
             retry_s = self.settings.reconnect_wait_s
-            self._session = HubSession(target, parts)
             try:
-                await self._session.run()
+                await HubSession(target, parts).run()
             except WrongOrganisation as exc:
                 # Final for this run: the hub's organisation does not change, and retrying could
                 # only seed that hub with ours if its operator wipes it to start again.
@@ -299,8 +297,6 @@ class SyncClient:
             except SessionLost as exc:  # errors a session cannot ride out: start again
                 log.warning("sync session ended (%s); reconnecting", exc)
                 progress.error = f"Sync stopped: {exc}. Retrying."
-            finally:
-                self._session = None
             await asyncio.sleep(retry_s)
 
     # --- for the CLI and tests -----------------------------------------------------------------------------

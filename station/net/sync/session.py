@@ -72,6 +72,10 @@ class HubSession:
         except SessionEnded:
             raise
         except BaseExceptionGroup as group:  # from the TaskGroup: what ended it, not the rest
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Stopping, and a part failed while it wound down: still a stop, not a retry.
+                raise asyncio.CancelledError from group
             cause = first_cause(group)
             raise classify(cause) from cause
         except Exception as exc:

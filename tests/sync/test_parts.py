@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from types import SimpleNamespace
 from typing import Any
 
+import nats
 import nats.errors
+import pytest
 
 from station.domain.events import Event
 from station.net.sync import prepare
+from station.net.sync.claims import HubClaims
 from station.net.sync.ended import (AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation,
                                     classify, first_cause)
 from station.net.sync.follower import Follower, PreparedBatch
@@ -22,7 +26,9 @@ from station.net.sync.inbox import Inbox
 from station.net.sync.membership import OtherOrganisation
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync.session import HubSession, SessionParts
 from station.net.sync.sync_settings import SyncSettings
+from station.net.sync.url import SyncTarget
 from tests.sync.fake_jetstream import (SPACE, FakeJetStream, FakeLedger, ManualTime, event,
                                        eventually, manual_clock, message)
 
@@ -305,3 +311,55 @@ def test_a_task_group_ends_the_session_with_what_failed_not_the_cancelled_rest()
     group = BaseExceptionGroup("tasks", [OSError("first"), asyncio.CancelledError(),
                                          BaseExceptionGroup("inner", [HubUnsuitable("too old")])])
     assert isinstance(first_cause(group), HubUnsuitable)
+
+
+class _TooOldServer:
+    """What nats.connect returns for a hub running a nats-server older than stations support."""
+
+    connected_server_version = "2.2.0"
+    closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _session(progress: SyncProgress) -> HubSession:
+    # Only what a session touches before it reaches the organisation's space.
+    parts = SessionParts(ctx=SimpleNamespace(station_id=ME, store=None),  # type: ignore[arg-type]
+                         remote=None, ledger=None, settings=SyncSettings(),  # type: ignore[arg-type]
+                         progress=progress, claims=HubClaims(None, list),  # type: ignore[arg-type]
+                         writer=None, preparer=None, waker=Waker(),  # type: ignore[arg-type]
+                         known_origins=set(), origins=list)
+    return HubSession(SyncTarget.parse("nats://station:pw@127.0.0.1:4222"), parts)
+
+
+def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def ended_by(connect: Callable[..., Awaitable[Any]]) -> BaseException:
+        monkeypatch.setattr(nats, "connect", connect)
+        progress = SyncProgress()
+        progress.set_connected(True)  # as after an earlier session
+        try:
+            await _session(progress).run()
+        except Exception as exc:  # noqa: BLE001 - the test looks at what it is
+            assert not progress.connected  # a session that ended never counts as connected
+            return exc
+        raise AssertionError("a session returned")
+
+    server = _TooOldServer()
+
+    async def too_old(**_: Any) -> _TooOldServer:
+        return server
+
+    async def refused(**_: Any) -> None:
+        raise nats.errors.AuthorizationError
+
+    async def unreachable(**_: Any) -> None:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    async def main() -> None:
+        ended = await ended_by(too_old)
+        assert isinstance(ended, HubUnsuitable) and "2.2.0" in str(ended) and server.closed
+        assert isinstance(await ended_by(refused), AuthRefused)
+        lost = await ended_by(unreachable)
+        assert isinstance(lost, SessionLost) and "Connect call failed" in str(lost)
+    run(main)

@@ -78,7 +78,7 @@ def main() -> None:
             client = SyncClient(core.ctx, RemoteEventService(core.ctx), AsyncRuntime(),
                                 SyncTarget.parse("nats://station:pw@127.0.0.1:4222"))
             if args.events:
-                client._hub_key = HUB  # noqa: SLF001 - what a session sets once connected
+                client._progress.hub_key = HUB  # noqa: SLF001 - what a session sets once connected
             client.status()  # warm the reader connection and the page cache
             measured: list[tuple[str, Callable[[], object]]] = [("status()", client.status)]
             if hasattr(client, "state_digest"):  # absent before the digest left status()

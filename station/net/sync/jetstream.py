@@ -20,8 +20,8 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 
-from station.domain.errors import StationError
 from station.net.sync.binary import MIN_VERSION_TEXT, parse_version, too_old, version_text
+from station.net.sync.ended import HubUnsuitable
 
 META_BUCKET = "station_meta"
 ORG_KEY = "org"
@@ -53,10 +53,6 @@ class Handles:
     claims: KeyValue
     keys: KeyValue
     stations: KeyValue
-
-
-class HubUnsuitable(StationError):
-    """The hub answers but cannot serve stations as it is (too old, no JetStream)."""
 
 
 def version_problem(server: str, version: str) -> str | None:

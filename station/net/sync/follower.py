@@ -1,0 +1,245 @@
+"""Following the organisation's stream from where this station's log says it got to.
+
+The position (the stream sequence of the last message applied) commits in the same SQLite
+transaction as the events, so it can never run ahead of what is stored: the consumer needs no
+acks, and after a crash, a reconnect or a lost delivery it is simply followed again from that
+position.
+
+The stream is read through an ordered push consumer (nats-py checks each delivery's sequence
+and re-creates the consumer after a gap; the server paces it with flow control). A pull
+`fetch()` cost ~30 µs of Python per message in nats-py (a uuid, a task and a wait_for each), as
+much as the whole bare consume loop; the push callback (inbox.py) only appends, and the messages
+are decoded and applied in batches in a thread while the next ones arrive.
+
+How a batch is written is not the follower's business: it is given an `apply` coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nats.errors
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from station.domain.events import Event
+from station.net.sync import prepare
+from station.net.sync.inbox import Inbox
+from station.net.sync.jetstream import OrgSpace
+from station.net.sync.progress import SyncProgress
+from station.net.sync.sync_settings import SyncSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    events: list[Event]  # decoded, our own echoes left out
+    texts: dict[str, str]  # event id -> its data encoded as the log stores it
+    checked: bool  # the events passed check_event already (in the worker)
+    folded: dict[str, tuple[Any, ...] | None]  # pass id -> row folded from this batch (prepare.py)
+    stream_seq: int  # stream sequence of the batch's last message
+    count: int  # messages in the batch, echoes included
+    echo_only: bool
+
+
+# Writes a batch and its stream position in one transaction (downloading: the history).
+Apply = Callable[[PreparedBatch, int, bool], Awaitable[None]]
+
+
+@dataclass
+class _Cursor:
+    stream: int  # stream sequence of the last message handled (applied, skipped or refused)
+    saved_at: float = float("-inf")
+
+
+class Follower:
+    """One station's subscription to the organisation's stream, made again as often as needed."""
+
+    def __init__(self, js: Any, space: OrgSpace, station_id: str, *,
+                 position: Callable[[], int], apply: Apply, progress: SyncProgress,
+                 settings: SyncSettings, preparer: prepare.Preparer,
+                 meet: Callable[[set[str]], Awaitable[None]],
+                 is_connected: Callable[[], bool]) -> None:
+        """`position`: the stored stream sequence (a blocking read, run in a thread); `meet`:
+        called with the origins of a batch before it is decoded (to fetch a newcomer's keys)."""
+        self._js = js
+        self._space = space
+        self._station_id = station_id
+        self._position = position
+        self._apply = apply
+        self._progress = progress
+        self._settings = settings
+        self._preparer = preparer
+        self._meet = meet
+        self._is_connected = is_connected
+        self.inbox: Inbox | None = None  # the current subscription's (None between two)
+        self.applying = False
+
+    async def run(self) -> None:
+        await self._drop_legacy_consumers()
+        while True:
+            await self.follow()
+
+    def follow_again(self, why: str) -> None:
+        """A delivery was lost or the connection came back: start again from the stored position."""
+        inbox = self.inbox
+        if inbox is not None:
+            inbox.follow_again(why)
+
+    async def _drop_legacy_consumers(self) -> None:
+        # Earlier versions kept a durable pull consumer per station (explicit-ack, then no-ack);
+        # the hub would keep them, and the messages they held, for nothing.
+        for name in (f"station_{self._station_id}", f"sync_{self._station_id}"):
+            try:
+                await self._js.delete_consumer(self._space.stream, name)
+            except (nats.js.errors.NotFoundError, nats.errors.Error, asyncio.TimeoutError):
+                pass
+
+    async def follow(self) -> None:
+        """One subscription from the stored position; returns when it must be made again."""
+        position = await asyncio.to_thread(self._position)
+        inbox = Inbox(self._settings.inbox_limit)
+        sub = await self._js.subscribe(
+            self._space.all_events, stream=self._space.stream, cb=inbox.on_msg,
+            ordered_consumer=True, idle_heartbeat=self._settings.heartbeat_s,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                  opt_start_seq=position + 1),
+        )
+        self.inbox = inbox
+        inbox.subscription = sub
+        try:
+            await self._drain(inbox, position)
+            log.info("following the hub's stream again from the stored position (%s)",
+                     inbox.refollow)
+        finally:
+            if self.inbox is inbox:
+                self.inbox = None
+            inbox.close()
+            try:
+                await sub.unsubscribe()
+            except (nats.errors.Error, ValueError):
+                pass
+
+    async def _stream_head(self, position: int) -> int | None:
+        """The history is what the stream held when we subscribed: in sync once everything up
+        to its last sequence is applied (or after a quiet spell). A delivery's num_pending
+        cannot say it: messages already pushed to us but still in flight no longer count."""
+        progress = self._progress
+        try:
+            info = await self._js.stream_info(self._space.stream)
+        except (nats.errors.Error, asyncio.TimeoutError):
+            return None
+        head = int(info.state.last_seq or 0)
+        progress.remaining = max(0, head - position)
+        if progress.remaining >= self._settings.worker_min_batch and not progress.caught_up:
+            self._preparer.warm()
+        return head
+
+    async def _drain(self, inbox: Inbox, position: int) -> None:
+        head = await self._stream_head(position)
+        cursor = _Cursor(position)
+        # A two-stage pipeline: while one batch is applied (in the writer thread, where SQLite's
+        # C work runs without the GIL), the next is decoded in another thread and more messages
+        # arrive on the loop. Batches are applied strictly in order.
+        decoded: PreparedBatch | None = None
+        while not inbox.refollow:
+            if decoded is None:
+                if not inbox.msgs:
+                    inbox.arrived.clear()
+                    try:
+                        await asyncio.wait_for(inbox.arrived.wait(),
+                                               self._settings.quiet_caught_up_s)
+                    except asyncio.TimeoutError:
+                        # Nothing for a while when connected: what the hub holds is here.
+                        if self._is_connected():
+                            self._mark_caught_up()
+                    continue
+                decoded = await self._decode(inbox.take(self._batch_limit()))
+                continue  # the inbox may have been dropped meanwhile (refollow)
+            self.applying = True
+            applying = asyncio.ensure_future(self._apply_batch(decoded, cursor))
+            try:
+                following = None
+                if inbox.msgs:
+                    following = await self._decode(inbox.take(self._batch_limit()))
+                await applying
+            except BaseException:
+                applying.cancel()  # the writer lets a started transaction finish first
+                await asyncio.wait({applying})
+                raise
+            finally:
+                self.applying = False
+            decoded = following
+            done = cursor.stream >= head if head is not None else self._progress.remaining == 0
+            if done and decoded is None and not inbox.msgs:
+                self._mark_caught_up()
+
+    def _mark_caught_up(self) -> None:
+        progress = self._progress
+        progress.remaining = 0
+        progress.caught_up = True
+        progress.synced()
+        self._preparer.close()  # live batches are small: prepared in this process
+
+    def _batch_limit(self) -> int:
+        # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
+        # Once in sync, smaller batches so the door never waits long for the writer lock.
+        settings = self._settings
+        return settings.fetch_batch if self._progress.caught_up else settings.catch_up_batch
+
+    async def _decode(self, msgs: list[Msg]) -> PreparedBatch:
+        own_subject = self._space.events_of(self._station_id)
+        prefix_len = len(self._space.events_of(""))
+        # The subject names the publishing station: enough to notice a station we have not
+        # heard of without decoding anything on the loop thread.
+        await self._meet({m.subject[prefix_len:] for m in msgs})
+        last = msgs[-1].metadata
+        try:
+            self._progress.remaining = int(last.num_pending or 0)
+        except (ValueError, TypeError):
+            pass
+        # Our own events come back through the shared stream: they are in our log already (they
+        # were published from it), so applying them would only take the writer lock away from
+        # the door for nothing.
+        data = [m.data for m in msgs if m.subject != own_subject]
+        prepared = await self._prepare(data) if data else prepare.Prepared([], {}, True, {})
+        return PreparedBatch(prepared.events, prepared.texts, prepared.checked, prepared.folded,
+                             last.sequence.stream, len(msgs), echo_only=not data)
+
+    async def _prepare(self, data: list[bytes]) -> prepare.Prepared:
+        """Decoded, in the worker process while the history downloads (see prepare.py), else
+        in a thread: Python work done away from the writer, which holds the writer lock."""
+        preparer = self._preparer
+        if not self._progress.caught_up and len(data) >= self._settings.worker_min_batch \
+                and not preparer.broken:
+            try:
+                result = await asyncio.wrap_future(preparer.submit(data))
+                preparer.batches += 1
+                return await asyncio.to_thread(prepare.unpack, *result)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # no worker here (broken pool, no fork/exec): do it here
+                log.warning("preparing synced events in a worker failed (%r); "
+                            "preparing them in this process", exc)
+                preparer.broken = True
+                preparer.close()
+        return await asyncio.to_thread(prepare.prepare_here, data)
+
+    async def _apply_batch(self, batch: PreparedBatch, cursor: _Cursor) -> None:
+        progress = self._progress
+        monotonic = progress.clock.monotonic
+        cursor.stream = batch.stream_seq
+        if not batch.echo_only or (monotonic() - cursor.saved_at
+                                   >= self._settings.checkpoint_interval_s):
+            # Echo-only batches move the position at most once per checkpoint interval (a
+            # restart then re-reads at most that many echoes, and skips them).
+            await self._apply(batch, batch.stream_seq, not progress.caught_up)
+            cursor.saved_at = monotonic()
+        progress.applied += batch.count
+        progress.synced()

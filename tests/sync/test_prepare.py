@@ -19,7 +19,7 @@ from station.domain.events import Event, EventType
 from station.domain.fold import fold
 from station.net.sync import prepare, wire
 from station.services.passes import PassService
-from station.services.sync_apply import RemoteEventService
+from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
 from station.store.rows import event_from_row, pass_values
 from station.store.sync import SyncLedger
 
@@ -86,7 +86,7 @@ def _history(tmp_path: Path) -> tuple[list[bytes], list[str]]:
 
 
 def _log(core: Core) -> list[Event]:
-    rows = core.store._reader().execute("SELECT * FROM events ORDER BY seq")  # noqa: SLF001
+    rows = core.store.iter_rows("SELECT * FROM events ORDER BY seq")
     return [event_from_row(dict(r)) for r in rows]
 
 
@@ -121,15 +121,17 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_p
         for start in range(0, len(stream), 7):  # small batches: histories split across them
             chunk = stream[start:start + 7]
             plain = prepare.prepare_here(chunk)  # decoding only: the writer folds everything
-            RemoteEventService(alone.ctx).apply(plain.events, data_texts=plain.texts, fsync=False)
+            RemoteEventService(alone.ctx).apply_batch(
+                RemoteBatch(plain.events, plain.texts), None, ApplyMode.DOWNLOAD).result(timeout=60)
             ready = prepare.unpack(*prepare.prepare(chunk))
             assert ready.checked and ready.folded
-            RemoteEventService(here.ctx).apply(ready.events, data_texts=ready.texts,
-                                               folded=ready.folded, checked=True, fsync=False)
+            RemoteEventService(here.ctx).apply_batch(
+                RemoteBatch(ready.events, ready.texts, True, ready.folded), None,
+                ApplyMode.DOWNLOAD).result(timeout=60)
         # The real worker process, the whole history as one batch.
         ready = prepare.unpack(*preparer.submit(stream).result(timeout=60))
-        RemoteEventService(worker.ctx).apply(ready.events, data_texts=ready.texts,
-                                             folded=ready.folded, checked=True)
+        RemoteEventService(worker.ctx).apply_batch(
+            RemoteBatch(ready.events, ready.texts, True, ready.folded)).result(timeout=60)
         expected = _state(alone)
         assert sorted(expected["conflicts"]) == ["duplicate_offline", "revoked_offline"]
         assert len(expected["passes"]) == 42 and len(expected["clients"]) == 1

@@ -44,7 +44,7 @@ from station.net.sync.auth import is_auth_refusal
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
-from station.services.sync_apply import RemoteEventService
+from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
 from station.store import releases as releases_store
 from station.store import sync as sync_store
 from station.store.db import Tx
@@ -125,13 +125,10 @@ class SyncSettings:
     claim_timeout_s: float = 0.15
     publish_batch: int = 500
     fetch_batch: int = 500  # events per transaction once in sync
-    # While downloading the history, what has already arrived is applied in one transaction of
-    # up to this many events (fewer, larger transactions and worker round trips).
+    # While downloading the history, what has already arrived is applied as one batch of up
+    # to this many events (fewer worker round trips); services.sync_apply writes it in steps
+    # that let the door's scans in between.
     catch_up_batch: int = 10000
-    # ... written in one transaction, or, while the door scans (a scan in the last
-    # `door_quiet_s`), in transactions of `download_step`, so a scan never waits long for the lock.
-    download_step: int = 1000
-    door_quiet_s: float = 30.0
     # A history batch at least this big is prepared in a worker process (prepare.py): below
     # it, starting the worker costs more than it saves.
     worker_min_batch: int = 1000
@@ -198,7 +195,6 @@ class SyncClient:
         self._applying = False
         self._inbox: _Inbox | None = None
         self._preparer = prepare.Preparer()
-        self._wal_copy: asyncio.Future[None] | None = None
         # The publisher's progress (local seq acknowledged by the hub), ahead of its checkpoint.
         self._published: dict[str, int] = {}
         # Set by the scanning thread when it has already asked the loop to wake the publisher,
@@ -462,14 +458,7 @@ class SyncClient:
     async def _main(self) -> None:
         self._task = asyncio.current_task()
         self._wake = asyncio.Event()
-        try:
-            await self._sessions()
-        finally:
-            # A WAL copy still running uses a store connection: the station closes the store
-            # once sync has stopped, and closing it under a running statement crashes.
-            copy = self._wal_copy
-            if copy is not None and not copy.done():
-                await asyncio.wait({copy})
+        await self._sessions()
 
     async def _sessions(self) -> None:
         target = self.target
@@ -826,26 +815,10 @@ class SyncClient:
                                    >= self.settings.checkpoint_interval_s):
             # Echo-only batches move the position at most once per checkpoint interval (a
             # restart then re-reads at most that many echoes, and skips them).
-            downloading = not self._caught_up
             await self._apply(batch, hub_key)
             cursor.saved_at = time.monotonic()
-            if downloading:
-                self._copy_wal_soon()
         self._applied += batch.count
         self._last_sync = _utcnow()
-
-    def _copy_wal_soon(self) -> None:
-        """A history batch commits without copying the WAL into the database file (see
-        Store.transaction): that copy runs here, in another thread, one at a time, so the WAL
-        stays small and a door's next commit does not have to do it."""
-        if self._wal_copy is None or self._wal_copy.done():
-            self._wal_copy = asyncio.ensure_future(asyncio.to_thread(self._copy_wal))
-
-    def _copy_wal(self) -> None:
-        try:
-            self._ctx.store.checkpoint()
-        except Exception as exc:  # the next one, or SQLite's own, copies it then
-            log.debug("copying the WAL into the database failed (%s)", exc)
 
     async def _apply(self, batch: _Batch, hub_key: str) -> None:
         while True:
@@ -859,57 +832,15 @@ class SyncClient:
                 await asyncio.sleep(1.0)
 
     def _apply_events(self, batch: _Batch, hub_key: str, downloading: bool) -> None:
-        """In the writer thread: the batch and the stream position, in one transaction.
-
-        While the history is downloading, commits do not wait for the disk (fsync=False): a
-        power cut can only lose whole batches together with their position, which the station
-        then downloads again; once in sync every commit is fsync'd as before."""
+        """The batch and the stream position, as writer jobs (services.sync_apply decides the
+        steps: while the history downloads, commits do not wait for the disk, and a power cut
+        can only lose whole steps together with their position, downloaded again then)."""
         def record_position(tx: Tx) -> None:
             sync_store.set_stream_seq(tx, hub_key, batch.stream_seq)
 
-        try:
-            if downloading:
-                self._apply_download(batch, record_position)
-            else:
-                self._remote.apply(batch.events, record_position, data_texts=batch.texts,
-                                   folded=batch.folded, checked=batch.checked)
-            return
-        except InvalidInput:
-            pass
-        # One bad event must not hold back the others: apply them one at a time, then the
-        # position.
-        for event in batch.events:
-            try:
-                self._remote.apply([event])
-            except InvalidInput as exc:
-                log.warning("refused synced event %s: %s", event.id[:40], exc)
-        self._remote.apply([], record_position)
-
-    def _apply_download(self, batch: _Batch, record_position: Callable[[Tx], None]) -> None:
-        """A history batch: one transaction, or, while the door is scanning (a scan in the
-        last `door_quiet_s`), transactions of `download_step` events that let a waiting scan
-        take the writer lock between two (one transaction for the whole batch held it, and
-        the guest, for a tenth of a second or more, under load far more). Only the last one
-        records the position: a crash in between downloads the earlier steps again, and
-        inserting them is a no-op."""
-        events = batch.events
-        door_busy = self._ctx.store.door_used_within(self.settings.door_quiet_s)
-        step = self.settings.download_step if door_busy else max(len(events), 1)
-        folded = batch.folded
-        if step < len(events):
-            # A pass whose events straddle two steps is folded by the writer from its history:
-            # the worker's row holds the later step's events, not in the log yet.
-            first_step: dict[str, int] = {}
-            straddle = {e.pass_id for i, e in enumerate(events)
-                        if e.pass_id and first_step.setdefault(e.pass_id, i // step) != i // step}
-            folded = {k: v for k, v in folded.items() if k not in straddle}
-        for start in range(0, max(len(events), 1), step):
-            if start:
-                self._ctx.store.let_waiting_writers_in()
-            last = start + step >= len(events)
-            self._remote.apply(events[start:start + step], record_position if last else None,
-                               fsync=False, data_texts=batch.texts, folded=folded,
-                               checked=batch.checked)
+        mode = ApplyMode.DOWNLOAD if downloading else ApplyMode.LIVE
+        remote = RemoteBatch(batch.events, batch.texts, batch.checked, batch.folded)
+        self._remote.apply_batch(remote, record_position, mode).result()
 
     # --- names and keys ---------------------------------------------------------------------------------
     async def _announce_loop(self, handles: jetstream.Handles) -> None:

@@ -85,14 +85,14 @@ def main() -> None:
     total = sum(len(b.events) for b in batches)
     print(f"{total} events recorded and prepared in {time.perf_counter() - t0:.1f} s; "
           f"cores {os.cpu_count()}")
-    for step in args.step or [sync_apply.DOWNLOAD_STEP]:
+    for run, step in enumerate(args.step or [sync_apply.DOWNLOAD_STEP]):
         sync_apply.DOWNLOAD_STEP = step
-        quiet = fresh(root / f"quiet-{step}", keys)
+        quiet = fresh(root / f"quiet-{run}", keys)
         try:
             alone_s = download(quiet, batches)
         finally:
             quiet.close()
-        door = fresh(root / f"door-{step}", keys)
+        door = fresh(root / f"door-{run}", keys)
         guest = door.passes.create(PassService.validate("Door guest", "multi"))
         queued: list[float] = []
         scans: list[float] = []

@@ -95,8 +95,11 @@ class RemoteEventService:
         self._runner_lock = threading.Lock()
 
     def apply(self, events: Sequence[Event]) -> Applied:
-        """Apply remote events now, in one transaction (peers, tests); see apply_batch."""
-        return self._apply_now(RemoteBatch(list(events)), None, ApplyMode.LIVE)
+        """Apply remote events now, in one transaction, all or nothing: one that is not valid
+        raises InvalidInput and changes nothing (peers, tests); see apply_batch."""
+        applied, appended = self._write(RemoteBatch(list(events)), None, ApplyMode.LIVE)
+        self._ctx.publish(appended)
+        return applied
 
     def apply_batch(self, batch: RemoteBatch, tracking: Tracking | None = None,
                     mode: ApplyMode = ApplyMode.LIVE) -> Future[Applied]:

@@ -209,9 +209,6 @@ class Store:
         steps before it stay committed, the rest do not run)."""
         return self._writer.submit_steps(steps, priority, fsync=fsync)
 
-    def in_write_job(self) -> bool:
-        return self._writer.in_writer()
-
     def checkpoint(self) -> None:
         """Copy the WAL into the database file without holding up writers (PASSIVE: what a
         reader still needs stays in the WAL until the next time)."""

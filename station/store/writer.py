@@ -130,10 +130,6 @@ class Writer:
             self._wake.notify()
         return job.future
 
-    def in_writer(self) -> bool:
-        """Whether the caller is running a write job (its own writes go in its `tx`)."""
-        return bool(getattr(self._local, "in_job", False))
-
     # --- running ------------------------------------------------------------------------------
     def _run_inline(self, job: _Job) -> Future[Any]:
         if self._closed:

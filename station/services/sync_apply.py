@@ -65,10 +65,10 @@ class ApplyMode(Enum):
 
 
 # Events per step of a history batch: a door's scan waits behind one step at most. Measured
-# with benchmarks/writer_bench.py (100k events, a scan every 50 ms, on a loaded 2-core
-# machine): the door job's wait in the queue p50 10-12 ms at 250 events, 16-22 ms at 500,
-# 27 ms at 1000; the download was no slower with smaller steps (commits without fsync are
-# cheap, the steps' WAL copies run beside the writer).
+# with benchmarks/writer_bench.py (100k events, a scan every 50 ms, a shared 2-core machine):
+# the door job's wait in the queue p50 10-15 / p95 19-29 ms at 250 events, 18-26 / 32-55 ms
+# at 500, 21-27 / 54-110 ms at 1000; the download alone took 11.0-11.5 s at 250, 7.5-10.3 s
+# at 500 and 1000 (noisy), the door adding nothing measurable at 250.
 DOWNLOAD_STEP = 250
 
 

@@ -9,7 +9,7 @@ Isolation: each subscription has its own HTTP client (its own connection pool) a
 `per_subscription` requests in flight, and the whole sender at most `max_in_flight`; so a dead
 or hanging target holds a few slots and never the others'. Door transactions are never waited
 on: the sender reads and writes the database on its own thread, and stores attempt results
-in batches so its writes take the writer lock rarely and briefly.
+in batches so its writes take the writer rarely and briefly.
 """
 
 from __future__ import annotations

@@ -24,21 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from station.domain.errors import InvalidInput, StationError
-from station.domain.models import Client
+from station.domain.events import Event
+from station.domain.models import Client, Pass
 from station.services import validation
 from station.services.clients import ClientService
 from station.services.pass_signer import PassSigner
 from station.services.passes import Draft, NewPass, PassService
 from station.store import imports as import_store
-from station.store.db import Store
+from station.store.db import Priority, Store, Tx
 from station.store.privacy import create_private_file
 
-# Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), so
-# large batches while the door is quiet; small ones while it scans (a scan in the last
-# DOOR_QUIET_S), since a scan waits for the batch being written.
+# Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), yet
+# each batch is one writer job, and a door's scan submitted meanwhile runs right after it (the
+# writer's queue puts DOOR first): a scan waits for one batch at most.
 BATCH = 1000
-QUIET_BATCH = 5000
-DOOR_QUIET_S = 30.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # Accepted spellings of each column, normalised to lower case without spaces, _ or -.
@@ -244,8 +243,7 @@ def import_passes(path: Path, passes: PassService, clients: ClientService,
                     progress(1)
                 continue
             batch.append(_Row(line, key, cells, new, email))
-            if len(batch) >= BATCH and (len(batch) >= QUIET_BATCH
-                                        or passes.store.door_used_within(DOOR_QUIET_S)):
+            if len(batch) >= BATCH:
                 flush()
         if not report.cancelled:
             flush()
@@ -271,7 +269,8 @@ def _write(passes: PassService, clients: ClientService, signer: PassSigner, sign
     clients), and their keys are recorded with them."""
     signatures = signer.result(signing.signatures, [d.claims for d in signing.drafts])
     store = passes.store
-    with store.transaction() as tx:
+
+    def _in_tx(tx: Tx) -> tuple[list[Pass], set[str], list[Event]]:
         # Checked again inside the transaction: another import may have written since the read.
         done = import_store.imported_keys(tx, [r.key for r in signing.batch])
         named = tx.clients_by_ids([r.new.client_id for r in signing.todo
@@ -302,13 +301,14 @@ def _write(passes: PassService, clients: ClientService, signer: PassSigner, sign
         created = passes.write_drafts_in(tx, drafts, signed, by="import", clients=client_of)
         import_store.record_imported(
             tx, [(r.key, p.id, p.created_at) for r, p in zip(rows, created, strict=True)])
-    passes.publish(tx.appended)
+        return created, done, tx.appended
+
+    created, done, appended = store.write(_in_tx, Priority.USER)
+    passes.publish(appended)
     report.imported += len(created)
     report.already_imported += len(done)
     if progress:
         progress(len(signing.batch))
-    # A door's scan waiting for the writer goes first: the import is not in a hurry.
-    store.let_waiting_writers_in()
 
 
 EXPORT_COLUMNS = ["id", "scannedAt", "verdict", "reason", "passId", "passCode", "passName",

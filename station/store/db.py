@@ -204,9 +204,10 @@ class Store:
 
     def submit_steps(self, steps: Sequence[Callable[[Tx], T]], priority: Priority, *,
                      fsync: bool = True) -> Future[list[T]]:
-        """Large background work as steps, each its own transaction; more urgent jobs run
-        between two steps. The future holds every step's result, or the first error (the
-        steps before it stay committed, the rest do not run)."""
+        """Large background work as small steps. They share a transaction while nothing more
+        urgent waits; a more urgent job runs at the next step boundary, after a commit. The
+        future holds every step's result, or the first error (the steps committed before it
+        stay, those of its own transaction are rolled back, the rest do not run)."""
         return self._writer.submit_steps(steps, priority, fsync=fsync)
 
     def checkpoint(self) -> None:

@@ -97,7 +97,7 @@ def test_a_failing_job_leaves_nothing_and_the_writer_serves_the_next(store: Stor
     assert store.setting("job:next") is True
 
 
-def test_a_failing_step_keeps_the_steps_before_it_and_runs_none_after(store: Store) -> None:
+def test_a_failing_step_rolls_back_its_transaction_and_runs_no_step_after(store: Store) -> None:
     ran: list[str] = []
 
     def fails(tx: Tx) -> None:
@@ -108,7 +108,47 @@ def test_a_failing_step_keeps_the_steps_before_it_and_runs_none_after(store: Sto
                                 Priority.SYNC)
     with pytest.raises(ValueError, match="step 2 failed"):
         future.result(WAIT_S)
-    assert ran == ["one"] and store.setting("job:one") is True and store.setting("half") is None
+    # Nothing more urgent came: steps one and two shared a transaction, rolled back together.
+    assert ran == ["one"] and store.setting("job:one") is None and store.setting("half") is None
+
+
+def test_steps_committed_before_a_more_urgent_job_stay_when_a_later_step_fails(
+        store: Store) -> None:
+    ran: list[str] = []
+    gate = Gate()
+
+    def first_step(tx: Tx) -> str:
+        ran.append("one")
+        tx.set_setting("job:one", True)
+        return gate(tx)
+
+    def fails(tx: Tx) -> None:
+        raise ValueError("step 2 failed")
+
+    future = store.submit_steps([first_step, fails], Priority.SYNC)
+    assert gate.running.wait(WAIT_S)
+    door = store.submit(recorder(ran, "door"), Priority.DOOR)
+    gate.open.set()
+    assert door.result(WAIT_S) == "door"
+    with pytest.raises(ValueError, match="step 2 failed"):
+        future.result(WAIT_S)
+    # The door's arrival made step one commit before the door ran: it stays.
+    assert ran == ["one", "door"] and store.setting("job:one") is True
+
+
+def test_steps_share_one_transaction_while_nothing_more_urgent_waits(store: Store) -> None:
+    """A quiet station writes a history batch in one transaction (a commit per small step made
+    a download three times slower): every step sees the same transaction, none committed."""
+    seen: list[bool] = []
+
+    def step(tx: Tx) -> int:
+        # What another connection sees: nothing of this job until its single commit.
+        seen.append(store.setting("job:step") is None)
+        tx.set_setting("job:step", True)
+        return len(seen)
+
+    assert store.submit_steps([step] * 4, Priority.SYNC).result(WAIT_S) == [1, 2, 3, 4]
+    assert seen == [True] * 4 and store.setting("job:step") is True
 
 
 @pytest.mark.parametrize("inline", [False, True])

@@ -113,6 +113,7 @@ class WebhookSender:
         self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="webhook-io")
         self._unsubscribe: Callable[[], None] | None = None
         self._main: concurrent.futures.Future[None] | None = None
+        self._main_task: asyncio.Task[Any] | None = None  # _run, once it runs on the loop
         # loop-owned state (touched only on the runtime thread)
         self._wake: asyncio.Event | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -179,6 +180,7 @@ class WebhookSender:
         return to_iso(datetime.fromtimestamp(self._clock(), UTC) - KEEP_DELETED)
 
     async def _run(self) -> None:
+        self._main_task = asyncio.current_task()
         try:  # housekeeping: deleted subscriptions whose delivery log was kept long enough
             await self._io(self._hooks.purge_deleted, self._purge_before())
         except Exception:
@@ -350,6 +352,12 @@ class WebhookSender:
         await self._close_clients(webhook_id)
 
     async def _shutdown(self) -> None:
+        # The main loop first, and awaited: once this returns it may not dispatch again (the io
+        # pool it reads the outbox through is shut down next: a poll after that failed).
+        main = self._main_task
+        if main is not None and not main.done():
+            main.cancel()
+            await asyncio.wait({main})
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

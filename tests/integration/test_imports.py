@@ -45,7 +45,7 @@ def count(data_dir: Path, sql: str = "SELECT count(*) FROM passes") -> int:
         conn.close()
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
@@ -160,6 +160,7 @@ def test_each_batch_is_its_own_transaction_so_a_scan_waits_for_one_batch_at_most
     assert committed_at_first_event[0] == BATCH
 
 
+@pytest.mark.timeout(900)  # a loaded machine: the signing worker runs at a low CPU priority
 def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: StationCLI, tmp_path: Path) -> None:
     batch = BATCH
     total = 3 * batch

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from station.app import Core
 from station.domain.events import Event, EventType
 from station.domain.models import Verdict

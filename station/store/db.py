@@ -117,7 +117,8 @@ class Store:
             except BaseException:
                 conn.close()
                 raise
-        self._writer = Writer(conn, self.data_dir, self._new_tx, inline=inline_writes)
+        self._writer = Writer(conn, self.data_dir, self._new_tx, inline=inline_writes,
+                              after_unsynced_commit=self.checkpoint_soon)
 
     # --- lifecycle -------------------------------------------------------------------------
     def _ensure_station_id(self, conn: sqlite3.Connection) -> str:

@@ -80,8 +80,12 @@ class Writer:
     """Runs write jobs against `conn`, which it alone uses from now on."""
 
     def __init__(self, conn: sqlite3.Connection, folder: Path, new_tx: Callable[[sqlite3.Connection], Tx], *,
-                 inline: bool = False) -> None:
+                 inline: bool = False, after_unsynced_commit: Callable[[], None] | None = None
+                 ) -> None:
+        """`after_unsynced_commit` runs after each commit made with fsync=False (which leaves
+        the WAL's copy into the database file to it: the store starts a background copy)."""
         self._conn = conn
+        self._after_unsynced_commit = after_unsynced_commit
         self._folder = folder
         self._new_tx = new_tx
         self._inline = inline
@@ -219,6 +223,8 @@ class Writer:
                     conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         finally:
             self._local.in_job = False
+        if not fsync and self._after_unsynced_commit is not None:
+            self._after_unsynced_commit()
         return result
 
     def _rollback(self) -> None:

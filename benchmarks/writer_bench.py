@@ -1,5 +1,5 @@
 """The one writer under a history download: how long a door's scan waits while the station
-applies a 100,000-event history (services.sync_apply, DOWNLOAD mode: steps of DOWNLOAD_STEP
+applies a 100,000-event history (services.sync_apply, DOWNLOAD mode: steps of APPLY_STEP
 events at priority SYNC), and what the door costs the download. No hub: the history is
 recorded at one station, encoded and prepared as the sync client's worker would, and applied
 at two fresh stations, one quiet and one whose door scans every 50 ms.
@@ -85,8 +85,8 @@ def main() -> None:
     total = sum(len(b.events) for b in batches)
     print(f"{total} events recorded and prepared in {time.perf_counter() - t0:.1f} s; "
           f"cores {os.cpu_count()}")
-    for run, step in enumerate(args.step or [sync_apply.DOWNLOAD_STEP]):
-        sync_apply.DOWNLOAD_STEP = step
+    for run, step in enumerate(args.step or [sync_apply.APPLY_STEP]):
+        sync_apply.APPLY_STEP = step
         quiet = fresh(root / f"quiet-{run}", keys)
         try:
             alone_s = download(quiet, batches)

@@ -2,7 +2,7 @@
 
 Remote events enter the log here and nowhere else, as jobs of the store's writer at priority
 SYNC (a door's scan goes first). A batch is applied in one transaction, or, while the history
-downloads, in steps of DOWNLOAD_STEP events (the catch-up write policy lives here, not in net):
+downloads, in steps of APPLY_STEP events (the catch-up write policy lives here, not in net):
 each event is inserted unless its id is already held (redeliveries and echoes of our own
 events change nothing), the clock observes its stamp so that our next event orders after it,
 and every pass it touched is re-folded. A conflict the fold discovers (two doors admitted a
@@ -55,10 +55,11 @@ def conflict_event_id(pass_id: str, scan_id: str, kind: str) -> str:
 
 
 class ApplyMode(Enum):
-    """How a batch is written: LIVE, one fsync'd transaction (in sync, a few events at a
-    time); DOWNLOAD, a history batch that can be downloaded again: steps of DOWNLOAD_STEP
-    events, each its own transaction committed without waiting for the disk, so a door's scan
-    runs between two steps (the writer's queue puts it first)."""
+    """How a batch is written. Either way in steps of APPLY_STEP events that share a
+    transaction while nothing more urgent waits, and commit at the next step when a door's
+    scan is queued (the writer's queue puts it first), so a scan waits for one step at most.
+    LIVE (in sync, up to a few hundred events at a time): every commit waits for the disk.
+    DOWNLOAD (a history batch, which can be downloaded again): commits do not wait for it."""
 
     LIVE = "live"
     DOWNLOAD = "download"
@@ -69,7 +70,7 @@ class ApplyMode(Enum):
 # the door job's wait in the queue p50 10-15 / p95 19-29 ms at 250 events, 18-26 / 32-55 ms
 # at 500, 21-27 / 54-110 ms at 1000; the download alone took 11.0-11.5 s at 250, 7.5-10.3 s
 # at 500 and 1000 (noisy), the door adding nothing measurable at 250.
-DOWNLOAD_STEP = 250
+APPLY_STEP = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +155,8 @@ class RemoteEventService:
             for event in batch.events:
                 check_event(event)
         store = self._ctx.store
-        if mode is ApplyMode.LIVE:
-            return store.write(lambda tx: self._apply_in(tx, batch.events, batch, batch.folded,
-                                                         tracking), Priority.SYNC)
         events = batch.events
-        step = DOWNLOAD_STEP
+        step = APPLY_STEP
         folded = batch.folded
         if len(events) > step:
             # A pass whose events straddle two steps is folded by the writer from its history:
@@ -170,22 +168,24 @@ class RemoteEventService:
         starts = range(0, max(len(events), 1), step)
         last = starts[-1]
         steps = [
-            functools.partial(self._download_step, events=events[start:start + step], batch=batch,
+            functools.partial(self._step, events=events[start:start + step], batch=batch,
                               folded=folded, tracking=tracking if start == last else None)
             for start in starts]
-        # fsync=False: each commit leaves the WAL's copy to a background thread (the store's).
-        results = store.submit_steps(steps, Priority.SYNC, fsync=False).result()
+        # A download commits without waiting for the disk (the store's background thread copies
+        # the WAL after each such commit); a live batch waits for it, as every other write.
+        results = store.submit_steps(steps, Priority.SYNC,
+                                     fsync=mode is ApplyMode.LIVE).result()
         applied, appended = Applied(0, 0), []
         for one, events_of_step in results:
             applied = applied.plus(one)
             appended += events_of_step
         return applied, appended
 
-    def _download_step(self, tx: Tx, events: Sequence[Event], batch: RemoteBatch,
-                       folded: Mapping[str, tuple[Any, ...] | None],
-                       tracking: Tracking | None) -> tuple[Applied, list[Event]]:
-        """A step of a history batch: the writer runs the steps in one transaction while no
-        more urgent job waits, and commits between two when one does."""
+    def _step(self, tx: Tx, events: Sequence[Event], batch: RemoteBatch,
+              folded: Mapping[str, tuple[Any, ...] | None],
+              tracking: Tracking | None) -> tuple[Applied, list[Event]]:
+        """A step of a batch: the writer runs the steps in one transaction while no more
+        urgent job waits, and commits between two when one does."""
         return self._apply_in(tx, events, batch, folded, tracking)
 
     def _apply_in(self, tx: Tx, events: Sequence[Event], batch: RemoteBatch,

@@ -161,7 +161,7 @@ def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Small steps, so passes straddle them: a pass whose creation is in one step and its scans
     # in the next must not get the worker's row (folded from the whole batch) in the first.
-    monkeypatch.setattr(sync_apply, "DOWNLOAD_STEP", 9)
+    monkeypatch.setattr(sync_apply, "APPLY_STEP", 9)
     stream, keys = _history(tmp_path)
     alone, stepped = (_station(tmp_path / n, keys) for n in ("alone", "stepped"))
     try:

@@ -1,8 +1,8 @@
 """Applying what other stations saw: their events, their names, the organisation's keys.
 
 Remote events enter the log here and nowhere else, as jobs of the store's writer at priority
-SYNC (a door's scan goes first). A batch is applied in one transaction, or, while the history
-downloads, in steps of APPLY_STEP events (the catch-up write policy lives here, not in net):
+SYNC (a door's scan goes first). A batch is applied in steps of APPLY_STEP events, which
+share one transaction unless a scan is waiting (the catch-up write policy lives here, not in net):
 each event is inserted unless its id is already held (redeliveries and echoes of our own
 events change nothing), the clock observes its stamp so that our next event orders after it,
 and every pass it touched is re-folded. A conflict the fold discovers (two doors admitted a
@@ -65,11 +65,11 @@ class ApplyMode(Enum):
     DOWNLOAD = "download"
 
 
-# Events per step of a history batch: a door's scan waits behind one step at most. Measured
-# with benchmarks/writer_bench.py (100k events, a scan every 50 ms, a shared 2-core machine):
-# the door job's wait in the queue p50 10-15 / p95 19-29 ms at 250 events, 18-26 / 32-55 ms
-# at 500, 21-27 / 54-110 ms at 1000; the download alone took 11.0-11.5 s at 250, 7.5-10.3 s
-# at 500 and 1000 (noisy), the door adding nothing measurable at 250.
+# Events per step: a door's scan waits behind one step at most (the steps of a batch share a
+# transaction while no scan waits, so small steps cost the download little). Measured with
+# benchmarks/writer_bench.py on a shared 2-core machine: the door job's wait in the queue
+# p50 10-17 / p95 19-35 ms at 250 events, 18-26 / 32-55 ms at 500, 21-27 / 54-110 ms at
+# 1000; steps of 100 waited hardly less (p50 12-18 ms) and made the download 15-40 % slower.
 APPLY_STEP = 250
 
 

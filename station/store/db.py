@@ -83,6 +83,9 @@ class Page:
     next_cursor: str | None
 
 
+WAL_COPY_INTERVAL_S = 0.25
+
+
 class Store:
     """The station's data. Writes: `write`/`submit`/`awrite`/`submit_steps`, run by the writer
     thread (`station-writer`) by priority; `inline_writes=True` runs them on the caller's
@@ -98,6 +101,8 @@ class Store:
         self._append_hooks: list[AppendHook] = []
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_lock = threading.Lock()
+        self._checkpoint_wanted = False
+        self._closing = threading.Event()
         # A full or read-only disk at start is told like any failed write, not as a traceback.
         with storage_errors(self.data_dir, doing="open the station's data", os_errors=True):
             # Only a missing file makes a new station; an existing one must prove it is a
@@ -164,8 +169,9 @@ class Store:
     def close(self) -> None:
         """Run the writes already submitted, wait for a WAL copy under way, then close."""
         self._writer.close()
+        self._closing.set()
         with self._checkpoint_lock:
-            checkpointer, self._checkpointer = self._checkpointer, None
+            checkpointer = self._checkpointer
         if checkpointer is not None:
             checkpointer.join()
         with self._readers_lock:
@@ -217,23 +223,36 @@ class Store:
         self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def checkpoint_soon(self) -> None:
-        """`checkpoint()` in a background thread, at most one at a time: commits with
-        fsync=False leave the WAL's copy to it, so the WAL stays small and a door's next
-        commit does not have to copy it. `close()` waits for it."""
+        """`checkpoint()` in a background thread: commits with fsync=False leave the WAL's copy
+        to it, so the WAL stays small and a door's next commit does not have to copy it. One
+        copy at a time and at most one per WAL_COPY_INTERVAL_S: a download interrupted by every
+        scan commits 20 times a second, and a copy (a new connection) after each one made the
+        scans' reads and commits wait on SQLite's locks. `close()` waits for it."""
         with self._checkpoint_lock:
-            if self._checkpointer is not None and self._checkpointer.is_alive():
-                return
+            self._checkpoint_wanted = True
+            if self._checkpointer is not None or self._closing.is_set():
+                return  # the running copier sees the request
             self._checkpointer = threading.Thread(
-                target=self._checkpoint_quietly, name="station-wal-copy", daemon=True)
+                target=self._copy_wal_while_wanted, name="station-wal-copy", daemon=True)
             self._checkpointer.start()
 
-    def _checkpoint_quietly(self) -> None:
+    def _copy_wal_while_wanted(self) -> None:
         conn: sqlite3.Connection | None = None
-        try:  # its own connection, closed at once: the thread lives for one copy
-            conn = _connect(self.path)
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try:  # its own connection, for as long as copies are asked for
+            while True:
+                with self._checkpoint_lock:
+                    if not self._checkpoint_wanted or self._closing.is_set():
+                        self._checkpointer = None  # under the lock: the next request starts one
+                        return
+                    self._checkpoint_wanted = False
+                if conn is None:
+                    conn = _connect(self.path)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._closing.wait(WAL_COPY_INTERVAL_S)
         except Exception as exc:  # the next one, or SQLite's own, copies it then
             log.debug("copying the WAL into the database failed (%s)", exc)
+            with self._checkpoint_lock:
+                self._checkpointer = None
         finally:
             if conn is not None:
                 conn.close()

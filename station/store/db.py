@@ -123,7 +123,7 @@ class Store:
                 conn.close()
                 raise
         self._writer = Writer(conn, self.data_dir, self._new_tx, inline=inline_writes,
-                              after_commit=self.checkpoint_soon)
+                              after_unsynced_commit=self.checkpoint_soon)
 
     # --- lifecycle -------------------------------------------------------------------------
     def _ensure_station_id(self, conn: sqlite3.Connection) -> str:
@@ -223,8 +223,8 @@ class Store:
         self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def checkpoint_soon(self) -> None:
-        """`checkpoint()` in a background thread, asked for after every commit (the writer's
-        commits never copy the WAL into the database file, so a door's never does). One
+        """`checkpoint()` in a background thread: commits with fsync=False leave the WAL's copy
+        to it, so the WAL stays small and a door's next commit does not have to copy it. One
         copy at a time and at most one per WAL_COPY_INTERVAL_S: a download interrupted by every
         scan commits 20 times a second, and a copy (a new connection) after each one made the
         scans' reads and commits wait on SQLite's locks. `close()` waits for it."""

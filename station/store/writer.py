@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, restored after a deferred-checkpoint commit
 THREAD_NAME = "station-writer"
 
 
@@ -79,15 +80,12 @@ class Writer:
     """Runs write jobs against `conn`, which it alone uses from now on."""
 
     def __init__(self, conn: sqlite3.Connection, folder: Path, new_tx: Callable[[sqlite3.Connection], Tx], *,
-                 inline: bool = False, after_commit: Callable[[], None] | None = None
+                 inline: bool = False, after_unsynced_commit: Callable[[], None] | None = None
                  ) -> None:
-        """`after_commit` runs after each commit: the WAL's copy into the database file is
-        left to it (the store's background copier). The writer's own commits never copy it:
-        SQLite's automatic checkpoint ran inside whichever commit crossed 1,000 pages, often a
-        door's scan during a download (its commit p95 30 ms, max 140 ms)."""
-        conn.execute("PRAGMA wal_autocheckpoint=0")
+        """`after_unsynced_commit` runs after each commit made with fsync=False (which leaves
+        the WAL's copy into the database file to it: the store starts a background copy)."""
         self._conn = conn
-        self._after_commit = after_commit
+        self._after_unsynced_commit = after_unsynced_commit
         self._folder = folder
         self._new_tx = new_tx
         self._inline = inline
@@ -199,13 +197,15 @@ class Writer:
         (WAL with synchronous=NORMAL): still atomic, but a power cut may undo it. Only for
         writes that can be redone from elsewhere, as a sync catch-up batch together with its
         stream position. The next fsync'd commit (a scan) makes it durable too: it syncs the
-        WAL, which holds both. No commit copies the WAL into the database file: `after_commit`
-        (Store.checkpoint_soon) does, on another thread."""
+        WAL, which holds both. Such a commit also leaves the WAL's copy into the database file
+        to Store.checkpoint_soon(), on another thread: done at commit, it held the writer (and
+        a door's scan) for as long again as the batch itself."""
         conn = self._conn
         self._local.in_job = True
         try:
             if not fsync:
                 conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             try:
                 with storage_errors(self._folder):
                     conn.execute("BEGIN IMMEDIATE")
@@ -220,10 +220,11 @@ class Writer:
             finally:
                 if not fsync:
                     conn.execute("PRAGMA synchronous=FULL")
+                    conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
         finally:
             self._local.in_job = False
-        if self._after_commit is not None:
-            self._after_commit()
+        if not fsync and self._after_unsynced_commit is not None:
+            self._after_unsynced_commit()
         return result
 
     def _rollback(self) -> None:

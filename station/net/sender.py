@@ -355,9 +355,11 @@ class WebhookSender:
         # The main loop first, and awaited: once this returns it may not dispatch again (the io
         # pool it reads the outbox through is shut down next: a poll after that failed).
         main = self._main_task
-        if main is not None and not main.done():
+        for _ in range(50):  # cancelled again until it ends: Python 3.11's wait_for can swallow
+            if main is None or main.done():  # a cancel that arrives as its wait completes
+                break
             main.cancel()
-            await asyncio.wait({main})
+            await asyncio.wait({main}, timeout=0.1)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -113,7 +113,10 @@ def _station(path: Path, keys: list[str]) -> Core:
 
 
 @pytest.mark.allow_log("station.net.sync.prepare", "dropped a malformed synced message")
-def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_path: Path) -> None:
+def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker gets a batch in parts of 5 events: passes' histories are split across parts.
+    monkeypatch.setattr(prepare, "PREPARE_CHUNK", 5)
     stream, keys = _history(tmp_path)
     junk = [b"not json", json.dumps({"data": {"code": "x"}, "hlc": "1"}).encode()]
     stream = stream[:5] + junk + stream[5:]
@@ -143,6 +146,19 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_p
         preparer.close()
         for core in (alone, here, worker):
             core.close()
+
+
+def test_parts_merge_in_order_and_leave_a_pass_split_across_them_to_the_writer() -> None:
+    def head(n: int, pass_id: str) -> prepare.EventHead:
+        return (f"evt_{n}", EventType.PASS_SCANNED, "t", "sta_x", n, f"{n:015d}.000000", pass_id)
+
+    first = ([head(1, "pas_a"), head(2, "pas_b")], ["{}", "{}"], {"pas_a": ("a",), "pas_b": ("b1",)}, [])
+    second = ([head(3, "pas_b"), head(4, "pas_c")], ["{}", "{}"], {"pas_b": ("b2",), "pas_c": ("c",)},
+              ["bad"])
+    heads, texts, folded, refused = prepare.merge([first, second])
+    assert [h[0] for h in heads] == ["evt_1", "evt_2", "evt_3", "evt_4"] and len(texts) == 4
+    assert folded == {"pas_a": ("a",), "pas_b": None, "pas_c": ("c",)}
+    assert refused == ["bad"]
 
 
 def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -> None:

@@ -80,6 +80,25 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
     return found
 
 
+def counts_of_events_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[str, int]:
+    """How many events of each pass the log held up to `head` (0 for none); from the index."""
+    found: dict[str, int] = {}
+    for chunk in chunks(list(pass_ids)):
+        for pass_id, n in tx.execute(
+                f"SELECT pass_id, count(*) FROM events WHERE pass_id IN ({marks(len(chunk))}) "
+                "AND seq <= ? GROUP BY pass_id", (*chunk, head)).fetchall():
+            found[pass_id] = int(n)
+    return found
+
+
+def last_event_key_before(tx: Tx, pass_id: str, head: int) -> tuple[str, str, str] | None:
+    """The greatest fold order key (hlc, origin, id) among the pass's events up to `head`."""
+    row = tx.execute(
+        "SELECT hlc, origin, id FROM events WHERE pass_id = ? AND seq <= ? "
+        "ORDER BY hlc DESC, origin DESC, id DESC LIMIT 1", (pass_id, head)).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
     """A scan another door recorded: kept once, whatever how often its event arrives."""
     cur = tx.execute(

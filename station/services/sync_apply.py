@@ -223,7 +223,7 @@ class RemoteEventService:
         # the worker's row; new admissions of a pass this station holds are counted onto its
         # stored row (fold_next: a crew pass scanned thousands of times at other doors costs
         # the same to follow as a fresh one); anything else is folded from its whole history.
-        counts = sync_store.counts_of_events_before(tx, pass_ids, head)
+        held = sync_store.with_events_before(tx, pass_ids, head)
         fresh_of: dict[str, list[Event]] = {p: [] for p in pass_ids}
         for event in fresh:
             if event.pass_id in fresh_of:
@@ -233,7 +233,7 @@ class RemoteEventService:
         history_of: dict[str, list[Event]] = {}
         for pass_id in pass_ids:
             ready = folded.get(pass_id)
-            if not counts.get(pass_id, 0):
+            if pass_id not in held:
                 if ready is not None:
                     # Nothing before this batch: its fold of this batch alone is the whole story.
                     rows.append(ready)

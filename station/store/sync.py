@@ -80,22 +80,24 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
     return found
 
 
-def counts_of_events_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[str, int]:
-    """How many events of each pass the log held up to `head` (0 for none); from the index."""
-    found: dict[str, int] = {}
+def with_events_before(tx: Tx, pass_ids: Sequence[str], head: int) -> set[str]:
+    """The passes of which the log held events up to `head`: one index probe each (counting
+    them read every event of a pass scanned thousands of times)."""
+    found: set[str] = set()
     for chunk in chunks(list(pass_ids)):
-        for pass_id, n in tx.execute(
-                f"SELECT pass_id, count(*) FROM events WHERE pass_id IN ({marks(len(chunk))}) "
-                "AND seq <= ? GROUP BY pass_id", (*chunk, head)).fetchall():
-            found[pass_id] = int(n)
+        found.update(r[0] for r in tx.execute(
+            "SELECT value FROM json_each(?) WHERE EXISTS "
+            "(SELECT 1 FROM events WHERE pass_id = value AND seq <= ?)",
+            (json.dumps(chunk), head)).fetchall())
     return found
 
 
 def last_event_key_before(tx: Tx, pass_id: str, head: int) -> tuple[str, str, str] | None:
     """The greatest fold order key (hlc, origin, id) among the pass's events up to `head`."""
     row = tx.execute(
-        "SELECT hlc, origin, id FROM events WHERE pass_id = ? AND seq <= ? "
-        "ORDER BY hlc DESC, origin DESC, id DESC LIMIT 1", (pass_id, head)).fetchone()
+        "SELECT hlc, origin, id FROM events WHERE pass_id = ?1 AND seq <= ?2 AND hlc = "
+        "(SELECT max(hlc) FROM events WHERE pass_id = ?1 AND seq <= ?2) "
+        "ORDER BY origin DESC, id DESC LIMIT 1", (pass_id, head)).fetchone()
     return (row[0], row[1], row[2]) if row else None
 
 

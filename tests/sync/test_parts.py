@@ -7,6 +7,7 @@ end-to-end tests beside this file run the same parts against a real nats-server.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import SimpleNamespace
@@ -17,7 +18,7 @@ import nats.errors
 import pytest
 
 from station.domain.events import Event
-from station.net.sync import prepare
+from station.net.sync import collector, prepare
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import (AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation,
                                     classify, first_cause)
@@ -209,6 +210,42 @@ def test_the_follower_applies_in_order_and_is_caught_up_at_the_stream_head() -> 
         await stopped(task)
         assert js.subscriptions[0].unsubscribed
     run(main)
+
+
+def test_no_full_collector_pass_while_the_history_downloads() -> None:
+    """A download keeps tens of thousands of messages alive; a full pass of the cyclic
+    collector walked them all with the GIL held while a door's scan waited (collector.py)."""
+    async def main() -> None:
+        before = gc.get_threshold()
+        js = FakeJetStream(head=4)
+        ledger = FakeLedger(stream=0)
+        follower, applied, progress, _, _ = _follower(js, ledger, catch_up_batch=2)
+        applied.gate.clear()
+        task = asyncio.create_task(follower.run())
+        await eventually(lambda: len(js.subscriptions) == 1, "a subscription")
+        for seq in range(1, 5):
+            await deliver(js, message(OTHER, seq, seq, num_pending=4 - seq))
+        await eventually(lambda: follower.applying, "a history batch being written")
+        assert gc.get_threshold() == (*before[:2], collector.PUT_OFF)
+        applied.gate.set()
+        await eventually(lambda: progress.caught_up, "caught up at the head")
+        assert gc.get_threshold() == before  # in sync: full passes as before
+        await stopped(task)
+        assert gc.get_threshold() == before
+    run(main)
+
+
+def test_the_full_pass_pause_lasts_while_any_download_holds_it() -> None:
+    before = gc.get_threshold()
+    first, second = collector.FullPassesPause(), collector.FullPassesPause()
+    first.hold()
+    second.hold()
+    first.hold()  # idempotent: one claim each
+    first.release()
+    assert gc.get_threshold()[2] == collector.PUT_OFF  # the second download goes on
+    second.release()
+    second.release()
+    assert gc.get_threshold() == before
 
 
 def test_follow_again_drops_the_buffer_and_resumes_from_the_stored_position() -> None:

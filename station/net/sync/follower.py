@@ -29,6 +29,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from station.domain.events import Event
 from station.net.sync import prepare
+from station.net.sync.collector import FullPassesPause
 from station.net.sync.inbox import Inbox
 from station.net.sync.jetstream import OrgSpace
 from station.net.sync.progress import SyncProgress
@@ -80,6 +81,8 @@ class Follower:
         self._is_connected = is_connected
         self.inbox: Inbox | None = None  # the current subscription's (None between two)
         self.applying = False
+        # No full collector passes while the history downloads (collector.py).
+        self.full_passes = FullPassesPause()
 
     async def run(self) -> None:
         await self._drop_legacy_consumers()
@@ -121,6 +124,7 @@ class Follower:
             if self.inbox is inbox:
                 self.inbox = None
             inbox.close()
+            self.full_passes.release()
             try:
                 await sub.unsubscribe()
             except (nats.errors.Error, ValueError):
@@ -186,6 +190,7 @@ class Follower:
         progress.caught_up = True
         progress.synced()
         self._preparer.close()  # live batches are small: prepared in this process
+        self.full_passes.release()
 
     def _batch_limit(self) -> int:
         # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
@@ -235,6 +240,8 @@ class Follower:
         progress = self._progress
         monotonic = progress.clock.monotonic
         cursor.stream = batch.stream_seq
+        if not progress.caught_up:
+            self.full_passes.hold()
         if not batch.echo_only or (monotonic() - cursor.saved_at
                                    >= self._settings.checkpoint_interval_s):
             # Echo-only batches move the position at most once per checkpoint interval (a

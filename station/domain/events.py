@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +51,9 @@ class Event:
 
 
 def new_event_id() -> str:
-    # 128 random bits as 32 hex digits, as uuid4().hex was, for a fraction of its cost.
-    return f"evt_{secrets.token_hex(16)}"
+    # 32 hex digits, as uuid4().hex was: the millisecond it was made in (12), so the log's
+    # index on ids takes new events near its end (codes.new_id says why), then 80 random bits.
+    return f"evt_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def expiry_event_id(pass_id: str, valid_until: str) -> str:

@@ -177,7 +177,10 @@ class ScanService:
             verdict=decision.verdict, reason=decision.reason, source=source, operator=operator,
             payload=parsed.text,
         )
-        data = {**current.to_api(), "scan": scan.to_api(), "stationName": self._ctx.station_name}
+        # Read once: each read is a statement, and each statement gives up the GIL, which the
+        # door then waits to get back while a download keeps it busy.
+        name = self._ctx.station_name
+        data = {**current.to_api(), "scan": scan.to_api(), "stationName": name}
         after = current
         if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
             # The event's data is the pass after this scan (uses counted, status, updatedAt).
@@ -186,15 +189,17 @@ class ScanService:
                 current=None if admitted_on_signature else current)
             assert folded is not None
             after = folded
-            self._announce(tx, current, after, by=operator or self._ctx.station_name,
+            self._announce(tx, current, after, by=operator or name,
                            trigger="scan", at=now)
         else:  # a refusal changes nothing: the pass as it stands
             event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now)
         tx.insert_scan(scan, event.id)
         # Only a refusal's explanation reads the log ("Already used at Door 2 at 19:03"): an
         # admission costs the same however often the pass was scanned before.
-        events = tx.events_for_pass(current.id) if explain_needs_log(decision.reason) else []
-        message = explain(decision.reason, after, events, self._ctx.station_names(), now)
+        needs_log = explain_needs_log(decision.reason)
+        events = tx.events_for_pass(current.id) if needs_log else []
+        message = explain(decision.reason, after, events,
+                          self._ctx.station_names() if needs_log else {}, now)
         if taken and claim is not None:
             message = self._taken_message(claim, now)
         warning = None

@@ -6,22 +6,21 @@ from __future__ import annotations
 import math
 from functools import cache
 
-import cv2
 import numpy as np
 import pytest
 import segno
 from capture_fakes import QrFamilyDecoder
 from hard_frames import HardFrame, glare_band_frame, make_hard_frame
 
-from station.capture.decoders import ZxingDecoder, make_decoder
+from station.capture.decoders import Decoder, make_decoder
 from station.capture.ladder import DecodeLadder
 
 HARD_FRAMES = 300
 
 
-def ladder(decoder: ZxingDecoder | None = None) -> DecodeLadder:
+def ladder(decoder: Decoder | None = None) -> DecodeLadder:
     # No time limit: what a rung reads must not depend on how busy the test machine is.
-    return DecodeLadder(decoder or make_decoder("zxing"), budget_ms=math.inf)  # type: ignore[arg-type]
+    return DecodeLadder(decoder or make_decoder("zxing"), budget_ms=math.inf)
 
 
 def reads(ladder: DecodeLadder, frame: HardFrame) -> set[str]:
@@ -54,25 +53,26 @@ def test_the_station_reads_full_size_qr_codes_only() -> None:
 
 
 @cache
-def hard_frames() -> tuple[HardFrame, ...]:
-    return tuple(make_hard_frame(i) for i in range(HARD_FRAMES))
+def hard_frame(index: int) -> HardFrame:
+    return make_hard_frame(index)
 
 
 def test_hard_frames_are_deterministic_and_varied() -> None:
     a, b = make_hard_frame(7), make_hard_frame(7)
     assert (a.image == b.image).all() and a.allowed == b.allowed
-    details = " ".join(f.detail for f in hard_frames())
+    some = [hard_frame(i) for i in range(100)]
+    details = " ".join(f.detail for f in some)
     for what in ("dark", "curved", "moire", "glare=band", "glare=ellipse", "glare=blobs", "finger", "sticker",
                  "streak=", "defocus=", "jpeg="):
         assert what in details, what
-    assert sum(len(f.allowed) > 1 for f in hard_frames()) >= HARD_FRAMES // 4  # strangers' codes too
+    assert sum(len(f.allowed) > 1 for f in some) >= 25  # strangers' codes too
 
 
 @pytest.mark.slow
 def test_hard_frames_give_no_false_reads_and_read_at_least_what_the_qr_family_decoder_read() -> None:
     station, before = ladder(), ladder(QrFamilyDecoder())
     false_reads, read, read_before = [], 0, 0
-    for f in hard_frames():
+    for f in map(hard_frame, range(HARD_FRAMES)):
         got = reads(station, f)
         if got - f.allowed:
             false_reads.append(f"#{f.index} {f.detail}: {sorted(got - f.allowed)}")

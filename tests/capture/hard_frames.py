@@ -49,6 +49,9 @@ def _rand(rng: np.random.Generator, alphabet: str, n: int) -> str:
     return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), n))
 
 
+PASS_KINDS = ("format-2 URL", "format-2 token", "format-1 URL", "bare code")  # frame i draws kind i % 4
+
+
 def pass_text(rng: np.random.Generator, kind: int) -> str:
     """A pass as the station prints it: format 2 (URL or bare token), format 1, or a bare code."""
     digits = str(int(rng.integers(1, 10))) + _rand(rng, string.digits, int(rng.integers(

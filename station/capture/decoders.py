@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 QR_FORMAT = "QRCode"
 
-# zxing-cpp 3 made `QRCode` the whole family (model 1 and 2, Micro QR, rMQR); 2.x named only
-# full-size QR codes so and has no `QRCodeModel2`.
+# zxing-cpp 3 made `QRCode` the whole family (model 1 and 2, Micro QR, rMQR); in 2.x it meant
+# full-size codes only, and `QRCodeModel2` does not exist there.
 _ZXING_QR = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
 

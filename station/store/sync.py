@@ -66,14 +66,16 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
     return fresh
 
 
-def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[str, list[Event]]:
+def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int,
+                            after: int = 0) -> dict[str, list[Event]]:
     """The events of each pass that the log held up to `head` (the fold needs them all; what
-    this batch inserted after `head` the caller has in memory already)."""
+    this batch inserted after `head` the caller has in memory already); with `after`, only
+    those after that seq (the caller holds the earlier ones)."""
     found: dict[str, list[Event]] = {p: [] for p in pass_ids}
     for chunk in chunks(list(pass_ids)):
         rows = tx.execute(
-            f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ?",
-            (*chunk, head)).fetchall()
+            f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ? "
+            "AND seq > ?", (*chunk, head, after)).fetchall()
         for r in rows:
             event = event_from_row(dict(r))
             found[event.pass_id or ""].append(event)

@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keyring  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
-import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 
+from station.net.sync.hub_tls import connect_hub  # noqa: E402
 from station.app import Station, StationOptions, build_station  # noqa: E402
 from station.domain.events import Event, EventType  # noqa: E402
 from station.net.sync.hub import HubServer, new_password  # noqa: E402
@@ -98,7 +98,7 @@ async def bare_consume(hub: HubServer, org: str, expected: int, *, ack: bool) ->
     baseline of the issue's goal); without acks (AckPolicy.NONE, fetch 2000) it is the bare
     form of what the station now does."""
     t = hub.target
-    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    nc = await connect_hub(t)
     js = nc.jetstream()
     subject = f"station.{org}.events.>"
     if ack:
@@ -129,7 +129,7 @@ async def bare_push(hub: HubServer, org: str, expected: int) -> float:
     """The floor of what the station does now: an ordered push consumer whose callback only
     keeps each message (no decoding, no SQLite, no fold)."""
     t = hub.target
-    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    nc = await connect_hub(t)
     js = nc.jetstream()
     got: list[object] = []
     done = asyncio.Event()

@@ -109,10 +109,13 @@ class StationOptions:
     # Private/loopback/link-local networks webhooks may be sent to (`--allow-webhook-network`).
     webhook_networks: tuple[str, ...] = ()
     sender: SenderConfig = field(default_factory=SenderConfig)
-    # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
-    # "off" forgets it; "auto" joins the hub found on the LAN (mDNS), which `hub_finder` tunes.
+    # Sync (issue 6). `sync_url`, the hub's join URL "tls://user:pass@host:port#sha256=…", is
+    # remembered (password in keyring); "off" forgets it; "auto" joins the hub found on the LAN
+    # (mDNS), which `hub_finder` tunes. `sync_ca`: a venue CA's certificate for a tls:// URL
+    # without a fingerprint (the venue's own NATS).
     # `host_hub` runs the venue hub here ("this station hosts the venue hub").
     sync_url: str | None = None
+    sync_ca: str | None = None
     hub_finder: FinderSettings = field(default_factory=FinderSettings)
     host_hub: bool = False
     hub_port: int = 4222
@@ -195,7 +198,8 @@ def _add_sync(station: Station) -> None:
         core.store.set_setting(SYNC_AUTO_SETTING, wants_lan_hub(options.sync_url))
     auto = wants_lan_hub(options.sync_url) or (
         options.sync_url is None and bool(core.store.setting(SYNC_AUTO_SETTING)))
-    target = None if auto else resolve_target(core.store, secrets, options.sync_url)
+    target = None if auto else resolve_target(core.store, secrets, options.sync_url,
+                                                 options.sync_ca)
     # --host-hub on the command line, else the choice saved from the window's Sync settings.
     hosting = saved_hosting(core.store)
     host_hub, hub_port, hub_lan = ((True, options.hub_port, options.hub_lan) if options.host_hub

@@ -10,8 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-import nats
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import build_core
 from station.net.sync.hub import HubServer
 from station.services.passes import PassService
@@ -25,7 +25,7 @@ from tests.waiting import PATIENCE_S
 def _stream_messages(hub: HubServer, org: str) -> int:
     async def count() -> int:
         target = hub.target
-        nc = await nats.connect(target.server_url(), user=target.user, password=target.password)
+        nc = await connect_hub(target)
         try:
             info = await nc.jetstream().stream_info(f"STATION_{org}")
             return int(info.state.messages)

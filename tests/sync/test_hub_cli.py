@@ -27,7 +27,7 @@ def test_station_hub_prints_a_sync_url_that_a_station_joins_with(
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().strip()
-        assert first.startswith("sync url: nats://station:")
+        assert first.startswith("sync url: tls://station:")
         target = SyncTarget.parse(first.removeprefix("sync url: "))
         assert (target.host, target.port) == ("127.0.0.1", port) and target.password
         conf = tmp_path / "hubdir" / "hub" / "nats.conf"

@@ -330,7 +330,7 @@ def _session(progress: SyncProgress) -> HubSession:
                          progress=progress, claims=HubClaims(None, list),  # type: ignore[arg-type]
                          writer=None, preparer=None, waker=Waker(),  # type: ignore[arg-type]
                          known_origins=set(), origins=list)
-    return HubSession(SyncTarget.parse("nats://station:pw@127.0.0.1:4222"), parts)
+    return HubSession(SyncTarget.parse("tls://station:pw@127.0.0.1:4222"), parts)
 
 
 def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.MonkeyPatch) -> None:

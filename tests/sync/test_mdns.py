@@ -41,7 +41,7 @@ def test_a_hub_announced_on_the_lan_is_found_and_joined(
 def test_station_hub_discover_lists_the_announced_hub(
         hub: HubServer, announced: HubAnnouncer, cli: StationCLI) -> None:
     result = cli("hub", "discover", "--interface", "127.0.0.1", "--timeout", "3")
-    assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout
+    assert f"tls://station@127.0.0.1:{hub.port}" in result.stdout
     assert "organisation org_venue" in result.stdout
     assert hub.target.password not in result.stdout  # type: ignore[operator]
 
@@ -56,4 +56,4 @@ def test_station_hub_discover_without_an_interface_listens_on_all(
     # No --interface (and a station's finder with none set) means every interface; zeroconf
     # refuses None for that, so it must be asked for all by name.
     result = cli("hub", "discover", "--timeout", "3", check=False)
-    assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout, result.stderr
+    assert f"tls://station@127.0.0.1:{hub.port}" in result.stdout, result.stderr

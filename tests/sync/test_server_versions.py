@@ -39,7 +39,7 @@ from station.net.sync.binary import (
     too_old,
     wheel_binary,
 )
-from station.net.sync.hub import HubServer, new_password
+from station.net.sync.hub import HUB_MIN_VERSION, HubServer, new_password
 from station.services.passes import PassService
 from station.services.scans import ScanResult
 from tests.sync.venue_ca import venue_ca
@@ -83,6 +83,12 @@ def server_binary(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def versioned_hub(tmp_path: Path, server_binary: Path) -> Iterator[HubServer]:
+    version = binary_version(server_binary)
+    if version is not None and version < HUB_MIN_VERSION:
+        # Hosting needs TLS handshake first (2.10.4); stations still join a venue's 2.9 server
+        # over TLS with its CA (test_a_nats_server_without_jetstream_… runs one).
+        pytest.skip(f"{server_binary} is nats-server {'.'.join(map(str, version))}: too old to "
+                    "host the hub (TLS handshake first needs 2.10.4)")
     server = HubServer(tmp_path / "hub", new_password(), port=free_port(), binary=server_binary)
     server.start()
     assert server.version is not None and not too_old(server.version)
@@ -297,7 +303,7 @@ def test_the_hub_does_not_take_another_servers_port_for_its_own(
                                  stdout=out, stderr=out)
     try:
         wait_for(lambda: _listening(port), what="the other server to listen")
-        hub = HubServer(tmp_path / "hub", new_password(), port=port, binary=server_binary)
+        hub = HubServer(tmp_path / "hub", new_password(), port=port, binary=wheel_binary())
         with pytest.raises(StationError, match=f"Port {port} is already taken by another server"):
             hub.start()
         assert not hub.running()

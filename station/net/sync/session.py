@@ -89,7 +89,9 @@ class HubSession:
             if nc is not None:
                 try:
                     await asyncio.wait_for(nc.close(), 5)
-                except (asyncio.TimeoutError, nats.errors.Error, OSError):
+                except (asyncio.TimeoutError, nats.errors.Error, OSError, AttributeError):
+                    # AttributeError: nats-py flushing into a TLS transport asyncio has already
+                    # torn down (the hub went away first); the connection is gone either way.
                     pass
 
     async def _run(self) -> None:

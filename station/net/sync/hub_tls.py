@@ -98,8 +98,16 @@ async def tls_options(target: SyncTarget) -> dict[str, Any]:
     return {"tls": ctx, "tls_hostname": target.host}
 
 
-async def connect_hub(target: SyncTarget, **options: Any) -> NATS:
-    """nats.connect to `target` over TLS as above; `options` are nats.connect's others."""
-    tls = await tls_options(target)
+def no_tls_sentence(target: SyncTarget) -> str:
+    return (f"The server at {target.hub} did not answer with TLS (a hub from before TLS, or not "
+            "a hub): update it, then paste the hub's current join URL.")
+
+
+async def connect_hub(target: SyncTarget, tls: dict[str, Any] | None = None,
+                      **options: Any) -> NATS:
+    """nats.connect to `target` over TLS as above (`tls`: tls_options' result when the caller
+    already has it); `options` are nats.connect's others."""
+    if tls is None:
+        tls = await tls_options(target)
     return await nats.connect(servers=[target.server_url()], user=target.user,
                               password=target.password, **tls, **options)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import nats
 import nats.errors
@@ -25,7 +26,7 @@ from station.net.sync.auth import is_auth_refusal
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause
 from station.net.sync.follower import Follower
-from station.net.sync.hub_tls import connect_hub
+from station.net.sync.hub_tls import connect_hub, no_tls_sentence, tls_options
 from station.net.sync.offload import finish_in_thread
 from station.net.sync.prepare import Preparer
 from station.net.sync.progress import SyncProgress
@@ -100,7 +101,7 @@ class HubSession:
         # Over TLS only, and to the hub the join URL pins, checked before any credential is
         # sent (hub_tls.py).
         self._nc = nc = await connect_hub(
-            target, name=f"station {parts.ctx.station_id}",
+            target, await self._tls_options(), name=f"station {parts.ctx.station_id}",
             allow_reconnect=True, max_reconnect_attempts=-1,
             reconnect_time_wait=settings.reconnect_wait_s, connect_timeout=2,
             error_cb=self._on_error, disconnected_cb=self._on_disconnected,
@@ -142,6 +143,24 @@ class HubSession:
             tasks.create_task(follower.run(), name="sync-follow")
             tasks.create_task(announcer.run(), name="sync-announce")
 
+    def _unreachable(self) -> str:
+        return f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+
+    async def _tls_options(self) -> dict[str, Any]:
+        """hub_tls.tls_options, tried again quietly while the hub cannot be reached (as nats-py
+        does itself once connected): an absent hub is a status, not a session that ended."""
+        progress, wait_s = self._parts.progress, self._parts.settings.reconnect_wait_s
+        while True:
+            try:
+                return await tls_options(self.target)
+            except ssl.SSLError as exc:
+                progress.error = no_tls_sentence(self.target)
+                log.debug("TLS handshake with %s failed: %s", self.target.hub, exc)
+            except (OSError, asyncio.TimeoutError) as exc:
+                progress.error = self._unreachable()
+                log.debug("hub %s unreachable: %s", self.target.hub, exc)
+            await asyncio.sleep(wait_s)
+
     # --- nats-py's callbacks (on the loop) ---------------------------------------------------------
     async def _on_error(self, exc: Exception) -> None:
         progress = self._parts.progress
@@ -159,7 +178,7 @@ class HubSession:
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
             if progress.error is not None and progress.error.startswith(REFUSED):
                 return  # the refusal is the reason; the failed reconnect that follows is not
-            progress.error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+            progress.error = self._unreachable()
         else:
             progress.error = f"Sync error: {text[:200]}"
         log.debug("nats: %s", text)

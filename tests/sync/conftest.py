@@ -11,6 +11,7 @@ import pytest
 from station.app import Station, StationOptions, build_station
 from station.net.sync.auto import FinderSettings
 from station.net.sync.hub import HubServer, new_password
+from tests.sync.impostor import RecordingTlsServer
 from tests.waiting import wait_until
 
 
@@ -38,6 +39,14 @@ def other_hub(tmp_path: Path) -> Iterator[HubServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def impostor(tmp_path: Path) -> Iterator[RecordingTlsServer]:
+    """A TLS server that is not the hub, recording what clients send it (issue 15)."""
+    server = RecordingTlsServer(tmp_path / "impostor")
+    yield server
+    server.close()
 
 
 StationFactory = Callable[..., Station]

@@ -24,6 +24,7 @@ from station.services.passes import PassService
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+from tests.sync.impostor import RecordingTlsServer
 from tests.waiting import PATIENCE_S
 
 # Loopback only, and short pauses between looks, so that a test takes seconds. A look listens as
@@ -247,3 +248,39 @@ def test_a_bad_sync_value_is_a_one_line_error(cli: StationCLI, value: str) -> No
         assert store.setting(SYNC_URL_SETTING) is None  # nothing remembered
     finally:
         store.close()
+
+
+# --- impostors (issue 15): an announcement is only a hint where to look --------------------------
+@pytest.mark.multicast
+@pytest.mark.allow_log("station.net.sync.client", "certificate fingerprint differs")
+def test_an_impostor_announcing_our_organisation_is_sent_no_credential(
+        hub: HubServer, impostor: RecordingTlsServer, make_station: StationFactory,
+        announce: Announcements) -> None:
+    once = make_station("Door B", hub.target.full_url())  # joined once: password and pin kept
+    wait_for(in_sync(once), what="B to join with the join URL")
+    org = str(once.core.store.setting(JOINED_ORG))
+    once.stop()
+    hub.stop()  # the hub is away, and a machine on the venue's network announces itself as it
+    announce.add(impostor.port, org)
+    door = make_station("Door B", "auto", hub_finder=LOOPBACK)
+    wait_for(lambda: "certificate fingerprint differs" in str(_status(door).error),
+             what="B to look at the impostor's certificate and refuse it")
+    assert impostor.handshakes >= 1 and impostor.received == b""  # no CONNECT, no password
+    assert not _status(door).connected
+
+
+@pytest.mark.multicast
+def test_without_a_saved_fingerprint_sync_auto_sends_nothing_and_asks_for_the_join_url(
+        hub: HubServer, impostor: RecordingTlsServer, make_station: StationFactory,
+        announce: Announcements) -> None:
+    # Joined before TLS: a nats:// URL and the password are saved, no fingerprint.
+    old = make_station("Door C", hub.target.full_url(), start=False)
+    old.core.store.set_setting(SYNC_URL_SETTING, f"nats://station@127.0.0.1:{hub.port}")
+    org = str(old.core.store.setting("org_id"))
+    old.stop()
+    announce.add(impostor.port, org)
+    door = make_station("Door C", "auto", hub_finder=LOOPBACK)
+    wait_for(lambda: "no certificate fingerprint" in str(_status(door).error),
+             what="the request for the join URL")
+    assert "#sha256=" in str(_status(door).error)
+    assert impostor.handshakes == 0 and door.sync is not None and door.sync.target is None

@@ -81,14 +81,17 @@ class SyncView(QWidget):
         # Another door joins with the hub URL including its password; only a manager sees this
         # page, and the URL goes to the clipboard rather than onto the screen.
         self.copy_join = QPushButton("Copy the join URL for another door")
-        self.copy_join.setToolTip(rich("nats://user:password@host:port — paste it into the other "
-                                       "door's Sync settings, or pass it to `station gui --sync`."))
+        self.copy_join.setToolTip(rich("tls://user:password@host:port#sha256=… — paste it into the "
+                                       "other door's Sync settings, or pass it to `station gui "
+                                       "--sync`. The part after # is the hub certificate's "
+                                       "fingerprint: the door talks to no other server."))
         self.copy_join.setEnabled(sync is not None and bool(getattr(sync.target, "password", "")))
         self.copy_join.clicked.connect(self.copy_join_url)
 
         # Settings, applied at the next start.
         self.url = QLineEdit()
-        self.url.setPlaceholderText("nats://user:password@hub-host:4222 (empty: do not join a hub)")
+        self.url.setPlaceholderText("the hub's join URL, tls://user:password@hub-host:4222#sha256=… "
+                                    "(empty: do not join a hub)")
         self.host_hub = QCheckBox("This station hosts the venue hub")
         # Short enough to sit beside the status panel on an 800 px window (a checkbox's text
         # never wraps); the whole sentence is its tooltip.

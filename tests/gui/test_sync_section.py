@@ -138,19 +138,23 @@ def test_sync_settings_are_checked_and_saved_for_the_next_start(
         unlock(qtbot, window, monkeypatch)
     assert sync.state is None or sync.summary.text() == "Not syncing"
     store = window.core.store
-    for bad in ("http://hub:4222", "nats://hub.example:4222", "nats://u:p@hub:99999"):
+    pin = "#sha256=" + "A" * 43
+    for bad in ("http://hub:4222", "tls://hub.example:4222", "tls://u:p@hub:99999",
+                "nats://venue:s3cret@10.1.2.3:4333",  # plaintext, from before TLS: refused
+                "tls://venue:s3cret@10.1.2.3:4333#sha256=short"):
         sync.url.setText(bad)
         sync.settings_error.setText("")
         sync.save_settings()
         qtbot.waitUntil(lambda: sync.settings_error.text() != "", timeout=10000)
         assert store.setting("sync_url") is None and not saved_hosting(store).enabled
-    sync.url.setText("nats://venue:s3cret@10.1.2.3:4333")
+    sync.url.setText("tls://venue:s3cret@10.1.2.3:4333" + pin)
     sync.host_hub.setChecked(True)
     sync.hub_lan.setChecked(True)
     sync.hub_port.setValue(4999)
     save(qtbot, window)
-    assert sync.url.text() == "nats://venue@10.1.2.3:4333"  # the password is not shown again
-    assert store.setting("sync_url") == "nats://venue@10.1.2.3:4333"
+    # the password is not shown again; the fingerprint is kept with the URL
+    assert sync.url.text() == "tls://venue@10.1.2.3:4333" + pin
+    assert store.setting("sync_url") == "tls://venue@10.1.2.3:4333" + pin
     secrets = SecretStore(store.data_dir, str(store.setting("org_id")))
     assert secrets.get(SYNC_SECRET) == "s3cret"
     hosting = saved_hosting(store)

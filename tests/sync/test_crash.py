@@ -111,7 +111,7 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
         out, _ = second.communicate(timeout=PATIENCE_S)
     assert seen_at_kill < total  # the kill really came mid-stream
     assert second.returncode == 0, out
-    assert "sync     nats://station@" in out and hub.target.password not in out
+    assert "sync     tls://station@" in out and hub.target.password not in out
     s_store = Store(door_s)
     try:
         assert SyncLedger(s_store).event_ids() == SyncLedger(a.core.store).event_ids()

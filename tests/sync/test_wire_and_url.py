@@ -15,16 +15,26 @@ from station.net.sync.url import SyncTarget
 from station.services.sync_apply import RemoteEventService
 
 
+PIN = "Mat-jKRtTtggIBljrlTPy0tGynuxg5Zhz4N72IlcRGo"
+
+
 def test_a_sync_url_keeps_its_password_out_of_what_is_shown() -> None:
-    target = SyncTarget.parse("nats://station:s%3Acret@10.0.0.5:4333")
+    target = SyncTarget.parse(f"tls://station:s%3Acret@10.0.0.5:4333#sha256={PIN}")
     assert (target.host, target.port, target.user, target.password) == ("10.0.0.5", 4333, "station", "s:cret")
-    assert target.public_url() == "nats://station@10.0.0.5:4333"
-    assert target.server_url() == "nats://10.0.0.5:4333"
+    assert target.fingerprint == PIN and not target.plaintext
+    # The fingerprint is no secret: it stays in what is shown and saved.
+    assert target.public_url() == f"tls://station@10.0.0.5:4333#sha256={PIN}"
+    assert target.server_url() == "tls://10.0.0.5:4333"
     assert SyncTarget.parse(target.full_url()) == target
     assert SyncTarget.parse("hub.local").port == 4222
+    assert SyncTarget.parse("hub.local").scheme == "tls"
+    old = SyncTarget.parse("nats://station:pw@10.0.0.5:4333")  # from before TLS: recognised
+    assert old.plaintext and old.fingerprint is None
 
 
-@pytest.mark.parametrize("bad", ["http://x:1", "nats://:4222", "nats://host:99999", "x" * 600])
+@pytest.mark.parametrize("bad", ["http://x:1", "nats://:4222", "nats://host:99999", "x" * 600,
+                                 "tls://h:1#sha256=short", f"tls://h:1#md5={PIN}",
+                                 f"nats://h:1#sha256={PIN}", f"tls://h:1#sha256={PIN}x"])
 def test_a_bad_sync_url_is_refused_clearly(bad: str) -> None:
     with pytest.raises(InvalidInput):
         SyncTarget.parse(bad)

@@ -20,8 +20,10 @@ from station.store.secrets import SecretStore
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hub = subparsers.add_parser(
         "hub", help="host the venue hub other stations sync through",
-        description="Start a NATS JetStream hub (store in the data directory, password required). "
-                    "Its first line of output is the URL to give other stations' --sync.",
+        description="Start a NATS JetStream hub (TLS only, with its own certificate; store in "
+                    "the data directory, password required). Its first line of output is the "
+                    "join URL to give other stations' --sync: it carries the certificate's "
+                    "fingerprint, so they talk to this hub and no other.",
     )
     hub.add_argument("--data-dir", type=Path, default=None,
                      help="data directory (default: $STATION_DATA_DIR or the user data folder)")

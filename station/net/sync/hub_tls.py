@@ -52,14 +52,26 @@ def mismatch_sentence(target: SyncTarget) -> str:
             "fingerprint differs); ask for the hub's current join URL.")
 
 
-async def probe_certificate(host: str, port: int, timeout: float = PROBE_TIMEOUT_S) -> bytes:
-    """The certificate (DER) the server at host:port shows in a TLS handshake. Only the
-    handshake happens: not one byte of NATS protocol is sent."""
+def untrusted_sentence(target: SyncTarget, exc: ssl.SSLCertVerificationError) -> str:
+    return (f"The certificate of the server at {target.hub} is not trusted "
+            f"({exc.verify_message}): use the hub's join URL (with #sha256=…), or give a venue "
+            "server's CA with --sync-ca.")
+
+
+def _look_only() -> ssl.SSLContext:
     look = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     look.check_hostname = False
-    look.verify_mode = ssl.CERT_NONE  # only to read the certificate, which is compared below
+    look.verify_mode = ssl.CERT_NONE  # only to read the certificate, which the caller compares
+    return look
+
+
+async def probe_certificate(host: str, port: int, timeout: float = PROBE_TIMEOUT_S,
+                            ctx: ssl.SSLContext | None = None) -> bytes:
+    """The certificate (DER) the server at host:port shows in a TLS handshake (checked by `ctx`
+    when given). Only the handshake happens: not one byte of NATS protocol is sent."""
     reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(host, port, ssl=look, server_hostname=None), timeout)
+        asyncio.open_connection(host, port, ssl=ctx or _look_only(),
+                                server_hostname=host if ctx is not None else None), timeout)
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
@@ -95,7 +107,14 @@ async def tls_options(target: SyncTarget) -> dict[str, Any]:
             raise HubNotTrusted(mismatch_sentence(target))
         return {"tls": pinned_context(der), "tls_handshake_first": True}
     ctx = ssl.create_default_context(cafile=target.ca_file or None)
-    return {"tls": ctx, "tls_hostname": target.host}
+    try:
+        await probe_certificate(target.host, target.port, ctx=ctx)
+    except ssl.SSLCertVerificationError as exc:  # TLS first, and a certificate nobody vouches for
+        raise HubNotTrusted(untrusted_sentence(target, exc)) from exc
+    except ssl.SSLError:
+        # Not TLS first: the usual NATS way (plaintext INFO, then TLS), which nats-py follows.
+        return {"tls": ctx, "tls_hostname": target.host}
+    return {"tls": ctx, "tls_hostname": target.host, "tls_handshake_first": True}
 
 
 def no_tls_sentence(target: SyncTarget) -> str:

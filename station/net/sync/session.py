@@ -26,7 +26,12 @@ from station.net.sync.auth import is_auth_refusal
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause
 from station.net.sync.follower import Follower
-from station.net.sync.hub_tls import connect_hub, no_tls_sentence, tls_options
+from station.net.sync.hub_tls import (
+    connect_hub,
+    no_tls_sentence,
+    tls_options,
+    untrusted_sentence,
+)
 from station.net.sync.offload import finish_in_thread
 from station.net.sync.prepare import Preparer
 from station.net.sync.progress import SyncProgress
@@ -175,6 +180,8 @@ class HubSession:
         text = str(exc)
         if is_auth_refusal(exc):
             progress.error = REFUSED_ERROR
+        elif isinstance(exc, ssl.SSLCertVerificationError):
+            progress.error = untrusted_sentence(self.target, exc)
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
             if progress.error is not None and progress.error.startswith(REFUSED):
                 return  # the refusal is the reason; the failed reconnect that follows is not

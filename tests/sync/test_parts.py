@@ -19,13 +19,14 @@ import pytest
 from station.domain.events import Event
 from station.net.sync import prepare
 from station.net.sync.claims import HubClaims
-from station.net.sync.ended import (AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation,
-                                    classify, first_cause)
+from station.net.sync.ended import (AuthRefused, HubNotTrusted, HubUnsuitable, SessionLost,
+                                    WrongOrganisation, classify, first_cause)
 from station.net.sync.follower import Follower, PreparedBatch
 from station.net.sync.inbox import Inbox
 from station.net.sync.membership import OtherOrganisation
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync import session as session_module
 from station.net.sync.session import HubSession, SessionParts
 from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
@@ -334,8 +335,12 @@ def _session(progress: SyncProgress) -> HubSession:
 
 
 def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def checked(target: SyncTarget) -> dict[str, Any]:
+        return {}  # no hub here to look at: the certificate check is test_tls.py's
+
     async def ended_by(connect: Callable[..., Awaitable[Any]]) -> BaseException:
         monkeypatch.setattr(nats, "connect", connect)
+        monkeypatch.setattr(session_module, "tls_options", checked)
         progress = SyncProgress()
         progress.set_connected(True)  # as after an earlier session
         try:
@@ -362,4 +367,18 @@ def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.Mon
         assert isinstance(await ended_by(refused), AuthRefused)
         lost = await ended_by(unreachable)
         assert isinstance(lost, SessionLost) and "Connect call failed" in str(lost)
+
+        async def impostor(target: SyncTarget) -> dict[str, Any]:
+            raise HubNotTrusted("certificate fingerprint differs")
+
+        reached: list[object] = []
+
+        async def connect_recorded(**options: Any) -> None:
+            reached.append(options)
+
+        monkeypatch.setattr(nats, "connect", connect_recorded)
+        monkeypatch.setattr(session_module, "tls_options", impostor)
+        with pytest.raises(HubNotTrusted):
+            await _session(SyncProgress()).run()
+        assert reached == []  # nats.connect, and so the password, never reached
     run(main)

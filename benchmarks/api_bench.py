@@ -24,6 +24,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -141,9 +142,11 @@ def bench_deliveries(count: int) -> float:
             hooks = [station.integrations.subscribe(EventType.CLIENT_CREATED, f"{base}/r{i}").webhook
                      for i in range(2)]
             # Queue the events first (sender not yet running), then time the draining.
-            with station.core.store.transaction() as tx:
+            def clients(tx: Any) -> None:
                 for i in range(count // len(hooks)):
                     station.core.clients.create_in(tx, f"Client {i}")
+
+            station.core.store.write(clients)
             started = time.perf_counter()
             station.start()
             total = (count // len(hooks)) * len(hooks)
@@ -197,10 +200,12 @@ def bench_latency(scans: int) -> None:
             station.integrations.subscribe(EventType.PASS_SCANNED, f"{base}/hang")
             for i in range(9):
                 station.integrations.subscribe(EventType.PASS_SCANNED, f"{base}/r{i}")
-            with core.store.transaction() as tx:
+            def scans(tx: Any) -> None:
                 for _ in range(300):
                     core.scans._submit_in(tx, __import__("station.domain.payload", fromlist=["x"]).parse(
                         passes[0].code, core.ctx.base_url), "api", None)
+
+            core.store.write(scans)
             station.sender.wake()  # type: ignore[union-attr]
             time.sleep(0.5)
             busy = measure()

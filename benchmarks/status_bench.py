@@ -13,6 +13,7 @@ call). The GUI asks for the status every 2 s.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from station.net.runtime import AsyncRuntime  # noqa: E402
 from station.net.sync.client import SyncClient  # noqa: E402
 from station.net.sync.url import SyncTarget  # noqa: E402
 from station.services.sync_apply import RemoteEventService  # noqa: E402
-from station.store.db import Store  # noqa: E402
+from station.store.db import Store, Tx  # noqa: E402
 from station.store.sync import Peer, SyncLedger, insert_new_events, log_head, upsert_peers  # noqa: E402
 
 HUB = "127.0.0.1:4222#bench"
@@ -47,14 +48,19 @@ def _timings_us(fn: Callable[[], object], repeat: int) -> list[float]:
 def _log(store: Store, n: int, own: str) -> None:
     """n events as a catch-up writes them (insert_new_events), a third of them this station's."""
     origins = (own, "st_peer_one", "st_peer_two")
+    def insert(tx: Tx, batch: list[Event]) -> None:
+        insert_new_events(tx, batch, log_head(tx))
+
     for start in range(0, n, 5000):
         batch = [Event(new_event_id(), "pass.created", "2026-01-01T00:00:00.000Z", {"i": i},
                        origins[i % 3], i // 3 + 1, f"{i:020d}") for i in range(start, min(start + 5000, n))]
-        with store.transaction(fsync=False) as tx:
-            insert_new_events(tx, batch, log_head(tx))
-    with store.transaction() as tx:
+        store.write(functools.partial(insert, batch=batch), fsync=False)
+
+    def peers(tx: Tx) -> int:
         upsert_peers(tx, [Peer(o, f"Door {o}", n // 3, "2026-01-01T00:00:00Z") for o in origins[1:]])
-        head = log_head(tx)
+        return log_head(tx)
+
+    head = store.write(peers)
     # As a station connected to HUB whose log the hub has acknowledged (a session does this).
     SyncLedger(store).mark_published(HUB, head, "2026-01-01T00:00:00Z")
     store.checkpoint()

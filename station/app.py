@@ -213,7 +213,9 @@ def _add_sync(station: Station) -> None:
         target = target or hub.target
     if target is None and not auto:
         return
-    client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
+    remote = RemoteEventService(core.ctx)
+    station.parts.append(remote)  # before the client: stopped after it (its last batch ends)
+    client = SyncClient(core.ctx, remote, station.runtime, target,
                         SyncSettings(claim_timeout_s=options.claim_timeout_s))
     core.scans.claimer = client.claim
     core.scans.releaser = client.release

@@ -18,7 +18,7 @@ from typing import Any
 
 from station.app import build_core
 from station.domain.codes import new_id
-from station.store.db import Store
+from station.store.db import Priority, Store, Tx
 
 FIRST = ["Chloé", "Hans", "Ada", "Bob", "Zoë", "Łukasz", "Anna", "Jean", "Marie", "Ørjan", "Guest",
          "Noah", "Emma", "Liam", "Sofía", "Mateo", "Aisha", "Yuki", "Olga", "François"]
@@ -51,8 +51,7 @@ def _fill(store: Store, n: int, seed: int) -> list[str]:
             rows.append((new_id("pas"), code, name, "single", "active", 0, None, None, None, None,
                          f"guest.{i}@example.com", json.dumps({}), f"https://example.com/p/{code}",
                          stamp, stamp, 0, 0))
-        with store.transaction(fsync=False) as tx:
-            tx.upsert_pass_values(rows)
+        store.write(partial(Tx.upsert_pass_values, rows=rows), Priority.USER, fsync=False)
     store.checkpoint()
     return codes
 

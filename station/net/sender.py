@@ -9,7 +9,7 @@ Isolation: each subscription has its own HTTP client (its own connection pool) a
 `per_subscription` requests in flight, and the whole sender at most `max_in_flight`; so a dead
 or hanging target holds a few slots and never the others'. Door transactions are never waited
 on: the sender reads and writes the database on its own thread, and stores attempt results
-in batches so its writes take the writer lock rarely and briefly.
+in batches so its writes take the writer rarely and briefly.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ class WebhookSender:
         self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="webhook-io")
         self._unsubscribe: Callable[[], None] | None = None
         self._main: concurrent.futures.Future[None] | None = None
+        self._main_task: asyncio.Task[Any] | None = None  # _run, once it runs on the loop
         # loop-owned state (touched only on the runtime thread)
         self._wake: asyncio.Event | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -179,6 +180,7 @@ class WebhookSender:
         return to_iso(datetime.fromtimestamp(self._clock(), UTC) - KEEP_DELETED)
 
     async def _run(self) -> None:
+        self._main_task = asyncio.current_task()
         try:  # housekeeping: deleted subscriptions whose delivery log was kept long enough
             await self._io(self._hooks.purge_deleted, self._purge_before())
         except Exception:
@@ -350,6 +352,14 @@ class WebhookSender:
         await self._close_clients(webhook_id)
 
     async def _shutdown(self) -> None:
+        # The main loop first, and awaited: once this returns it may not dispatch again (the io
+        # pool it reads the outbox through is shut down next: a poll after that failed).
+        main = self._main_task
+        for _ in range(50):  # cancelled again until it ends: Python 3.11's wait_for can swallow
+            if main is None or main.done():  # a cancel that arrives as its wait completes
+                break
+            main.cancel()
+            await asyncio.wait({main}, timeout=0.1)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

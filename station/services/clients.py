@@ -20,10 +20,7 @@ class ClientService:
         self._ctx = ctx
 
     def create(self, name: Any, email: Any = None, phone: Any = None) -> Client:
-        with self._ctx.store.transaction() as tx:
-            client = self.create_in(tx, name, email, phone)
-        self._ctx.publish(tx.appended)
-        return client
+        return self._ctx.write(lambda tx: self.create_in(tx, name, email, phone))
 
     def create_in(self, tx: Tx, name: Any, email: Any = None, phone: Any = None) -> Client:
         clean_name = validation.text(name, "Client name")

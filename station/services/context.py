@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from station.domain.events import Event, new_event_id
 from station.domain.fold import FoldResult, fold
@@ -13,7 +13,9 @@ from station.domain.hlc import HybridClock, Stamp
 from station.domain.times import to_iso
 from station.services.bus import EventBus
 from station.services.org import OrgKeys
-from station.store.db import Store, Tx
+from station.store.db import Priority, Store, Tx
+
+T = TypeVar("T")
 
 
 def station_name(store: Store) -> str:
@@ -105,6 +107,13 @@ class Context:
         result = fold(tx.events_for_pass(pass_id))
         if result.pass_ is not None:
             tx.upsert_pass(result.pass_, email)
+        return result
+
+    def write(self, fn: Callable[[Tx], T], priority: Priority = Priority.USER) -> T:
+        """`fn(tx)` as one job of the store's writer; the events it appended are published
+        once it has committed (never before, and not at all if it rolled back)."""
+        result, appended = self.store.write(lambda tx: (fn(tx), tx.appended), priority)
+        self.publish(appended)
         return result
 
     def publish(self, events: Sequence[Event]) -> None:

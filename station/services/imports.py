@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import re
 import threading
@@ -24,21 +25,22 @@ from pathlib import Path
 from typing import Any
 
 from station.domain.errors import InvalidInput, StationError
-from station.domain.models import Client
+from station.domain.events import Event
+from station.domain.models import Client, Pass
 from station.services import validation
 from station.services.clients import ClientService
 from station.services.pass_signer import PassSigner
 from station.services.passes import Draft, NewPass, PassService
 from station.store import imports as import_store
-from station.store.db import Store
+from station.store.db import Priority, Store, Tx
 from station.store.privacy import create_private_file
 
-# Rows per transaction: each commit waits for the disk (synchronous=FULL; 30-40 ms here), so
-# large batches while the door is quiet; small ones while it scans (a scan in the last
-# DOOR_QUIET_S), since a scan waits for the batch being written.
-BATCH = 1000
-QUIET_BATCH = 5000
-DOOR_QUIET_S = 30.0
+# Rows signed and written per writer job, in steps of STEP rows. The steps share one
+# transaction while the door is quiet (each commit waits for the disk: 30-40 ms here), and
+# commit at the next step when a door's scan is queued (the writer puts DOOR first): a scan
+# waits for one step of the import at most.
+BATCH = 5000
+STEP = 1000
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # Accepted spellings of each column, normalised to lower case without spaces, _ or -.
@@ -244,8 +246,7 @@ def import_passes(path: Path, passes: PassService, clients: ClientService,
                     progress(1)
                 continue
             batch.append(_Row(line, key, cells, new, email))
-            if len(batch) >= BATCH and (len(batch) >= QUIET_BATCH
-                                        or passes.store.door_used_within(DOOR_QUIET_S)):
+            if len(batch) >= BATCH:
                 flush()
         if not report.cancelled:
             flush()
@@ -267,19 +268,20 @@ class _Signing:
 
 def _write(passes: PassService, clients: ClientService, signer: PassSigner, signing: _Signing,
            report: ImportReport, progress: Callable[[int], object] | None) -> None:
-    """One transaction: the batch's rows not imported before become passes (with their
-    clients), and their keys are recorded with them."""
+    """One writer job: the batch's rows not imported before become passes (with their
+    clients), and their keys are recorded with them, in steps of STEP rows."""
     signatures = signer.result(signing.signatures, [d.claims for d in signing.drafts])
-    store = passes.store
-    with store.transaction() as tx:
+
+    def step(tx: Tx, todo: list[_Row], drafts: list[Draft], signed: list[bytes]
+             ) -> tuple[list[Pass], set[str], list[Event]]:
         # Checked again inside the transaction: another import may have written since the read.
-        done = import_store.imported_keys(tx, [r.key for r in signing.batch])
-        named = tx.clients_by_ids([r.new.client_id for r in signing.todo
+        done = import_store.imported_keys(tx, [r.key for r in todo])
+        named = tx.clients_by_ids([r.new.client_id for r in todo
                                    if r.new.client_id is not None and r.key not in done])
         rows: list[_Row] = []
-        drafts: list[Draft] = []
-        signed: list[bytes] = []
-        for r, d, signature in zip(signing.todo, signing.drafts, signatures, strict=True):
+        kept: list[Draft] = []
+        kept_signed: list[bytes] = []
+        for r, d, signature in zip(todo, drafts, signed, strict=True):
             if r.key in done:
                 continue
             if r.new.client_id is not None and r.new.client_id not in named:
@@ -288,8 +290,8 @@ def _write(passes: PassService, clients: ClientService, signer: PassSigner, sign
                 report.refused_cells[r.line] = r.cells
                 continue
             rows.append(r)
-            drafts.append(d)
-            signed.append(signature)
+            kept.append(d)
+            kept_signed.append(signature)
         # A row naming a client id keeps it (and its address); one with an e-mail gets the
         # client of that address, found or created.
         client_of: list[Client | None] = [named.get(r.new.client_id) if r.new.client_id else None
@@ -299,16 +301,23 @@ def _write(passes: PassService, clients: ClientService, signer: PassSigner, sign
             tx, [(rows[i].new.name, rows[i].email or "") for i in by_email])
         for i, client in zip(by_email, found, strict=True):
             client_of[i] = client
-        created = passes.write_drafts_in(tx, drafts, signed, by="import", clients=client_of)
+        created = passes.write_drafts_in(tx, kept, kept_signed, by="import", clients=client_of)
         import_store.record_imported(
             tx, [(r.key, p.id, p.created_at) for r, p in zip(rows, created, strict=True)])
-    passes.publish(tx.appended)
-    report.imported += len(created)
-    report.already_imported += len(done)
+        return created, done, tx.appended
+
+    steps = [functools.partial(step, todo=signing.todo[i:i + STEP],
+                               drafts=signing.drafts[i:i + STEP], signed=signatures[i:i + STEP])
+             for i in range(0, len(signing.todo), STEP)]
+    results = passes.store.submit_steps(steps, Priority.USER).result() if steps else []
+    for created, done, appended in results:
+        passes.publish(appended)
+        report.imported += len(created)
+        report.already_imported += len(done)
+    # Rows found imported before the batch was signed were not drafted: imported already.
+    report.already_imported += len(signing.batch) - len(signing.todo)
     if progress:
         progress(len(signing.batch))
-    # A door's scan waiting for the writer goes first: the import is not in a hurry.
-    store.let_waiting_writers_in()
 
 
 EXPORT_COLUMNS = ["id", "scannedAt", "verdict", "reason", "passId", "passCode", "passName",

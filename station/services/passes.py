@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from station.domain.times import normalize_iso, parse_iso, to_iso
 from station.services import validation
 from station.services.context import Context
 from station.services.pass_signer import PassSigner
-from station.store.db import Page, Store, Tx
+from station.store.db import Page, Priority, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +90,12 @@ class PassService:
 
     # --- commands ---------------------------------------------------------------------------
     def create(self, new: NewPass, *, by: str = "manager") -> Pass:
-        with self._ctx.store.transaction() as tx:
-            created = self.create_in(tx, new, by=by)
-        self._ctx.publish(tx.appended)
-        return created
+        return self._ctx.write(lambda tx: self.create_in(tx, new, by=by))
 
     def create_many(self, items: Iterable[NewPass], *, by: str = "import") -> list[Pass]:
         """Create several passes in one transaction (imports)."""
-        with self._ctx.store.transaction() as tx:
-            created = self.create_many_in(tx, list(items), by=by)
-        self._ctx.publish(tx.appended)
-        return created
+        wanted = list(items)
+        return self._ctx.write(lambda tx: self.create_many_in(tx, wanted, by=by))
 
     def create_in(self, tx: Tx, new: NewPass, *, by: str) -> Pass:
         return self.create_many_in(tx, [new], by=by)[0]
@@ -198,7 +194,7 @@ class PassService:
         return self._command(ref, "activate", PassStatus.ACTIVE, by=by, reason=None)
 
     def _command(self, ref: str, trigger: str, to: PassStatus, *, by: str, reason: str | None) -> Pass:
-        with self._ctx.store.transaction() as tx:
+        def _in_tx(tx: Tx) -> Pass:
             current = self._find(tx, ref)
             if current.status is to:
                 # Already there (a replayed Zapier action, a second click): the pass as it
@@ -208,9 +204,9 @@ class PassService:
                 raise Conflict(
                     f"Pass {current.code} is {current.status}; only a revoked pass can be activated."
                 )
-            after = self.change_status(tx, current, trigger, to, by=by, reason=reason)
-        self._ctx.publish(tx.appended)
-        return after
+            return self.change_status(tx, current, trigger, to, by=by, reason=reason)
+
+        return self._ctx.write(_in_tx)
 
     def change_status(self, tx: Tx, current: Pass, trigger: str, to: PassStatus, *, by: str,
                       reason: str | None, event_id: str | None = None) -> Pass:
@@ -229,13 +225,19 @@ class PassService:
         now = self._ctx.now()
         expired: list[Pass] = []
         events: list[Event] = []
+        def expire(tx: Tx, pass_id: str) -> tuple[Pass | None, list[Event]]:
+            current = tx.pass_by_id(pass_id)
+            if current is None or current.status is not PassStatus.ACTIVE:
+                return None, tx.appended
+            return self.expire_in(tx, current), tx.appended
+
         for candidate in self._ctx.store.passes_due_to_expire(to_iso(now), limit):
-            with self._ctx.store.transaction() as tx:
-                current = tx.pass_by_id(candidate.id)
-                if current is None or current.status is not PassStatus.ACTIVE:
-                    continue
-                expired.append(self.expire_in(tx, current))
-            events += tx.appended
+            # One short job per pass: a door's scan never waits behind the whole sweep.
+            done, appended = self._ctx.store.write(
+                functools.partial(expire, pass_id=candidate.id), Priority.HOUSEKEEPING)
+            if done is not None:
+                expired.append(done)
+                events += appended
         self._ctx.publish(events)
         return expired
 

@@ -20,7 +20,7 @@ from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
 from station.services.passes import PassService
-from station.store.db import Tx
+from station.store.db import Priority, Tx
 from station.store.releases import record_release
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ class ScanService:
         # Outside the write transaction: the claim may wait (briefly) on the network.
         claim = self._claim(parsed, verified)
         try:
-            with self._ctx.store.transaction(door=True) as tx:
-                result = self._submit_in(tx, parsed, source, operator, claim, verified)
+            result = self._ctx.write(
+                lambda tx: self._submit_in(tx, parsed, source, operator, claim, verified),
+                Priority.DOOR)
         except StorageError as exc:
             # Rolled back whole: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
@@ -93,7 +94,6 @@ class ScanService:
                     and claim.pass_id is not None and self.unclaimer is not None):
                 self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
-        self._ctx.publish(tx.appended)
         self.decided.publish((result,))
         return result
 
@@ -236,7 +236,7 @@ class ScanService:
 
     def undo(self, scan_id: str, *, by: str = "door") -> Pass:
         """Take back an accepted scan (a wrong person let through): a compensating event."""
-        with self._ctx.store.transaction(door=True) as tx:
+        def _in_tx(tx: Tx) -> tuple[Pass, Releaser | None]:
             events = [e for e in self._scan_events(tx, scan_id)]
             if not events:
                 raise NotFound(f"No recorded admission has scan id {scan_id!r}.")
@@ -262,7 +262,9 @@ class ScanService:
                 # Durable with the undo itself: a station stopped before the hub was told
                 # still gives the claim back at its next connection.
                 record_release(tx, before.id, str(scan["scannedAt"]))
-        self._ctx.publish(tx.appended)
+            return after, releaser
+
+        after, releaser = self._ctx.write(_in_tx, Priority.DOOR)
         if releaser is not None:
             releaser()
         return after

@@ -24,6 +24,12 @@ def _worker_init(parent: int) -> None:
     # Workers only make short-lived objects, freed batch by batch, without cycles: the cyclic
     # collector would walk them for nothing, many times per batch.
     gc.disable()
+    # Background work (a history batch, an import's signatures): on a two-core door laptop the
+    # door's verdict must get the CPU first, so the worker yields it to the station's threads.
+    try:
+        os.nice(10)
+    except OSError:  # not allowed here: the worker still works, at the same priority
+        pass
     # The parent is named by the station: it may be gone before this runs.
 
     def leave_with_parent() -> None:

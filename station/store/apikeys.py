@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from station.store.db import Store
+from station.store.db import Priority, Store, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +36,14 @@ class ApiKeyStore:
         self._store = store
 
     def insert(self, key: ApiKey, hash_: str) -> None:
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> None:
             tx.execute(
                 "INSERT INTO api_keys (id, name, prefix, hash, rate_limit, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (key.id, key.name, key.prefix, hash_, key.rate_limit, key.created_at),
             )
+
+        self._store.write(_in_tx, Priority.USER)
 
     def by_hash(self, hash_: str) -> ApiKey | None:
         row = self._store.db().execute("SELECT * FROM api_keys WHERE hash = ?", (hash_,)).fetchone()
@@ -57,8 +59,10 @@ class ApiKeyStore:
 
     def revoke(self, key_id: str, when: str) -> bool:
         """True when an active key was revoked now."""
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> bool:
             cur = tx.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (when, key_id)
             )
             return cur.rowcount > 0
+
+        return self._store.write(_in_tx, Priority.USER)

@@ -9,7 +9,7 @@ at every other door for good.
 
 from __future__ import annotations
 
-from station.store.db import Store, Tx
+from station.store.db import Priority, Store, Tx
 
 
 def record_release(tx: Tx, pass_id: str, admitted_at: str) -> None:
@@ -24,13 +24,13 @@ def record_release(tx: Tx, pass_id: str, admitted_at: str) -> None:
 
 def pending_releases(store: Store) -> list[tuple[str, str]]:
     """(pass id, admitted at) of every claim not given back yet, oldest pass id first."""
-    rows = store._all(  # noqa: SLF001 - the store package owns the reader connections
+    rows = store.fetch_all(
         "SELECT pass_id, admitted_at FROM sync_releases ORDER BY pass_id")
     return [(str(r["pass_id"]), str(r["admitted_at"])) for r in rows]
 
 
 def release_done(store: Store, pass_id: str, admitted_at: str) -> None:
     """The hub was told. A row replaced meanwhile (a later undo of the same pass) stays."""
-    with store.transaction() as tx:
-        tx.execute("DELETE FROM sync_releases WHERE pass_id = ? AND admitted_at = ?",
-                   (pass_id, admitted_at))
+    store.write(lambda tx: tx.execute(
+        "DELETE FROM sync_releases WHERE pass_id = ? AND admitted_at = ?", (pass_id, admitted_at)),
+        Priority.SYNC)

@@ -2,7 +2,7 @@
 
 Kept apart from db.py so that the sync queries live in one small room. Writes that belong to
 applying remote events take the caller's `Tx` (one transaction per batch); the rest open their
-own short transaction.
+own short writer job.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from station.domain.events import Event
 from station.domain.models import Client, Scan
 from station.domain.remote import data_text
-from station.store.db import Store, Tx, chunks, marks
+from station.store.db import Priority, Store, Tx, chunks, marks
 from station.store.rows import event_from_row
 
 
@@ -30,9 +30,9 @@ class Peer:
 
 def log_head(tx: Tx) -> int:
     """The highest `seq` in the log. Every event inserted after this call gets a higher one
-    (AUTOINCREMENT, and this transaction holds the writer lock), which is how the two functions
+    (AUTOINCREMENT, and only the writer thread inserts), which is how the two functions
     below tell this batch's rows from those held before it without looking ids up."""
-    row = tx._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # noqa: SLF001
+    row = tx.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
     return int(row[0])
 
 
@@ -45,7 +45,6 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
     catch-up, nothing is looked up. Otherwise the rows it did insert are the ones past `head`
     (one range scan of the primary key, not a probe per id). `texts` may hold the events'
     data already encoded (by id); the others are encoded here."""
-    conn = tx._conn  # noqa: SLF001 - the store package owns Tx's connection
     first: dict[str, Event] = {}
     for e in events:
         first.setdefault(e.id, e)  # a batch may carry the same event twice (redelivery)
@@ -53,7 +52,7 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
     if not batch:
         return []
     texts = texts or {}
-    cur = conn.executemany(
+    cur = tx.executemany(
         "INSERT OR IGNORE INTO events (id, type, origin, origin_seq, hlc, pass_id, timestamp, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(e.id, e.type, e.origin, e.origin_seq, e.hlc, e.pass_id, e.timestamp,
@@ -61,7 +60,7 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
     )
     fresh = batch
     if cur.rowcount != len(batch):
-        stored = {r[0] for r in conn.execute("SELECT id FROM events WHERE seq > ?", (head,))}
+        stored = {r[0] for r in tx.execute("SELECT id FROM events WHERE seq > ?", (head,))}
         fresh = [e for e in batch if e.id in stored]
     tx.inserted(fresh)
     return fresh
@@ -72,7 +71,7 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
     this batch inserted after `head` the caller has in memory already)."""
     found: dict[str, list[Event]] = {p: [] for p in pass_ids}
     for chunk in chunks(list(pass_ids)):
-        rows = tx._conn.execute(  # noqa: SLF001
+        rows = tx.execute(
             f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ?",
             (*chunk, head)).fetchall()
         for r in rows:
@@ -83,7 +82,7 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
 
 def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
     """A scan another door recorded: kept once, whatever how often its event arrives."""
-    cur = tx._conn.execute(  # noqa: SLF001 - the store package owns Tx's connection
+    cur = tx.execute(
         "INSERT OR IGNORE INTO scans (id, pass_id, station_id, scanned_at, verdict, reason, source, "
         "operator, payload, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scan.id, scan.pass_id, scan.station_id, scan.scanned_at, str(scan.verdict), scan.reason,
@@ -93,7 +92,7 @@ def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
 
 
 def insert_client_if_absent(tx: Tx, client: Client) -> bool:
-    cur = tx._conn.execute(  # noqa: SLF001
+    cur = tx.execute(
         "INSERT OR IGNORE INTO clients (id, name, email, phone, created_at) VALUES (?, ?, ?, ?, ?)",
         (client.id, client.name, client.email, client.phone, client.created_at),
     )
@@ -102,7 +101,7 @@ def insert_client_if_absent(tx: Tx, client: Client) -> bool:
 
 def set_stream_seq(tx: Tx, hub: str, seq: int) -> None:
     """How far in `hub`'s stream this station got; commits with the events it covers."""
-    tx._conn.execute(  # noqa: SLF001
+    tx.execute(
         "INSERT INTO sync_progress (hub, stream_seq) VALUES (?, ?) "
         "ON CONFLICT(hub) DO UPDATE SET stream_seq = max(stream_seq, excluded.stream_seq)",
         (hub, seq),
@@ -111,7 +110,7 @@ def set_stream_seq(tx: Tx, hub: str, seq: int) -> None:
 
 def upsert_peers(tx: Tx, peers: Iterable[Peer]) -> None:
     for p in peers:
-        tx._conn.execute(  # noqa: SLF001
+        tx.execute(
             "INSERT INTO sync_peers (station_id, name, head_seq, seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(station_id) DO UPDATE SET name = excluded.name, "
             "head_seq = max(head_seq, excluded.head_seq), seen_at = max(seen_at, excluded.seen_at)",
@@ -127,35 +126,33 @@ class SyncLedger:
 
     # --- outbox --------------------------------------------------------------------------------
     def published_seq(self, hub: str) -> int:
-        row = self._store._one(  # noqa: SLF001
+        row = self._store.fetch_one(
             "SELECT published_seq FROM sync_progress WHERE hub = ?", (hub,))
         return int(row["published_seq"]) if row else 0
 
     def stream_seq(self, hub: str) -> int:
-        row = self._store._one(  # noqa: SLF001
+        row = self._store.fetch_one(
             "SELECT stream_seq FROM sync_progress WHERE hub = ?", (hub,))
         return int(row["stream_seq"]) if row else 0
 
     def mark_published(self, hub: str, seq: int, at: str) -> None:
         """Everything up to local seq `seq` was acknowledged by `hub`. Never moves backwards."""
-        with self._store.transaction() as tx:
-            tx._conn.execute(  # noqa: SLF001
-                "INSERT INTO sync_progress (hub, published_seq, last_sync_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(hub) DO UPDATE SET published_seq = max(published_seq, "
-                "excluded.published_seq), last_sync_at = excluded.last_sync_at",
-                (hub, seq, at),
-            )
+        self._store.write(lambda tx: tx.execute(
+            "INSERT INTO sync_progress (hub, published_seq, last_sync_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(hub) DO UPDATE SET published_seq = max(published_seq, "
+            "excluded.published_seq), last_sync_at = excluded.last_sync_at",
+            (hub, seq, at),
+        ), Priority.HOUSEKEEPING)
 
     def mark_synced(self, hub: str, at: str) -> None:
-        with self._store.transaction() as tx:
-            tx._conn.execute(  # noqa: SLF001
-                "INSERT INTO sync_progress (hub, last_sync_at) VALUES (?, ?) "
-                "ON CONFLICT(hub) DO UPDATE SET last_sync_at = excluded.last_sync_at",
-                (hub, at),
-            )
+        self._store.write(lambda tx: tx.execute(
+            "INSERT INTO sync_progress (hub, last_sync_at) VALUES (?, ?) "
+            "ON CONFLICT(hub) DO UPDATE SET last_sync_at = excluded.last_sync_at",
+            (hub, at),
+        ), Priority.HOUSEKEEPING)
 
     def last_sync_at(self, hub: str) -> str | None:
-        row = self._store._one(  # noqa: SLF001
+        row = self._store.fetch_one(
             "SELECT last_sync_at FROM sync_progress WHERE hub = ?", (hub,))
         return row["last_sync_at"] if row else None
 
@@ -164,23 +161,24 @@ class SyncLedger:
         ends with `same_stream` (the same organisation's same stream, reached at another
         address: a hub whose address changed, found again by --sync auto): nothing is
         downloaded or published again. True when something was carried over."""
-        with self._store.transaction() as tx:
-            conn = tx._conn  # noqa: SLF001
-            if conn.execute("SELECT 1 FROM sync_progress WHERE hub = ?", (hub,)).fetchone():
+        def carry(tx: Tx) -> bool:
+            if tx.execute("SELECT 1 FROM sync_progress WHERE hub = ?", (hub,)).fetchone():
                 return False
-            rows = conn.execute(
+            rows = tx.execute(
                 "SELECT hub, published_seq, stream_seq, last_sync_at FROM sync_progress "
                 "ORDER BY last_sync_at IS NULL, last_sync_at DESC").fetchall()
             row = next((tuple(r)[1:] for r in rows if str(r[0]).endswith(same_stream)), None)
             if row is None:
                 return False
-            conn.execute("INSERT INTO sync_progress (hub, published_seq, stream_seq, last_sync_at) "
-                         "VALUES (?, ?, ?, ?)", (hub, *row))
+            tx.execute("INSERT INTO sync_progress (hub, published_seq, stream_seq, last_sync_at) "
+                       "VALUES (?, ?, ?, ?)", (hub, *row))
             return True
+
+        return self._store.write(carry, Priority.SYNC)
 
     def hubs(self) -> list[str]:
         """Every hub key this station has progress for, the most recently synced first."""
-        rows = self._store._all(  # noqa: SLF001
+        rows = self._store.fetch_all(
             "SELECT hub FROM sync_progress ORDER BY last_sync_at IS NULL, last_sync_at DESC, hub")
         return [str(r["hub"]) for r in rows]
 
@@ -188,7 +186,7 @@ class SyncLedger:
                ) -> list[tuple[int, Event]]:
         """This station's own events (recorded under any of its ids) not yet acknowledged."""
         marks = ", ".join("?" for _ in origins)
-        rows = self._store._all(  # noqa: SLF001
+        rows = self._store.fetch_all(
             f"SELECT * FROM events WHERE seq > ? AND origin IN ({marks}) ORDER BY seq LIMIT ?",
             (after_seq, *origins, limit),
         )
@@ -199,7 +197,7 @@ class SyncLedger:
         # acknowledgement) instead of the (origin, origin_seq) index, which counted every event
         # this station ever recorded: 1.7 ms at 30k events, and the status bar asks every 2 s.
         marks = ", ".join("?" for _ in origins)
-        row = self._store._one(  # noqa: SLF001
+        row = self._store.fetch_one(
             f"SELECT count(*) AS n FROM events WHERE seq > ? AND +origin IN ({marks})",
             (after_seq, *origins),
         )
@@ -208,17 +206,17 @@ class SyncLedger:
     # --- peers ---------------------------------------------------------------------------------
     def heads(self) -> dict[str, int]:
         """The latest origin_seq held here for each origin station."""
-        rows = self._store._all(  # noqa: SLF001
+        rows = self._store.fetch_all(
             "SELECT origin, max(origin_seq) AS head FROM events GROUP BY origin")
         return {r["origin"]: int(r["head"]) for r in rows}
 
     def head_of(self, origin: str) -> int:
-        row = self._store._one(  # noqa: SLF001
+        row = self._store.fetch_one(
             "SELECT coalesce(max(origin_seq), 0) AS head FROM events WHERE origin = ?", (origin,))
         return int(row["head"]) if row else 0
 
     def peers(self) -> list[Peer]:
-        rows = self._store._all(  # noqa: SLF001
+        rows = self._store.fetch_all(
             "SELECT station_id, name, head_seq, seen_at FROM sync_peers ORDER BY name, station_id")
         return [Peer(r["station_id"], r["name"], int(r["head_seq"]), r["seen_at"]) for r in rows]
 
@@ -226,15 +224,14 @@ class SyncLedger:
     def state_digest(self) -> str:
         """A hash of the folded pass state; equal on stations that hold the same events."""
         h = hashlib.sha256()
-        conn = self._store._reader()  # noqa: SLF001
-        for row in conn.execute("SELECT id, status, uses, conflicts FROM passes ORDER BY id"):
+        for row in self._store.iter_rows(
+                "SELECT id, status, uses, conflicts FROM passes ORDER BY id"):
             h.update(json.dumps(list(row), separators=(",", ":")).encode())
             h.update(b"\n")
         return h.hexdigest()
 
     def event_ids(self) -> set[str]:
-        return {r["id"] for r in self._store._all("SELECT id FROM events")}  # noqa: SLF001
+        return {r["id"] for r in self._store.fetch_all("SELECT id FROM events")}
 
     def pass_states(self) -> list[dict[str, Any]]:
-        return self._store._all(  # noqa: SLF001
-            "SELECT id, status, uses, conflicts FROM passes ORDER BY id")
+        return self._store.fetch_all("SELECT id, status, uses, conflicts FROM passes ORDER BY id")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from station.domain.events import VENDOR_EVENTS, Event
-from station.store.db import Store, Tx
+from station.store.db import Priority, Store, Tx
 from station.store.failures import storage_errors
 from station.store.rows import event_from_row
 
@@ -192,7 +192,7 @@ class WebhookStore:
 
         The count and the insert share one write transaction, so two concurrent requests
         cannot both take the tenth place."""
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> bool:
             count = tx.execute("SELECT count(*) FROM webhooks WHERE deleted_at IS NULL").fetchone()[0]
             if count >= limit:
                 return False
@@ -201,6 +201,8 @@ class WebhookStore:
                 (hook.id, hook.event, hook.target_url, hook.created_at),
             )
             return True
+
+        return self._store.write(_in_tx, Priority.USER)
 
     def get(self, webhook_id: str, *, deleted: bool = False) -> Webhook | None:
         """A live subscription; with `deleted`, also a tombstone (for its delivery log)."""
@@ -216,15 +218,19 @@ class WebhookStore:
     def delete(self, webhook_id: str, *, reason: str, now_iso: str, purge_before: str) -> bool:
         """Delete a live subscription (see _tombstone); True when it was live. Tombstones
         deleted before `purge_before` are purged in the same transaction."""
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> bool:
             deleted = _tombstone(tx, webhook_id, reason, now_iso)
             self._purge(tx, purge_before)
             return deleted
 
+        return self._store.write(_in_tx, Priority.USER)
+
     def purge_deleted(self, before: str) -> int:
         """Forget subscriptions deleted before `before` with their delivery logs."""
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> int:
             return self._purge(tx, before)
+
+        return self._store.write(_in_tx, Priority.USER)
 
     @staticmethod
     def _purge(tx: Tx, before: str) -> int:
@@ -233,12 +239,14 @@ class WebhookStore:
                           (before,)).rowcount
 
     def enable(self, webhook_id: str) -> bool:
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> bool:
             cur = tx.execute(
                 "UPDATE webhooks SET enabled = 1, disabled_reason = NULL, disabled_at = NULL, "
                 "consecutive_failures = 0 WHERE id = ? AND deleted_at IS NULL", (webhook_id,),
             )
             return cur.rowcount > 0
+
+        return self._store.write(_in_tx, Priority.USER)
 
     def counts(self, webhook_id: str) -> dict[str, int]:
         rows = self._rows(
@@ -273,13 +281,15 @@ class WebhookStore:
     def resend(self, delivery_id: str, now: float) -> bool:
         """Queue a delivery again (any state), with a fresh set of automatic retries; False
         when its subscription was deleted."""
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> bool:
             cur = tx.execute(
                 "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ? "
                 "WHERE id = ? AND webhook_id IN (SELECT id FROM webhooks WHERE deleted_at IS NULL)",
                 (now, delivery_id),
             )
             return cur.rowcount > 0
+
+        return self._store.write(_in_tx, Priority.USER)
 
     def enabled_ids(self) -> builtins.list[str]:
         return [r["id"] for r in self._rows("SELECT id FROM webhooks WHERE enabled = 1")]
@@ -322,7 +332,7 @@ class WebhookStore:
         if its delivery is still kept, and otherwise dropped: never an error, since one would
         roll back the whole batch (and the other subscriptions' results would be sent again)."""
         done = Recorded()
-        with self._store.transaction() as tx:
+        def _in_tx(tx: Tx) -> None:
             for o in outcomes:
                 tx.execute(
                     "INSERT INTO webhook_attempts (delivery_id, attempted_at, status, duration_ms, "
@@ -371,4 +381,6 @@ class WebhookStore:
                         done.disabled.append(o.webhook_id)
             if done.deleted:
                 self._purge(tx, purge_before)
+
+        self._store.write(_in_tx, Priority.HOUSEKEEPING)
         return done

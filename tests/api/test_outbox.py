@@ -9,6 +9,7 @@ import pytest
 from station.app import Core
 from station.domain.events import Event, EventType
 from station.net.integrations import Integrations
+from station.store.db import Tx
 from station.services.imports import import_passes
 
 
@@ -31,11 +32,13 @@ def test_a_committed_event_gets_one_row_per_matching_enabled_subscription(
 
 def test_a_failing_transaction_leaves_no_outbox_rows(core: Core, integrations: Integrations) -> None:
     integrations.subscribe("pass.created", "https://93.184.215.14/a")
+    def fails_after_writing(tx: Tx) -> None:
+        core.passes.create_in(tx, core.passes.validate("Guest"), by="test")
+        assert tx.execute("SELECT count(*) FROM webhook_deliveries").fetchone()[0] == 1
+        raise RuntimeError("disk full, say")
+
     with pytest.raises(RuntimeError):
-        with core.store.transaction() as tx:
-            core.passes.create_in(tx, core.passes.validate("Guest"), by="test")
-            assert tx.execute("SELECT count(*) FROM webhook_deliveries").fetchone()[0] == 1
-            raise RuntimeError("disk full, say")
+        core.store.write(fails_after_writing)
     assert outbox(core) == [] and core.store.count_events() == 0
 
 
@@ -44,8 +47,7 @@ def test_no_rows_for_replicated_internal_or_disabled(core: Core, integrations: I
     integrations.subscribe("pass.status_changed", "https://93.184.215.14/b")
     foreign = Event(id="evt_peer1", type=EventType.PASS_SCANNED, timestamp="2026-06-01T18:00:00.000Z",
                     data={}, origin="sta_other", origin_seq=1, hlc="0000000000000000-0000")
-    with core.store.transaction() as tx:
-        assert tx.append_event(foreign)
+    assert core.store.write(lambda tx: tx.append_event(foreign))
     p = core.passes.create(core.passes.validate("Guest"))
     core.scans.submit(p.code)  # pass.scanned + pass.status_changed (active → used)
     core.scans.undo(core.store.list_scans().items[0].id)  # scan.reverted: internal, never sent
@@ -54,8 +56,7 @@ def test_no_rows_for_replicated_internal_or_disabled(core: Core, integrations: I
         "SELECT e.type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id").fetchall())
     assert types == ["pass.scanned", "pass.status_changed", "pass.status_changed"]
     assert "evt_peer1" not in {r["event_id"] for r in rows}
-    with core.store.transaction() as tx:
-        tx.execute("UPDATE webhooks SET enabled = 0 WHERE id = ?", (hook.id,))
+    core.store.write(lambda tx: tx.execute("UPDATE webhooks SET enabled = 0 WHERE id = ?", (hook.id,)))
     before = [r for r in outbox(core) if r["webhook_id"] == hook.id]
     core.scans.submit(p.code)  # pass.scanned again, but that subscription is disabled
     assert [r for r in outbox(core) if r["webhook_id"] == hook.id] == before

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from station.services.imports import QUIET_BATCH
+from station.services.imports import BATCH
 from station.ui.import_dialog import ImportDialog
 from station.ui.main_window import MainWindow
 from tests.gui.conftest import unlock
@@ -95,7 +95,7 @@ def test_escape_during_an_import_cancels_it_after_the_rows_being_saved(
     # so the cancel is seen before the end of the file, whatever the machine's speed.
     pipe = tmp_path / "guests.fifo"
     os.mkfifo(pipe)
-    first = "name\n" + "".join(f"Guest {i}\n" for i in range(2 * QUIET_BATCH + 10))
+    first = "name\n" + "".join(f"Guest {i}\n" for i in range(2 * BATCH + 10))
     second_half = threading.Event()
 
     def feed() -> None:
@@ -104,7 +104,7 @@ def test_escape_during_an_import_cancels_it_after_the_rows_being_saved(
             fh.write(first)
             fh.flush()
             second_half.wait(120)
-            fh.write("".join(f"Guest {i}\n" for i in range(2 * QUIET_BATCH + 10, 4 * QUIET_BATCH)))
+            fh.write("".join(f"Guest {i}\n" for i in range(2 * BATCH + 10, 4 * BATCH)))
         except BrokenPipeError:
             pass  # the cancelled import stopped reading: the rest of the file is not wanted
         finally:
@@ -118,7 +118,7 @@ def test_escape_during_an_import_cancels_it_after_the_rows_being_saved(
         unlock(qtbot, window, monkeypatch)
         window.passes_view.import_csv(pipe)
         dialog = window.passes_view.import_dialog
-        qtbot.waitUntil(lambda: window.core.store.count_passes() >= QUIET_BATCH, timeout=120_000)
+        qtbot.waitUntil(lambda: window.core.store.count_passes() >= BATCH, timeout=120_000)
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
         assert dialog.isVisible() and not dialog.cancel_button.isEnabled()
         assert dialog.title.text().startswith("Cancelling")
@@ -128,7 +128,7 @@ def test_escape_during_an_import_cancels_it_after_the_rows_being_saved(
     qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
     report = dialog.report
     assert report is not None and report.cancelled
-    assert 0 < report.imported < 4 * QUIET_BATCH and report.imported % QUIET_BATCH == 0
+    assert 0 < report.imported < 4 * BATCH and report.imported % BATCH == 0
     assert dialog.title.text() == "Import cancelled: guests.fifo."
     assert "importing the file again adds the rows still missing" in dialog.summary.text()
     assert window.core.store.count_passes() == report.imported

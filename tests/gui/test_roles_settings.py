@@ -90,7 +90,11 @@ def test_settings_persist_across_restarts(
     first.close()
     first.station.stop()
 
-    loaded = ui_settings.load(first.core.store.__class__(first.core.store.data_dir))
+    reopened = first.core.store.__class__(first.core.store.data_dir)
+    try:
+        loaded = ui_settings.load(reopened)
+    finally:
+        reopened.close()  # a store runs its writer thread until closed
     assert loaded == chosen
     second = make_window(loaded)
     assert second.settings == chosen

@@ -13,7 +13,7 @@ import pytest
 
 from station.app import Core
 from station.domain.errors import InvalidInput
-from station.services.imports import QUIET_BATCH, import_passes, write_report
+from station.services.imports import BATCH, import_passes, write_report
 from tests.conftest import StationCLI
 
 ROWS = [
@@ -70,7 +70,7 @@ def test_the_refused_rows_are_saved_with_their_cells(core: Core, tmp_path: Path)
 
 def test_a_file_not_utf8_far_down_imports_nothing(core: Core, tmp_path: Path) -> None:
     source = tmp_path / "guests.csv"
-    good = "".join(f"Guest {i},guest{i}@example.com\n" for i in range(3 * QUIET_BATCH))
+    good = "".join(f"Guest {i},guest{i}@example.com\n" for i in range(3 * BATCH))
     source.write_bytes(b"Name,Email\n" + good.encode() + "Zoë,z@example.com\n".encode("latin-1"))
     with pytest.raises(InvalidInput, match="is not UTF-8 text; save it as CSV UTF-8"):
         import_passes(source, core.passes, core.clients)
@@ -78,7 +78,7 @@ def test_a_file_not_utf8_far_down_imports_nothing(core: Core, tmp_path: Path) ->
 
 
 def test_a_cancelled_import_keeps_whole_batches_and_a_rerun_adds_the_rest(core: Core, tmp_path: Path) -> None:
-    total = 4 * QUIET_BATCH
+    total = 4 * BATCH
     source = tmp_path / "guests.csv"
     source.write_text("Name\n" + "".join(f"Guest {i}\n" for i in range(total)), encoding="utf-8")
     cancel = threading.Event()
@@ -87,7 +87,7 @@ def test_a_cancelled_import_keeps_whole_batches_and_a_rerun_adds_the_rest(core: 
                            on_total=totals.append, cancel=cancel)
     assert totals == [total]
     assert report.cancelled and "cancelled" in report.summary()
-    assert 0 < report.imported < total and report.imported % QUIET_BATCH == 0
+    assert 0 < report.imported < total and report.imported % BATCH == 0
     assert core.store.count_passes() == report.imported
     again = import_passes(source, core.passes, core.clients)
     assert (again.already_imported, again.imported) == (report.imported, total - report.imported)

@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from station.app import Core
 from station.domain.events import Event, EventType
 from station.domain.models import Verdict
-from station.services.imports import BATCH, QUIET_BATCH, import_passes
+from station.services.imports import BATCH, import_passes
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 
@@ -45,7 +47,7 @@ def count(data_dir: Path, sql: str = "SELECT count(*) FROM passes") -> int:
         conn.close()
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
@@ -134,7 +136,7 @@ def test_events_are_published_after_each_batch_commits(core: Core, tmp_path: Pat
 
     core.bus.subscribe(on_event)
     source = tmp_path / "guests.csv"
-    n = QUIET_BATCH + 10
+    n = 5 * BATCH + 10
     write_rows(source, guests(n))
     report = import_passes(source, core.passes, core.clients)
     assert report.imported == n
@@ -143,7 +145,7 @@ def test_events_are_published_after_each_batch_commits(core: Core, tmp_path: Pat
     assert core.store.count_events() == 2 * n  # a client.created and a pass.created each
 
 
-def test_batches_are_small_while_the_door_scans_and_large_while_it_is_quiet(
+def test_each_batch_is_its_own_transaction_so_a_scan_waits_for_one_batch_at_most(
         core: Core, tmp_path: Path) -> None:
     committed_at_first_event: list[int] = []
 
@@ -155,16 +157,14 @@ def test_batches_are_small_while_the_door_scans_and_large_while_it_is_quiet(
     source = tmp_path / "guests.csv"
     write_rows(source, guests(2 * BATCH))
     import_passes(source, core.passes, core.clients)
-    assert committed_at_first_event[0] == 2 * BATCH  # quiet: one transaction
-    core.scans.submit("not a pass", "hid")  # a door transaction (refused, recorded)
-    write_rows(source, guests(2 * BATCH, start=2 * BATCH))
-    committed_at_first_event.clear()
-    import_passes(source, core.passes, core.clients)
-    assert committed_at_first_event[0] == 2 * BATCH + BATCH  # the first step was published alone
+    # The first batch was committed and published alone: the writer's queue can put a door's
+    # scan between it and the next (tests/storage/test_writer.py proves the queue's order).
+    assert committed_at_first_event[0] == BATCH
 
 
+@pytest.mark.timeout(900)  # a loaded machine: the signing worker runs at a low CPU priority
 def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: StationCLI, tmp_path: Path) -> None:
-    batch = QUIET_BATCH  # nobody scans at this station: the import writes large batches
+    batch = BATCH
     total = 3 * batch
     rows = guests(total)
     source = tmp_path / "guests.csv"
@@ -218,16 +218,16 @@ def test_killed_mid_import_then_rerun_gives_exactly_one_pass_per_row(cli: Statio
 
 def test_bench_prints_the_import_figure_beside_its_baselines(cli: StationCLI) -> None:
     # Two batches: the second is signed in the worker process, as in a long import.
-    out = cli("bench", "--only", "import", "--import-rows", str(2 * QUIET_BATCH)).stdout
-    assert f"import: {2 * QUIET_BATCH:,} passes in " in out
+    out = cli("bench", "--only", "import", "--import-rows", str(2 * BATCH)).stdout
+    assert f"import: {2 * BATCH:,} passes in " in out
     assert "Ed25519 signing alone" in out and "bare executemany of the rows" in out
 
 
 def test_imported_passes_are_signed_in_format_2_through_the_worker(core: Core, tmp_path: Path) -> None:
     """Batches after the first are signed in the worker process: their links are format 2 too."""
     source = tmp_path / "guests.csv"
-    write_rows(source, guests(QUIET_BATCH + 10))
-    assert import_passes(source, core.passes, core.clients).imported == QUIET_BATCH + 10
+    write_rows(source, guests(BATCH + 10))
+    assert import_passes(source, core.passes, core.clients).imported == BATCH + 10
     last = core.passes.list(limit=1).items[0]  # the newest: from the second batch
     first = core.passes.list(search="guest.0@example.com").items[0]  # from the first batch
     for p in (first, last):

@@ -119,8 +119,7 @@ def test_scans_new_emails_and_synced_passes_keep_the_index_current(guests: Core,
 
     # A pass whose e-mail becomes known later (its client synced after it) is found by it.
     zoe = guests.passes.list(search="zoe").items[0]
-    with guests.store.transaction() as tx:
-        tx.upsert_pass(zoe, "Zoe@Ångström.example")
+    guests.store.write(lambda tx: tx.upsert_pass(zoe, "Zoe@Ångström.example"))
     assert names(guests, "zoe@angstrom") == ["Zoë Ångström"]
     assert_index_agrees(guests.store.path)
 

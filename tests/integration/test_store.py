@@ -185,8 +185,7 @@ def test_pending_claim_releases_table_is_added_to_a_file_at_the_previous_version
     store = Store(tmp_path)
     try:
         assert store.schema_found == 5
-        with store.transaction() as tx:
-            record_release(tx, "pas_1", "2026-01-01T10:00:00.000Z")
+        store.write(lambda tx: record_release(tx, "pas_1", "2026-01-01T10:00:00.000Z"))
         assert pending_releases(store) == [("pas_1", "2026-01-01T10:00:00.000Z")]
         rows = store.db().query("SELECT hub, published_seq FROM sync_progress")
         assert list(rows) == [{"hub": "h|org_a|t", "published_seq": 7}]

@@ -7,7 +7,7 @@ from pathlib import Path
 from station.app import Core, build_core
 from station.domain.events import Event
 from station.services.passes import PassService
-from station.services.sync_apply import RemoteEventService
+from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
 
 
 def test_bulk_applied_events_reach_the_append_hooks_once(core: Core, tmp_path: Path) -> None:
@@ -56,10 +56,10 @@ def test_a_batch_partly_held_already_inserts_the_rest_and_folds_whole_histories(
 
     # Not fsync'd (a catch-up batch): still one atomic transaction, and the writer connection
     # is back to synchronous=FULL afterwards for the next commit (a door's scan).
-    applied = remote.apply(events + [scan], fsync=False)
+    applied = remote.apply_batch(RemoteBatch(events + [scan]), None,
+                                 ApplyMode.DOWNLOAD).result(timeout=60)
     assert applied.inserted == len(events) - 10 and applied.duplicates == 11
     assert core.store.count_passes() == 20
     third = core.store.pass_by_id(created[3].id)
     assert third is not None and third.uses == 1 and not third.provisional  # created + scanned
-    with core.store.transaction() as tx:
-        assert tx.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert core.store.write(lambda tx: tx.execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL

@@ -19,7 +19,9 @@ from station.domain.events import Event, EventType
 from station.domain.fold import fold
 from station.net.sync import prepare, wire
 from station.services.passes import PassService
-from station.services.sync_apply import RemoteEventService
+from station.services import sync_apply
+from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
+from station.store.db import Priority, Tx
 from station.store.rows import event_from_row, pass_values
 from station.store.sync import SyncLedger
 
@@ -86,7 +88,7 @@ def _history(tmp_path: Path) -> tuple[list[bytes], list[str]]:
 
 
 def _log(core: Core) -> list[Event]:
-    rows = core.store._reader().execute("SELECT * FROM events ORDER BY seq")  # noqa: SLF001
+    rows = core.store.iter_rows("SELECT * FROM events ORDER BY seq")
     return [event_from_row(dict(r)) for r in rows]
 
 
@@ -121,15 +123,17 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_p
         for start in range(0, len(stream), 7):  # small batches: histories split across them
             chunk = stream[start:start + 7]
             plain = prepare.prepare_here(chunk)  # decoding only: the writer folds everything
-            RemoteEventService(alone.ctx).apply(plain.events, data_texts=plain.texts, fsync=False)
+            RemoteEventService(alone.ctx).apply_batch(
+                RemoteBatch(plain.events, plain.texts), None, ApplyMode.DOWNLOAD).result(timeout=60)
             ready = prepare.unpack(*prepare.prepare(chunk))
             assert ready.checked and ready.folded
-            RemoteEventService(here.ctx).apply(ready.events, data_texts=ready.texts,
-                                               folded=ready.folded, checked=True, fsync=False)
+            RemoteEventService(here.ctx).apply_batch(
+                RemoteBatch(ready.events, ready.texts, True, ready.folded), None,
+                ApplyMode.DOWNLOAD).result(timeout=60)
         # The real worker process, the whole history as one batch.
         ready = prepare.unpack(*preparer.submit(stream).result(timeout=60))
-        RemoteEventService(worker.ctx).apply(ready.events, data_texts=ready.texts,
-                                             folded=ready.folded, checked=True)
+        RemoteEventService(worker.ctx).apply_batch(
+            RemoteBatch(ready.events, ready.texts, True, ready.folded)).result(timeout=60)
         expected = _state(alone)
         assert sorted(expected["conflicts"]) == ["duplicate_offline", "revoked_offline"]
         assert len(expected["passes"]) == 42 and len(expected["clients"]) == 1
@@ -151,3 +155,58 @@ def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -
     heads, texts, folded, refused = prepare.prepare([wire.encode(bad), wire.encode(good)])
     assert [h[0] for h in heads] == ["evt_good"] and list(folded) == ["pas_1"]
     assert refused == ["A pass.created event must carry its pass's id, code and type."]
+
+
+def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_in_the_last(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small steps, so passes straddle them: a pass whose creation is in one step and its scans
+    # in the next must not get the worker's row (folded from the whole batch) in the first.
+    monkeypatch.setattr(sync_apply, "APPLY_STEP", 9)
+    stream, keys = _history(tmp_path)
+    alone, stepped = (_station(tmp_path / n, keys) for n in ("alone", "stepped"))
+    try:
+        RemoteEventService(alone.ctx).apply(prepare.prepare_here(stream).events)
+        ready = prepare.unpack(*prepare.prepare(stream))
+        assert ready.checked and ready.folded
+        at_each_step: list[tuple[int, list[str]]] = []
+        positions: list[int] = []
+        submit_steps = stepped.store.submit_steps
+
+        def watched(steps: Any, priority: Priority, *, fsync: bool = True) -> Any:
+            def watch(step: Any) -> Any:
+                def run(tx: Tx) -> Any:
+                    result = step(tx)
+                    at_each_step.append((_count(tx, "events"), _rows_unlike_their_fold(tx)))
+                    return result
+                return run
+            assert priority is Priority.SYNC and not fsync
+            return submit_steps([watch(s) for s in steps], priority, fsync=fsync)
+
+        monkeypatch.setattr(stepped.store, "submit_steps", watched)
+        batch = RemoteBatch(ready.events, ready.texts, True, ready.folded)
+        applied = RemoteEventService(stepped.ctx).apply_batch(
+            batch, lambda tx: positions.append(_count(tx, "events")),
+            ApplyMode.DOWNLOAD).result(timeout=60)
+        assert applied.inserted == len(ready.events)
+        assert len(at_each_step) == -(-len(ready.events) // 9) > 2
+        assert all(wrong == [] for _, wrong in at_each_step)  # every step's rows are its fold
+        # The stream position commits once, with the last step (a crash before it downloads
+        # the earlier steps again, and inserting them again is a no-op).
+        assert positions == [at_each_step[-1][0]] == [stepped.store.count_events()]
+        assert _state(stepped) == _state(alone)
+    finally:
+        alone.close()
+        stepped.close()
+
+
+def _count(tx: Tx, table: str) -> int:
+    return int(tx.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _rows_unlike_their_fold(tx: Tx) -> list[str]:
+    wrong = []
+    for row in tx.execute("SELECT id, status, uses FROM passes").fetchall():
+        folded = fold(tx.events_for_pass(row["id"])).pass_
+        if folded is None or (str(folded.status), folded.uses) != (row["status"], row["uses"]):
+            wrong.append(row["id"])
+    return wrong

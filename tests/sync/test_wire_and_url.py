@@ -12,7 +12,7 @@ from station.domain.events import Event, EventType
 from station.net.sync import wire
 from station.net.sync.binary import find_nats_server
 from station.net.sync.url import SyncTarget
-from station.services.sync_apply import RemoteEventService
+from station.services.sync_apply import RemoteBatch, RemoteEventService
 
 
 PIN = "Mat-jKRtTtggIBljrlTPy0tGynuxg5Zhz4N72IlcRGo"
@@ -72,6 +72,23 @@ def test_a_bad_remote_event_changes_nothing(core: Core, bad: Event) -> None:
     with pytest.raises(InvalidInput):
         RemoteEventService(core.ctx).apply([_event(id="evt_" + "b" * 32), bad])
     assert core.store.count_events() == before
+
+
+@pytest.mark.allow_log("station.services.sync_apply", "refused synced event")
+def test_one_bad_event_does_not_hold_back_the_rest_of_a_synced_batch(core: Core) -> None:
+    created = core.passes.create(core.passes.validate("Bea"))
+    good = _event(id="evt_" + "c" * 32, pass_id=created.id)
+    positions: list[int] = []
+    remote = RemoteEventService(core.ctx)
+    try:
+        applied = remote.apply_batch(
+            RemoteBatch([_event(origin=""), good]),
+            lambda tx: positions.append(int(tx.execute("SELECT count(*) FROM events").fetchone()[0])),
+        ).result(timeout=60)
+    finally:
+        remote.close()
+    assert applied.inserted == 1 and core.store.pass_by_id(created.id).status == "revoked"  # type: ignore[union-attr]
+    assert positions == [core.store.count_events()]  # the position still moves past both
 
 
 def test_a_remote_event_moves_the_clock_past_its_stamp(core: Core) -> None:

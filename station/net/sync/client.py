@@ -30,7 +30,7 @@ from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
-from station.net.sync.apply_adapter import BatchWriter
+from station.net.sync.batch_writer import BatchWriter
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import (
     AuthRefused,
@@ -73,8 +73,7 @@ class SyncClient:
         self._progress = SyncProgress()
         self._preparer = prepare.Preparer()
         self._claims = HubClaims(ctx, self._origins)
-        self._writer = BatchWriter(ctx, remote, download_step=self.settings.download_step,
-                                   door_quiet_s=self.settings.door_quiet_s)
+        self._writer = BatchWriter(remote)
         self._remote = remote
         self._known_origins: set[str] = {ctx.station_id}  # kept across sessions
         self._waker: Waker | None = None  # made on the loop by _main
@@ -272,10 +271,7 @@ class SyncClient:
     async def _main(self) -> None:
         self._task = asyncio.current_task()
         self._waker = Waker()
-        try:
-            await self._sessions()
-        finally:
-            await self._writer.wait_idle()
+        await self._sessions()
 
     async def _sessions(self) -> None:
         target = self.target

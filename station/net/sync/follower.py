@@ -189,7 +189,7 @@ class Follower:
 
     def _batch_limit(self) -> int:
         # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
-        # Once in sync, smaller batches so the door never waits long for the writer lock.
+        # Once in sync, smaller batches so the door never waits long behind one.
         settings = self._settings
         return settings.fetch_batch if self._progress.caught_up else settings.catch_up_batch
 
@@ -205,7 +205,7 @@ class Follower:
         except (ValueError, TypeError):
             pass
         # Our own events come back through the shared stream: they are in our log already (they
-        # were published from it), so applying them would only take the writer lock away from
+        # were published from it), so applying them would only take the writer away from
         # the door for nothing.
         data = [m.data for m in msgs if m.subject != own_subject]
         prepared = await self._prepare(data) if data else prepare.Prepared([], {}, True, {})
@@ -214,7 +214,7 @@ class Follower:
 
     async def _prepare(self, data: list[bytes]) -> prepare.Prepared:
         """Decoded, in the worker process while the history downloads (see prepare.py), else
-        in a thread: Python work done away from the writer, which holds the writer lock."""
+        in a thread: Python work done away from the writer thread, which the door shares."""
         preparer = self._preparer
         if not self._progress.caught_up and len(data) >= self._settings.worker_min_batch \
                 and not preparer.broken:

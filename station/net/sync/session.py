@@ -21,7 +21,7 @@ from nats.aio.client import Client as NATS
 
 from station.net.sync import jetstream, membership
 from station.net.sync.announcer import Announcer
-from station.net.sync.apply_adapter import BatchWriter
+from station.net.sync.batch_writer import BatchWriter
 from station.net.sync.auth import is_auth_refusal
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause

@@ -13,10 +13,7 @@ class SyncSettings:
     # While downloading the history, what has already arrived is applied in one transaction of
     # up to this many events (fewer, larger transactions and worker round trips).
     catch_up_batch: int = 10000
-    # ... written in one transaction, or, while the door scans (a scan in the last
-    # `door_quiet_s`), in transactions of `download_step`, so a scan never waits long for the lock.
-    download_step: int = 1000
-    door_quiet_s: float = 30.0
+    # (services/sync_apply.py writes it in small steps a door's scan can go between.)
     # A history batch at least this big is prepared in a worker process (prepare.py): below
     # it, starting the worker costs more than it saves.
     worker_min_batch: int = 1000

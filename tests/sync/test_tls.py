@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
 from pathlib import Path
 
 import nats
@@ -22,7 +21,7 @@ from station.services.passes import PassService
 from station.store.secrets import SecretStore
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
 from tests.sync.impostor import RecordingTlsServer
-from tests.sync.venue_ca import venue_ca
+from tests.sync.venue_server import VenueServer
 from tests.waiting import PATIENCE_S
 
 
@@ -142,17 +141,12 @@ def test_a_venue_nats_with_its_own_ca_works_with_sync_ca(
         tmp_path: Path, make_station: StationFactory) -> None:
     binary = wheel_binary()
     assert binary is not None
-    ca = venue_ca(tmp_path / "ca")
-    port = free_port()
-    with open(tmp_path / "venue.log", "wb") as out:
-        venue = subprocess.Popen(
-            [str(binary), "-a", "127.0.0.1", "-p", str(port), "--user", "u", "--pass", "p",
-             "-js", "-sd", str(tmp_path / "venue-store"), *ca.server_flags()],
-            stdout=out, stderr=out)
+    venue = VenueServer(tmp_path / "venue", binary, free_port())
+    venue.start()
     try:
-        url = f"tls://u:p@127.0.0.1:{port}"
-        door_a = make_station("Door A", url, sync_ca=str(ca.ca_file))
-        door_b = make_station("Door B", url, sync_ca=str(ca.ca_file))
+        url, ca_file = venue.target.full_url(), venue.target.ca_file
+        door_a = make_station("Door A", url, sync_ca=ca_file)
+        door_b = make_station("Door B", url, sync_ca=ca_file)
         door_a.core.passes.create(PassService.validate("Ada", "multi"))
         wait_for(converged(door_a, door_b), what="both doors to sync through the venue's NATS")
         assert door_b.core.store.count_passes() == 1 and door_b.sync is not None
@@ -161,10 +155,9 @@ def test_a_venue_nats_with_its_own_ca_works_with_sync_ca(
         door_b.stop()
         again = make_station("Door B", None)
         assert again.sync is not None and again.sync.target is not None
-        assert again.sync.target.ca_file == str(ca.ca_file.resolve())
+        assert again.sync.target.ca_file == str(venue.ca.ca_file.resolve())
     finally:
-        venue.terminate()
-        venue.wait(timeout=PATIENCE_S)
+        venue.stop()
 
 
 def test_a_missing_ca_file_is_a_clear_error(tmp_path: Path, make_station: StationFactory) -> None:

@@ -7,6 +7,7 @@ end-to-end tests beside this file run the same parts against a real nats-server.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import SimpleNamespace
@@ -15,9 +16,11 @@ from typing import Any
 import nats
 import nats.errors
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station.domain.event_signature import EventTrust, sign_event, verifies
 from station.domain.events import Event
-from station.net.sync import prepare
+from station.net.sync import prepare, wire
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import (AuthRefused, HubNotTrusted, HubUnsuitable, SessionLost,
                                     WrongOrganisation, classify, first_cause)
@@ -54,8 +57,16 @@ def _publisher(js: FakeJetStream, ledger: FakeLedger, **settings: Any
     waker = Waker()
     # publish_idle_s: the log is read again only when woken (the tests wake it, or not).
     publisher = Publisher(js, SPACE, ledger, HUB, [ME], progress=progress, waker=waker,
-                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}))
+                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}),
+                          sign=_sign)
     return publisher, waker, progress, mono
+
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def _sign(events: Sequence[Event]) -> list[Event]:
+    return [dataclasses.replace(e, sig=sign_event(KEY, e)) for e in events]
 
 
 def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
@@ -68,6 +79,11 @@ def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
         await eventually(lambda: len(js.stored) == 3, "three events published")
         assert [msg_id for _, _, msg_id in js.stored] == ["me-1", "me-2", "me-3"]
         assert {subject for subject, _, _ in js.stored} == {SPACE.events_of(ME)}
+        # Each carries the station's signature over the event as it was recorded.
+        sent = [wire.decode(data) for _, data, _ in js.stored]
+        assert all(verifies(e, (KEY.public_key(),)) for e in sent)
+        assert [dataclasses.replace(e, sig=None) for e in sent] == \
+            [e for e in ledger.log if e.origin == ME]
         assert progress.published[HUB] == 4  # the local seq of the last one acknowledged
         await stopped(task)
     run(main)
@@ -179,7 +195,8 @@ def _follower(js: FakeJetStream, ledger: FakeLedger, **settings: Any
         # quiet_caught_up_s: only the stream head says caught up here, not a quiet spell.
         settings=SyncSettings(**{"worker_min_batch": 10**9, "quiet_caught_up_s": 3600.0,
                                  **settings}),
-        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True)
+        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True,
+        trust=lambda: EventTrust({}, None))
     return follower, applied, progress, mono, met
 
 

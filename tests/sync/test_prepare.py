@@ -124,16 +124,16 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_p
             chunk = stream[start:start + 7]
             plain = prepare.prepare_here(chunk)  # decoding only: the writer folds everything
             RemoteEventService(alone.ctx).apply_batch(
-                RemoteBatch(plain.events, plain.texts), None, ApplyMode.DOWNLOAD).result(timeout=60)
+                RemoteBatch(plain.events, plain.texts, signatures_checked=True), None, ApplyMode.DOWNLOAD).result(timeout=60)
             ready = prepare.unpack(*prepare.prepare(chunk))
             assert ready.checked and ready.folded
             RemoteEventService(here.ctx).apply_batch(
-                RemoteBatch(ready.events, ready.texts, True, ready.folded), None,
+                RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True), None,
                 ApplyMode.DOWNLOAD).result(timeout=60)
         # The real worker process, the whole history as one batch.
         ready = prepare.unpack(*preparer.submit(stream).result(timeout=60))
         RemoteEventService(worker.ctx).apply_batch(
-            RemoteBatch(ready.events, ready.texts, True, ready.folded)).result(timeout=60)
+            RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True)).result(timeout=60)
         expected = _state(alone)
         assert sorted(expected["conflicts"]) == ["duplicate_offline", "revoked_offline"]
         assert len(expected["passes"]) == 42 and len(expected["clients"]) == 1
@@ -152,7 +152,7 @@ def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -
     bad = Event(id="evt_bad", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
                 data={"id": "pas_2", "type": "single"}, origin="sta_x", origin_seq=2,
                 hlc="000000000000002.000000", pass_id="pas_2")
-    heads, texts, folded, refused = prepare.prepare([wire.encode(bad), wire.encode(good)])
+    heads, texts, folded, refused, _ = prepare.prepare([wire.encode(bad), wire.encode(good)])
     assert [h[0] for h in heads] == ["evt_good"] and list(folded) == ["pas_1"]
     assert refused == ["A pass.created event must carry its pass's id, code and type."]
 
@@ -183,7 +183,7 @@ def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_
             return submit_steps([watch(s) for s in steps], priority, fsync=fsync)
 
         monkeypatch.setattr(stepped.store, "submit_steps", watched)
-        batch = RemoteBatch(ready.events, ready.texts, True, ready.folded)
+        batch = RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True)
         applied = RemoteEventService(stepped.ctx).apply_batch(
             batch, lambda tx: positions.append(_count(tx, "events")),
             ApplyMode.DOWNLOAD).result(timeout=60)

@@ -82,7 +82,7 @@ def test_one_bad_event_does_not_hold_back_the_rest_of_a_synced_batch(core: Core)
     remote = RemoteEventService(core.ctx)
     try:
         applied = remote.apply_batch(
-            RemoteBatch([_event(origin=""), good]),
+            RemoteBatch([_event(origin=""), good], signatures_checked=True),
             lambda tx: positions.append(int(tx.execute("SELECT count(*) FROM events").fetchone()[0])),
         ).result(timeout=60)
     finally:

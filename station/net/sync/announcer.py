@@ -72,20 +72,25 @@ class Announcer:
                 await handles.keys.put(kid, b64.encode())
                 self._keys_put.add(kid)
         head = await asyncio.to_thread(self._head_of, own)
-        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(self._clock.now())}
+        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(self._clock.now()),
+              "keys": self._remote.trust.own_key_ids()}  # the key its events are signed with
         await handles.stations.put(own, json.dumps(me).encode())
         stations = await jetstream.read_bucket(handles.stations)
         keys = await jetstream.read_bucket(handles.keys)
         peers = []
+        event_keys: dict[str, list[str]] = {}
         for station_id, raw in stations.items():
             info = jetstream.json_or_none(raw)
             if info is None or station_id == own:
                 continue
+            if isinstance(info.get("keys"), list):
+                event_keys[station_id] = info["keys"]
             try:
                 peers.append(Peer(station_id, str(info.get("name") or station_id),
                                   int(info.get("headSeq") or 0), str(info.get("at") or "")))
             except (TypeError, ValueError):
                 continue
         await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
+        await asyncio.to_thread(self._remote.trust.learn_keys_of_stations, event_keys)
         self._known |= set(stations)
         await asyncio.to_thread(self._remote.learn_stations, peers)

@@ -104,6 +104,24 @@ async def join_org(js: JetStreamContext, own_org: str) -> str:
         return (entry.value or b"").decode()
 
 
+async def unsigned_until(js: JetStreamContext, space: OrgSpace) -> int:
+    """The stream sequence up to which the organisation's events may be unsigned: where the
+    stream stood when the first station that signs its events reached the hub (first one wins;
+    services/event_trust.py)."""
+    meta = await _bucket(js, META_BUCKET)
+    key = f"{space.org}.unsigned_until"
+    info = await js.stream_info(space.stream)
+    try:
+        await meta.create(key, str(int(info.state.last_seq or 0)).encode())
+    except nats.js.errors.KeyWrongLastSequenceError:
+        pass  # recorded already
+    entry = await meta.get(key)
+    try:
+        return int((entry.value or b"").decode())
+    except ValueError:
+        return 0  # not a number: nothing is accepted unsigned
+
+
 async def open_space(js: JetStreamContext, org: str) -> Handles:
     """The organisation's stream and buckets on the hub, made by whoever gets there first."""
     space = OrgSpace(org)

@@ -23,10 +23,11 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from station.domain.errors import InvalidInput
+from station.domain.event_signature import EventTrust
 from station.domain.events import Event, EventType
 from station.domain.fold import base_from, exhausted, fold
 from station.domain.models import PassStatus
@@ -37,8 +38,16 @@ from station.store.rows import pass_values
 
 log = logging.getLogger(__name__)
 
-# An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id.
-EventHead = tuple[str, str, str, str, int, str, str | None]
+# An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id, sig.
+EventHead = tuple[str, str, str, str, int, str, str | None, str | None]
+# Whether the hub stored each message before signed events were switched on (one answer for
+# the whole batch, or one per message): domain/event_signature.py.
+BeforeSwitch = bool | list[bool]
+RefusedCounts = dict[tuple[str, str], int]
+
+
+def _before(before_switch: BeforeSwitch, i: int) -> bool:
+    return before_switch if isinstance(before_switch, bool) else before_switch[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +60,40 @@ class Prepared:
     # pass id -> its `passes` row folded from this batch alone (email left None), or None when
     # the writer must fold it (no pass yet, or a conflict to record).
     folded: dict[str, tuple[Any, ...] | None]
+    # Origin signatures checked already (in the worker; what it refused, by origin and why),
+    # else the ids of the events the hub stored before signing was switched on.
+    signatures_checked: bool = False
+    before_switch: frozenset[str] = frozenset()
+    refused: RefusedCounts = field(default_factory=dict)
 
 
-def prepare(data: list[bytes]) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None],
-                                        list[str]]:
+def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
+            trust: EventTrust | None = None,
+            ) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str],
+                       RefusedCounts | None]:
     """In the worker: the batch's valid events (their fields but the data), their data texts,
-    the rows folded from this batch, and why each refused message was refused."""
+    the rows folded from this batch, why each malformed message was refused, and, given
+    `trust`, how many events were refused as not their origin's (by origin and why; those are
+    left out, here already: verifying signatures is most of a download's cost)."""
     heads: list[EventHead] = []
     texts: list[str] = []
     refused: list[str] = []
+    not_theirs: RefusedCounts = {}
     by_pass: dict[str, list[Event]] = {}
-    for raw in data:
+    for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
             check_event(event)
         except InvalidInput as exc:
             refused.append(str(exc))
             continue
+        if trust is not None:
+            why = trust.refusal(event, _before(before_switch, i), text)
+            if why is not None:
+                not_theirs[(event.origin, why)] = not_theirs.get((event.origin, why), 0) + 1
+                continue
         heads.append((event.id, event.type, event.timestamp, event.origin, event.origin_seq,
-                      event.hlc, event.pass_id))
+                      event.hlc, event.pass_id, event.sig))
         texts.append(text)
         if event.pass_id:
             by_pass.setdefault(event.pass_id, []).append(event)
@@ -86,7 +110,7 @@ def prepare(data: list[bytes]) -> tuple[list[EventHead], list[str], dict[str, tu
             continue
         ok = result.pass_ is not None and not result.conflicts
         folded[pass_id] = pass_values(result.pass_, None) if ok and result.pass_ else None
-    return heads, texts, folded, refused
+    return heads, texts, folded, refused, not_theirs if trust is not None else None
 
 
 def created_row(event: Event) -> tuple[Any, ...]:
@@ -103,22 +127,26 @@ def created_row(event: Event) -> tuple[Any, ...]:
 
 
 def unpack(heads: list[EventHead], texts: list[str], folded: dict[str, tuple[Any, ...] | None],
-           refused: list[str]) -> Prepared:
-    """Back in the station: Event objects again, and the refusals logged."""
+           refused: list[str], not_theirs: RefusedCounts | None = None) -> Prepared:
+    """Back in the station: Event objects again, and the malformed messages logged (the
+    events refused as not their origin's are logged with the batch, by services)."""
     for reason in refused:
         log.warning("dropped a malformed synced message: %s", reason)
     scan = wire.scan_value  # the texts are the worker's own slices of valid JSON
-    events = [Event(i, kind, at, scan(text, 0)[0], origin, seq, hlc, pass_id)
-              for (i, kind, at, origin, seq, hlc, pass_id), text in zip(heads, texts, strict=True)]
-    return Prepared(events, {e.id: t for e, t in zip(events, texts, strict=True)}, True, folded)
+    events = [Event(i, kind, at, scan(text, 0)[0], origin, seq, hlc, pass_id, sig)
+              for (i, kind, at, origin, seq, hlc, pass_id, sig), text
+              in zip(heads, texts, strict=True)]
+    return Prepared(events, {e.id: t for e, t in zip(events, texts, strict=True)}, True, folded,
+                    signatures_checked=not_theirs is not None, refused=not_theirs or {})
 
 
-def prepare_here(data: list[bytes]) -> Prepared:
+def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False) -> Prepared:
     """Decoding only, in this process (small batches, or when no worker can be started): the
-    writer folds every pass itself."""
+    writer folds every pass itself, and services check the signatures as they apply."""
     events: list[Event] = []
     texts: dict[str, str] = {}
-    for raw in data:
+    before: set[str] = set()
+    for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
         except InvalidInput as exc:
@@ -126,7 +154,9 @@ def prepare_here(data: list[bytes]) -> Prepared:
             continue
         events.append(event)
         texts[event.id] = text
-    return Prepared(events, texts, False, {})
+        if _before(before_switch, i):
+            before.add(event.id)
+    return Prepared(events, texts, False, {}, before_switch=frozenset(before))
 
 
 class Preparer:
@@ -151,8 +181,9 @@ class Preparer:
             self._pool = spawn_pool()
         return self._pool
 
-    def submit(self, data: list[bytes]) -> concurrent.futures.Future[Any]:
-        return self._start().submit(prepare, data)
+    def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
+               trust: EventTrust | None = None) -> concurrent.futures.Future[Any]:
+        return self._start().submit(prepare, data, before_switch, trust)
 
     def close(self, *, wait: bool = False) -> None:
         """Stop the worker (`wait`: and its helper threads, as when the station stops)."""

@@ -132,17 +132,22 @@ class HubSession:
         await finish_in_thread(parts.ledger.carry_over, hub_key,
                                membership.same_stream(space.org, handles.stream_created))
         parts.claims.handles = handles
+        # Events stored before the first station that signs came are accepted unsigned.
+        await asyncio.to_thread(parts.remote.trust.learn_unsigned_until,
+                                await jetstream.unsigned_until(js, space))
         announcer = Announcer(parts.ctx, parts.remote, handles, head_of=parts.ledger.head_of,
                               known_origins=parts.known_origins,
                               interval_s=settings.announce_interval_s, clock=progress.clock)
         await announcer.exchange()
         await parts.claims.release_pending()
         publisher = Publisher(js, space, parts.ledger, hub_key, parts.origins(),
-                              progress=progress, settings=settings, waker=parts.waker)
+                              progress=progress, settings=settings, waker=parts.waker,
+                              sign=parts.remote.trust.sign)
         self.follower = follower = Follower(
             js, space, parts.ctx.station_id, position=lambda: parts.ledger.stream_seq(hub_key),
             apply=parts.writer.for_hub(hub_key), progress=progress, settings=settings,
-            preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected)
+            preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected,
+            trust=parts.remote.trust.snapshot)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(publisher.run(), name="sync-publish")
             tasks.create_task(follower.run(), name="sync-follow")

@@ -1,0 +1,131 @@
+"""Whose events this station applies: each origin station's key, and the rule for events from
+before signing (issue 15, part 5; the signed form: domain/event_signature.py).
+
+Which key a station is trusted with is answered by `trusted_key_for` alone, so that keys the
+organisation certifies (issue 15, part 3) replace how the answer is learnt, not its callers.
+Until then a station's key is learnt from its own entry in the hub's `stations` bucket, the
+first time it is seen, and kept: a later entry naming another key is ignored and logged (a
+station with the hub's password could write one, but not for a station already known here).
+
+Unsigned events (from stations before this change) are accepted only when the hub stored them
+before the organisation switched to signed events: the first station that signs reaching the hub
+records the stream's last sequence then (first one wins), and every station keeps the first
+value it learns. See docs/sync-trust.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from station.domain import tokens
+from station.domain.event_signature import EventTrust, sign_event
+from station.domain.events import Event
+from station.services.context import Context
+
+log = logging.getLogger(__name__)
+
+BINDINGS = "station_event_keys"  # setting: station id -> ids of the keys it is trusted with
+UNSIGNED_UNTIL = "unsigned_events_until"  # setting: the hub stream sequence, once learnt
+
+# (origin station, why) -> how many of a batch's events were refused for it
+Refused = dict[tuple[str, str], int]
+
+
+def log_refused(refused: Mapping[tuple[str, str], int]) -> None:
+    """One line per origin and reason for a batch (a flood of forgeries is one line, not a
+    line each)."""
+    for (origin, why), count in sorted(refused.items()):
+        log.warning("refused %d synced event%s claiming to come from station %s: %s", count,
+                    "" if count == 1 else "s", origin[:64], why)
+
+
+def add_refused(into: Refused, more: Mapping[tuple[str, str], int]) -> Refused:
+    for key, count in more.items():
+        into[key] = into.get(key, 0) + count
+    return into
+
+
+class EventTrustService:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._ignored: set[tuple[str, tuple[str, ...]]] = set()  # claims logged already
+
+    # --- this station's own events ---------------------------------------------------------
+    def own_key_ids(self) -> list[str]:
+        """What this station announces as its event key (its signing key's id)."""
+        return [tokens.key_id(self._ctx.keys.private.public_key())]
+
+    def sign(self, events: Sequence[Event]) -> list[Event]:
+        """This station's events, each with its signature (made as they are published)."""
+        key = self._ctx.keys.private
+        return [replace(event, sig=sign_event(key, event)) for event in events]
+
+    # --- other stations' keys --------------------------------------------------------------
+    def trusted_key_for(self, station_id: str) -> tuple[Ed25519PublicKey, ...]:
+        """The keys whose signature on an event makes it `station_id`'s (none: unknown)."""
+        if station_id == self._ctx.station_id:
+            return (self._ctx.keys.private.public_key(),)
+        kids = (self._ctx.store.setting(BINDINGS) or {}).get(station_id) or []
+        by_id = {tokens.key_id(k): k for k in self._ctx.keys.trusted}
+        return tuple(by_id[kid] for kid in kids if kid in by_id)
+
+    def learn_keys_of_stations(self, announced: Mapping[str, Iterable[str]]) -> None:
+        """Each station's key ids as its entry on the hub names them: kept for a station seen
+        for the first time; for one known already, a different claim is ignored (logged once)."""
+        own = self._ctx.station_id
+        known: dict[str, list[str]] = dict(self._ctx.store.setting(BINDINGS) or {})
+        added = False
+        for station_id, kids in announced.items():
+            claim = tuple(sorted({str(k) for k in kids if isinstance(k, str)}))[:8]
+            if station_id == own or not claim:
+                continue
+            held = known.get(station_id)
+            if held is None:
+                known[station_id] = list(claim)
+                added = True
+            elif tuple(sorted(held)) != claim and (station_id, claim) not in self._ignored:
+                self._ignored.add((station_id, claim))
+                log.warning("station %s now names another event key on the hub than the one it "
+                            "is trusted with here; ignored (re-enrol it to change its key)",
+                            station_id[:64])
+        if added:
+            self._ctx.store.set_setting(BINDINGS, known)
+
+    def learn_unsigned_until(self, stream_seq: int) -> None:
+        """The hub's switch to signed events; the first value learnt is kept."""
+        held = self._ctx.store.setting(UNSIGNED_UNTIL)
+        if held is None:
+            self._ctx.store.set_setting(UNSIGNED_UNTIL, int(stream_seq))
+        elif int(held) != stream_seq:
+            log.warning("the hub now says signed events started at %d, not %d as it said "
+                        "before; keeping %d", stream_seq, int(held), int(held))
+
+    def snapshot(self) -> EventTrust:
+        """What `screen` (here, or in the worker preparing a download) checks against."""
+        bindings = self._ctx.store.setting(BINDINGS) or {}
+        keys = {station_id: tuple(tokens.public_key_bytes(k)
+                                  for k in self.trusted_key_for(station_id))
+                for station_id in [*bindings, self._ctx.station_id]}
+        held = self._ctx.store.setting(UNSIGNED_UNTIL)
+        return EventTrust(keys, None if held is None else int(held))
+
+    def screen(self, events: Sequence[Event], before_switch: frozenset[str],
+               texts: Mapping[str, str], trust: EventTrust | None = None,
+               ) -> tuple[list[Event], Refused]:
+        """The events that may be applied, and how many were refused, by origin and reason.
+        `before_switch`: ids of events the hub stored before signing was switched on."""
+        trust = trust or self.snapshot()
+        accepted: list[Event] = []
+        refused: Refused = {}
+        for event in events:
+            why = trust.refusal(event, event.id in before_switch, texts.get(event.id))
+            if why is None:
+                accepted.append(event)
+            else:
+                key = (event.origin, why)
+                refused[key] = refused.get(key, 0) + 1
+        return accepted, refused

@@ -6,6 +6,7 @@ Whatever prepares a batch — the worker process, the same code in this process,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from station.app import Core, build_core
+from station.domain import tokens
+from station.domain.event_signature import (BAD_SIGNATURE, UNKNOWN_ORIGIN, UNSIGNED, EventTrust,
+                                            sign_event)
 from station.domain.events import Event, EventType
 from station.domain.fold import fold
 from station.net.sync import prepare, wire
@@ -155,6 +161,36 @@ def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -
     heads, texts, folded, refused, _ = prepare.prepare([wire.encode(bad), wire.encode(good)])
     assert [h[0] for h in heads] == ["evt_good"] and list(folded) == ["pas_1"]
     assert refused == ["A pass.created event must carry its pass's id, code and type."]
+
+
+def test_the_worker_leaves_out_events_not_signed_by_their_origin() -> None:
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def created(n: int, origin: str = "sta_x") -> Event:
+        return Event(id=f"evt_{n:032d}", type=EventType.PASS_CREATED,
+                     timestamp="2026-06-01T18:00:00.000Z",
+                     data={"id": f"pas_{n}", "code": f"c{n}", "type": "single"}, origin=origin,
+                     origin_seq=n, hlc=f"{n:015d}.000000", pass_id=f"pas_{n}")
+
+    def signed(event: Event, by: Ed25519PrivateKey = key) -> Event:
+        return dataclasses.replace(event, sig=sign_event(by, event))
+
+    good, forged, stranger = signed(created(1)), signed(created(2), other), signed(created(3, "sta_y"))
+    tampered = dataclasses.replace(signed(created(4)), data={"id": "pas_4", "code": "c4",
+                                                             "type": "multi"})
+    old, late = created(5), created(6)
+    trust = EventTrust({"sta_x": (tokens.public_key_bytes(key.public_key()),)}, unsigned_until=5)
+    batch = [wire.encode(e) for e in (good, forged, stranger, tampered, old, late)]
+    before = [False, False, False, False, True, False]  # only `old` was on the hub before signing
+    preparer = prepare.Preparer()  # the real worker process: the trust crosses to it
+    try:
+        ready = prepare.unpack(*preparer.submit(batch, before, trust).result(timeout=60))
+    finally:
+        preparer.close(wait=True)
+    assert [e.id for e in ready.events] == [good.id, old.id] and list(ready.folded) == ["pas_1", "pas_5"]
+    assert ready.signatures_checked and ready.events[0].sig == good.sig
+    assert ready.refused == {("sta_x", BAD_SIGNATURE): 2, ("sta_y", UNKNOWN_ORIGIN): 1,
+                             ("sta_x", UNSIGNED): 1}
 
 
 def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_in_the_last(

@@ -55,7 +55,10 @@ class Announcer:
         try:
             await self.exchange()
         except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+            # Not counted as known: the next batch asks again (its events are refused as from
+            # an unknown origin until its key is here).
             log.debug("fetching keys failed (%s)", exc)
+            return
         self._known |= new
 
     async def exchange(self) -> None:

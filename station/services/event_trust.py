@@ -29,7 +29,7 @@ from station.services.context import Context
 log = logging.getLogger(__name__)
 
 BINDINGS = "station_event_keys"  # setting: station id -> ids of the keys it is trusted with
-UNSIGNED_UNTIL = "unsigned_events_until"  # setting: the hub stream sequence, once learnt
+UNSIGNED_UNTIL = "unsigned_events_until"  # setting: hub stream -> its sequence, once learnt
 
 # (origin station, why) -> how many of a batch's events were refused for it
 Refused = dict[tuple[str, str], int]
@@ -95,22 +95,25 @@ class EventTrustService:
         if added:
             self._ctx.store.set_setting(BINDINGS, known)
 
-    def learn_unsigned_until(self, stream_seq: int) -> None:
-        """The hub's switch to signed events; the first value learnt is kept."""
-        held = self._ctx.store.setting(UNSIGNED_UNTIL)
-        if held is None:
-            self._ctx.store.set_setting(UNSIGNED_UNTIL, int(stream_seq))
-        elif int(held) != stream_seq:
+    def learn_unsigned_until(self, stream: str, stream_seq: int) -> None:
+        """Where the hub's stream `stream` (its identity: membership.same_stream) switched to
+        signed events; the first value learnt for a stream is kept."""
+        held: dict[str, int] = dict(self._ctx.store.setting(UNSIGNED_UNTIL) or {})
+        if stream not in held:
+            held[stream] = int(stream_seq)
+            self._ctx.store.set_setting(UNSIGNED_UNTIL, held)
+        elif held[stream] != stream_seq:
             log.warning("the hub now says signed events started at %d, not %d as it said "
-                        "before; keeping %d", stream_seq, int(held), int(held))
+                        "before; keeping %d", stream_seq, held[stream], held[stream])
 
-    def snapshot(self) -> EventTrust:
-        """What `screen` (here, or in the worker preparing a download) checks against."""
+    def snapshot(self, stream: str | None = None) -> EventTrust:
+        """What signatures are checked against (here, or in the worker preparing a download),
+        with where `stream` switched to signed events (None: no unsigned event is accepted)."""
         bindings = self._ctx.store.setting(BINDINGS) or {}
         keys = {station_id: tuple(tokens.public_key_bytes(k)
                                   for k in self.trusted_key_for(station_id))
                 for station_id in [*bindings, self._ctx.station_id]}
-        held = self._ctx.store.setting(UNSIGNED_UNTIL)
+        held = (self._ctx.store.setting(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
         return EventTrust(keys, None if held is None else int(held))
 
     def screen(self, events: Sequence[Event], before_switch: frozenset[str],

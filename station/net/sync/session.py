@@ -132,8 +132,10 @@ class HubSession:
         await finish_in_thread(parts.ledger.carry_over, hub_key,
                                membership.same_stream(space.org, handles.stream_created))
         parts.claims.handles = handles
-        # Events stored before the first station that signs came are accepted unsigned.
-        await asyncio.to_thread(parts.remote.trust.learn_unsigned_until,
+        # Events stored before the first station that signs came are accepted unsigned (kept
+        # per stream: a hub wiped and started again is another stream).
+        stream_id = membership.same_stream(space.org, handles.stream_created)
+        await asyncio.to_thread(parts.remote.trust.learn_unsigned_until, stream_id,
                                 await jetstream.unsigned_until(js, space))
         announcer = Announcer(parts.ctx, parts.remote, handles, head_of=parts.ledger.head_of,
                               known_origins=parts.known_origins,
@@ -147,7 +149,7 @@ class HubSession:
             js, space, parts.ctx.station_id, position=lambda: parts.ledger.stream_seq(hub_key),
             apply=parts.writer.for_hub(hub_key), progress=progress, settings=settings,
             preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected,
-            trust=parts.remote.trust.snapshot)
+            trust=lambda: parts.remote.trust.snapshot(stream_id))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(publisher.run(), name="sync-publish")
             tasks.create_task(follower.run(), name="sync-follow")

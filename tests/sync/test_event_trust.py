@@ -13,7 +13,7 @@ import logging
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from station.app import Station
+from station.app import Core, Station
 from station.domain import tokens
 from station.domain.event_signature import BAD_SIGNATURE, UNKNOWN_ORIGIN, UNSIGNED, sign_event
 from station.domain.events import Event, new_event_id
@@ -148,3 +148,17 @@ def test_a_key_announced_later_for_a_known_station_is_not_taken(
     at_c.learn_keys_of_stations({a_id: [tokens.key_id(other)]})
     assert [k.public_bytes_raw() for k in at_c.trusted_key_for(a_id)] == [own_key]
     assert any("names another event key" in r.getMessage() for r in caplog.records)
+
+
+def test_where_signing_started_is_kept_per_stream(core: Core,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    trust = EventTrustService(core.ctx)
+    trust.learn_unsigned_until("|org_a|2026-01-01", 5)
+    trust.learn_unsigned_until("|org_a|2026-01-01", 10**9)  # the hub's entry overwritten later
+    assert trust.snapshot("|org_a|2026-01-01").unsigned_until == 5
+    assert any("keeping 5" in r.getMessage() for r in caplog.records)
+    # A hub wiped and started again: a new stream, which switched when it was made.
+    assert trust.snapshot("|org_a|2026-06-01").unsigned_until is None
+    trust.learn_unsigned_until("|org_a|2026-06-01", 0)
+    assert trust.snapshot("|org_a|2026-06-01").unsigned_until == 0
+    assert trust.snapshot().unsigned_until is None  # no stream named: nothing unsigned

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 BINDINGS = "station_event_keys"  # setting: station id -> ids of the keys it is trusted with
 UNSIGNED_UNTIL = "unsigned_events_until"  # setting: hub stream -> its sequence, once learnt
+RESIGNED = "resigned_streams"  # setting: hub streams our late unsigned events went to again
 
 # (origin station, why) -> how many of a batch's events were refused for it
 Refused = dict[tuple[str, str], int]
@@ -105,6 +106,16 @@ class EventTrustService:
         elif held[stream] != stream_seq:
             log.warning("the hub now says signed events started at %d, not %d as it said "
                         "before; keeping %d", stream_seq, held[stream], held[stream])
+
+    def resigned(self, stream: str) -> bool:
+        """Whether this station's events published unsigned after `stream`'s switch point were
+        published again, signed (net/sync/resign.py)."""
+        return stream in (self._ctx.store.setting(RESIGNED) or [])
+
+    def mark_resigned(self, stream: str) -> None:
+        held = list(self._ctx.store.setting(RESIGNED) or [])
+        if stream not in held:
+            self._ctx.store.set_setting(RESIGNED, [*held, stream])
 
     def snapshot(self, stream: str | None = None) -> EventTrust:
         """What signatures are checked against (here, or in the worker preparing a download),

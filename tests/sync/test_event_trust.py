@@ -17,7 +17,7 @@ from station.app import Core, Station
 from station.domain import tokens
 from station.domain.event_signature import BAD_SIGNATURE, UNKNOWN_ORIGIN, UNSIGNED, sign_event
 from station.domain.events import Event, new_event_id
-from station.net.sync import jetstream, wire
+from station.net.sync import jetstream, membership, wire
 from station.net.sync.hub import HubServer
 from station.net.sync.hub_tls import connect_hub
 from station.services.event_trust import EventTrustService
@@ -162,3 +162,45 @@ def test_where_signing_started_is_kept_per_stream(core: Core,
     trust.learn_unsigned_until("|org_a|2026-06-01", 0)
     assert trust.snapshot("|org_a|2026-06-01").unsigned_until == 0
     assert trust.snapshot().unsigned_until is None  # no stream named: nothing unsigned
+
+
+def test_what_a_station_published_unsigned_after_the_switch_goes_again_signed_once_upgraded(
+        hub: HubServer, make_station: StationFactory, caplog: pytest.LogCaptureFixture) -> None:
+    url = hub.target.full_url()
+    b = make_station("Door B", url)  # the first station with signed events: the switch
+    wait_for(in_sync(b), what="B in sync")
+    org = b.sync.status().organisation  # type: ignore[union-attr]
+    # Door A, still on the version before, recorded two passes and published them (unsigned)
+    # after the switch, and noted them as published; B refuses them.
+    a = make_station("Door A", None)
+    a_id = a.core.ctx.station_id
+    created = [a.core.passes.create(PassService.validate(n, "single")) for n in ("Ada", "Bo")]
+    ledger = SyncLedger(a.core.store)
+    published = ledger.unsent([a_id], 0)
+    _publish(hub, org, a_id, [e for _, e in published])
+    wait_for(lambda: sum(f"station {a_id}: {UNSIGNED}" in s for s in _refusals(caplog)) >= 1,
+             what="B to refuse A's unsigned events")
+    ledger.mark_published(_hub_key(hub, org), published[-1][0], "2026-06-01T18:00:00.000Z")
+    a.stop()
+    # Upgraded, A publishes them again, signed, once; B takes them then.
+    again = make_station("Door A", url)
+    wait_for(lambda: all(b.core.store.pass_by_id(p.id) is not None for p in created),
+             what="A's passes at B")
+    wait_for(converged(again, b), what="convergence")
+    assert EventTrustService(again.core.ctx).resigned(membership.same_stream(
+        org, _stream_created(hub, org)))
+
+
+def _stream_created(hub: HubServer, org: str) -> str:
+    async def main() -> str:
+        nc = await connect_hub(hub.target)
+        try:
+            handles = await jetstream.open_space(nc.jetstream(), org)
+            return handles.stream_created
+        finally:
+            await nc.close()
+    return asyncio.run(main())
+
+
+def _hub_key(hub: HubServer, org: str) -> str:
+    return membership.hub_key(hub.target.hub, org, _stream_created(hub, org))

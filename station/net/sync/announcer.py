@@ -55,11 +55,9 @@ class Announcer:
         try:
             await self.exchange()
         except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
-            # Not counted as known: the next batch asks again (its events are refused as from
-            # an unknown origin until its key is here).
+            # The next batch asks again (its events are refused as from an unknown origin
+            # until its key is here).
             log.debug("fetching keys failed (%s)", exc)
-            return
-        self._known |= new
 
     async def exchange(self) -> None:
         """Tell the hub our name, log head and public keys; learn everybody else's.
@@ -95,5 +93,7 @@ class Announcer:
                 continue
         await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
         await asyncio.to_thread(self._remote.trust.learn_keys_of_stations, event_keys)
-        self._known |= set(stations)
+        # Known: the stations whose event key is here now (one that names none yet, on an
+        # older version, is asked about again when its events come).
+        self._known |= set(event_keys)
         await asyncio.to_thread(self._remote.learn_stations, peers)

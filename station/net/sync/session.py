@@ -36,6 +36,7 @@ from station.net.sync.offload import finish_in_thread
 from station.net.sync.prepare import Preparer
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync.resign import resign_once
 from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
 from station.services.context import Context
@@ -135,8 +136,10 @@ class HubSession:
         # Events stored before the first station that signs came are accepted unsigned (kept
         # per stream: a hub wiped and started again is another stream).
         stream_id = membership.same_stream(space.org, handles.stream_created)
-        await asyncio.to_thread(parts.remote.trust.learn_unsigned_until, stream_id,
+        trust = parts.remote.trust
+        await asyncio.to_thread(trust.learn_unsigned_until, stream_id,
                                 await jetstream.unsigned_until(js, space))
+        switched_at = (await asyncio.to_thread(trust.snapshot, stream_id)).unsigned_until
         announcer = Announcer(parts.ctx, parts.remote, handles, head_of=parts.ledger.head_of,
                               known_origins=parts.known_origins,
                               interval_s=settings.announce_interval_s, clock=progress.clock)
@@ -149,11 +152,18 @@ class HubSession:
             js, space, parts.ctx.station_id, position=lambda: parts.ledger.stream_seq(hub_key),
             apply=parts.writer.for_hub(hub_key), progress=progress, settings=settings,
             preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected,
-            trust=lambda: parts.remote.trust.snapshot(stream_id))
+            trust=lambda: trust.snapshot(stream_id))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(publisher.run(), name="sync-publish")
             tasks.create_task(follower.run(), name="sync-follow")
             tasks.create_task(announcer.run(), name="sync-announce")
+            if switched_at is not None:  # once per stream: see resign.py
+                tasks.create_task(resign_once(
+                    js, space, parts.origins(), switched_at,
+                    done=lambda: trust.resigned(stream_id),
+                    mark_done=lambda: trust.mark_resigned(stream_id),
+                    events_by_ids=parts.ledger.events_by_ids, sign=trust.sign),
+                    name="sync-resign")
 
     def _unreachable(self) -> str:
         return f"The hub at {self.target.hub} is unreachable; scanning goes on offline."

@@ -68,11 +68,16 @@ class EventTrustService:
     # --- other stations' keys --------------------------------------------------------------
     def trusted_key_for(self, station_id: str) -> tuple[Ed25519PublicKey, ...]:
         """The keys whose signature on an event makes it `station_id`'s (none: unknown)."""
-        if station_id == self._ctx.station_id:
-            return (self._ctx.keys.private.public_key(),)
-        kids = (self._ctx.store.setting(BINDINGS) or {}).get(station_id) or []
+        return self._trusted_keys([station_id])[station_id]
+
+    def _trusted_keys(self, station_ids: Iterable[str]) -> dict[str, tuple[Ed25519PublicKey, ...]]:
+        own = self._ctx.station_id
+        bindings = self._ctx.store.setting(BINDINGS) or {}
         by_id = {tokens.key_id(k): k for k in self._ctx.keys.trusted}
-        return tuple(by_id[kid] for kid in kids if kid in by_id)
+        return {station_id: ((self._ctx.keys.private.public_key(),) if station_id == own else
+                             tuple(by_id[kid] for kid in bindings.get(station_id) or []
+                                   if kid in by_id))
+                for station_id in station_ids}
 
     def learn_keys_of_stations(self, announced: Mapping[str, Iterable[str]]) -> None:
         """Each station's key ids as its entry on the hub names them: kept for a station seen
@@ -121,9 +126,9 @@ class EventTrustService:
         """What signatures are checked against (here, or in the worker preparing a download),
         with where `stream` switched to signed events (None: no unsigned event is accepted)."""
         bindings = self._ctx.store.setting(BINDINGS) or {}
-        keys = {station_id: tuple(tokens.public_key_bytes(k)
-                                  for k in self.trusted_key_for(station_id))
-                for station_id in [*bindings, self._ctx.station_id]}
+        held_by = self._trusted_keys([*bindings, self._ctx.station_id])
+        keys = {station_id: tuple(tokens.public_key_bytes(k) for k in held)
+                for station_id, held in held_by.items()}
         held = (self._ctx.store.setting(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
         return EventTrust(keys, None if held is None else int(held))
 

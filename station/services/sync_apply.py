@@ -106,7 +106,8 @@ class RemoteEventService:
 
     def apply(self, events: Sequence[Event]) -> Applied:
         """Apply remote events now, in one transaction, all or nothing: one that is not valid
-        raises InvalidInput and changes nothing (peers, tests); see apply_batch."""
+        raises InvalidInput and changes nothing (peers, tests); see apply_batch. Their origin
+        signatures are not checked here: the hub's events come through apply_batch."""
         applied, appended = self._write(RemoteBatch(list(events)), None, ApplyMode.LIVE)
         self._ctx.publish(appended)
         return applied

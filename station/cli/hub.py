@@ -12,7 +12,9 @@ from types import FrameType
 from station.app import default_data_dir
 from station.domain.codes import new_id
 from station.net.sync.mdns import SERVICE_TYPE, HubAnnouncer, discover
-from station.net.sync.setup import hub_server, serving_org
+from station.net.sync.enrol_desk import EnrolmentDesk
+from station.net.sync.setup import hub_server
+from station.services.org_authority import OrgAuthority
 from station.store.db import Store
 from station.store.secrets import SecretStore
 
@@ -68,7 +70,8 @@ def _hub(args: argparse.Namespace) -> int:
             store.set_setting("org_id", org)
     finally:
         store.close()
-    server = hub_server(data_dir, SecretStore(data_dir, str(org)), port=args.port, lan=args.lan)
+    secrets = SecretStore(data_dir, str(org))
+    server = hub_server(data_dir, secrets, port=args.port, lan=args.lan)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -76,12 +79,17 @@ def _hub(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
-    # The organisation the doors join is the one announced: this data directory's, claimed now
-    # unless the hub's store already serves one.
-    announcer = (HubAnnouncer(server.target.host, args.port, serving_org(server, str(org)))
-                 if args.lan else None)
+    # The enrolment desk answers the join URL; it also claims the hub for this data directory's
+    # organisation unless the hub's store already serves one, which is then the one announced.
+    desk = EnrolmentDesk(server, OrgAuthority(secrets), str(org))
     try:
-        print(f"sync url: {server.target.full_url()}", flush=True)
+        desk.start()
+    except BaseException:
+        server.stop()
+        raise
+    announcer = HubAnnouncer(server.target.host, args.port, desk.org) if args.lan else None
+    try:
+        print(f"sync url: {server.join_target.full_url()}", flush=True)
         if announcer is not None:
             try:
                 announcer.start()
@@ -101,6 +109,7 @@ def _hub(args: argparse.Namespace) -> int:
     finally:
         if announcer is not None:
             announcer.stop()
+        desk.stop()
         server.stop()
     print("hub stopped.", file=sys.stderr)
     return 0

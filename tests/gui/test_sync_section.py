@@ -16,7 +16,8 @@ from station.app import Station, StationOptions, build_station
 from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.net.sync import client as sync_client
 from station.net.sync.hub import HubServer, new_password
-from station.net.sync.setup import SYNC_SECRET, HubPart, saved_hosting
+from station.net.sync.hosting import HubPart
+from station.net.sync.setup import SYNC_SECRET, saved_hosting
 from station.store.secrets import SecretStore
 from station.ui.main_window import MainWindow
 from station.ui.sync_format import ago, status_line

@@ -53,9 +53,13 @@ async def enrol(target: SyncTarget, ctx: Context, secrets: SecretStore) -> SyncT
     hashed = await asyncio.to_thread(password_hash, password)
     request = trust.enrolment_request(ctx.keys.private, ctx.station_id, ctx.station_name,
                                       hashed, to_iso(ctx.now()))
+    async def quiet(exc: Exception) -> None:  # what matters is raised below, in one sentence
+        log.debug("enrolment connection: %s", exc)
+
     try:
         nc = await connect_hub(target, connect_timeout=5, allow_reconnect=False,
-                               max_reconnect_attempts=0, inbox_prefix=ENROL_INBOX)
+                               max_reconnect_attempts=0, inbox_prefix=ENROL_INBOX,
+                               error_cb=quiet)
     except nats.errors.Error as exc:
         if is_auth_refusal(exc):
             raise EnrolRefused(join_refused(target)) from None

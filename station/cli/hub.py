@@ -10,6 +10,7 @@ from pathlib import Path
 from types import FrameType
 
 from station.app import default_data_dir
+from station.cli import hub_admin
 from station.domain.codes import new_id
 from station.net.sync.mdns import SERVICE_TYPE, HubAnnouncer, discover
 from station.net.sync.enrol_desk import EnrolmentDesk
@@ -33,8 +34,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     hub.add_argument("--lan", action="store_true",
                      help="listen on the local network too, and announce the hub there over "
                           "mDNS (default: this machine only, not announced)")
-    hub.add_argument("action", nargs="?", choices=["discover"],
-                     help="'discover': list the hubs announcing themselves on the LAN, and stop")
+    hub.add_argument("action", nargs="?", choices=["discover", *hub_admin.ACTIONS],
+                     help="'discover': list the hubs announcing themselves on the LAN; "
+                          "'stations': the enrolled stations; 'remove NAME|ID': remove one "
+                          "(its credential and key stop working); 'rotate-join': a new join "
+                          "URL (the old one stops enrolling); 'export-key --out FILE': the "
+                          "organisation key, encrypted with a passphrase, for backup")
+    hub.add_argument("which", nargs="?", help="remove: the station's name or id")
+    hub.add_argument("--out", type=Path, default=None, help="export-key: the file to write")
     hub.add_argument("--timeout", type=float, default=3.0,
                      help="discover: seconds to listen for announcements (default 3)")
     hub.add_argument("--interface", default=None,
@@ -58,6 +65,8 @@ def _discover(args: argparse.Namespace) -> int:
 def _hub(args: argparse.Namespace) -> int:
     if args.action == "discover":
         return _discover(args)
+    if args.action in hub_admin.ACTIONS:
+        return hub_admin.run(args)
     if not 1 <= args.port <= 65535:
         print("station: error: --port must be between 1 and 65535.", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from station.domain import tokens, trust
+from station.domain import token_v2, tokens, trust
 from station.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -137,3 +137,27 @@ class KeyTrust:
 
     def removed_signer(self, kid: str) -> RemovedKey | None:
         return next((r for r in self.removed() if tokens.key_id(r.key) == kid), None)
+
+
+class SignedByRemoved(tokens.BadToken):
+    """A pass token signed by the key of a station the organisation removed."""
+
+    def __init__(self, claims: tokens.Claims, signer: RemovedKey) -> None:
+        super().__init__(f"signed by {signer.name}, a station removed from the organisation "
+                         f"at {signer.removed_at}")
+        self.claims = claims
+        self.signer = signer
+
+
+def removed_signer(ctx: Context, token: str) -> SignedByRemoved | None:
+    """SignedByRemoved when a removed station's key signed `token`, else None."""
+    removed = KeyTrust(ctx).removed()
+    if not removed:
+        return None
+    for signer in removed:
+        try:
+            claims = token_v2.verify_any(token, [signer.key])
+        except tokens.BadToken:
+            continue
+        return SignedByRemoved(claims, signer)
+    return None

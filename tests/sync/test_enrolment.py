@@ -22,11 +22,11 @@ from tests.sync.conftest import StationFactory, converged, wait_for
 from tests.sync.enrolled_hub import EnrolHub, enrol_hub  # noqa: F401  (fixture)
 
 
-def own_target(door: Station, hub: EnrolHub) -> SyncTarget:
+def own_target(door: Station, port: int) -> SyncTarget:
     """The station's own credential, as it saved it after enrolling."""
     saved = SyncTarget.parse(str(door.core.store.setting(SYNC_URL_SETTING)))
     secrets = SecretStore(door.options.data_dir, str(door.core.store.setting("org_id")))
-    return saved.with_password(secrets.get(SYNC_SECRET)).at("127.0.0.1", hub.server.port)
+    return saved.with_password(secrets.get(SYNC_SECRET)).at("127.0.0.1", port)
 
 
 def enrolled(door: Station) -> bool:
@@ -53,7 +53,7 @@ def test_a_station_enrols_with_the_join_url_and_syncs_as_itself(
     assert b.core.scans.submit(p.public_url).verdict.value == "accepted"
     # Only bcrypt hashes are in the hub's configuration.
     conf = (enrol_hub.server.dir / "nats.conf").read_text()
-    assert own_target(a, enrol_hub).password not in conf
+    assert own_target(a, enrol_hub.server.port).password not in conf
     assert str(enrol_hub.server.join_secret) not in conf
 
 
@@ -65,7 +65,7 @@ def test_an_enrolled_station_cannot_publish_as_another_nor_delete_the_stream(
     wait_for(lambda: enrolled(a) and enrolled(b), what="both doors to enrol")
     wait_for(converged(a, b), what="the enrolled doors in sync")
     space = OrgSpace(enrol_hub.desk.org)
-    target = own_target(a, enrol_hub)
+    target = own_target(a, enrol_hub.server.port)
     b_id = b.core.ctx.station_id
 
     async def attempt() -> dict[str, object]:

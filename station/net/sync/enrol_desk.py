@@ -27,6 +27,7 @@ from station.net.sync.hub import HUB_USER, HubServer
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.hub_users import ENROL_SUBJECT, ENROL_USER
 from station.net.sync.registry import Enrolled
+from station.net.sync.removal import put_records, saved_records
 from station.services.org_authority import OrgAuthority
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class EnrolmentDesk:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self.org = await open_org(self._server, self.org)
+        # Removals made while the hub was stopped (or whose record could not be put then).
+        await put_records(self._server, self.org, saved_records(self._server))
         nc = await connect_hub(self._server.target.at("127.0.0.1", self._server.port),
                                connect_timeout=5, max_reconnect_attempts=-1,
                                reconnect_time_wait=1)

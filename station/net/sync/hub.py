@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,6 +122,21 @@ def _reloads(log_path: Path) -> int:
         return 0
 
 
+def configured_port(hub_dir: Path) -> int | None:
+    """The port in the hub's last written configuration (None: never started here)."""
+    try:
+        text = (Path(hub_dir) / "nats.conf").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("listen:"):
+            try:
+                return int(line.rsplit(":", 1)[1].strip().strip('"'))
+            except ValueError:
+                return None
+    return None
+
+
 def _cmdline(pid: int) -> list[bytes]:
     """A running process's arguments ([] when it is gone, or where there is no /proc)."""
     try:
@@ -134,15 +150,17 @@ class HubServer:
 
     def __init__(self, hub_dir: Path, password: str, *, port: int = 4222, lan: bool = False,
                  user: str = HUB_USER, binary: Path | None = None,
-                 join_secret: str | None = None) -> None:
+                 join_secret: str | None = None,
+                 join_secret_of: Callable[[], str | None] | None = None) -> None:
         """`password`: the hub's own admin user's; `join_secret`: what the join URL carries
-        (None: no enrolment, only the admin user connects)."""
+        (None: no enrolment, only the admin user connects), or `join_secret_of` reads it where
+        it is kept (so a `station hub rotate-join` beside the running hub holds for both)."""
         self.dir = Path(hub_dir)
         self.port = port
         self.lan = lan
         self.user = user
         self._password = password
-        self.join_secret = join_secret
+        self._join_secret_of = join_secret_of or (lambda: join_secret)
         self.registry = Registry(self.dir)
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
@@ -166,6 +184,10 @@ class HubServer:
         host = lan_address() if self.lan else "127.0.0.1"
         return SyncTarget(host, self.port, self.user, self._password, "tls",
                           self.certificate.fingerprint)
+
+    @property
+    def join_secret(self) -> str | None:
+        return self._join_secret_of()
 
     @property
     def join_target(self) -> SyncTarget:
@@ -232,9 +254,9 @@ class HubServer:
         return conf
 
     def _users(self) -> str:
+        join = self.join_secret
         return authorization(self.user, password_hash(self._password),
-                             password_hash(self.join_secret) if self.join_secret else None,
-                             self.registry.stations())
+                             password_hash(join) if join else None, self.registry.stations())
 
     def _rewrite_users(self) -> None:
         """Only the users, in the configuration of a server another process started (`station

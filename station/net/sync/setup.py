@@ -150,15 +150,15 @@ def _minted(secrets: SecretStore, name: str) -> str:
 def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) -> HubServer:
     """The hub this data directory hosts; its admin password and its join secret are minted
     once and kept in keyring (nats-server's configuration holds only their bcrypt hashes)."""
+    _minted(secrets, JOIN_SECRET)
     return HubServer(Path(data_dir) / "hub", _minted(secrets, HUB_SECRET), port=port, lan=lan,
-                     join_secret=_minted(secrets, JOIN_SECRET))
+                     join_secret_of=lambda: secrets.get(JOIN_SECRET))
 
 
 def rotate_join(secrets: SecretStore, server: HubServer) -> SyncTarget:
     """A new join secret: the old join URL stops enrolling at once (the running hub reloads),
     enrolled stations keep their own users."""
-    server.join_secret = new_password()
-    secrets.set(JOIN_SECRET, server.join_secret)
+    secrets.set(JOIN_SECRET, new_password())
     server.reload()
     return server.join_target
 

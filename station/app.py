@@ -216,6 +216,8 @@ def _add_sync(station: Station) -> None:
         return
     client = SyncClient(core.ctx, RemoteEventService(core.ctx), station.runtime, target,
                         SyncSettings(claim_timeout_s=options.claim_timeout_s), secrets)
+    if host_hub:
+        client.hub_join_url = lambda: hub.join_target.full_url()
     core.scans.claimer = client.claim
     core.scans.releaser = client.release
     core.scans.unclaimer = client.unclaim

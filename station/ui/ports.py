@@ -48,6 +48,8 @@ class SyncPart(Protocol):
 
     def status(self) -> SyncStatus: ...
 
+    def join_url(self) -> str | None: ...  # what another door joins with (None: not held here)
+
     def state_digest(self) -> str: ...  # reads every pass row: only where it is shown
 
 

@@ -50,6 +50,7 @@ from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
+from station.services.key_trust import KeyTrust
 from station.services.sync_apply import RemoteEventService
 from station.store.secrets import SecretStore
 from station.store.sync import SyncLedger
@@ -73,6 +74,9 @@ class SyncClient:
         `secrets`: where the credential an enrolment brings is kept (a join URL as target)."""
         self._ctx = ctx
         self._secrets = secrets
+        self._trust_note: str | None = None  # set once the hub to sync with is known
+        # The hosting station's hub's join URL (app.py sets it when this station hosts it).
+        self.hub_join_url: Callable[[], str | None] | None = None
         self._runtime = runtime
         self.target = target
         self.settings = settings or SyncSettings()
@@ -156,6 +160,17 @@ class SyncClient:
         if waker is not None and event.origin == self._ctx.station_id:
             waker.ask(self._runtime.call_soon)
 
+    def join_url(self) -> str | None:
+        """The URL another door joins with: the hosted hub's join URL, or the join URL this
+        station was given while it has not enrolled yet. None once enrolled elsewhere: its
+        target is its own credential, which must never be handed on."""
+        if self.hub_join_url is not None:
+            return self.hub_join_url()
+        target = self.target
+        if target is not None and is_join_url(target) and target.password:
+            return target.full_url()
+        return None
+
     # --- status ------------------------------------------------------------------------------------
     @property
     def connected(self) -> bool:
@@ -219,6 +234,7 @@ class SyncClient:
             refused=progress.refusal is not None,
             catch_up=self.catch_up(),
             peers=peers,
+            trust_note=self._trust_note,
         )
 
     def state_digest(self) -> str:
@@ -312,6 +328,9 @@ class SyncClient:
         target = await self._enrolled(self.target)
         if target is None:
             return
+        self._trust_note = await asyncio.to_thread(KeyTrust(self._ctx).migration_note)
+        if self._trust_note:
+            log.info("%s", self._trust_note)
         parts = SessionParts(self._ctx, self._remote, self._ledger, self.settings,
                              self._progress, self._claims, self._writer, self._preparer,
                              self._waker, self._known_origins, self._origins)

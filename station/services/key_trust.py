@@ -84,12 +84,12 @@ class KeyTrust:
         added = 0
         for name, raw in entries.items():
             try:
-                cert = trust.read_certificate(json.loads(raw), org_key)
-            except (ValueError, UnicodeDecodeError, trust.Untrusted) as exc:
+                cert = trust.read_certificate(_json(raw), org_key)
+            except trust.Untrusted as exc:
                 if name not in self._ignored:
                     self._ignored.add(name)
-                    log.warning("the hub's key %s has no valid certificate from the "
-                                "organisation (%s); not trusted", name, exc)
+                    log.warning("the hub's key %s is not trusted: %s (a door that has not "
+                                "enrolled, or not one of ours)", name, exc)
                 continue
             if cert.key in known or cert.key in removed:
                 continue
@@ -106,9 +106,9 @@ class KeyTrust:
         added = 0
         for raw in entries.values():
             try:
-                removal = trust.read_removal(json.loads(raw), org_key)
+                removal = trust.read_removal(_json(raw), org_key)
                 trust.public_key(removal.key)
-            except (ValueError, UnicodeDecodeError, trust.Untrusted) as exc:
+            except trust.Untrusted as exc:
                 log.warning("a removal record on the hub does not verify (%s); ignored", exc)
                 continue
             self._ctx.keys.distrust(removal.key)
@@ -137,6 +137,13 @@ class KeyTrust:
 
     def removed_signer(self, kid: str) -> RemovedKey | None:
         return next((r for r in self.removed() if tokens.key_id(r.key) == kid), None)
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise trust.Untrusted("it carries no certificate from the organisation") from None
 
 
 class SignedByRemoved(tokens.BadToken):

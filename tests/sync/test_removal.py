@@ -14,12 +14,16 @@ from pathlib import Path
 import nats.errors
 import pytest
 
+from station.cli.hub_admin import PASSPHRASE_ENV
+from station.domain import trust
+from station.domain.errors import InvalidInput
 from station.domain.models import Reason, Verdict
 from station.net.sync.auth import is_auth_refusal
 from station.net.sync.enrol import join_refused
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.url import SyncTarget
-from station.services.key_trust import KeyTrust
+from station.services.key_trust import TRUST_SETTING, KeyTrust
+from station.services.org_authority import load_exported
 from station.services.passes import PassService
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, wait_for
@@ -128,3 +132,24 @@ def test_after_rotate_join_the_old_url_cannot_enrol_and_enrolled_doors_still_syn
     c = make_station("Door C", new_url)
     wait_for(lambda: enrolled(c), what="C to enrol with the new join URL")
     wait_for(converged(a, b, c), what="three doors in sync")
+
+
+def test_export_key_writes_the_organisation_key_encrypted_with_a_passphrase(
+        running_hub: RunningHub, make_station: StationFactory, tmp_path: Path) -> None:
+    a = make_station("Door A", running_hub.join_url)
+    wait_for(lambda: enrolled(a), what="A to enrol")
+    out = tmp_path / "org-key.pem"
+    short = running_hub.cli("hub", "--data-dir", str(running_hub.cli.data_dir), "export-key",
+                            "--out", str(out), check=False,
+                            env_extra={PASSPHRASE_ENV: "short"})
+    assert short.returncode == 2 and "passphrase" in short.stderr and not out.exists()
+    done = running_hub.cli("hub", "--data-dir", str(running_hub.cli.data_dir), "export-key",
+                           "--out", str(out), env_extra={PASSPHRASE_ENV: "correct horse battery"})
+    assert str(out) in done.stdout and oct(out.stat().st_mode & 0o777) == "0o600"
+    pem = out.read_bytes()
+    assert b"ENCRYPTED" in pem
+    with pytest.raises(InvalidInput):
+        load_exported(pem, "wrong passphrase!")
+    key = load_exported(pem, "correct horse battery")
+    # The key the doors were certified with.
+    assert trust.key_b64(key.public_key()) == a.core.store.setting(TRUST_SETTING)["orgKey"]

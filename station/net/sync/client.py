@@ -34,7 +34,7 @@ from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
 from station.net.sync.apply_adapter import BatchWriter
 from station.net.sync.claims import HubClaims
-from station.net.sync.enrol import EnrolRefused, enrol, is_join_url
+from station.net.sync.enrol import EnrolRefused, enrol, enrolled_as_another, is_join_url
 from station.net.sync.ended import (
     AuthRefused,
     HubNotTrusted,
@@ -304,6 +304,11 @@ class SyncClient:
         """This station's own target, enrolling first when `target` is a join URL (retried
         while the hub cannot be reached); None when the hub refused (final for this run)."""
         progress = self._progress
+        copied = await asyncio.to_thread(enrolled_as_another, self._ctx, target)
+        if copied:
+            log.warning("%s", copied)
+            progress.error = copied
+            return None
         while is_join_url(target) and self._secrets is not None:
             try:
                 own = await enrol(target, self._ctx, self._secrets)

@@ -41,6 +41,19 @@ def is_join_url(target: SyncTarget) -> bool:
     return target.user == ENROL_USER
 
 
+def enrolled_as_another(ctx: Context, target: SyncTarget) -> str | None:
+    """Why this station cannot use `target`, its saved credential, when that was enrolled under
+    another station id (its data directory was copied or restored: store/db.py gives it a new
+    id), else None. The hub would refuse its events on the new id's subject."""
+    cert = KeyTrust(ctx).certificate()
+    if cert is None or is_join_url(target) or target.user != cert.get("stationId"):
+        return None
+    if cert.get("stationId") == ctx.station_id:
+        return None
+    return ("This data directory was copied or restored, so this station has a new id and its "
+            "enrolment is another station's: join again with the hub's current join URL.")
+
+
 def join_refused(target: SyncTarget) -> str:
     return (f"The hub at {target.hub} refused this join URL (it may have been replaced with "
             "`station hub rotate-join`): ask for the hub's current join URL.")

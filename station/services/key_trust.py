@@ -60,8 +60,11 @@ class KeyTrust:
         own = trust.key_b64(self._ctx.keys.private.public_key())
         if cert.key != own or cert.station_id != self._ctx.station_id:
             raise trust.Untrusted("the certificate is for another station's key")
+        before = self._ctx.store.setting(TRUST_SETTING)
         self._ctx.store.set_setting(TRUST_SETTING, {"org": org, "orgKey": org_key_b64,
                                                    "certificate": certificate})
+        if isinstance(before, dict) and before.get("orgKey") == org_key_b64:
+            return  # enrolled again in the same organisation: what it trusts stays
         dropped = self._ctx.keys.keep_only_own()
         log.info("enrolled in organisation %s: only keys the organisation certified are "
                  "trusted from now on (%d key(s) trusted before enrolment dropped)", org, dropped)

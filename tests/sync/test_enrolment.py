@@ -4,6 +4,7 @@ its user may publish only its own events and write only its own entries. Real na
 from __future__ import annotations
 
 import asyncio
+import json
 
 import nats.errors
 import nats.js.errors
@@ -11,7 +12,7 @@ import pytest
 
 from station.app import Station
 from station.domain import trust
-from station.net.sync.hub_tls import connect_hub
+from station.net.sync.hub_tls import connect_hub, mismatch_sentence
 from station.net.sync.jetstream import OrgSpace
 from station.net.sync.setup import SYNC_SECRET, SYNC_URL_SETTING
 from station.net.sync.url import SyncTarget
@@ -20,6 +21,7 @@ from station.services.passes import PassService
 from station.store.secrets import SecretStore
 from tests.sync.conftest import StationFactory, converged, wait_for
 from tests.sync.enrolled_hub import EnrolHub, enrol_hub  # noqa: F401  (fixture)
+from tests.sync.impostor import RecordingTlsServer
 
 
 def own_target(door: Station, port: int) -> SyncTarget:
@@ -105,3 +107,31 @@ def test_an_enrolled_station_cannot_publish_as_another_nor_delete_the_stream(
     p = b.core.passes.create(PassService.validate("Bea", "multi"))
     wait_for(lambda: a.core.store.pass_by_id(p.id) is not None, what="B's pass to reach A")
     assert a.core.scans.submit(p.public_url).verdict.value == "accepted"
+
+
+@pytest.mark.allow_log("station.net.sync.client", "certificate fingerprint differs")
+def test_a_join_url_pointing_at_another_certificate_sends_it_no_join_secret(
+        enrol_hub: EnrolHub, impostor: RecordingTlsServer, make_station: StationFactory) -> None:
+    wrong = SyncTarget.parse(enrol_hub.join_url).at("127.0.0.1", impostor.port)
+    door = make_station("Door A", wrong.full_url())
+    wait_for(lambda: door.sync is not None and door.sync.status().error is not None
+             and impostor.handshakes >= 1, what="the door to look at the impostor's certificate")
+    assert door.sync is not None and door.sync.status().error == mismatch_sentence(wrong)
+    assert not enrolled(door)
+    assert str(enrol_hub.server.join_secret).encode() not in impostor.received
+    assert b"CONNECT" not in impostor.received
+
+
+def test_a_removed_key_cannot_enrol_again(enrol_hub: EnrolHub,
+                                          make_station: StationFactory) -> None:
+    from station.net.sync.removal import pick, remove
+    from station.net.sync.enrol_desk import Refused
+
+    a = make_station("Door A", enrol_hub.join_url)
+    wait_for(lambda: enrolled(a), what="A to enrol")
+    a.stop()
+    remove(enrol_hub.server, enrol_hub.authority, pick(enrol_hub.server, "Door A"))
+    request = trust.enrolment_request(a.core.ctx.keys.private, a.core.ctx.station_id, "Door A",
+                                      "$2a$11$" + "x" * 53, "2026-01-01T00:00:00Z")
+    with pytest.raises(Refused, match="removed from the organisation"):
+        enrol_hub.desk.enrol(json.dumps(request).encode())

@@ -148,6 +148,10 @@ class EnrolmentDesk:
         if not password_hash.startswith("$2") or len(password_hash) != 60:
             raise Refused("The enrolment request carries no usable password hash; update the "
                           "station and try again.")
+        if any(r.get("key") == key for r in saved_records(self._server)):
+            who = name or station_id
+            raise Refused(f"This station's key was removed from the organisation ({who}): set "
+                          "the door up again with a new data directory.")
         issued = now_iso()
         entry = Enrolled(station_id, name or station_id, key, password_hash, self.org, issued)
 

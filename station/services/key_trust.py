@@ -23,6 +23,7 @@ from station.services.context import Context
 log = logging.getLogger(__name__)
 
 TRUST_SETTING = "sync_trust"  # {"org", "orgKey", "certificate"}: set by enrolment
+CERTIFIED_SETTING = "sync_certified_keys"  # {stationId: key}: whose key each certificate names
 REMOVED_SETTING = "sync_removed_keys"  # [{stationId, name, key, removedAt}]
 
 
@@ -94,11 +95,27 @@ class KeyTrust:
                     log.warning("the hub's key %s is not trusted: %s (a door that has not "
                                 "enrolled, or not one of ours)", name, exc)
                 continue
-            if cert.key in known or cert.key in removed:
+            if cert.key in removed:
+                continue
+            self._remember(cert)
+            if cert.key in known:
                 continue
             self._ctx.keys.trust(cert.key)
             added += 1
         return added
+
+    def _remember(self, cert: trust.Certified) -> None:
+        certified = dict(self._ctx.store.setting(CERTIFIED_SETTING, {}))
+        if certified.get(cert.station_id) != cert.key:
+            certified[cert.station_id] = cert.key
+            self._ctx.store.set_setting(CERTIFIED_SETTING, certified)
+
+    def certified_keys(self) -> dict[str, str]:
+        """Station id -> the signing key (base64) the organisation certified for it, as learned
+        from the hub (for checking that an event's origin is the station whose key signed it)."""
+        certified = dict(self._ctx.store.setting(CERTIFIED_SETTING, {}))
+        removed = {trust.key_b64(r.key) for r in self.removed()}
+        return {sid: key for sid, key in certified.items() if key not in removed}
 
     def learn_removals(self, entries: Mapping[str, bytes]) -> int:
         """Stop trusting the keys of stations the organisation removed."""

@@ -53,6 +53,8 @@ def test_a_station_enrols_with_the_join_url_and_syncs_as_itself(
     p = a.core.passes.create(PassService.validate("Ada", "multi"))
     wait_for(lambda: b.core.store.pass_by_id(p.id) is not None, what="the pass to reach B")
     assert b.core.scans.submit(p.public_url).verdict.value == "accepted"
+    a_key = trust.key_b64(a.core.ctx.keys.private.public_key())
+    assert KeyTrust(b.core.ctx).certified_keys()[a.core.ctx.station_id] == a_key
     # Only bcrypt hashes are in the hub's configuration.
     conf = (enrol_hub.server.dir / "nats.conf").read_text()
     assert own_target(a, enrol_hub.server.port).password not in conf

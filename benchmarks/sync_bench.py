@@ -41,7 +41,10 @@ from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 from station.net.sync.hub_tls import connect_hub  # noqa: E402
 from station.app import Station, StationOptions, build_station  # noqa: E402
 from station.domain.events import Event, EventType  # noqa: E402
+from station.net.sync.enrol_desk import EnrolmentDesk  # noqa: E402
 from station.net.sync.hub import HubServer, new_password  # noqa: E402
+from station.services.org_authority import OrgAuthority  # noqa: E402
+from station.store.secrets import SecretStore  # noqa: E402
 from station.services.passes import PassService  # noqa: E402
 from station.store import migrations  # noqa: E402
 
@@ -209,15 +212,28 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=None)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 20,000 events, 50 revocations, 50 claims")
+    parser.add_argument("--enrolled", action="store_true",
+                        help="stations enrol with the join URL and sync as themselves (issue "
+                             "15: per-station users and permissions, certified keys)")
     args = parser.parse_args()
     events_n = args.events if args.events is not None else (20_000 if args.quick else 100_000)
     revocations_n = args.revocations if args.revocations is not None else (50 if args.quick else 200)
     claims_n = args.claims if args.claims is not None else (50 if args.quick else 300)
     keyring.set_keyring(_MemoryKeyring())
     root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
-    hub = HubServer(root / "hub", new_password(), port=free_port())
-    hub.start()
-    url = hub.target.full_url()
+    desk = None
+    if args.enrolled:
+        hub = HubServer(root / "hub", new_password(), port=free_port(),
+                        join_secret=new_password())
+        hub.start()
+        desk = EnrolmentDesk(hub, OrgAuthority(SecretStore(root / "hub-host", "org_bench")),
+                             "org_bench")
+        desk.start()
+        url = hub.join_target.full_url()
+    else:
+        hub = HubServer(root / "hub", new_password(), port=free_port())
+        hub.start()
+        url = hub.target.full_url()
     print(f"hub {hub.target.public_url()}  nats-server pid {hub.pid}  cores {os.cpu_count()}")
     stations: list[Station] = []
     goals: list[str] = []
@@ -379,6 +395,8 @@ def main() -> None:
     finally:
         for s in reversed(stations):
             s.stop()
+        if desk is not None:
+            desk.stop()
         hub.stop()
         shutil.rmtree(root, ignore_errors=True)  # 100k events make a few hundred MB
 

@@ -162,6 +162,7 @@ class HubServer:
         self._password = password
         self._join_secret_of = join_secret_of or (lambda: join_secret)
         self.registry = Registry(self.dir)
+        self._hashes: dict[str, str] = {}
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
         self._cert: HubCertificate | None = None
@@ -253,10 +254,17 @@ class HubServer:
         os.chmod(conf, 0o600)
         return conf
 
+    def _hash(self, secret: str) -> str:
+        # One hash per secret for this object's life: a reload then leaves the admin and
+        # enrol users' lines as they were (bcrypt would give a new salt each time).
+        if secret not in self._hashes:
+            self._hashes[secret] = password_hash(secret)
+        return self._hashes[secret]
+
     def _users(self) -> str:
         join = self.join_secret
-        return authorization(self.user, password_hash(self._password),
-                             password_hash(join) if join else None, self.registry.stations())
+        return authorization(self.user, self._hash(self._password),
+                             self._hash(join) if join else None, self.registry.stations())
 
     def _rewrite_users(self) -> None:
         """Only the users, in the configuration of a server another process started (`station

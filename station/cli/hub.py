@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                           "'stations': the enrolled stations; 'remove NAME|ID': remove one "
                           "(its credential and key stop working); 'rotate-join': a new join "
                           "URL (the old one stops enrolling); 'export-key --out FILE': the "
-                          "organisation key, encrypted with a passphrase, for backup")
+                          "organisation key, encrypted with a passphrase, for backup; "
+                          "'end-shared-password' (hub stopped): doors that joined before "
+                          "enrolment must enrol")
     hub.add_argument("which", nargs="?", help="remove: the station's name or id")
     hub.add_argument("--out", type=Path, default=None, help="export-key: the file to write")
     hub.add_argument("--timeout", type=float, default=3.0,

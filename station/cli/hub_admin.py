@@ -15,12 +15,12 @@ from station.app import default_data_dir
 from station.domain.errors import InvalidInput
 from station.net.sync.hub import HubServer, configured_port
 from station.net.sync.removal import listing, pick, put_records, remove
-from station.net.sync.setup import hub_server, rotate_join
+from station.net.sync.setup import end_shared_password, hub_server, rotate_join
 from station.services.org_authority import OrgAuthority
 from station.store.db import Store
 from station.store.secrets import SecretStore
 
-ACTIONS = ("stations", "remove", "rotate-join", "export-key")
+ACTIONS = ("stations", "remove", "rotate-join", "export-key", "end-shared-password")
 PASSPHRASE_ENV = "STATION_EXPORT_PASSPHRASE"  # for scripts; asked for on the terminal otherwise
 
 
@@ -50,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"sync url: {target.full_url()}")
             print("The old join URL no longer enrols; enrolled stations keep working.",
                   file=sys.stderr)
+            return 0
+        if args.action == "end-shared-password":
+            end_shared_password(secrets, server)
+            print("The hub's shared password is replaced: doors that have not enrolled are "
+                  "refused from the hub's next start; give them the join URL.")
             return 0
         return _export(secrets, args.out)
     except InvalidInput as exc:

@@ -326,6 +326,15 @@ class HubServer:
         self.kill()
         raise StationError(f"The hub did not start listening on port {self.port} in {timeout:.0f} s.")
 
+    def serving_pid(self) -> int | None:
+        """The pid of this directory's nats-server while it runs (started by any process)."""
+        try:
+            pid = int(self._pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        # Not another process that got the pid since: its command line names our config.
+        return pid if str(self.dir / "nats.conf").encode() in _cmdline(pid) else None
+
     def reload(self, timeout: float = 30.0) -> None:
         """Write the configuration again (users enrolled or removed, a new join secret) and
         have the running server load it: a reload signal, not a restart, so connected stations
@@ -335,12 +344,9 @@ class HubServer:
             self._write_config()
         elif (self.dir / "nats.conf").is_file():
             self._rewrite_users()
-        try:
-            pid = int(self._pid_path.read_text().strip())
-        except (OSError, ValueError):
+        pid = self.serving_pid()
+        if pid is None:
             return  # not running: the next start reads the new file
-        if str(self.dir / "nats.conf").encode() not in _cmdline(pid):
-            return  # not running (the pid is another process's now)
         log_path = self.dir / "nats-server.log"
         before = _reloads(log_path)
         try:

@@ -155,6 +155,17 @@ def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) ->
                      join_secret_of=lambda: secrets.get(JOIN_SECRET))
 
 
+def end_shared_password(secrets: SecretStore, server: HubServer) -> None:
+    """A new password for the hub's admin user, which doors that joined before enrolment use
+    (the shared password: anyone who read it could do anything on the hub). Only while the hub
+    is stopped: the enrolment desk and a door hosting the hub connect with it, and read it
+    again at their next start. Doors that have not enrolled are refused from then on."""
+    if server.serving_pid() is not None:
+        raise InvalidInput("Stop the hub first (and the door that hosts it, if one does), then "
+                           "run this again; start it afterwards.")
+    secrets.set(HUB_SECRET, new_password())
+
+
 def rotate_join(secrets: SecretStore, server: HubServer) -> SyncTarget:
     """A new join secret: the old join URL stops enrolling at once (the running hub reloads),
     enrolled stations keep their own users."""

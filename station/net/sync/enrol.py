@@ -19,7 +19,7 @@ import nats.errors
 from station.domain import trust
 from station.domain.times import to_iso
 from station.net.sync.auth import is_auth_refusal
-from station.net.sync.hub import new_password, password_hash
+from station.net.sync.hub import STATION_ROUNDS, new_password, password_hash
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.hub_users import ENROL_INBOX, ENROL_SUBJECT, ENROL_USER
 from station.net.sync.setup import SYNC_SECRET, SYNC_URL_SETTING
@@ -63,7 +63,7 @@ async def enrol(target: SyncTarget, ctx: Context, secrets: SecretStore) -> SyncT
     """Enrol with the hub at `target` (a join URL); the station's own sync target back.
     EnrolRefused when the hub says no; connection errors are the caller's to retry."""
     password = new_password()
-    hashed = await asyncio.to_thread(password_hash, password)
+    hashed = await asyncio.to_thread(password_hash, password, STATION_ROUNDS)
     request = trust.enrolment_request(ctx.keys.private, ctx.station_id, ctx.station_name,
                                       hashed, to_iso(ctx.now()))
     async def quiet(exc: Exception) -> None:  # what matters is raised below, in one sentence

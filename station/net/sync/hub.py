@@ -62,12 +62,17 @@ def new_password() -> str:
 USERS_BEGIN = "# users (hub_users.py): rewritten on enrolment and removal"
 USERS_END = "# end of users"
 BCRYPT_ROUNDS = 11  # what nats-server's own password tool uses; checked once per connection
+# For an enrolled station's password: nats-server checks every connected client again at each
+# reload (an enrolment, a removal), about 0.15 s per client at cost 11 (benchmarks/
+# hub_reload_bench.py: 6 s with 40 doors connected). The cost only slows guessing, and these
+# passwords are 192 random bits (new_password), which nobody guesses at any cost.
+STATION_ROUNDS = 4
 
 
-def password_hash(password: str) -> str:
+def password_hash(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
     """The bcrypt hash nats-server checks passwords against (its `$2a$` form, which every
     nats-server release accepts)."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS, prefix=b"2a")).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds, prefix=b"2a")).decode()
 
 
 def _quote(text: str) -> str:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+import nats.errors
+
 from station.domain import trust
 from station.domain.times import to_iso
+from station.net.sync.ended import SessionEnded
 from station.net.sync.enrol_desk import EnrolmentDesk
 from station.net.sync.hub import HubServer
 from station.net.sync.mdns import HubAnnouncer
@@ -50,11 +53,18 @@ class HubPart:
         log.info("hosting the venue hub at %s", self.server.target.public_url())
         if self._secrets is not None:
             authority = OrgAuthority(self._secrets)
-            self.desk = EnrolmentDesk(self.server, authority, self.org)
-            self.desk.start()
-            self.org = self.desk.org  # the one the hub serves (its first station's, maybe)
-            if self._ctx is not None:
-                certify_self(self._ctx, authority, self.org)
+            desk = EnrolmentDesk(self.server, authority, self.org)
+            try:
+                desk.start()
+            except (OSError, TimeoutError, SessionEnded, nats.errors.Error) as exc:
+                # The hub and the doors enrolled already keep working; new doors cannot join.
+                log.warning("the hub runs but cannot enrol new stations (%s); restart this "
+                            "station to try again", exc)
+            else:
+                self.desk = desk
+                self.org = desk.org  # the one the hub serves (its first station's, maybe)
+                if self._ctx is not None:
+                    certify_self(self._ctx, authority, self.org)
         if self.server.lan:
             self.announcer = HubAnnouncer(self.server.target.host, self.server.port, self.org)
             try:

@@ -33,7 +33,7 @@ from station.net.sync.binary import (
 from station.net.sync.certificate import HubCertificate, hub_certificate
 from station.net.sync.child_process import start_child
 from station.net.sync.hub_users import ENROL_USER, authorization
-from station.net.sync.registry import Registry
+from station.net.sync.registry import Enrolled, Registry
 from station.net.sync.url import SyncTarget
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ class HubServer:
                     return
                 time.sleep(0.05)
 
-    def _write_config(self) -> Path:
+    def _write_config(self, stations: list[Enrolled] | None = None) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         store = self.dir / "jetstream"
         conf = self.dir / "nats.conf"
@@ -245,7 +245,7 @@ class HubServer:
             f"pid_file: {_quote(str(self._pid_path))}",
             # Only bcrypt hashes are written here; the passwords stay in keyring (the admin's
             # and the join secret here, each station's on that station).
-            USERS_BEGIN, self._users(), USERS_END,
+            USERS_BEGIN, self._users(stations), USERS_END,
             # TLS only, handshake first: nats-server then sends nothing in plaintext, and a
             # client that does not start with TLS is dropped before its CONNECT is read.
             f"tls {{ cert_file: {_quote(str(self.certificate.cert_file))}, "
@@ -266,12 +266,14 @@ class HubServer:
             self._hashes[secret] = password_hash(secret)
         return self._hashes[secret]
 
-    def _users(self) -> str:
+    def _users(self, stations: list[Enrolled] | None = None) -> str:
         join = self.join_secret
+        if stations is None:
+            stations = self.registry.stations()
         return authorization(self.user, self._hash(self._password),
-                             self._hash(join) if join else None, self.registry.stations())
+                             self._hash(join) if join else None, stations)
 
-    def _rewrite_users(self) -> None:
+    def _rewrite_users(self, stations: list[Enrolled]) -> None:
         """Only the users, in the configuration of a server another process started (`station
         hub remove` beside a running hub): its address and name must not change on reload."""
         conf = self.dir / "nats.conf"
@@ -283,7 +285,7 @@ class HubServer:
                                "hub again to rewrite it.")
         fd = os.open(conf, os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(head + USERS_BEGIN + "\n" + self._users() + "\n" + USERS_END + tail)
+            fh.write(head + USERS_BEGIN + "\n" + self._users(stations) + "\n" + USERS_END + tail)
 
     def start(self, timeout: float = 60.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -344,25 +346,28 @@ class HubServer:
         """Write the configuration again (users enrolled or removed, a new join secret) and
         have the running server load it: a reload signal, not a restart, so connected stations
         stay connected, except those whose user is gone, which nats-server drops at once.
-        Returns once the server's log says the new configuration is loaded."""
-        if self._proc is not None:
-            self._write_config()
-        elif (self.dir / "nats.conf").is_file():
-            self._rewrite_users()
-        pid = self.serving_pid()
-        if pid is None:
-            return  # not running: the next start reads the new file
-        log_path = self.dir / "nats-server.log"
-        before = _reloads(log_path)
-        try:
-            os.kill(pid, signal.SIGHUP)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if _reloads(log_path) > before:
+        Returns once the server's log says the new configuration is loaded. Under the
+        registry's lock from reading the users to the reload: the hub (an enrolment) and
+        `station hub remove` beside it cannot load each other's older list."""
+        with self.registry.locked() as stations:
+            if self._proc is not None:
+                self._write_config(stations)
+            elif (self.dir / "nats.conf").is_file():
+                self._rewrite_users(stations)
+            pid = self.serving_pid()
+            if pid is None:
+                return  # not running: the next start reads the new file
+            log_path = self.dir / "nats-server.log"
+            before = _reloads(log_path)
+            try:
+                os.kill(pid, signal.SIGHUP)
+            except ProcessLookupError:
                 return
-            time.sleep(0.02)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if _reloads(log_path) > before:
+                    return
+                time.sleep(0.02)
         raise StationError(f"The hub did not load its new configuration in {timeout:.0f} s; "
                            f"see its log in {log_path}.")
 

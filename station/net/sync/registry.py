@@ -64,6 +64,13 @@ class Registry:
         with self._locked():
             return self._read()
 
+    @contextmanager
+    def locked(self) -> Iterator[list[Enrolled]]:
+        """The list, with no change made by anyone (this process or another) until the block
+        ends. Not to be nested with the other methods (the lock is per open file)."""
+        with self._locked():
+            yield self._read()
+
     def change(self, edit: Callable[[list[Enrolled]], list[Enrolled]]) -> list[Enrolled]:
         """Apply `edit` to the list under the lock and save what it returns."""
         with self._locked():

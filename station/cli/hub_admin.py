@@ -5,7 +5,6 @@ its next start)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
@@ -14,8 +13,8 @@ from pathlib import Path
 from station.app import default_data_dir
 from station.domain.errors import InvalidInput
 from station.net.sync.hub import HubServer, configured_port
-from station.net.sync.removal import listing, pick, put_records, remove
-from station.net.sync.setup import end_shared_password, hub_server, rotate_join
+from station.net.sync.hub_admin import HubAdmin
+from station.net.sync.setup import end_shared_password, hub_server
 from station.services.org_authority import OrgAuthority
 from station.store.db import Store
 from station.store.secrets import SecretStore
@@ -41,13 +40,13 @@ def _hub(args: argparse.Namespace) -> tuple[HubServer, SecretStore]:
 def run(args: argparse.Namespace) -> int:
     try:
         server, secrets = _hub(args)
+        admin = HubAdmin(server, secrets)
         if args.action == "stations":
-            return _stations(server)
+            return _stations(admin)
         if args.action == "remove":
-            return _remove(server, secrets, args.which)
+            return _remove(admin, args.which)
         if args.action == "rotate-join":
-            target = rotate_join(secrets, server)
-            print(f"sync url: {target.full_url()}")
+            print(f"sync url: {admin.rotate_join()}")
             print("The old join URL no longer enrols; enrolled stations keep working.",
                   file=sys.stderr)
             return 0
@@ -62,27 +61,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _stations(server: HubServer) -> int:
-    stations = server.registry.stations()
-    if not stations:
+def _stations(admin: HubAdmin) -> int:
+    listed = admin.stations()
+    if not listed:
         print("No station has enrolled with this hub yet.", file=sys.stderr)
         return 0
-    for item in listing(server, stations[0].org):
+    for item in listed:
         s = item.station
         print(f"{s.name}\t{s.station_id}\tlast seen {item.last_seen or 'unknown'}")
     return 0
 
 
-def _remove(server: HubServer, secrets: SecretStore, which: str | None) -> int:
+def _remove(admin: HubAdmin, which: str | None) -> int:
     if not which:
         raise InvalidInput("Name the station to remove: station hub remove NAME|ID.")
-    station = pick(server, which)
-    record = remove(server, OrgAuthority(secrets), station)
+    station, not_put = admin.remove(which)
     print(f"removed {station.name} ({station.station_id}): its credential no longer works.")
-    try:
-        asyncio.run(asyncio.wait_for(put_records(server, station.org, [record]), 30))
-    except Exception as exc:  # noqa: BLE001 - the hub puts it at its next start
-        print(f"station: warning: the hub did not take the removal record now ({exc}); it "
+    if not_put is not None:
+        print(f"station: warning: the hub did not take the removal record now ({not_put}); it "
               "will at its next start, and other doors then refuse that station's new passes.",
               file=sys.stderr)
     return 0

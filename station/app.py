@@ -26,6 +26,7 @@ from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
 from station.net.sync.auto import FinderSettings, HubFinder
 from station.net.sync.hosting import HubPart
+from station.net.sync.hub_admin import HubAdmin
 from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_target,
                                     saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
@@ -218,6 +219,7 @@ def _add_sync(station: Station) -> None:
                         SyncSettings(claim_timeout_s=options.claim_timeout_s), secrets)
     if host_hub:
         client.hub_join_url = lambda: hub.join_target.full_url()
+        client.hub_admin = HubAdmin(hub, secrets)
     core.scans.claimer = client.claim
     core.scans.releaser = client.release
     core.scans.unclaimer = client.unclaim

@@ -20,6 +20,7 @@ from station.domain.sync_status import SyncStatus
 from station.net.sync.setup import SYNC_URL_SETTING, Hosting, save_choice, saved_hosting
 from station.store.db import Store
 from station.store.secrets import SecretStore
+from station.ui.hub_stations_view import HubStationsView
 from station.ui.rich_text import rich, set_rich
 from station.ui.ports import SyncPart
 from station.ui.sync_format import ago, short_digest, status_line
@@ -134,9 +135,17 @@ class SyncView(QWidget):
         status_column.addWidget(self.copy_join)
         status_column.addWidget(QLabel("Connected stations"))
         status_column.addWidget(self.peers, 1)
+        right = QVBoxLayout()
+        right.addWidget(box)
+        # On the door that hosts the hub: its enrolled doors, removal, a new join URL.
+        admin = sync.hub_admin if sync is not None else None
+        self.stations = HubStationsView(admin, writes) if admin is not None else None
+        if self.stations is not None:
+            self.stations.message.connect(self.message)
+            right.addWidget(self.stations, 1)
         row = QHBoxLayout(self)
         row.addWidget(status, 3)
-        row.addWidget(box, 2)
+        row.addLayout(right, 2)
         self.host_hub.toggled.connect(self._hosting_toggled)
         self.save.clicked.connect(self.save_settings)
         self._hosting_toggled(False)

@@ -200,6 +200,7 @@ class SlowDigestSync:
     """A sync part whose digest takes as long as the test says (seconds at 1M passes)."""
 
     target = None
+    hub_admin = None
 
     def join_url(self) -> str | None:
         return None

@@ -34,6 +34,7 @@ from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
 from station.net.sync.apply_adapter import BatchWriter
 from station.net.sync.claims import HubClaims
+from station.net.sync.hub_admin import HubAdmin
 from station.net.sync.enrol import EnrolRefused, enrol, enrolled_as_another, is_join_url
 from station.net.sync.ended import (
     AuthRefused,
@@ -75,8 +76,10 @@ class SyncClient:
         self._ctx = ctx
         self._secrets = secrets
         self._trust_note: str | None = None  # set once the hub to sync with is known
-        # The hosting station's hub's join URL (app.py sets it when this station hosts it).
+        # The hosting station's hub's join URL and its enrolled doors (app.py sets them when
+        # this station hosts the hub).
         self.hub_join_url: Callable[[], str | None] | None = None
+        self.hub_admin: HubAdmin | None = None
         self._runtime = runtime
         self.target = target
         self.settings = settings or SyncSettings()

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from dataclasses import replace
+from typing import Any
 
 import nats.errors
 
@@ -63,9 +64,14 @@ async def enrol(target: SyncTarget, ctx: Context, secrets: SecretStore) -> SyncT
     """Enrol with the hub at `target` (a join URL); the station's own sync target back.
     EnrolRefused when the hub says no; connection errors are the caller's to retry."""
     password = new_password()
-    hashed = await asyncio.to_thread(password_hash, password, STATION_ROUNDS)
-    request = trust.enrolment_request(ctx.keys.private, ctx.station_id, ctx.station_name,
-                                      hashed, to_iso(ctx.now()))
+
+    def signed_request() -> dict[str, Any]:  # bcrypt and a settings read: off the loop
+        return trust.enrolment_request(ctx.keys.private, ctx.station_id, ctx.station_name,
+                                       password_hash(password, STATION_ROUNDS),
+                                       to_iso(ctx.now()))
+
+    request = await asyncio.to_thread(signed_request)
+
     async def quiet(exc: Exception) -> None:  # what matters is raised below, in one sentence
         log.debug("enrolment connection: %s", exc)
 
@@ -86,7 +92,13 @@ async def enrol(target: SyncTarget, ctx: Context, secrets: SecretStore) -> SyncT
                            "again.") from None
     finally:
         await nc.close()
-    reply = json.loads(msg.data)
+    try:
+        reply = json.loads(msg.data)
+    except (ValueError, UnicodeDecodeError):
+        reply = None
+    if not isinstance(reply, dict):
+        raise EnrolRefused(f"The server at {target.hub} answered the enrolment with something "
+                           "that is not a hub's reply; ask for the hub's current join URL.")
     if not reply.get("ok"):
         raise EnrolRefused(str(reply.get("error") or "The hub refused to enrol this station."))
     try:

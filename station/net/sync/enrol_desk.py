@@ -141,8 +141,9 @@ class EnrolmentDesk:
         except (ValueError, UnicodeDecodeError, trust.Untrusted) as exc:
             raise Refused(f"The enrolment request is not valid ({exc}); update the station "
                           "and try again.") from None
-        station_id, name = str(request["stationId"]), str(request["name"]).strip()[:MAX_NAME]
-        key, password_hash = str(request["key"]), str(request["passwordHash"])
+        station_id = str(request.get("stationId") or "")
+        name = str(request.get("name") or "").strip()[:MAX_NAME]
+        key, password_hash = str(request.get("key")), str(request.get("passwordHash") or "")
         if not STATION_ID.fullmatch(station_id) or station_id in RESERVED:
             raise Refused(f"{station_id[:70]!r} cannot be a station id on this hub.")
         if not password_hash.startswith("$2") or len(password_hash) != 60:

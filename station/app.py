@@ -25,7 +25,9 @@ from station.net.webhook_secrets import WebhookSecrets
 from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
 from station.net.sync.auto import FinderSettings, HubFinder
-from station.net.sync.setup import (SYNC_AUTO_SETTING, HubPart, hub_server, resolve_target,
+from station.net.sync.hosting import HubPart
+from station.net.sync.hub_admin import HubAdmin
+from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_target,
                                     saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
@@ -209,14 +211,17 @@ def _add_sync(station: Station) -> None:
         # Announced as the organisation its stations will sync in: the one this station has
         # joined (it seeds its own empty hub with it), else the one it was created with.
         org = membership.organisation_id(core.store)
-        station.parts.append(HubPart(hub, org))
+        station.parts.append(HubPart(hub, org, secrets, core.ctx))
         target = target or hub.target
     if target is None and not auto:
         return
     remote = RemoteEventService(core.ctx)
     station.parts.append(remote)  # before the client: stopped after it (its last batch ends)
     client = SyncClient(core.ctx, remote, station.runtime, target,
-                        SyncSettings(claim_timeout_s=options.claim_timeout_s))
+                        SyncSettings(claim_timeout_s=options.claim_timeout_s), secrets)
+    if host_hub:
+        client.hub_join_url = lambda: hub.join_target.full_url()
+        client.hub_admin = HubAdmin(hub, secrets)
     core.scans.claimer = client.claim
     core.scans.releaser = client.release
     core.scans.unclaimer = client.unclaim

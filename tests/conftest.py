@@ -100,9 +100,11 @@ class StationCLI:
         }
 
     def __call__(self, *args: str, input: str | None = None, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 120, env_extra: dict[str, str] | None = None,
+                 ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "station", *args], env=self.env, cwd=REPO, input=input,
+            [sys.executable, "-m", "station", *args], env={**self.env, **(env_extra or {})},
+            cwd=REPO, input=input,
             capture_output=True, text=True, timeout=timeout,
         )
         if check and result.returncode != 0:

@@ -69,6 +69,7 @@ def verifies(event: Event, keys: tuple[Ed25519PublicKey, ...], text: str | None 
 UNKNOWN_ORIGIN = "its origin station has no key this station trusts"
 BAD_SIGNATURE = "its signature is not its origin station's (forged or altered)"
 UNSIGNED = "it is unsigned, and the hub stored it after signed events were switched on"
+REMOVED_ORIGIN = "its origin station was removed from the organisation"
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,14 @@ class EventTrust:
 
     keys: Mapping[str, tuple[bytes, ...]]
     unsigned_until: int | None
+    removed: frozenset[str] = frozenset()  # origins the organisation removed (named as such)
     _loaded: dict[str, tuple[Ed25519PublicKey, ...]] = field(
         default_factory=dict, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         # Sent to the worker process without the loaded keys (not picklable; loaded again there).
-        return {"keys": dict(self.keys), "unsigned_until": self.unsigned_until}
+        return {"keys": dict(self.keys), "unsigned_until": self.unsigned_until,
+                "removed": self.removed}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in {**state, "_loaded": {}}.items():
@@ -107,5 +110,5 @@ class EventTrust:
             return None if before_switch else UNSIGNED
         keys = self.keys_of(event.origin)
         if not keys:
-            return UNKNOWN_ORIGIN
+            return REMOVED_ORIGIN if event.origin in self.removed else UNKNOWN_ORIGIN
         return None if verifies(event, keys, text) else BAD_SIGNATURE

@@ -1,11 +1,13 @@
 """Whose events this station applies: each origin station's key, and the rule for events from
 before signing (issue 15, part 5; the signed form: domain/event_signature.py).
 
-Which key a station is trusted with is answered by `trusted_key_for` alone, so that keys the
-organisation certifies (issue 15, part 3) replace how the answer is learnt, not its callers.
-Until then a station's key is learnt from its own entry in the hub's `stations` bucket, the
-first time it is seen, and kept: a later entry naming another key is ignored and logged (a
-station with the hub's password could write one, but not for a station already known here).
+Which key a station is trusted with is answered by `trusted_key_for` alone. Once this station
+has enrolled (services/key_trust.py) it is the key the organisation certified for that station,
+and none for a station the organisation removed: a station with hub access cannot publish
+events in another's name, nor a removed one through somebody else. A station not enrolled yet
+(it joined a hub from before enrolment) learns a station's key from that station's own entry in
+the hub's `stations` bucket, the first time it is seen, and keeps it: a later entry naming
+another key is ignored and logged; the window and the log say it is not enrolled.
 
 Unsigned events (from stations before this change) are accepted only when the hub stored them
 before the organisation switched to signed events: the first station that signs reaching the hub
@@ -22,9 +24,11 @@ from dataclasses import replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.domain import tokens
+from station.domain.trust import Untrusted, public_key
 from station.domain.event_signature import EventTrust, sign_event
 from station.domain.events import Event
 from station.services.context import Context
+from station.services.key_trust import KeyTrust
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +74,33 @@ class EventTrustService:
         """The keys whose signature on an event makes it `station_id`'s (none: unknown)."""
         return self._trusted_keys([station_id])[station_id]
 
-    def _trusted_keys(self, station_ids: Iterable[str]) -> dict[str, tuple[Ed25519PublicKey, ...]]:
+    def _trusted_keys(self, station_ids: Iterable[str] | None = None,
+                      ) -> dict[str, tuple[Ed25519PublicKey, ...]]:
+        """Keys by station, for `station_ids` (None: every station known here, and this one)."""
         own = self._ctx.station_id
-        bindings = self._ctx.store.setting(BINDINGS) or {}
-        by_id = {tokens.key_id(k): k for k in self._ctx.keys.trusted}
-        return {station_id: ((self._ctx.keys.private.public_key(),) if station_id == own else
-                             tuple(by_id[kid] for kid in bindings.get(station_id) or []
-                                   if kid in by_id))
-                for station_id in station_ids}
+        held = self._certified()
+        if held is None:
+            bindings = self._ctx.store.setting(BINDINGS) or {}
+            by_id = {tokens.key_id(k): k for k in self._ctx.keys.trusted}
+            held = {station_id: tuple(by_id[kid] for kid in kids or [] if kid in by_id)
+                    for station_id, kids in bindings.items()}
+        held[own] = (self._ctx.keys.private.public_key(),)
+        return {station_id: held.get(station_id, ())
+                for station_id in (held if station_ids is None else station_ids)}
+
+    def _certified(self) -> dict[str, tuple[Ed25519PublicKey, ...]] | None:
+        """Enrolled: each station's certified key (removed stations left out); else None (not
+        enrolled: the first-seen keys apply)."""
+        keys = KeyTrust(self._ctx)
+        if keys.org_key() is None:
+            return None
+        out: dict[str, tuple[Ed25519PublicKey, ...]] = {}
+        for station_id, b64 in keys.certified_keys().items():
+            try:
+                out[station_id] = (public_key(b64),)
+            except Untrusted:
+                continue  # it verified when learnt; a damaged setting trusts nothing
+        return out
 
     def learn_keys_of_stations(self, announced: Mapping[str, Iterable[str]]) -> None:
         """Each station's key ids as its entry on the hub names them: kept for a station seen
@@ -125,12 +148,12 @@ class EventTrustService:
     def snapshot(self, stream: str | None = None) -> EventTrust:
         """What signatures are checked against (here, or in the worker preparing a download),
         with where `stream` switched to signed events (None: no unsigned event is accepted)."""
-        bindings = self._ctx.store.setting(BINDINGS) or {}
-        held_by = self._trusted_keys([*bindings, self._ctx.station_id])
+        held_by = self._trusted_keys()
         keys = {station_id: tuple(tokens.public_key_bytes(k) for k in held)
                 for station_id, held in held_by.items()}
         held = (self._ctx.store.setting(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
-        return EventTrust(keys, None if held is None else int(held))
+        removed = frozenset(r.station_id for r in KeyTrust(self._ctx).removed())
+        return EventTrust(keys, None if held is None else int(held), removed)
 
     def screen(self, events: Sequence[Event], before_switch: frozenset[str],
                texts: Mapping[str, str], trust: EventTrust | None = None,

@@ -41,6 +41,8 @@ def status_line(state: SyncStatus | None) -> SyncLine:
     last = state.last_sync_ago_s
     synced = "not synced yet" if last is None else f"synced {ago(last)}"
     parts = [synced, f"{state.pending} pending", f"hub {state.hub}"]
+    if state.trust_note:
+        parts.append("not enrolled: trusts every key on the hub")
     if not state.connected:
         parts.append("unreachable")
     elif state.catch_up.remaining:

@@ -16,7 +16,6 @@ from station.net.sync.ended import SessionEnded
 from station.net.sync.hub import HUB_SECRET, HubServer, new_password
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.jetstream import join_org
-from station.net.sync.mdns import HubAnnouncer
 from station.net.sync.url import SyncTarget
 from station.store.db import Store
 from station.store.secrets import SecretStore
@@ -24,6 +23,7 @@ from station.store.secrets import SecretStore
 log = logging.getLogger(__name__)
 
 SYNC_SECRET = "sync-password"
+JOIN_SECRET = "hub-join-secret"  # the enrolment secret the hub's join URL carries
 SYNC_URL_SETTING = "sync_url"
 SYNC_CA_SETTING = "sync_ca"  # a venue CA's certificate file (--sync-ca), for a tls:// URL
 JOIN_FORM = "tls://user:pass@host:4222#sha256=…"
@@ -139,13 +139,39 @@ def save_choice(store: Store, secrets: SecretStore, url: str | None, hosting: Ho
     return target
 
 
+def _minted(secrets: SecretStore, name: str) -> str:
+    value = secrets.get(name)
+    if not value:
+        value = new_password()
+        secrets.set(name, value)
+    return value
+
+
 def hub_server(data_dir: Path, secrets: SecretStore, *, port: int, lan: bool) -> HubServer:
-    """The hub this data directory hosts; its password is minted once and kept in keyring."""
-    password = secrets.get(HUB_SECRET)
-    if not password:
-        password = new_password()
-        secrets.set(HUB_SECRET, password)
-    return HubServer(Path(data_dir) / "hub", password, port=port, lan=lan)
+    """The hub this data directory hosts; its admin password and its join secret are minted
+    once and kept in keyring (nats-server's configuration holds only their bcrypt hashes)."""
+    _minted(secrets, JOIN_SECRET)
+    return HubServer(Path(data_dir) / "hub", _minted(secrets, HUB_SECRET), port=port, lan=lan,
+                     join_secret_of=lambda: secrets.get(JOIN_SECRET))
+
+
+def end_shared_password(secrets: SecretStore, server: HubServer) -> None:
+    """A new password for the hub's admin user, which doors that joined before enrolment use
+    (the shared password: anyone who read it could do anything on the hub). Only while the hub
+    is stopped: the enrolment desk and a door hosting the hub connect with it, and read it
+    again at their next start. Doors that have not enrolled are refused from then on."""
+    if server.serving_pid() is not None:
+        raise InvalidInput("Stop the hub first (and the door that hosts it, if one does), then "
+                           "run this again; start it afterwards.")
+    secrets.set(HUB_SECRET, new_password())
+
+
+def rotate_join(secrets: SecretStore, server: HubServer) -> SyncTarget:
+    """A new join secret: the old join URL stops enrolling at once (the running hub reloads),
+    enrolled stations keep their own users."""
+    secrets.set(JOIN_SECRET, new_password())
+    server.reload()
+    return server.join_target
 
 
 def serving_org(server: HubServer, own_org: str, timeout: float = 5.0) -> str:
@@ -169,29 +195,3 @@ def serving_org(server: HubServer, own_org: str, timeout: float = 5.0) -> str:
         # The hub works all the same; only its announcement may name another organisation.
         log.warning("could not ask the hub which organisation it serves (%s)", exc)
         return own_org
-
-
-class HubPart:
-    """The hub as a part of a running station ("this station hosts the venue hub"); announced
-    on the LAN over mDNS when it listens there."""
-
-    def __init__(self, server: HubServer, org: str) -> None:
-        self.server = server
-        self.org = org
-        self.announcer: HubAnnouncer | None = None
-
-    def start(self) -> None:
-        self.server.start()
-        log.info("hosting the venue hub at %s", self.server.target.public_url())
-        if self.server.lan:
-            self.announcer = HubAnnouncer(self.server.target.host, self.server.port,
-                                          serving_org(self.server, self.org))
-            try:
-                self.announcer.start()
-            except OSError as exc:  # no multicast here: the hub works, unannounced
-                log.warning("could not announce the hub on the LAN: %s", exc)
-
-    def stop(self) -> None:
-        if self.announcer is not None:
-            self.announcer.stop()
-        self.server.stop()

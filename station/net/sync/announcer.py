@@ -108,7 +108,7 @@ class Announcer:
             await asyncio.to_thread(self._trust.learn, keys)
             # Known: stations with a certified key here, and removed ones (asking the hub again
             # for each batch of a removed station's history would learn nothing new).
-            self._known |= await asyncio.to_thread(self._trust.station_ids_decided)
+            self._known |= await asyncio.to_thread(self._trust.decided_station_ids)
         else:
             # Not enrolled (a hub from before enrolment, or its admin URL): every key is
             # trusted as before, a certified one by the key it certifies; events are checked

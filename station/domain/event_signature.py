@@ -69,46 +69,59 @@ def verifies(event: Event, keys: tuple[Ed25519PublicKey, ...], text: str | None 
 UNKNOWN_ORIGIN = "its origin station has no key this station trusts"
 BAD_SIGNATURE = "its signature is not its origin station's (forged or altered)"
 UNSIGNED = "it is unsigned, and the hub stored it after signed events were switched on"
-REMOVED_ORIGIN = "its origin station was removed from the organisation"
+REMOVED_ORIGIN = ("its origin station was removed from the organisation (only what it published "
+                  "itself before then is kept)")
 
 
 @dataclass(frozen=True)
 class EventTrust:
     """Which keys each origin is trusted with (raw Ed25519 public keys), and up to which hub
-    stream sequence unsigned events (from before signing) are accepted (None: none are)."""
+    stream sequence unsigned events (from before signing) are accepted (None: none are).
+
+    `removed`: the keys of stations the organisation removed. Their events are accepted only as
+    they arrive on the removed station's own subject, which only that station could publish on
+    (its hub user is gone since): what it published before its removal stays, an event its key
+    signs afterwards, published by anybody else, is refused."""
 
     keys: Mapping[str, tuple[bytes, ...]]
     unsigned_until: int | None
-    removed: frozenset[str] = frozenset()  # origins the organisation removed (named as such)
-    _loaded: dict[str, tuple[Ed25519PublicKey, ...]] = field(
+    removed: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict)
+    _loaded: dict[tuple[str, bool], tuple[Ed25519PublicKey, ...]] = field(
         default_factory=dict, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         # Sent to the worker process without the loaded keys (not picklable; loaded again there).
         return {"keys": dict(self.keys), "unsigned_until": self.unsigned_until,
-                "removed": self.removed}
+                "removed": dict(self.removed)}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in {**state, "_loaded": {}}.items():
             object.__setattr__(self, name, value)
 
-    def keys_of(self, origin: str) -> tuple[Ed25519PublicKey, ...]:
-        loaded = self._loaded.get(origin)
+    def keys_of(self, origin: str, removed: bool = False) -> tuple[Ed25519PublicKey, ...]:
+        loaded = self._loaded.get((origin, removed))
         if loaded is None:
-            loaded = tuple(Ed25519PublicKey.from_public_bytes(k) for k in self.keys.get(origin, ()))
-            self._loaded[origin] = loaded
+            held = (self.removed if removed else self.keys).get(origin, ())
+            loaded = tuple(Ed25519PublicKey.from_public_bytes(k) for k in held)
+            self._loaded[(origin, removed)] = loaded
         return loaded
 
     def before_switch(self, stream_seq: int) -> bool:
         """Whether the hub stored the message at this sequence before signing was switched on."""
         return self.unsigned_until is not None and stream_seq <= self.unsigned_until
 
-    def refusal(self, event: Event, before_switch: bool, text: str | None = None) -> str | None:
+    def refusal(self, event: Event, before_switch: bool, text: str | None = None,
+                sender: str | None = None) -> str | None:
         """None when the event may be applied, else why not (one of the reasons above).
-        `before_switch`: the hub stored it before signed events were switched on."""
+        `before_switch`: the hub stored it before signed events were switched on; `sender`:
+        the station whose subject it arrived on."""
         if event.sig is None:
             return None if before_switch else UNSIGNED
         keys = self.keys_of(event.origin)
+        if not keys and event.origin in self.removed:
+            if sender != event.origin:
+                return REMOVED_ORIGIN
+            keys = self.keys_of(event.origin, removed=True)
         if not keys:
-            return REMOVED_ORIGIN if event.origin in self.removed else UNKNOWN_ORIGIN
+            return UNKNOWN_ORIGIN
         return None if verifies(event, keys, text) else BAD_SIGNATURE

@@ -152,19 +152,23 @@ class EventTrustService:
         keys = {station_id: tuple(tokens.public_key_bytes(k) for k in held)
                 for station_id, held in held_by.items()}
         held = (self._ctx.store.setting(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
-        removed = frozenset(r.station_id for r in KeyTrust(self._ctx).removed())
+        removed = {r.station_id: (tokens.public_key_bytes(r.key),)
+                   for r in KeyTrust(self._ctx).removed()}
         return EventTrust(keys, None if held is None else int(held), removed)
 
     def screen(self, events: Sequence[Event], before_switch: frozenset[str],
                texts: Mapping[str, str], trust: EventTrust | None = None,
+               own_subject: frozenset[str] = frozenset(),
                ) -> tuple[list[Event], Refused]:
         """The events that may be applied, and how many were refused, by origin and reason.
-        `before_switch`: ids of events the hub stored before signing was switched on."""
+        `before_switch`: ids of events the hub stored before signing was switched on;
+        `own_subject`: ids of events that arrived on their origin station's own subject."""
         trust = trust or self.snapshot()
         accepted: list[Event] = []
         refused: Refused = {}
         for event in events:
-            why = trust.refusal(event, event.id in before_switch, texts.get(event.id))
+            why = trust.refusal(event, event.id in before_switch, texts.get(event.id),
+                                event.origin if event.id in own_subject else None)
             if why is None:
                 accepted.append(event)
             else:

@@ -92,6 +92,7 @@ class RemoteBatch:
     signatures_checked: bool = False
     before_switch: frozenset[str] = frozenset()
     refused: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    own_subject: frozenset[str] = frozenset()  # ids of events on their origin's own subject
 
 
 Tracking = Callable[[Tx], None]
@@ -143,7 +144,8 @@ class RemoteEventService:
         refused = dict(batch.refused)
         if not batch.signatures_checked:
             # An event that is not its origin station's, as signed, never enters the log.
-            events, more = self.trust.screen(batch.events, batch.before_switch, batch.texts)
+            events, more = self.trust.screen(batch.events, batch.before_switch, batch.texts,
+                                             own_subject=batch.own_subject)
             batch = dataclasses.replace(batch, events=events, signatures_checked=True)
             add_refused(refused, more)
         log_refused(refused)

@@ -17,6 +17,7 @@ from station.app import Station
 from station.domain import trust
 from station.domain.event_signature import BAD_SIGNATURE, REMOVED_ORIGIN, sign_event
 from station.domain.events import Event
+from station.domain.models import Pass
 from station.net.sync import wire
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.jetstream import OrgSpace
@@ -50,24 +51,27 @@ def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
             and r.name == "station.services.event_trust"]
 
 
-def _three_enrolled(hub: RunningHub, make_station: StationFactory) -> tuple[Station, ...]:
-    doors = tuple(make_station(name, hub.join_url) for name in ("Door A", "Door B", "Door C"))
-    wait_for(lambda: all(enrolled(d) for d in doors), what="three doors to enrol")
-    doors[1].core.passes.create(PassService.validate("Ada", "multi"))
-    wait_for(converged(*doors), what="the enrolled doors in sync")
-    return doors
+def _three_enrolled(hub: RunningHub, make_station: StationFactory,
+                    ) -> tuple[Station, Station, Station, Pass]:
+    """Doors A, B and C, enrolled and in sync, holding a pass B made."""
+    a, b, c = (make_station(name, hub.join_url) for name in ("Door A", "Door B", "Door C"))
+    wait_for(lambda: all(enrolled(d) for d in (a, b, c)), what="three doors to enrol")
+    made = b.core.passes.create(PassService.validate("Ada", "multi"))
+    wait_for(converged(a, b, c), what="the enrolled doors in sync")
+    return a, b, c, made
 
 
 @pytest.mark.allow_log("station.services.event_trust", "refused")
 def test_an_enrolled_station_cannot_publish_events_in_another_stations_name(
         running_hub: RunningHub, make_station: StationFactory,
         caplog: pytest.LogCaptureFixture) -> None:
-    a, b, c = _three_enrolled(running_hub, make_station)
+    a, b, c, _ = _three_enrolled(running_hub, make_station)
     b_id = b.core.ctx.station_id
     # One key per station: the one its events are signed with is the one certified for it.
     for door in (a, b, c):
         own = door.core.ctx.keys.private.public_key()
-        assert KeyTrust(door.core.ctx).certificate()["key"] == trust.key_b64(own)  # type: ignore[index]
+        certificate = KeyTrust(door.core.ctx).certificate()
+        assert certificate is not None and certificate["key"] == trust.key_b64(own)
         assert EventTrustService(door.core.ctx).trusted_key_for(door.core.ctx.station_id) == (own,)
     assert [trust.key_b64(k) for k in EventTrustService(a.core.ctx).trusted_key_for(b_id)] == \
         [KeyTrust(a.core.ctx).certified_keys()[b_id]]
@@ -78,7 +82,7 @@ def test_an_enrolled_station_cannot_publish_events_in_another_stations_name(
     _publish_as(c, running_hub.port, [forged])
     marker = c.core.passes.create(PassService.validate("Bo", "multi"))  # after it, same subject
     wait_for(lambda: a.core.store.pass_by_id(marker.id) is not None, what="C's next pass at A")
-    assert not _has_event(a, forged.id) and a.core.store.pass_by_id(forged.pass_id) is None
+    assert not _has_event(a, forged.id) and a.core.store.pass_by_id("pas_forged1") is None
     said = _refusals(caplog)
     assert any(f"claiming to come from station {b_id}: {BAD_SIGNATURE}" in s for s in said), said
     wait_for(converged(a, b, c), what="convergence after the refusal")
@@ -90,7 +94,7 @@ def test_an_enrolled_station_cannot_publish_events_in_another_stations_name(
 def test_a_removed_stations_events_republished_by_another_are_refused(
         running_hub: RunningHub, make_station: StationFactory,
         caplog: pytest.LogCaptureFixture) -> None:
-    a, b, c = _three_enrolled(running_hub, make_station)
+    a, b, c, before = _three_enrolled(running_hub, make_station)
     b_id = b.core.ctx.station_id
     assert "removed Door B" in running_hub.admin("remove", "Door B").stdout
     wait_for(lambda: any(r.station_id == b_id for r in KeyTrust(a.core.ctx).removed()),
@@ -109,3 +113,11 @@ def test_a_removed_stations_events_republished_by_another_are_refused(
     said = _refusals(caplog)
     assert any(f"claiming to come from station {b_id}: {REMOVED_ORIGIN}" in s
                for s in said), said
+
+    # A door that enrols after the removal downloads what B published itself before it (on
+    # B's own subject, where nobody can publish since), and not what C re-published.
+    d = make_station("Door D", running_hub.join_url)
+    wait_for(lambda: enrolled(d) and d.core.store.pass_by_id(marker.id) is not None,
+             what="D to enrol and download the history")
+    assert d.core.store.pass_by_id(before.id) is not None
+    assert not _has_event(d, signed.id) and d.core.store.pass_by_id(late.id) is None

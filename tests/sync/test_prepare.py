@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from station.app import Core, build_core
 from station.domain import tokens
-from station.domain.event_signature import (BAD_SIGNATURE, UNKNOWN_ORIGIN, UNSIGNED, EventTrust,
-                                            sign_event)
+from station.domain.event_signature import (BAD_SIGNATURE, REMOVED_ORIGIN, UNKNOWN_ORIGIN,
+                                            UNSIGNED, EventTrust, sign_event)
 from station.domain.events import Event, EventType
 from station.domain.fold import fold
 from station.net.sync import prepare, wire
@@ -179,18 +179,27 @@ def test_the_worker_leaves_out_events_not_signed_by_their_origin() -> None:
     tampered = dataclasses.replace(signed(created(4)), data={"id": "pas_4", "code": "c4",
                                                              "type": "multi"})
     old, late = created(5), created(6)
-    trust = EventTrust({"sta_x": (tokens.public_key_bytes(key.public_key()),)}, unsigned_until=5)
-    batch = [wire.encode(e) for e in (good, forged, stranger, tampered, old, late)]
-    before = [False, False, False, False, True, False]  # only `old` was on the hub before signing
+    # A removed station's: one on its own subject (published before its removal), one
+    # re-published on another's.
+    removed_key = Ed25519PrivateKey.generate()
+    kept = signed(created(7, "sta_r"), removed_key)
+    relayed = signed(created(8, "sta_r"), removed_key)
+    trust = EventTrust({"sta_x": (tokens.public_key_bytes(key.public_key()),)}, unsigned_until=5,
+                       removed={"sta_r": (tokens.public_key_bytes(removed_key.public_key()),)})
+    batch = [wire.encode(e) for e in (good, forged, stranger, tampered, old, late, kept, relayed)]
+    before = [False, False, False, False, True, False, False, False]  # only `old` was on the
+    # hub before signing
+    senders = ["sta_x"] * 6 + ["sta_r", "sta_x"]
     preparer = prepare.Preparer()  # the real worker process: the trust crosses to it
     try:
-        ready = prepare.unpack(*preparer.submit(batch, before, trust).result(timeout=60))
+        ready = prepare.unpack(*preparer.submit(batch, before, trust, senders).result(timeout=60))
     finally:
         preparer.close(wait=True)
-    assert [e.id for e in ready.events] == [good.id, old.id] and list(ready.folded) == ["pas_1", "pas_5"]
+    assert [e.id for e in ready.events] == [good.id, old.id, kept.id]
+    assert list(ready.folded) == ["pas_1", "pas_5", "pas_7"]
     assert ready.signatures_checked and ready.events[0].sig == good.sig
     assert ready.refused == {("sta_x", BAD_SIGNATURE): 2, ("sta_y", UNKNOWN_ORIGIN): 1,
-                             ("sta_x", UNSIGNED): 1}
+                             ("sta_x", UNSIGNED): 1, ("sta_r", REMOVED_ORIGIN): 1}
 
 
 def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_in_the_last(

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from station.domain import tokens
 from station.domain.event_signature import (
     BAD_SIGNATURE,
+    REMOVED_ORIGIN,
     UNKNOWN_ORIGIN,
     UNSIGNED,
     EventTrust,
@@ -86,3 +87,19 @@ def test_trust_refuses_unknown_origins_forgeries_and_late_unsigned_events() -> N
     assert trust.keys_of("sta_door_a")
     again = pickle.loads(pickle.dumps(trust))
     assert again == trust and again.refusal(by_other, False) == BAD_SIGNATURE
+
+
+def test_a_removed_stations_events_count_only_from_its_own_subject() -> None:
+    # Its hub user is gone: what arrives on its subject it published before its removal;
+    # anything else its key signs came through somebody else.
+    trust = EventTrust({}, None,
+                       removed={"sta_door_a": (tokens.public_key_bytes(KEY.public_key()),)})
+    signed = dataclasses.replace(EVENT, sig=sign_event(KEY, EVENT))
+    assert trust.refusal(signed, False, sender="sta_door_a") is None
+    assert trust.refusal(signed, False, sender="sta_door_c") == REMOVED_ORIGIN
+    assert trust.refusal(signed, False) == REMOVED_ORIGIN
+    by_other = dataclasses.replace(EVENT, sig=sign_event(Ed25519PrivateKey.generate(), EVENT))
+    assert trust.refusal(by_other, False, sender="sta_door_a") == BAD_SIGNATURE
+    again = pickle.loads(pickle.dumps(trust))  # the worker process gets the removed keys too
+    assert again.refusal(signed, False, sender="sta_door_c") == REMOVED_ORIGIN
+    assert again.refusal(signed, False, sender="sta_door_a") is None

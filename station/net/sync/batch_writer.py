@@ -44,7 +44,8 @@ class BatchWriter:
 
         mode = ApplyMode.DOWNLOAD if downloading else ApplyMode.LIVE
         remote = RemoteBatch(batch.events, batch.texts, batch.checked, batch.folded,
-                             batch.signatures_checked, batch.before_switch, batch.refused)
+                             batch.signatures_checked, batch.before_switch, batch.refused,
+                             batch.own_subject)
         while True:
             applying = asyncio.wrap_future(self._remote.apply_batch(remote, record_position, mode))
             try:

@@ -47,6 +47,7 @@ class PreparedBatch:
     signatures_checked: bool  # in the worker (what it refused: `refused`)
     before_switch: frozenset[str]  # ids of events the hub stored before signing was switched on
     refused: prepare.RefusedCounts
+    own_subject: frozenset[str]  # ids of events that arrived on their origin's own subject
     stream_seq: int  # stream sequence of the batch's last message
     count: int  # messages in the batch, echoes included
     echo_only: bool
@@ -229,24 +230,27 @@ class Follower:
         kept = [m for m in msgs if m.subject != own_subject]
         if kept:
             trust = await asyncio.to_thread(self._trust)
+            senders = [m.subject[prefix_len:] for m in kept]
             prepared = await self._prepare([m.data for m in kept], _before_switch(kept, trust),
-                                           trust)
+                                           trust, senders)
         else:
             prepared = prepare.Prepared([], {}, True, {}, signatures_checked=True)
         return PreparedBatch(prepared.events, prepared.texts, prepared.checked, prepared.folded,
                              prepared.signatures_checked, prepared.before_switch,
-                             prepared.refused, last.sequence.stream, len(msgs),
+                             prepared.refused, prepared.own_subject, last.sequence.stream,
+                             len(msgs),
                              echo_only=not kept)
 
     async def _prepare(self, data: list[bytes], before_switch: prepare.BeforeSwitch,
-                       trust: EventTrust) -> prepare.Prepared:
+                       trust: EventTrust, senders: list[str]) -> prepare.Prepared:
         """Decoded, in the worker process while the history downloads (see prepare.py), else
         in a thread: Python work done away from the writer thread, which the door shares."""
         preparer = self._preparer
         if not self._progress.caught_up and len(data) >= self._settings.worker_min_batch \
                 and not preparer.broken:
             try:
-                result = await asyncio.wrap_future(preparer.submit(data, before_switch, trust))
+                result = await asyncio.wrap_future(preparer.submit(data, before_switch, trust,
+                                                                    senders))
                 preparer.batches += 1
                 return await asyncio.to_thread(prepare.unpack, *result)
             except asyncio.CancelledError:
@@ -256,7 +260,7 @@ class Follower:
                             "preparing them in this process", exc)
                 preparer.broken = True
                 preparer.close()
-        return await asyncio.to_thread(prepare.prepare_here, data, before_switch)
+        return await asyncio.to_thread(prepare.prepare_here, data, before_switch, senders)
 
     async def _apply_batch(self, batch: PreparedBatch, cursor: _Cursor) -> None:
         progress = self._progress

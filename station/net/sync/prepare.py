@@ -65,16 +65,18 @@ class Prepared:
     signatures_checked: bool = False
     before_switch: frozenset[str] = frozenset()
     refused: RefusedCounts = field(default_factory=dict)
+    own_subject: frozenset[str] = frozenset()  # ids of events on their origin's own subject
 
 
 def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
-            trust: EventTrust | None = None,
+            trust: EventTrust | None = None, senders: list[str] | None = None,
             ) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str],
                        RefusedCounts | None]:
     """In the worker: the batch's valid events (their fields but the data), their data texts,
     the rows folded from this batch, why each malformed message was refused, and, given
     `trust`, how many events were refused as not their origin's (by origin and why; those are
-    left out, here already: verifying signatures is most of a download's cost)."""
+    left out, here already: verifying signatures is most of a download's cost). `senders`:
+    the station whose subject each message arrived on."""
     heads: list[EventHead] = []
     texts: list[str] = []
     refused: list[str] = []
@@ -88,7 +90,8 @@ def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
             refused.append(str(exc))
             continue
         if trust is not None:
-            why = trust.refusal(event, _before(before_switch, i), text)
+            why = trust.refusal(event, _before(before_switch, i), text,
+                                senders[i] if senders else None)
             if why is not None:
                 not_theirs[(event.origin, why)] = not_theirs.get((event.origin, why), 0) + 1
                 continue
@@ -140,12 +143,14 @@ def unpack(heads: list[EventHead], texts: list[str], folded: dict[str, tuple[Any
                     signatures_checked=not_theirs is not None, refused=not_theirs or {})
 
 
-def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False) -> Prepared:
+def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False,
+                 senders: list[str] | None = None) -> Prepared:
     """Decoding only, in this process (small batches, or when no worker can be started): the
     writer folds every pass itself, and services check the signatures as they apply."""
     events: list[Event] = []
     texts: dict[str, str] = {}
     before: set[str] = set()
+    own: set[str] = set()
     for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
@@ -156,7 +161,10 @@ def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False) -> Prep
         texts[event.id] = text
         if _before(before_switch, i):
             before.add(event.id)
-    return Prepared(events, texts, False, {}, before_switch=frozenset(before))
+        if senders and senders[i] == event.origin:
+            own.add(event.id)
+    return Prepared(events, texts, False, {}, before_switch=frozenset(before),
+                    own_subject=frozenset(own))
 
 
 class Preparer:
@@ -182,8 +190,9 @@ class Preparer:
         return self._pool
 
     def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
-               trust: EventTrust | None = None) -> concurrent.futures.Future[Any]:
-        return self._start().submit(prepare, data, before_switch, trust)
+               trust: EventTrust | None = None, senders: list[str] | None = None,
+               ) -> concurrent.futures.Future[Any]:
+        return self._start().submit(prepare, data, before_switch, trust, senders)
 
     def close(self, *, wait: bool = False) -> None:
         """Stop the worker (`wait`: and its helper threads, as when the station stops)."""

@@ -68,12 +68,14 @@ class KeyTrust:
             return  # enrolled again in the same organisation: what it trusts stays
         dropped = self._ctx.keys.keep_only_own()
         log.info("enrolled in organisation %s: only keys the organisation certified are "
-                 "trusted from now on (%d key(s) trusted before enrolment dropped)", org, dropped)
+                 "trusted from now on, for passes and events (%d key(s) trusted before "
+                 "enrolment dropped)", org, dropped)
 
     def migration_note(self) -> str | None:
         """What the window's sync line says while this station trusts uncertified keys."""
         if self.org_key() is None:
-            return ("This station trusts every key on the hub (it joined before enrolment "
+            return ("This station trusts every key on the hub, and each station's events "
+                    "signed by the key it first named there (it joined before enrolment "
                     "existed): join again with the hub's current join URL.")
         return None
 

@@ -3,7 +3,8 @@ before signing (issue 15, part 5; the signed form: domain/event_signature.py).
 
 Which key a station is trusted with is answered by `trusted_key_for` alone. Once this station
 has enrolled (services/key_trust.py) it is the key the organisation certified for that station,
-and none for a station the organisation removed: a station with hub access cannot publish
+and none for a station the organisation removed (what that one published on its own subject
+before its removal still counts: EventTrust.removed): a station with hub access cannot publish
 events in another's name, nor a removed one through somebody else. A station not enrolled yet
 (it joined a hub from before enrolment) learns a station's key from that station's own entry in
 the hub's `stations` bucket, the first time it is seen, and keeps it: a later entry naming
@@ -24,9 +25,9 @@ from dataclasses import replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.domain import tokens
-from station.domain.trust import Untrusted, public_key
 from station.domain.event_signature import EventTrust, sign_event
 from station.domain.events import Event
+from station.domain.trust import Untrusted, public_key
 from station.services.context import Context
 from station.services.key_trust import KeyTrust
 

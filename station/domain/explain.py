@@ -47,6 +47,11 @@ def admitted_text(p: Pass) -> str:
     return f"{name} · multi-use · {left} use{'s' if left != 1 else ''} left"
 
 
+def explain_needs_log(reason: str | None) -> bool:
+    """Whether explain() reads the pass's events for `reason` (else it may be given none)."""
+    return reason in (Reason.USED, Reason.MAX_USES_REACHED, Reason.REVOKED)
+
+
 def explain(reason: str | None, p: Pass | None, events: Sequence[Event],
             station_names: Mapping[str, str], now: datetime) -> str:
     if reason is None:

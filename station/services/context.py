@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from station.domain.events import Event, new_event_id
-from station.domain.fold import FoldResult, fold
+from station.domain.fold import FoldResult, fold, fold_next
+from station.domain.models import Pass
 from station.domain.hlc import HybridClock, Stamp
 from station.domain.times import to_iso
 from station.services.bus import EventBus
@@ -66,24 +67,33 @@ class Context:
 
     def record_pass_change(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str,
                            event_id: str | None = None, at: datetime | None = None,
-                           ) -> tuple[Event, FoldResult]:
+                           current: Pass | None = None) -> tuple[Event, Pass | None]:
         """Append an event that changes a pass, with the pass fields of its `data` showing the
-        pass *after* it (what webhooks and /triggers promise), and store the refolded pass.
+        pass *after* it (what webhooks and /triggers promise), and store the refolded pass;
+        returns the event and that pass.
 
         The event is folded together with the pass's log before it is appended, so its data can
         carry the result: status, uses, and updatedAt (the event's own time when it changed the
         pass). The fold reads only the fields that describe the change (`scan`, `trigger`, `to`)
-        and the pass's fixed fields, which stay the same, so replication is unaffected."""
+        and the pass's fixed fields, which stay the same, so replication is unaffected.
+        `current` (the pass as stored, read in this transaction) lets a change that sorts after
+        the whole log be folded onto it without reading the log (fold_next)."""
         event = self.event(tx, type_, data, pass_id=pass_id, event_id=event_id, at=at)
-        # Stored events first: when the id is already in the log (an expiry another path
-        # recorded), the fold keeps the stored one, as the log will.
-        result = fold([event, *tx.events_for_pass(pass_id)])
-        if result.pass_ is not None:
-            event = replace(event, data={**data, **result.pass_.to_api()})
+        after: Pass | None = None
+        if current is not None:
+            last = tx.last_event_key(pass_id)
+            if last is not None and last < event.order_key():
+                after = fold_next(current, event)
+        if after is None:
+            # Stored events first: when the id is already in the log (an expiry another path
+            # recorded), the fold keeps the stored one, as the log will.
+            after = fold([event, *tx.events_for_pass(pass_id)]).pass_
+        if after is not None:
+            event = replace(event, data={**data, **after.to_api()})
         tx.append_event(event)
-        if result.pass_ is not None:
-            tx.upsert_pass(result.pass_, None)
-        return event, result
+        if after is not None:
+            tx.upsert_pass(after, None)
+        return event, after
 
     def event(self, tx: Tx, type_: str, data: dict[str, Any], *, pass_id: str | None = None,
               event_id: str | None = None, at: datetime | None = None,

@@ -214,9 +214,8 @@ class PassService:
         data = {**current.to_api(), "from": str(current.status), "to": str(to), "by": by,
                 "reason": reason, "trigger": trigger}
         # The data's pass fields are the pass after the change (record_pass_change fills them).
-        _, folded = self._ctx.record_pass_change(tx, EventType.PASS_STATUS_CHANGED, data,
-                                                 pass_id=current.id, event_id=event_id)
-        after = folded.pass_
+        _, after = self._ctx.record_pass_change(tx, EventType.PASS_STATUS_CHANGED, data,
+                                                pass_id=current.id, event_id=event_id)
         assert after is not None
         return after
 

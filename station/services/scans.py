@@ -12,7 +12,7 @@ from station.domain import token_v2, tokens
 from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType
-from station.domain.explain import explain
+from station.domain.explain import explain, explain_needs_log
 from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
@@ -193,16 +193,19 @@ class ScanService:
         after = current
         if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
             # The event's data is the pass after this scan (uses counted, status, updatedAt).
-            event, folded = self._ctx.record_pass_change(tx, EventType.PASS_SCANNED, data,
-                                                         pass_id=current.id, at=now)
-            assert folded.pass_ is not None
-            after = folded.pass_
+            event, folded = self._ctx.record_pass_change(
+                tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now,
+                current=None if admitted_on_signature else current)
+            assert folded is not None
+            after = folded
             self._announce(tx, current, after, by=operator or self._ctx.station_name,
                            trigger="scan", at=now)
         else:  # a refusal changes nothing: the pass as it stands
             event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now)
         tx.insert_scan(scan, event.id)
-        events = tx.events_for_pass(current.id)
+        # Only a refusal's explanation reads the log ("Already used at Door 2 at 19:03"): an
+        # admission costs the same however often the pass was scanned before.
+        events = tx.events_for_pass(current.id) if explain_needs_log(decision.reason) else []
         message = explain(decision.reason, after, events, self._ctx.station_names(), now)
         if taken and claim is not None:
             message = self._taken_message(claim, now)

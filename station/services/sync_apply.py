@@ -25,7 +25,7 @@ from typing import Any
 
 from station.domain.errors import InvalidInput
 from station.domain.events import Event, EventType
-from station.domain.fold import ScanConflict, fold
+from station.domain.fold import ScanConflict, fold, fold_next
 from station.domain.hlc import Stamp
 from station.domain.models import Client, Pass, Scan, Source, Verdict
 from station.domain.remote import check_event
@@ -237,21 +237,34 @@ class RemoteEventService:
 
     def _refold_all(self, tx: Tx, pass_ids: list[str], fresh: Sequence[Event], head: int,
                     folded: Mapping[str, tuple[Any, ...] | None]) -> None:
-        # Each pass's history: what the log held before this batch (one query per 500 passes,
-        # empty for passes new to this station, as in a catch-up) plus this batch's events.
-        before = sync_store.events_of_passes_before(tx, pass_ids, head)
-        history_of: dict[str, list[Event]] = {}
+        # Each pass's history: what the log held before this batch plus this batch's events.
+        # Read from the log only when needed: a pass new to this station (a catch-up) takes
+        # the worker's row; new admissions of a pass this station holds are counted onto its
+        # stored row (fold_next: a crew pass scanned thousands of times at other doors costs
+        # the same to follow as a fresh one); anything else is folded from its whole history.
+        held = sync_store.with_events_before(tx, pass_ids, head)
+        fresh_of: dict[str, list[Event]] = {p: [] for p in pass_ids}
+        for event in fresh:
+            if event.pass_id in fresh_of:
+                fresh_of[event.pass_id].append(event)
         rows: list[tuple[Any, ...]] = []
+        onto: list[Pass] = []
+        history_of: dict[str, list[Event]] = {}
         for pass_id in pass_ids:
             ready = folded.get(pass_id)
-            if ready is not None and not before[pass_id]:
-                # Nothing before this batch: its fold of this batch alone is the whole story.
-                rows.append(ready)
-            else:
-                history_of[pass_id] = before[pass_id]
-        for event in fresh:
-            if event.pass_id in history_of:
-                history_of[event.pass_id].append(event)
+            if pass_id not in held:
+                if ready is not None:
+                    # Nothing before this batch: its fold of this batch alone is the whole story.
+                    rows.append(ready)
+                    continue
+            elif (after := self._onto_stored(tx, pass_id, fresh_of[pass_id], head)) is not None:
+                onto.append(after)
+                continue
+            history_of[pass_id] = []
+        before = sync_store.events_of_passes_before(tx, list(history_of), head)
+        for pass_id, history in history_of.items():
+            history += before[pass_id]
+            history += fresh_of[pass_id]
         emails: dict[str, str | None] = {}
 
         def email_of(client_id: str) -> str | None:
@@ -263,6 +276,8 @@ class RemoteEventService:
         for i, row in enumerate(rows):
             if row[PASS_CLIENT]:
                 rows[i] = (*row[:PASS_EMAIL], email_of(row[PASS_CLIENT]), *row[PASS_EMAIL + 1:])
+        for after in onto:
+            rows.append(pass_values(after, email_of(after.client_id) if after.client_id else None))
         conflicts: list[tuple[Pass, ScanConflict]] = []
         for pass_id, history in history_of.items():
             result = fold(history)
@@ -274,6 +289,21 @@ class RemoteEventService:
         tx.upsert_pass_values(rows)
         for after, conflict in conflicts:
             self._announce_conflict(tx, after, conflict)
+
+    @staticmethod
+    def _onto_stored(tx: Tx, pass_id: str, events: Sequence[Event], head: int) -> Pass | None:
+        """The pass after `events`, folded onto its stored row (the fold of the log up to
+        `head`) one at a time, or None when one of them needs the whole log (fold_next)."""
+        after = tx.pass_by_id(pass_id)
+        last = sync_store.last_event_key_before(tx, pass_id, head)
+        if after is None or last is None:
+            return None
+        for event in sorted(events, key=Event.order_key):
+            key = event.order_key()
+            if key <= last or (after := fold_next(after, event)) is None:
+                return None
+            last = key
+        return after
 
     def _announce_conflict(self, tx: Tx, after: Pass, conflict: ScanConflict) -> None:
         """A conflict the fold found, as one event every station derives the same id for."""

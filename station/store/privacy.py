@@ -21,12 +21,18 @@ _OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
 def _tighten(path: Path) -> bool:
     """Remove group and other permissions from `path` (not following symlinks); True if any
-    were there."""
-    mode = path.lstat().st_mode
+    were there. A file gone meanwhile (another process's SQLite journal, a database being
+    built aside at a first start) needed nothing."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return False
     if stat.S_ISLNK(mode) or not mode & _OTHERS:
         return False
     try:
         path.chmod(stat.S_IMODE(mode) & ~_OTHERS)
+    except FileNotFoundError:
+        return False
     except PermissionError:  # another user's file: the station can still work; say so
         log.warning("%s is readable by other users and is not yours to change; make it "
                     "private (chmod go-rwx) to protect the data in it.", path)

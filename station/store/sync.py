@@ -80,6 +80,27 @@ def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[
     return found
 
 
+def with_events_before(tx: Tx, pass_ids: Sequence[str], head: int) -> set[str]:
+    """The passes of which the log held events up to `head`: one index probe each (counting
+    them read every event of a pass scanned thousands of times)."""
+    found: set[str] = set()
+    for chunk in chunks(list(pass_ids)):
+        found.update(r[0] for r in tx.execute(
+            "SELECT value FROM json_each(?) WHERE EXISTS "
+            "(SELECT 1 FROM events WHERE pass_id = value AND seq <= ?)",
+            (json.dumps(chunk), head)).fetchall())
+    return found
+
+
+def last_event_key_before(tx: Tx, pass_id: str, head: int) -> tuple[str, str, str] | None:
+    """The greatest fold order key (hlc, origin, id) among the pass's events up to `head`."""
+    row = tx.execute(
+        "SELECT hlc, origin, id FROM events WHERE pass_id = ?1 AND seq <= ?2 AND hlc = "
+        "(SELECT max(hlc) FROM events WHERE pass_id = ?1 AND seq <= ?2) "
+        "ORDER BY origin DESC, id DESC LIMIT 1", (pass_id, head)).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
 def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
     """A scan another door recorded: kept once, whatever how often its event arrives."""
     cur = tx.execute(

@@ -138,6 +138,16 @@ class Tx:
         ).fetchall()
         return [event_from_row(dict(r)) for r in rows]
 
+    def last_event_key(self, pass_id: str) -> tuple[str, str, str] | None:
+        """The greatest fold order key (hlc, origin, id) among the pass's events."""
+        # The greatest hlc first (one probe of idx_events_pass), then its ties: ordering the
+        # whole log by all three keys read every event of a pass scanned thousands of times.
+        row = self._conn.execute(
+            "SELECT hlc, origin, id FROM events WHERE pass_id = ?1 AND hlc = "
+            "(SELECT max(hlc) FROM events WHERE pass_id = ?1) ORDER BY origin DESC, id DESC LIMIT 1",
+            (pass_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
     def has_event(self, event_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
 

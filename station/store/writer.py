@@ -24,6 +24,7 @@ import itertools
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -38,7 +39,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, restored after a deferred-checkpoint commit
+WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, restored once no download writes any more
+# How long after the last commit made without fsync (a history download) every commit leaves the
+# WAL's copy to the store's copier: a door's scan during a download found the WAL past 1,000
+# pages (the download writes that in well under the copier's 0.25 s) and SQLite's automatic copy
+# ran inside the scan's own commit (own-process door, 30k download: commit p50 9-12 -> 4-5 ms).
+DEFER_CHECKPOINTS_S = 2.0
 THREAD_NAME = "station-writer"
 
 
@@ -95,6 +101,8 @@ class Writer:
         self._wake = threading.Condition()
         self._inline_lock = threading.Lock()
         self._closed = False
+        self._last_unsynced = float("-inf")  # time.monotonic() of the last fsync=False commit
+        self._deferring = False  # wal_autocheckpoint is 0 on the connection
         self._thread: threading.Thread | None = None
         if not inline:
             self._thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
@@ -197,15 +205,16 @@ class Writer:
         (WAL with synchronous=NORMAL): still atomic, but a power cut may undo it. Only for
         writes that can be redone from elsewhere, as a sync catch-up batch together with its
         stream position. The next fsync'd commit (a scan) makes it durable too: it syncs the
-        WAL, which holds both. Such a commit also leaves the WAL's copy into the database file
-        to Store.checkpoint_soon(), on another thread: done at commit, it held the writer (and
-        a door's scan) for as long again as the batch itself."""
+        WAL, which holds both. From such a commit until DEFER_CHECKPOINTS_S after the last one,
+        every commit leaves the WAL's copy into the database file to `after_unsynced_commit`
+        (Store.checkpoint_soon, another thread): done inside a commit, it held the writer, and
+        a door's scan, for as long again as the batch itself."""
         conn = self._conn
         self._local.in_job = True
         try:
+            self._defer_checkpoints(fsync)
             if not fsync:
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA wal_autocheckpoint=0")
             try:
                 with storage_errors(self._folder):
                     conn.execute("BEGIN IMMEDIATE")
@@ -220,12 +229,20 @@ class Writer:
             finally:
                 if not fsync:
                     conn.execute("PRAGMA synchronous=FULL")
-                    conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+                    self._last_unsynced = time.monotonic()
         finally:
             self._local.in_job = False
-        if not fsync and self._after_unsynced_commit is not None:
+        if self._deferring and self._after_unsynced_commit is not None:
             self._after_unsynced_commit()
         return result
+
+    def _defer_checkpoints(self, fsync: bool) -> None:
+        """wal_autocheckpoint off from a commit without fsync until DEFER_CHECKPOINTS_S after
+        the last one (then SQLite's own copy every 1,000 pages again, as a quiet door needs)."""
+        defer = not fsync or time.monotonic() - self._last_unsynced < DEFER_CHECKPOINTS_S
+        if defer != self._deferring:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={0 if defer else WAL_AUTOCHECKPOINT}")
+            self._deferring = defer
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back by itself (SQLITE_FULL, IOERR): only roll back an

@@ -372,3 +372,44 @@ def test_a_pass_with_an_old_alphabet_code_still_scans_looks_up_and_revokes(
     assert core.passes.activate(old.code).status is PassStatus.ACTIVE
     fresh = core.passes.create(core.passes.validate("New Ticket"))
     assert not set("0Oo1Il") & set(fresh.code)
+
+
+def test_the_stored_pass_stays_the_fold_of_its_log_through_fast_scans(core: Core) -> None:
+    """A door's admission is folded onto the stored pass without reading the log (fold_next):
+    after scans, an undo, a revocation, a re-activation and a scan from another station dated
+    ahead of this station's clock, the stored pass is still exactly the fold of its events."""
+    from dataclasses import replace as _replace
+
+    from station.domain.fold import fold
+    from station.domain.hlc import Stamp
+    from station.services.sync_apply import RemoteEventService
+
+    p = core.passes.create(core.passes.validate("Crew", "multi", max_uses=6))
+
+    def folded_matches() -> None:
+        assert core.passes.get(p.id) == fold(core.passes.history(p.id)).pass_
+
+    first = core.scans.submit(p.code)
+    folded_matches()
+    core.scans.submit(p.code)
+    folded_matches()
+    core.scans.undo(first.scan.id, by="door")
+    folded_matches()
+    core.passes.revoke(p.id, reason="lost", by="Mia")
+    assert core.scans.submit(p.code).reason == Reason.REVOKED
+    folded_matches()
+    core.passes.activate(p.id)
+    folded_matches()
+    # Another door's admission, stamped an hour ahead of this station's clock.
+    mine = core.passes.history(p.id)[-1]
+    ahead = Stamp(Stamp.decode(mine.hlc).wall_ms + 3_600_000, 0).encode()
+    remote = _replace(mine, id="evt_" + "f" * 32, type=EventType.PASS_SCANNED, origin="sta_other",
+                      origin_seq=1, hlc=ahead, data={**mine.data, "scan": {
+                          "id": "scn_other", "verdict": "accepted", "stationId": "sta_other",
+                          "scannedAt": mine.timestamp}})
+    RemoteEventService(core.ctx).apply([remote])
+    folded_matches()
+    results = [core.scans.submit(p.code) for _ in range(5)]
+    folded_matches()
+    assert [r.verdict for r in results] == [Verdict.ACCEPTED] * 4 + [Verdict.REJECTED]  # 2 uses before
+    assert core.passes.get(p.id).status is PassStatus.USED

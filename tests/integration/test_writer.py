@@ -16,6 +16,7 @@ import pytest
 
 from station.store.db import Priority, Store, Tx
 from station.store.writer import NestedWrite, WriterClosed
+from station.store import writer
 
 WAIT_S = 60.0
 
@@ -254,3 +255,17 @@ def test_a_commit_without_fsync_puts_the_connection_back_to_full(store: Store) -
     store.write(lambda tx: tx.set_setting("quick", 1), Priority.SYNC, fsync=False)
     assert store.write(lambda tx: tx.execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL
     store.checkpoint_soon()
+
+
+def test_while_a_download_writes_no_commit_copies_the_wal_itself(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's automatic WAL copy is off from a commit without fsync (a download) until
+    DEFER_CHECKPOINTS_S after the last one, so a door's commit never runs it; then it is on."""
+    def autocheckpoint(tx: Tx) -> int:
+        return int(tx.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    assert store.write(autocheckpoint, Priority.DOOR) == writer.WAL_AUTOCHECKPOINT
+    store.write(lambda tx: tx.set_setting("batch", 1), Priority.SYNC, fsync=False)
+    assert store.write(autocheckpoint, Priority.DOOR) == 0
+    monkeypatch.setattr(writer, "DEFER_CHECKPOINTS_S", 0.0)  # the download is long over
+    assert store.write(autocheckpoint, Priority.DOOR) == writer.WAL_AUTOCHECKPOINT

@@ -8,6 +8,7 @@ from station.app import Core, build_core
 from station.domain.events import Event
 from station.services.passes import PassService
 from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
+from tests.fakes import FakeClock
 
 
 def test_bulk_applied_events_reach_the_append_hooks_once(core: Core, tmp_path: Path) -> None:
@@ -63,3 +64,45 @@ def test_a_batch_partly_held_already_inserts_the_rest_and_folds_whole_histories(
     third = core.store.pass_by_id(created[3].id)
     assert third is not None and third.uses == 1 and not third.provisional  # created + scanned
     assert core.store.write(lambda tx: tx.execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL
+
+
+def test_a_late_admission_is_folded_in_its_place_not_counted_onto_the_stored_pass(
+        core: Core, tmp_path: Path, clock: FakeClock) -> None:
+    """New admissions of a pass this station holds are counted onto its stored row only when
+    they come after its whole log. A door that admitted the pass offline while it was revoked
+    reports after it was re-activated: its scan sorts between the two commands, the fold flags
+    it (revoked_offline) and counts it, as it would have on arrival in order."""
+    from station.domain.fold import fold
+
+    door = build_core(tmp_path / "door", now=clock)
+    hub_side = build_core(tmp_path / "hub", now=clock)
+    try:
+        p = hub_side.passes.create(PassService.validate("Guest"))
+        created = hub_side.store.events_for_pass(p.id)
+        RemoteEventService(door.ctx).apply(created)
+        for key in hub_side.ctx.keys.public_keys_b64():
+            door.ctx.keys.trust(key)
+        clock.advance(minutes=1)
+        hub_side.passes.revoke(p.id, reason="lost", by="Mia")
+        revoked = hub_side.store.events_for_pass(p.id)[-1]
+        clock.advance(minutes=1)
+        admitted = door.scans.submit(p.public_url)  # the door has not heard of it: admits
+        assert admitted.accepted
+        late = [e for e in door.store.events_for_pass(p.id) if e.type == "pass.scanned"]
+        clock.advance(minutes=1)
+        hub_side.passes.activate(p.id)
+        activated = hub_side.store.events_for_pass(p.id)[-1]
+        for key in door.ctx.keys.public_keys_b64():
+            core.ctx.keys.trust(key)
+        remote = RemoteEventService(core.ctx)
+        remote.apply([*created, revoked])
+        remote.apply([activated])
+        # The door's scan sorts between the revocation and the re-activation.
+        assert revoked.order_key() < late[0].order_key() < activated.order_key()
+        remote.apply(late)
+        stored = core.store.pass_by_id(p.id)
+        assert stored == fold(core.store.events_for_pass(p.id)).pass_
+        assert stored is not None and stored.uses == 1 and stored.conflicts == 1
+    finally:
+        door.close()
+        hub_side.close()

@@ -119,7 +119,10 @@ def _station(path: Path, keys: list[str]) -> Core:
 
 
 @pytest.mark.allow_log("station.net.sync.prepare", "dropped a malformed synced message")
-def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_path: Path) -> None:
+def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker gets a batch in parts of 5 events: passes' histories are split across parts.
+    monkeypatch.setattr(prepare, "PREPARE_CHUNK", 5)
     stream, keys = _history(tmp_path)
     junk = [b"not json", json.dumps({"data": {"code": "x"}, "hlc": "1"}).encode()]
     stream = stream[:5] + junk + stream[5:]
@@ -151,6 +154,26 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(tmp_p
             core.close()
 
 
+def test_parts_merge_in_order_and_leave_a_pass_split_across_them_to_the_writer() -> None:
+    def head(n: int, pass_id: str) -> prepare.EventHead:
+        return (f"evt_{n}", EventType.PASS_SCANNED, "t", "sta_x", n, f"{n:015d}.000000", pass_id,
+                None)
+
+    first: prepare.Result = ([head(1, "pas_a"), head(2, "pas_b")], ["{}", "{}"],
+                             {"pas_a": ("a",), "pas_b": ("b1",)}, [], {("sta_y", "why"): 1})
+    second: prepare.Result = ([head(3, "pas_b"), head(4, "pas_c")], ["{}", "{}"],
+                              {"pas_b": ("b2",), "pas_c": ("c",)}, ["bad"],
+                              {("sta_y", "why"): 2, ("sta_z", "why"): 1})
+    heads, texts, folded, refused, not_theirs = prepare.merge([first, second])
+    assert [h[0] for h in heads] == ["evt_1", "evt_2", "evt_3", "evt_4"] and len(texts) == 4
+    assert folded == {"pas_a": ("a",), "pas_b": None, "pas_c": ("c",)}
+    assert refused == ["bad"]
+    # Refused as not their origin's (signatures checked in each part): counted together.
+    assert not_theirs == {("sta_y", "why"): 3, ("sta_z", "why"): 1}
+    unchecked = [(h, t, f, r, None) for h, t, f, r, _ in (first, second)]
+    assert prepare.merge(unchecked)[4] is None
+
+
 def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -> None:
     good = Event(id="evt_good", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
                  data={"id": "pas_1", "code": "c1", "type": "single"}, origin="sta_x",
@@ -163,7 +186,9 @@ def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -
     assert refused == ["A pass.created event must carry its pass's id, code and type."]
 
 
-def test_the_worker_leaves_out_events_not_signed_by_their_origin() -> None:
+def test_the_worker_leaves_out_events_not_signed_by_their_origin(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prepare, "PREPARE_CHUNK", 3)  # parts: what each message is, kept with it
     key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
 
     def created(n: int, origin: str = "sta_x") -> Event:

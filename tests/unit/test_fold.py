@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.domain.events import Event, EventType
-from station.domain.fold import DUPLICATE_OFFLINE, REVOKED_OFFLINE, fold
+from station.domain.fold import DUPLICATE_OFFLINE, REVOKED_OFFLINE, fold, fold_next
 from station.domain.hlc import Stamp
 from station.domain.models import PassStatus
 
@@ -105,3 +105,31 @@ def test_any_permutation_folds_to_the_same_state(ops: list[tuple[str, int, str]]
     assert fold(shuffled) == expected
     # Receiving an event twice (a redelivery) changes nothing either.
     assert fold(shuffled + shuffled[: len(shuffled) // 2]) == expected
+
+
+@settings(max_examples=400)
+@given(operations, st.booleans(), st.booleans(), st.sampled_from(["sta_a", "sta_b", "sta_c"]))
+def test_a_scan_after_the_whole_log_folds_onto_the_log_fold(
+        ops: list[tuple[str, int, str]], multi: bool, accepted: bool, origin: str) -> None:
+    events = build(ops, multi)
+    before = fold(events).pass_
+    assert before is not None
+    after_all = scan(len(events) + 500, 401, origin, accepted)  # wall 401 > any op's: sorts last
+    quick = fold_next(before, after_all)
+    full = fold([*events, after_all]).pass_
+    if quick is not None:
+        assert quick == full
+    if not accepted or before.status is not PassStatus.ACTIVE:
+        assert quick is None  # a refusal or a conflict needs the log
+
+
+def test_fold_next_counts_a_multi_pass_to_its_last_use() -> None:
+    events = build([("scan", 200, "sta_a"), ("scan", 210, "sta_b")], multi=True)
+    before = fold(events).pass_
+    assert before is not None and before.uses == 2 and before.status is PassStatus.ACTIVE
+    third = scan(9, 300, "sta_a")
+    quick = fold_next(before, third)
+    assert quick is not None
+    assert quick == fold([*events, third]).pass_
+    assert (quick.uses, quick.status) == (3, PassStatus.USED)
+    assert fold_next(quick, scan(10, 310, "sta_a")) is None  # used up: a conflict, the log decides

@@ -75,7 +75,6 @@ class SyncClient:
         `secrets`: where the credential an enrolment brings is kept (a join URL as target)."""
         self._ctx = ctx
         self._secrets = secrets
-        self._trust_note: str | None = None  # set once the hub to sync with is known
         # The hosting station's hub's join URL and its enrolled doors (app.py sets them when
         # this station hosts the hub).
         self.hub_join_url: Callable[[], str | None] | None = None
@@ -236,8 +235,16 @@ class SyncClient:
             refused=progress.refusal is not None,
             catch_up=self.catch_up(),
             peers=peers,
-            trust_note=self._trust_note,
+            trust_note=self._trust_note(target),
         )
+
+    def _trust_note(self, target: SyncTarget | None) -> str | None:
+        """The migration note, read from what this station trusts now. Never a copy kept from
+        a session's start: after a retarget the old session may still count as connected while
+        the new one has already enrolled (a stale note showed on an enrolled door)."""
+        if target is None or is_join_url(target):
+            return None  # no hub chosen yet, or enrolling: nothing is trusted from it yet
+        return KeyTrust(self._ctx).migration_note()
 
     def state_digest(self) -> str:
         """Hash of the folded pass state (equal on stations holding the same events).
@@ -332,9 +339,9 @@ class SyncClient:
         target = await self._enrolled(self.target)
         if target is None:
             return
-        self._trust_note = await asyncio.to_thread(KeyTrust(self._ctx).migration_note)
-        if self._trust_note:
-            log.info("%s", self._trust_note)
+        note = await asyncio.to_thread(KeyTrust(self._ctx).migration_note)
+        if note:
+            log.info("%s", note)  # the window's Sync section says it too (status())
         parts = SessionParts(self._ctx, self._remote, self._ledger, self.settings,
                              self._progress, self._claims, self._writer, self._preparer,
                              self._waker, self._known_origins, self._origins)

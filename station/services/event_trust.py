@@ -19,13 +19,14 @@ value it learns. See docs/sync-trust.md.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.domain import tokens
-from station.domain.event_signature import EventTrust, sign_event
+from station.domain.event_signature import EventTrust, sign_chained
 from station.domain.events import Event
 from station.domain.trust import Untrusted, public_key
 from station.services.context import Context
@@ -39,6 +40,10 @@ RESIGNED = "resigned_streams"  # setting: hub streams our late unsigned events w
 
 # (origin station, why) -> how many of a batch's events were refused for it
 Refused = dict[tuple[str, str], int]
+
+# The chain hashes of the events signed last, per origin: enough to sign again the same way a
+# publish round that is retried (a round is at most SyncSettings.publish_batch events).
+CHAIN_KEPT = 4096
 
 
 def log_refused(refused: Mapping[tuple[str, str], int]) -> None:
@@ -59,6 +64,9 @@ class EventTrustService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._ignored: set[tuple[str, tuple[str, ...]]] = set()  # claims logged already
+        # origin -> {origin_seq: chain hash} of the events signed here lately (sign()).
+        self._chain: dict[str, dict[int, str]] = {}
+        self._chain_lock = threading.Lock()  # the publisher and resign.py sign in threads
 
     # --- this station's own events ---------------------------------------------------------
     def own_key_ids(self) -> list[str]:
@@ -66,9 +74,24 @@ class EventTrustService:
         return [tokens.key_id(self._ctx.keys.private.public_key())]
 
     def sign(self, events: Sequence[Event]) -> list[Event]:
-        """This station's events, each with its signature (made as they are published)."""
+        """This station's events, each with its signature (made as they are published), each
+        linked to the origin's previous event (origin_seq - 1) when that one was signed by this
+        process: a receiver then verifies one signature per run (docs/sync-trust.md). The
+        first event signed after a start begins a new chain: its predecessor's hash depends on
+        every event before it, which the log does not keep."""
         key = self._ctx.keys.private
-        return [replace(event, sig=sign_event(key, event)) for event in events]
+        signed: list[Event] = []
+        with self._chain_lock:
+            for event in events:
+                hashes = self._chain.setdefault(event.origin, {})
+                sig, own_hash = sign_chained(key, event, hashes.get(event.origin_seq - 1, ""))
+                hashes[event.origin_seq] = own_hash
+                if len(hashes) > 2 * CHAIN_KEPT:
+                    newest = max(hashes)
+                    for seq in [s for s in hashes if s <= newest - CHAIN_KEPT]:
+                        del hashes[seq]
+                signed.append(replace(event, sig=sig))
+        return signed
 
     # --- other stations' keys --------------------------------------------------------------
     def trusted_key_for(self, station_id: str) -> tuple[Ed25519PublicKey, ...]:
@@ -167,9 +190,10 @@ class EventTrustService:
         trust = trust or self.snapshot()
         accepted: list[Event] = []
         refused: Refused = {}
-        for event in events:
-            why = trust.refusal(event, event.id in before_switch, texts.get(event.id),
-                                event.origin if event.id in own_subject else None)
+        whys = trust.refusals(events, [texts.get(e.id) for e in events],
+                              [e.id in before_switch for e in events],
+                              [e.origin if e.id in own_subject else None for e in events])
+        for event, why in zip(events, whys, strict=True):
             if why is None:
                 accepted.append(event)
             else:

@@ -204,3 +204,42 @@ def _stream_created(hub: HubServer, org: str) -> str:
 
 def _hub_key(hub: HubServer, org: str) -> str:
     return membership.hub_key(hub.target.hub, org, _stream_created(hub, org))
+
+
+@pytest.mark.allow_log("station.services.event_trust", "refused 1 synced event")
+def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_chain(
+        hub: HubServer, make_station: StationFactory, caplog: pytest.LogCaptureFixture) -> None:
+    # Each station's events are hash-chained (form v2): a download verifies one signature per
+    # run of them. Door X's history reaches the hub with one event in the middle of its chain
+    # altered; a door downloading the whole history takes everything else, from both doors.
+    url = hub.target.full_url()
+    a = make_station("Door A", url)
+    wait_for(in_sync(a), what="A in sync")
+    org = a.sync.status().organisation  # type: ignore[union-attr]
+    from_a = a.core.passes.create_many(
+        [PassService.validate(f"A{i}", "single") for i in range(1200)])
+    x = make_station("Door X", None)
+    x_id = x.core.ctx.station_id
+    from_x = x.core.passes.create_many(
+        [PassService.validate(f"X{i}", "single") for i in range(1200)])
+    ledger = SyncLedger(x.core.store)
+    log_x = ledger.unsent([x_id], 0, 10_000)
+    signed = EventTrustService(x.core.ctx).sign([e for _, e in log_x])  # as its publisher does
+    middle = next(i for i, e in enumerate(signed) if e.pass_id == from_x[600].id)
+    altered = dataclasses.replace(signed[middle], data={**signed[middle].data, "name": "Mallory"})
+    _publish(hub, org, x_id, [*signed[:middle], altered, *signed[middle + 1:]])
+    ledger.mark_published(_hub_key(hub, org), log_x[-1][0], "2026-06-01T18:00:00.000Z")
+    x.stop()
+    x = make_station("Door X", url)  # on the hub now: its key with it, nothing left to publish
+    wait_for(in_sync(a, x), what="A and X in sync")
+
+    c = make_station("Door C", url)
+    assert c.sync is not None and c.sync.wait_in_sync(120)
+    wait_for(lambda: c.core.store.pass_by_id(from_a[-1].id) is not None
+             and c.core.store.pass_by_id(from_x[-1].id) is not None, what="the history at C")
+    assert c.sync.worker_batches >= 1  # checked in the worker process, as a download is
+    held = [p.id for p in (*from_a, *from_x) if c.core.store.pass_by_id(p.id) is not None]
+    assert held == [p.id for p in (*from_a, *from_x) if p.id != from_x[600].id]
+    assert not _has_event(c, altered.id)
+    said = [s for s in _refusals(caplog) if f"station {x_id}: {BAD_SIGNATURE}" in s]
+    assert said and all(s.split()[1] == "1" for s in said)

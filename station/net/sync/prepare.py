@@ -90,11 +90,10 @@ def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
     `trust`, how many events were refused as not their origin's (by origin and why; those are
     left out, here already: verifying signatures is most of a download's cost). `senders`:
     the station whose subject each message arrived on."""
-    heads: list[EventHead] = []
-    texts: list[str] = []
+    valid: list[Event] = []
+    valid_texts: list[str] = []
+    at: list[int] = []  # each valid event's index in `data`
     refused: list[str] = []
-    not_theirs: RefusedCounts = {}
-    by_pass: dict[str, list[Event]] = {}
     for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
@@ -102,12 +101,21 @@ def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
         except InvalidInput as exc:
             refused.append(str(exc))
             continue
-        if trust is not None:
-            why = trust.refusal(event, _before(before_switch, i), text,
-                                senders[i] if senders else None)
-            if why is not None:
-                not_theirs[(event.origin, why)] = not_theirs.get((event.origin, why), 0) + 1
-                continue
+        valid.append(event)
+        valid_texts.append(text)
+        at.append(i)
+    not_theirs: RefusedCounts = {}
+    whys: list[str | None] = [None] * len(valid)
+    if trust is not None:  # a run of an origin's linked events costs one verification
+        whys = trust.refusals(valid, valid_texts, [_before(before_switch, i) for i in at],
+                              [senders[i] for i in at] if senders else [None] * len(at))
+    heads: list[EventHead] = []
+    texts: list[str] = []
+    by_pass: dict[str, list[Event]] = {}
+    for event, text, why in zip(valid, valid_texts, whys, strict=True):
+        if why is not None:
+            not_theirs[(event.origin, why)] = not_theirs.get((event.origin, why), 0) + 1
+            continue
         heads.append((event.id, event.type, event.timestamp, event.origin, event.origin_seq,
                       event.hlc, event.pass_id, event.sig))
         texts.append(text)

@@ -40,9 +40,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                           "(its credential and key stop working); 'rotate-join': a new join "
                           "URL (the old one stops enrolling); 'export-key --out FILE': the "
                           "organisation key, encrypted with a passphrase, for backup; "
+                          "'import-key FILE': restore it into a new hub data directory; "
                           "'end-shared-password' (hub stopped): doors that joined before "
                           "enrolment must enrol")
-    hub.add_argument("which", nargs="?", help="remove: the station's name or id")
+    hub.add_argument("which", nargs="?", help="remove: the station's name or id; import-key: the exported file")
     hub.add_argument("--out", type=Path, default=None, help="export-key: the file to write")
     hub.add_argument("--timeout", type=float, default=3.0,
                      help="discover: seconds to listen for announcements (default 3)")

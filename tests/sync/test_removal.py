@@ -23,7 +23,7 @@ from station.net.sync.enrol import join_refused
 from station.net.sync.hub_tls import connect_hub
 from station.net.sync.url import SyncTarget
 from station.services.key_trust import TRUST_SETTING, KeyTrust
-from station.services.org_authority import load_exported
+from station.services.org_authority import read_export
 from station.services.passes import PassService
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, wait_for
@@ -149,7 +149,57 @@ def test_export_key_writes_the_organisation_key_encrypted_with_a_passphrase(
     pem = out.read_bytes()
     assert b"ENCRYPTED" in pem
     with pytest.raises(InvalidInput):
-        load_exported(pem, "wrong passphrase!")
-    key = load_exported(pem, "correct horse battery")
-    # The key the doors were certified with.
+        read_export(pem, "wrong passphrase!")
+    org, key = read_export(pem, "correct horse battery")
+    # The key the doors were certified with, and their organisation.
     assert trust.key_b64(key.public_key()) == a.core.store.setting(TRUST_SETTING)["orgKey"]
+    assert org == a.core.store.setting(TRUST_SETTING)["org"]
+
+
+def test_an_exported_key_restored_on_a_new_hub_keeps_the_doors_certificates_valid(
+        running_hub: RunningHub, make_station: StationFactory, tmp_path: Path) -> None:
+    a = make_station("Door A", running_hub.join_url)
+    wait_for(lambda: enrolled(a), what="A to enrol")
+    out, new_dir = tmp_path / "org-key.pem", tmp_path / "new-hub"
+    passphrase = {PASSPHRASE_ENV: "correct horse battery"}
+    running_hub.cli("hub", "--data-dir", str(running_hub.cli.data_dir), "export-key", "--out",
+                    str(out), env_extra=passphrase)
+    running_hub.stop()  # the hub machine is lost
+
+    def restore(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return running_hub.cli("hub", "--data-dir", str(new_dir), "import-key", str(path),
+                               check=False, env_extra=env)
+
+    # Bad input: one sentence each, and nothing written (not even the data directory).
+    damaged = tmp_path / "damaged.pem"
+    text = out.read_text().splitlines()
+    text[3] = text[3][:10] + ("A" if text[3][10] != "A" else "B") + text[3][11:]
+    damaged.write_text("\n".join(text) + "\n")
+    stranger = tmp_path / "notes.txt"
+    stranger.write_text("not a key\n")
+    for path, env, said in ((out, {PASSPHRASE_ENV: "wrong passphrase!"}, "passphrase"),
+                            (damaged, passphrase, "damaged"),
+                            (stranger, passphrase, "not an organisation key"),
+                            (tmp_path / "missing.pem", passphrase, "Cannot read")):
+        refused = restore(path, env)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+        assert not new_dir.exists()
+    done = restore(out, passphrase)
+    assert done.returncode == 0 and "restored" in done.stdout, done.stderr
+    assert restore(out, passphrase).returncode == 0  # the same key again changes nothing
+
+    # The restored hub serves the same organisation with the same key: a door enrolling there
+    # gets the key A's certificate verifies against.
+    new_hub = RunningHub(new_dir)
+    try:
+        c = make_station("Door C", new_hub.join_url)
+        wait_for(lambda: enrolled(c), what="C to enrol at the restored hub")
+        org_key = KeyTrust(c.core.ctx).org_key()
+        assert org_key is not None
+        cert = trust.read_certificate(KeyTrust(a.core.ctx).certificate(), org_key)
+        assert cert.station_id == a.core.ctx.station_id
+        assert c.core.store.setting(TRUST_SETTING)["org"] == a.core.store.setting(
+            TRUST_SETTING)["org"]
+    finally:
+        new_hub.stop()

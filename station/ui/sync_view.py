@@ -195,7 +195,9 @@ class SyncView(QWidget):
             self.refreshed.emit()
             return
         self.alone.setText("")
-        line = status_line(state)
+        # The migration note once: its sentence below when nothing else is said there.
+        sentence = state.error or state.trust_note or ""
+        line = status_line(state, with_note=not (state.trust_note and not state.error))
         self.summary.setText(line.text.removeprefix("Sync: "))
         self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
         self.hub.setText(f"{state.hub}  ({state.url})" if state.hub
@@ -209,7 +211,7 @@ class SyncView(QWidget):
         if digest is not None:  # None: not read this time (the section was hidden)
             self.digest.setText(short_digest(digest))
             self.digest.setToolTip(digest)
-        set_rich(self.error, state.error or state.trust_note or "")
+        set_rich(self.error, sentence)
         catch = state.catch_up
         self.progress.setVisible(catch.remaining > 0)
         if catch.remaining > 0:

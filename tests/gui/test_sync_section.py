@@ -101,6 +101,7 @@ def test_sync_section_shows_the_hub_a_peer_and_its_lag(
     # no join URL to hand on, and its lines say it trusts every key on the hub.
     assert not sync.copy_join.isEnabled()
     assert "join again" in sync.error.text()
+    assert "not enrolled" not in sync.summary.text()  # one note in the section: the sentence
 
     window.refresh_network_status()
     pattern = (rf"Sync: synced \d+ s ago · \d+ pending · hub {re.escape(hub.target.hub)}"

@@ -188,16 +188,7 @@ class EventTrust:
         """None when the event may be applied, else why not (one of the reasons above).
         `before_switch`: the hub stored it before signed events were switched on; `sender`:
         the station whose subject it arrived on."""
-        if event.sig is None:
-            return None if before_switch else UNSIGNED
-        keys = self.keys_of(event.origin)
-        if not keys and event.origin in self.removed:
-            if sender != event.origin:
-                return REMOVED_ORIGIN
-            keys = self.keys_of(event.origin, removed=True)
-        if not keys:
-            return UNKNOWN_ORIGIN
-        return None if verifies(event, keys, text) else BAD_SIGNATURE
+        return self.refusals([event], [text], [before_switch], [sender])[0]
 
     def refusals(self, events: Sequence[Event], texts: Sequence[str | None],
                  before_switch: Sequence[bool], senders: Sequence[str | None],

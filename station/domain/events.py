@@ -40,6 +40,9 @@ class Event:
     origin_seq: int  # 1, 2, 3… per origin station
     hlc: str  # encoded hlc.Stamp
     pass_id: str | None = None
+    # The origin station's signature (domain/event_signature.py), as received from the hub or
+    # made as it is published; the log itself does not keep it.
+    sig: str | None = None
 
     def order_key(self) -> tuple[str, str, str]:
         """Total order used by the fold: HLC, then station id, then event id."""

@@ -12,6 +12,7 @@ single-use pass while apart; a door admitted a pass another had revoked) is anno
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -29,6 +30,7 @@ from station.domain.hlc import Stamp
 from station.domain.models import Client, Pass, Scan, Source, Verdict
 from station.domain.remote import check_event
 from station.services.context import Context
+from station.services.event_trust import EventTrustService, add_refused, log_refused
 from station.store import sync as sync_store
 from station.store.db import Priority, Tx
 from station.store.rows import PASS_CLIENT, PASS_EMAIL, pass_values
@@ -84,6 +86,13 @@ class RemoteBatch:
     texts: dict[str, str] = field(default_factory=dict)
     checked: bool = False
     folded: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    # Origin signatures (services/event_trust.py): `signatures_checked` when the worker that
+    # prepared the batch screened it already (what it refused is in `refused`); else the ids
+    # of the events the hub stored before signing was switched on (accepted unsigned).
+    signatures_checked: bool = False
+    before_switch: frozenset[str] = frozenset()
+    refused: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    own_subject: frozenset[str] = frozenset()  # ids of events on their origin's own subject
 
 
 Tracking = Callable[[Tx], None]
@@ -105,12 +114,14 @@ class Histories:
 class RemoteEventService:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self.trust = EventTrustService(ctx)
         self._runner: ThreadPoolExecutor | None = None
         self._runner_lock = threading.Lock()
 
     def apply(self, events: Sequence[Event]) -> Applied:
         """Apply remote events now, in one transaction, all or nothing: one that is not valid
-        raises InvalidInput and changes nothing (peers, tests); see apply_batch."""
+        raises InvalidInput and changes nothing (peers, tests); see apply_batch. Their origin
+        signatures are not checked here: the hub's events come through apply_batch."""
         applied, appended = self._write(RemoteBatch(list(events)), None, ApplyMode.LIVE)
         self._ctx.publish(appended)
         return applied
@@ -143,6 +154,14 @@ class RemoteEventService:
 
     def _apply_now(self, batch: RemoteBatch, tracking: Tracking | None,
                    mode: ApplyMode) -> Applied:
+        refused = dict(batch.refused)
+        if not batch.signatures_checked:
+            # An event that is not its origin station's, as signed, never enters the log.
+            events, more = self.trust.screen(batch.events, batch.before_switch, batch.texts,
+                                             own_subject=batch.own_subject)
+            batch = dataclasses.replace(batch, events=events, signatures_checked=True)
+            add_refused(refused, more)
+        log_refused(refused)
         try:
             applied, appended = self._write(batch, tracking, mode)
         except InvalidInput:

@@ -215,6 +215,16 @@ class SyncLedger:
         )
         return [(int(r["seq"]), event_from_row(r)) for r in rows]
 
+    def events_by_ids(self, ids: Sequence[str]) -> list[Event]:
+        """The events with these ids that the log holds, in log order."""
+        found: list[tuple[int, Event]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._store.fetch_all(f"SELECT * FROM events WHERE id IN ({marks})", chunk)
+            found += [(int(r["seq"]), event_from_row(r)) for r in rows]
+        return [event for _, event in sorted(found, key=lambda f: f[0])]
+
     def count_unsent(self, origins: Sequence[str], after_seq: int) -> int:
         # `+origin` keeps SQLite on the seq range (the rowid: only what came after the last
         # acknowledgement) instead of the (origin, origin_seq) index, which counted every event

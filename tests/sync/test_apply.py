@@ -59,7 +59,7 @@ def test_a_batch_partly_held_already_inserts_the_rest_and_folds_whole_histories(
 
     # Not fsync'd (a catch-up batch): still one atomic transaction, and the writer connection
     # is back to synchronous=FULL afterwards for the next commit (a door's scan).
-    applied = remote.apply_batch(RemoteBatch(events + [scan]), None,
+    applied = remote.apply_batch(RemoteBatch(events + [scan], signatures_checked=True), None,
                                  ApplyMode.DOWNLOAD).result(timeout=60)
     assert applied.inserted == len(events) - 10 and applied.duplicates == 11
     assert core.store.count_passes() == 20

@@ -7,6 +7,7 @@ end-to-end tests beside this file run the same parts against a real nats-server.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -16,17 +17,20 @@ from typing import Any
 import nats
 import nats.errors
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station.domain.event_signature import EventTrust, sign_event, verifies
 from station.domain.events import Event
-from station.net.sync import collector, prepare
+from station.net.sync import collector, prepare, wire
 from station.net.sync.claims import HubClaims
-from station.net.sync.ended import (AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation,
-                                    classify, first_cause)
+from station.net.sync.ended import (AuthRefused, HubNotTrusted, HubUnsuitable, SessionLost,
+                                    WrongOrganisation, classify, first_cause)
 from station.net.sync.follower import Follower, PreparedBatch
 from station.net.sync.inbox import Inbox
 from station.net.sync.membership import OtherOrganisation
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync import session as session_module
 from station.net.sync.session import HubSession, SessionParts
 from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
@@ -54,8 +58,16 @@ def _publisher(js: FakeJetStream, ledger: FakeLedger, **settings: Any
     waker = Waker()
     # publish_idle_s: the log is read again only when woken (the tests wake it, or not).
     publisher = Publisher(js, SPACE, ledger, HUB, [ME], progress=progress, waker=waker,
-                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}))
+                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}),
+                          sign=_sign)
     return publisher, waker, progress, mono
+
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def _sign(events: Sequence[Event]) -> list[Event]:
+    return [dataclasses.replace(e, sig=sign_event(KEY, e)) for e in events]
 
 
 def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
@@ -68,6 +80,11 @@ def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
         await eventually(lambda: len(js.stored) == 3, "three events published")
         assert [msg_id for _, _, msg_id in js.stored] == ["me-1", "me-2", "me-3"]
         assert {subject for subject, _, _ in js.stored} == {SPACE.events_of(ME)}
+        # Each carries the station's signature over the event as it was recorded.
+        sent = [wire.decode(data) for _, data, _ in js.stored]
+        assert all(verifies(e, (KEY.public_key(),)) for e in sent)
+        assert [dataclasses.replace(e, sig=None) for e in sent] == \
+            [e for e in ledger.log if e.origin == ME]
         assert progress.published[HUB] == 4  # the local seq of the last one acknowledged
         await stopped(task)
     run(main)
@@ -179,7 +196,8 @@ def _follower(js: FakeJetStream, ledger: FakeLedger, **settings: Any
         # quiet_caught_up_s: only the stream head says caught up here, not a quiet spell.
         settings=SyncSettings(**{"worker_min_batch": 10**9, "quiet_caught_up_s": 3600.0,
                                  **settings}),
-        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True)
+        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True,
+        trust=lambda: EventTrust({}, None))
     return follower, applied, progress, mono, met
 
 
@@ -367,12 +385,16 @@ def _session(progress: SyncProgress) -> HubSession:
                          progress=progress, claims=HubClaims(None, list),  # type: ignore[arg-type]
                          writer=None, preparer=None, waker=Waker(),  # type: ignore[arg-type]
                          known_origins=set(), origins=list)
-    return HubSession(SyncTarget.parse("nats://station:pw@127.0.0.1:4222"), parts)
+    return HubSession(SyncTarget.parse("tls://station:pw@127.0.0.1:4222"), parts)
 
 
 def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def checked(target: SyncTarget) -> dict[str, Any]:
+        return {}  # no hub here to look at: the certificate check is test_tls.py's
+
     async def ended_by(connect: Callable[..., Awaitable[Any]]) -> BaseException:
         monkeypatch.setattr(nats, "connect", connect)
+        monkeypatch.setattr(session_module, "tls_options", checked)
         progress = SyncProgress()
         progress.set_connected(True)  # as after an earlier session
         try:
@@ -399,4 +421,18 @@ def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.Mon
         assert isinstance(await ended_by(refused), AuthRefused)
         lost = await ended_by(unreachable)
         assert isinstance(lost, SessionLost) and "Connect call failed" in str(lost)
+
+        async def impostor(target: SyncTarget) -> dict[str, Any]:
+            raise HubNotTrusted("certificate fingerprint differs")
+
+        reached: list[object] = []
+
+        async def connect_recorded(**options: Any) -> None:
+            reached.append(options)
+
+        monkeypatch.setattr(nats, "connect", connect_recorded)
+        monkeypatch.setattr(session_module, "tls_options", impostor)
+        with pytest.raises(HubNotTrusted):
+            await _session(SyncProgress()).run()
+        assert reached == []  # nats.connect, and so the password, never reached
     run(main)

@@ -148,7 +148,8 @@ def test_late_scans_spread_over_many_steps_read_the_pass_log_once(
 
     monkeypatch.setattr(sync_store, "events_of_passes_before", counting)
     monkeypatch.setattr(sync_apply, "APPLY_STEP", 5)  # 12 scans: three steps
-    applied = remote.apply_batch(RemoteBatch(theirs), None, ApplyMode.DOWNLOAD).result(timeout=60)
+    applied = remote.apply_batch(RemoteBatch(theirs, signatures_checked=True), None,
+                                 ApplyMode.DOWNLOAD).result(timeout=60)
     assert applied.inserted == 12
     assert len(whole_reads) == 1
     stored = core.store.pass_by_id(p.id)

@@ -232,12 +232,13 @@ class StreamLadder:
         return self.climb(gray, hints, start, tried, self.frame_budget_ms)
 
     def climb(self, gray: np.ndarray, hints: Hints, start: float, tried: list[str],
-              budget_ms: float) -> LadderResult:
+              budget_ms: float, at_least_one: bool = True) -> LadderResult:
         """The next rung(s) in turn on a frame whose plain try read nothing, within `budget_ms`
-        of `start` (at least one rung, whatever it costs: otherwise a slow rung never runs)."""
+        of `start`; by default at least one rung, whatever it costs (otherwise a slow rung never
+        runs), unless the caller has spent the frame's time on something else."""
         clock = self.ladder._clock
         rungs = self.ladder.rungs
-        first = len(tried)
+        first = len(tried) if at_least_one else -1
         for _ in range(len(rungs)):
             spent = (clock() - start) * 1000.0
             name = rungs[self._next % len(rungs)]

@@ -2,7 +2,8 @@
 tests and benchmarks/presentation_bench.py.
 
 A phone (a real format-2 pass, signed with a key made here, rendered by the station's QR path)
-enters the frame from one side fast, slows down and settles with a trembling hand while it tilts
+enters the frame from one side along a reaching hand's path (fast in the middle, slowing to a
+stop), then settles with a trembling hand while it tilts
 back and forth. While it moves, each frame is smeared along its motion (the exposure is a good
 part of the frame time); a glare patch sits where the lamp reflects and moves across the code as
 the phone tilts; focus hunts; every frame gets sensor noise and most get JPEG. Some clips also
@@ -136,7 +137,7 @@ def make_clip(index: int, seed: int = SEED, frames: int = 48, kind: str | None =
     edge = int(rng.integers(0, 4))
     start = rest.copy()
     start[edge % 2] = (-0.6 * side) if edge < 2 else ((W, H)[edge % 2] + 0.6 * side)
-    tau = float(rng.uniform(0.12, 0.3))  # s: how fast the phone slows down
+    reach = float(rng.uniform(0.35, 0.8))  # s: how long the movement into place takes
     exposure = float(rng.uniform(0.4, 0.9))  # of the frame time: how long the shutter smears
     tremor = float(rng.uniform(0.5, 3.0))  # px per frame while held
     yaw0, pitch0 = float(rng.uniform(-0.5, 0.5)), float(rng.uniform(-0.4, 0.4))
@@ -148,7 +149,7 @@ def make_clip(index: int, seed: int = SEED, frames: int = 48, kind: str | None =
     focus0, focus_rate = float(rng.uniform(0.5, 2.2)), float(rng.uniform(1.0, 3.0))
     jpeg = int(rng.integers(45, 90))
     noise = float(rng.uniform(3, 8))
-    detail.append(f"width={width:.0f} module={module:.1f} tau={tau:.2f} exp={exposure:.2f} "
+    detail.append(f"width={width:.0f} module={module:.1f} reach={reach:.2f}s exp={exposure:.2f} "
                   f"glare={'yes' if glare else 'no'} jpeg={jpeg}")
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     out: list[np.ndarray] = []
@@ -158,9 +159,12 @@ def make_clip(index: int, seed: int = SEED, frames: int = 48, kind: str | None =
     smear: list[tuple[float, float]] = []
     for i in range(frames):
         t = i / FPS
-        shake += rng.normal(0, tremor, 2) * (1 - math.exp(-t / tau))
+        # A reaching hand follows a minimum-jerk path (Flash & Hogan 1985): fast in the middle,
+        # slowing smoothly to a stop; then the hand trembles around where it stopped.
+        s = min(t / reach, 1.0)
+        shake += rng.normal(0, tremor, 2) * s
         shake *= 0.8
-        centre = rest + (start - rest) * math.exp(-t / tau) + shake
+        centre = start + (rest - start) * (10 * s**3 - 15 * s**4 + 6 * s**5) + shake
         yaw = yaw0 + 0.35 * math.sin(tilt_rate * t)
         pitch = pitch0 + 0.25 * math.sin(0.7 * tilt_rate * t + 1.0)
         frame = canvas.copy()

@@ -144,6 +144,8 @@ class SequenceReader:
         self._crops: deque[_Crop] = deque(maxlen=history)
         self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
         self._frame = 0
+        self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
+        self._blind = 0
 
     def _verified(self, found: tuple[Detection, ...]) -> tuple[Detection, ...]:
         return found if self.verify is None else tuple(d for d in found if self.verify(d.text))
@@ -170,6 +172,16 @@ class SequenceReader:
             self._track(_box_of(ours[0].corners, gray.shape))
             self._prev = gray
             return LadderResult(found, "plain", tuple(tried), (clock() - start) * 1000.0)
+        if found or hints:
+            self._seen = self._frame
+        elif self._frame - self._seen > _KEEP_FRAMES:
+            # No decoder has seen a code for a while: most likely an empty doorway, the most of a
+            # station's day. Work on every other frame only, as StreamLadder does; a pass held
+            # up is seen (a near miss) within a frame or two and gets every frame again.
+            self._blind += 1
+            if self._blind % self.stream.blind_every:
+                self._prev = gray
+                return LadderResult(found, "plain" if found else None, tuple(tried), (clock() - start) * 1000.0)
         got = self._sequence(gray, hints, tried, calls, start)
         self._prev = gray
         if got:

@@ -104,6 +104,20 @@ def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus:
     return np.clip(out[pad:pad + crop.shape[0], pad:pad + crop.shape[1]], 0, 255).astype(np.uint8)
 
 
+def motion(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """How far the content moved between two crops of the same region (phase correlation).
+    Band-passed and windowed first: the room's light gradients and the JPEG block grid stay put
+    while the code moves, and left in they pull the estimate to no motion at all (on the
+    presentation clips the estimate was off by a quarter or more in 79 of 137 moving frames
+    as is, in 27 band-passed)."""
+    def band(img: np.ndarray) -> np.ndarray:
+        f = img.astype(np.float32)
+        return np.asarray(cv2.GaussianBlur(f, (0, 0), 1.5) - cv2.GaussianBlur(f, (0, 0), 8.0))
+    window = cv2.createHanningWindow((after.shape[1], after.shape[0]), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(band(before), band(after), window)
+    return float(dx), float(dy)
+
+
 def fuse(crops: list[np.ndarray]) -> np.ndarray:
     """The per-pixel median of crops aligned on the last one (translation by phase correlation)."""
     ref = crops[-1].astype(np.float32)
@@ -235,8 +249,7 @@ class SequenceReader:
             return ()
         shift = (0.0, 0.0)
         if self._prev is not None and self._prev.shape == gray.shape:
-            (sx, sy), _ = cv2.phaseCorrelate(_cut(self._prev, box).astype(np.float32), crop.astype(np.float32))
-            shift = (float(sx), float(sy))
+            shift = motion(_cut(self._prev, box), crop)
         if self._crops and self._crops[-1].box != box:
             self._crops.clear()  # a new region: the old crops do not align with it
         current = _Crop(crop, box, sharpness(crop), shift, self._frame)

@@ -146,3 +146,11 @@ def test_the_work_per_frame_stays_bounded(clip4: Clip) -> None:
 def test_unknown_steps_are_refused() -> None:
     with pytest.raises(ValueError, match="Unknown sequence steps: blur"):
         SequenceReader(steps=("roi", "blur"))
+
+
+def test_a_reader_running_all_day_holds_only_its_last_few_frames(clip4: Clip) -> None:
+    reader = sequence(history=4)
+    for f in clip4.frames * 3:
+        reader.decode(f)
+    assert len(reader._crops) <= 4
+    assert len(reader._sharpened) <= 4

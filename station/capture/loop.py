@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
+
 class FrameDecoder(Protocol):
     """What the loop needs of a reader (`SequenceReader`, `StreamLadder`): one frame at a time."""
 

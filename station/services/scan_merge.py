@@ -1,0 +1,268 @@
+"""From the door journal into the log: the scans a door decided, merged by a writer job.
+
+ScanService decides a scan from the pass as this thread's reader sees it plus this station's
+unmerged entries (`unmerged_for`), appends the entry to the journal (fsync) and returns. The
+merge thread (`station-door-merge`) then runs one DOOR-priority writer job for every entry
+pending: each becomes its event (origin_seq and HLC given here, in the writer's transaction,
+so the station's sequence and the signed events' hash chain are as if the scan had been
+written directly), its pass refolded onto the row as it stands now, and its scan row. After
+the commit the events are published (Context.write), the entries deleted from the journal and
+dropped from the overlay. A merge is idempotent by scan id: an entry whose scan row is already
+in the log (a crash between the merge's commit and the journal's delete) is only deleted.
+See docs/door-journal.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+
+from station.domain.errors import StorageError
+from station.domain.events import Event, EventType
+from station.domain.models import Pass, PassStatus, Scan, Source, Verdict
+from station.domain.times import parse_iso
+from station.services.context import Context
+from station.services.passes import PassService
+from station.store.db import Priority, Tx
+from station.store.door_journal import DoorJournal
+from station.store.writer import WriterClosed
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME = "station-door-merge"
+RETRY_S = 1.0  # after a merge the main database refused (full disk): try again this often
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """What a door decided, as the merge needs it: the scan row, and the event before it has
+    a place in the log (origin_seq 0, no HLC: the merge gives both)."""
+
+    scan: Scan
+    event: Event | None  # None: a refusal that names no pass (a scan row, no event)
+    counts: bool = False  # an admission: the merge folds it onto the pass (record_pass_change)
+    expire: bool = False  # the decision found the pass past validUntil: the merge expires it
+    entry_id: int = 0  # the journal's id, once appended
+
+    def to_json(self) -> str:
+        event = self.event
+        return json.dumps({
+            "scan": asdict(self.scan),
+            "event": None if event is None else {
+                "id": event.id, "type": event.type, "timestamp": event.timestamp,
+                "data": event.data, "passId": event.pass_id},
+            "counts": self.counts, "expire": self.expire,
+        }, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, entry_id: int, text: str) -> JournalEntry:
+        raw = json.loads(text)
+        scan = raw["scan"]
+        scan = Scan(**{**scan, "verdict": Verdict(scan["verdict"]), "source": Source(scan["source"])})
+        ev = raw["event"]
+        event = None if ev is None else Event(
+            id=ev["id"], type=ev["type"], timestamp=ev["timestamp"], data=ev["data"],
+            origin=scan.station_id, origin_seq=0, hlc="", pass_id=ev["passId"])
+        return cls(scan, event, bool(raw["counts"]), bool(raw["expire"]), entry_id)
+
+
+def announce(ctx: Context, tx: Tx, before: Pass, after: Pass, *, by: str, trigger: str,
+             event: Event) -> None:
+    """A status the fold derived from a scan or an undo, as `pass.status_changed` stamped as
+    its cause (so its data's updatedAt is its own timestamp)."""
+    if after.status != before.status and not before.provisional:
+        data = {**after.to_api(), "from": str(before.status), "to": str(after.status), "by": by,
+                "reason": "scanned" if trigger == "scan" else "scan undone", "trigger": trigger}
+        ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id,
+                   at=parse_iso(event.timestamp))
+
+
+def merge_entry(ctx: Context, passes: PassService, tx: Tx, entry: JournalEntry) -> None:
+    """Record one journal entry in the log inside `tx` (nothing when it already is)."""
+    scan, event = entry.scan, entry.event
+    if tx.has_scan(scan.id):
+        return  # merged before a crash kept its journal entry
+    if event is None or event.pass_id is None:
+        tx.insert_scan(scan, None)
+        return
+    current = tx.pass_by_id(event.pass_id)
+    if (entry.expire and current is not None and not current.provisional
+            and current.status is PassStatus.ACTIVE and current.valid_until is not None):
+        current = passes.expire_in(tx, current)
+    at = parse_iso(event.timestamp)
+    if entry.counts:
+        # Onto the row as it stands now: what sync or another merge applied since the
+        # decision is kept (fold_next, or the whole log when the pass changed otherwise).
+        recorded, after = ctx.record_pass_change(
+            tx, event.type, event.data, pass_id=event.pass_id, event_id=event.id, at=at,
+            current=current)
+        if current is not None and after is not None:
+            by = scan.operator or str(event.data.get("stationName") or "")
+            announce(ctx, tx, current, after, by=by, trigger="scan", event=recorded)
+    else:  # a refusal changes nothing: the pass as it stands
+        data = {**event.data, **current.to_api()} if current is not None else event.data
+        recorded = ctx.record(tx, event.type, data, pass_id=event.pass_id, event_id=event.id,
+                              at=at)
+    tx.insert_scan(scan, recorded.id)
+
+
+class ScanMerger:
+    """The entries appended and not merged yet (the overlay), and the thread merging them."""
+
+    def __init__(self, ctx: Context, passes: PassService, journal: DoorJournal) -> None:
+        self._ctx = ctx
+        self._passes = passes
+        self.journal = journal
+        self._cond = threading.Condition()
+        self._pending: dict[int, JournalEntry] = {}  # by entry id, oldest first
+        self._failed: set[int] = set()  # in a merge that failed (still pending: retried)
+        self._undeleted: list[int] = []  # merged, but the journal's delete failed: again later
+        self._merging = threading.Lock()  # one merge at a time (thread, start, close)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # --- the overlay --------------------------------------------------------------------------
+    def unmerged_for(self, pass_id: str) -> list[JournalEntry]:
+        """This pass's entries not merged yet (some may be in the log already: the merge has
+        committed, the overlay not yet dropped them; the caller checks by event id)."""
+        with self._cond:
+            return [e for e in self._pending.values()
+                    if e.event is not None and e.event.pass_id == pass_id]
+
+    # --- appending ----------------------------------------------------------------------------
+    def append(self, entry: JournalEntry) -> JournalEntry:
+        """Make `entry` durable in the journal (StorageError when it cannot be), then have it
+        merged soon."""
+        scan = entry.scan
+        entry = replace(entry, entry_id=self.journal.append(scan.scanned_at, entry.to_json()))
+        with self._cond:
+            self._pending[entry.entry_id] = entry
+            self._start()
+            self._cond.notify_all()
+        return entry
+
+    def _start(self) -> None:
+        """The merge thread, once there is something to merge (called holding _cond)."""
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
+            self._thread.start()
+
+    def wait_scan(self, scan_id: str) -> None:
+        """Until the scan `scan_id`, if it is still in the journal, is in the log (an undo)."""
+        with self._cond:
+            found = [i for i, e in self._pending.items() if e.scan.id == scan_id]
+        if found:
+            self.wait_merged(found[0])
+
+    def wait_merged(self, entry_id: int) -> None:
+        """Until the entry is in the log, or a merge of it failed (it stays in the journal and
+        is merged later: the caller's verdict stands, only reading it back may not show it)."""
+        with self._cond:
+            while entry_id in self._pending and entry_id not in self._failed:
+                if self._closed and self._thread is None:
+                    return
+                self._cond.wait()
+
+    # --- merging ------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """At start: what an earlier run appended and did not merge (it stopped, or crashed
+        after showing a verdict) goes into the log before this station takes new scans."""
+        entries = [JournalEntry.from_json(i, text) for i, text in self.journal.pending()]
+        if not entries:
+            return
+        with self._cond:
+            for entry in entries:
+                self._pending[entry.entry_id] = entry
+        log.info("merging %d door scans a previous run had not saved to the log", len(entries))
+        try:
+            self.merge_pending()
+        except StorageError as exc:  # decisions see them in the overlay; the thread retries
+            log.warning("%s", exc.about("save the door's scans of the last run to the log",
+                                        "they are kept and saved as soon as possible"))
+            with self._cond:
+                self._start()
+
+    def merge_pending(self) -> None:
+        """Merge every pending entry now, on this thread (raises StorageError)."""
+        with self._merging:
+            with self._cond:
+                batch = list(self._pending.values())
+            if not batch:
+                return
+            try:
+                self._ctx.write(lambda tx: self._merge_in(tx, batch), Priority.DOOR)
+            except BaseException:
+                with self._cond:
+                    self._failed.update(e.entry_id for e in batch)
+                    self._cond.notify_all()
+                raise
+            merged = [e.entry_id for e in batch]
+            try:
+                self.journal.delete([*self._undeleted, *merged])
+                self._undeleted = []
+            except StorageError as exc:  # merged all the same: a later merge deletes them
+                log.info("%s", exc)
+                self._undeleted += merged
+            with self._cond:
+                for entry_id in merged:
+                    self._pending.pop(entry_id, None)
+                    self._failed.discard(entry_id)
+                self._cond.notify_all()
+
+    def _merge_in(self, tx: Tx, batch: Sequence[JournalEntry]) -> None:
+        for entry in batch:
+            merge_entry(self._ctx, self._passes, tx, entry)
+
+    def _serve(self) -> None:
+        failing = False
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    self._thread = None
+                    self._cond.notify_all()
+                    return
+            try:
+                self.merge_pending()
+                failing = False
+            except (StorageError, WriterClosed) as exc:
+                if not failing:  # once per spell, not every retry
+                    log.warning("The door's last scans are kept in its journal and saved to "
+                                "the log as soon as possible: %s", exc)
+                failing = True
+                with self._cond:
+                    self._cond.wait(RETRY_S)
+            except Exception:  # a bug: said with its traceback, the entries stay
+                log.exception("merging the door's scans into the log failed")
+                with self._cond:
+                    self._cond.wait(RETRY_S)
+
+    def close(self) -> None:
+        """Stop the merge thread, then merge what is left (kept in the journal if that fails:
+        the next start merges it)."""
+        with self._cond:
+            self._closed = True
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join()
+        try:
+            self.merge_pending()
+        except StorageError as exc:
+            log.warning("%s", exc.about("save the door's last scans to the log",
+                                        "they are kept and saved at the next start"))
+        finally:
+            self.journal.close()
+
+    def pending_count(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+
+def unmerged_events(entries: Sequence[JournalEntry], present: set[str]) -> list[Event]:
+    """The events of `entries` the log does not hold yet."""
+    return [e.event for e in entries if e.event is not None and e.event.id not in present]

@@ -1,0 +1,117 @@
+"""The door journal: a small SQLite file of its own where a door's scan is durable first.
+
+A scan decided at the door is appended here (one INSERT and one fsync'd COMMIT) and only then
+shown; a writer job merges it into the station's log soon after and deletes it here. The
+door thus never waits for the main database's writer, whatever a download is writing there.
+See docs/door-journal.md.
+
+The file uses a rollback journal (TRUNCATE), not WAL: each commit has to grow the journal
+file from nothing, so a full disk refuses the scan before anyone is admitted (a WAL is reused
+in place and could take one more scan on a full disk that the merge then cannot record).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from station.domain.errors import StorageCause, StorageError
+from station.store.failures import storage_errors
+from station.store.privacy import create_private_file
+
+JOURNAL_NAME = "door-journal.db"
+
+# A journal that is not a database any more (damaged, or another program's file).
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+class DoorJournal:
+    """Entries (id, created, JSON) appended by the door and deleted once merged. One
+    connection, used under a lock: appends come from the deciding thread, deletes from the
+    merge, and neither may wait on SQLite's busy handler."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / JOURNAL_NAME
+        self._folder = Path(data_dir)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    @contextmanager
+    def _failures(self, doing: str, outcome: str) -> Iterator[None]:
+        with storage_errors(self._folder, doing=doing, outcome=outcome, os_errors=True):
+            try:
+                yield
+            except sqlite3.DatabaseError as exc:
+                code = getattr(exc, "sqlite_errorcode", None)
+                if code is None or (code & 0xFF) not in _DAMAGED:
+                    raise
+                self._drop_connection()
+                raise StorageError(StorageCause.IO_ERROR, doing, outcome) from exc
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        """Opened on first use: a station that never scans at a door has no journal file."""
+        if self._conn is None:
+            create_private_file(self.path)  # 0600 before SQLite creates its -journal beside it
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=10)
+            try:
+                conn.execute("PRAGMA journal_mode=TRUNCATE")
+                conn.execute("PRAGMA synchronous=FULL")  # appended means on the disk
+                conn.execute("CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY "
+                             "AUTOINCREMENT, created TEXT NOT NULL, entry TEXT NOT NULL)")
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def append(self, created: str, entry: str) -> int:
+        """Store one entry durably; its id. Raises StorageError when the file cannot take it."""
+        with self._lock, self._failures("record the scan", "nothing was admitted"):
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = conn.execute("INSERT INTO entries (created, entry) VALUES (?, ?)",
+                                      (created, entry))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def pending(self) -> list[tuple[int, str]]:
+        """Every entry not merged yet, oldest first (none when the file does not exist)."""
+        if not self.path.exists():
+            return []
+        with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
+            rows = self._connection().execute("SELECT id, entry FROM entries ORDER BY id")
+            return [(int(r[0]), str(r[1])) for r in rows]
+
+    def delete(self, entry_ids: Sequence[int]) -> None:
+        """Forget merged entries (a crash before this only makes the merge find them again)."""
+        if not entry_ids:
+            return
+        with self._lock, self._failures("tidy the door journal", "the scans are kept"):
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in entry_ids])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_connection()

@@ -1,13 +1,12 @@
 """From the door journal into the log: the scans a door decided, merged by a writer job.
 
-ScanService decides a scan from the pass as this thread's reader sees it plus this station's
-unmerged entries (`unmerged_for`), appends the entry to the journal (fsync) and returns. The
-merge thread (`station-door-merge`) then runs one DOOR-priority writer job for every entry
+ScanService decides a scan, inside the journal's write transaction, from the pass as its
+thread's reader sees it plus the journal's unmerged entries for that pass, appends the entry
+(fsync) and returns. The merge thread (`station-door-merge`) then runs one DOOR-priority writer job for every entry
 pending: each becomes its event (origin_seq and HLC given here, in the writer's transaction,
 so the station's sequence and the signed events' hash chain are as if the scan had been
 written directly), its pass refolded onto the row as it stands now, and its scan row. After
-the commit the events are published (Context.write), the entries deleted from the journal and
-dropped from the overlay. A merge is idempotent by scan id: an entry whose scan row is already
+the commit the events are published (Context.write) and the entries deleted from the journal. A merge is idempotent by scan id: an entry whose scan row is already
 in the log (a crash between the merge's commit and the journal's delete) is only deleted.
 See docs/door-journal.md.
 """
@@ -18,7 +17,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 from station.domain.errors import StorageError
 from station.domain.events import Event, EventType
@@ -69,6 +68,10 @@ class JournalEntry:
         return cls(scan, event, bool(raw["counts"]), bool(raw["expire"]), entry_id)
 
 
+def parse_all(texts: Sequence[str]) -> list[JournalEntry]:
+    return [JournalEntry.from_json(0, text) for text in texts]
+
+
 def announce(ctx: Context, tx: Tx, before: Pass, after: Pass, *, by: str, trigger: str,
              event: Event) -> None:
     """A status the fold derived from a scan or an undo, as `pass.status_changed` stamped as
@@ -110,107 +113,90 @@ def merge_entry(ctx: Context, passes: PassService, tx: Tx, entry: JournalEntry) 
 
 
 class ScanMerger:
-    """The entries appended and not merged yet (the overlay), and the thread merging them."""
+    """Merges the door journal into the log: a thread woken by each append, and the same work
+    on the caller's thread at start and stop. The journal file itself is the overlay a
+    decision reads (`parse_all(appending.entries_for(pass_id))`), so entries of
+    another process on the same data directory, or left by a crash, count too."""
 
     def __init__(self, ctx: Context, passes: PassService, journal: DoorJournal) -> None:
         self._ctx = ctx
         self._passes = passes
         self.journal = journal
         self._cond = threading.Condition()
-        self._pending: dict[int, JournalEntry] = {}  # by entry id, oldest first
-        self._failed: set[int] = set()  # in a merge that failed (still pending: retried)
-        self._undeleted: list[int] = []  # merged, but the journal's delete failed: again later
+        self._appended = 0  # the greatest entry id this process appended (or waits for)
+        self._merged_through = 0  # every entry up to this id is in the log
+        self._failed_through = 0  # a merge of the entries up to this id failed (retried)
         self._merging = threading.Lock()  # one merge at a time (thread, start, close)
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    # --- the overlay --------------------------------------------------------------------------
-    def unmerged_for(self, pass_id: str) -> list[JournalEntry]:
-        """This pass's entries not merged yet (some may be in the log already: the merge has
-        committed, the overlay not yet dropped them; the caller checks by event id)."""
+    def appended(self, entry_id: int) -> None:
+        """An entry is in the journal: merge it soon."""
         with self._cond:
-            return [e for e in self._pending.values()
-                    if e.event is not None and e.event.pass_id == pass_id]
-
-    # --- appending ----------------------------------------------------------------------------
-    def append(self, entry: JournalEntry) -> JournalEntry:
-        """Make `entry` durable in the journal (StorageError when it cannot be), then have it
-        merged soon."""
-        scan = entry.scan
-        entry = replace(entry, entry_id=self.journal.append(scan.scanned_at, entry.to_json()))
-        with self._cond:
-            self._pending[entry.entry_id] = entry
-            self._start()
+            self._appended = max(self._appended, entry_id)
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._serve, name=THREAD_NAME,
+                                                daemon=True)
+                self._thread.start()
             self._cond.notify_all()
-        return entry
-
-    def _start(self) -> None:
-        """The merge thread, once there is something to merge (called holding _cond)."""
-        if self._thread is None and not self._closed:
-            self._thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
-            self._thread.start()
-
-    def wait_scan(self, scan_id: str) -> None:
-        """Until the scan `scan_id`, if it is still in the journal, is in the log (an undo)."""
-        with self._cond:
-            found = [i for i, e in self._pending.items() if e.scan.id == scan_id]
-        if found:
-            self.wait_merged(found[0])
 
     def wait_merged(self, entry_id: int) -> None:
         """Until the entry is in the log, or a merge of it failed (it stays in the journal and
         is merged later: the caller's verdict stands, only reading it back may not show it)."""
         with self._cond:
-            while entry_id in self._pending and entry_id not in self._failed:
+            while self._merged_through < entry_id and self._failed_through < entry_id:
                 if self._closed and self._thread is None:
                     return
                 self._cond.wait()
+
+    def wait_scan(self, scan_id: str) -> None:
+        """Until the scan `scan_id`, if it is still in the journal, is in the log (an undo)."""
+        entry_id = self.journal.entry_of_scan(scan_id)
+        if entry_id is not None:
+            self.appended(entry_id)
+            self.wait_merged(entry_id)
+
+    def pending_count(self) -> int:
+        """Entries in the journal (this process's and others')."""
+        return self.journal.count()
 
     # --- merging ------------------------------------------------------------------------------
     def recover(self) -> None:
         """At start: what an earlier run appended and did not merge (it stopped, or crashed
         after showing a verdict) goes into the log before this station takes new scans."""
-        entries = [JournalEntry.from_json(i, text) for i, text in self.journal.pending()]
-        if not entries:
-            return
-        with self._cond:
-            for entry in entries:
-                self._pending[entry.entry_id] = entry
-        log.info("merging %d door scans a previous run had not saved to the log", len(entries))
         try:
-            self.merge_pending()
-        except StorageError as exc:  # decisions see them in the overlay; the thread retries
+            merged = self.merge_pending()
+        except StorageError as exc:  # decisions count them all the same; a scan retries
             log.warning("%s", exc.about("save the door's scans of the last run to the log",
                                         "they are kept and saved as soon as possible"))
-            with self._cond:
-                self._start()
+            return
+        if merged:
+            log.info("merged %d door scans a previous run had not saved to the log", merged)
 
-    def merge_pending(self) -> None:
-        """Merge every pending entry now, on this thread (raises StorageError)."""
+    def merge_pending(self) -> int:
+        """Merge every entry of the journal now, on this thread; how many (StorageError when
+        the journal or the log refuses)."""
         with self._merging:
             with self._cond:
-                batch = list(self._pending.values())
-            if not batch:
-                return
+                upto = self._appended  # appended before this read: in the batch (or merged)
             try:
-                self._ctx.write(lambda tx: self._merge_in(tx, batch), Priority.DOOR)
+                batch = [JournalEntry.from_json(i, text) for i, text in self.journal.pending()]
+                if batch:
+                    self._ctx.write(lambda tx: self._merge_in(tx, batch), Priority.DOOR)
             except BaseException:
                 with self._cond:
-                    self._failed.update(e.entry_id for e in batch)
+                    self._failed_through = max(self._failed_through, upto)
                     self._cond.notify_all()
                 raise
-            merged = [e.entry_id for e in batch]
             try:
-                self.journal.delete([*self._undeleted, *merged])
-                self._undeleted = []
-            except StorageError as exc:  # merged all the same: a later merge deletes them
+                self.journal.delete([e.entry_id for e in batch])
+            except StorageError as exc:  # merged all the same: the next merge deletes them
                 log.info("%s", exc)
-                self._undeleted += merged
             with self._cond:
-                for entry_id in merged:
-                    self._pending.pop(entry_id, None)
-                    self._failed.discard(entry_id)
+                last = max([upto, *(e.entry_id for e in batch)])
+                self._merged_through = max(self._merged_through, last)
                 self._cond.notify_all()
+            return len(batch)
 
     def _merge_in(self, tx: Tx, batch: Sequence[JournalEntry]) -> None:
         for entry in batch:
@@ -220,7 +206,7 @@ class ScanMerger:
         failing = False
         while True:
             with self._cond:
-                while not self._pending and not self._closed:
+                while self._merged_through >= self._appended and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     self._thread = None
@@ -257,10 +243,6 @@ class ScanMerger:
                                         "they are kept and saved at the next start"))
         finally:
             self.journal.close()
-
-    def pending_count(self) -> int:
-        with self._cond:
-            return len(self._pending)
 
 
 def unmerged_events(entries: Sequence[JournalEntry], present: set[str]) -> list[Event]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,13 +23,17 @@ from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclai
 from station.services.context import Context
 from station.services.key_trust import SignedByRemoved, removed_signer
 from station.services.passes import PassService
-from station.services.scan_merge import JournalEntry, ScanMerger, announce, unmerged_events
+from station.services.scan_merge import (JournalEntry, ScanMerger, announce, parse_all,
+                                         unmerged_events)
 from station.store.db import Priority, Tx
 from station.store.releases import record_release
 
 log = logging.getLogger(__name__)
 
 UNDO_WINDOW = timedelta(minutes=2)
+
+# The door journal's entries (JSON) of a pass, oldest first.
+Pending = Callable[[str], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +64,8 @@ class ScanService:
     def __init__(self, ctx: Context, passes: PassService, merger: ScanMerger) -> None:
         self._ctx = ctx
         self._passes = passes
-        # The door journal's entries not in the log yet, and the thread that merges them.
+        # The door journal, and the thread that merges its entries into the log.
         self.merger = merger
-        self._door = threading.Lock()  # door scans are decided one at a time
         # Set by the composition root when the station syncs: strict single use while online.
         self.claimer: Claimer | None = None
         # Set with the claimer: an undone single-use admission gives its hub claim back (the
@@ -90,14 +93,20 @@ class ScanService:
         # The signature is checked once per scan (an Ed25519 verify costs ~0.3 ms): both the
         # claim and the decision use the outcome.
         verified = self._verify(parsed)
-        # Outside the door lock: the claim may wait (briefly) on the network.
-        claim = self._claim(parsed, verified)
+        claim: Claim | None = None
         try:
-            # One decision at a time: each sees the entries of the ones before it.
-            with self._door:
+            # Outside the journal's lock: the claim may wait (briefly) on the network.
+            claim = self._claim(parsed, verified)
+            # One decision at a time, in the journal's write transaction (its lock holds off
+            # every other door of this data directory, in any process): each sees the entries
+            # of the ones before it. The entry is durable when the block ends (fsync).
+            with self.merger.journal.appending() as journal:
                 with self._ctx.store.read_snapshot():
-                    result, entry = self._decide(parsed, source, operator, claim, verified)
-                entry = self.merger.append(entry)
+                    result, entry = self._decide(parsed, source, operator, journal.entries_for,
+                                                 claim, verified)
+                entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id, entry.scan.id,
+                                       entry.to_json())
+            self.merger.appended(entry_id)
         except StorageError as exc:
             # Not in the journal: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
@@ -107,7 +116,7 @@ class ScanService:
                 self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         if wait_merged:
-            self.merger.wait_merged(entry.entry_id)
+            self.merger.wait_merged(entry_id)
         self.decided.publish((result,))
         return result
 
@@ -140,11 +149,9 @@ class ScanService:
             if claims.type is not PassType.SINGLE:
                 return None
             pass_id = claims.pass_id
-            with self._ctx.store.read_snapshot():
-                current = self._held(pass_id=claims.pass_id)
+            current = self._held(pass_id=claims.pass_id)
         elif parsed.code is not None:
-            with self._ctx.store.read_snapshot():
-                current = self._held(code=parsed.code)
+            current = self._held(code=parsed.code)
             pass_id = current.id if current else None
         if pass_id is None or (current is not None and current.type is not PassType.SINGLE):
             return None
@@ -153,33 +160,34 @@ class ScanService:
         return replace(self.claimer(pass_id), pass_id=pass_id)
 
     def _held(self, *, pass_id: str | None = None, code: str | None = None) -> Pass | None:
-        """The pass as this thread's reader sees it, with this station's admissions still in
-        the journal counted onto it (call inside store.read_snapshot())."""
+        """The pass as this thread's reader sees it, with the admissions still in the door
+        journal counted onto it (for the claim: the decision looks again, under the lock)."""
         store = self._ctx.store
-        row = (store.pass_by_id(pass_id) if pass_id else None) or (
-            store.pass_by_code(code) if code else None)
-        return None if row is None else self._overlaid(row)[0]
+        with store.read_snapshot():
+            row = (store.pass_by_id(pass_id) if pass_id else None) or (
+                store.pass_by_code(code) if code else None)
+            return None if row is None else self._overlaid(row, self.merger.journal.entries_for)[0]
 
-    def _overlaid(self, current: Pass) -> tuple[Pass, list[Event]]:
+    def _overlaid(self, current: Pass, pending: Pending) -> tuple[Pass, list[Event]]:
         """`current` with the admissions of its unmerged journal entries folded on, and the
         events of those entries (a refusal's explanation reads them with the log). An entry
-        the log already holds (merged, not yet dropped from the overlay) is in `current`."""
-        entries = self.merger.unmerged_for(current.id)
+        the log already holds (merged, not yet deleted from the journal) is in `current`."""
+        entries = parse_all(pending(current.id))
         if not entries:
             return current, []
         present = self._ctx.store.events_present([e.event.id for e in entries if e.event])
-        pending = unmerged_events(entries, present)
         for entry in entries:
             if entry.counts and entry.event is not None and entry.event.id not in present:
                 current = fold_next(current, entry.event) or current
-        return current, pending
+        return current, unmerged_events(entries, present)
 
     def _decide(self, parsed: payloads.ParsedPayload, source: Source, operator: str | None,
-                claim: Claim | None = None,
+                pending: Pending, claim: Claim | None = None,
                 verified: tokens.Claims | tokens.BadToken | None = None
                 ) -> tuple[ScanResult, JournalEntry]:
-        """The verdict and the journal entry that records it, from the reader and the overlay
-        (inside store.read_snapshot(), under the door lock)."""
+        """The verdict and the journal entry that records it, from the reader and `pending`
+        (the journal's entries of a pass), inside store.read_snapshot() and the journal's
+        write transaction."""
         now = self._ctx.now()
         store = self._ctx.store
         current: Pass | None = None
@@ -220,7 +228,7 @@ class ScanService:
             current = store.pass_by_code(parsed.code)
         if current is None:
             return self._refuse_unlinked(parsed, source, operator, Reason.UNKNOWN)
-        current, unmerged = self._overlaid(current)
+        current, unmerged = self._overlaid(current, pending)
 
         decision = decide(current, now)
         taken = (claim is not None and claim.state is ClaimState.TAKEN

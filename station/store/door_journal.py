@@ -28,10 +28,35 @@ JOURNAL_NAME = "door-journal.db"
 _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+class Appending:
+    """Inside the journal's write transaction (DoorJournal.appending): the file is locked
+    against every other writer, this process's and other processes' on the same data
+    directory, so a decision made here sees every entry appended before it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def entries_for(self, pass_id: str) -> list[str]:
+        return entries_for(self._conn, pass_id)
+
+    def add(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
+        cursor = self._conn.execute(
+            "INSERT INTO entries (created, pass_id, scan_id, entry) VALUES (?, ?, ?, ?)",
+            (created, pass_id, scan_id, entry))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+def entries_for(conn: sqlite3.Connection, pass_id: str) -> list[str]:
+    rows = conn.execute("SELECT entry FROM entries WHERE pass_id = ? ORDER BY id", (pass_id,))
+    return [str(r[0]) for r in rows]
+
+
 class DoorJournal:
-    """Entries (id, created, JSON) appended by the door and deleted once merged. One
-    connection, used under a lock: appends come from the deciding thread, deletes from the
-    merge, and neither may wait on SQLite's busy handler."""
+    """Entries (id, created, pass id, scan id, JSON) appended by the door and deleted once
+    merged. One connection, used under a lock: appends come from the deciding thread, deletes
+    from the merge, and neither may wait on SQLite's busy handler (another process on the same
+    data directory may make them wait on it: then the file's own lock serializes them)."""
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / JOURNAL_NAME
@@ -66,28 +91,55 @@ class DoorJournal:
                 conn.execute("PRAGMA journal_mode=TRUNCATE")
                 conn.execute("PRAGMA synchronous=FULL")  # appended means on the disk
                 conn.execute("CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY "
-                             "AUTOINCREMENT, created TEXT NOT NULL, entry TEXT NOT NULL)")
+                             "AUTOINCREMENT, created TEXT NOT NULL, pass_id TEXT, "
+                             "scan_id TEXT NOT NULL, entry TEXT NOT NULL)")
+                conn.execute("CREATE INDEX IF NOT EXISTS entries_pass ON entries (pass_id)")
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
         return self._conn
 
-    def append(self, created: str, entry: str) -> int:
-        """Store one entry durably; its id. Raises StorageError when the file cannot take it."""
+    @contextmanager
+    def appending(self) -> Iterator[Appending]:
+        """One write transaction (committed with fsync when the block ends, rolled back if
+        it raises). Raises StorageError when the file cannot take it."""
         with self._lock, self._failures("record the scan", "nothing was admitted"):
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cursor = conn.execute("INSERT INTO entries (created, entry) VALUES (?, ?)",
-                                      (created, entry))
+                yield Appending(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+
+    def append(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
+        """One entry in a transaction of its own; its id."""
+        with self.appending() as journal:
+            return journal.add(created, pass_id, scan_id, entry)
+
+    def entries_for(self, pass_id: str) -> list[str]:
+        """The entries of one pass not merged yet, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
+            return entries_for(self._connection(), pass_id)
+
+    def entry_of_scan(self, scan_id: str) -> int | None:
+        if not self.path.exists():
+            return None
+        with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
+            row = self._connection().execute("SELECT id FROM entries WHERE scan_id = ?",
+                                             (scan_id,)).fetchone()
+            return None if row is None else int(row[0])
+
+    def count(self) -> int:
+        if not self.path.exists():
+            return 0
+        with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
+            return int(self._connection().execute("SELECT count(*) FROM entries").fetchone()[0])
 
     def pending(self) -> list[tuple[int, str]]:
         """Every entry not merged yet, oldest first (none when the file does not exist)."""

@@ -74,9 +74,10 @@ class ScanService:
         # Set with the claimer: a fresh claim for a scan that could not be recorded goes back.
         self.unclaimer: Unclaimer | None = None
         # Every scan this station decided (any source: window, API, CLI in this process): once
-        # in the log (wait_merged), or for the door's own paths once durable in the journal. The door's window shows them all; unlike the bus, refusals of codes that
-        # name no pass are here too (they record a scan row but no event). Scans applied from
-        # other stations through sync never pass through submit, so they are not here.
+        # in the log (wait_merged), or for the door's own paths once durable in the journal.
+        # The door's window shows them all; unlike the bus, refusals of codes that name no pass
+        # are here too (they record a scan row but no event). Scans applied from other
+        # stations through sync never pass through submit, so they are not here.
         self.decided: Observers[ScanResult] = Observers()
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,

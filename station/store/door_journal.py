@@ -81,6 +81,14 @@ class DoorJournal:
             self._conn.close()
             self._conn = None
 
+    def _empty(self) -> bool:
+        """No entries, known without opening it: no file, or the empty file a first append
+        made before the disk refused its table (a read must not need to write)."""
+        try:
+            return self.path.stat().st_size == 0
+        except FileNotFoundError:
+            return True
+
     def _connection(self) -> sqlite3.Connection:
         """Opened on first use: a station that never scans at a door has no journal file."""
         if self._conn is None:
@@ -122,13 +130,13 @@ class DoorJournal:
 
     def entries_for(self, pass_id: str) -> list[str]:
         """The entries of one pass not merged yet, oldest first."""
-        if not self.path.exists():
+        if self._empty():
             return []
         with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
             return entries_for(self._connection(), pass_id)
 
     def entry_of_scan(self, scan_id: str) -> int | None:
-        if not self.path.exists():
+        if self._empty():
             return None
         with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
             row = self._connection().execute("SELECT id FROM entries WHERE scan_id = ?",
@@ -136,14 +144,14 @@ class DoorJournal:
             return None if row is None else int(row[0])
 
     def count(self) -> int:
-        if not self.path.exists():
+        if self._empty():
             return 0
         with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
             return int(self._connection().execute("SELECT count(*) FROM entries").fetchone()[0])
 
     def pending(self) -> list[tuple[int, str]]:
         """Every entry not merged yet, oldest first (none when the file does not exist)."""
-        if not self.path.exists():
+        if self._empty():
             return []
         with self._lock, self._failures("read the door's unsaved scans", "nothing was changed"):
             rows = self._connection().execute("SELECT id, entry FROM entries ORDER BY id")

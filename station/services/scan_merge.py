@@ -96,17 +96,20 @@ def merge_entry(ctx: Context, passes: PassService, tx: Tx, entry: JournalEntry) 
             and current.status is PassStatus.ACTIVE and current.valid_until is not None):
         current = passes.expire_in(tx, current)
     at = parse_iso(event.timestamp)
+    name = ctx.station_name
+    data = {**event.data, "stationName": name}
     if entry.counts:
         # Onto the row as it stands now: what sync or another merge applied since the
         # decision is kept (fold_next, or the whole log when the pass changed otherwise).
         recorded, after = ctx.record_pass_change(
-            tx, event.type, event.data, pass_id=event.pass_id, event_id=event.id, at=at,
+            tx, event.type, data, pass_id=event.pass_id, event_id=event.id, at=at,
             current=current)
         if current is not None and after is not None:
-            by = scan.operator or str(event.data.get("stationName") or "")
-            announce(ctx, tx, current, after, by=by, trigger="scan", event=recorded)
+            announce(ctx, tx, current, after, by=scan.operator or name, trigger="scan",
+                     event=recorded)
     else:  # a refusal changes nothing: the pass as it stands
-        data = {**event.data, **current.to_api()} if current is not None else event.data
+        if current is not None:
+            data = {**data, **current.to_api()}
         recorded = ctx.record(tx, event.type, data, pass_id=event.pass_id, event_id=event.id,
                               at=at)
     tx.insert_scan(scan, recorded.id)

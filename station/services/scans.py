@@ -102,9 +102,8 @@ class ScanService:
             # every other door of this data directory, in any process): each sees the entries
             # of the ones before it. The entry is durable when the block ends (fsync).
             with self.merger.journal.appending() as journal:
-                with self._ctx.store.read_snapshot():
-                    result, entry = self._decide(parsed, source, operator, journal.entries_for,
-                                                 claim, verified)
+                result, entry = self._decide(parsed, source, operator, journal.entries_for,
+                                             claim, verified)
                 entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id, entry.scan.id,
                                        entry.to_json())
             self.merger.appended(entry_id)
@@ -164,19 +163,28 @@ class ScanService:
         """The pass as this thread's reader sees it, with the admissions still in the door
         journal counted onto it (for the claim: the decision looks again, under the lock)."""
         store = self._ctx.store
-        with store.read_snapshot():
-            row = (store.pass_by_id(pass_id) if pass_id else None) or (
-                store.pass_by_code(code) if code else None)
-            return None if row is None else self._overlaid(row, self.merger.journal.entries_for)[0]
+        row = (store.pass_by_id(pass_id) if pass_id else None) or (
+            store.pass_by_code(code) if code else None)
+        return None if row is None else self._overlaid(row, self.merger.journal.entries_for)[0]
 
     def _overlaid(self, current: Pass, pending: Pending) -> tuple[Pass, list[Event]]:
         """`current` with the admissions of its unmerged journal entries folded on, and the
         events of those entries (a refusal's explanation reads them with the log). An entry
-        the log already holds (merged, not yet deleted from the journal) is in `current`."""
+        the log already holds (merged, not yet deleted from the journal) is in the row.
+
+        Every statement counts at a door (each gives up the GIL, which a download in the same
+        process then holds for up to a switch interval), so a pass with no entries, the usual
+        case, costs the one journal read; with entries, the row is read again together with
+        which of them the log holds, in one read transaction (a merge committed between two
+        separate reads could count an entry twice or not at all). Entries cannot go meanwhile:
+        the caller holds the journal's lock, and only a merge's delete, under it, removes them."""
         entries = parse_all(pending(current.id))
         if not entries:
             return current, []
-        present = self._ctx.store.events_present([e.event.id for e in entries if e.event])
+        store = self._ctx.store
+        with store.read_snapshot():
+            current = store.pass_by_id(current.id) or current
+            present = store.events_present([e.event.id for e in entries if e.event])
         for entry in entries:
             if entry.counts and entry.event is not None and entry.event.id not in present:
                 current = fold_next(current, entry.event) or current
@@ -187,8 +195,7 @@ class ScanService:
                 verified: tokens.Claims | tokens.BadToken | None = None
                 ) -> tuple[ScanResult, JournalEntry]:
         """The verdict and the journal entry that records it, from the reader and `pending`
-        (the journal's entries of a pass), inside store.read_snapshot() and the journal's
-        write transaction."""
+        (the journal's entries of a pass), inside the journal's write transaction."""
         now = self._ctx.now()
         store = self._ctx.store
         current: Pass | None = None
@@ -245,8 +252,8 @@ class ScanService:
             scanned_at=to_iso(now), verdict=decision.verdict, reason=decision.reason,
             source=source, operator=operator, payload=parsed.text,
         )
-        name = self._ctx.station_name
-        data = {**current.to_api(), "scan": scan.to_api(), "stationName": name}
+        # The station's name (`stationName`) is added by the merge: one statement less here.
+        data = {**current.to_api(), "scan": scan.to_api()}
         # Its place in the log (origin_seq, HLC) is given by the merge, in the writer.
         event = Event(id=new_event_id(), type=EventType.PASS_SCANNED, timestamp=to_iso(now),
                       data=data, origin=store.station_id, origin_seq=0, hlc="",

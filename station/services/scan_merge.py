@@ -191,14 +191,16 @@ class ScanMerger:
                     self._failed_through = max(self._failed_through, upto)
                     self._cond.notify_all()
                 raise
-            try:
-                self.journal.delete([e.entry_id for e in batch])
-            except StorageError as exc:  # merged all the same: the next merge deletes them
-                log.info("%s", exc)
+            # In the log now: whoever waits for these entries goes on (the journal's delete
+            # below is bookkeeping; a crash before it only makes a merge find them again).
             with self._cond:
                 last = max([upto, *(e.entry_id for e in batch)])
                 self._merged_through = max(self._merged_through, last)
                 self._cond.notify_all()
+            try:
+                self.journal.delete([e.entry_id for e in batch])
+            except StorageError as exc:  # merged all the same: the next merge deletes them
+                log.info("%s", exc)
             return len(batch)
 
     def _merge_in(self, tx: Tx, batch: Sequence[JournalEntry]) -> None:

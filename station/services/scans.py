@@ -106,7 +106,7 @@ class ScanService:
                                              claim, verified)
                 entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id, entry.scan.id,
                                        entry.to_json())
-            self.merger.appended(entry_id)
+            self.merger.appended(entry_id, wake=not wait_merged)
         except StorageError as exc:
             # Not in the journal: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
@@ -116,7 +116,7 @@ class ScanService:
                 self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         if wait_merged:
-            self.merger.wait_merged(entry_id)
+            self.merger.merge_through(entry_id)
         self.decided.publish((result,))
         return result
 

@@ -15,6 +15,7 @@ from station.net.runtime import AsyncRuntime
 from station.net.sender import SenderConfig
 from station.net.server import APIServer
 from tests.api.conftest import StationFactory, integrations_for
+from tests.waiting import wait_until
 
 
 def test_real_server_serves_and_stops_cleanly(make_station: StationFactory) -> None:
@@ -99,3 +100,29 @@ def test_wrong_keys_from_this_machine_do_not_stall_a_valid_key(make_station: Sta
         assert locked.status_code == 429 and "retry-after" in locked.headers
         served = client.get("/api/v1/passes", headers={"authorization": f"Bearer {key}"})
         assert served.status_code == 200, served.text
+
+
+def test_an_api_scan_returns_once_merged_so_the_pass_reads_back_used(
+        make_station: StationFactory) -> None:
+    """A door's scan is durable in the door journal before its merge into the log; the API
+    answers only after the merge, so what a client reads next shows the use."""
+    station = make_station()
+    assert station.integrations is not None and station.integrations.api_address
+    key = station.integrations.keys.create("real").secret
+    merger = station.core.scans.merger
+    answered: list[httpx.Response] = []
+    with httpx.Client(base_url=station.integrations.api_address, timeout=120,
+                      headers={"authorization": f"Bearer {key}"}) as client:
+        p = client.post("/api/v1/passes", json={"name": "Guest"}).json()
+        with merger._merging:  # test-only: no merge runs until the scan is in the journal
+            post = threading.Thread(target=lambda: answered.append(
+                client.post("/api/v1/scans", json={"code": p["code"]})))
+            post.start()
+            wait_until(lambda: merger.pending_count() == 1, what="the scan in the journal")
+            assert answered == []  # decided and durable, not merged: no answer yet
+        post.join(120)
+        assert answered and answered[0].status_code == 201
+        assert answered[0].json()["verdict"] == "accepted"
+        read = client.get(f"/api/v1/passes/{p['id']}").json()
+        assert read["uses"] == 1 and read["status"] == "used"
+    station.stop()

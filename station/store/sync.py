@@ -215,6 +215,14 @@ class SyncLedger:
         )
         return [(int(r["seq"]), event_from_row(r)) for r in rows]
 
+    def origin_events(self, origin: str, first_seq: int, last_seq: int) -> list[Event]:
+        """The events of `origin` with origin_seq from `first_seq` to `last_seq`, in that order
+        (the (origin, origin_seq) index)."""
+        rows = self._store.fetch_all(
+            "SELECT * FROM events WHERE origin = ? AND origin_seq BETWEEN ? AND ? "
+            "ORDER BY origin_seq", (origin, first_seq, last_seq))
+        return [event_from_row(r) for r in rows]
+
     def events_by_ids(self, ids: Sequence[str]) -> list[Event]:
         """The events with these ids that the log holds, in log order."""
         found: list[tuple[int, Event]] = []

@@ -70,16 +70,20 @@ class _MemoryKeyring(KeyringBackend):
 
 
 spent: dict[str, float] = {}
+cpu_spent: dict[str, float] = {}
 calls: dict[str, int] = {}
 
 
 def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wall time and the calling thread's CPU time (a thread's wall time includes waiting for
+    the GIL while the loop thread holds it)."""
     def wrapper(*a: Any, **kw: Any) -> Any:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         try:
             return fn(*a, **kw)
         finally:
             spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+            cpu_spent[name] = cpu_spent.get(name, 0.0) + time.thread_time() - c
             calls[name] = calls.get(name, 0) + 1
     return wrapper
 
@@ -121,6 +125,8 @@ def main() -> None:
         quiet.stop()
 
         SyncLedger.unsent = timed("read", SyncLedger.unsent)  # type: ignore[method-assign]
+        if hasattr(SyncLedger, "unsent_texts"):  # after issue 15's publish rounds
+            SyncLedger.unsent_texts = timed("read", SyncLedger.unsent_texts)  # type: ignore
         if EventTrustService is not None:
             EventTrustService.sign = timed("sign", EventTrustService.sign)  # type: ignore
         wire.encode = timed("encode", wire.encode)  # type: ignore[assignment]
@@ -156,7 +162,8 @@ def main() -> None:
           f"loop thread CPU {loop_cpu:.2f} s ({args.repo})")
     for name in ("read", "sign", "encode", "publish"):
         if name in spent:
-            print(f"  {name:8s} {spent[name]:6.2f} s in {calls[name]} calls")
+            cpu = f", CPU {cpu_spent[name]:.2f} s" if name in cpu_spent else ""
+            print(f"  {name:8s} {spent[name]:6.2f} s wall{cpu} in {calls[name]} calls")
     if "publish" in spent:
         print(f"  publish without encode (send + acks) {spent['publish'] - spent['encode']:.2f} s")
     if profile is not None:

@@ -80,11 +80,13 @@ class EventTrustService:
         """What this station announces as its event key (its signing key's id)."""
         return [tokens.key_id(self._ctx.keys.private.public_key())]
 
-    def sign(self, events: Sequence[Event], *, each: bool = False) -> list[Event]:
+    def sign(self, events: Sequence[Event], texts: Sequence[str] | None = None, *,
+             each: bool = False) -> list[Event]:
         """This station's events as a publish round: each linked to its origin's previous event
         (`prev`), and only the last one of each origin in the round (and the last of each chain
         segment) signed; the others carry their link only, which that signature covers
-        (docs/sync-trust.md, rounds). `each`: every event signed (events published apart).
+        (docs/sync-trust.md, rounds). `texts`: each event's data as the log stores it (encoded
+        afresh when not given); `each`: every event signed (events published apart).
         A round that is retried, here or after a restart, is signed again byte for byte."""
         key = self._ctx.keys.private
         top = {event.origin: k for k, event in enumerate(events)}
@@ -93,7 +95,8 @@ class EventTrustService:
             for k, event in enumerate(events):
                 hashes = self._chain.setdefault(event.origin, {})
                 signs = each or top[event.origin] == k or ends_segment(event.origin_seq)
-                sig, own_hash = sign_chained(key if signs else None, event, self._prev(event))
+                sig, own_hash = sign_chained(key if signs else None, event, self._prev(event),
+                                             texts[k] if texts is not None else None)
                 hashes[event.origin_seq] = own_hash
                 if len(hashes) > 2 * CHAIN_KEPT:
                     newest = max(hashes)
@@ -121,9 +124,10 @@ class EventTrustService:
             return known
         first = seq - (seq - 1) % CHAIN_SEGMENT
         prev, at = "", first - 1
-        for earlier in SyncLedger(self._ctx.store).origin_events(event.origin, first, seq - 1):
+        for earlier, text in SyncLedger(self._ctx.store).origin_events(event.origin, first,
+                                                                         seq - 1):
             link = prev if earlier.origin_seq == at + 1 else ""
-            _, prev = sign_chained(None, earlier, link)
+            _, prev = sign_chained(None, earlier, link, text)
             at = earlier.origin_seq
         return prev if at == seq - 1 else ""
 

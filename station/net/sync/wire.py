@@ -16,7 +16,17 @@ _FIELDS = ("id", "type", "timestamp", "data", "origin", "originSeq", "hlc")
 _REQUIRED = frozenset(_FIELDS)
 
 
-def encode(event: Event) -> bytes:
+def encode(event: Event, text: str | None = None) -> bytes:
+    """`text`: the event's data as the log stores it (data_text), when the caller has it: put
+    in as it is rather than encoded again (the same bytes: "data" sorts first)."""
+    if text is not None:
+        rest = {"id": event.id, "type": event.type, "timestamp": event.timestamp,
+                "origin": event.origin, "originSeq": event.origin_seq, "hlc": event.hlc,
+                "passId": event.pass_id}
+        if event.sig is not None:
+            rest["sig"] = event.sig
+        tail = json.dumps(rest, separators=(",", ":"), sort_keys=True)
+        return f'{_DATA_FIRST}{text},{tail[1:]}'.encode()
     body = {
         "id": event.id, "type": event.type, "timestamp": event.timestamp, "data": event.data,
         "origin": event.origin, "originSeq": event.origin_seq, "hlc": event.hlc,

@@ -13,7 +13,9 @@ previous event the origin signed (by origin_seq), or "" where a chain starts. `s
 `<signature>.<prev>`. A receiver holding a run of an origin's events linked that way verifies
 the signature of the run's last event only: it covers that event's form, which binds the hash
 of the one before, and so on down (`EventTrust.refusals`). v1 signatures keep verifying, each
-on its own.
+on its own. A publisher signs only the last event of each publish round (and of each chain
+segment of CHAIN_SEGMENT events); the others carry `.<prev>`, their link only (link_only),
+and count only where a verified chain reaches them (docs/sync-trust.md, "Rounds").
 
 Which key an origin is trusted with, and what to do with events from before signing, are the
 services' decisions (services/event_trust.py); `EventTrust` is their snapshot, plain enough

@@ -173,6 +173,16 @@ def test_the_follower_holds_a_round_back_until_its_top_arrives_and_not_forever()
     assert held.take(tail, now=10.0) == [] and not held.expired(309.0)
     assert held.expired(310.0) and held.take([], now=310.0) == tail
     assert _refusals(ours[:5]) == [UNCOVERED] * 5
+    # Each subject waits on its own: a forger's tail that never gets a top lets go of its own
+    # messages, not of another station's round whose top is on its way.
+    forger = _msgs(ours[:2], start=30)
+    assert held.take(forger, now=400.0) == [] and held.first_held() == 30
+    round_b = _rounds("sta_b", OTHER, 4, [3])
+    part = _msgs(round_b[:2], start=32)
+    assert held.take(part, now=699.0) == []
+    assert held.take([], now=700.0) == forger and held.first_held() == 32
+    top = _msgs(round_b[2:], start=34)
+    assert held.take(top, now=701.0) == [*part, *top] and held.first_held() is None
 
 
 def test_a_worker_part_ends_only_where_no_round_is_open() -> None:

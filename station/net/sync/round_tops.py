@@ -67,33 +67,38 @@ class HeldBack:
         self.last_seen = 0  # stream sequence of the last message taken
         self._wait_s = wait_s
         self._own_subject = own_subject
-        self._since = 0.0  # when the first message held now was held back
+        # subject -> (the first message of its open round, when it was held back first). Each
+        # subject waits on its own: one that never sends a top (a forger's) lets go of its own
+        # messages only, not of another station's round whose top is on its way.
+        self._since: dict[str, tuple[Msg, float]] = {}
 
     def expired(self, now: float) -> bool:
-        return bool(self.msgs) and now - self._since >= self._wait_s
+        return any(now - at >= self._wait_s for _, at in self._since.values())
 
     def take(self, msgs: list[Msg], now: float) -> list[Msg]:
         """What to decode now, of the messages held back and `msgs` (which follow them); the
-        rest stays held back. All of it once the wait is over."""
+        rest stays held back, each subject's for at most the wait."""
         if msgs:
             self.last_seen = msgs[-1].metadata.sequence.stream
         whole = self.msgs + msgs if self.msgs else msgs
-        if self.expired(now):
-            self.msgs = []
-            return whole
         open_at = open_rounds([m.subject for m in whole], [m.data for m in whole],
                               self._own_subject)
-        if not open_at:
+        since: dict[str, tuple[Msg, float]] = {}
+        for subject, i in open_at.items():
+            before = self._since.get(subject)
+            at = before[1] if before is not None and before[0] is whole[i] else now
+            if now - at < self._wait_s:  # else checked as it is now (and refused)
+                since[subject] = (whole[i], at)
+        self._since = since
+        if not since:
             self.msgs = []
             return whole
-        first_held = self.msgs[0] if self.msgs else None
         keep: list[Msg] = []
         back: list[Msg] = []
         for i, msg in enumerate(whole):
-            (back if i >= open_at.get(msg.subject, len(whole)) else keep).append(msg)
+            held = msg.subject in since and i >= open_at[msg.subject]
+            (back if held else keep).append(msg)
         self.msgs = back
-        if back[0] is not first_held:
-            self._since = now
         return keep
 
     def first_held(self) -> int | None:

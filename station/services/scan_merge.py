@@ -139,33 +139,24 @@ class ScanMerger:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def appended(self, entry_id: int, *, wake: bool = True) -> None:
-        """An entry is in the journal: merge it soon (`wake=False`: the caller merges it
-        itself, `merge_through`; the thread only retries when that fails)."""
+    def appended(self, entry_id: int) -> None:
+        """An entry is in the journal: merge it soon."""
         with self._cond:
             self._appended = max(self._appended, entry_id)
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._serve, name=THREAD_NAME,
                                                 daemon=True)
                 self._thread.start()
-            if wake:
-                self._cond.notify_all()
+            self._cond.notify_all()
 
-    def merge_through(self, entry_id: int) -> None:
-        """Until the entry is in the log, merging on the caller's thread (an API or command
-        line scan that waits anyway: two thread hand-offs fewer, each a wait for the GIL while
-        a download runs). A merge that fails leaves it to the merge thread, woken to retry;
-        the caller's verdict stands."""
-        while True:
-            with self._cond:
-                if self._merged_through >= entry_id:
-                    return
-            try:
-                self.merge_pending()
-            except (StorageError, WriterClosed):
-                with self._cond:
-                    self._cond.notify_all()
-                return
+    def merge_now(self, entry: JournalEntry) -> list[Event]:
+        """Record `entry` in the log now, as a DOOR job (a scan its caller waits for, decided
+        under the journal's lock and never appended to it); the events to publish once the
+        caller has let that lock go (a subscriber may read the journal)."""
+        def merge(tx: Tx) -> list[Event]:
+            merge_entry(self._ctx, self._passes, tx, entry)
+            return list(tx.appended)
+        return self._ctx.store.write(merge, Priority.DOOR)
 
     def wait_merged(self, entry_id: int) -> None:
         """Until the entry is in the log, or a merge of it failed (it stays in the journal and

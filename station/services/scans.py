@@ -104,9 +104,17 @@ class ScanService:
             with self.merger.journal.appending() as journal:
                 result, entry = self._decide(parsed, source, operator, journal.entries_for,
                                              claim, verified)
-                entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id, entry.scan.id,
-                                       entry.to_json())
-            self.merger.appended(entry_id, wake=not wait_merged)
+                if wait_merged:
+                    # Its caller waits for the log anyway: straight into it, one fsync'd
+                    # commit, not two (journal, then merge: an API scan took 1.9 ms instead
+                    # of 0.9). Still under the journal's lock, so no door decides meanwhile
+                    # without seeing it; its events are published once the lock is let go.
+                    merged = self.merger.merge_now(entry)
+                else:
+                    entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id,
+                                           entry.scan.id, entry.to_json())
+            if not wait_merged:
+                self.merger.appended(entry_id)
         except StorageError as exc:
             # Not in the journal: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
@@ -116,7 +124,7 @@ class ScanService:
                 self.unclaimer(claim.pass_id, claim.at)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
         if wait_merged:
-            self.merger.merge_through(entry_id)
+            self._ctx.publish(merged)
         self.decided.publish((result,))
         return result
 

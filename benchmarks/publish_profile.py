@@ -37,7 +37,6 @@ args = parser.parse_args()
 sys.path.insert(0, args.repo)
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 
 from station.app import StationOptions, build_station  # noqa: E402
 from station.net.sync import publisher as publisher_module  # noqa: E402
@@ -52,21 +51,7 @@ except ImportError:  # before issue 15: events are not signed
     EventTrustService = None  # type: ignore[assignment,misc]
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
+from memory_keyring import MemoryKeyring as _MemoryKeyring  # noqa: E402
 
 
 spent: dict[str, float] = {}

@@ -36,7 +36,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 
 from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 
@@ -51,21 +50,7 @@ from station.services.passes import PassService  # noqa: E402
 from station.store import migrations  # noqa: E402
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
+from memory_keyring import MemoryKeyring as _MemoryKeyring  # noqa: E402
 
 
 def free_port() -> int:

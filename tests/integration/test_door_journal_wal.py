@@ -1,0 +1,33 @@
+"""The door journal's WAL and the merge's pace while a download writes (docs/door-journal.md,
+"Why a scan's fsync stays short"): real SQLite files, the real merge thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from station.app import Core
+from station.services.passes import PassService
+from station.store.door_journal import JOURNAL_NAME
+from tests.integration.test_door_journal import merge_held, merged
+
+
+def wal_size(core: Core) -> int:
+    return (Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal").stat().st_size
+
+
+def test_the_door_s_appends_overwrite_the_journal_s_wal_from_the_first_scan(core: Core) -> None:
+    # An append that lengthens the WAL makes its fsync commit the filesystem's journal, which
+    # writes out first whatever a download left in the main database's files.
+    p = core.passes.create(PassService.validate("Crew", type="multi", max_uses=1000))
+    assert core.scans.submit(p.public_url, wait_merged=False).accepted
+    size = wal_size(core)
+    for _ in range(5):
+        with merge_held(core):  # the scans of a merge interval, then their merge
+            for _ in range(12):
+                assert core.scans.submit(p.public_url, wait_merged=False).accepted
+            assert wal_size(core) == size
+        merged(core)
+    assert wal_size(core) == size
+    stored = core.store.pass_by_id(p.id)
+    assert stored is not None and stored.uses == 61  # every scan once, nothing lost
+

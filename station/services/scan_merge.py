@@ -39,6 +39,12 @@ RETRY_S = 1.0  # after a merge the main database refused (full disk): try again 
 # transaction (100k events: the download 1.6-2.1x slower with the door than without). A lone
 # scan is still merged at once; a stream of them in batches of 0.2 s.
 MERGE_INTERVAL_S = 0.2
+# While the station downloads a history (a commit without fsync in the last second), at most
+# one merge per second: each merge still cut the download's transaction, and its fsync'd commit
+# wrote out the megabytes the download had left in the main WAL, which the door's next fsync
+# then queued behind (see docs/door-journal.md). The delay is bounded, and a scan after a
+# quiet second is merged at once.
+MERGE_INTERVAL_DOWNLOADING_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +239,7 @@ class ScanMerger:
                 while self._merged_through >= self._appended and not self._closed:
                     self._cond.wait()
                 while not self._closed:  # at most one merge per interval (see MERGE_INTERVAL_S)
-                    left = started + MERGE_INTERVAL_S - time.monotonic()
+                    left = started + self._interval() - time.monotonic()
                     if left <= 0:
                         break
                     self._cond.wait(left)
@@ -256,6 +262,12 @@ class ScanMerger:
                 log.exception("merging the door's scans into the log failed")
                 with self._cond:
                     self._cond.wait(RETRY_S)
+
+    def _interval(self) -> float:
+        """The least time from one merge's start to the next one's."""
+        if self._ctx.store.downloading(MERGE_INTERVAL_DOWNLOADING_S):
+            return MERGE_INTERVAL_DOWNLOADING_S
+        return MERGE_INTERVAL_S
 
     def close(self) -> None:
         """Stop the merge thread, then merge what is left (kept in the journal if that fails:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from station.app import Core
 from station.services.passes import PassService
+from station.services.scan_merge import MERGE_INTERVAL_DOWNLOADING_S, MERGE_INTERVAL_S
+from station.store.db import Priority
 from station.store.door_journal import JOURNAL_NAME
 from tests.integration.test_door_journal import merge_held, merged
 
@@ -31,3 +33,17 @@ def test_the_door_s_appends_overwrite_the_journal_s_wal_from_the_first_scan(core
     stored = core.store.pass_by_id(p.id)
     assert stored is not None and stored.uses == 61  # every scan once, nothing lost
 
+
+def test_while_a_download_writes_the_merge_waits_up_to_a_second_and_a_lone_scan_goes_at_once(
+        core: Core) -> None:
+    merger = core.scans.merger
+    assert merger._interval() == MERGE_INTERVAL_S  # a quiet station: as before
+    # A catch-up batch commits without fsync: the station is downloading a history.
+    core.store.write(lambda tx: None, Priority.SYNC, fsync=False)
+    assert core.store.downloading(MERGE_INTERVAL_DOWNLOADING_S)
+    assert merger._interval() == MERGE_INTERVAL_DOWNLOADING_S
+    p = core.passes.create(PassService.validate("Ada"))
+    assert core.scans.submit(p.code, wait_merged=False).accepted
+    merged(core)  # a lone scan: merged without waiting for the interval
+    stored = core.store.pass_by_id(p.id)
+    assert stored is not None and stored.uses == 1

@@ -213,8 +213,8 @@ def _size(path: Path) -> int:
 def run_door(url: str, data_dir: Path, pass_url: str, total: int) -> dict[str, Any]:
     """Build D, scan every 50 ms until it holds `total` events; the records as JSON-able."""
     instrument()
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
+    if os.environ.get("DOOR_TAIL_SWITCH_INTERVAL"):  # to try the GIL's hand-over period
+        sys.setswitchinterval(float(os.environ["DOOR_TAIL_SWITCH_INTERVAL"]))
     t0 = _now()
     d = station(data_dir.parent, data_dir.name, url)
     journal_wal = data_dir / "door-journal.db-wal"

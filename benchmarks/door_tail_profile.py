@@ -210,8 +210,10 @@ def _size(path: Path) -> int:
         return 0
 
 
-def run_door(url: str, data_dir: Path, pass_url: str, total: int) -> dict[str, Any]:
-    """Build D, scan every 50 ms until it holds `total` events; the records as JSON-able."""
+def run_door(url: str, data_dir: Path, pass_url: str, total: int, door: bool = True
+             ) -> dict[str, Any]:
+    """Build D, scan every 50 ms (unless not `door`) until it holds `total` events; the
+    records as JSON-able."""
     instrument()
     if os.environ.get("DOOR_TAIL_SWITCH_INTERVAL"):  # to try the GIL's hand-over period
         sys.setswitchinterval(float(os.environ["DOOR_TAIL_SWITCH_INTERVAL"]))
@@ -228,6 +230,10 @@ def run_door(url: str, data_dir: Path, pass_url: str, total: int) -> dict[str, A
         while not done:
             t = _now()
             cpu = time.thread_time()
+            if not door:
+                while not (done := caught_up()):
+                    time.sleep(0.005)
+                break
             d.core.scans.submit(pass_url, "camera", wait_merged=False)
             end = _now()
             scan: _Scan = _local.last
@@ -312,7 +318,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--own-process", action="store_true")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ratio", action="store_true", help="first the same download "
+                        "without a door (own process): print the download's slowdown")
+    parser.add_argument("--child", choices=["door", "quiet"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     parser.add_argument("--pass-url", help=argparse.SUPPRESS)
@@ -320,7 +328,8 @@ def main() -> None:
     args = parser.parse_args()
     keyring.set_keyring(MemoryKeyring())
     if args.child:
-        print(json.dumps(run_door(args.url, Path(args.dir), args.pass_url, args.total)))
+        print(json.dumps(run_door(args.url, Path(args.dir), args.pass_url, args.total,
+                                  door=args.child == "door")))
         return
     from station.net.sync.hub import HubServer, new_password
     from station.services.passes import PassService
@@ -341,17 +350,24 @@ def main() -> None:
             total = a.core.store.count_events()
             print(f"{total} events published; D {'in its own process' if args.own_process else 'in this process'}"
                   f", {os.cpu_count()} cores, {time.strftime('%H:%M:%S')} UTC")
-            if args.own_process:
+            def own(mode: str, name: str) -> dict[str, Any]:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--child", "--url", url, "--dir",
-                     str(root / "D"), "--pass-url", door_pass.public_url, "--total", str(total)],
-                    capture_output=True, text=True, timeout=1200, check=True).stdout
-                result = json.loads(out.strip().splitlines()[-1])
+                    [sys.executable, __file__, "--child", mode, "--url", url, "--dir",
+                     str(root / name), "--pass-url", door_pass.public_url, "--total",
+                     str(total)], capture_output=True, text=True, timeout=1200,
+                    check=True).stdout
+                return dict(json.loads(out.strip().splitlines()[-1]))
+            quiet_s = own("quiet", "C")["seconds"] if args.ratio else None
+            if args.own_process or args.ratio:
+                result = own("door", "D")
             else:
                 result = run_door(url, root / "D", door_pass.public_url, total)
         finally:
             a.stop()
         report(result)
+        if quiet_s:
+            print(f"download without a door {quiet_s:.2f} s, with {result['seconds']:.2f} s: "
+                  f"{result['seconds'] / quiet_s:.2f}x")
     finally:
         hub.stop()
         shutil.rmtree(root, ignore_errors=True)

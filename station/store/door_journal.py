@@ -9,8 +9,8 @@ WAL with synchronous=FULL: an append is one write and one fsync of the WAL (a ro
 journal took three fsyncs: 4 ms a scan instead of 1-2 here). A delete after a merge commits
 with synchronous=NORMAL (no fsync): a power cut may undo it, and the next merge then finds the
 entries in the log and only deletes them again. On a full disk an append fails as soon as the
-WAL has to grow, which is almost always; one that fits (the WAL is rewritten from its start
-after a checkpoint) is durable all the same, and its merge waits for space.
+WAL has to grow; one that fits (the room grown below, some 60 scans) is durable all the same,
+and its merge waits for space.
 
 Appends overwrite, they do not grow the file: SQLite copies its WAL into the database file only
 every 1,000 pages (4 MiB, some 180 scans here), so for a station's first minutes every append
@@ -18,9 +18,9 @@ made the WAL longer, and an fsync that changes a file's size commits ext4's jour
 first writes out the data of every other file written meanwhile (data=ordered): the main
 database's WAL, megabytes of a history download. Before each merge's delete the merge thread
 copies the WAL (PASSIVE, on a connection of its own: an append never waits for it), so the next
-write starts the WAL from its beginning again, over pages already on the disk (a door scanning
-every 50 ms during a 30k download, own process: its COMMIT p50 3.0-6.2 -> 0.8-4.0 ms; see
-docs/door-journal.md).
+write starts the WAL from its beginning again, over pages already on the disk (appends while
+another database takes a download's writes: p50 2.8 -> 2.0-2.3 ms, p95 19-23 -> 12-17 ms,
+benchmarks/journal_fsync_bench.py; see docs/door-journal.md).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def test_a_full_disk_refuses_at_the_journal_and_returns_the_claim(
     core.scans.unclaimer = lambda pass_id, at: returned.append((pass_id, at))
     small_disk.fill()
     # The journal's WAL was grown when it was opened (docs/door-journal.md): on a full disk
-    # the door admits, durably, until that room is used (some 50 scans); the merges wait.
+    # the door admits, durably, until that room is used (some 60 scans); the merges wait.
     admitted = 0
     try:
         while admitted < 1000:

@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -249,7 +250,21 @@ def run_door(url: str, data_dir: Path, pass_url: str, total: int, door: bool = T
         d.stop()
     with _interval_lock:
         intervals = list(_intervals)
-    return {"seconds": seconds, "scans": scans, "intervals": intervals}
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # less at the mercy of other work than wall
+    return {"seconds": seconds, "scans": scans, "intervals": intervals,
+            "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def writer_line(result: dict[str, Any]) -> str:
+    """What the writer did: the download's transactions, the fsync'd ones (merges) and how
+    long they held it, and the process's CPU."""
+    spans: dict[str, list[float]] = defaultdict(list)
+    for kind, _thread, start, end in result["intervals"]:
+        spans[kind].append(end - start)
+    down, synced = spans["writer tx (download)"], spans["writer tx (fsync)"]
+    return (f"writer: {len(down)} download transactions ({sum(down):.2f} s), {len(synced)} "
+            f"fsync'd ({sum(synced):.2f} s); {len(spans['merge'])} merges; process CPU "
+            f"{result['cpu_s']:.1f} s")
 
 
 def report(result: dict[str, Any]) -> None:
@@ -357,7 +372,7 @@ def main() -> None:
                      str(total)], capture_output=True, text=True, timeout=1200,
                     check=True).stdout
                 return dict(json.loads(out.strip().splitlines()[-1]))
-            quiet_s = own("quiet", "C")["seconds"] if args.ratio else None
+            quiet = own("quiet", "C") if args.ratio else None
             if args.own_process or args.ratio:
                 result = own("door", "D")
             else:
@@ -365,9 +380,12 @@ def main() -> None:
         finally:
             a.stop()
         report(result)
-        if quiet_s:
-            print(f"download without a door {quiet_s:.2f} s, with {result['seconds']:.2f} s: "
-                  f"{result['seconds'] / quiet_s:.2f}x")
+        print(writer_line(result))
+        if quiet is not None:
+            print(f"without a door: {quiet['seconds']:.2f} s, {writer_line(quiet)}")
+            print(f"download without a door {quiet['seconds']:.2f} s, with "
+                  f"{result['seconds']:.2f} s: {result['seconds'] / quiet['seconds']:.2f}x; "
+                  f"process CPU {result['cpu_s'] / quiet['cpu_s']:.2f}x")
     finally:
         hub.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -145,15 +145,25 @@ class ScanMerger:
         self._thread: threading.Thread | None = None
         self._closed = False
 
+    def start(self) -> None:
+        """A running station (Station.start): the merge thread starts now and first opens
+        the journal, so that its opening (the WAL grown, see DoorJournal) is not the first
+        scan's: 74 ms of an 83 ms first scan at a 100k download's start here."""
+        with self._cond:
+            self._start_thread(opening=True)
+
     def appended(self, entry_id: int) -> None:
         """An entry is in the journal: merge it soon."""
         with self._cond:
             self._appended = max(self._appended, entry_id)
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(target=self._serve, name=THREAD_NAME,
-                                                daemon=True)
-                self._thread.start()
+            self._start_thread(opening=False)
             self._cond.notify_all()
+
+    def _start_thread(self, *, opening: bool) -> None:  # under self._cond
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._serve, args=(opening,),
+                                            name=THREAD_NAME, daemon=True)
+            self._thread.start()
 
     def merge_now(self, entry: JournalEntry) -> list[Event]:
         """Record `entry` in the log now, as a DOOR job (a scan its caller waits for, decided
@@ -231,7 +241,12 @@ class ScanMerger:
         for entry in batch:
             merge_entry(self._ctx, self._passes, tx, entry)
 
-    def _serve(self) -> None:
+    def _serve(self, opening: bool = False) -> None:
+        if opening:
+            try:
+                self.journal.open()
+            except StorageError as exc:  # the first scan says so, in its own sentence
+                log.info("%s", exc)
         failing = False
         started = -MERGE_INTERVAL_S
         while True:

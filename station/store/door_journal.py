@@ -170,6 +170,11 @@ class DoorJournal:
                     conn.execute("ROLLBACK")
                 raise
 
+    def open(self) -> None:
+        """Open the journal now (its WAL grown: tens of ms on a busy disk), not at a scan."""
+        with self._lock, self._failures("open the door journal", "nothing was changed"):
+            self._connection()
+
     def append(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
         """One entry in a transaction of its own; its id."""
         with self.appending() as journal:

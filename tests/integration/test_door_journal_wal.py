@@ -9,8 +9,9 @@ from station.app import Core
 from station.services.passes import PassService
 from station.services.scan_merge import MERGE_INTERVAL_DOWNLOADING_S, MERGE_INTERVAL_S
 from station.store.db import Priority
-from station.store.door_journal import JOURNAL_NAME
+from station.store.door_journal import JOURNAL_NAME, WAL_PADDING
 from tests.integration.test_door_journal import merge_held, merged
+from tests.waiting import wait_until
 
 
 def wal_size(core: Core) -> int:
@@ -47,3 +48,17 @@ def test_while_a_download_writes_the_merge_waits_up_to_a_second_and_a_lone_scan_
     merged(core)  # a lone scan: merged without waiting for the interval
     stored = core.store.pass_by_id(p.id)
     assert stored is not None and stored.uses == 1
+
+
+def test_a_running_station_opens_its_journal_before_the_first_scan(core: Core) -> None:
+    # Station.start() does this: the journal's opening (its WAL grown) is not a scan's wait.
+    wal = Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal"
+    assert not wal.exists()
+    core.scans.merger.start()
+    wait_until(lambda: wal.exists() and wal.stat().st_size >= 2 * WAL_PADDING,
+               what="the journal opened by the merge thread")
+    size = wal.stat().st_size
+    p = core.passes.create(PassService.validate("Ada"))
+    assert core.scans.submit(p.code, wait_merged=False).accepted
+    assert wal_size(core) == size
+    merged(core)

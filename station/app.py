@@ -152,6 +152,7 @@ class Station:
     sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
+        self.core.scans.merger.start()  # opens the door journal now, not at the first scan
         self.runtime.start()
         for part in self.parts:
             part.start()

@@ -218,6 +218,11 @@ class Store:
         stay, those of its own transaction are rolled back, the rest do not run)."""
         return self._writer.submit_steps(steps, priority, fsync=fsync)
 
+    def downloading(self, within_s: float) -> bool:
+        """Whether a history download wrote in the last `within_s` (its batches commit
+        without fsync)."""
+        return self._writer.unsynced_within(within_s)
+
     def checkpoint(self) -> None:
         """Copy the WAL into the database file without holding up writers (PASSIVE: what a
         reader still needs stays in the WAL until the next time)."""

@@ -9,12 +9,23 @@ WAL with synchronous=FULL: an append is one write and one fsync of the WAL (a ro
 journal took three fsyncs: 4 ms a scan instead of 1-2 here). A delete after a merge commits
 with synchronous=NORMAL (no fsync): a power cut may undo it, and the next merge then finds the
 entries in the log and only deletes them again. On a full disk an append fails as soon as the
-WAL has to grow, which is almost always; one that fits (the WAL is rewritten from its start
-after a checkpoint) is durable all the same, and its merge waits for space.
+WAL has to grow; one that fits (the room grown below, some 60 scans) is durable all the same,
+and its merge waits for space.
+
+Appends overwrite, they do not grow the file: SQLite copies its WAL into the database file only
+every 1,000 pages (4 MiB, some 180 scans here), so for a station's first minutes every append
+made the WAL longer, and an fsync that changes a file's size commits ext4's journal, which
+first writes out the data of every other file written meanwhile (data=ordered): the main
+database's WAL, megabytes of a history download. Before each merge's delete the merge thread
+copies the WAL (PASSIVE, on a connection of its own: an append never waits for it), so the next
+write starts the WAL from its beginning again, over pages already on the disk (appends while
+another database takes a download's writes: p50 2.8 -> 2.0-2.3 ms, p95 19-23 -> 12-17 ms,
+benchmarks/journal_fsync_bench.py; see docs/door-journal.md).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,7 +36,14 @@ from station.domain.errors import StorageCause, StorageError
 from station.store.failures import storage_errors
 from station.store.privacy import create_private_file
 
+log = logging.getLogger(__name__)
+
 JOURNAL_NAME = "door-journal.db"
+
+# The padding row that grows the WAL when the journal is opened (_preallocate_wal): its insert
+# and delete leave ~1 MiB of WAL. A merge copies the WAL back every second at most, after ~20
+# appends of ~5 pages each at a door scanning every 50 ms: room for 2.5 times that.
+WAL_PADDING = 1 << 19
 
 # A journal that is not a database any more (damaged, or another program's file).
 _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
@@ -66,6 +84,8 @@ class DoorJournal:
         self._folder = Path(data_dir)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._copier: sqlite3.Connection | None = None  # for checkpoints (_copy_wal)
+        self._copier_lock = threading.Lock()
 
     @contextmanager
     def _failures(self, doing: str, outcome: str) -> Iterator[None]:
@@ -105,11 +125,35 @@ class DoorJournal:
                              "AUTOINCREMENT, created TEXT NOT NULL, pass_id TEXT, "
                              "scan_id TEXT NOT NULL, entry TEXT NOT NULL)")
                 conn.execute("CREATE INDEX IF NOT EXISTS entries_pass ON entries (pass_id)")
+                self._preallocate_wal(conn)
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
         return self._conn
+
+    def _preallocate_wal(self, conn: sqlite3.Connection) -> None:
+        """Grow the WAL to ~1 MiB once, when the journal is opened, and copy it back (so
+        the first append starts it from its beginning again): the appends of the next cycles
+        then overwrite pages already on the disk instead of lengthening the file (see the
+        module's docstring). Without fsync but the checkpoint's; on a full disk it is left
+        out (an append then grows the WAL as before, or is refused)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size >= 2 * WAL_PADDING:
+            return  # another process on this data directory has it open and grown already
+        conn.execute("CREATE TABLE IF NOT EXISTS wal_padding (b BLOB)")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("INSERT INTO wal_padding VALUES (zeroblob(?))", (WAL_PADDING,))
+            conn.execute("DELETE FROM wal_padding")
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is not None and (code & 0xFF) in _DAMAGED:
+                raise
+            log.debug("growing the door journal's WAL failed (%s)", exc)
+        finally:
+            conn.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def appending(self) -> Iterator[Appending]:
@@ -125,6 +169,11 @@ class DoorJournal:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    def open(self) -> None:
+        """Open the journal now (its WAL grown: tens of ms on a busy disk), not at a scan."""
+        with self._lock, self._failures("open the door journal", "nothing was changed"):
+            self._connection()
 
     def append(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
         """One entry in a transaction of its own; its id."""
@@ -164,6 +213,7 @@ class DoorJournal:
         """Forget merged entries (a crash before this only makes the merge find them again)."""
         if not entry_ids:
             return
+        self._copy_wal()
         with self._lock, self._failures("tidy the door journal", "the scans are kept"):
             conn = self._connection()
             conn.execute("PRAGMA synchronous=NORMAL")  # no fsync: see the module's docstring
@@ -180,6 +230,25 @@ class DoorJournal:
             finally:
                 conn.execute("PRAGMA synchronous=FULL")
 
+    def _copy_wal(self) -> None:
+        """Copy the WAL's appends into the journal's file, so that the delete that follows
+        starts the WAL from its beginning again (and pays its header's fsync, not a door's
+        append). PASSIVE, on a connection of its own, outside the lock: an append goes on
+        meanwhile (then the WAL is not restarted this time, and the next merge copies it).
+        A failure is harmless: SQLite's own copy, every 1,000 pages, still bounds the WAL."""
+        with self._copier_lock:
+            try:
+                if self._copier is None:
+                    self._copier = sqlite3.connect(self.path, isolation_level=None,
+                                                   check_same_thread=False, timeout=10)
+                self._copier.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                log.debug("copying the door journal's WAL failed (%s)", exc)
+
     def close(self) -> None:
+        with self._copier_lock:
+            if self._copier is not None:
+                self._copier.close()
+                self._copier = None
         with self._lock:
             self._drop_connection()

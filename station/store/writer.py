@@ -266,6 +266,11 @@ class Writer:
             except sqlite3.Error:
                 log.exception("rolling back a failed transaction failed")
 
+    def unsynced_within(self, seconds: float) -> bool:
+        """Whether a commit without fsync (a history download's batch) ended in the last
+        `seconds`."""
+        return time.monotonic() - self._last_unsynced < seconds
+
     # --- stopping -----------------------------------------------------------------------------
     def close(self) -> None:
         """Run the jobs already submitted, then stop; a job submitted after this fails."""

@@ -1,0 +1,64 @@
+"""The door journal's WAL and the merge's pace while a download writes (docs/door-journal.md,
+"Why a scan's fsync stays short"): real SQLite files, the real merge thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from station.app import Core
+from station.services.passes import PassService
+from station.services.scan_merge import MERGE_INTERVAL_DOWNLOADING_S, MERGE_INTERVAL_S
+from station.store.db import Priority
+from station.store.door_journal import JOURNAL_NAME, WAL_PADDING
+from tests.integration.test_door_journal import merge_held, merged
+from tests.waiting import wait_until
+
+
+def wal_size(core: Core) -> int:
+    return (Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal").stat().st_size
+
+
+def test_the_door_s_appends_overwrite_the_journal_s_wal_from_the_first_scan(core: Core) -> None:
+    # An append that lengthens the WAL makes its fsync commit the filesystem's journal, which
+    # writes out first whatever a download left in the main database's files.
+    p = core.passes.create(PassService.validate("Crew", type="multi", max_uses=1000))
+    assert core.scans.submit(p.public_url, wait_merged=False).accepted
+    size = wal_size(core)
+    for _ in range(5):
+        with merge_held(core):  # the scans of a merge interval, then their merge
+            for _ in range(12):
+                assert core.scans.submit(p.public_url, wait_merged=False).accepted
+            assert wal_size(core) == size
+        merged(core)
+    assert wal_size(core) == size
+    stored = core.store.pass_by_id(p.id)
+    assert stored is not None and stored.uses == 61  # every scan once, nothing lost
+
+
+def test_while_a_download_writes_the_merge_waits_up_to_a_second_and_a_lone_scan_goes_at_once(
+        core: Core) -> None:
+    merger = core.scans.merger
+    assert merger._interval() == MERGE_INTERVAL_S  # a quiet station: as before
+    # A catch-up batch commits without fsync: the station is downloading a history.
+    core.store.write(lambda tx: None, Priority.SYNC, fsync=False)
+    assert core.store.downloading(MERGE_INTERVAL_DOWNLOADING_S)
+    assert merger._interval() == MERGE_INTERVAL_DOWNLOADING_S
+    p = core.passes.create(PassService.validate("Ada"))
+    assert core.scans.submit(p.code, wait_merged=False).accepted
+    merged(core)  # a lone scan: merged without waiting for the interval
+    stored = core.store.pass_by_id(p.id)
+    assert stored is not None and stored.uses == 1
+
+
+def test_a_running_station_opens_its_journal_before_the_first_scan(core: Core) -> None:
+    # Station.start() does this: the journal's opening (its WAL grown) is not a scan's wait.
+    wal = Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal"
+    assert not wal.exists()
+    core.scans.merger.start()
+    wait_until(lambda: wal.exists() and wal.stat().st_size >= 2 * WAL_PADDING,
+               what="the journal opened by the merge thread")
+    size = wal.stat().st_size
+    p = core.passes.create(PassService.validate("Ada"))
+    assert core.scans.submit(p.code, wait_merged=False).accepted
+    assert wal_size(core) == size
+    merged(core)

@@ -55,6 +55,9 @@ class PreparedBatch:
     seen_seq: int  # stream sequence of the last message taken (held back ones included)
     count: int  # messages in the batch, echoes included
     echo_only: bool
+    # The keys it was screened against in the worker, or is to be screened against when it is
+    # applied (taken once per batch: another snapshot there read the same settings again).
+    trust: EventTrust | None = None
 
 
 # Writes a batch and its stream position in one transaction (downloading: the history).
@@ -250,6 +253,7 @@ class Follower:
         # were published from it), so applying them would only take the writer away from
         # the door for nothing.
         kept = [m for m in msgs if m.subject != own_subject]
+        trust: EventTrust | None = None
         if kept:
             trust = await asyncio.to_thread(self._trust)
             senders = [m.subject[prefix_len:] for m in kept]
@@ -264,7 +268,7 @@ class Follower:
                              prepared.signatures_checked, prepared.before_switch,
                              prepared.refused, prepared.own_subject, position,
                              max(seen, last.sequence.stream), len(msgs),
-                             echo_only=not kept)
+                             echo_only=not kept, trust=trust)
 
     async def _prepare(self, data: list[bytes], before_switch: prepare.BeforeSwitch,
                        trust: EventTrust, senders: list[str]) -> prepare.Prepared:

@@ -2,26 +2,35 @@
 section 3, "whole single-use scan with claim ... at the door").
 
     .venv/bin/python benchmarks/claim_scan_profile.py [--repo PATH] [--passes 200]
-        [--mode alternate|door|api] [--gap SECONDS]
+        [--mode alternate|door|api|claims] [--gap SECONDS] [--followers 2] [--no-peer]
+        [--loop-profile]
 
-A hub and two stations (A, B) on this machine, as sync_bench sets them up; A creates N
-single-use passes, B scans each once with its claim. `--mode alternate` (the default) scans as
-sync_bench section 3 does: door scans (verdict once durable) and API scans (once in the log)
-in turn; the door's figures are its scans'. `--gap` waits that long between scans (0: back to
-back, as sync_bench), to tell the scan's own cost from what runs behind it (merges, publishing).
+A hub and stations on this machine, in one process as sync_bench sets them up: A creates N
+single-use passes, B scans each once with its claim, and `--followers` more stations (2, as C
+and D in sync_bench) follow the hub, so each of B's scans is applied by three others in this
+process (`--no-peer`: A and the followers stop before B scans). `--mode alternate` (the
+default) scans as sync_bench section 3 does: door scans (verdict once durable) and API scans
+(once in the log) in turn; the door's figures are its scans'. `claims` times the claim alone.
+`--gap` waits that long between scans (0: back to back, as sync_bench), to tell the scan's
+own cost from what runs behind it (merges, publishing, the others applying).
 
 Each phase is timed by wrapping the code's parts from this script (nothing in the product):
 - `verify`: ScanService._verify (the token's signature),
 - `claim`: ScanService._claim, of which `claim rtt` is the claimer (the hub's round trip,
-  through the sync loop thread) and `claim other` the rest (the pass read for the claim),
+  through the sync loop thread: `rtt: to loop` until its coroutine starts there, `rtt: in
+  loop` the coroutine, `rtt: back` until the scanning thread has the answer) and `claim
+  other` the rest (the pass read for the claim),
 - `journal enter`: from asking for the door journal's write transaction to inside it (its lock,
   BEGIN IMMEDIATE), `decide` (ScanService._decide, the reads and the verdict), `journal commit`
-  (the INSERT and the fsync'd COMMIT); absent before the journal (commit 0cce0dd),
-- `write`: before the journal, the main writer's job (queue, the scan's statements, fsync'd
-  commit), of which `decide` is the statements,
+  (the fsync'd COMMIT); absent before the journal (commit 0cce0dd),
+- `write`: before the journal, the scan minus `verify` and `claim`: the main writer's job
+  (queue, the scan's statements, fsync'd commit) and the payload's parsing,
 - `merge_now` (API scans: the merge into the log under the journal's lock),
-- `rest`: the whole scan minus the phases above.
-It also counts the door scans that overlapped a merge thread's merge (`merge overlap`).
+- `rest`: the whole scan minus the phases above (the payload's parsing, the entry's JSON and
+  INSERT, telling the merge thread and the window).
+It also prints the process's CPU a scan (every thread, the others' included), each thread's
+(by name: the stations' threads share names), the door scans that overlapped a merge thread's
+merge, and with `--loop-profile` what B's sync loop thread did during the scans (cProfile).
 `--repo` runs another checkout's code (e.g. a worktree of the commit before issue 15): the same
 script measures both.
 """
@@ -30,6 +39,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
+import io
+import os
+import pstats
 import socket
 import statistics
 import sys
@@ -45,6 +58,12 @@ parser.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent
 parser.add_argument("--passes", type=int, default=200)
 parser.add_argument("--mode", choices=["alternate", "door", "api", "claims"], default="alternate")
 parser.add_argument("--gap", type=float, default=0.0)
+parser.add_argument("--loop-profile", action="store_true",
+                    help="cProfile B's sync loop thread during the scans (slower): what it does "
+                         "besides the claims")
+parser.add_argument("--followers", type=int, default=2,
+                    help="stations besides A and B that follow the hub (sync_bench section 3 "
+                         "runs with C and D as well: each applies every scan B publishes)")
 parser.add_argument("--no-peer", action="store_true",
                     help="stop A before B scans (no follower applying B's scans in this process)")
 args = parser.parse_args()
@@ -136,6 +155,21 @@ def wrap_methods() -> None:
     ScanMerger.merge_pending = logged_merge  # type: ignore[method-assign]
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each of this process's threads so far, by name (/proc, Linux)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "(not Python)")
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,21 +199,22 @@ def main() -> None:
     url = hub.target.full_url()
     stations = []
     try:
-        for name in ("A", "B"):
+        for name in ("A", "B", *(f"F{k}" for k in range(args.followers))):
             s = build_station(StationOptions(data_dir=root / name, sync_url=url,
                                              sweep_interval_s=3600, api_enabled=False,
                                              claim_timeout_s=0.15))
             s.core.store.set_setting("station_name", name)
             s.start()
             stations.append(s)
-        a, b = stations
-        wait(lambda: a.sync.in_sync() and b.sync.in_sync(), 60, "A and B in sync")
+        a, b = stations[:2]
+        wait(lambda: all(s.sync.in_sync() for s in stations), 60, "the stations in sync")
         singles = a.core.passes.create_many(
             [PassService.validate(f"S{i}", "single") for i in range(args.passes)])
         wait(lambda: b.core.store.pass_by_id(singles[-1].id) is not None, 120, "the passes at B")
         if args.no_peer:
-            stations.remove(a)
-            a.stop()
+            for s in stations[2:] + [a]:
+                stations.remove(s)
+                s.stop()
         wrapped_claimer = b.core.scans.claimer
         def claimer(pass_id: str) -> Any:
             in_loop.clear()
@@ -200,7 +235,11 @@ def main() -> None:
         overlapped = 0
         offline = 0
         kwargs_ok = DoorJournal is not None
+        profile = cProfile.Profile() if args.loop_profile else None
+        if profile is not None:  # enabled on the loop thread: profiles that thread only
+            b.runtime.call_soon(profile.enable)
         cpu, wall = time.process_time(), time.perf_counter()
+        threads_before = thread_cpu()
         for i, p in enumerate(singles):
             logged = args.mode == "api" or (args.mode == "alternate" and i % 2 == 1)
             scan_phases.clear()
@@ -233,10 +272,23 @@ def main() -> None:
             if args.gap:
                 time.sleep(args.gap)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        threads = thread_cpu()
+        by_thread = sorted(((v - threads_before.get(k, 0.0), k) for k, v in threads.items()),
+                           reverse=True)
+        if profile is not None:
+            done = threading.Event()
+            b.runtime.call_soon(lambda: (profile.disable(), done.set()))
+            done.wait(60)
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
+            print("B's loop thread during the scans, by own time:")
+            print("\n".join(out.getvalue().splitlines()[:45]))
         label = "before the door journal" if not kwargs_ok else "with the door journal"
         print(f"{args.repo} ({label}), {args.passes} single-use passes, mode {args.mode}, "
-              f"gap {args.gap:g} s{', A stopped' if args.no_peer else ''}; {offline} not "
-              f"admitted; process CPU {cpu / wall:.0%} of the scans' wall time")
+              f"gap {args.gap:g} s, "
+              f"{'no other station' if args.no_peer else f'{1 + args.followers} other stations'}"
+              f"; {offline} not "
+              f"admitted; process CPU {cpu * 1000 / len(singles):.2f} ms a scan")
         for title, rows in (("door scans", door), ("API scans", api)):
             if not rows:
                 continue
@@ -249,6 +301,8 @@ def main() -> None:
             whole = [r["whole"] for r in rows]
             print(f"{title} ({len(rows)}): whole p50 {statistics.median(whole):.2f} ms, "
                   f"p95 {pct(whole, 95):.2f} ms; phase medians (ms): {medians}")
+        print("threads' CPU per scan (ms; station A's and B's threads share names): " + ", ".join(
+            f"{name} {spent * 1000 / len(singles):.2f}" for spent, name in by_thread[:8] if spent))
         if kwargs_ok and door:
             print(f"door scans that overlapped a merge thread's merge: {overlapped}/{len(door)}")
     finally:

@@ -22,6 +22,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -36,7 +37,7 @@ from station.domain.event_signature import (
 from station.domain.events import Event
 from station.domain.trust import Untrusted, public_key
 from station.services.context import Context
-from station.services.key_trust import KeyTrust
+from station.services.key_trust import READ_SETTINGS, KeyTrust
 from station.store.sync import SyncLedger
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 BINDINGS = "station_event_keys"  # setting: station id -> ids of the keys it is trusted with
 UNSIGNED_UNTIL = "unsigned_events_until"  # setting: hub stream -> its sequence, once learnt
 RESIGNED = "resigned_streams"  # setting: hub streams our late unsigned events went to again
+SNAPSHOT_SETTINGS = (*READ_SETTINGS, BINDINGS, UNSIGNED_UNTIL)  # what snapshot() reads
 
 # (origin station, why) -> how many of a batch's events were refused for it
 Refused = dict[tuple[str, str], int]
@@ -137,12 +139,15 @@ class EventTrustService:
         return self._trusted_keys([station_id])[station_id]
 
     def _trusted_keys(self, station_ids: Iterable[str] | None = None,
+                      saved: Mapping[str, Any] | None = None,
                       ) -> dict[str, tuple[Ed25519PublicKey, ...]]:
-        """Keys by station, for `station_ids` (None: every station known here, and this one)."""
+        """Keys by station, for `station_ids` (None: every station known here, and this one).
+        `saved`: SNAPSHOT_SETTINGS read already (else read here, one by one)."""
         own = self._ctx.station_id
-        held = self._certified()
+        held = self._certified(saved)
         if held is None:
-            bindings = self._ctx.store.setting(BINDINGS) or {}
+            bindings = (saved.get(BINDINGS) if saved is not None
+                        else self._ctx.store.setting(BINDINGS)) or {}
             by_id = {tokens.key_id(k): k for k in self._ctx.keys.trusted}
             held = {station_id: tuple(by_id[kid] for kid in kids or [] if kid in by_id)
                     for station_id, kids in bindings.items()}
@@ -150,10 +155,11 @@ class EventTrustService:
         return {station_id: held.get(station_id, ())
                 for station_id in (held if station_ids is None else station_ids)}
 
-    def _certified(self) -> dict[str, tuple[Ed25519PublicKey, ...]] | None:
+    def _certified(self, saved: Mapping[str, Any] | None = None,
+                   ) -> dict[str, tuple[Ed25519PublicKey, ...]] | None:
         """Enrolled: each station's certified key (removed stations left out); else None (not
         enrolled: the first-seen keys apply)."""
-        keys = KeyTrust(self._ctx)
+        keys = KeyTrust(self._ctx, saved)
         if keys.org_key() is None:
             return None
         out: dict[str, tuple[Ed25519PublicKey, ...]] = {}
@@ -209,13 +215,17 @@ class EventTrustService:
 
     def snapshot(self, stream: str | None = None) -> EventTrust:
         """What signatures are checked against (here, or in the worker preparing a download),
-        with where `stream` switched to signed events (None: no unsigned event is accepted)."""
-        held_by = self._trusted_keys()
+        with where `stream` switched to signed events (None: no unsigned event is accepted).
+        Taken for every batch a follower applies (a live one: every event another door
+        records), so its settings are read in one statement, afresh each time: a removal
+        counts from the next batch on."""
+        saved = self._ctx.store.settings(SNAPSHOT_SETTINGS)
+        held_by = self._trusted_keys(saved=saved)
         keys = {station_id: tuple(tokens.public_key_bytes(k) for k in held)
                 for station_id, held in held_by.items()}
-        held = (self._ctx.store.setting(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
+        held = (saved.get(UNSIGNED_UNTIL) or {}).get(stream) if stream else None
         removed = {r.station_id: (tokens.public_key_bytes(r.key),)
-                   for r in KeyTrust(self._ctx).removed()}
+                   for r in KeyTrust(self._ctx, saved).removed()}
         return EventTrust(keys, None if held is None else int(held), removed)
 
     def screen(self, events: Sequence[Event], before_switch: frozenset[str],

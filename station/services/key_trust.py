@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 TRUST_SETTING = "sync_trust"  # {"org", "orgKey", "certificate"}: set by enrolment
 CERTIFIED_SETTING = "sync_certified_keys"  # {stationId: key}: whose key each certificate names
 REMOVED_SETTING = "sync_removed_keys"  # [{stationId, name, key, removedAt}]
+# Everything the reads below need (EventTrustService.snapshot reads them in one statement).
+READ_SETTINGS = (TRUST_SETTING, CERTIFIED_SETTING, REMOVED_SETTING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,21 +38,31 @@ class RemovedKey:
 
 
 class KeyTrust:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, saved: Mapping[str, Any] | None = None) -> None:
+        """`saved`: READ_SETTINGS as read already (Store.settings), for the reads (org_key,
+        certificate, certified_keys, decided_station_ids, removed); else each reads its own.
+        Only for an instance that only reads (EventTrustService.snapshot): what learns or
+        saves must read the store afresh."""
         self._ctx = ctx
+        self._saved = saved
         self._ignored: set[str] = set()  # bucket entries already logged as not trusted
+
+    def _read(self, key: str, default: Any = None) -> Any:
+        if self._saved is None:
+            return self._ctx.store.setting(key, default)
+        return self._saved.get(key, default)
 
     # --- enrolment ------------------------------------------------------------------------------
     def org_key(self) -> Ed25519PublicKey | None:
         """The organisation's public key (None: not enrolled, every hub key is trusted)."""
-        saved = self._ctx.store.setting(TRUST_SETTING)
+        saved = self._read(TRUST_SETTING)
         if not isinstance(saved, dict):
             return None
         return trust.public_key(str(saved.get("orgKey")))
 
     def certificate(self) -> dict[str, Any] | None:
         """This station's certificate, as it goes into the hub's keys bucket."""
-        saved = self._ctx.store.setting(TRUST_SETTING)
+        saved = self._read(TRUST_SETTING)
         cert = saved.get("certificate") if isinstance(saved, dict) else None
         return cert if isinstance(cert, dict) else None
 
@@ -115,13 +127,13 @@ class KeyTrust:
     def certified_keys(self) -> dict[str, str]:
         """Station id -> the signing key (base64) the organisation certified for it, as learned
         from the hub (for checking that an event's origin is the station whose key signed it)."""
-        certified = dict(self._ctx.store.setting(CERTIFIED_SETTING, {}))
+        certified = dict(self._read(CERTIFIED_SETTING, {}))
         removed = {trust.key_b64(r.key) for r in self.removed()}
         return {sid: key for sid, key in certified.items() if key not in removed}
 
     def decided_station_ids(self) -> set[str]:
         """Stations whose key this station has settled: certified here, or removed."""
-        certified = self._ctx.store.setting(CERTIFIED_SETTING, {})
+        certified = self._read(CERTIFIED_SETTING, {})
         return set(certified) | {r.station_id for r in self.removed()}
 
     def learn_removals(self, entries: Mapping[str, bytes]) -> int:
@@ -154,7 +166,7 @@ class KeyTrust:
 
     def removed(self) -> list[RemovedKey]:
         out = []
-        for r in self._ctx.store.setting(REMOVED_SETTING, []):
+        for r in self._read(REMOVED_SETTING, []):
             try:
                 out.append(RemovedKey(str(r["stationId"]), str(r["name"]),
                                       trust.public_key(str(r["key"])), str(r["removedAt"])))

@@ -142,6 +142,9 @@ class ScanMerger:
         self._merged_through = 0  # every entry up to this id is in the log
         self._failed_through = 0  # a merge of the entries up to this id failed (retried)
         self._merging = threading.Lock()  # one merge at a time (thread, start, close)
+        # The merge thread waits for an append (not for its interval, nor merging): only then
+        # does an append need to wake it.
+        self._idle = False
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -156,8 +159,13 @@ class ScanMerger:
         """An entry is in the journal: merge it soon."""
         with self._cond:
             self._appended = max(self._appended, entry_id)
-            self._start_thread(opening=False)
-            self._cond.notify_all()
+            if self._thread is None:
+                self._start_thread(opening=False)
+            elif self._idle:
+                # Only then: waiting out its interval, or merging, the thread takes this entry
+                # in its next merge anyway, and waking it at every scan of a busy door was a
+                # thread switch in the middle of the next scan (its hub claim, its decision).
+                self._cond.notify_all()
 
     def _start_thread(self, *, opening: bool) -> None:  # under self._cond
         if self._thread is None and not self._closed:
@@ -252,7 +260,9 @@ class ScanMerger:
         while True:
             with self._cond:
                 while self._merged_through >= self._appended and not self._closed:
+                    self._idle = True
                     self._cond.wait()
+                self._idle = False
                 while not self._closed:  # at most one merge per interval (see MERGE_INTERVAL_S)
                     left = started + self._interval() - time.monotonic()
                     if left <= 0:

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Any
 
 from station.domain.errors import InvalidInput
+from station.domain.event_signature import EventTrust
 from station.domain.events import Event, EventType
 from station.domain.fold import ScanConflict, fold, fold_next
 from station.domain.hlc import Stamp
@@ -93,6 +94,10 @@ class RemoteBatch:
     before_switch: frozenset[str] = frozenset()
     refused: Mapping[tuple[str, str], int] = field(default_factory=dict)
     own_subject: frozenset[str] = frozenset()  # ids of events on their origin's own subject
+    # What they are screened against when not checked yet: the sync client's snapshot for this
+    # batch (None: one taken here). A snapshot reads several settings; a live follower applies
+    # a batch per event another door records, and took two for each.
+    trust: EventTrust | None = None
 
 
 Tracking = Callable[[Tx], None]
@@ -158,7 +163,7 @@ class RemoteEventService:
         if not batch.signatures_checked:
             # An event that is not its origin station's, as signed, never enters the log.
             events, more = self.trust.screen(batch.events, batch.before_switch, batch.texts,
-                                             own_subject=batch.own_subject)
+                                             batch.trust, own_subject=batch.own_subject)
             batch = dataclasses.replace(batch, events=events, signatures_checked=True)
             add_refused(refused, more)
         log_refused(refused)

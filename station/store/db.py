@@ -321,6 +321,14 @@ class Store:
         row = self._reader().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
+    def settings(self, keys: Sequence[str]) -> dict[str, Any]:
+        """Several settings in one statement (a key not set is left out): each statement gives
+        up the GIL, which a scanning door then waits to get back."""
+        marks = ", ".join("?" * len(keys))
+        rows = self._reader().execute(
+            f"SELECT key, value FROM settings WHERE key IN ({marks})", tuple(keys))
+        return {str(key): json.loads(value) for key, value in rows}
+
     def set_setting(self, key: str, value: Any) -> None:
         self.write(lambda tx: tx.set_setting(key, value), Priority.USER)
 

@@ -174,6 +174,24 @@ def test_an_undo_of_a_scan_still_in_the_journal_waits_for_its_merge(core: Core) 
     assert undone == [PassStatus.ACTIVE]
 
 
+def test_door_scans_appended_while_the_merge_thread_waits_out_its_interval_are_merged(
+        core: Core) -> None:
+    """An append wakes the merge thread only when it waits for one: scans that come while it
+    merges or waits out its interval (MERGE_INTERVAL_S) go into its next merge, with no scan
+    after them to wake it."""
+    passes = [core.passes.create(PassService.validate(f"Crew {i}", type="multi"))
+              for i in range(3)]
+    assert core.scans.submit(passes[0].public_url, wait_merged=False).accepted
+    merged(core)  # the thread merged the first one and waits for an append again
+    with merge_held(core):  # the thread is woken by the first append, then waits for the lock
+        for p in passes:
+            assert core.scans.submit(p.public_url, wait_merged=False).accepted
+    merged(core)  # the last two came while it was busy: no append after them woke it
+    for p in passes:
+        stored = core.store.pass_by_id(p.id)
+        assert stored is not None and stored.uses == (2 if p is passes[0] else 1)
+
+
 CHILD = """
 import os, sys, threading
 from pathlib import Path

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
 from station.app import Core, build_core
+from station.domain import tokens
 from station.domain.events import Event
+from station.services.event_trust import EventTrustService
 from station.services.passes import PassService
 from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
 from tests.fakes import FakeClock
@@ -155,3 +158,31 @@ def test_late_scans_spread_over_many_steps_read_the_pass_log_once(
     stored = core.store.pass_by_id(p.id)
     assert stored == fold(core.store.events_for_pass(p.id)).pass_
     assert stored is not None and stored.uses == 15
+
+
+@pytest.mark.allow_log("station.services.event_trust", "refused")
+def test_a_batch_is_screened_against_the_snapshot_the_sync_client_took_for_it(
+        core: Core, tmp_path: Path) -> None:
+    """The follower takes one trust snapshot per batch and the apply screens against it (a
+    second snapshot read the same settings again for every live event): a snapshot from
+    before the origin's key was known refuses its events, a batch without one is screened
+    against the keys held now."""
+    other = build_core(tmp_path / "other")
+    try:
+        created = other.passes.create_many([PassService.validate(f"Guest {i}") for i in range(3)])
+        events = [e for p in created for e in other.store.events_for_pass(p.id)]
+        signed = EventTrustService(other.ctx).sign_each(events)
+        key = other.ctx.keys.private.public_key()
+        origin = other.ctx.station_id
+    finally:
+        other.close()
+    remote = RemoteEventService(core.ctx)
+    before = remote.trust.snapshot()  # the origin's key unknown yet
+    core.ctx.keys.trust(base64.b64encode(tokens.public_key_bytes(key)).decode())
+    remote.trust.learn_keys_of_stations({origin: [tokens.key_id(key)]})
+
+    stale = remote.apply_batch(RemoteBatch(signed, trust=before), None,
+                               ApplyMode.LIVE).result(timeout=60)
+    assert stale.inserted == 0 and core.store.count_passes() == 0
+    fresh = remote.apply_batch(RemoteBatch(signed), None, ApplyMode.LIVE).result(timeout=60)
+    assert fresh.inserted == len(events) and core.store.count_passes() == 3

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from station.app import Core, Station
 from station.domain import tokens
+from station.domain import trust as trust_domain
 from station.domain.event_signature import (
     BAD_SIGNATURE,
     UNCOVERED,
@@ -27,6 +28,7 @@ from station.net.sync import jetstream, membership, wire
 from station.net.sync.hub import HubServer
 from station.net.sync.hub_tls import connect_hub
 from station.services.event_trust import EventTrustService
+from station.services.key_trust import CERTIFIED_SETTING, REMOVED_SETTING, TRUST_SETTING
 from station.services.passes import PassService
 from station.store.sync import SyncLedger
 from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
@@ -256,3 +258,31 @@ def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_
     assert not _has_event(c, altered.id)
     said = [s for s in _refusals(caplog) if f"station {x_id}: {UNCOVERED}" in s]
     assert said and all(s.split()[1] == str(len(lost)) for s in said)
+
+
+def test_a_snapshot_reads_its_settings_in_one_statement_and_sees_a_removal_at_once(
+        core: Core) -> None:
+    """A live follower takes a snapshot for every batch (every event another door records):
+    its settings are read in one statement (they were five, each giving up the GIL a door then
+    waits for), afresh each time, so a removal counts from the next batch on."""
+    org_key = Ed25519PrivateKey.generate().public_key()
+    door_key = Ed25519PrivateKey.generate().public_key()
+    store = core.store
+    store.set_setting(TRUST_SETTING, {"org": "org_a", "orgKey": trust_domain.key_b64(org_key)})
+    store.set_setting(CERTIFIED_SETTING, {"sta_door": trust_domain.key_b64(door_key)})
+    service = EventTrustService(core.ctx)
+    statements: list[str] = []
+    store._reader().set_trace_callback(statements.append)  # this thread's reader connection
+    try:
+        held = service.snapshot("|org_a|2026-01-01")
+    finally:
+        store._reader().set_trace_callback(None)
+    assert held.keys["sta_door"] == (door_key.public_bytes_raw(),)
+    assert len([s for s in statements if "settings" in s]) == 1, statements
+
+    store.set_setting(REMOVED_SETTING, [{"stationId": "sta_door", "name": "Door", "removedAt":
+                                         "2026-01-01T00:00:00Z",
+                                         "key": trust_domain.key_b64(door_key)}])
+    after = service.snapshot("|org_a|2026-01-01")
+    assert after.keys.get("sta_door", ()) == ()
+    assert after.removed["sta_door"] == (door_key.public_bytes_raw(),)

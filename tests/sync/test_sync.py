@@ -22,6 +22,7 @@ from station.services.passes import PassService
 from station.services.scans import ScanResult
 from station.store.releases import pending_releases
 from station.store.sync import SyncLedger
+from tests.integration.test_door_journal import merge_held
 from tests.small_disk import SmallDisk, small_disk  # noqa: F401  (fixture)
 from tests.sync.conftest import StationFactory, converged, in_sync, wait_for
 
@@ -418,3 +419,30 @@ def test_a_format_2_pass_admitted_unsynced_on_its_signature_joins_the_issuers_pa
         after = s.core.store.pass_by_id(p.id)
         assert after is not None and after.uses == 2 and not after.provisional
         assert after.name == "Ada" and after.conflicts == 0
+
+
+def test_a_single_use_pass_scanned_again_at_its_door_before_the_merge_is_refused_there_and_elsewhere(
+        hub: HubServer, make_station: StationFactory) -> None:
+    """The claim is asked for from the log's row alone (the door journal is read only by the
+    decision, under its lock): a door's second scan of a pass it admitted and has not merged yet
+    is still refused as used, at that door and at another one, and counted once."""
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="in sync")
+    org = a.sync.status().organisation  # type: ignore[union-attr]
+    p = a.core.passes.create(PassService.validate("Ida", "single"))
+    _pass_everywhere(p.id, b)
+    with merge_held(a.core):  # A's admission stays in its journal, not in its log
+        first = a.core.scans.submit(p.public_url, "camera", wait_merged=False)
+        again = a.core.scans.submit(p.public_url, "camera", wait_merged=False)
+        assert a.core.scans.merger.pending_count() == 2
+        elsewhere = b.core.scans.submit(p.public_url)
+    assert first.accepted, first.message
+    assert again.reason == Reason.USED and again.message.startswith("Already used at Door A")
+    assert elsewhere.reason == Reason.USED
+    assert elsewhere.message.startswith("Already used at Door A")
+    assert _claim_holder(hub, org, p.id) == a.core.ctx.station_id
+    wait_for(converged(a, b), what="convergence")
+    for s in (a, b):
+        after = s.core.store.pass_by_id(p.id)
+        assert after is not None and after.uses == 1 and after.conflicts == 0

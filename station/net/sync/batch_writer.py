@@ -45,7 +45,7 @@ class BatchWriter:
         mode = ApplyMode.DOWNLOAD if downloading else ApplyMode.LIVE
         remote = RemoteBatch(batch.events, batch.texts, batch.checked, batch.folded,
                              batch.signatures_checked, batch.before_switch, batch.refused,
-                             batch.own_subject)
+                             batch.own_subject, batch.trust)
         while True:
             applying = asyncio.wrap_future(self._remote.apply_batch(remote, record_position, mode))
             try:

@@ -37,13 +37,16 @@ class HubClaims:
         # One round of giving back claims at a time (the undos' rows in store/releases.py).
         self._releasing: asyncio.Lock | None = None
 
-    async def claim(self, handles: jetstream.Handles, pass_id: str) -> Claim:
+    async def claim(self, handles: jetstream.Handles, pass_id: str, name: str) -> Claim:
+        """`name`: this station's name, read by the caller on its own thread (a settings
+        read here would be a SQLite statement on the loop thread in the middle of the round
+        trip: each gives up the GIL, which publishing and applying then hold)."""
         own = self._ctx.station_id
         at = to_iso(self._ctx.now())
-        body = json.dumps({"stationId": own, "name": self._ctx.station_name, "at": at}).encode()
+        body = json.dumps({"stationId": own, "name": name, "at": at}).encode()
         try:
             await handles.claims.create(pass_id, body)
-            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name, at, fresh=True)
+            return Claim(ClaimState.CLAIMED, own, name, at, fresh=True)
         except nats.js.errors.KeyWrongLastSequenceError:
             pass
         except (nats.errors.Error, asyncio.TimeoutError, OSError):
@@ -55,7 +58,7 @@ class HubClaims:
         holder = jetstream.json_or_none(entry.value or b"") or {}
         holder_id = str(holder.get("stationId") or "")
         if holder_id == own:
-            return Claim(ClaimState.CLAIMED, own, self._ctx.station_name)
+            return Claim(ClaimState.CLAIMED, own, name)
         return Claim(ClaimState.TAKEN, holder_id or None, str(holder.get("name") or "") or None,
                      str(holder.get("at") or "") or None)
 

@@ -262,8 +262,9 @@ class SyncClient:
             # Waiting here would block the very loop that must answer: decide offline.
             log.warning("claim() called on the sync loop; deciding offline")
             return Claim(ClaimState.OFFLINE)
-        future = self._runtime.submit(self._claims.claim(handles, pass_id))
         try:
+            name = self._ctx.station_name  # here, not on the loop (HubClaims.claim)
+            future = self._runtime.submit(self._claims.claim(handles, pass_id, name))
             return future.result(timeout=self.settings.claim_timeout_s)
         except concurrent.futures.TimeoutError:
             future.cancel()

@@ -55,6 +55,9 @@ class PreparedBatch:
     seen_seq: int  # stream sequence of the last message taken (held back ones included)
     count: int  # messages in the batch, echoes included
     echo_only: bool
+    # The keys it was screened against in the worker, or is to be screened against when it is
+    # applied (taken once per batch: another snapshot there read the same settings again).
+    trust: EventTrust | None = None
 
 
 # Writes a batch and its stream position in one transaction (downloading: the history).
@@ -250,11 +253,9 @@ class Follower:
         # were published from it), so applying them would only take the writer away from
         # the door for nothing.
         kept = [m for m in msgs if m.subject != own_subject]
+        trust: EventTrust | None = None
         if kept:
-            trust = await asyncio.to_thread(self._trust)
-            senders = [m.subject[prefix_len:] for m in kept]
-            prepared = await self._prepare([m.data for m in kept], _before_switch(kept, trust),
-                                           trust, senders)
+            trust, prepared = await self._prepare(kept, [m.subject[prefix_len:] for m in kept])
         else:
             prepared = prepare.Prepared([], {}, True, {}, signatures_checked=True)
         position = last.sequence.stream
@@ -264,20 +265,26 @@ class Follower:
                              prepared.signatures_checked, prepared.before_switch,
                              prepared.refused, prepared.own_subject, position,
                              max(seen, last.sequence.stream), len(msgs),
-                             echo_only=not kept)
+                             echo_only=not kept, trust=trust)
 
-    async def _prepare(self, data: list[bytes], before_switch: prepare.BeforeSwitch,
-                       trust: EventTrust, senders: list[str]) -> prepare.Prepared:
-        """Decoded, in the worker process while the history downloads (see prepare.py), else
-        in a thread: Python work done away from the writer thread, which the door shares."""
+    async def _prepare(self, kept: list[Msg], senders: list[str],
+                       ) -> tuple[EventTrust, prepare.Prepared]:
+        """The batch's trust snapshot (a blocking read), and its events decoded: in the worker
+        process while the history downloads (see prepare.py), else in a thread: Python work
+        done away from the writer thread, which the door shares. A live batch (every event
+        another door records) takes one thread hop for both: each hop wakes the loop and a
+        thread, whose GIL a scanning door then waits for."""
+        data = [m.data for m in kept]
         preparer = self._preparer
         if not self._progress.caught_up and len(data) >= self._settings.worker_min_batch \
                 and not preparer.broken:
+            trust = await asyncio.to_thread(self._trust)
+            before_switch = _before_switch(kept, trust)
             try:
                 result = await asyncio.wrap_future(preparer.submit(data, before_switch, trust,
                                                                     senders))
                 preparer.batches += 1
-                return await asyncio.to_thread(prepare.unpack, *result)
+                return trust, await asyncio.to_thread(prepare.unpack, *result)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # no worker here (broken pool, no fork/exec): do it here
@@ -285,7 +292,13 @@ class Follower:
                             "preparing them in this process", exc)
                 preparer.broken = True
                 preparer.close()
-        return await asyncio.to_thread(prepare.prepare_here, data, before_switch, senders)
+            return trust, await asyncio.to_thread(prepare.prepare_here, data, before_switch,
+                                                  senders)
+
+        def here() -> tuple[EventTrust, prepare.Prepared]:
+            trust = self._trust()
+            return trust, prepare.prepare_here(data, _before_switch(kept, trust), senders)
+        return await asyncio.to_thread(here)
 
     async def _apply_batch(self, batch: PreparedBatch, cursor: _Cursor) -> None:
         progress = self._progress

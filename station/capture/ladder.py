@@ -24,7 +24,7 @@ import numpy as np
 from station.capture import region_rungs
 from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
-from station.capture.region import locate
+from station.capture.region import box_of, locate
 from station.capture.view import Hints, View
 
 Clock = Callable[[], float]
@@ -218,13 +218,21 @@ class DecodeLadder:
         if found and not unread and self.every_code:
             box = locate(gray, _hint_boxes([found]))
             unread = ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
+        # Past a read, the rungs work on the unread region only: on the whole frame they would
+        # spend most of their time re-reading the codes already read.
+        work, ox, oy = gray, 0, 0
+        if found and unread:
+            x0, y0, x1, y1 = box_of(((min(u[0] for u in unread), min(u[1] for u in unread)),
+                                     (max(u[2] for u in unread), max(u[3] for u in unread))), gray.shape, 0.15)
+            work, ox, oy = gray[y0:y1, x0:x1], x0, y0
         for name in self.rungs:
             if found and not unread:
                 break
             if not self.fits(name, (self._clock() - start) * 1000.0, self.budget_ms):
                 continue
             tried.append(name)
-            more = self.run_rung(name, gray, unread)
+            local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
+            more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local))
             if {d.text for d in more} - {d.text for d in found}:
                 found, rung = _unique(found + more), name
                 unread = _unread(unread, found)

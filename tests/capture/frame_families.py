@@ -103,7 +103,7 @@ def _glare(canvas: np.ndarray, rng: np.random.Generator, box: tuple[float, float
         # region where the code's contrast drops to a fraction and everything lightens
         a = float(rng.uniform(0, math.pi))
         dist = (xx - cx) * math.cos(a) + (yy - cy) * math.sin(a)
-        light = 1 / (1 + np.exp(-dist / (side * rng.uniform(0.02, 0.12))))
+        light = 0.5 * (1 + np.tanh(dist / (2 * side * rng.uniform(0.02, 0.12))))  # a logistic edge
         keep = float(rng.uniform(0.15, 0.5))
         lift = float(rng.uniform(80, 200))
         canvas[:] = canvas * (1 - (1 - keep) * light) + lift * light

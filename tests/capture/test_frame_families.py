@@ -116,3 +116,18 @@ def test_smear_is_estimated_along_the_motion() -> None:
     assert smear(sharp.astype(np.uint8)) is None
     restored = wiener(smeared, *found, noise=0.01, defocus=0.8)
     assert np.abs(restored.astype(float) - sharp).mean() < np.abs(smeared.astype(float) - sharp).mean()
+
+
+def test_a_strangers_code_read_first_does_not_stop_the_ladder_short_of_the_pass() -> None:
+    # Both frames have a stranger's code that the plain try reads, and a pass it does not. In
+    # module #8 zxing saw the pass (a near miss), so even a camera's ladder goes on to it; in
+    # glare #25 it saw nothing there, and `station decode` (every_code) goes on to the busiest
+    # region left. Before, the ladder stopped at the stranger's code in both.
+    seen, unseen = make_family_frame("module", 8), make_family_frame("glare", 25)
+    camera = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
+    for frame, station in ((seen, camera), (unseen, ladder())):
+        plain = {d.text for d in station.plain(frame.image)[0]}
+        assert plain and frame.text not in plain and plain <= frame.allowed
+        result = station.decode(frame.image)
+        assert {d.text for d in result.detections} == plain | {frame.text}
+        assert result.rung not in (None, "plain")

@@ -83,6 +83,10 @@ def bench_size(size: str, n: int) -> tuple[list[str], dict[str, float]]:
     lines.append("| false reads (all frames) | " + " | ".join(str(false_reads[e]) for e in names) + " |")
     lines.append("| decode ms median | " + " | ".join(f"{statistics.median(times[e]):.1f}" for e in names) + " |")
     lines.append("| decode ms p95 | " + " | ".join(f"{np.percentile(times[e], 95):.1f}" for e in names) + " |")
+    ms = times["station pipeline"]
+    p95 = float(np.percentile(ms, 95))
+    lines += ["", f"Single-frame ladder at {size}: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms a frame"
+              + (f" (goal p95 ≤ 30 ms at 720p on one core: {'met' if p95 <= 30 else 'not met'})" if size == "720p" else "")]
     return lines + [""], {e: overall[e] for e in names}
 
 

@@ -44,6 +44,6 @@ def decode_file(path: str | Path, ladder: DecodeLadder, clock: Callable[[], floa
 def decode_files(
     paths: Iterable[str | Path], engine: str = "zxing", budget_ms: float = FILE_BUDGET_MS
 ) -> Iterator[FileResult]:
-    ladder = DecodeLadder(make_decoder(engine), budget_ms=budget_ms)
+    ladder = DecodeLadder(make_decoder(engine), budget_ms=budget_ms, every_code=True)
     for path in paths:
         yield decode_file(path, ladder)

@@ -21,23 +21,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from station.capture.decoders import Decoder, ZxingDecoder
+from station.capture import region_rungs
+from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
+from station.capture.region import box_of, locate
+from station.capture.view import Hints, View
 
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True, slots=True)
-class View:
-    """An image derived from the frame, and how to map its pixels back (x / scale + dx)."""
-
-    image: np.ndarray
-    scale: float = 1.0
-    dx: float = 0.0
-    dy: float = 0.0
-
-
-Hints = tuple[tuple[float, float, float, float], ...]  # x0, y0, x1, y1 of codes seen but not read
 RungFn = Callable[[np.ndarray, Hints], list[View]]
 
 _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
@@ -114,8 +106,18 @@ RUNGS: dict[str, RungFn] = {
     "clahe": _clahe,
     "sharpen": _sharpen,
     "upscale": _upscale,
+    "enlarge": region_rungs.enlarge,
+    "deblur": region_rungs.deblur,
+    "zbar": region_rungs.zbar,
+    "adaptive": region_rungs.adaptive,
 }
-DEFAULT_RUNGS: tuple[str, ...] = ("median", "half", "threshold", "clahe", "sharpen", "upscale")
+# Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
+# so a camera's per-frame budget buys the most reads; upscale reads little the others miss.
+DEFAULT_RUNGS: tuple[str, ...] = (
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale")
+# Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
+# few ms, and the camera's sequence reader has its own deblurring (sequence.py).
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,11 @@ class DecodeLadder:
         rungs: Sequence[str] = DEFAULT_RUNGS,
         budget_ms: float | None = None,
         clock: Clock = time.perf_counter,
+        every_code: bool = False,
     ) -> None:
+        """`every_code`: a read does not end the climb while a busy region no read code covers
+        is left (`station decode`: a photo of a pass beside a poster's code must give the pass;
+        a camera frame's budget is too small for it, and the next frame comes anyway)."""
         self.decoder = decoder or ZxingDecoder()
         names = list(rungs)
         if not self.decoder.reads_inverted and "inverted" not in names:
@@ -164,9 +170,11 @@ class DecodeLadder:
         self.rungs: tuple[str, ...] = tuple(names)
         self.budget_ms = self.decoder.budget_ms if budget_ms is None else budget_ms
         self._clock = clock
+        self.every_code = every_code
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
         self._cost_ms: dict[str, float] = {}
+        self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
     def plain(self, gray: np.ndarray) -> tuple[tuple[Detection, ...], Hints]:
         attempt = self.decoder.decode(gray)
@@ -176,12 +184,24 @@ class DecodeLadder:
         start = self._clock()
         found: list[Detection] = []
         for view in RUNGS[name](gray, hints):
-            attempt = self.decoder.decode(view.image)
+            engine = self._engine(view.engine)
+            if engine is None:
+                continue
+            attempt = engine.decode(view.image)
             found.extend(d.moved(view.scale, view.dx, view.dy) for d in attempt.detections)
         spent = (self._clock() - start) * 1000.0
         old = self._cost_ms.get(name)
         self._cost_ms[name] = spent if old is None else 0.8 * old + 0.2 * spent
         return _unique(tuple(found))
+
+    def _engine(self, name: str) -> Decoder | None:
+        """The decoder a view asks for; None if it cannot be had (zbar needs libzbar0)."""
+        if name not in self._engines:
+            try:
+                self._engines[name] = make_decoder(name)
+            except RuntimeError:
+                self._engines[name] = None  # the zxing rungs still run
+        return self._engines[name]
 
     def fits(self, name: str, spent_ms: float, budget_ms: float) -> bool:
         return spent_ms + self._cost_ms.get(name, 0.0) <= budget_ms
@@ -191,16 +211,39 @@ class DecodeLadder:
         gray = to_gray(image)
         found, hints = self.plain(gray)
         tried = ["plain"]
-        if found:
-            return LadderResult(found, "plain", tuple(tried), (self._clock() - start) * 1000.0)
+        rung = "plain" if found else None
+        # A read ends the climb only once no code seen is left unread: a poster's or a badge's
+        # code read in the background must not stop the ladder short of the pass beside it.
+        unread = _unread(hints, found)
+        if found and not unread and self.every_code:
+            box = locate(gray, _hint_boxes([found]))
+            unread = ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
+        # Past a read, the rungs work on the unread region only: on the whole frame they would
+        # spend most of their time re-reading the codes already read.
+        work, ox, oy = gray, 0, 0
+        if found and unread:
+            x0, y0, x1, y1 = box_of(((min(u[0] for u in unread), min(u[1] for u in unread)),
+                                     (max(u[2] for u in unread), max(u[3] for u in unread))), gray.shape, 0.15)
+            work, ox, oy = gray[y0:y1, x0:x1], x0, y0
         for name in self.rungs:
+            if found and not unread:
+                break
             if not self.fits(name, (self._clock() - start) * 1000.0, self.budget_ms):
                 continue
             tried.append(name)
-            found = self.run_rung(name, gray, hints)
-            if found:
-                return LadderResult(found, name, tuple(tried), (self._clock() - start) * 1000.0)
-        return LadderResult((), None, tuple(tried), (self._clock() - start) * 1000.0)
+            local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
+            more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local))
+            if {d.text for d in more} - {d.text for d in found}:
+                found, rung = _unique(found + more), name
+                unread = _unread(unread, found)
+        return LadderResult(found, rung, tuple(tried), (self._clock() - start) * 1000.0)
+
+
+def _unread(hints: Hints, found: tuple[Detection, ...]) -> Hints:
+    """The hint boxes whose centre lies in no read code's box."""
+    boxes = _hint_boxes([found])
+    return tuple(h for h in hints if not any(
+        b[0] <= (h[0] + h[2]) / 2 <= b[2] and b[1] <= (h[1] + h[3]) / 2 <= b[3] for b in boxes))
 
 
 class StreamLadder:
@@ -214,6 +257,7 @@ class StreamLadder:
         self.ladder = ladder
         self.frame_budget_ms = frame_budget_ms
         self.blind_every = max(1, blind_every)
+        self.rungs = tuple(r for r in ladder.rungs if r not in SINGLE_FRAME_RUNGS) or ladder.rungs
         self._next = 0
         self._blind = 0
 
@@ -237,7 +281,7 @@ class StreamLadder:
         of `start`; by default at least one rung, whatever it costs (otherwise a slow rung never
         runs), unless the caller has spent the frame's time on something else."""
         clock = self.ladder._clock
-        rungs = self.ladder.rungs
+        rungs = self.rungs
         first = len(tried) if at_least_one else -1
         for _ in range(len(rungs)):
             spent = (clock() - start) * 1000.0

@@ -28,12 +28,13 @@ import cv2
 import numpy as np
 
 from station.capture.detection import Detection
-from station.capture.ladder import RUNGS, DecodeLadder, Hints, LadderResult, StreamLadder, to_gray
+from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
+from station.capture.region import Box, locate, wiener
+from station.capture.region import box_of as _box_of
+from station.capture.view import Hints
 
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
 Verify = Callable[[str], bool]
 
-_LOCATE_SCALE = 4  # the busiest-region search runs on a quarter-size frame
 _KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
 
 
@@ -48,60 +49,6 @@ class _Crop:
 
 def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_32F).var())
-
-
-def _box_of(corners: tuple[tuple[float, float], ...], shape: tuple[int, ...], margin: float = 0.3) -> Box:
-    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    mx, my = (max(xs) - min(xs)) * margin + 12, (max(ys) - min(ys)) * margin + 12
-    h, w = shape[:2]
-    return (int(max(0, min(xs) - mx)), int(max(0, min(ys) - my)),
-            int(min(w, max(xs) + mx)), int(min(h, max(ys) + my)))
-
-
-def locate(gray: np.ndarray) -> Box | None:
-    """The busiest region of edges, a code's likely place when no decoder saw a code at all
-    (a smeared code has no finder pattern left to find, but still many edges)."""
-    small = cv2.resize(gray, None, fx=1 / _LOCATE_SCALE, fy=1 / _LOCATE_SCALE, interpolation=cv2.INTER_AREA)
-    grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    energy = cv2.boxFilter(grad.astype(np.float32), -1, (9, 9))
-    peak = float(energy.max())
-    if peak < 12.0:  # a plain wall: nothing worth a decoder call
-        return None
-    mask = (energy >= 0.5 * peak).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-    if n < 2:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, bw, bh = (int(v) * _LOCATE_SCALE for v in stats[best, :4])
-    corners = ((float(x), float(y)), (float(x + bw), float(y + bh)))
-    return _box_of(corners, gray.shape, margin=0.1)
-
-
-def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus: float = 1.5) -> np.ndarray:
-    """`crop` with a straight smear of (dx, dy) px, on top of a little defocus (a Gaussian of
-    `defocus` px: webcams at a door are rarely in perfect focus), undone by Wiener deconvolution."""
-    pad = int(max(abs(dx), abs(dy)) + 3 * defocus) + 8
-    # The FFT sees the image as periodic: a replicated border, faded to the mean, keeps the
-    # crop's hard edges from ringing across the code.
-    # Sizes with small prime factors only: an FFT of an awkward size costs several times more.
-    h = cv2.getOptimalDFTSize(crop.shape[0] + 2 * pad)
-    w = cv2.getOptimalDFTSize(crop.shape[1] + 2 * pad)
-    bottom, right = h - crop.shape[0] - pad, w - crop.shape[1] - pad
-    img = cv2.copyMakeBorder(crop, pad, bottom, pad, right, cv2.BORDER_REPLICATE).astype(np.float32)
-    ramp = np.linspace(0.0, 1.0, pad, dtype=np.float32)
-    fade_y, fade_x = np.ones(h, np.float32), np.ones(w, np.float32)
-    fade_y[:pad], fade_y[h - pad:], fade_x[:pad], fade_x[w - pad:] = ramp, ramp[::-1], ramp, ramp[::-1]
-    mean = float(img.mean())
-    img = mean + (img - mean) * np.outer(fade_y, fade_x)
-    psf = np.zeros((h, w), np.float32)
-    steps = max(2, int(math.ceil(math.hypot(dx, dy))) * 2)
-    for t in np.linspace(-0.5, 0.5, steps):
-        psf[int(round(t * dy)) % h, int(round(t * dx)) % w] += 1.0
-    otf = np.fft.rfft2(psf / psf.sum())
-    fy, fx = np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]
-    otf = otf * np.exp(-2 * (math.pi * defocus) ** 2 * (fx**2 + fy**2))
-    out = np.fft.irfft2(np.fft.rfft2(img) * np.conj(otf) / (np.abs(otf) ** 2 + noise), s=(h, w))
-    return np.clip(out[pad:pad + crop.shape[0], pad:pad + crop.shape[1]], 0, 255).astype(np.uint8)
 
 
 def motion(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import segno
 from capture_fakes import QrFamilyDecoder
+from frame_families import FAMILIES, make_family_frame
 from hard_frames import PASS_KINDS, HardFrame, glare_band_frame, make_hard_frame
 
 from station.capture.decoders import Decoder, make_decoder
@@ -87,3 +88,15 @@ def test_hard_frames_give_no_false_reads_and_read_at_least_what_the_qr_family_de
           + f"), with zxing-cpp's whole QR family {read_before}/{HARD_FRAMES}")
     assert not false_reads, "\n".join(false_reads)
     assert read >= read_before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_frame_families_give_no_false_reads_through_every_rung(family: str) -> None:
+    # Another seed than the read-rate tests (tests/capture/test_frame_families.py), the ladder as
+    # `station decode` runs it: every rung, and on past a read while a busy region is unread.
+    station = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf, every_code=True)
+    for i in range(16):
+        f = make_family_frame(family, i, seed=77)
+        got = reads(station, f)
+        assert got <= f.allowed, f"false read {sorted(got - f.allowed)} in #{i} {f.detail}"

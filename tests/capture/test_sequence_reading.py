@@ -14,7 +14,7 @@ from presentation_clips import Clip, _motion, make_clip, pass_link, verifier
 
 from station.capture.decoders import Attempt, ZxingDecoder
 from station.capture.demo_source import qr_image
-from station.capture.ladder import DecodeLadder, StreamLadder
+from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder, StreamLadder
 from station.capture.sequence import SequenceReader, fuse, wiener
 
 STEP_S = 0.002  # what one decoder call "costs" on the fake clock
@@ -112,8 +112,12 @@ def test_glare_that_moves_over_a_still_code_is_fused_away() -> None:
 def test_a_smear_along_a_known_motion_is_undone() -> None:
     link = pass_link(np.random.default_rng(6))
     smeared = _noisy(_motion(_code_frame(link), 12.0, 0.0), 1)
-    assert unlimited_ladder().decode(smeared).detections == ()
+    no_deblur = DecodeLadder(ZxingDecoder(), rungs=[r for r in DEFAULT_RUNGS if r != "deblur"], budget_ms=math.inf)
+    assert no_deblur.decode(smeared).detections == ()
     assert unlimited_ladder().decoder.decode(wiener(smeared, 12.0, 0.0, noise=0.003, defocus=0.5)).detections
+    # The single-frame ladder's deblur rung finds the smear in the frame itself (region.smear).
+    result = unlimited_ladder().decode(smeared)
+    assert result.rung == "deblur" and [verifier(d.text) for d in result.detections] == [True]
 
 
 def test_a_strangers_code_in_every_frame_never_becomes_a_read() -> None:

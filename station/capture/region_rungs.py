@@ -1,0 +1,119 @@
+"""Ladder rungs that work on the code's region only: where a decoder saw a code it could not
+read, else the frame's busiest region of edges (region.locate). Each answers one way single
+frames fail that the whole-frame rungs do not fix (benchmarks/hard_frames_bench.py, by family):
+
+- deblur: a smear along one direction (a moving hand) undone by Wiener deconvolution along the
+  smear estimated from the region itself;
+- zbar: the second engine, which samples modules differently and reads some codes under
+  glare, a finger or strong moire that zxing-cpp gives up on;
+- enlarge: the region at 3x, for codes of 1.5-3 px per module (small or far away);
+- adaptive: a local threshold whose window follows the code's module size (4 and 8 modules),
+  for glare and shadows that leave each part of the code a different light level.
+Like every rung they only filter and rescale pixels; a read still needs the engine's error
+correction (ladder.py says why that guards false reads).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from station.capture.region import Box, box_of, locate, smear, wiener
+from station.capture.view import Hints, View
+
+_MAX_REGIONS = 2
+_DEBLUR_PIXELS = 450 * 450
+_SATURATED = 250  # a grey level that glare has clipped
+
+
+def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
+    """Where the code probably is: the regions where codes were seen, else the busiest one."""
+    if hints:
+        return [box_of(((x0, y0), (x1, y1)), gray.shape, 0.15) for x0, y0, x1, y1 in hints[:_MAX_REGIONS]]
+    box = locate(gray)
+    return [box] if box is not None else []
+
+
+def _cut(gray: np.ndarray, box: Box) -> np.ndarray:
+    return gray[box[1]:box[3], box[0]:box[2]]
+
+
+def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
+    out = []
+    for box in regions(gray, hints):
+        crop, scale = _cut(gray, box), 1.0
+        if min(crop.shape) < 32:
+            continue
+        if crop.shape[0] * crop.shape[1] > _DEBLUR_PIXELS:
+            # The FFTs grow with the area: a whole-frame region took 170 ms (and a phone photo's
+            # would take seconds). Scaled down, a smear is as much shorter and still undone.
+            scale = (_DEBLUR_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        found = smear(crop)
+        if found is None:
+            continue
+        sharp = wiener(crop, found[0], found[1], noise=0.01, defocus=0.8)
+        # Deconvolution rings around each edge; a 3x3 median removes most of it (read 2 of the
+        # 4 linear smears the plain Wiener output missed, benchmarks/hard_frames_bench.py).
+        out += [View(sharp, scale, box[0], box[1]), View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])]
+    return out
+
+
+def zbar(gray: np.ndarray, hints: Hints) -> list[View]:
+    out = []
+    for box in regions(gray, hints):
+        crop = _cut(gray, box)
+        out.append(View(crop, 1.0, box[0], box[1], engine="zbar"))
+        if crop.shape[0] * crop.shape[1] <= 300 * 300:  # zbar needs ~3 px a module
+            big = cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+            out.append(View(big, 2.0, box[0], box[1], engine="zbar"))
+        if np.count_nonzero(crop >= _SATURATED) > 0.01 * crop.size:
+            out.append(View(_flatten(crop), 1.0, box[0], box[1], engine="zbar"))
+    return out
+
+
+def _flatten(crop: np.ndarray) -> np.ndarray:
+    """The crop divided by its local paper level (a blurred dilation: the brightest nearby),
+    so a glare spot's washed rim gets the contrast of the rest of the code."""
+    k = max(15, (min(crop.shape) // 8) | 1)
+    paper = cv2.GaussianBlur(cv2.dilate(crop, np.ones((k, k), np.uint8)), (0, 0), k / 2).astype(np.float32)
+    return np.clip(crop.astype(np.float32) / np.maximum(paper, 1.0) * 200.0, 0, 255).astype(np.uint8)
+
+
+def module_px(crop: np.ndarray) -> float | None:
+    """About one module's width in px: the short runs of a binarised crop's rows (a quarter of
+    the runs are a single module; longer runs are several modules or the quiet zone)."""
+    _, binary = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    runs: list[np.ndarray] = []
+    for row in binary[:: max(1, binary.shape[0] // 40)]:
+        edges = np.flatnonzero(np.diff(row.astype(np.int8)))
+        runs.append(np.diff(edges))
+    found = np.concatenate(runs) if runs else np.empty(0)
+    return float(np.percentile(found, 25)) if found.size else None
+
+
+def adaptive(gray: np.ndarray, hints: Hints) -> list[View]:
+    out = []
+    for box in regions(gray, hints):
+        crop = _cut(gray, box)
+        module = module_px(crop)
+        if module is None:
+            continue
+        soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
+        # Windows of 4 and 8 modules: small enough to follow a glare spot's edge, big enough to
+        # hold both dark and light modules (measured on the frame families: 5 of 95 misses read,
+        # as many as three fixed windows at two thirds of the cost).
+        for modules in (4, 8):
+            block = max(11, min(151, int(modules * module) | 1))
+            binary = cv2.adaptiveThreshold(soft, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 0)
+            out.append(View(binary, 1.0, box[0], box[1]))
+    return out
+
+
+def enlarge(gray: np.ndarray, hints: Hints) -> list[View]:
+    out = []
+    for box in regions(gray, hints):
+        crop = _cut(gray, box)
+        if crop.shape[0] * crop.shape[1] <= 300 * 300:  # 9x the pixels: only small regions
+            out.append(View(cv2.resize(crop, None, fx=3.0, fy=3.0, interpolation=cv2.INTER_CUBIC), 3.0, box[0], box[1]))
+    return out

@@ -94,8 +94,9 @@ def decide_at_door(p: Pass, now: datetime, door: Door = NO_LIST, *,
                                f"{lst.name} is full ({inside_on_list} of {lst.capacity} inside) — "
                                "wait for someone to leave or ask a manager to override"))
     admitted = Decision(Verdict.ACCEPTED, None, new_status=None if reentry else base.new_status)
-    said = f"{p.name or 'Guest'} · re-entry" if reentry else None
-    return DoorDecision(admitted, said, p.attention, confirm=bool(p.attention) and lst.confirm_attention, reentry=reentry,
+    welcome = f"{p.name or 'Guest'} · re-entry" if reentry else None
+    return DoorDecision(admitted, welcome, p.attention,
+                        confirm=bool(p.attention) and lst.confirm_attention, reentry=reentry,
                         overridden=full)
 
 

@@ -7,7 +7,8 @@ Order of the checks at an entry door with a list (the first that refuses gives t
 2. the pass is not on the list; the list is outside its window   -> wrong_list / entry_rule
 3. re-entry list: the pass is inside (no exit since its entry)    -> already_inside
 4. no uses left, unless it is a re-entry (exited since its last
-   entry this visit, on a re-entry list: not a use)               -> used / max_uses_reached
+   entry this visit, on a re-entry list: not a use, but still
+   inside the pass's validity window)                             -> used / max_uses_reached
 5. the list's entry rules                                         -> entry_rule
 6. the list is at capacity, unless a manager overrides            -> capacity_reached
 An exit is always accepted for a known pass (nobody is kept in: not revoked, used or a rule),
@@ -25,7 +26,8 @@ from station.domain.entry_rules import evaluate
 from station.domain.models import Direction, Pass, Reason, Verdict
 from station.domain.occupancy import Presence
 from station.domain.refusal import Refusal
-from station.domain.rules import Decision, decide
+from station.domain.rules import Decision, decide, is_past_validity
+from station.domain.times import parse_iso
 
 # Pass-level refusals that hold at every door, before the list is even looked at.
 _PASS_REFUSALS = frozenset({Reason.REVOKED, Reason.EXPIRED, Reason.NOT_YET_VALID})
@@ -85,6 +87,11 @@ def decide_at_door(p: Pass, now: datetime, door: Door = NO_LIST, *,
     reentry = lst.reentry and presence.may_reenter
     if base.verdict is Verdict.REJECTED and not reentry:
         return DoorDecision(base)
+    if reentry and base.verdict is Verdict.REJECTED:
+        # decide() said "used" before looking at the validity window; a re-entry still needs it.
+        outside = _outside_validity(p, now)
+        if outside is not None:
+            return DoorDecision(Decision(Verdict.REJECTED, outside))
     broken = evaluate(lst.rules, entries, now, zone)
     if broken is not None:
         return _refuse(Refusal(Reason.ENTRY_RULE, broken.message, broken.retry_at, broken.index))
@@ -98,6 +105,14 @@ def decide_at_door(p: Pass, now: datetime, door: Door = NO_LIST, *,
     return DoorDecision(admitted, welcome, p.attention,
                         confirm=bool(p.attention) and lst.confirm_attention, reentry=reentry,
                         overridden=full)
+
+
+def _outside_validity(p: Pass, now: datetime) -> Reason | None:
+    if is_past_validity(p, now):
+        return Reason.EXPIRED
+    if p.valid_from is not None and now < parse_iso(p.valid_from):
+        return Reason.NOT_YET_VALID
+    return None
 
 
 def _admit_or_refuse(base: Decision, p: Pass) -> DoorDecision:

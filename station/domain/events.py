@@ -2,7 +2,8 @@
 
 The four vendor events keep the vendor's names. `scan.reverted` is internal (an undo records a
 compensating event rather than deleting a fact) and is never delivered to webhooks; so are
-`list.changed` and `occupancy.checkout` (check-in lists and occupancy: docs/checkin-lists.md).
+`pass.attention_set`, `list.changed` and `occupancy.checkout` (check-in lists, attention and
+occupancy: docs/checkin-lists.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class EventType(enum.StrEnum):
     PASS_STATUS_CHANGED = "pass.status_changed"
     CLIENT_CREATED = "client.created"
     SCAN_REVERTED = "scan.reverted"
+    PASS_ATTENTION_SET = "pass.attention_set"  # the door note of a pass set or cleared
     LIST_CHANGED = "list.changed"  # a check-in list created or edited: the keys that changed
     OCCUPANCY_CHECKOUT = "occupancy.checkout"  # everyone inside (a list, or the venue) is out
 

@@ -79,6 +79,7 @@ def fold(events: Iterable[Event]) -> FoldResult:
     updated_at = ""
     conflicts: list[ScanConflict] = []
     accepted: list[str] = []
+    attention: tuple[str | None] | None = None  # set by the latest pass.attention_set, if any
     for event in ordered:
         data = event.data
         if event.type == EventType.PASS_CREATED:
@@ -105,8 +106,13 @@ def fold(events: Iterable[Event]) -> FoldResult:
                 updated_at = event.timestamp
         elif event.type == EventType.SCAN_REVERTED:
             updated_at = event.timestamp
+        elif event.type == EventType.PASS_ATTENTION_SET:
+            attention = (data.get("attention"),)
+            updated_at = event.timestamp
     if base is None:
         return FoldResult(None)
+    if attention is not None:
+        base = {**base, "attention": attention[0]}
     if command is PassStatus.REVOKED:
         status = PassStatus.REVOKED
     elif exhausted(base["type"], base["max_uses"], uses):

@@ -168,3 +168,13 @@ def test_the_door_reads_where_a_single_pass_was_admitted_not_where_it_left() -> 
     said = explain(Reason.USED, p, events, {"sta_a": "Main door", "sta_b": "Side exit"},
                    datetime(2026, 6, 1, 12, tzinfo=UTC))
     assert said.startswith("Already used at Main door")
+
+
+def test_the_latest_attention_note_wins_in_any_order() -> None:
+    created = ev(0, EventType.PASS_CREATED, {**PASS, "attention": "Wheelchair access"}, 100)
+    set_ = ev(1, EventType.PASS_ATTENTION_SET, {"id": "pas_1", "attention": "Check ID — under 18"}, 200)
+    cleared = ev(2, EventType.PASS_ATTENTION_SET, {"id": "pas_1", "attention": None}, 300)
+    assert fold([created]).pass_.attention == "Wheelchair access"  # type: ignore[union-attr]
+    assert fold([set_, created]).pass_.attention == "Check ID — under 18"  # type: ignore[union-attr]
+    assert fold([cleared, set_, created]).pass_.attention is None  # type: ignore[union-attr]
+    assert "attention" not in fold([cleared, created]).pass_.to_api()  # type: ignore[union-attr]

@@ -17,12 +17,15 @@ and counts no use. With no list at an entry door the decision is exactly decide(
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from station.domain.checkin_list import CheckinList, is_open, on_list
 from station.domain.entry_rules import evaluate
+from station.domain.errors import InvalidInput
+from station.domain.events import Event, EventType
 from station.domain.models import Direction, Pass, Reason, Verdict
 from station.domain.occupancy import Presence
 from station.domain.refusal import Refusal
@@ -123,3 +126,49 @@ def _admit_or_refuse(base: Decision, p: Pass) -> DoorDecision:
 def _refuse(r: Refusal) -> DoorDecision:
     return DoorDecision(Decision(Verdict.REJECTED, r.reason), r.message, rule=r.rule,
                         retry_at=r.retry_at)
+
+
+def parse_direction(value: Any) -> Direction:
+    """`direction` from the API or the command line; absent means entry."""
+    if value is None:
+        return Direction.ENTRY
+    try:
+        return Direction(value)
+    except ValueError:
+        raise InvalidInput(f"direction {str(value)[:20]!r} is not one of entry, exit.") from None
+
+
+def scan_extras(door: Door, d: DoorDecision, *, override_by: str | None = None,
+                confirmed_by: str | None = None) -> dict[str, Any]:
+    """The keys a scan at this door adds to `data.scan` of its pass.scanned event (none at an
+    entry door with no list, so today's events stay exactly as they are). The pass fold
+    (`counts_as_use`) and the occupancy fold (`movement_from_event`) read these keys."""
+    extras: dict[str, Any] = {}
+    if door.direction is Direction.EXIT:
+        extras["direction"] = str(Direction.EXIT)
+    if door.list_ is not None:
+        extras["list"] = door.list_.id
+    if d.reentry:
+        extras["reentry"] = True
+    if d.overridden:
+        extras["override"] = {"by": override_by or "manager"}
+    if d.rule is not None:
+        extras["rule"] = d.rule
+    if d.attention is not None and confirmed_by is not None:
+        extras["attention"] = {"note": d.attention, "confirmedBy": confirmed_by}
+    return extras
+
+
+def admitted_entries(events: Iterable[Event]) -> list[datetime]:
+    """The pass's admitted entries (re-entries too; exits, refusals and undone scans not), as
+    the entry rules count them: from its events on this station plus what sync brought."""
+    scans: list[dict[str, Any]] = []
+    undone: set[Any] = set()
+    for event in events:
+        if event.type == EventType.SCAN_REVERTED:
+            undone.add(event.data.get("scanId"))
+        elif event.type == EventType.PASS_SCANNED and isinstance(event.data.get("scan"), dict):
+            scans.append(event.data["scan"])
+    return [parse_iso(s["scannedAt"]) for s in scans
+            if s.get("verdict") == Verdict.ACCEPTED and s.get("id") not in undone
+            and s.get("direction", Direction.ENTRY) == Direction.ENTRY and s.get("scannedAt")]

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.domain.checkin_list import parse_checkin_list
-from station.domain.door import NO_LIST, Door, decide_at_door
+from station.domain.door import (
+    NO_LIST, Door, admitted_entries, decide_at_door, parse_direction, scan_extras,
+)
+from station.domain.errors import InvalidInput
+from station.domain.events import Event, EventType
+from station.domain.fold import fold
+from station.domain.hlc import Stamp
+from station.domain.occupancy import fold_events
 from station.domain.models import Direction, Pass, PassStatus, PassType, Reason, Verdict
 from station.domain.occupancy import Presence
 from station.domain.rules import decide
@@ -153,3 +160,59 @@ def test_no_list_at_an_entry_door_is_exactly_todays_decide(
     assert (got.message, got.confirm, got.reentry, got.overridden, got.rule, got.retry_at) == \
         (None, False, False, False, None, None)
     assert got.attention == (p.attention if today.verdict is Verdict.ACCEPTED else None)
+
+
+def test_direction_from_the_api_or_the_command_line() -> None:
+    assert parse_direction(None) is Direction.ENTRY and parse_direction("exit") is Direction.EXIT
+    with pytest.raises(InvalidInput, match=r"^direction 'out' is not one of entry, exit\.$"):
+        parse_direction("out")
+
+
+def recorded(n: int, at: datetime, d: Door, decision: Any, **extra: Any) -> Event:
+    """The pass.scanned event a service would write for this decision."""
+    scan = {"id": f"scn_{n}", "verdict": str(decision.decision.verdict), "stationId": "sta_a",
+            "scannedAt": to_iso(at), **scan_extras(d, decision, **extra)}
+    return Event(id=f"evt_{n}", type=EventType.PASS_SCANNED, timestamp=to_iso(at),
+                 data={**PASS_DATA, "scan": scan}, origin="sta_a", origin_seq=n,
+                 hlc=Stamp(int(at.timestamp() * 1000), 0).encode(), pass_id="pas_1")
+
+
+PASS_DATA = {**guest().to_api(), "type": "single"}
+
+
+def test_a_visit_recorded_with_scan_extras_folds_back_into_the_same_state() -> None:
+    """entry -> exit -> re-entry on a re-entry list; entry again refused already_inside."""
+    created = Event(id="evt_0", type=EventType.PASS_CREATED, timestamp=PASS_DATA["createdAt"],
+                    data=PASS_DATA, origin="sta_a", origin_seq=0, hlc=Stamp(1, 0).encode(),
+                    pass_id="pas_1")
+    entry_door, exit_door = door(reentry=True), door(Direction.EXIT, reentry=True)
+    log = [created]
+
+    def scan_at(minutes: int, d: Door) -> Any:
+        at = NOW + timedelta(minutes=minutes)
+        state = fold(log).pass_
+        assert state is not None
+        got = decide_at_door(state, at, d, presence=fold_events(log).presence("pas_1"),
+                             entries=admitted_entries(log), tz=UTC)
+        log.append(recorded(len(log), at, d, got))
+        return got
+
+    assert scan_at(0, entry_door).accepted
+    assert scan_at(5, entry_door).decision.reason is Reason.ALREADY_INSIDE
+    assert scan_at(60, exit_door).accepted
+    back = scan_at(90, entry_door)
+    assert back.accepted and back.reentry
+    assert fold(log).pass_.uses == 1  # type: ignore[union-attr]
+    assert fold_events(log).inside == 1 and fold_events(log).on("lst") == 1
+    assert admitted_entries(log) == [NOW, NOW + timedelta(minutes=90)]
+    assert log[-1].data["scan"]["reentry"] is True and log[-1].data["scan"]["list"] == "lst"
+    assert "direction" not in log[1].data["scan"] and log[3].data["scan"]["direction"] == "exit"
+
+
+def test_no_list_entry_adds_nothing_to_the_scan() -> None:
+    got = decide_at_door(guest(), NOW)
+    assert scan_extras(NO_LIST, got) == {}
+    over = decide_at_door(guest(attention="VIP"), NOW, door(capacity=1), inside_on_list=1,
+                          override=True, tz=UTC)
+    assert scan_extras(door(capacity=1), over, override_by="Mia", confirmed_by="Ali") == {
+        "list": "lst", "override": {"by": "Mia"}, "attention": {"note": "VIP", "confirmedBy": "Ali"}}

@@ -82,7 +82,7 @@ def main() -> None:
             print(f"status: {args.passes:,} passes{' and events' if args.events else ''} written in {time.perf_counter() - started:.1f} s "
                   f"(store upsert); {args.repeat} calls each")
             client = SyncClient(core.ctx, RemoteEventService(core.ctx), AsyncRuntime(),
-                                SyncTarget.parse("nats://station:pw@127.0.0.1:4222"))
+                                SyncTarget.parse("tls://station:pw@127.0.0.1:4222"))
             if args.events:
                 client._progress.hub_key = HUB  # noqa: SLF001 - what a session sets once connected
             client.status()  # warm the reader connection and the page cache

@@ -38,12 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keyring  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
-import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 
+from station.net.sync.hub_tls import connect_hub  # noqa: E402
 from station.app import Station, StationOptions, build_station  # noqa: E402
 from station.domain.events import Event, EventType  # noqa: E402
+from station.net.sync.enrol_desk import EnrolmentDesk  # noqa: E402
 from station.net.sync.hub import HubServer, new_password  # noqa: E402
+from station.services.org_authority import OrgAuthority  # noqa: E402
+from station.store.secrets import SecretStore  # noqa: E402
 from station.services.passes import PassService  # noqa: E402
 from station.store import migrations  # noqa: E402
 
@@ -100,7 +103,7 @@ async def bare_consume(hub: HubServer, org: str, expected: int, *, ack: bool) ->
     baseline of the issue's goal); without acks (AckPolicy.NONE, fetch 2000) it is the bare
     form of what the station now does."""
     t = hub.target
-    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    nc = await connect_hub(t)
     js = nc.jetstream()
     subject = f"station.{org}.events.>"
     if ack:
@@ -131,7 +134,7 @@ async def bare_push(hub: HubServer, org: str, expected: int) -> float:
     """The floor of what the station does now: an ordered push consumer whose callback only
     keeps each message (no decoding, no SQLite, no fold)."""
     t = hub.target
-    nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+    nc = await connect_hub(t)
     js = nc.jetstream()
     got: list[object] = []
     done = asyncio.Event()
@@ -253,6 +256,9 @@ def main() -> None:
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     parser.add_argument("--pass-url", help=argparse.SUPPRESS)
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--enrolled", action="store_true",
+                        help="stations enrol with the join URL and sync as themselves (issue "
+                             "15: per-station users and permissions, certified keys)")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.url, Path(args.dir), args.pass_url, args.total)
@@ -262,9 +268,19 @@ def main() -> None:
     claims_n = args.claims if args.claims is not None else (50 if args.quick else 300)
     keyring.set_keyring(_MemoryKeyring())
     root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
-    hub = HubServer(root / "hub", new_password(), port=free_port())
-    hub.start()
-    url = hub.target.full_url()
+    desk = None
+    if args.enrolled:
+        hub = HubServer(root / "hub", new_password(), port=free_port(),
+                        join_secret=new_password())
+        hub.start()
+        desk = EnrolmentDesk(hub, OrgAuthority(SecretStore(root / "hub-host", "org_bench")),
+                             "org_bench")
+        desk.start()
+        url = hub.join_target.full_url()
+    else:
+        hub = HubServer(root / "hub", new_password(), port=free_port())
+        hub.start()
+        url = hub.target.full_url()
     print(f"hub {hub.target.public_url()}  nats-server pid {hub.pid}  cores {os.cpu_count()}")
     stations: list[Station] = []
     goals: list[str] = []
@@ -447,6 +463,8 @@ def main() -> None:
     finally:
         for s in reversed(stations):
             s.stop()
+        if desk is not None:
+            desk.stop()
         hub.stop()
         shutil.rmtree(root, ignore_errors=True)  # 100k events make a few hundred MB
 

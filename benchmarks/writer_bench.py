@@ -67,7 +67,9 @@ def download(core: Core, batches: list[prepare.Prepared]) -> float:
     t0 = time.perf_counter()
     try:
         for ready in batches:
-            remote.apply_batch(RemoteBatch(ready.events, ready.texts, ready.checked, ready.folded),
+            # The writer's cost only: signatures are the worker's (sync_bench measures them).
+            remote.apply_batch(RemoteBatch(ready.events, ready.texts, ready.checked, ready.folded,
+                                           signatures_checked=True),
                                None, ApplyMode.DOWNLOAD).result()
     finally:
         remote.close()

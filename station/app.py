@@ -25,7 +25,9 @@ from station.net.webhook_secrets import WebhookSecrets
 from station.net.sync import membership
 from station.net.sync.client import SyncClient, SyncSettings
 from station.net.sync.auto import FinderSettings, HubFinder
-from station.net.sync.setup import (SYNC_AUTO_SETTING, HubPart, hub_server, resolve_target,
+from station.net.sync.hosting import HubPart
+from station.net.sync.hub_admin import HubAdmin
+from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_target,
                                     saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
@@ -109,10 +111,13 @@ class StationOptions:
     # Private/loopback/link-local networks webhooks may be sent to (`--allow-webhook-network`).
     webhook_networks: tuple[str, ...] = ()
     sender: SenderConfig = field(default_factory=SenderConfig)
-    # Sync (issue 6). `sync_url` "nats://user:pass@host:port" is remembered (password in keyring);
-    # "off" forgets it; "auto" joins the hub found on the LAN (mDNS), which `hub_finder` tunes.
+    # Sync (issue 6). `sync_url`, the hub's join URL "tls://user:pass@host:port#sha256=…", is
+    # remembered (password in keyring); "off" forgets it; "auto" joins the hub found on the LAN
+    # (mDNS), which `hub_finder` tunes. `sync_ca`: a venue CA's certificate for a tls:// URL
+    # without a fingerprint (the venue's own NATS).
     # `host_hub` runs the venue hub here ("this station hosts the venue hub").
     sync_url: str | None = None
+    sync_ca: str | None = None
     hub_finder: FinderSettings = field(default_factory=FinderSettings)
     host_hub: bool = False
     hub_port: int = 4222
@@ -195,7 +200,8 @@ def _add_sync(station: Station) -> None:
         core.store.set_setting(SYNC_AUTO_SETTING, wants_lan_hub(options.sync_url))
     auto = wants_lan_hub(options.sync_url) or (
         options.sync_url is None and bool(core.store.setting(SYNC_AUTO_SETTING)))
-    target = None if auto else resolve_target(core.store, secrets, options.sync_url)
+    target = None if auto else resolve_target(core.store, secrets, options.sync_url,
+                                                 options.sync_ca)
     # --host-hub on the command line, else the choice saved from the window's Sync settings.
     hosting = saved_hosting(core.store)
     host_hub, hub_port, hub_lan = ((True, options.hub_port, options.hub_lan) if options.host_hub
@@ -205,14 +211,17 @@ def _add_sync(station: Station) -> None:
         # Announced as the organisation its stations will sync in: the one this station has
         # joined (it seeds its own empty hub with it), else the one it was created with.
         org = membership.organisation_id(core.store)
-        station.parts.append(HubPart(hub, org))
+        station.parts.append(HubPart(hub, org, secrets, core.ctx))
         target = target or hub.target
     if target is None and not auto:
         return
     remote = RemoteEventService(core.ctx)
     station.parts.append(remote)  # before the client: stopped after it (its last batch ends)
     client = SyncClient(core.ctx, remote, station.runtime, target,
-                        SyncSettings(claim_timeout_s=options.claim_timeout_s))
+                        SyncSettings(claim_timeout_s=options.claim_timeout_s), secrets)
+    if host_hub:
+        client.hub_join_url = lambda: hub.join_target.full_url()
+        client.hub_admin = HubAdmin(hub, secrets)
     core.scans.claimer = client.claim
     core.scans.releaser = client.release
     core.scans.unclaimer = client.unclaim

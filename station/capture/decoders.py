@@ -1,7 +1,10 @@
 """The two QR engines behind one small interface: zxing-cpp (primary) and zbar (second).
 
 Both are restricted to QR codes: asking zxing-cpp for every format costs ~10x the time
-(docs/measured-facts.md) and only adds ways to misread a poster as a 1D barcode.
+(docs/measured-facts.md) and only adds ways to misread a poster as a 1D barcode. zxing-cpp is
+restricted to full-size QR codes (model 2), not Micro QR or rMQR: the station prints neither,
+and a Micro QR M1 symbol (its finder pattern plus a few modules, 5 digits with error
+detection only) is found inside the finder pattern of a real pass (docs/measured-facts.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from station.capture.detection import Detection
 log = logging.getLogger(__name__)
 
 QR_FORMAT = "QRCode"
+
+# zxing-cpp 3 made `QRCode` the whole family (model 1 and 2, Micro QR, rMQR); in 2.x it meant
+# full-size codes only, and `QRCodeModel2` does not exist there.
+_ZXING_QR = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +49,7 @@ class ZxingDecoder:
     budget_ms = 40.0
 
     def __init__(self) -> None:
-        self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        self._formats = zxingcpp.BarcodeFormats(_ZXING_QR)
 
     def decode(self, gray: np.ndarray) -> Attempt:
         found: list[Detection] = []

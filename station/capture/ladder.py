@@ -8,6 +8,8 @@ code held in front of the camera meets every rung within a few frames at a fract
 
 False reads are guarded by the engines' error correction (a valid Reed-Solomon block is needed
 for any text); no rung invents pixels that could pass it (they filter, threshold and rescale).
+That holds for full-size QR codes only, which is all the engines look for: a Micro QR M1 has
+error detection alone, and a thresholded finder pattern of a pass was read as one (decoders.py).
 """
 
 from __future__ import annotations

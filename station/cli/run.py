@@ -90,12 +90,17 @@ def sync_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("sync between stations")
     group.add_argument("--sync", metavar="URL", default=None,
-                       help="hub to sync with, nats://user:pass@host:4222 (remembered; the password "
+                       help="hub to sync with: its join URL, tls://user:pass@host:4222#sha256=… "
+                            "(remembered; the password "
                             "goes to keyring); 'off' forgets it and stops syncing (the data, and "
                             "its organisation, stay: another venue needs a new --data-dir); 'auto' "
                             "joins the hub of this station's organisation found on the LAN (mDNS), "
                             "with the password kept from an earlier join, and follows it when its "
                             "address changes")
+    group.add_argument("--sync-ca", metavar="FILE", default=None,
+                       help="a venue's own NATS (tls:// URL without #sha256=): the CA certificate "
+                            "(PEM) its server certificate is checked against (remembered with "
+                            "the URL; default: the system's CAs)")
     group.add_argument("--host-hub", action="store_true",
                        help="this station hosts the venue hub (and syncs through it)")
     group.add_argument("--hub-port", type=int, default=4222, help="port of the hosted hub")
@@ -158,7 +163,8 @@ def station_options(args: argparse.Namespace) -> StationOptions:
     return StationOptions(
         data_dir=args.data_dir or default_data_dir(demo=args.demo), demo=args.demo,
         capture=capture,
-        sync_url=getattr(args, "sync", None), host_hub=getattr(args, "host_hub", False),
+        sync_url=getattr(args, "sync", None), sync_ca=getattr(args, "sync_ca", None),
+        host_hub=getattr(args, "host_hub", False),
         hub_port=getattr(args, "hub_port", 4222), hub_lan=getattr(args, "hub_lan", False),
         api_host=getattr(args, "host", DEFAULT_HOST), api_port=getattr(args, "port", DEFAULT_PORT),
         api_enabled=not getattr(args, "no_api", False), webhook_networks=networks,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import time
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 LOOK_ALIKES = "0Oo1Il"
@@ -54,5 +55,22 @@ def is_code(text: str) -> bool:
     return bool(CODE_RE.match(text))
 
 
+# Ids sort by the millisecond they were made in, then at random: a table's unique index on its
+# id takes new rows near its end instead of on a random page each, so a transaction writes far
+# fewer pages (a history download's commits wrote 42 % fewer WAL pages for the events table
+# alone: docs/measured-facts.md). They stay unguessable: 71 random bits in `new_id`'s
+# 12 characters, 80 in an event id's 20 hex digits.
+_TIME_CHARS = 8  # base62 milliseconds since 1970: 62^8 ms last until the year 8888
+_RANDOM_CHARS = 12
+
+
+def time_base62(ms: int) -> str:
+    chars = []
+    for _ in range(_TIME_CHARS):
+        ms, digit = divmod(ms, 62)
+        chars.append(BASE62[digit])
+    return "".join(reversed(chars))  # BASE62 is in ASCII order: the text sorts as the number
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{random_base62(20)}"
+    return f"{prefix}_{time_base62(time.time_ns() // 1_000_000)}{random_base62(_RANDOM_CHARS)}"

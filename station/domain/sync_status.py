@@ -53,6 +53,9 @@ class SyncStatus:
     catch_up: CatchUp
     peers: tuple[PeerStatus, ...] = ()
     enabled: bool = True
+    # Not enrolled (joined before enrolment existed): every key on the hub is trusted; what to
+    # do about it, in words (None: enrolled, only certified keys are trusted).
+    trust_note: str | None = None
 
     def as_dict(self, state_digest: str | None = None) -> dict[str, Any]:
         """The JSON shape of GET /api/v1/sync/status (camelCase keys, as before)."""

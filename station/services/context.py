@@ -84,6 +84,7 @@ class Context:
             last = tx.last_event_key(pass_id)
             if last is not None and last < event.order_key():
                 after = fold_next(current, event)
+        counted = after is not None  # a use counted onto the stored row: only it changes
         if after is None:
             # Stored events first: when the id is already in the log (an expiry another path
             # recorded), the fold keeps the stored one, as the log will.
@@ -91,7 +92,9 @@ class Context:
         if after is not None:
             event = replace(event, data={**data, **after.to_api()})
         tx.append_event(event)
-        if after is not None:
+        if counted and after is not None:
+            tx.count_use(after)
+        elif after is not None:
             tx.upsert_pass(after, None)
         return event, after
 

@@ -84,6 +84,27 @@ class OrgKeys:
             self._trusted.append(key)
             self._store.set_setting("org_public_keys", self.public_keys_b64())
 
+    def keep_only_own(self) -> int:
+        """Trust this station's current key alone (enrolment: the others come back certified).
+        Returns how many keys stopped being trusted."""
+        own = self._public_b64(self.private.public_key())
+        with self._lock:
+            dropped = len(self._trusted) - 1
+            self._trusted = [self._decode(own)]
+            self._store.set_setting("org_public_keys", [own])
+        return dropped
+
+    def distrust(self, public_b64: str) -> bool:
+        """Stop trusting a key (its station was removed); False when it was not trusted."""
+        key = self._decode(public_b64)
+        with self._lock:
+            kept = [k for k in self._trusted if tokens.key_id(k) != tokens.key_id(key)]
+            if len(kept) == len(self._trusted):
+                return False
+            self._trusted = kept
+            self._store.set_setting("org_public_keys", self.public_keys_b64())
+            return True
+
     def rotate(self) -> str:
         """Sign new passes with a fresh key; passes signed by older keys stay valid."""
         with self._lock:

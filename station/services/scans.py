@@ -19,6 +19,7 @@ from station.domain.times import parse_iso, to_iso
 from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
+from station.services.key_trust import SignedByRemoved, removed_signer
 from station.services.passes import PassService
 from station.store.db import Priority, Tx
 from station.store.releases import record_release
@@ -104,7 +105,7 @@ class ScanService:
         try:
             return token_v2.verify_any(parsed.token, self._ctx.keys.trusted)
         except tokens.BadToken as exc:
-            return exc
+            return removed_signer(self._ctx, parsed.token) or exc
 
     def _claim(self, parsed: payloads.ParsedPayload,
                verified: tokens.Claims | tokens.BadToken | None) -> Claim | None:
@@ -114,6 +115,8 @@ class ScanService:
         pass_id: str | None = None
         current: Pass | None = None
         if parsed.token is not None:
+            if isinstance(verified, SignedByRemoved):
+                verified = verified.claims  # scanned only if held here (see _submit_in)
             if not isinstance(verified, tokens.Claims):
                 return None
             claims = verified
@@ -141,6 +144,15 @@ class ScanService:
         if parsed.token is not None:
             if verified is None:
                 verified = self._verify(parsed)
+            if isinstance(verified, SignedByRemoved):
+                # Its pass scans only if this door holds it (its creation reached the hub
+                # before the removal): a token carries no time it was signed at.
+                held = tx.pass_by_id(verified.claims.pass_id)
+                if held is None or held.provisional:
+                    log.info("refused a pass token: %s", verified)
+                    return self._refuse_unlinked(tx, parsed, source, operator,
+                                                 Reason.BAD_SIGNATURE, str(verified))
+                verified = verified.claims
             if isinstance(verified, tokens.BadToken):
                 log.info("refused a pass token: %s", verified)
                 return self._refuse_unlinked(tx, parsed, source, operator, Reason.BAD_SIGNATURE)
@@ -177,7 +189,10 @@ class ScanService:
             verdict=decision.verdict, reason=decision.reason, source=source, operator=operator,
             payload=parsed.text,
         )
-        data = {**current.to_api(), "scan": scan.to_api(), "stationName": self._ctx.station_name}
+        # Read once: each read is a statement, and each statement gives up the GIL, which the
+        # door then waits to get back while a download keeps it busy.
+        name = self._ctx.station_name
+        data = {**current.to_api(), "scan": scan.to_api(), "stationName": name}
         after = current
         if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
             # The event's data is the pass after this scan (uses counted, status, updatedAt).
@@ -186,15 +201,17 @@ class ScanService:
                 current=None if admitted_on_signature else current)
             assert folded is not None
             after = folded
-            self._announce(tx, current, after, by=operator or self._ctx.station_name,
+            self._announce(tx, current, after, by=operator or name,
                            trigger="scan", at=now)
         else:  # a refusal changes nothing: the pass as it stands
             event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now)
         tx.insert_scan(scan, event.id)
         # Only a refusal's explanation reads the log ("Already used at Door 2 at 19:03"): an
         # admission costs the same however often the pass was scanned before.
-        events = tx.events_for_pass(current.id) if explain_needs_log(decision.reason) else []
-        message = explain(decision.reason, after, events, self._ctx.station_names(), now)
+        needs_log = explain_needs_log(decision.reason)
+        events = tx.events_for_pass(current.id) if needs_log else []
+        message = explain(decision.reason, after, events,
+                          self._ctx.station_names() if needs_log else {}, now)
         if taken and claim is not None:
             message = self._taken_message(claim, now)
         warning = None
@@ -225,8 +242,10 @@ class ScanService:
             self._ctx.record(tx, EventType.PASS_STATUS_CHANGED, data, pass_id=after.id, at=at)
 
     def _refuse_unlinked(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
-                         operator: str | None, reason: Reason) -> ScanResult:
-        """A refusal that names no pass of ours: a scan row for the record, no event."""
+                         operator: str | None, reason: Reason,
+                         detail: str | None = None) -> ScanResult:
+        """A refusal that names no pass of ours: a scan row for the record, no event.
+        `detail`: why, when the reason alone does not say it (a removed station's key)."""
         now = self._ctx.now()
         scan = Scan(
             id=new_id("scn"), pass_id=None, station_id=tx.station_id, scanned_at=to_iso(now),
@@ -235,6 +254,8 @@ class ScanService:
         )
         tx.insert_scan(scan, None)
         message = explain(reason, None, [], {}, now)
+        if detail:
+            message = f"{message} ({detail})"
         return ScanResult(Verdict.REJECTED, reason, message, scan, None)
 
     def undo(self, scan_id: str, *, by: str = "door") -> Pass:

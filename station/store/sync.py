@@ -66,14 +66,16 @@ def insert_new_events(tx: Tx, events: Sequence[Event], head: int,
     return fresh
 
 
-def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int) -> dict[str, list[Event]]:
+def events_of_passes_before(tx: Tx, pass_ids: Sequence[str], head: int,
+                            after: int = 0) -> dict[str, list[Event]]:
     """The events of each pass that the log held up to `head` (the fold needs them all; what
-    this batch inserted after `head` the caller has in memory already)."""
+    this batch inserted after `head` the caller has in memory already); with `after`, only
+    those after that seq (the caller holds the earlier ones)."""
     found: dict[str, list[Event]] = {p: [] for p in pass_ids}
     for chunk in chunks(list(pass_ids)):
         rows = tx.execute(
-            f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ?",
-            (*chunk, head)).fetchall()
+            f"SELECT * FROM events WHERE pass_id IN ({marks(len(chunk))}) AND seq <= ? "
+            "AND seq > ?", (*chunk, head, after)).fetchall()
         for r in rows:
             event = event_from_row(dict(r))
             found[event.pass_id or ""].append(event)
@@ -212,6 +214,16 @@ class SyncLedger:
             (after_seq, *origins, limit),
         )
         return [(int(r["seq"]), event_from_row(r)) for r in rows]
+
+    def events_by_ids(self, ids: Sequence[str]) -> list[Event]:
+        """The events with these ids that the log holds, in log order."""
+        found: list[tuple[int, Event]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._store.fetch_all(f"SELECT * FROM events WHERE id IN ({marks})", chunk)
+            found += [(int(r["seq"]), event_from_row(r)) for r in rows]
+        return [event for _, event in sorted(found, key=lambda f: f[0])]
 
     def count_unsent(self, origins: Sequence[str], after_seq: int) -> int:
         # `+origin` keeps SQLite on the seq range (the rowid: only what came after the last

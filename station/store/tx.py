@@ -167,6 +167,12 @@ class Tx:
         """Many passes in one statement (sync applies thousands per transaction)."""
         self.upsert_pass_values([pass_values(p, email) for p, email in items])
 
+    def count_use(self, p: Pass) -> None:
+        """Store what an admission changed on a stored pass (fold.fold_next: uses, status,
+        updatedAt): one statement, where an upsert is three (its search-index upkeep)."""
+        self._conn.execute("UPDATE passes SET uses = ?, status = ?, updated_at = ? WHERE id = ?",
+                           (p.uses, str(p.status), p.updated_at, p.id))
+
     def upsert_pass_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows already in PASS_COLUMNS order (see rows.pass_values)."""
         if rows:

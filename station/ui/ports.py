@@ -8,7 +8,7 @@ is declared by what the window and its views use of it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from station.domain.sync_status import SyncStatus
 from station.net.integrations import Integrations
@@ -40,6 +40,16 @@ class ApiPart(Protocol):
     def error(self) -> str | None: ...  # why it is not running, in words
 
 
+class HubAdminPart(Protocol):
+    """The hosted hub's enrolled doors (net/sync/hub_admin.py); every call waits on the hub."""
+
+    def stations(self) -> list[Any]: ...
+
+    def remove(self, name_or_id: str) -> tuple[Any, str | None]: ...
+
+    def rotate_join(self) -> str: ...
+
+
 class SyncPart(Protocol):
     """The sync client, for the status bar and the Sync section."""
 
@@ -47,6 +57,11 @@ class SyncPart(Protocol):
     def target(self) -> SyncTarget | None: ...  # None while --sync auto is looking for the hub
 
     def status(self) -> SyncStatus: ...
+
+    def join_url(self) -> str | None: ...  # what another door joins with (None: not held here)
+
+    @property
+    def hub_admin(self) -> HubAdminPart | None: ...  # None: this station hosts no hub
 
     def state_digest(self) -> str: ...  # reads every pass row: only where it is shown
 

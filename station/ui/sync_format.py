@@ -26,8 +26,9 @@ def ago(seconds: float | None) -> str:
     return f"{s // 3600} h ago"
 
 
-def status_line(state: SyncStatus | None) -> SyncLine:
-    """The status bar text: "Sync: synced 3 s ago · 0 pending · hub 10.0.0.2:4222"."""
+def status_line(state: SyncStatus | None, *, with_note: bool = True) -> SyncLine:
+    """The status bar text: "Sync: synced 3 s ago · 0 pending · hub 10.0.0.2:4222".
+    `with_note` False: without the short migration note (where its whole sentence is shown)."""
     if state is None or not state.enabled:
         return SyncLine("Sync: off", False)
     if state.refused:
@@ -41,6 +42,8 @@ def status_line(state: SyncStatus | None) -> SyncLine:
     last = state.last_sync_ago_s
     synced = "not synced yet" if last is None else f"synced {ago(last)}"
     parts = [synced, f"{state.pending} pending", f"hub {state.hub}"]
+    if state.trust_note and with_note:
+        parts.append("not enrolled: trusts every key on the hub")
     if not state.connected:
         parts.append("unreachable")
     elif state.catch_up.remaining:

@@ -20,6 +20,7 @@ from station.domain.sync_status import SyncStatus
 from station.net.sync.setup import SYNC_URL_SETTING, Hosting, save_choice, saved_hosting
 from station.store.db import Store
 from station.store.secrets import SecretStore
+from station.ui.hub_stations_view import HubStationsView
 from station.ui.rich_text import rich, set_rich
 from station.ui.ports import SyncPart
 from station.ui.sync_format import ago, short_digest, status_line
@@ -81,14 +82,18 @@ class SyncView(QWidget):
         # Another door joins with the hub URL including its password; only a manager sees this
         # page, and the URL goes to the clipboard rather than onto the screen.
         self.copy_join = QPushButton("Copy the join URL for another door")
-        self.copy_join.setToolTip(rich("nats://user:password@host:port — paste it into the other "
-                                       "door's Sync settings, or pass it to `station gui --sync`."))
-        self.copy_join.setEnabled(sync is not None and bool(getattr(sync.target, "password", "")))
+        self.copy_join.setToolTip(rich("tls://enrol:secret@host:port#sha256=… — paste it into the "
+                                       "other door's Sync settings, or pass it to `station gui "
+                                       "--sync`. The part after # is the hub certificate's "
+                                       "fingerprint: the door talks to no other server."))
+        # Only the hub's join URL: an enrolled door's own credential never leaves it.
+        self.copy_join.setEnabled(sync is not None and sync.join_url() is not None)
         self.copy_join.clicked.connect(self.copy_join_url)
 
         # Settings, applied at the next start.
         self.url = QLineEdit()
-        self.url.setPlaceholderText("nats://user:password@hub-host:4222 (empty: do not join a hub)")
+        self.url.setPlaceholderText("the hub's join URL, tls://user:password@hub-host:4222#sha256=… "
+                                    "(empty: do not join a hub)")
         self.host_hub = QCheckBox("This station hosts the venue hub")
         # Short enough to sit beside the status panel on an 800 px window (a checkbox's text
         # never wraps); the whole sentence is its tooltip.
@@ -130,17 +135,25 @@ class SyncView(QWidget):
         status_column.addWidget(self.copy_join)
         status_column.addWidget(QLabel("Connected stations"))
         status_column.addWidget(self.peers, 1)
+        right = QVBoxLayout()
+        right.addWidget(box)
+        # On the door that hosts the hub: its enrolled doors, removal, a new join URL.
+        admin = sync.hub_admin if sync is not None else None
+        self.stations = HubStationsView(admin, writes) if admin is not None else None
+        if self.stations is not None:
+            self.stations.message.connect(self.message)
+            right.addWidget(self.stations, 1)
         row = QHBoxLayout(self)
         row.addWidget(status, 3)
-        row.addWidget(box, 2)
+        row.addLayout(right, 2)
         self.host_hub.toggled.connect(self._hosting_toggled)
         self.save.clicked.connect(self.save_settings)
         self._hosting_toggled(False)
 
     def copy_join_url(self) -> None:
-        target = self._sync.target if self._sync is not None else None
-        if target is not None:
-            QGuiApplication.clipboard().setText(target.full_url())
+        url = self._sync.join_url() if self._sync is not None else None
+        if url is not None:
+            QGuiApplication.clipboard().setText(url)
 
     # --- status -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -182,7 +195,9 @@ class SyncView(QWidget):
             self.refreshed.emit()
             return
         self.alone.setText("")
-        line = status_line(state)
+        # The migration note once: its sentence below when nothing else is said there.
+        sentence = state.error or state.trust_note or ""
+        line = status_line(state, with_note=not (state.trust_note and not state.error))
         self.summary.setText(line.text.removeprefix("Sync: "))
         self.summary.setStyleSheet("color: #b91c1c" if line.alarm else "")
         self.hub.setText(f"{state.hub}  ({state.url})" if state.hub
@@ -196,7 +211,7 @@ class SyncView(QWidget):
         if digest is not None:  # None: not read this time (the section was hidden)
             self.digest.setText(short_digest(digest))
             self.digest.setToolTip(digest)
-        set_rich(self.error, state.error or "")
+        set_rich(self.error, sentence)
         catch = state.catch_up
         self.progress.setVisible(catch.remaining > 0)
         if catch.remaining > 0:

@@ -112,7 +112,7 @@ def test_bundle_hosts_a_hub_with_the_nats_server_it_carries(bundle: Path, tmp_pa
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # "" if it ended: no server found
-        assert first.startswith("sync url: nats://station:"), first
+        assert first.startswith("sync url: tls://station:"), first
     finally:
         proc.terminate()
         proc.wait(timeout=PATIENCE_S)

@@ -8,7 +8,9 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+import zxingcpp
 
+from station.capture.decoders import ZxingDecoder
 from station.capture.detection import Detection
 from station.capture.ladder import LadderResult
 from station.capture.sources import SourceInfo, SourceLost, SourceUnavailable
@@ -117,3 +119,13 @@ class ScriptedDecoder:
         return LadderResult(found, "plain" if found else None, ("plain",), 1.0)
 
 
+
+
+class QrFamilyDecoder(ZxingDecoder):
+    """The station's zxing decoder as it was before issue 13: zxing-cpp 3's whole QR family,
+    Micro QR and rMQR included. The false-read tests compare the station's read rate with it."""
+
+    name = "zxing-qr-family"
+
+    def __init__(self) -> None:
+        self._formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)

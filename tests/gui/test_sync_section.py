@@ -16,7 +16,8 @@ from station.app import Station, StationOptions, build_station
 from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.net.sync import client as sync_client
 from station.net.sync.hub import HubServer, new_password
-from station.net.sync.setup import SYNC_SECRET, HubPart, saved_hosting
+from station.net.sync.hosting import HubPart
+from station.net.sync.setup import SYNC_SECRET, saved_hosting
 from station.store.secrets import SecretStore
 from station.ui.main_window import MainWindow
 from station.ui.sync_format import ago, status_line
@@ -96,15 +97,15 @@ def test_sync_section_shows_the_hub_a_peer_and_its_lag(
     assert "password" not in sync.hub.text() and hub.target.password not in sync.hub.text()
     assert sync.digest.text() == window.station.sync.state_digest()[:12]
     assert not sync.progress.isVisible()
-    # a manager hands the join URL (with its password) to the next door through the clipboard
-    assert sync.copy_join.isEnabled()
-    sync.copy_join.click()
-    from PySide6.QtGui import QGuiApplication
-
-    assert QGuiApplication.clipboard().text() == hub.target.full_url()
+    # This door joined with the hub's own credential (as before enrolment, issue 15): it holds
+    # no join URL to hand on, and its lines say it trusts every key on the hub.
+    assert not sync.copy_join.isEnabled()
+    assert "join again" in sync.error.text()
+    assert "not enrolled" not in sync.summary.text()  # one note in the section: the sentence
 
     window.refresh_network_status()
-    pattern = rf"Sync: synced \d+ s ago · \d+ pending · hub {re.escape(hub.target.hub)}"
+    pattern = (rf"Sync: synced \d+ s ago · \d+ pending · hub {re.escape(hub.target.hub)}"
+               " · not enrolled: trusts every key on the hub")
     qtbot.waitUntil(lambda: re.fullmatch(pattern, window.status.sync.text()) is not None, timeout=10000)
     assert window.status.sync.property("alarm") is False
 
@@ -138,19 +139,23 @@ def test_sync_settings_are_checked_and_saved_for_the_next_start(
         unlock(qtbot, window, monkeypatch)
     assert sync.state is None or sync.summary.text() == "Not syncing"
     store = window.core.store
-    for bad in ("http://hub:4222", "nats://hub.example:4222", "nats://u:p@hub:99999"):
+    pin = "#sha256=" + "A" * 43
+    for bad in ("http://hub:4222", "tls://hub.example:4222", "tls://u:p@hub:99999",
+                "nats://venue:s3cret@10.1.2.3:4333",  # plaintext, from before TLS: refused
+                "tls://venue:s3cret@10.1.2.3:4333#sha256=short"):
         sync.url.setText(bad)
         sync.settings_error.setText("")
         sync.save_settings()
         qtbot.waitUntil(lambda: sync.settings_error.text() != "", timeout=10000)
         assert store.setting("sync_url") is None and not saved_hosting(store).enabled
-    sync.url.setText("nats://venue:s3cret@10.1.2.3:4333")
+    sync.url.setText("tls://venue:s3cret@10.1.2.3:4333" + pin)
     sync.host_hub.setChecked(True)
     sync.hub_lan.setChecked(True)
     sync.hub_port.setValue(4999)
     save(qtbot, window)
-    assert sync.url.text() == "nats://venue@10.1.2.3:4333"  # the password is not shown again
-    assert store.setting("sync_url") == "nats://venue@10.1.2.3:4333"
+    # the password is not shown again; the fingerprint is kept with the URL
+    assert sync.url.text() == "tls://venue@10.1.2.3:4333" + pin
+    assert store.setting("sync_url") == "tls://venue@10.1.2.3:4333" + pin
     secrets = SecretStore(store.data_dir, str(store.setting("org_id")))
     assert secrets.get(SYNC_SECRET) == "s3cret"
     hosting = saved_hosting(store)
@@ -171,6 +176,9 @@ def test_sync_settings_are_checked_and_saved_for_the_next_start(
         assert later.sync.target.password == "s3cret"
         hubs = [p for p in later.parts if isinstance(p, HubPart)]
         assert len(hubs) == 1 and hubs[0].server.port == 4999 and hubs[0].server.lan
+        # The window hands on the hosted hub's join URL (enrolment only), never a credential.
+        join = later.sync.join_url()
+        assert join is not None and join.startswith("tls://enrol:")
     finally:
         later.core.close()
 
@@ -193,6 +201,10 @@ class SlowDigestSync:
     """A sync part whose digest takes as long as the test says (seconds at 1M passes)."""
 
     target = None
+    hub_admin = None
+
+    def join_url(self) -> str | None:
+        return None
 
     def __init__(self) -> None:
         self.statuses = 0

@@ -152,6 +152,37 @@ def test_steps_share_one_transaction_while_nothing_more_urgent_waits(store: Stor
     assert seen == [True] * 4 and store.setting("job:step") is True
 
 
+def _committed_before_each_step(store: Store, name: str) -> list[bool]:
+    """Runs a 4-step SYNC job; for each step, whether another connection saw every earlier
+    step's write already (it was committed) when the step began."""
+    seen: list[bool] = []
+
+    def step(tx: Tx) -> int:
+        before = store.setting(f"job:{name}", 0)
+        seen.append(before == len(seen))
+        tx.set_setting(f"job:{name}", len(seen))
+        return len(seen)
+
+    assert store.submit_steps([step] * 4, Priority.SYNC).result(WAIT_S) == [1, 2, 3, 4]
+    return seen
+
+
+def test_while_the_door_is_busy_a_background_job_commits_after_every_step(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit a scan waits for then holds one step's pages, not every page written since
+    the previous scan."""
+    monkeypatch.setattr(writer, "DOOR_BUSY_S", 3600.0)  # busy for the whole test, however slow
+    store.write(recorder([], "door"), Priority.DOOR)
+    assert _committed_before_each_step(store, "busy") == [True] * 4
+
+
+def test_once_the_door_is_quiet_steps_share_one_transaction_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer, "DOOR_BUSY_S", 0.0)  # quiet as soon as its job ended
+    store.write(recorder([], "door"), Priority.DOOR)
+    assert _committed_before_each_step(store, "quiet") == [True, False, False, False]
+
+
 @pytest.mark.parametrize("inline", [False, True])
 def test_a_write_from_inside_a_job_is_refused_not_a_deadlock(tmp_path: Path, inline: bool) -> None:
     store = Store(tmp_path / "data", inline_writes=inline)

@@ -11,6 +11,7 @@ import pytest
 from station.app import Station, StationOptions, build_station
 from station.net.sync.auto import FinderSettings
 from station.net.sync.hub import HubServer, new_password
+from tests.sync.impostor import RecordingTlsServer
 from tests.waiting import wait_until
 
 
@@ -40,6 +41,14 @@ def other_hub(tmp_path: Path) -> Iterator[HubServer]:
     server.stop()
 
 
+@pytest.fixture
+def impostor(tmp_path: Path) -> Iterator[RecordingTlsServer]:
+    """A TLS server that is not the hub, recording what clients send it (issue 15)."""
+    server = RecordingTlsServer(tmp_path / "impostor")
+    yield server
+    server.close()
+
+
 StationFactory = Callable[..., Station]
 
 
@@ -49,9 +58,9 @@ def make_station(tmp_path: Path) -> Iterator[StationFactory]:
 
     def make(name: str, sync_url: str | None, *, claim_timeout_s: float = 5.0,
              start: bool = True, api: bool = False,
-             hub_finder: FinderSettings | None = None) -> Station:
+             hub_finder: FinderSettings | None = None, sync_ca: str | None = None) -> Station:
         # The API (when asked for) takes a free port: stations in one test must not share 8765.
-        options = StationOptions(data_dir=tmp_path / name, sync_url=sync_url,
+        options = StationOptions(data_dir=tmp_path / name, sync_url=sync_url, sync_ca=sync_ca,
                                  claim_timeout_s=claim_timeout_s, sweep_interval_s=3600,
                                  api_enabled=api, api_port=0,
                                  hub_finder=hub_finder or FinderSettings())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from station.app import Core, build_core
 from station.domain.events import Event
 from station.services.passes import PassService
@@ -57,7 +59,7 @@ def test_a_batch_partly_held_already_inserts_the_rest_and_folds_whole_histories(
 
     # Not fsync'd (a catch-up batch): still one atomic transaction, and the writer connection
     # is back to synchronous=FULL afterwards for the next commit (a door's scan).
-    applied = remote.apply_batch(RemoteBatch(events + [scan]), None,
+    applied = remote.apply_batch(RemoteBatch(events + [scan], signatures_checked=True), None,
                                  ApplyMode.DOWNLOAD).result(timeout=60)
     assert applied.inserted == len(events) - 10 and applied.duplicates == 11
     assert core.store.count_passes() == 20
@@ -106,3 +108,50 @@ def test_a_late_admission_is_folded_in_its_place_not_counted_onto_the_stored_pas
     finally:
         door.close()
         hub_side.close()
+
+
+def test_late_scans_spread_over_many_steps_read_the_pass_log_once(
+        core: Core, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another door's scans of a pass this door admitted since (they sort inside its log) are
+    refolded with the whole log in each step of the batch that brings some; the log is read
+    whole once per batch, then only what each step added (sync_apply.Histories), and the stored
+    pass is still the fold of the whole log."""
+    from station.domain.fold import fold
+    from station.services import sync_apply
+    from station.store import sync as sync_store
+
+    other = build_core(tmp_path / "other", now=clock)
+    try:
+        p = other.passes.create(PassService.validate("Crew", "multi"))
+        created = other.store.events_for_pass(p.id)
+        for _ in range(12):
+            clock.advance(seconds=1)
+            assert other.scans.submit(p.public_url).accepted
+        theirs = [e for e in other.store.events_for_pass(p.id) if e.type == "pass.scanned"]
+        for key in other.ctx.keys.public_keys_b64():
+            core.ctx.keys.trust(key)
+    finally:
+        other.close()
+    remote = RemoteEventService(core.ctx)
+    remote.apply(created)
+    clock.advance(minutes=1)
+    for _ in range(3):  # this door admits it meanwhile: later than all of theirs
+        assert core.scans.submit(p.public_url).accepted
+
+    whole_reads: list[int] = []
+    read = sync_store.events_of_passes_before
+
+    def counting(tx, pass_ids, head, after=0):  # type: ignore[no-untyped-def]
+        if p.id in pass_ids and after == 0:
+            whole_reads.append(head)
+        return read(tx, pass_ids, head, after) if after else read(tx, pass_ids, head)
+
+    monkeypatch.setattr(sync_store, "events_of_passes_before", counting)
+    monkeypatch.setattr(sync_apply, "APPLY_STEP", 5)  # 12 scans: three steps
+    applied = remote.apply_batch(RemoteBatch(theirs, signatures_checked=True), None,
+                                 ApplyMode.DOWNLOAD).result(timeout=60)
+    assert applied.inserted == 12
+    assert len(whole_reads) == 1
+    stored = core.store.pass_by_id(p.id)
+    assert stored == fold(core.store.events_for_pass(p.id)).pass_
+    assert stored is not None and stored.uses == 15

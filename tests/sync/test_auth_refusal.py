@@ -11,25 +11,25 @@ import pytest
 
 from station.net.sync.auth import is_auth_refusal
 from station.net.sync.hub import HubServer
+from station.net.sync.hub_tls import connect_hub
+from station.net.sync.url import SyncTarget
 
 
-async def _connect_error(url: str, user: str, password: str) -> BaseException:
+async def _connect_error(target: SyncTarget) -> BaseException:
     seen: list[BaseException] = []
 
     async def on_error(exc: Exception) -> None:
         seen.append(exc)
 
     with pytest.raises(Exception) as raised:
-        await nats.connect(servers=[url], user=user, password=password, allow_reconnect=False,
-                           connect_timeout=10, error_cb=on_error)
+        await connect_hub(target, allow_reconnect=False, connect_timeout=10, error_cb=on_error)
     # What the sync client's error callback is given is what nats-py raises here.
     assert seen and seen[0] is raised.value
     return raised.value
 
 
 def test_a_wrong_password_is_a_refusal(hub: HubServer) -> None:
-    target = hub.target
-    exc = asyncio.run(_connect_error(target.server_url(), str(target.user), "not-the-password"))
+    exc = asyncio.run(_connect_error(hub.target.with_password("not-the-password")))
     assert is_auth_refusal(exc), repr(exc)
 
 

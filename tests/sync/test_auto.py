@@ -24,6 +24,7 @@ from station.services.passes import PassService
 from station.store.db import Store
 from tests.conftest import REPO, StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+from tests.sync.impostor import RecordingTlsServer
 from tests.waiting import PATIENCE_S
 
 # Loopback only, and short pauses between looks, so that a test takes seconds. A look listens as
@@ -81,7 +82,7 @@ def test_several_hubs_none_of_ours_is_an_error_naming_them() -> None:
     pick = choose_hub([_found(4222, "org_a"), _found(4223, "org_b")], {"org_ours"}, True)
     assert pick.hub is None and pick.error is not None
     assert "Several hubs found" in pick.error and "10.0.0.2:4223 (organisation org_b)" in pick.error
-    assert "--sync nats://user:pass@host:port" in pick.error
+    assert "Pass the join URL of the one to join to --sync" in pick.error
 
 
 def test_the_only_hub_found_is_not_sent_a_password_it_is_not_known_for() -> None:
@@ -89,7 +90,7 @@ def test_the_only_hub_found_is_not_sent_a_password_it_is_not_known_for() -> None
     no_password = choose_hub(only, {"org_mine"}, False)
     assert no_password.hub is None
     assert no_password.error is not None and "no password" in no_password.error
-    assert "--sync nats://station:PASSWORD@10.0.0.2:4222" in no_password.error
+    assert "--sync tls://station:PASSWORD@10.0.0.2:4222#sha256=…" in no_password.error
     # This station's password belongs to another organisation's hub: it is never sent here.
     elsewhere = choose_hub(only, {"org_mine"}, True)
     assert elsewhere.hub is None
@@ -128,7 +129,7 @@ def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_whe
         wait_for(converged(door_a, door_b), what="the admission at A to reach B")
         assert door_b.core.scans.submit(p.public_url).verdict is Verdict.REJECTED
         wait_for(lambda: door_b.core.store.setting(SYNC_URL_SETTING)
-                 == f"nats://station@127.0.0.1:{hub.port}", what="B to remember the hub it joined")
+                 == hub.target.public_url(), what="B to remember the hub it joined")
 
         # The hub moves (a new port here, a new DHCP address at a venue): B finds it again.
         announce.remove(first)
@@ -145,7 +146,7 @@ def test_a_door_that_joined_once_finds_the_hub_with_sync_auto_and_follows_it_whe
         wait_for(lambda: door_b.sync is not None and door_b.sync.in_sync(),
                  what="B's new events acknowledged by the moved hub")
         wait_for(lambda: door_b.core.store.setting(SYNC_URL_SETTING)
-                 == f"nats://station@127.0.0.1:{moved}", what="B to remember the new address")
+                 == hub.target.public_url(), what="B to remember the new address")
         assert "password" not in str(door_b.core.store.setting(SYNC_URL_SETTING))
     finally:
         hub.stop()
@@ -171,7 +172,7 @@ def test_without_a_saved_password_sync_auto_asks_for_the_url_once_and_scans_offl
     assert _status(door).hub is None  # still looking: nothing chosen before the LAN answers
     wait_for(lambda: "no password" in str(_status(door).error), what="the no-password error")
     state = _status(door)
-    assert f"--sync nats://station:PASSWORD@127.0.0.1:{port}" in str(state.error)
+    assert f"--sync tls://station:PASSWORD@127.0.0.1:{port}#sha256=…" in str(state.error)
     assert state.hub is None and state.connected is False
     assert door.sync is not None and door.sync.target is None
     assert door.core.store.setting(SYNC_URL_SETTING) is None
@@ -209,7 +210,7 @@ def test_several_hubs_and_none_of_ours_is_a_status_error_and_no_join(
     error = str(_status(door).error)
     assert f"127.0.0.1:{x} (organisation org_x)" in error
     assert f"127.0.0.1:{y} (organisation org_y)" in error
-    assert "--sync nats://user:pass@host:port" in error
+    assert "Pass the join URL of the one to join to --sync" in error
     assert door.sync is not None and door.sync.target is None
     assert door.core.store.setting(SYNC_URL_SETTING) is None
 
@@ -234,7 +235,8 @@ def test_station_serve_sync_auto_starts_at_once_while_looking(cli: StationCLI) -
     assert proc.returncode == 0
 
 
-@pytest.mark.parametrize("value", ["ftp://hub:4222", "nats://hub:99999", "x" * 600])
+@pytest.mark.parametrize("value", ["ftp://hub:4222", "nats://hub:99999", "x" * 600,
+                                   "nats://station:pw@127.0.0.1:4222"])  # plaintext: refused
 def test_a_bad_sync_value_is_a_one_line_error(cli: StationCLI, value: str) -> None:
     result = cli("serve", "--sync", value, "--no-api", check=False)
     assert result.returncode == 2
@@ -246,3 +248,39 @@ def test_a_bad_sync_value_is_a_one_line_error(cli: StationCLI, value: str) -> No
         assert store.setting(SYNC_URL_SETTING) is None  # nothing remembered
     finally:
         store.close()
+
+
+# --- impostors (issue 15): an announcement is only a hint where to look --------------------------
+@pytest.mark.multicast
+@pytest.mark.allow_log("station.net.sync.client", "certificate fingerprint differs")
+def test_an_impostor_announcing_our_organisation_is_sent_no_credential(
+        hub: HubServer, impostor: RecordingTlsServer, make_station: StationFactory,
+        announce: Announcements) -> None:
+    once = make_station("Door B", hub.target.full_url())  # joined once: password and pin kept
+    wait_for(in_sync(once), what="B to join with the join URL")
+    org = str(once.core.store.setting(JOINED_ORG))
+    once.stop()
+    hub.stop()  # the hub is away, and a machine on the venue's network announces itself as it
+    announce.add(impostor.port, org)
+    door = make_station("Door B", "auto", hub_finder=LOOPBACK)
+    wait_for(lambda: "certificate fingerprint differs" in str(_status(door).error),
+             what="B to look at the impostor's certificate and refuse it")
+    assert impostor.handshakes >= 1 and impostor.received == b""  # no CONNECT, no password
+    assert not _status(door).connected
+
+
+@pytest.mark.multicast
+def test_without_a_saved_fingerprint_sync_auto_sends_nothing_and_asks_for_the_join_url(
+        hub: HubServer, impostor: RecordingTlsServer, make_station: StationFactory,
+        announce: Announcements) -> None:
+    # Joined before TLS: a nats:// URL and the password are saved, no fingerprint.
+    old = make_station("Door C", hub.target.full_url(), start=False)
+    old.core.store.set_setting(SYNC_URL_SETTING, f"nats://station@127.0.0.1:{hub.port}")
+    org = str(old.core.store.setting("org_id"))
+    old.stop()
+    announce.add(impostor.port, org)
+    door = make_station("Door C", "auto", hub_finder=LOOPBACK)
+    wait_for(lambda: "no certificate fingerprint" in str(_status(door).error),
+             what="the request for the join URL")
+    assert "#sha256=" in str(_status(door).error)
+    assert impostor.handshakes == 0 and door.sync is not None and door.sync.target is None

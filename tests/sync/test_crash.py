@@ -10,8 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-import nats
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import build_core
 from station.net.sync.hub import HubServer
 from station.services.passes import PassService
@@ -25,7 +25,7 @@ from tests.waiting import PATIENCE_S
 def _stream_messages(hub: HubServer, org: str) -> int:
     async def count() -> int:
         target = hub.target
-        nc = await nats.connect(target.server_url(), user=target.user, password=target.password)
+        nc = await connect_hub(target)
         try:
             info = await nc.jetstream().stream_info(f"STATION_{org}")
             return int(info.state.messages)
@@ -111,7 +111,7 @@ def test_kill_9_of_a_station_mid_stream(hub: HubServer, make_station: StationFac
         out, _ = second.communicate(timeout=PATIENCE_S)
     assert seen_at_kill < total  # the kill really came mid-stream
     assert second.returncode == 0, out
-    assert "sync     nats://station@" in out and hub.target.password not in out
+    assert "sync     tls://station@" in out and hub.target.password not in out
     s_store = Store(door_s)
     try:
         assert SyncLedger(s_store).event_ids() == SyncLedger(a.core.store).event_ids()

@@ -24,6 +24,7 @@ def announced(hub: HubServer) -> Iterator[HubAnnouncer]:
     announcer.stop()
 
 
+@pytest.mark.allow_log("station.net.sync.client", "is not trusted")
 def test_a_hub_announced_on_the_lan_is_found_and_joined(
         hub: HubServer, announced: HubAnnouncer, make_station: StationFactory) -> None:
     found = [h for h in discover(3.0, "127.0.0.1") if h.port == hub.port]
@@ -33,15 +34,23 @@ def test_a_hub_announced_on_the_lan_is_found_and_joined(
     assert hub.target.password
     assert all(hub.target.password.encode() not in v
                for v in announced.info.properties.values() if v)
-    url = SyncTarget.parse(found[0].url()).with_password(hub.target.password).full_url()
-    door = make_station("Door A", url)
-    wait_for(in_sync(door), what="the station to join the hub it found")
+    # Where it is and the password are not enough: without the join URL's fingerprint the
+    # hub's own certificate is trusted by nobody (issue 15).
+    where = SyncTarget.parse(found[0].url()).with_password(hub.target.password)
+    stranger = make_station("Door X", where.full_url())
+    wait_for(lambda: "is not trusted" in str(stranger.sync.status().error),  # type: ignore[union-attr]
+             what="the unpinned hub's certificate to be refused")
+    assert not stranger.sync.status().connected  # type: ignore[union-attr]
+    pinned = where.at(found[0].host, found[0].port)
+    door = make_station("Door A", SyncTarget.parse(pinned.full_url() + "#sha256="
+                                                   + str(hub.target.fingerprint)).full_url())
+    wait_for(in_sync(door), what="the station to join the hub it found, with the pin")
 
 
 def test_station_hub_discover_lists_the_announced_hub(
         hub: HubServer, announced: HubAnnouncer, cli: StationCLI) -> None:
     result = cli("hub", "discover", "--interface", "127.0.0.1", "--timeout", "3")
-    assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout
+    assert f"tls://station@127.0.0.1:{hub.port}" in result.stdout
     assert "organisation org_venue" in result.stdout
     assert hub.target.password not in result.stdout  # type: ignore[operator]
 
@@ -56,4 +65,4 @@ def test_station_hub_discover_without_an_interface_listens_on_all(
     # No --interface (and a station's finder with none set) means every interface; zeroconf
     # refuses None for that, so it must be asked for all by name.
     result = cli("hub", "discover", "--timeout", "3", check=False)
-    assert f"nats://station@127.0.0.1:{hub.port}" in result.stdout, result.stderr
+    assert f"tls://station@127.0.0.1:{hub.port}" in result.stdout, result.stderr

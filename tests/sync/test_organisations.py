@@ -8,9 +8,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import nats
 import pytest
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import Station
 from station.domain import tokens
 from station.domain.models import Reason
@@ -34,7 +34,7 @@ def hub_contents(hub: HubServer, org: str) -> HubContents:
     """What a hub holds for an organisation, read straight from NATS."""
     async def read() -> HubContents:
         t = hub.target
-        nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+        nc = await connect_hub(t)
         try:
             js = nc.jetstream()
             space = jetstream.OrgSpace(org)

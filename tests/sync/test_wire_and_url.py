@@ -15,16 +15,26 @@ from station.net.sync.url import SyncTarget
 from station.services.sync_apply import RemoteBatch, RemoteEventService
 
 
+PIN = "Mat-jKRtTtggIBljrlTPy0tGynuxg5Zhz4N72IlcRGo"
+
+
 def test_a_sync_url_keeps_its_password_out_of_what_is_shown() -> None:
-    target = SyncTarget.parse("nats://station:s%3Acret@10.0.0.5:4333")
+    target = SyncTarget.parse(f"tls://station:s%3Acret@10.0.0.5:4333#sha256={PIN}")
     assert (target.host, target.port, target.user, target.password) == ("10.0.0.5", 4333, "station", "s:cret")
-    assert target.public_url() == "nats://station@10.0.0.5:4333"
-    assert target.server_url() == "nats://10.0.0.5:4333"
+    assert target.fingerprint == PIN and not target.plaintext
+    # The fingerprint is no secret: it stays in what is shown and saved.
+    assert target.public_url() == f"tls://station@10.0.0.5:4333#sha256={PIN}"
+    assert target.server_url() == "tls://10.0.0.5:4333"
     assert SyncTarget.parse(target.full_url()) == target
     assert SyncTarget.parse("hub.local").port == 4222
+    assert SyncTarget.parse("hub.local").scheme == "tls"
+    old = SyncTarget.parse("nats://station:pw@10.0.0.5:4333")  # from before TLS: recognised
+    assert old.plaintext and old.fingerprint is None
 
 
-@pytest.mark.parametrize("bad", ["http://x:1", "nats://:4222", "nats://host:99999", "x" * 600])
+@pytest.mark.parametrize("bad", ["http://x:1", "nats://:4222", "nats://host:99999", "x" * 600,
+                                 "tls://h:1#sha256=short", f"tls://h:1#md5={PIN}",
+                                 f"nats://h:1#sha256={PIN}", f"tls://h:1#sha256={PIN}x"])
 def test_a_bad_sync_url_is_refused_clearly(bad: str) -> None:
     with pytest.raises(InvalidInput):
         SyncTarget.parse(bad)
@@ -72,7 +82,7 @@ def test_one_bad_event_does_not_hold_back_the_rest_of_a_synced_batch(core: Core)
     remote = RemoteEventService(core.ctx)
     try:
         applied = remote.apply_batch(
-            RemoteBatch([_event(origin=""), good]),
+            RemoteBatch([_event(origin=""), good], signatures_checked=True),
             lambda tx: positions.append(int(tx.execute("SELECT count(*) FROM events").fetchone()[0])),
         ).result(timeout=60)
     finally:

@@ -15,6 +15,7 @@ from station.domain.times import to_iso
 from station.net.sync import jetstream
 from station.net.sync.progress import Clock
 from station.services.context import Context
+from station.services.key_trust import KeyTrust
 from station.services.sync_apply import RemoteEventService
 from station.store.sync import Peer
 
@@ -27,8 +28,9 @@ class Announcer:
 
     def __init__(self, ctx: Context, remote: RemoteEventService, handles: jetstream.Handles, *,
                  head_of: Callable[[str], int], known_origins: set[str], interval_s: float,
-                 clock: Clock) -> None:
+                 clock: Clock, trust: KeyTrust | None = None) -> None:
         """`known_origins`: stations whose keys are here already, shared across sessions."""
+        self._trust = trust or KeyTrust(ctx)
         self._ctx = ctx
         self._remote = remote
         self._handles = handles
@@ -55,8 +57,9 @@ class Announcer:
         try:
             await self.exchange()
         except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:
+            # The next batch asks again (its events are refused as from an unknown origin
+            # until its key is here).
             log.debug("fetching keys failed (%s)", exc)
-        self._known |= new
 
     async def exchange(self) -> None:
         """Tell the hub our name, log head and public keys; learn everybody else's.
@@ -65,27 +68,60 @@ class Announcer:
         put before our entry in `stations`, `stations` is read before the keys, and origins
         count as known only once the keys read with them are trusted."""
         handles, own = self._handles, self._ctx.station_id
-        for key in self._ctx.keys.trusted:
-            kid = tokens.key_id(key)
-            if kid not in self._keys_put:
-                b64 = base64.b64encode(tokens.public_key_bytes(key)).decode()
-                await handles.keys.put(kid, b64.encode())
-                self._keys_put.add(kid)
+        certificate = await asyncio.to_thread(self._trust.certificate)
+        if certificate is not None:
+            # Enrolled: our certified key, under our id (the only keys entry we may write).
+            if own not in self._keys_put:
+                await handles.keys.put(own, json.dumps(certificate).encode())
+                self._keys_put.add(own)
+        else:
+            for key in self._ctx.keys.trusted:
+                kid = tokens.key_id(key)
+                if kid not in self._keys_put:
+                    b64 = base64.b64encode(tokens.public_key_bytes(key)).decode()
+                    await handles.keys.put(kid, b64.encode())
+                    self._keys_put.add(kid)
         head = await asyncio.to_thread(self._head_of, own)
-        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(self._clock.now())}
+        me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(self._clock.now()),
+              "keys": self._remote.trust.own_key_ids()}  # the key its events are signed with
         await handles.stations.put(own, json.dumps(me).encode())
         stations = await jetstream.read_bucket(handles.stations)
         keys = await jetstream.read_bucket(handles.keys)
         peers = []
+        event_keys: dict[str, list[str]] = {}
         for station_id, raw in stations.items():
             info = jetstream.json_or_none(raw)
             if info is None or station_id == own:
                 continue
+            if isinstance(info.get("keys"), list):
+                event_keys[station_id] = info["keys"]
             try:
                 peers.append(Peer(station_id, str(info.get("name") or station_id),
                                   int(info.get("headSeq") or 0), str(info.get("at") or "")))
             except (TypeError, ValueError):
                 continue
-        await asyncio.to_thread(self._remote.learn_keys, [v.decode() for v in keys.values()])
-        self._known |= set(stations)
+        if certificate is not None:
+            # Enrolled: a station's keys are the ones the organisation certified for it (and
+            # its events are checked against that key: services/event_trust.py).
+            removed = await jetstream.read_bucket(handles.removed)
+            await asyncio.to_thread(self._trust.learn_removals, removed)
+            await asyncio.to_thread(self._trust.learn, keys)
+            # Known: stations with a certified key here, and removed ones (asking the hub again
+            # for each batch of a removed station's history would learn nothing new).
+            self._known |= await asyncio.to_thread(self._trust.decided_station_ids)
+        else:
+            # Not enrolled (a hub from before enrolment, or its admin URL): every key is
+            # trusted as before, a certified one by the key it certifies; events are checked
+            # against the key each station first named.
+            await asyncio.to_thread(self._remote.learn_keys, [_bare_key(v) for v in keys.values()])
+            await asyncio.to_thread(self._remote.trust.learn_keys_of_stations, event_keys)
+            # Known: the stations whose event key is here now (one that names none yet, on an
+            # older version, is asked about again when its events come).
+            self._known |= set(event_keys)
         await asyncio.to_thread(self._remote.learn_stations, peers)
+
+
+def _bare_key(value: bytes) -> str:
+    """The public key in a keys-bucket value: bare base64, or a certificate's `key`."""
+    record = jetstream.json_or_none(value) if value[:1] == b"{" else None
+    return str(record.get("key") or "") if record is not None else value.decode(errors="replace")

@@ -1,8 +1,11 @@
 """`--sync auto`: join the venue hub found on the LAN (mDNS) instead of a typed address.
 
 The announcement says where the hub is and which organisation it serves, never the password:
-that comes from keyring, where the station put it when it joined with the full URL once, and
-it is only ever sent to a hub announcing this station's organisation. The looking happens in a
+that comes from keyring, where the station put it when it joined with the join URL once, and
+it is only ever sent to a hub announcing this station's organisation whose certificate matches
+the fingerprint of that join URL (kept in settings): anyone can announce anything, so the
+announcement only says where to look, and the pin is checked before a credential is sent
+(hub_tls.py). A station without a saved fingerprint sends nothing: it asks for the join URL. The looking happens in a
 thread of its own while the station already scans (offline until a hub is joined), and goes on
 with backoff while no hub is found, or when the joined one is lost (its address may have changed).
 """
@@ -54,7 +57,8 @@ def choose_hub(found: Sequence[FoundHub], ours: set[str], has_password: bool,
                prefer: str | None = None) -> Pick:
     """Which of the hubs `found` to join: the one announcing one of `ours` (the organisations
     this station belongs to), else the only one found. The saved password goes only to a hub
-    of ours; `prefer` (host:port) breaks a tie between hubs of ours."""
+    of ours (and only once its certificate matches the saved pin: `has_password` is False
+    without one); `prefer` (host:port) breaks a tie between hubs of ours."""
     mine = [h for h in found if h.org in ours]
     if mine:
         hub = next((h for h in mine if _where(h) == prefer), mine[0])
@@ -65,12 +69,13 @@ def choose_hub(found: Sequence[FoundHub], ours: set[str], has_password: bool,
     else:
         listed = ", ".join(f"{_where(h)} (organisation {h.org or '?'})" for h in found)
         return Pick(error=f"Several hubs found on the LAN: {listed}; none is this station's. "
-                          "Pass --sync nats://user:pass@host:port to choose one.")
-    url = f"nats://{HUB_USER}:PASSWORD@{_where(hub)}"
+                          "Pass the join URL of the one to join to --sync.")
+    url = f"tls://{HUB_USER}:PASSWORD@{_where(hub)}#sha256=…"
     if not has_password:
         return Pick(error=f"Found the hub at {_where(hub)}, but this station has no password "
-                          f"for it: pass the full URL once, --sync {url} (later starts find "
-                          "it alone).")
+                          f"and no certificate fingerprint for it: pass its join URL once, "
+                          f"--sync {url} (the first line `station hub` prints; later starts "
+                          "find it alone).")
     if hub.org not in ours:
         return Pick(error=f"The hub found at {_where(hub)} belongs to another organisation "
                           f"({hub.org or '?'}), so this station's password is not sent there. "
@@ -135,16 +140,18 @@ class HubFinder:
             return True
         saved = self._saved()
         password = self._secrets.get(SYNC_SECRET)
+        pinned = saved is not None and saved.fingerprint is not None
         ours = {str(org) for org in (self._store.setting("org_id"),
                                      self._store.setting(JOINED_ORG)) if org}
         current = target or saved
-        pick = choose_hub(found, ours, bool(password), current.hub if current else None)
+        pick = choose_hub(found, ours, bool(password) and pinned, current.hub if current else None)
         if pick.error is not None or (pick.hub is None and target is None):
             self._client.report(pick.error or NOT_FOUND)
         if pick.hub is None:
             return True
-        user = saved.user if saved is not None and saved.user else HUB_USER
-        chosen = SyncTarget(pick.hub.host, pick.hub.port, user, password)
+        assert saved is not None  # pinned: choose_hub picks nothing without the saved pin
+        # The saved join URL's user, pin and CA, at the address announced.
+        chosen = saved.at(pick.hub.host, pick.hub.port).with_password(password)
         if target is None or chosen != target:
             log.info("joining the hub found on the LAN at %s (organisation %s)",
                      chosen.hub, pick.hub.org)

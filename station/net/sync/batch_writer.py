@@ -43,7 +43,9 @@ class BatchWriter:
             sync_store.set_stream_seq(tx, hub_key, stream_seq)
 
         mode = ApplyMode.DOWNLOAD if downloading else ApplyMode.LIVE
-        remote = RemoteBatch(batch.events, batch.texts, batch.checked, batch.folded)
+        remote = RemoteBatch(batch.events, batch.texts, batch.checked, batch.folded,
+                             batch.signatures_checked, batch.before_switch, batch.refused,
+                             batch.own_subject)
         while True:
             applying = asyncio.wrap_future(self._remote.apply_batch(remote, record_position, mode))
             try:

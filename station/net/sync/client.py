@@ -25,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import nats.errors
+
 from station.domain.events import Event
 from station.domain.sync_status import CatchUp, PeerStatus, SyncStatus
 from station.domain.times import parse_iso, to_iso
@@ -32,7 +34,16 @@ from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
 from station.net.sync.batch_writer import BatchWriter
 from station.net.sync.claims import HubClaims
-from station.net.sync.ended import AuthRefused, HubUnsuitable, SessionLost, WrongOrganisation
+from station.net.sync.hub_admin import HubAdmin
+from station.net.sync.enrol import EnrolRefused, enrol, enrolled_as_another, is_join_url
+from station.net.sync.ended import (
+    AuthRefused,
+    HubNotTrusted,
+    HubUnsuitable,
+    PlaintextRefused,
+    SessionLost,
+    WrongOrganisation,
+)
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Waker
 from station.net.sync.session import REFUSED_ERROR, HubSession, SessionParts
@@ -40,7 +51,9 @@ from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
 from station.services.claims import Claim, ClaimState
 from station.services.context import Context
+from station.services.key_trust import KeyTrust
 from station.services.sync_apply import RemoteEventService
+from station.store.secrets import SecretStore
 from station.store.sync import SyncLedger
 
 log = logging.getLogger(__name__)
@@ -56,9 +69,16 @@ class SyncClient:
     """A Part (start/stop) that keeps one station in sync through a NATS JetStream hub."""
 
     def __init__(self, ctx: Context, remote: RemoteEventService, runtime: AsyncRuntime,
-                 target: SyncTarget | None, settings: SyncSettings | None = None) -> None:
-        """`target` None: no hub chosen yet (--sync auto looks for one; see retarget())."""
+                 target: SyncTarget | None, settings: SyncSettings | None = None,
+                 secrets: SecretStore | None = None) -> None:
+        """`target` None: no hub chosen yet (--sync auto looks for one; see retarget()).
+        `secrets`: where the credential an enrolment brings is kept (a join URL as target)."""
         self._ctx = ctx
+        self._secrets = secrets
+        # The hosting station's hub's join URL and its enrolled doors (app.py sets them when
+        # this station hosts the hub).
+        self.hub_join_url: Callable[[], str | None] | None = None
+        self.hub_admin: HubAdmin | None = None
         self._runtime = runtime
         self.target = target
         self.settings = settings or SyncSettings()
@@ -141,6 +161,17 @@ class SyncClient:
         if waker is not None and event.origin == self._ctx.station_id:
             waker.ask(self._runtime.call_soon)
 
+    def join_url(self) -> str | None:
+        """The URL another door joins with: the hosted hub's join URL, or the join URL this
+        station was given while it has not enrolled yet. None once enrolled elsewhere: its
+        target is its own credential, which must never be handed on."""
+        if self.hub_join_url is not None:
+            return self.hub_join_url()
+        target = self.target
+        if target is not None and is_join_url(target) and target.password:
+            return target.full_url()
+        return None
+
     # --- status ------------------------------------------------------------------------------------
     @property
     def connected(self) -> bool:
@@ -204,7 +235,16 @@ class SyncClient:
             refused=progress.refusal is not None,
             catch_up=self.catch_up(),
             peers=peers,
+            trust_note=self._trust_note(target),
         )
+
+    def _trust_note(self, target: SyncTarget | None) -> str | None:
+        """The migration note, read from what this station trusts now. Never a copy kept from
+        a session's start: after a retarget the old session may still count as connected while
+        the new one has already enrolled (a stale note showed on an enrolled door)."""
+        if target is None or is_join_url(target):
+            return None  # no hub chosen yet, or enrolling: nothing is trusted from it yet
+        return KeyTrust(self._ctx).migration_note()
 
     def state_digest(self) -> str:
         """Hash of the folded pass state (equal on stations holding the same events).
@@ -266,9 +306,42 @@ class SyncClient:
         self._waker = Waker()
         await self._sessions()
 
+    async def _enrolled(self, target: SyncTarget) -> SyncTarget | None:
+        """This station's own target, enrolling first when `target` is a join URL (retried
+        while the hub cannot be reached); None when the hub refused (final for this run)."""
+        progress = self._progress
+        copied = await asyncio.to_thread(enrolled_as_another, self._ctx, target)
+        if copied:
+            log.warning("%s", copied)
+            progress.error = copied
+            return None
+        while is_join_url(target) and self._secrets is not None:
+            try:
+                own = await enrol(target, self._ctx, self._secrets)
+                self.target = own
+                return own
+            except EnrolRefused as exc:
+                log.warning("%s", exc)
+                progress.error = str(exc)
+                return None
+            except (HubNotTrusted, HubUnsuitable) as exc:
+                log.warning("%s", exc)
+                progress.error = str(exc)
+            except (OSError, asyncio.TimeoutError, nats.errors.Error) as exc:
+                log.info("enrolling with %s failed (%s); retrying", target.hub, exc)
+                progress.error = (f"The hub at {target.hub} is unreachable; this station enrols "
+                                  "when it answers, scanning goes on offline.")
+            await asyncio.sleep(UNSUITABLE_RETRY_S)
+        return target
+
     async def _sessions(self) -> None:
-        target = self.target
-        assert target is not None and self._waker is not None  # started once a hub is chosen
+        assert self.target is not None and self._waker is not None  # started once chosen
+        target = await self._enrolled(self.target)
+        if target is None:
+            return
+        note = await asyncio.to_thread(KeyTrust(self._ctx).migration_note)
+        if note:
+            log.info("%s", note)  # the window's Sync section says it too (status())
         parts = SessionParts(self._ctx, self._remote, self._ledger, self.settings,
                              self._progress, self._claims, self._writer, self._preparer,
                              self._waker, self._known_origins, self._origins)
@@ -283,7 +356,12 @@ class SyncClient:
                 log.warning("%s", exc)
                 progress.refusal = str(exc)
                 return
-            except HubUnsuitable as exc:
+            except PlaintextRefused as exc:
+                # Final for this run: a person has to paste the hub's current join URL.
+                log.warning("%s", exc)
+                progress.error = str(exc)
+                return
+            except (HubUnsuitable, HubNotTrusted) as exc:
                 log.warning("%s", exc)
                 progress.error = str(exc)
                 retry_s = UNSUITABLE_RETRY_S

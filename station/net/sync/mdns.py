@@ -27,8 +27,8 @@ class FoundHub:
     org: str
 
     def url(self, user: str = "station") -> str:
-        """The sync URL without its password (give the password with --sync or from keyring)."""
-        return f"nats://{user}@{self.host}:{self.port}"
+        """Where the hub is, without password or fingerprint: to join it, use its join URL."""
+        return f"tls://{user}@{self.host}:{self.port}"
 
 
 class HubAnnouncer:

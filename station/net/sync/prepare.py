@@ -24,10 +24,11 @@ import concurrent.futures
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from station.domain.errors import InvalidInput
+from station.domain.event_signature import EventTrust
 from station.domain.events import Event, EventType
 from station.domain.fold import base_from, exhausted, fold
 from station.domain.models import PassStatus
@@ -43,8 +44,23 @@ log = logging.getLogger(__name__)
 # this process waited for it), a 1,000-event part ~2 ms.
 PREPARE_CHUNK = 1000
 
-# An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id.
-EventHead = tuple[str, str, str, str, int, str, str | None]
+# An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id, sig.
+EventHead = tuple[str, str, str, str, int, str, str | None, str | None]
+# Whether the hub stored each message before signed events were switched on (one answer for
+# the whole batch, or one per message): domain/event_signature.py.
+BeforeSwitch = bool | list[bool]
+RefusedCounts = dict[tuple[str, str], int]
+
+
+def _before(before_switch: BeforeSwitch, i: int) -> bool:
+    return before_switch if isinstance(before_switch, bool) else before_switch[i]
+
+
+def _part(before_switch: BeforeSwitch, start: int) -> BeforeSwitch:
+    """`before_switch` for the part of a batch from `start` (PREPARE_CHUNK messages)."""
+    if isinstance(before_switch, bool):
+        return before_switch
+    return before_switch[start:start + PREPARE_CHUNK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +73,51 @@ class Prepared:
     # pass id -> its `passes` row folded from this batch alone (email left None), or None when
     # the writer must fold it (no pass yet, or a conflict to record).
     folded: dict[str, tuple[Any, ...] | None]
+    # Origin signatures checked already (in the worker; what it refused, by origin and why),
+    # else the ids of the events the hub stored before signing was switched on.
+    signatures_checked: bool = False
+    before_switch: frozenset[str] = frozenset()
+    refused: RefusedCounts = field(default_factory=dict)
+    own_subject: frozenset[str] = frozenset()  # ids of events on their origin's own subject
 
 
-def prepare(data: list[bytes]) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None],
-                                        list[str]]:
+def prepare(data: list[bytes], before_switch: BeforeSwitch = False,
+            trust: EventTrust | None = None, senders: list[str] | None = None,
+            ) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str],
+                       RefusedCounts | None]:
     """In the worker: the batch's valid events (their fields but the data), their data texts,
-    the rows folded from this batch, and why each refused message was refused."""
-    heads: list[EventHead] = []
-    texts: list[str] = []
+    the rows folded from this batch, why each malformed message was refused, and, given
+    `trust`, how many events were refused as not their origin's (by origin and why; those are
+    left out, here already: verifying signatures is most of a download's cost). `senders`:
+    the station whose subject each message arrived on."""
+    valid: list[Event] = []
+    valid_texts: list[str] = []
+    at: list[int] = []  # each valid event's index in `data`
     refused: list[str] = []
-    by_pass: dict[str, list[Event]] = {}
-    for raw in data:
+    for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
             check_event(event)
         except InvalidInput as exc:
             refused.append(str(exc))
             continue
+        valid.append(event)
+        valid_texts.append(text)
+        at.append(i)
+    not_theirs: RefusedCounts = {}
+    whys: list[str | None] = [None] * len(valid)
+    if trust is not None:  # a run of an origin's linked events costs one verification
+        whys = trust.refusals(valid, valid_texts, [_before(before_switch, i) for i in at],
+                              [senders[i] for i in at] if senders else [None] * len(at))
+    heads: list[EventHead] = []
+    texts: list[str] = []
+    by_pass: dict[str, list[Event]] = {}
+    for event, text, why in zip(valid, valid_texts, whys, strict=True):
+        if why is not None:
+            not_theirs[(event.origin, why)] = not_theirs.get((event.origin, why), 0) + 1
+            continue
         heads.append((event.id, event.type, event.timestamp, event.origin, event.origin_seq,
-                      event.hlc, event.pass_id))
+                      event.hlc, event.pass_id, event.sig))
         texts.append(text)
         if event.pass_id:
             by_pass.setdefault(event.pass_id, []).append(event)
@@ -92,7 +134,7 @@ def prepare(data: list[bytes]) -> tuple[list[EventHead], list[str], dict[str, tu
             continue
         ok = result.pass_ is not None and not result.conflicts
         folded[pass_id] = pass_values(result.pass_, None) if ok and result.pass_ else None
-    return heads, texts, folded, refused
+    return heads, texts, folded, refused, not_theirs if trust is not None else None
 
 
 def created_row(event: Event) -> tuple[Any, ...]:
@@ -108,41 +150,54 @@ def created_row(event: Event) -> tuple[Any, ...]:
             max(event.timestamp, created_at), 0, 0)
 
 
-def merge(parts: list[tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None],
-                             list[str]]]
-          ) -> tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str]]:
+Result = tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str],
+               RefusedCounts | None]
+
+
+def merge(parts: list[Result]) -> Result:
     """prepare()'s results for consecutive parts of a batch as one result: a pass with events
     in two parts was folded from some of them in each, so the writer folds it (None)."""
     heads: list[EventHead] = []
     texts: list[str] = []
     refused: list[str] = []
     folded: dict[str, tuple[Any, ...] | None] = {}
-    for part_heads, part_texts, part_folded, part_refused in parts:
+    not_theirs: RefusedCounts | None = None
+    for part_heads, part_texts, part_folded, part_refused, part_not_theirs in parts:
         heads += part_heads
         texts += part_texts
         refused += part_refused
         for pass_id, row in part_folded.items():
             folded[pass_id] = None if pass_id in folded else row
-    return heads, texts, folded, refused
+        if part_not_theirs is not None:  # signatures checked (the same trust for every part)
+            not_theirs = not_theirs or {}
+            for key, count in part_not_theirs.items():
+                not_theirs[key] = not_theirs.get(key, 0) + count
+    return heads, texts, folded, refused, not_theirs
 
 
 def unpack(heads: list[EventHead], texts: list[str], folded: dict[str, tuple[Any, ...] | None],
-           refused: list[str]) -> Prepared:
-    """Back in the station: Event objects again, and the refusals logged."""
+           refused: list[str], not_theirs: RefusedCounts | None = None) -> Prepared:
+    """Back in the station: Event objects again, and the malformed messages logged (the
+    events refused as not their origin's are logged with the batch, by services)."""
     for reason in refused:
         log.warning("dropped a malformed synced message: %s", reason)
     scan = wire.scan_value  # the texts are the worker's own slices of valid JSON
-    events = [Event(i, kind, at, scan(text, 0)[0], origin, seq, hlc, pass_id)
-              for (i, kind, at, origin, seq, hlc, pass_id), text in zip(heads, texts, strict=True)]
-    return Prepared(events, {e.id: t for e, t in zip(events, texts, strict=True)}, True, folded)
+    events = [Event(i, kind, at, scan(text, 0)[0], origin, seq, hlc, pass_id, sig)
+              for (i, kind, at, origin, seq, hlc, pass_id, sig), text
+              in zip(heads, texts, strict=True)]
+    return Prepared(events, {e.id: t for e, t in zip(events, texts, strict=True)}, True, folded,
+                    signatures_checked=not_theirs is not None, refused=not_theirs or {})
 
 
-def prepare_here(data: list[bytes]) -> Prepared:
+def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False,
+                 senders: list[str] | None = None) -> Prepared:
     """Decoding only, in this process (small batches, or when no worker can be started): the
-    writer folds every pass itself."""
+    writer folds every pass itself, and services check the signatures as they apply."""
     events: list[Event] = []
     texts: dict[str, str] = {}
-    for raw in data:
+    before: set[str] = set()
+    own: set[str] = set()
+    for i, raw in enumerate(data):
         try:
             event, text = wire.decode_with_text(raw)
         except InvalidInput as exc:
@@ -150,7 +205,12 @@ def prepare_here(data: list[bytes]) -> Prepared:
             continue
         events.append(event)
         texts[event.id] = text
-    return Prepared(events, texts, False, {})
+        if _before(before_switch, i):
+            before.add(event.id)
+        if senders and senders[i] == event.origin:
+            own.add(event.id)
+    return Prepared(events, texts, False, {}, before_switch=frozenset(before),
+                    own_subject=frozenset(own))
 
 
 class Preparer:
@@ -175,10 +235,13 @@ class Preparer:
             self._pool = spawn_pool()
         return self._pool
 
-    def submit(self, data: list[bytes]) -> concurrent.futures.Future[Any]:
-        """`prepare(data)` in the worker, as parts of PREPARE_CHUNK events merged (merge)."""
+    def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
+               trust: EventTrust | None = None, senders: list[str] | None = None,
+               ) -> concurrent.futures.Future[Any]:
+        """`prepare(...)` in the worker, as parts of PREPARE_CHUNK events merged (merge)."""
         pool = self._start()
-        parts = [pool.submit(prepare, data[i:i + PREPARE_CHUNK])
+        parts = [pool.submit(prepare, data[i:i + PREPARE_CHUNK], _part(before_switch, i), trust,
+                             senders[i:i + PREPARE_CHUNK] if senders else None)
                  for i in range(0, max(len(data), 1), PREPARE_CHUNK)]
         whole: concurrent.futures.Future[Any] = concurrent.futures.Future()
         left = [len(parts)]

@@ -64,7 +64,8 @@ class Waker:
 class Publisher:
     def __init__(self, js: Any, space: OrgSpace, ledger: PublishLedger, hub_key: str,
                  origins: Sequence[str], *, progress: SyncProgress, settings: SyncSettings,
-                 waker: Waker) -> None:
+                 waker: Waker, sign: Callable[[Sequence[Event]], list[Event]]) -> None:
+        """`sign`: the events with their origin signature (services/event_trust.py)."""
         self._js = js
         self._space = space
         self._ledger = ledger
@@ -73,6 +74,7 @@ class Publisher:
         self._progress = progress
         self._settings = settings
         self._waker = waker
+        self._sign = sign
 
     def published_seq(self) -> int:
         """In a thread: the last local seq the hub acknowledged (memory or checkpoint)."""
@@ -87,8 +89,7 @@ class Publisher:
         try:
             while True:
                 waker.reset()
-                batch = await asyncio.to_thread(self._ledger.unsent, self._origins, published,
-                                                settings.publish_batch)
+                batch = await asyncio.to_thread(self._unsent, published)
                 if not batch:
                     timeout = settings.publish_idle_s
                     if published > saved:  # quiet now: checkpoint once the interval is up
@@ -121,6 +122,12 @@ class Publisher:
         finally:
             if published > saved:  # stopping or reconnecting: keep what the hub acknowledged
                 await self._checkpoint(published)
+
+    def _unsent(self, published: int) -> list[tuple[int, Event]]:
+        """In a thread: the next events to publish, signed (signing costs as much as reading)."""
+        batch = self._ledger.unsent(self._origins, published, self._settings.publish_batch)
+        signed = self._sign([event for _, event in batch])
+        return [(seq, event) for (seq, _), event in zip(batch, signed, strict=True)]
 
     async def _publish(self, batch: list[tuple[int, Event]]) -> bool:
         try:

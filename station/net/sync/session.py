@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import nats
 import nats.errors
@@ -25,10 +26,17 @@ from station.net.sync.auth import is_auth_refusal
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause
 from station.net.sync.follower import Follower
+from station.net.sync.hub_tls import (
+    connect_hub,
+    no_tls_sentence,
+    tls_options,
+    untrusted_sentence,
+)
 from station.net.sync.offload import finish_in_thread
 from station.net.sync.prepare import Preparer
 from station.net.sync.progress import SyncProgress
 from station.net.sync.publisher import Publisher, Waker
+from station.net.sync.resign import resign_once
 from station.net.sync.sync_settings import SyncSettings
 from station.net.sync.url import SyncTarget
 from station.services.context import Context
@@ -88,16 +96,18 @@ class HubSession:
             if nc is not None:
                 try:
                     await asyncio.wait_for(nc.close(), 5)
-                except (asyncio.TimeoutError, nats.errors.Error, OSError):
+                except (asyncio.TimeoutError, nats.errors.Error, OSError, AttributeError):
+                    # AttributeError: nats-py flushing into a TLS transport asyncio has already
+                    # torn down (the hub went away first); the connection is gone either way.
                     pass
 
     async def _run(self) -> None:
         parts, target = self._parts, self.target
         settings, progress, store = parts.settings, parts.progress, parts.ctx.store
-        self._nc = nc = await nats.connect(
-            servers=[target.server_url()],
-            user=target.user, password=target.password,
-            name=f"station {parts.ctx.station_id}",
+        # Over TLS only, and to the hub the join URL pins, checked before any credential is
+        # sent (hub_tls.py).
+        self._nc = nc = await connect_hub(
+            target, await self._tls_options(), name=f"station {parts.ctx.station_id}",
             allow_reconnect=True, max_reconnect_attempts=-1,
             reconnect_time_wait=settings.reconnect_wait_s, connect_timeout=2,
             error_cb=self._on_error, disconnected_cb=self._on_disconnected,
@@ -123,21 +133,55 @@ class HubSession:
         await finish_in_thread(parts.ledger.carry_over, hub_key,
                                membership.same_stream(space.org, handles.stream_created))
         parts.claims.handles = handles
+        # Events stored before the first station that signs came are accepted unsigned (kept
+        # per stream: a hub wiped and started again is another stream).
+        stream_id = membership.same_stream(space.org, handles.stream_created)
+        trust = parts.remote.trust
+        await asyncio.to_thread(trust.learn_unsigned_until, stream_id,
+                                await jetstream.unsigned_until(js, space))
+        switched_at = (await asyncio.to_thread(trust.snapshot, stream_id)).unsigned_until
         announcer = Announcer(parts.ctx, parts.remote, handles, head_of=parts.ledger.head_of,
                               known_origins=parts.known_origins,
                               interval_s=settings.announce_interval_s, clock=progress.clock)
         await announcer.exchange()
         await parts.claims.release_pending()
         publisher = Publisher(js, space, parts.ledger, hub_key, parts.origins(),
-                              progress=progress, settings=settings, waker=parts.waker)
+                              progress=progress, settings=settings, waker=parts.waker,
+                              sign=parts.remote.trust.sign)
         self.follower = follower = Follower(
             js, space, parts.ctx.station_id, position=lambda: parts.ledger.stream_seq(hub_key),
             apply=parts.writer.for_hub(hub_key), progress=progress, settings=settings,
-            preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected)
+            preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected,
+            trust=lambda: trust.snapshot(stream_id))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(publisher.run(), name="sync-publish")
             tasks.create_task(follower.run(), name="sync-follow")
             tasks.create_task(announcer.run(), name="sync-announce")
+            if switched_at is not None:  # once per stream: see resign.py
+                tasks.create_task(resign_once(
+                    js, space, parts.origins(), switched_at,
+                    done=lambda: trust.resigned(stream_id),
+                    mark_done=lambda: trust.mark_resigned(stream_id),
+                    events_by_ids=parts.ledger.events_by_ids, sign=trust.sign),
+                    name="sync-resign")
+
+    def _unreachable(self) -> str:
+        return f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+
+    async def _tls_options(self) -> dict[str, Any]:
+        """hub_tls.tls_options, tried again quietly while the hub cannot be reached (as nats-py
+        does itself once connected): an absent hub is a status, not a session that ended."""
+        progress, wait_s = self._parts.progress, self._parts.settings.reconnect_wait_s
+        while True:
+            try:
+                return await tls_options(self.target)
+            except ssl.SSLError as exc:
+                progress.error = no_tls_sentence(self.target)
+                log.debug("TLS handshake with %s failed: %s", self.target.hub, exc)
+            except (OSError, asyncio.TimeoutError) as exc:
+                progress.error = self._unreachable()
+                log.debug("hub %s unreachable: %s", self.target.hub, exc)
+            await asyncio.sleep(wait_s)
 
     # --- nats-py's callbacks (on the loop) ---------------------------------------------------------
     async def _on_error(self, exc: Exception) -> None:
@@ -153,10 +197,12 @@ class HubSession:
         text = str(exc)
         if is_auth_refusal(exc):
             progress.error = REFUSED_ERROR
+        elif isinstance(exc, ssl.SSLCertVerificationError):
+            progress.error = untrusted_sentence(self.target, exc)
         elif isinstance(exc, (OSError, nats.errors.NoServersError, asyncio.TimeoutError)):
             if progress.error is not None and progress.error.startswith(REFUSED):
                 return  # the refusal is the reason; the failed reconnect that follows is not
-            progress.error = f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
+            progress.error = self._unreachable()
         else:
             progress.error = f"Sync error: {text[:200]}"
         log.debug("nats: %s", text)

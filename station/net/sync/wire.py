@@ -16,11 +16,14 @@ _REQUIRED = frozenset(_FIELDS)
 
 
 def encode(event: Event) -> bytes:
-    return json.dumps({
+    body = {
         "id": event.id, "type": event.type, "timestamp": event.timestamp, "data": event.data,
         "origin": event.origin, "originSeq": event.origin_seq, "hlc": event.hlc,
         "passId": event.pass_id,
-    }, separators=(",", ":"), sort_keys=True).encode()
+    }
+    if event.sig is not None:  # the origin's signature (domain/event_signature.py)
+        body["sig"] = event.sig
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
 _DECODER = json.JSONDecoder()
@@ -76,8 +79,10 @@ def _event_from(body: Any) -> Event:
             or type(origin) is not str or type(hlc) is not str \
             or not isinstance(body["originSeq"], int):
         raise InvalidInput("A synced event has a field of the wrong type.")
-    pass_id = body.get("passId")
+    pass_id, sig = body.get("passId"), body.get("sig")
     if pass_id is not None and not isinstance(pass_id, str):
         raise InvalidInput("A synced event's passId must be a string.")
+    if sig is not None and not isinstance(sig, str):
+        raise InvalidInput("A synced event's sig must be a string.")
     return Event(id=event_id, type=kind, timestamp=at, data=body["data"], origin=origin,
-                 origin_seq=body["originSeq"], hlc=hlc, pass_id=pass_id)
+                 origin_seq=body["originSeq"], hlc=hlc, pass_id=pass_id, sig=sig)

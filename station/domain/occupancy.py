@@ -114,6 +114,16 @@ def checkout(fact_id: str, at: str, list_id: str | None = None) -> Movement:
     return Movement(fact_id, (Stamp(ms, 0).encode(), "", fact_id), Kind.CHECKOUT, list_id=list_id)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenEntry:
+    """An entry not matched by an exit yet: its list and its fact's order key (the store keeps
+    these as rows, and a later exit takes the latest by key)."""
+
+    list_id: str | None
+    key: tuple[str, str, str]
+    scan_id: str | None = None
+
+
 class Tally:
     """The fold's state, applied one fact at a time in order. The store keeps the same
     numbers as rows (docs/checkin-lists.md) and applies a fact that sorts after all others
@@ -121,7 +131,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.by_list: dict[str | None, int] = {}
-        self.open: dict[str, list[str | None]] = {}
+        self.open: dict[str, list[OpenEntry]] = {}
         self.visited: dict[str, set[str | None]] = {}
         self.anomalies: list[Anomaly] = []
 
@@ -134,7 +144,7 @@ class Tally:
             entries = self.open.setdefault(m.pass_id, [])
             if entries:
                 self.anomalies.append(Anomaly(DOUBLE_ENTRY, m.pass_id, m.scan_id))
-            entries.append(m.list_id)
+            entries.append(OpenEntry(m.list_id, m.key, m.scan_id))
             self.visited.setdefault(m.pass_id, set()).add(m.list_id)
             self.by_list[m.list_id] = self.by_list.get(m.list_id, 0) + 1
         else:
@@ -146,16 +156,16 @@ class Tally:
         if not entries:
             self.anomalies.append(Anomaly(EXIT_NOT_INSIDE, m.pass_id, m.scan_id))
             return
-        own = [i for i, lst in enumerate(entries) if lst == m.list_id]
+        own = [i for i, e in enumerate(entries) if e.list_id == m.list_id]
         taken = entries.pop(own[-1] if own else len(entries) - 1)
-        self._count_out(taken, 1)
+        self._count_out(taken.list_id, 1)
         if not entries:
             del self.open[m.pass_id]
 
     def _checkout(self, list_id: str | None) -> None:
         everyone = list_id is None
         for pass_id in list(self.open):
-            kept = [lst for lst in self.open[pass_id] if not everyone and lst != list_id]
+            kept = [e for e in self.open[pass_id] if not everyone and e.list_id != list_id]
             if kept:
                 self.open[pass_id] = kept
             else:
@@ -178,12 +188,18 @@ class Tally:
             self.by_list.pop(list_id, None)
 
     def snapshot(self) -> Occupancy:
-        passes = {p: Presence(tuple(self.open.get(p, ())), frozenset(self.visited.get(p, ())))
+        passes = {p: Presence(tuple(e.list_id for e in self.open.get(p, ())),
+                              frozenset(self.visited.get(p, ())))
                   for p in set(self.open) | set(self.visited)}
         return Occupancy(dict(self.by_list), passes, tuple(self.anomalies))
 
 
 def fold_occupancy(facts: Iterable[Movement]) -> Occupancy:
+    return fold_tally(facts).snapshot()
+
+
+def fold_tally(facts: Iterable[Movement]) -> Tally:
+    """The fold's state itself (the store writes its open entries as rows)."""
     unique = {m.id: m for m in facts}
     reverted = {m.scan_id for m in unique.values() if m.kind is Kind.REVERT}
     tally = Tally()
@@ -191,7 +207,7 @@ def fold_occupancy(facts: Iterable[Movement]) -> Occupancy:
         if m.kind in (Kind.ENTRY, Kind.EXIT) and m.scan_id in reverted:
             continue  # an undone scan never happened, whenever its undo arrived
         tally.apply(m)
-    return tally.snapshot()
+    return tally
 
 
 def fold_events(events: Iterable[Event]) -> Occupancy:

@@ -31,6 +31,7 @@ from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_targe
                                     saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
+from station.services.lists import ListService
 from station.services.context import Context, system_now
 from station.services.demo import seed_demo
 from station.services.org import OrgKeys
@@ -63,6 +64,7 @@ class Core:
     passes: PassService
     clients: ClientService
     scans: ScanService
+    lists: ListService
 
     def close(self) -> None:
         self.store.close()
@@ -84,7 +86,7 @@ def build_core(data_dir: Path, *, demo: bool = False,
     ctx = Context(store, bus, keys, str(store.setting("public_base_url") or DEFAULT_BASE_URL), now)
     passes = PassService(ctx)
     clients = ClientService(ctx)
-    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes))
+    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes), ListService(ctx))
     if demo:
         seed_demo(ctx, passes, clients)
     return core

@@ -13,12 +13,23 @@ from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType
 from station.domain.explain import explain, explain_needs_log
-from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
+from station.domain.door import NO_LIST, Door, DoorDecision, scan_extras
+from station.domain.models import (
+    Direction,
+    Pass,
+    PassStatus,
+    PassType,
+    Reason,
+    Scan,
+    Source,
+    Verdict,
+)
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
 from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
+from station.services.door_probes import decide_with_probes
 from station.services.key_trust import SignedByRemoved, removed_signer
 from station.services.passes import PassService
 from station.store.db import Priority, Tx
@@ -71,8 +82,11 @@ class ScanService:
         self.decided: Observers[ScanResult] = Observers()
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
-               operator: str | None = None) -> ScanResult:
-        """Decide and record one scan. Raises InvalidInput for what can never be a pass."""
+               operator: str | None = None, *, door: Door = NO_LIST,
+               override_by: str | None = None) -> ScanResult:
+        """Decide and record one scan. Raises InvalidInput for what can never be a pass.
+        `door`: its check-in list and direction (none and entry: exactly today's decision);
+        `override_by`: the manager who allowed an entry over the list's capacity."""
         try:
             source = Source(source)
         except ValueError:
@@ -82,21 +96,29 @@ class ScanService:
         # claim and the decision use the outcome.
         verified = self._verify(parsed)
         # Outside the write transaction: the claim may wait (briefly) on the network.
-        claim = self._claim(parsed, verified)
+        # An exit never claims: the hub's claim is a single-use pass's first use.
+        claim = None if door.direction is Direction.EXIT else self._claim(parsed, verified)
         try:
             result = self._ctx.write(
-                lambda tx: self._submit_in(tx, parsed, source, operator, claim, verified),
+                lambda tx: self._submit_in(tx, parsed, source, operator, claim, verified,
+                                           door, override_by),
                 Priority.DOOR)
         except StorageError as exc:
             # Rolled back whole: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
             # door refuse a guest nobody admitted.
-            if (claim is not None and claim.fresh and claim.at is not None
-                    and claim.pass_id is not None and self.unclaimer is not None):
-                self.unclaimer(claim.pass_id, claim.at)
+            self._give_back(claim)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
+        if door.list_ is not None and not result.accepted:
+            self._give_back(claim)  # refused by the list: the pass may still enter elsewhere
         self.decided.publish((result,))
         return result
+
+    def _give_back(self, claim: Claim | None) -> None:
+        """A fresh hub claim for a scan that admitted nobody goes back to the hub."""
+        if (claim is not None and claim.fresh and claim.at is not None
+                and claim.pass_id is not None and self.unclaimer is not None):
+            self.unclaimer(claim.pass_id, claim.at)
 
     def _verify(self, parsed: payloads.ParsedPayload) -> tokens.Claims | tokens.BadToken | None:
         """The token's claims, the reason it was refused, or None when there is no token."""
@@ -135,7 +157,8 @@ class ScanService:
 
     def _submit_in(self, tx: Tx, parsed: payloads.ParsedPayload, source: Source,
                    operator: str | None, claim: Claim | None = None,
-                   verified: tokens.Claims | tokens.BadToken | None = None) -> ScanResult:
+                   verified: tokens.Claims | tokens.BadToken | None = None,
+                   door: Door = NO_LIST, override_by: str | None = None) -> ScanResult:
         now = self._ctx.now()
         current: Pass | None = None
         admitted_on_signature = False
@@ -176,7 +199,13 @@ class ScanService:
         if current is None:
             return self._refuse_unlinked(tx, parsed, source, operator, Reason.UNKNOWN)
 
-        decision = decide(current, now)
+        at_door: DoorDecision | None = None
+        if door == NO_LIST:
+            decision = decide(current, now)  # today's path, unchanged
+        else:
+            at_door = decide_with_probes(tx, self._ctx, current, now, door,
+                                         override=override_by is not None)
+            decision = at_door.decision
         taken = (claim is not None and claim.state is ClaimState.TAKEN
                  and decision.verdict is Verdict.ACCEPTED and current.type is PassType.SINGLE)
         if taken:
@@ -192,7 +221,8 @@ class ScanService:
         # Read once: each read is a statement, and each statement gives up the GIL, which the
         # door then waits to get back while a download keeps it busy.
         name = self._ctx.station_name
-        data = {**current.to_api(), "scan": scan.to_api(), "stationName": name}
+        extras = scan_extras(door, at_door, override_by=override_by) if at_door else {}
+        data = {**current.to_api(), "scan": {**scan.to_api(), **extras}, "stationName": name}
         after = current
         if decision.verdict is Verdict.ACCEPTED or admitted_on_signature:
             # The event's data is the pass after this scan (uses counted, status, updatedAt).
@@ -205,17 +235,21 @@ class ScanService:
                            trigger="scan", at=now)
         else:  # a refusal changes nothing: the pass as it stands
             event = self._ctx.record(tx, EventType.PASS_SCANNED, data, pass_id=current.id, at=now)
-        tx.insert_scan(scan, event.id)
+        tx.insert_scan(scan, event.id, extras)
         # Only a refusal's explanation reads the log ("Already used at Door 2 at 19:03"): an
         # admission costs the same however often the pass was scanned before.
         needs_log = explain_needs_log(decision.reason)
         events = tx.events_for_pass(current.id) if needs_log else []
         message = explain(decision.reason, after, events,
                           self._ctx.station_names() if needs_log else {}, now)
+        if at_door is not None and at_door.message is not None:
+            message = at_door.message  # the list, a rule, an exit or a re-entry said it
         if taken and claim is not None:
             message = self._taken_message(claim, now)
         warning = None
-        if decision.verdict is Verdict.ACCEPTED:
+        if at_door is not None and at_door.overridden:
+            warning = f"Admitted over capacity on {override_by}'s override."
+        elif decision.verdict is Verdict.ACCEPTED and door.direction is Direction.ENTRY:
             if admitted_on_signature:
                 warning = "Admitted on its signature: this pass has not synced to this station yet."
             elif after.type == "multi" and after.status is PassStatus.USED:

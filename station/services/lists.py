@@ -1,0 +1,77 @@
+"""ListService: check-in lists (gates), created and edited as `list.changed` events.
+
+Every change is validated whole before anything is written (bad input changes nothing); the
+event carries only the keys the change set, so edits made apart at two doors both stay
+(domain/list_log.py), and the store materialises the lists in the event's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from station.domain.checkin_list import CheckinList, parse_checkin_list, with_changes
+from station.domain.codes import new_id
+from station.domain.errors import Conflict, InvalidInput, NotFound
+from station.domain.events import EventType
+from station.domain.list_log import ListsState, change_data
+from station.services.context import Context
+from station.store.db import Tx
+from station.store.lists import lists_in, read_lists
+
+
+class ListService:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def all(self) -> list[CheckinList]:
+        return list(read_lists(self._ctx.store).values())
+
+    def find(self, ref: str) -> CheckinList | None:
+        """By id, else by name ignoring case (`--list VIP`, the API's `list`)."""
+        return ListsState(read_lists(self._ctx.store)).find(ref)
+
+    def get(self, ref: Any) -> CheckinList:
+        if not isinstance(ref, str) or not ref.strip() or len(ref) > 100:
+            raise InvalidInput("Give a list's id or name.")
+        found = self.find(ref)
+        if found is None:
+            raise NotFound(f"No check-in list has the id or name {ref.strip()[:40]!r}.")
+        return found
+
+    def create(self, body: Any, *, by: str) -> CheckinList:
+        made = parse_checkin_list(body, default_id=new_id("lst"))
+
+        def create_in(tx: Tx) -> CheckinList:
+            lists = lists_in(tx)
+            if made.id in lists:
+                raise Conflict(f"A list with id {made.id!r} exists already; edit it instead.")
+            self._refuse_taken_name(lists, made)
+            return self._change_in(tx, made, {k: v for k, v in made.to_json().items() if k != "id"},
+                                   by)
+
+        return self._ctx.write(create_in)
+
+    def edit(self, ref: Any, changes: Any, *, by: str) -> CheckinList:
+        current = self.get(ref)
+        edited = with_changes(current, changes)  # validates the change whole, or raises
+
+        def edit_in(tx: Tx) -> CheckinList:
+            self._refuse_taken_name(lists_in(tx), edited)
+            body: Mapping[str, Any] = changes
+            keys = {k: v for k, v in edited.to_json().items() if k in body and k != "id"}
+            return self._change_in(tx, edited, keys, by)
+
+        return self._ctx.write(edit_in)
+
+    @staticmethod
+    def _refuse_taken_name(lists: Mapping[str, CheckinList], lst: CheckinList) -> None:
+        # A door picks its list by name (`--list VIP`): two lists of one name would be ambiguous.
+        for other in lists.values():
+            if other.id != lst.id and other.name.casefold() == lst.name.casefold():
+                raise Conflict(f"A list named {other.name!r} exists already; choose another name.")
+
+    def _change_in(self, tx: Tx, lst: CheckinList, keys: Mapping[str, Any], by: str) -> CheckinList:
+        self._ctx.record(tx, EventType.LIST_CHANGED, change_data(lst.id, keys, by))
+        stored = lists_in(tx).get(lst.id)
+        assert stored is not None  # the store materialised it in this transaction
+        return stored

@@ -24,6 +24,7 @@ NO_LIST = ""
 _SEP = "\x1f"  # below every printable character: joined keys sort as the key tuples do
 _FACT_TYPES = (EventType.PASS_SCANNED, EventType.SCAN_REVERTED, EventType.OCCUPANCY_CHECKOUT)
 Key = tuple[str, str, str]
+_CHECKOUTS = "occupancy_checkouts"  # tx.memo: the check-outs, until one is inserted
 
 
 def encode_key(key: Key) -> str:
@@ -39,6 +40,8 @@ def keep_occupancy(tx: Tx, events: Sequence[Event]) -> None:
     found = [(e, m) for e in events if (m := movement_from_event(e)) is not None]
     if not found:
         return
+    if any(m.kind is Kind.CHECKOUT for _, m in found):
+        tx.memo.pop(_CHECKOUTS, None)
     head = _head(tx)
     fast: list[Movement] = []
     slow: set[str] = set()
@@ -129,8 +132,12 @@ def _checkout(tx: Tx, list_id: str | None) -> None:
 
 
 def _checkouts(tx: Tx) -> list[Event]:
-    return [event_from_row(dict(r)) for r in tx.execute(
-        "SELECT * FROM events WHERE type = ?", (EventType.OCCUPANCY_CHECKOUT,))]
+    """Every check-out (few), read once per transaction: a sync batch refolds many passes."""
+    if _CHECKOUTS not in tx.memo:
+        tx.memo[_CHECKOUTS] = [event_from_row(dict(r)) for r in tx.execute(
+            "SELECT * FROM events WHERE type = ?", (EventType.OCCUPANCY_CHECKOUT,))]
+    checkouts: list[Event] = tx.memo[_CHECKOUTS]
+    return checkouts
 
 
 def _movements(events: Iterable[Event]) -> list[Movement]:

@@ -139,3 +139,41 @@ def test_lists_are_created_and_edited_as_events_and_bad_input_changes_nothing(co
     changes = [json.loads(str(e["data"])) for e in _list_events(core)]
     assert [c["by"] for c in changes] == ["Mia", "Ola"]
     assert changes[1]["changes"] == {"capacity": 80, "reentry": True}  # only the keys it set
+
+
+def test_entry_rules_read_the_pass_s_entries_in_the_venue_s_zone(core: Core, clock: FakeClock) -> None:
+    core.store.set_setting("venue_timezone", "Europe/Berlin")  # the clock's 18:00Z is 20:00 there
+    club = core.lists.create({"name": "Club", "reentry": True, "rules": [
+        {"rule": "window", "from": "19:00", "until": "23:00"},
+        {"rule": "minutesBetween", "min": 30},
+        {"rule": "entriesPerDay", "max": 2}]}, by="Mia")
+    inside, out = Door(club), Door(club, Direction.EXIT)
+    p = _pass(core, "Ilse", kind="multi")
+    assert core.scans.submit(p.code, door=inside).accepted
+    clock.advance(minutes=10)
+    assert core.scans.submit(p.code, door=out).accepted
+    clock.advance(minutes=10)
+    soon = core.scans.submit(p.code, door=inside)
+    assert (soon.verdict, soon.reason) == (Verdict.REJECTED, Reason.ENTRY_RULE)
+    assert _scan_data(core, soon.scan.id)["rule"] == 1 and "30" in soon.message
+    clock.advance(minutes=20)
+    assert core.scans.submit(p.code, door=inside).accepted  # 40 minutes after the first
+    assert core.scans.submit(p.code, door=out).accepted
+    clock.advance(minutes=40)
+    third = core.scans.submit(p.code, door=inside)
+    assert (third.reason, _scan_data(core, third.scan.id)["rule"]) == (Reason.ENTRY_RULE, 2)
+    clock.advance(hours=2)  # 23:30 in Berlin
+    late = core.scans.submit(_pass(core, "Lou").code, door=inside)
+    assert (late.reason, _scan_data(core, late.scan.id)["rule"]) == (Reason.ENTRY_RULE, 0)
+    assert "19:00" in late.message
+
+
+def test_an_undone_entry_leaves_nobody_inside(core: Core) -> None:
+    hall = core.lists.create({"name": "Hall", "reentry": True}, by="Mia")
+    p = _pass(core, "Olaf")
+    entered = core.scans.submit(p.code, door=Door(hall))
+    assert inside_counts(core.store) == {hall.id: 1}
+    core.scans.undo(entered.scan.id, by="Mia")
+    assert inside_counts(core.store) == {}
+    again = core.scans.submit(p.code, door=Door(hall))
+    assert again.accepted and "re-entry" not in again.message  # a first entry again, a use

@@ -52,11 +52,13 @@ class ListService:
         return self._ctx.write(create_in)
 
     def edit(self, ref: Any, changes: Any, *, by: str) -> CheckinList:
-        current = self.get(ref)
-        edited = with_changes(current, changes)  # validates the change whole, or raises
+        list_id = self.get(ref).id
 
         def edit_in(tx: Tx) -> CheckinList:
-            self._refuse_taken_name(lists_in(tx), edited)
+            # The list as this transaction sees it: another edit may have committed since.
+            lists = lists_in(tx)
+            edited = with_changes(lists[list_id], changes)  # validated whole, or it raises
+            self._refuse_taken_name(lists, edited)
             body: Mapping[str, Any] = changes
             keys = {k: v for k, v in edited.to_json().items() if k in body and k != "id"}
             return self._change_in(tx, edited, keys, by)

@@ -177,3 +177,14 @@ def test_an_undone_entry_leaves_nobody_inside(core: Core) -> None:
     assert inside_counts(core.store) == {}
     again = core.scans.submit(p.code, door=Door(hall))
     assert again.accepted and "re-entry" not in again.message  # a first entry again, a use
+
+
+def test_a_door_with_no_list_records_today_s_scan(core: Core) -> None:
+    core.lists.create({"name": "VIP", "fields": {"tier": "vip"}}, by="Mia")  # exists, not used
+    p = _pass(core, "Nora", kind="multi")
+    for result in (core.scans.submit(p.code), core.scans.submit(p.code, door=Door())):
+        assert result.accepted
+        assert set(_scan_data(core, result.scan.id)) == set(result.scan.to_api())
+    rows = core.store.db().execute("SELECT DISTINCT direction, list_id, reentry FROM scans").fetchall()
+    assert [tuple(r) for r in rows] == [("entry", None, 0)]
+    assert inside_counts(core.store) == {None: 2}  # a double entry: both counted, never lost

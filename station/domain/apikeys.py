@@ -13,7 +13,7 @@ import re
 import secrets
 import zlib
 
-from station.domain.codes import BASE62
+from station.domain.codes import BASE62, base62
 
 PREFIX = "2pk_"
 RANDOM_LENGTH = 30
@@ -21,16 +21,8 @@ CHECKSUM_LENGTH = 6
 KEY_RE = re.compile(rf"^{PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}$")
 
 
-def _base62(number: int, width: int) -> str:
-    digits = []
-    for _ in range(width):
-        number, rest = divmod(number, 62)
-        digits.append(BASE62[rest])
-    return "".join(reversed(digits))
-
-
 def _checksum(random_part: str) -> str:
-    return _base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
+    return base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
 
 
 def new_key() -> str:

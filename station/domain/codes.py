@@ -64,12 +64,18 @@ _TIME_CHARS = 8  # base62 milliseconds since 1970: 62^8 ms last until the year 8
 _RANDOM_CHARS = 12
 
 
+def base62(number: int, width: int) -> str:
+    """`number`'s last `width` base62 digits, most significant first (BASE62 is in ASCII
+    order, so texts of one width sort as their numbers)."""
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        digits.append(BASE62[digit])
+    return "".join(reversed(digits))
+
+
 def time_base62(ms: int) -> str:
-    chars = []
-    for _ in range(_TIME_CHARS):
-        ms, digit = divmod(ms, 62)
-        chars.append(BASE62[digit])
-    return "".join(reversed(chars))  # BASE62 is in ASCII order: the text sorts as the number
+    return base62(ms, _TIME_CHARS)
 
 
 def new_id(prefix: str) -> str:

@@ -136,10 +136,12 @@ def fold_next(current: Pass, event: Event) -> Pass | None:
     """`fold(log + [event]).pass_` from `current = fold(log).pass_` alone, or None when that
     needs the log. The caller must know that `event` sorts after every event of the log (its
     order_key is the greatest) and is not in it. Known without the log: an accepted scan of an
-    active pass known from its pass.created event, which is what a door's own scan appends. A
-    door's scan then costs the same on a pass's 1st and 1,000th use (refolding the whole log,
-    decoding every event, took ~40 ms per scan for a pass scanned 1,000 times)."""
-    if event.type != EventType.PASS_SCANNED or current.provisional:
+    active pass, which is what a door's own scan appends. A door's scan then costs the same on a
+    pass's 1st and 1,000th use (refolding the whole log, decoding every event, took ~40 ms per
+    scan for a pass scanned 1,000 times). A provisional pass (known only from scans: admitted on
+    its signature before its pass.created arrived) counts the same way: its fixed fields come
+    from its first event, which a later one does not change."""
+    if event.type != EventType.PASS_SCANNED:
         return None
     if current.status is not PassStatus.ACTIVE:
         return None  # a revoked, used or expired pass: conflicts and commands need the log

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.domain import tokens
-from station.domain.codes import BASE62, CODE_LENGTH, is_code
+from station.domain.codes import BASE62, CODE_LENGTH, base62, is_code
 from station.domain.models import PassType
 from station.domain.times import parse_iso, to_iso
 
@@ -55,11 +55,7 @@ def short_kid(key: Ed25519PublicKey) -> bytes:
 def pass_id_for(code: str) -> str:
     """The pass id of a format-2 pass: a hash of its code, so any door can name it."""
     number = int.from_bytes(hashlib.sha256(b"station pass id\0" + code.encode()).digest(), "big")
-    chars = []
-    for _ in range(20):
-        number, digit = divmod(number, 62)
-        chars.append(BASE62[digit])
-    return "pas_" + "".join(chars)
+    return "pas_" + base62(number, 20)[::-1]  # least significant digit first, as ever
 
 
 def _minutes(text: str, *, round_up: bool) -> int:
@@ -143,11 +139,7 @@ def verify(text: str, trusted: Iterable[Ed25519PublicKey]) -> tokens.Claims:
         break
     else:
         raise tokens.BadToken("signature does not match")
-    chars = []
-    for _ in range(CODE_LENGTH):
-        code_number, digit = divmod(code_number, 62)
-        chars.append(BASE62[digit])
-    code = "".join(reversed(chars))
+    code = base62(code_number, CODE_LENGTH)
     rest = claims[_FIXED:]
     max_uses = valid_from = valid_until = None
     if flags & _HAS_USES:

@@ -413,3 +413,44 @@ def test_the_stored_pass_stays_the_fold_of_its_log_through_fast_scans(core: Core
     folded_matches()
     assert [r.verdict for r in results] == [Verdict.ACCEPTED] * 4 + [Verdict.REJECTED]  # 2 uses before
     assert core.passes.get(p.id).status is PassStatus.USED
+
+
+def test_a_pass_admitted_on_its_signature_counts_further_scans_without_reading_its_log(
+        core: Core, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new door downloading its history admits a signed pass whose pass.created has not
+    arrived (provisional). Its next scans are counted onto the stored row (fold_next) instead
+    of refolding its whole log, which grew by one event a scan; when pass.created arrives the
+    stored pass is still the fold of its log."""
+    from station.domain.fold import fold
+    from station.services.sync_apply import RemoteEventService
+    from station.store.tx import Tx
+
+    other = build_core(tmp_path / "other", now=clock)
+    try:
+        p = other.passes.create(other.passes.validate("Crew", "multi", max_uses=10))
+        created = other.store.events_for_pass(p.id)
+        for key in other.ctx.keys.public_keys_b64():
+            core.ctx.keys.trust(key)
+    finally:
+        other.close()
+    first = core.scans.submit(p.public_url)
+    assert first.accepted and core.passes.get(p.id).provisional
+    reads: list[str] = []
+    read = Tx.events_for_pass
+
+    def counting(self: Tx, pass_id: str) -> list[Event]:
+        reads.append(pass_id)
+        return read(self, pass_id)
+
+    monkeypatch.setattr(Tx, "events_for_pass", counting)
+    for _ in range(3):
+        clock.advance(seconds=1)
+        assert core.scans.submit(p.public_url).accepted
+    assert reads == []  # counted onto the stored row, the log not read
+    stored = core.passes.get(p.id)
+    assert stored == fold(core.passes.history(p.id)).pass_
+    assert stored.provisional and stored.uses == 4
+    RemoteEventService(core.ctx).apply(created)
+    stored = core.passes.get(p.id)
+    assert stored == fold(core.passes.history(p.id)).pass_
+    assert not stored.provisional and stored.uses == 4 and stored.name == "Crew"

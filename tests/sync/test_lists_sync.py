@@ -1,0 +1,97 @@
+"""Check-in lists and occupancy across doors, through a real nats-server hub on 127.0.0.1:
+a list edited at one door applies at the others, and "inside now" converges on every door
+after entries and exits made apart (issue 14)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+
+from station.app import Station
+from station.domain.checkin_list import CheckinList
+from station.domain.door import Door
+from station.domain.events import Event
+from station.domain.models import Direction, Reason, Verdict
+from station.domain.occupancy import fold_events
+from station.net.sync.hub import HubServer
+from station.services.passes import PassService
+from station.store.door_reads import inside_counts
+from station.store.rows import event_from_row
+from tests.sync.conftest import StationFactory, converged, free_port, in_sync, wait_for
+
+
+def _all_events(station: Station) -> list[Event]:
+    return [event_from_row(r) for r in station.core.store.fetch_all("SELECT * FROM events")]
+
+
+def _list_at(station: Station, ref: str) -> CheckinList | None:
+    return station.core.lists.find(ref)
+
+
+def test_a_list_edited_at_one_door_applies_at_another_within_a_second(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="two stations in sync")
+    vip = a.core.lists.create({"name": "VIP", "fields": {"tier": "vip"}}, by="Mia")
+    wait_for(lambda: _list_at(b, "VIP") is not None, what="the list at B")
+    general = a.core.passes.create(PassService.validate("Gene", "multi", fields={"tier": "gen"}))
+    wait_for(lambda: b.core.store.pass_by_id(general.id) is not None, what="the pass at B")
+    refused = b.core.scans.submit(general.code, door=Door(_list_at(b, "VIP")))
+    assert (refused.verdict, refused.reason) == (Verdict.REJECTED, Reason.WRONG_LIST)
+
+    # A manager at A opens the VIP door to every tier; B applies the edit on its own.
+    started = time.monotonic()
+    a.core.lists.edit("VIP", {"fields": {}}, by="Mia")
+    wait_for(lambda: (_list_at(b, "VIP") or vip).fields == {}, what="the edit at B")
+    print(f"list edit at A applied at B after {(time.monotonic() - started) * 1000:.0f} ms")
+    admitted = b.core.scans.submit(general.code, door=Door(_list_at(b, "VIP")))
+    assert admitted.verdict is Verdict.ACCEPTED
+    wait_for(converged(a, b), what="convergence")
+    assert a.core.lists.all() == b.core.lists.all()
+
+
+def test_occupancy_converges_on_three_doors_after_600_movements_with_a_partition(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    doors = [make_station(name, url) for name in ("Door A", "Door B", "Door C")]
+    a, b, c = doors
+    wait_for(in_sync(a, b, c), what="three stations in sync")
+    hall = a.core.lists.create({"name": "Hall", "reentry": True}, by="Mia")
+    a.core.lists.create({"name": "Bar", "reentry": True}, by="Mia")
+    passes = a.core.passes.create_many(
+        [PassService.validate(f"Guest {i}", "multi") for i in range(40)])
+    wait_for(lambda: all(len(s.core.lists.all()) == 2 and s.core.store.count_passes() == 40
+                         for s in doors), what="the lists and passes on every door")
+
+    rng = random.Random(14)
+    outcomes: dict[str, int] = {}
+
+    def move(count: int, at: list[Station]) -> None:
+        for _ in range(count):
+            door = rng.choice(at)
+            lst = door.core.lists.find(rng.choice(("Hall", "Bar")))
+            direction = rng.choice((Direction.ENTRY, Direction.ENTRY, Direction.EXIT))
+            result = door.core.scans.submit(rng.choice(passes).code, door=Door(lst, direction))
+            key = f"{direction}:{result.reason or result.verdict}"
+            outcomes[key] = outcomes.get(key, 0) + 1
+
+    move(200, doors)
+    # C is cut off (its sync points at an address where no hub answers) and keeps scanning.
+    assert c.sync is not None
+    c.sync.retarget(dataclasses.replace(hub.target, port=free_port()))
+    wait_for(lambda: not c.sync.status().connected, what="C to be offline")  # type: ignore[union-attr]
+    move(200, doors)
+    assert c.sync.status().pending > 0
+    c.sync.retarget(hub.target)
+    move(200, doors)
+    print("outcomes:", dict(sorted(outcomes.items())))
+    assert outcomes.get(f"{Direction.EXIT}:{Verdict.ACCEPTED}") and \
+        outcomes.get(f"{Direction.ENTRY}:{Reason.ALREADY_INSIDE}")  # both kinds happened
+
+    wait_for(converged(a, b, c), what="convergence after C reconnected")
+    expected = {k: v for k, v in fold_events(_all_events(a)).by_list.items() if v}
+    assert expected.get(hall.id)  # somebody is inside, so the check means something
+    for door in doors:
+        assert inside_counts(door.core.store) == expected

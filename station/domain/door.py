@@ -128,14 +128,21 @@ def _refuse(r: Refusal) -> DoorDecision:
                         retry_at=r.retry_at)
 
 
+_DIRECTION_WORDS = {"in": Direction.ENTRY, "out": Direction.EXIT}
+
+
 def parse_direction(value: Any) -> Direction:
-    """`direction` from the API or the command line; absent means entry."""
+    """`direction` from the API or the command line; absent means entry; in and out are
+    what a door says."""
     if value is None:
         return Direction.ENTRY
+    if isinstance(value, str) and value in _DIRECTION_WORDS:
+        return _DIRECTION_WORDS[value]
     try:
         return Direction(value)
     except ValueError:
-        raise InvalidInput(f"direction {str(value)[:20]!r} is not one of entry, exit.") from None
+        raise InvalidInput(f"direction {str(value)[:20]!r} is not one of entry, exit "
+                           "(or in, out).") from None
 
 
 def scan_extras(door: Door, d: DoorDecision, *, override_by: str | None = None,

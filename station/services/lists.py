@@ -7,6 +7,7 @@ event carries only the keys the change set, so edits made apart at two doors bot
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from station.domain.checkin_list import CheckinList, parse_checkin_list, with_changes
@@ -16,7 +17,22 @@ from station.domain.events import EventType
 from station.domain.list_log import ListsState, change_data
 from station.services.context import Context
 from station.store.db import Tx
+from station.store.door_reads import inside_counts
 from station.store.lists import lists_in, read_lists
+
+
+@dataclass(frozen=True, slots=True)
+class ListInside:
+    list_: CheckinList
+    inside: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOccupancy:
+    """Inside now: the venue (every list and the doors with none) and each list."""
+
+    inside: int
+    lists: tuple[ListInside, ...]
 
 
 class ListService:
@@ -37,6 +53,12 @@ class ListService:
         if found is None:
             raise NotFound(f"No check-in list has the id or name {ref.strip()[:40]!r}.")
         return found
+
+    def occupancy(self) -> VenueOccupancy:
+        """A few counter rows whatever the number of scans (store/occupancy.py keeps them)."""
+        counts = inside_counts(self._ctx.store)
+        return VenueOccupancy(sum(counts.values()), tuple(
+            ListInside(lst, counts.get(lst.id, 0)) for lst in self.all()))
 
     def create(self, body: Any, *, by: str) -> CheckinList:
         made = parse_checkin_list(body, default_id=new_id("lst"))

@@ -60,6 +60,10 @@ class ScanCreate(Strict):
                                            description="The QR text (pass URL) or a pass code.")
     code: i.RequiredText | None = Field(None, max_length=1024, description="Alias of payload.")
     operator: i.Text | None = Field(None, max_length=100)
+    list: i.RequiredText | None = Field(None, max_length=100,
+                                        description="The door's check-in list (id or name).")
+    direction: Literal["entry", "exit", "in", "out"] | None = Field(
+        None, description="entry (default) or exit; in and out mean the same.")
 
 
 class ClientCreate(Strict):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from station.cli.common import core_options, open_core, print_json, table
+from station.cli.common import core_options, field_pairs, open_core, print_json, table
 from station.domain.errors import InvalidInput
 from station.domain.models import Pass, PassStatus, PassType
 from station.services.imports import import_passes
@@ -65,16 +65,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     qr.set_defaults(func=_qr)
 
 
-def _fields(pairs: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"--field takes KEY=VALUE, not {pair[:40]!r}.")
-        fields[key.strip()] = value
-    return fields
-
-
 def _print_pass(p: Pass, as_json: bool) -> None:
     if as_json:
         print_json(p.to_api())
@@ -96,7 +86,7 @@ def _create(args: argparse.Namespace) -> int:
     core = open_core(args)
     try:
         new = core.passes.validate(args.name, args.type, args.max_uses, args.valid_from,
-                                   args.valid_until, args.client, _fields(args.field))
+                                   args.valid_until, args.client, field_pairs(args.field))
         _print_pass(core.passes.create(new, by="cli"), args.json)
     finally:
         core.close()

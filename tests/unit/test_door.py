@@ -164,8 +164,11 @@ def test_no_list_at_an_entry_door_is_exactly_todays_decide(
 
 def test_direction_from_the_api_or_the_command_line() -> None:
     assert parse_direction(None) is Direction.ENTRY and parse_direction("exit") is Direction.EXIT
-    with pytest.raises(InvalidInput, match=r"^direction 'out' is not one of entry, exit\.$"):
-        parse_direction("out")
+    # What a door says (`station scan --direction out`) means the same.
+    assert parse_direction("in") is Direction.ENTRY and parse_direction("out") is Direction.EXIT
+    with pytest.raises(InvalidInput,
+                       match=r"^direction 'sideways' is not one of entry, exit \(or in, out\)\.$"):
+        parse_direction("sideways")
 
 
 def recorded(n: int, at: datetime, d: Door, decision: Any, **extra: Any) -> Event:

@@ -4,15 +4,19 @@ own transaction, and the venue's time zone the rules are evaluated in."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from station.domain.checkin_list import CheckinList
 from station.domain.door import Door, DoorDecision, decide_at_door
 from station.domain.models import Pass
 from station.domain.times import to_iso
 from station.services.context import Context
 from station.store import door_reads
 from station.store.db import Tx
+from station.store.lists import list_text_in, parse_list_text
 
 
 def venue_zone(ctx: Context, now: datetime) -> tzinfo:
@@ -29,9 +33,28 @@ def venue_zone(ctx: Context, now: datetime) -> tzinfo:
     return zone
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> CheckinList:
+    # Parsed once per version of a list: a door scans many passes against one.
+    return parse_list_text(text)
+
+
+def current(tx: Tx, door: Door) -> Door:
+    """The door with its list as this transaction holds it: a door keeps the list it was given
+    all evening, and an edit made since (here, or at another door and synced) must apply."""
+    if door.list_ is None:
+        return door
+    text = list_text_in(tx, door.list_.id)
+    if text is None:  # not held here (lists are never deleted): the door's own copy decides
+        return door
+    lst = _parsed(text)
+    return door if lst == door.list_ else dataclasses.replace(door, list_=lst)
+
+
 def decide_with_probes(tx: Tx, ctx: Context, p: Pass, now: datetime, door: Door, *,
                        override: bool) -> DoorDecision:
     zone = venue_zone(ctx, now)
+    door = current(tx, door)
     lst = door.list_
     entries: list[datetime] = []
     if lst is not None and lst.rules:

@@ -38,16 +38,18 @@ def test_a_list_edited_at_one_door_applies_at_another_within_a_second(
     wait_for(lambda: _list_at(b, "VIP") is not None, what="the list at B")
     general = a.core.passes.create(PassService.validate("Gene", "multi", fields={"tier": "gen"}))
     wait_for(lambda: b.core.store.pass_by_id(general.id) is not None, what="the pass at B")
-    refused = b.core.scans.submit(general.code, door=Door(_list_at(b, "VIP")))
+    door_b = Door(_list_at(b, "VIP"))  # B's door works on the list as it was when chosen
+    refused = b.core.scans.submit(general.code, door=door_b)
     assert (refused.verdict, refused.reason) == (Verdict.REJECTED, Reason.WRONG_LIST)
 
-    # A manager at A opens the VIP door to every tier; B applies the edit on its own.
+    # A manager at A opens the VIP door to every tier; B applies the edit on its own, and its
+    # door decides by the list as edited, not by the copy it was given.
     started = time.monotonic()
     a.core.lists.edit("VIP", {"fields": {}}, by="Mia")
     wait_for(lambda: (_list_at(b, "VIP") or vip).fields == {}, what="the edit at B")
     print(f"list edit at A applied at B after {(time.monotonic() - started) * 1000:.0f} ms")
-    admitted = b.core.scans.submit(general.code, door=Door(_list_at(b, "VIP")))
-    assert admitted.verdict is Verdict.ACCEPTED
+    admitted = b.core.scans.submit(general.code, door=door_b)
+    assert admitted.verdict is Verdict.ACCEPTED, admitted.message
     wait_for(converged(a, b), what="convergence")
     assert a.core.lists.all() == b.core.lists.all()
 

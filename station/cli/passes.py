@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--valid-until", metavar="TIME")
     create.add_argument("--client", metavar="ID")
     create.add_argument("--field", action="append", default=[], metavar="K=V")
+    create.add_argument("--attention", metavar="NOTE",
+                        help='a note the door shows with an accepted entry, e.g. "Check ID"')
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=_create)
 
@@ -86,7 +88,8 @@ def _create(args: argparse.Namespace) -> int:
     core = open_core(args)
     try:
         new = core.passes.validate(args.name, args.type, args.max_uses, args.valid_from,
-                                   args.valid_until, args.client, field_pairs(args.field))
+                                   args.valid_until, args.client, field_pairs(args.field),
+                                   args.attention)
         _print_pass(core.passes.create(new, by="cli"), args.json)
     finally:
         core.close()

@@ -24,7 +24,8 @@ _CARRY_PASS = frozenset({EventType.PASS_CREATED, EventType.PASS_SCANNED})
 _PASS_TYPES = frozenset(PassType)
 _STATUSES = frozenset(PassStatus)
 _DIRECTIONS = frozenset(Direction)
-_OPTIONAL_TEXT = ("name", "publicUrl", "createdAt", "validFrom", "validUntil", "clientId")
+_OPTIONAL_TEXT = ("name", "publicUrl", "createdAt", "validFrom", "validUntil", "clientId",
+                  "attention")
 
 
 def check_event(event: Event) -> None:

@@ -48,6 +48,7 @@ class ScanResult:
     scan: Scan
     pass_: Pass | None
     warning: str | None = None  # e.g. last use of a multi-pass, admitted offline on signature
+    attention: str | None = None  # the pass's note for the door, on an accepted entry
 
     @property
     def accepted(self) -> bool:
@@ -61,6 +62,7 @@ class ScanResult:
             "warning": self.warning,
             "pass": self.pass_.to_api() if self.pass_ else None,
             "scan": self.scan.to_api(),
+            **({"attention": self.attention} if self.attention is not None else {}),
         }
 
 
@@ -254,7 +256,9 @@ class ScanService:
                 warning = "Admitted on its signature: this pass has not synced to this station yet."
             elif after.type == "multi" and after.status is PassStatus.USED:
                 warning = "That was the last use of this pass."
-        return ScanResult(decision.verdict, decision.reason, message, scan, after, warning)
+        entered = decision.verdict is Verdict.ACCEPTED and door.direction is Direction.ENTRY
+        return ScanResult(decision.verdict, decision.reason, message, scan, after, warning,
+                          after.attention if entered else None)
 
     def _taken_message(self, claim: Claim, now: datetime) -> str:
         where = claim.holder_name or self._ctx.station_names().get(claim.holder or "", "another door")

@@ -136,3 +136,26 @@ def test_openapi_documents_lists_occupancy_and_the_scan_keys(client: httpx.Clien
     assert {"list", "direction"} <= set(scan_body)
     create = spec["components"]["schemas"]["ListCreate"]
     assert create["required"] == ["name"] and "rules" in create["properties"]
+
+
+def test_a_pass_with_a_note_shows_it_with_an_accepted_entry_only(client: httpx.Client) -> None:
+    made = client.post("/api/v1/passes", json={"name": "Kim", "type": "multi",
+                                               "attention": "Check ID — under 18"})
+    assert made.status_code == 201 and made.json()["attention"] == "Check ID — under 18"
+    plain = _pass(client, "Lee")
+    assert "attention" not in plain  # the vendor's shape for every pass without a note
+    hall = client.post("/api/v1/lists", json={"name": "Hall", "reentry": True}).json()
+
+    entry = client.post("/api/v1/scans", json={"code": made.json()["code"], "list": hall["id"]})
+    assert entry.json()["attention"] == "Check ID — under 18"
+    assert entry.json()["pass"]["attention"] == "Check ID — under 18"
+    refused = client.post("/api/v1/scans", json={"code": made.json()["code"], "list": "Hall"})
+    assert refused.json()["reason"] == "already_inside" and "attention" not in refused.json()
+    out = client.post("/api/v1/scans", json={"code": made.json()["code"], "direction": "exit"})
+    assert out.json()["verdict"] == "accepted" and "attention" not in out.json()
+    at_any_door = client.post("/api/v1/scans", json={"code": made.json()["code"]})
+    assert at_any_door.json()["attention"] == "Check ID — under 18"
+    other = client.post("/api/v1/scans", json={"code": plain["code"]}).json()
+    assert "attention" not in other and "attention" not in other["pass"]
+    assert client.get(f"/api/v1/passes/{made.json()['id']}").json()["attention"] == \
+        "Check ID — under 18"

@@ -40,6 +40,12 @@ def test_lists_created_edited_and_scanned_at_from_the_command_line(cli: StationC
     assert edited["capacity"] is None and edited["fields"] == {"tier": "vip"}
     assert edited["rules"] == [{"rule": "entriesPerDay", "max": 2}] and edited["reentry"]
 
+    # A note for the door comes with the pass's accepted entry.
+    kim = json.loads(cli("passes", "create", "--name", "Kim", "--attention", "Check ID",
+                         "--json").stdout)
+    assert kim["attention"] == "Check ID"
+    assert json.loads(cli("scan", kim["code"], "--json").stdout)["attention"] == "Check ID"
+
 
 def test_bad_options_get_one_sentence_and_change_nothing(cli: StationCLI) -> None:
     cli("lists", "create", "--name", "VIP", "--capacity", "5")

@@ -99,7 +99,8 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     async def create_pass(body: s.PassCreate, request: Request) -> Any:
         def work() -> dict[str, Any]:
             new = core.passes.validate(body.name, body.type, body.maxUses, body.validFrom,
-                                       body.validUntil, body.clientId, body.fields)
+                                       body.validUntil, body.clientId, body.fields,
+                                       body.attention)
             if body.email is not None:
                 new = dataclasses.replace(new, email=validation.email(body.email))
             return core.passes.create(new, by=_by(request)).to_api()

@@ -66,3 +66,40 @@ def test_bad_options_get_one_sentence_and_change_nothing(cli: StationCLI) -> Non
     assert cli("lists", "list", "--json").stdout == before
     assert cli("scans", "export", str(cli.data_dir / "scans.csv")).returncode == 0
     assert (cli.data_dir / "scans.csv").read_text().count("\n") == 1  # the header: no scan
+
+
+def test_serve_scans_piped_lines_at_its_list_and_direction(cli: StationCLI) -> None:
+    """`station serve --list Hall`: the scanner's lines are decided at that list's door."""
+    import signal
+    import subprocess
+    import threading
+
+    from tests.integration.test_cli import cli_command
+    from tests.waiting import PATIENCE_S, wait_until
+
+    cli("lists", "create", "--name", "Hall", "--reentry")
+    code = _pass(cli, "Ada", "general")
+    unknown = cli("serve", "--no-api", "--list", "Backstage", check=False, input="")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+    assert "Backstage" in unknown.stderr
+
+    proc = subprocess.Popen([*cli_command(), "serve", "--no-api", "--list", "hall"],
+                            env=cli.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out: list[str] = []
+    pump = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
+    pump.start()
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{code}\n{code}\n")
+        proc.stdin.close()
+        verdicts = wait_until(lambda: [x for x in out if x.startswith(("ACCEPTED", "REFUSED"))]
+                              if len(out) >= 2 and sum(x.startswith(("ACCEPTED", "REFUSED"))
+                                                       for x in out) == 2 else None,
+                              what="two verdict lines")
+        assert any(line.startswith("  door     Hall, entry") for line in out)
+        assert verdicts[0].startswith("ACCEPTED") and verdicts[1].startswith("REFUSED")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=PATIENCE_S)
+    assert json.loads(cli("lists", "list", "--json").stdout)["inside"] == 1

@@ -1,4 +1,4 @@
-"""`station lists create|list|edit`: check-in lists (gates) from the command line, as the API's
+"""`station lists create|list|edit|checkout`: check-in lists (gates) from the command line, as the API's
 /api/v1/lists makes them (docs/checkin-lists.md): only the options given are sent, and the
 list is checked whole, so a bad option changes nothing."""
 
@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     edit.add_argument("--name")
     _list_options(edit)
     edit.set_defaults(func=_edit)
+
+    checkout = sub.add_parser("checkout", parents=[parent],
+                              help="everyone out now: of one list, or of the venue")
+    checkout.add_argument("ref", metavar="NAME|ID", nargs="?", default=None)
+    checkout.set_defaults(func=_checkout)
 
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +125,17 @@ def _edit(args: argparse.Namespace) -> int:
     finally:
         core.close()
     _print_list(edited, args.json)
+    return 0
+
+
+def _checkout(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        now = core.lists.checkout(args.ref, by=BY)
+    finally:
+        core.close()
+    print(f"checked out {'everyone on ' + args.ref if args.ref else 'everyone'}; "
+          f"inside now: {now.inside}")
     return 0
 
 

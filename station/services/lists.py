@@ -7,6 +7,7 @@ event carries only the keys the change set, so edits made apart at two doors bot
 from __future__ import annotations
 
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,9 @@ from station.domain.checkin_list import CheckinList, parse_checkin_list, with_ch
 from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound
 from station.domain.events import EventType
+from station.domain.hlc import Stamp
 from station.domain.list_log import ListsState, change_data
+from station.domain.times import from_ms
 from station.services.context import Context
 from station.store.db import Tx
 from station.store.door_reads import inside_counts
@@ -59,6 +62,22 @@ class ListService:
         counts = inside_counts(self._ctx.store)
         return VenueOccupancy(sum(counts.values()), tuple(
             ListInside(lst, counts.get(lst.id, 0)) for lst in self.all()))
+
+    def checkout(self, ref: Any = None, *, by: str) -> VenueOccupancy:
+        """Everyone out now: of one list (`ref`), or of the venue (None). An
+        `occupancy.checkout` event that reaches every door, dated just after every fact this
+        station holds (a check-out orders by its `at`, and this station's clock is at or past
+        each of them), so it takes out everyone this door counts as inside."""
+        list_id = None if ref is None else self.get(ref).id
+
+        def checkout_in(tx: Tx) -> None:
+            draft = self._ctx.event(tx, EventType.OCCUPANCY_CHECKOUT, {})
+            at = from_ms(Stamp.decode(draft.hlc).wall_ms + 1)
+            tx.append_event(dataclasses.replace(
+                draft, data={"at": at, "listId": list_id, "by": by}))
+
+        self._ctx.write(checkout_in)
+        return self.occupancy()
 
     def create(self, body: Any, *, by: str) -> CheckinList:
         made = parse_checkin_list(body, default_id=new_id("lst"))

@@ -159,3 +159,21 @@ def test_a_pass_with_a_note_shows_it_with_an_accepted_entry_only(client: httpx.C
     assert "attention" not in other and "attention" not in other["pass"]
     assert client.get(f"/api/v1/passes/{made.json()['id']}").json()["attention"] == \
         "Check ID — under 18"
+
+
+def test_everyone_out_of_one_list_or_of_the_venue(client: httpx.Client) -> None:
+    client.post("/api/v1/lists", json={"name": "Hall", "reentry": True})
+    client.post("/api/v1/lists", json={"name": "Bar"})
+    for name, door in (("Ada", "Hall"), ("Bo", "Hall"), ("Cy", "Bar")):
+        assert client.post("/api/v1/scans", json={"code": _pass(client, name)["code"],
+                                                  "list": door}).json()["verdict"] == "accepted"
+    missing = client.post("/api/v1/occupancy/checkout", json={"list": "Backstage"})
+    assert missing.status_code == 404 and "Backstage" in missing.json()["message"]
+    assert client.get("/api/v1/occupancy").json()["inside"] == 3  # nothing changed
+
+    hall_out = client.post("/api/v1/occupancy/checkout", json={"list": "hall"})
+    assert hall_out.status_code == 200, hall_out.text
+    assert hall_out.json()["inside"] == 1
+    assert [x["inside"] for x in hall_out.json()["lists"]] == [1, 0]  # Bar, Hall
+    venue_out = client.post("/api/v1/occupancy/checkout")
+    assert venue_out.json()["inside"] == 0 == client.get("/api/v1/occupancy").json()["inside"]

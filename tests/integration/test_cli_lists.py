@@ -45,6 +45,7 @@ def test_lists_created_edited_and_scanned_at_from_the_command_line(cli: StationC
                          "--json").stdout)
     assert kim["attention"] == "Check ID"
     assert json.loads(cli("scan", kim["code"], "--json").stdout)["attention"] == "Check ID"
+    assert cli("lists", "checkout").stdout.strip() == "checked out everyone; inside now: 0"
 
 
 def test_bad_options_get_one_sentence_and_change_nothing(cli: StationCLI) -> None:

@@ -97,3 +97,33 @@ def test_occupancy_converges_on_three_doors_after_600_movements_with_a_partition
     assert expected.get(hall.id)  # somebody is inside, so the check means something
     for door in doors:
         assert inside_counts(door.core.store) == expected
+
+
+def test_everyone_out_at_one_door_empties_the_venue_at_every_door(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="two stations in sync")
+    hall = a.core.lists.create({"name": "Hall", "reentry": True}, by="Mia")
+    passes = a.core.passes.create_many(
+        [PassService.validate(f"Guest {i}", "multi") for i in range(6)])
+    wait_for(lambda: b.core.store.count_passes() == 6 and b.core.lists.find("Hall") is not None,
+             what="the passes and the list at B")
+    for i, p in enumerate(passes):
+        door = (a, b)[i % 2]
+        assert door.core.scans.submit(p.code, door=Door(door.core.lists.find("Hall"))).accepted
+    assert b.core.scans.submit(passes[0].code).accepted  # and one at a door with no list
+    wait_for(converged(a, b), what="both doors holding every entry")
+    assert inside_counts(b.core.store) == {hall.id: 6, None: 1}
+
+    after = a.core.lists.checkout("Hall", by="Mia")
+    assert after.inside == 1  # the door with no list keeps its guest
+    wait_for(lambda: inside_counts(b.core.store) == {None: 1}, what="the check-out at B")
+    a.core.lists.checkout(by="Mia")
+    wait_for(lambda: inside_counts(b.core.store) == {}, what="the venue empty at B")
+    # A new visit: the guest comes back in at B (on a re-entry list, not a re-entry).
+    assert b.core.scans.submit(passes[1].code, door=Door(b.core.lists.find("Hall"))).accepted
+    wait_for(converged(a, b), what="convergence")
+    for door in (a, b):
+        assert inside_counts(door.core.store) == {hall.id: 1} == {
+            k: v for k, v in fold_events(_all_events(door)).by_list.items() if v}

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 
 from station.domain.checkin_list import CheckinList
 from station.net.api import list_schemas as ls
-from station.services.lists import ListService
+from station.services.lists import ListService, VenueOccupancy
 
 Run = Callable[..., Awaitable[Any]]
 By = Callable[[Request], str]  # who made a change: the API key's name
@@ -51,7 +51,20 @@ def add_list_routes(api: APIRouter, lists: ListService, run: Run, by_key: By) ->
              description="The fold of entries and exits from every door this station has "
                          "heard from; offline, it is this station's own view.")
     async def occupancy() -> Any:
-        now = await run(lists.occupancy)
-        return {"inside": now.inside,
-                "lists": [{"id": x.list_.id, "name": x.list_.name, "inside": x.inside,
-                           "capacity": x.list_.capacity} for x in now.lists]}
+        return _occupancy_out(await run(lists.occupancy))
+
+    @api.post("/occupancy/checkout", response_model=ls.OccupancyOut, tags=["lists"],
+              summary="Everyone out now (one list, or the venue)",
+              description="Records a check-out that reaches every door: everyone this station "
+                          "counts as inside (on `list`, or anywhere) is out; answers the "
+                          "occupancy after it.")
+    async def checkout(request: Request,
+                       body: Annotated[ls.CheckoutBody | None, Body()] = None) -> Any:
+        ref = body.list if body else None
+        return _occupancy_out(await run(lists.checkout, ref, by=by_key(request)))
+
+
+def _occupancy_out(now: VenueOccupancy) -> dict[str, Any]:
+    return {"inside": now.inside,
+            "lists": [{"id": x.list_.id, "name": x.list_.name, "inside": x.inside,
+                       "capacity": x.list_.capacity} for x in now.lists]}

@@ -46,6 +46,7 @@ LocalDate = Annotated[str, Field(pattern=rf"^{_DATE}$"), AfterValidator(_real_lo
 LocalTime = Annotated[str, Field(max_length=19, pattern=_LOCAL), AfterValidator(_real_local)]
 ListText = Annotated[str, Field(min_length=1, max_length=200, pattern=i.REQUIRED_TEXT)]
 ListId = Annotated[str, Field(min_length=1, max_length=64, pattern=i.REQUIRED_TEXT)]
+ListRef = Annotated[str, Field(min_length=1, max_length=100, pattern=i.REQUIRED_TEXT)]
 FieldKey = Annotated[str, Field(min_length=1, max_length=64, pattern=i.REQUIRED_TEXT)]
 # Declared by hand, as inputs.Fields is: pydantic would state the key rule as patternProperties,
 # which lets other keys through in the document while the server refuses them.
@@ -192,3 +193,8 @@ class ListInside(BaseModel):
 class OccupancyOut(BaseModel):
     inside: int = Field(description="Everyone inside the venue: every list and doors with none.")
     lists: list[ListInside]
+
+
+class CheckoutBody(Strict):
+    list: ListRef | None = Field(None,
+                                description="One list's id or name; left out: the whole venue.")

@@ -1,4 +1,4 @@
-"""`station passes …`: create, list, show, revoke, activate, import, qr."""
+"""`station passes …`: create, list, show, revoke, activate, attention, import, qr."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.add_argument("--json", action="store_true")
     revoke.set_defaults(func=_revoke)
 
+    note = sub.add_parser("attention", parents=[parent],
+                          help="set or clear the note the door shows with the pass's entry")
+    note.add_argument("ref", metavar="CODE|ID")
+    what = note.add_mutually_exclusive_group(required=True)
+    what.add_argument("note", metavar="NOTE", nargs="?", default=None)
+    what.add_argument("--clear", action="store_true", help="remove the note")
+    note.add_argument("--json", action="store_true")
+    note.set_defaults(func=_attention)
+
     activate = sub.add_parser("activate", parents=[parent], help="re-activate a revoked pass")
     activate.add_argument("ref", metavar="CODE|ID")
     activate.add_argument("--json", action="store_true")
@@ -82,6 +91,16 @@ def _print_pass(p: Pass, as_json: bool) -> None:
     for key, value in p.fields.items():
         print(f"  {key:<9} {value}")
     print(f"  url       {p.public_url}")
+
+
+def _attention(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        changed = core.passes.set_attention(args.ref, None if args.clear else args.note, by="cli")
+    finally:
+        core.close()
+    _print_pass(changed, args.json)
+    return 0
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -60,6 +60,9 @@ def _check_fold_input(event: Event) -> None:
         if isinstance(scan, dict) and (not _optional_text(scan, "list")
                                        or scan.get("direction") not in (None, *_DIRECTIONS)):
             raise InvalidInput(f"A {event.type} event carries a list or direction of the wrong kind.")
+    elif event.type == EventType.PASS_ATTENTION_SET:
+        if not _optional_text(data, "attention"):
+            raise InvalidInput("A pass.attention_set event carries a note that is not text.")
     elif event.type == EventType.LIST_CHANGED:
         # Its changes are checked by the lists' fold, which skips an invalid one on every
         # station alike (domain/list_log.py); only its shape is checked here.

@@ -200,6 +200,23 @@ class PassService:
     def activate(self, ref: str, *, by: str = "manager") -> Pass:
         return self._command(ref, "activate", PassStatus.ACTIVE, by=by, reason=None)
 
+    def set_attention(self, ref: str, note: Any, *, by: str = "manager") -> Pass:
+        """Set (or with None clear) the pass's note for the door, as a `pass.attention_set`
+        event that reaches every door; the same note again records nothing (a replay)."""
+        clean = validation.text(note, "Attention", max_len=MAX_ATTENTION, required=False)
+
+        def _in_tx(tx: Tx) -> Pass:
+            current = self._find(tx, ref)
+            if current.attention == clean:
+                return current
+            _, after = self._ctx.record_pass_change(
+                tx, EventType.PASS_ATTENTION_SET, {"id": current.id, "attention": clean, "by": by},
+                pass_id=current.id)
+            assert after is not None
+            return after
+
+        return self._ctx.write(_in_tx)
+
     def _command(self, ref: str, trigger: str, to: PassStatus, *, by: str, reason: str | None) -> Pass:
         def _in_tx(tx: Tx) -> Pass:
             current = self._find(tx, ref)

@@ -177,3 +177,23 @@ def test_everyone_out_of_one_list_or_of_the_venue(client: httpx.Client) -> None:
     assert [x["inside"] for x in hall_out.json()["lists"]] == [1, 0]  # Bar, Hall
     venue_out = client.post("/api/v1/occupancy/checkout")
     assert venue_out.json()["inside"] == 0 == client.get("/api/v1/occupancy").json()["inside"]
+
+
+def test_a_pass_note_set_later_and_cleared_changes_nothing_when_replayed(
+        client: httpx.Client, station: Station) -> None:
+    p = _pass(client, "Kim")
+    events = "SELECT count(*) AS n FROM events WHERE type = 'pass.attention_set'"
+    set_ = client.patch(f"/api/v1/passes/{p['code']}", json={"attention": "Wheelchair access"})
+    assert set_.status_code == 200 and set_.json()["attention"] == "Wheelchair access"
+    again = client.patch(f"/api/v1/passes/{p['id']}", json={"attention": "Wheelchair access"})
+    assert again.status_code == 200
+    assert station.core.store.fetch_all(events)[0]["n"] == 1  # the replay recorded nothing
+    entry = client.post("/api/v1/scans", json={"code": p["code"]}).json()
+    assert entry["attention"] == "Wheelchair access"
+
+    refused = client.patch(f"/api/v1/passes/{p['id']}", json={"attention": "x", "name": "Bo"})
+    assert refused.status_code == 422 and "name" in refused.json()["message"]
+    cleared = client.patch(f"/api/v1/passes/{p['id']}", json={"attention": None})
+    assert cleared.status_code == 200 and "attention" not in cleared.json()
+    assert "attention" not in client.post("/api/v1/scans", json={"code": p["code"]}).json()
+    assert client.patch("/api/v1/passes/pas_missing", json={"attention": "x"}).status_code == 404

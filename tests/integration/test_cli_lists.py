@@ -46,6 +46,9 @@ def test_lists_created_edited_and_scanned_at_from_the_command_line(cli: StationC
     assert kim["attention"] == "Check ID"
     assert json.loads(cli("scan", kim["code"], "--json").stdout)["attention"] == "Check ID"
     assert cli("lists", "checkout").stdout.strip() == "checked out everyone; inside now: 0"
+    cleared = json.loads(cli("passes", "attention", kim["code"], "--clear", "--json").stdout)
+    assert "attention" not in cleared
+    assert cli("passes", "attention", kim["code"], check=False).returncode == 2  # say what
 
 
 def test_bad_options_get_one_sentence_and_change_nothing(cli: StationCLI) -> None:

@@ -127,3 +127,22 @@ def test_everyone_out_at_one_door_empties_the_venue_at_every_door(
     for door in (a, b):
         assert inside_counts(door.core.store) == {hall.id: 1} == {
             k: v for k, v in fold_events(_all_events(door)).by_list.items() if v}
+
+
+def test_a_pass_note_set_at_one_door_shows_at_another(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="two stations in sync")
+    p = a.core.passes.create(PassService.validate("Kim", "multi"))
+    wait_for(lambda: b.core.store.pass_by_id(p.id) is not None, what="the pass at B")
+    assert b.core.scans.submit(p.code).attention is None
+
+    a.core.passes.set_attention(p.code, "Check ID — under 18", by="Mia")
+    wait_for(lambda: (b.core.store.pass_by_id(p.id) or p).attention == "Check ID — under 18",
+             what="the note at B")
+    assert b.core.scans.submit(p.code).attention == "Check ID — under 18"
+    a.core.passes.set_attention(p.code, None, by="Mia")
+    wait_for(lambda: (b.core.store.pass_by_id(p.id) or p).attention is None,
+             what="the note cleared at B")
+    wait_for(converged(a, b), what="convergence")

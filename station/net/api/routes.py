@@ -120,6 +120,14 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     async def get_pass(ref: Ref) -> Any:
         return (await run(core.passes.get, ref)).to_api()
 
+    @api.patch("/passes/{ref}", response_model=s.PassOut, tags=["passes"],
+               summary="Change a pass's note for the door",
+               description="Only `attention` can change; every door gets the new note. The same "
+                           "note again changes nothing.")
+    async def change_pass(ref: Ref, body: s.PassChange, request: Request) -> Any:
+        return (await run(core.passes.set_attention, ref, body.attention,
+                          by=_by(request))).to_api()
+
     @api.post("/passes/{ref}/activate", response_model=s.PassOut, tags=["passes"],
               summary="Activate Pass (re-activate a revoked pass)",
               description="An active pass is answered as it is (a replay changes nothing); a used "

@@ -47,6 +47,12 @@ class PassCreate(Strict):
                                      description="A note the door shows with an accepted entry.")
 
 
+class PassChange(Strict):
+    attention: i.Text | None = Field(max_length=200, examples=["Check ID — under 18"],
+                                     description="The note the door shows with an accepted "
+                                                 "entry; null or empty clears it.")
+
+
 class RevokeBody(Strict):
     reason: i.Text | None = Field(None, max_length=500)
 

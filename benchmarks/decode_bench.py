@@ -32,7 +32,8 @@ from station.capture.debounce import Debouncer  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
 from station.capture.demo_source import DemoSource  # noqa: E402
 from station.capture.ladder import DecodeLadder, StreamLadder  # noqa: E402
-from station.capture.loop import CaptureLoop  # noqa: E402
+from station.capture.loop import CaptureLoop, FrameDecoder  # noqa: E402
+from station.capture.sequence import SequenceReader  # noqa: E402
 
 Engine = Callable[[np.ndarray], set[str]]
 
@@ -103,7 +104,13 @@ def bench_hard(n: int) -> list[str]:
     return lines + [""]
 
 
-def bench_loop(seconds: float) -> list[str]:
+LOOP_READERS: dict[str, Callable[[], FrameDecoder]] = {
+    "frame by frame (StreamLadder)": lambda: StreamLadder(DecodeLadder()),
+    "the sequence (SequenceReader, the loop's default)": lambda: SequenceReader(DecodeLadder()),
+}
+
+
+def bench_loop(seconds: float, reader: str) -> list[str]:
     payloads = [
         "https://passes.example.org/p/AbCdEfGhIjKl?token=" + "a" * 175 + "." + "b" * 86,
         "ZyXwVuTsRqPo",
@@ -119,7 +126,7 @@ def bench_loop(seconds: float) -> list[str]:
 
     scans: list[str] = []
     loop = CaptureLoop(DemoSource(payloads, fps=30), lambda text, source: scans.append(text),
-                       decoder=StreamLadder(DecodeLadder()), debouncer=Debouncer())
+                       decoder=LOOP_READERS[reader](), debouncer=Debouncer())
     loop.start()
     time.sleep(1.0)  # let it settle (warm-up, first cost estimates)
     s0, c0, w0 = loop.status(), time.process_time(), time.monotonic()
@@ -132,7 +139,7 @@ def bench_loop(seconds: float) -> list[str]:
     cpu = (c1 - c0) / wall * 100
     render_cpu = render_ms * grabbed / wall / 10
     return [
-        f"### Camera loop: demo source 1280x720 at 30 fps, {seconds:.0f} s, one core",
+        f"### Camera loop: demo source 1280x720 at 30 fps, {seconds:.0f} s, one core, reading {reader}",
         "",
         "| measure | value |",
         "|---|---:|",
@@ -170,7 +177,8 @@ def main() -> int:
         print("\n".join(lines), flush=True)
     if hard:
         print("\n".join(bench_hard(hard)), flush=True)
-    print("\n".join(bench_loop(seconds)))
+    for reader in LOOP_READERS:
+        print("\n".join(bench_loop(seconds, reader)), flush=True)
     print(f"Total run time {time.monotonic() - t0:.0f} s.")
     return 0
 

@@ -36,12 +36,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 
 from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 
 from station.net.sync.hub_tls import connect_hub  # noqa: E402
-from station.app import Station, StationOptions, build_station  # noqa: E402
+from station.app import Core, Station, StationOptions, build_station  # noqa: E402
 from station.domain.events import Event, EventType  # noqa: E402
 from station.net.sync.enrol_desk import EnrolmentDesk  # noqa: E402
 from station.net.sync.hub import HubServer, new_password  # noqa: E402
@@ -51,21 +50,7 @@ from station.services.passes import PassService  # noqa: E402
 from station.store import migrations  # noqa: E402
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
+from memory_keyring import MemoryKeyring as _MemoryKeyring  # noqa: E402
 
 
 def free_port() -> int:
@@ -207,6 +192,41 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+class DoorScans:
+    """A door's scans as the window makes them (wait_merged=False: the verdict is shown once
+    the scan is durable in the door journal), and how long each took to reach the log: the
+    merge delay, from verdict to the scan's event published after the merge's commit."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self.waits: list[float] = []
+        self._shown: dict[str, float] = {}
+        self._merged: dict[str, float] = {}
+        core.bus.subscribe(self._on_event)
+
+    def _on_event(self, e: Event) -> None:
+        if e.type == EventType.PASS_SCANNED and e.origin == self._core.store.station_id:
+            self._merged[str((e.data.get("scan") or {}).get("id"))] = time.perf_counter()
+
+    def scan(self, url: str) -> None:
+        t = time.perf_counter()
+        result = self._core.scans.submit(url, "camera", wait_merged=False)
+        done = time.perf_counter()
+        self.waits.append((done - t) * 1000)
+        self._shown[result.scan.id] = done
+
+    def merge_delays(self) -> list[float]:
+        wait(lambda: self._core.scans.merger.pending_count() == 0, 120, "the door's merges")
+        return [(self._merged[k] - t) * 1000 for k, t in self._shown.items() if k in self._merged]
+
+
+def merge_line(delays: list[float]) -> str:
+    if not delays:
+        return "no merges seen"
+    return (f"merge delay (verdict to in the log) p50 {statistics.median(delays):.1f} ms, "
+            f"p95 {pct(delays, 95):.1f} ms, max {max(delays):.1f} ms")
+
+
 def child(mode: str, url: str, data_dir: Path, pass_url: str, total: int) -> None:
     """A station in a process of its own (as a real door is): downloads the history from the
     hub; with mode "door", its door scans `pass_url` every 50 ms meanwhile. Prints one JSON line:
@@ -214,7 +234,7 @@ def child(mode: str, url: str, data_dir: Path, pass_url: str, total: int) -> Non
     keyring.set_keyring(_MemoryKeyring())
     t0 = time.perf_counter()
     s = station(data_dir.parent, data_dir.name, url)
-    waits: list[float] = []
+    door = DoorScans(s.core)
     try:
         def caught_up() -> bool:
             return s.sync.in_sync() and s.core.store.count_events() >= total  # type: ignore[union-attr]
@@ -223,25 +243,27 @@ def child(mode: str, url: str, data_dir: Path, pass_url: str, total: int) -> Non
         while not done:
             t = time.perf_counter()
             if mode == "door":
-                s.core.scans.submit(pass_url)
-                waits.append((time.perf_counter() - t) * 1000)
+                door.scan(pass_url)
             while not (done := caught_up()) and time.perf_counter() < t + 0.05:
                 time.sleep(0.005)
             if time.perf_counter() - t0 > 900:
                 raise SystemExit("timed out waiting for the download")
-        print(json.dumps({"seconds": time.perf_counter() - t0, "waits": waits}))
+        seconds = time.perf_counter() - t0
+        print(json.dumps({"seconds": seconds, "waits": door.waits,
+                          "merges": door.merge_delays()}))
     finally:
         s.stop()
 
 
 def in_own_process(mode: str, url: str, data_dir: Path, pass_url: str, total: int
-                   ) -> tuple[float, list[float]]:
+                   ) -> tuple[float, list[float], list[float]]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--url", url, "--dir", str(data_dir),
          "--pass-url", pass_url, "--total", str(total)],
         capture_output=True, text=True, timeout=1200, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    return float(result["seconds"]), [float(w) for w in result["waits"]]
+    return (float(result["seconds"]), [float(w) for w in result["waits"]],
+            [float(m) for m in result["merges"]])
 
 
 def main() -> None:
@@ -331,18 +353,18 @@ def main() -> None:
         # --- 1b. a door scanning at a station while it downloads the history ----------------------
         # The same history as C's: what a guest waits at the door of a station still catching up,
         # and what the door costs the download.
-        waits: list[float] = []
         t2 = time.perf_counter()
         d = station(root, "D", url)
         stations.append(d)
+        d_door = DoorScans(d.core)  # the path the window's door takes (see DoorScans)
+        waits = d_door.waits
         def d_caught_up() -> bool:
             return d.sync.in_sync() and d.core.store.count_events() >= total  # type: ignore[union-attr]
 
         caught_up = False
         while not caught_up:  # at least one scan, however short the download
             t = time.perf_counter()
-            d.core.scans.submit(door_pass.public_url)
-            waits.append((time.perf_counter() - t) * 1000)
+            d_door.scan(door_pass.public_url)
             # The next scan 50 ms after this one; the end is seen as soon as C's (5 ms polls).
             while not (caught_up := d_caught_up()) and time.perf_counter() < t + 0.05:
                 time.sleep(0.005)
@@ -352,18 +374,19 @@ def main() -> None:
         p50, p95, worst = statistics.median(waits), pct(waits, 95), max(waits)
         print(f"catch-up of {total} events by D while its door scans every 50 ms: {door_s:.2f} s "
               f"({door_s / catch_up:.2f}x C's {catch_up:.2f} s without a door); {len(waits)} scans "
-              f"there: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms")
+              f"there: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms; "
+              f"{merge_line(d_door.merge_delays())}")
         # --- 1c. the same two downloads by stations in processes of their own -------------------
         # A real door is a station in its own process; above, four stations and the hub's traffic
         # share one interpreter (one GIL), which the door's scans wait for too.
-        alone_s, _ = in_own_process("quiet", url, root / "C2", door_pass.public_url, total)
-        own_s, own_waits = in_own_process("door", url, root / "D2", door_pass.public_url, total)
+        alone_s, _, _ = in_own_process("quiet", url, root / "C2", door_pass.public_url, total)
+        own_s, own_waits, own_merges = in_own_process("door", url, root / "D2", door_pass.public_url, total)
         own_p50, own_p95, own_worst = (statistics.median(own_waits), pct(own_waits, 95),
                                        max(own_waits))
         print(f"the same downloads by stations in their own processes: {alone_s:.2f} s without a "
               f"door, {own_s:.2f} s with its door scanning every 50 ms ({own_s / alone_s:.2f}x); "
               f"{len(own_waits)} scans there: p50 {own_p50:.1f} ms, p95 {own_p95:.1f} ms, max "
-              f"{own_worst:.1f} ms")
+              f"{own_worst:.1f} ms; {merge_line(own_merges)}")
         goals += [
             f"[{verdict(own_p95 <= GOAL_DOOR_P95_MS)}] door verdict p95 while its station "
             f"downloads {total} events, the station in its own process: {own_p95:.1f} ms "
@@ -425,13 +448,18 @@ def main() -> None:
             claim = b.sync.claim(p.id)  # type: ignore[union-attr]
             claim_ms.append((time.perf_counter() - t) * 1000)
             offline += claim.state == "offline"
-        for p in singles[len(singles) // 2:]:
+        # Alternately as the window's door scans (verdict once the door journal holds it) and
+        # as an API client does (answer once the scan is in the log: read-your-writes).
+        logged_ms: list[float] = []
+        for i, p in enumerate(singles[len(singles) // 2:]):
             t = time.perf_counter()
-            b.core.scans.submit(p.public_url)
-            scan_ms.append((time.perf_counter() - t) * 1000)
+            b.core.scans.submit(p.public_url, wait_merged=bool(i % 2))
+            (logged_ms if i % 2 else scan_ms).append((time.perf_counter() - t) * 1000)
         print(f"claim (KV create) p50 {statistics.median(claim_ms):.2f} ms, p95 {pct(claim_ms, 95):.2f} ms "
               f"({offline} timed out at 150 ms); whole single-use scan with claim p50 "
-              f"{statistics.median(scan_ms):.2f} ms, p95 {pct(scan_ms, 95):.2f} ms")
+              f"{statistics.median(scan_ms):.2f} ms, p95 {pct(scan_ms, 95):.2f} ms at the door; "
+              f"until in the log (API) p50 {statistics.median(logged_ms):.2f} ms, "
+              f"p95 {pct(logged_ms, 95):.2f} ms")
 
         # --- 4. scans/s at a door while sync is busy -----------------------------------------------------
         # Many multi-use passes scanned in turn, as at a real door (one pass scanned thousands
@@ -440,13 +468,15 @@ def main() -> None:
             [PassService.validate(f"M{i}", "multi") for i in range(3000)])
         turn = iter(range(10**9))
 
-        def scans_for(seconds: float) -> float:
+        def scans_for(seconds: float, wait_merged: bool = False) -> float:
             n, end = 0, time.perf_counter() + seconds
             while time.perf_counter() < end:
-                b.core.scans.submit(multis[next(turn) % len(multis)].public_url)
+                b.core.scans.submit(multis[next(turn) % len(multis)].public_url,
+                                    wait_merged=wait_merged)
                 n += 1
             return n / seconds
 
+        idle_logged = scans_for(3.0, wait_merged=True)
         idle = scans_for(3.0)
         chunks = max(1, min(10, events_n // 2000))  # 20k events, fewer in a small run
         load = threading.Thread(target=lambda: [a.core.passes.create_many(
@@ -455,7 +485,8 @@ def main() -> None:
         busy = scans_for(3.0)
         load.join()
         print(f"scans/s at door B (multi-use passes, synchronous=FULL): {idle:,.0f} with sync idle, "
-              f"{busy:,.0f} while A records and B applies {chunks * 2000:,} events")
+              f"{busy:,.0f} while A records and B applies {chunks * 2000:,} events; "
+              f"{idle_logged:,.0f} with sync idle when each waits until in the log (API)")
 
         print("\ngoals (issue 12), all from this run:")
         for line in goals:

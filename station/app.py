@@ -36,10 +36,12 @@ from station.services.context import Context, system_now
 from station.services.demo import seed_demo
 from station.services.org import OrgKeys
 from station.services.passes import PassService
+from station.services.scan_merge import ScanMerger
 from station.services.scans import ScanService
 from station.services.sweeper import ExpirySweeper
 from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
+from station.store.door_journal import DoorJournal
 from station.store.secrets import SecretStore
 from station.store.webhooks import enqueue_deliveries
 
@@ -67,7 +69,10 @@ class Core:
     lists: ListService
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            self.scans.close()  # what the door journal holds goes into the log first
+        finally:
+            self.store.close()
 
 
 def build_core(data_dir: Path, *, demo: bool = False,
@@ -86,7 +91,12 @@ def build_core(data_dir: Path, *, demo: bool = False,
     ctx = Context(store, bus, keys, str(store.setting("public_base_url") or DEFAULT_BASE_URL), now)
     passes = PassService(ctx)
     clients = ClientService(ctx)
-    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes), ListService(ctx))
+    merger = ScanMerger(ctx, passes, DoorJournal(data_dir))
+    # Before anything takes scans: a run that stopped (or crashed) after showing a verdict
+    # left it in the door journal; it goes into the log now, once.
+    merger.recover()
+    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes, merger),
+                ListService(ctx))
     if demo:
         seed_demo(ctx, passes, clients)
     return core

@@ -71,7 +71,7 @@ class ScanPipeline:
 
     def submit(self, text: str, source: str) -> None:
         try:
-            result = self._core.scans.submit(text, source, door=self._door)
+            result = self._core.scans.submit(text, source, door=self._door, wait_merged=False)
         except InvalidInput as exc:
             log.info("ignored a code that cannot be a pass: %s", exc)
             return

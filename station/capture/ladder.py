@@ -229,12 +229,20 @@ class StreamLadder:
             self._blind += 1
             if self._blind % self.blind_every:
                 return LadderResult((), None, tuple(tried), (clock() - start) * 1000.0)
+        return self.climb(gray, hints, start, tried, self.frame_budget_ms)
+
+    def climb(self, gray: np.ndarray, hints: Hints, start: float, tried: list[str],
+              budget_ms: float, at_least_one: bool = True) -> LadderResult:
+        """The next rung(s) in turn on a frame whose plain try read nothing, within `budget_ms`
+        of `start`; by default at least one rung, whatever it costs (otherwise a slow rung never
+        runs), unless the caller has spent the frame's time on something else."""
+        clock = self.ladder._clock
         rungs = self.ladder.rungs
+        first = len(tried) if at_least_one else -1
         for _ in range(len(rungs)):
             spent = (clock() - start) * 1000.0
             name = rungs[self._next % len(rungs)]
-            # At least one rung per frame, whatever it costs: otherwise a slow rung never runs.
-            if len(tried) > 1 and not self.ladder.fits(name, spent, self.frame_budget_ms):
+            if len(tried) > first and not self.ladder.fits(name, spent, budget_ms):
                 break
             self._next += 1
             tried.append(name)

@@ -17,18 +17,26 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from station.capture.debounce import CAMERA, Debouncer, PayloadSink
 from station.capture.detection import Detection
-from station.capture.ladder import DecodeLadder, LadderResult, StreamLadder
+from station.capture.ladder import DecodeLadder, LadderResult
+from station.capture.sequence import SequenceReader
 from station.capture.sources import FrameSource, SourceError
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+
+
+class FrameDecoder(Protocol):
+    """What the loop needs of a reader (`SequenceReader`, `StreamLadder`): one frame at a time."""
+
+    def decode(self, image: np.ndarray) -> LadderResult: ...
+
 
 class CaptureState(StrEnum):
     """Where the camera is. A StrEnum: its members compare equal to the words they stand for."""
@@ -69,7 +77,7 @@ class CaptureLoop:
         source: FrameSource,
         on_payload: PayloadSink,
         *,
-        decoder: StreamLadder | None = None,
+        decoder: FrameDecoder | None = None,
         debouncer: Debouncer | None = None,
         clock: Clock = time.monotonic,
         on_status: Callable[[CaptureStatus], None] | None = None,
@@ -83,7 +91,9 @@ class CaptureLoop:
         are called from the loop's threads."""
         self.source = source
         self._on_payload = on_payload
-        self._decoder = decoder or StreamLadder(DecodeLadder())
+        # The default reads the sequence, not frame by frame: a pass waved into view is read
+        # from the frames around the blurred one (capture/sequence.py).
+        self._decoder = decoder or SequenceReader(DecodeLadder())
         self._debouncer = debouncer or Debouncer(clock=clock)
         self._clock = clock
         self._on_status = on_status

@@ -13,7 +13,9 @@ previous event the origin signed (by origin_seq), or "" where a chain starts. `s
 `<signature>.<prev>`. A receiver holding a run of an origin's events linked that way verifies
 the signature of the run's last event only: it covers that event's form, which binds the hash
 of the one before, and so on down (`EventTrust.refusals`). v1 signatures keep verifying, each
-on its own.
+on its own. A publisher signs only the last event of each publish round (and of each chain
+segment of CHAIN_SEGMENT events); the others carry `.<prev>`, their link only (link_only),
+and count only where a verified chain reaches them (docs/sync-trust.md, "Rounds").
 
 Which key an origin is trusted with, and what to do with events from before signing, are the
 services' decisions (services/event_trust.py); `EventTrust` is their snapshot, plain enough
@@ -39,6 +41,8 @@ FORM_TAG = b"station-event-v1\n"
 FORM_TAG_V2 = b"station-event-v2\n"
 SIG_LENGTH = 86  # 64 bytes, base64url without padding
 HASH_LENGTH = 43  # SHA-256, base64url without padding
+LINK_ONLY = "."  # starts the `sig` of an event that carries its link only (link_only)
+CHAIN_SEGMENT = 512  # events per chain segment of an origin (starts_chain)
 
 
 def _b64(raw: bytes) -> str:
@@ -73,18 +77,43 @@ def sign_event(key: Ed25519PrivateKey, event: Event, text: str | None = None) ->
     return _b64(key.sign(signed_form(event, text)))
 
 
-def sign_chained(key: Ed25519PrivateKey, event: Event, prev: str,
+def sign_chained(key: Ed25519PrivateKey | None, event: Event, prev: str,
                  text: str | None = None) -> tuple[str, str]:
     """A v2 `sig` linking `event` to the event whose chain_hash is `prev` ("" starts a chain),
-    and this event's own chain_hash (the next one's `prev`)."""
+    and this event's own chain_hash (the next one's `prev`). `key` None: the link only, no
+    signature (an event below its publish round's signed top: link_only)."""
     form = signed_form_v2(event, prev, text)
+    if key is None:
+        return link_only(prev), chain_hash(form)
     return f"{_b64(key.sign(form))}.{prev}", chain_hash(form)
 
 
+def link_only(prev: str) -> str:
+    """The `sig` of an event below its publish round's top: no signature, only the link
+    (`prev`) that the signed top's chain authenticates (docs/sync-trust.md, rounds)."""
+    return LINK_ONLY + prev
+
+
+def starts_chain(origin_seq: int) -> bool:
+    """Whether an origin's chain starts afresh at this event (`prev` ""): every CHAIN_SEGMENT
+    events, so that a station that restarts computes the same `prev` for any event from at
+    most CHAIN_SEGMENT - 1 earlier ones in its log (the chain is a function of the log)."""
+    return origin_seq % CHAIN_SEGMENT == 1
+
+
+def ends_segment(origin_seq: int) -> bool:
+    """The last event of a chain segment: always signed, so events below it never wait for a
+    top that a later segment cannot give them."""
+    return origin_seq % CHAIN_SEGMENT == 0
+
+
 def read_sig(sig: str | None) -> tuple[bytes, str | None] | None:
-    """The 64 signature bytes and `prev` (None: a v1 signature), or None when malformed."""
+    """The 64 signature bytes (b"": a link-only event below its round's top) and `prev` (None:
+    a v1 signature), or None when malformed."""
     if sig is None:
         return None
+    if sig[:1] == LINK_ONLY and len(sig) in (1, 1 + HASH_LENGTH):
+        return b"", sig[1:]
     if len(sig) == SIG_LENGTH:
         prev = None
     elif len(sig) in (SIG_LENGTH + 1, SIG_LENGTH + 1 + HASH_LENGTH) and sig[SIG_LENGTH] == ".":
@@ -105,7 +134,7 @@ def _form(event: Event, prev: str | None, text: str | None) -> bytes:
 def verifies(event: Event, keys: tuple[Ed25519PublicKey, ...], text: str | None = None) -> bool:
     """Whether `event.sig` is a signature by one of `keys` over the event as it is."""
     parsed = read_sig(event.sig)
-    if not keys or parsed is None:
+    if not keys or parsed is None or not parsed[0]:
         return False
     raw, prev = parsed
     form = _form(event, prev, text)
@@ -142,6 +171,8 @@ def linked_runs(events: Sequence[Event], texts: Sequence[str | None],
 UNKNOWN_ORIGIN = "its origin station has no key this station trusts"
 BAD_SIGNATURE = "its signature is not its origin station's (forged or altered)"
 UNSIGNED = "it is unsigned, and the hub stored it after signed events were switched on"
+UNCOVERED = ("it carries no signature of its own, and no signed event of its origin station "
+             "covers it")
 REMOVED_ORIGIN = ("its origin station was removed from the organisation (only what it published "
                   "itself before then is kept)")
 
@@ -195,10 +226,12 @@ class EventTrust:
                  ) -> list[str | None]:
         """`refusal()` for each of a batch's events (the other sequences give each event's
         text, whether the hub stored it before the switch, and its sender), verifying one
-        signature per run of linked events where it can (linked_runs): the run's last event's
-        signature authenticates the whole run. When it does not verify, that event is refused
-        and the one below it is tried as the top of what remains, so a bad event refuses only
-        itself and costs one verification more."""
+        signature per chain where it can (_covered): the signature of the last event of a run
+        of linked events authenticates the whole run. When it does not verify, that event is
+        refused and the one below it is tried as the top of what remains, so a bad event
+        refuses only itself and costs one verification more. An event below its publish
+        round's top carries no signature (link_only): only a verified chain above it carries
+        it; the follower holds such events back until their top has arrived."""
         out: list[str | None] = [None] * len(events)
         groups: dict[tuple[str, bool], list[int]] = {}
         for i, event in enumerate(events):
@@ -216,10 +249,43 @@ class EventTrust:
                 continue
             groups.setdefault((event.origin, removed), []).append(i)
         for (origin, removed), indexes in groups.items():
-            keys = self.keys_of(origin, removed)
-            for run in linked_runs(events, texts, indexes):
-                for i in reversed(run):
-                    if verifies(events[i], keys, texts[i]):
-                        break  # and every event below it in the run, through the hashes
-                    out[i] = BAD_SIGNATURE
+            self._covered(events, texts, indexes, self.keys_of(origin, removed), out)
         return out
+
+    @staticmethod
+    def _covered(events: Sequence[Event], texts: Sequence[str | None], indexes: Sequence[int],
+                 keys: tuple[Ed25519PublicKey, ...], out: list[str | None]) -> None:
+        """Marks in `out` which of one origin's events (`indexes`, in the order received) no
+        verified signature covers. From the last event down: one whose signature verifies
+        vouches for every event its chain reaches (each one's `prev` is the hash of the v2 form
+        of the one below), which are then not verified again; an event no verified chain
+        reaches is refused, unsigned (a link-only event) or not."""
+        parsed = [read_sig(events[i].sig) for i in indexes]
+        by_hash: dict[str, list[int]] = {}
+        for k, i in enumerate(indexes):
+            p = parsed[k]
+            if p is not None and p[1] is not None:  # a v2 form (v1 events stand alone)
+                by_hash.setdefault(chain_hash(signed_form_v2(events[i], p[1], texts[i])),
+                                   []).append(k)
+        vouched = [False] * len(indexes)
+        for k in reversed(range(len(indexes))):
+            if vouched[k]:
+                continue
+            i, p = indexes[k], parsed[k]
+            if p is not None and not p[0]:
+                out[i] = UNCOVERED
+                continue
+            if not verifies(events[i], keys, texts[i]):
+                out[i] = BAD_SIGNATURE
+                continue
+            below = [k]
+            while below:  # everything this signature's chain reaches
+                j = below.pop()
+                if vouched[j]:
+                    continue
+                vouched[j] = True
+                out[indexes[j]] = None
+                pj = parsed[j]
+                prev = pj[1] if pj is not None else None
+                if prev:
+                    below += by_hash.get(prev, ())

@@ -23,7 +23,7 @@ Safety-minded counting: never negative, never lose a person.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from station.domain.events import Event, EventType
@@ -196,6 +196,21 @@ class Tally:
 
 def fold_occupancy(facts: Iterable[Movement]) -> Occupancy:
     return fold_tally(facts).snapshot()
+
+
+def overlaid(inside: Mapping[str | None, int], open_entries: Mapping[str, Sequence[OpenEntry]],
+             visited: Mapping[str, frozenset[str | None]], facts: Iterable[Movement]) -> Occupancy:
+    """The store's rows (the fold of the log) with facts the log does not hold yet applied
+    after them, in the order given: a door's decision counts the door journal's unmerged
+    scans so, as their merge will. Only the lists given in `inside` and the passes given in
+    `open_entries`/`visited` are whole in the result (the others start from nothing)."""
+    tally = Tally()
+    tally.by_list = {k: v for k, v in inside.items() if v > 0}
+    tally.open = {p: list(entries) for p, entries in open_entries.items() if entries}
+    tally.visited = {p: set(lists) for p, lists in visited.items() if lists}
+    for m in facts:
+        tally.apply(m)
+    return tally.snapshot()
 
 
 def fold_tally(facts: Iterable[Movement]) -> Tally:

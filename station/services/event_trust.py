@@ -26,11 +26,18 @@ from dataclasses import replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from station.domain import tokens
-from station.domain.event_signature import EventTrust, sign_chained
+from station.domain.event_signature import (
+    CHAIN_SEGMENT,
+    EventTrust,
+    ends_segment,
+    sign_chained,
+    starts_chain,
+)
 from station.domain.events import Event
 from station.domain.trust import Untrusted, public_key
 from station.services.context import Context
 from station.services.key_trust import KeyTrust
+from station.store.sync import SyncLedger
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +80,23 @@ class EventTrustService:
         """What this station announces as its event key (its signing key's id)."""
         return [tokens.key_id(self._ctx.keys.private.public_key())]
 
-    def sign(self, events: Sequence[Event]) -> list[Event]:
-        """This station's events, each with its signature (made as they are published), each
-        linked to the origin's previous event (origin_seq - 1) when that one was signed by this
-        process: a receiver then verifies one signature per run (docs/sync-trust.md). The
-        first event signed after a start begins a new chain: its predecessor's hash depends on
-        every event before it, which the log does not keep."""
+    def sign(self, events: Sequence[Event], texts: Sequence[str] | None = None, *,
+             each: bool = False) -> list[Event]:
+        """This station's events as a publish round: each linked to its origin's previous event
+        (`prev`), and only the last one of each origin in the round (and the last of each chain
+        segment) signed; the others carry their link only, which that signature covers
+        (docs/sync-trust.md, rounds). `texts`: each event's data as the log stores it (encoded
+        afresh when not given); `each`: every event signed (events published apart).
+        A round that is retried, here or after a restart, is signed again byte for byte."""
         key = self._ctx.keys.private
+        top = {event.origin: k for k, event in enumerate(events)}
         signed: list[Event] = []
         with self._chain_lock:
-            for event in events:
+            for k, event in enumerate(events):
                 hashes = self._chain.setdefault(event.origin, {})
-                sig, own_hash = sign_chained(key, event, hashes.get(event.origin_seq - 1, ""))
+                signs = each or top[event.origin] == k or ends_segment(event.origin_seq)
+                sig, own_hash = sign_chained(key if signs else None, event, self._prev(event),
+                                             texts[k] if texts is not None else None)
                 hashes[event.origin_seq] = own_hash
                 if len(hashes) > 2 * CHAIN_KEPT:
                     newest = max(hashes)
@@ -92,6 +104,32 @@ class EventTrustService:
                         del hashes[seq]
                 signed.append(replace(event, sig=sig))
         return signed
+
+    def sign_each(self, events: Sequence[Event]) -> list[Event]:
+        """`sign(events, each=True)`: for events published apart (net/sync/resign.py)."""
+        return self.sign(events, each=True)
+
+    def _prev(self, event: Event) -> str:
+        """`prev` of `event`: the chain hash of its origin's event origin_seq - 1, or "" where a
+        chain segment starts or that event is not in the log. A function of the log alone, so
+        a station that restarts links a round it publishes again exactly as before: the signed
+        top of that round then covers what the hub kept of it (its messages that reached the
+        hub before the stop carry the same links). Computed from the log, up to
+        CHAIN_SEGMENT - 1 events, when not remembered (after a start)."""
+        seq = event.origin_seq
+        if starts_chain(seq):
+            return ""
+        known = self._chain.get(event.origin, {}).get(seq - 1)
+        if known is not None:
+            return known
+        first = seq - (seq - 1) % CHAIN_SEGMENT
+        prev, at = "", first - 1
+        for earlier, text in SyncLedger(self._ctx.store).origin_events(event.origin, first,
+                                                                         seq - 1):
+            link = prev if earlier.origin_seq == at + 1 else ""
+            _, prev = sign_chained(None, earlier, link, text)
+            at = earlier.origin_seq
+        return prev if at == seq - 1 else ""
 
     # --- other stations' keys --------------------------------------------------------------
     def trusted_key_for(self, station_id: str) -> tuple[Ed25519PublicKey, ...]:

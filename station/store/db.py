@@ -9,6 +9,7 @@ survives a power cut.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -281,6 +282,22 @@ class Store:
                 self._readers = alive
         return conn
 
+    @contextlib.contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """The reads of this thread inside see one moment of the data (one read transaction):
+        a door's decision reads a pass and which of its journal entries are merged, and a
+        merge committed between the two reads must not make an entry count twice or not at
+        all. Nested use joins the outer snapshot."""
+        conn = self._reader()
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
     def db(self) -> sqlite_utils.Database:
         """A read-only view for this thread (sqlite-utils helpers for ad-hoc reads and tests)."""
         return sqlite_utils.Database(self._reader())
@@ -430,6 +447,14 @@ class Store:
     def events_for_pass(self, pass_id: str) -> list[Event]:
         rows = self.fetch_all("SELECT * FROM events WHERE pass_id = ? ORDER BY hlc, origin, id", (pass_id,))
         return [event_from_row(r) for r in rows]
+
+    def events_present(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids the log holds."""
+        found: set[str] = set()
+        for chunk in chunks(list(event_ids)):
+            found.update(r["id"] for r in self.fetch_all(
+                f"SELECT id FROM events WHERE id IN ({marks(len(chunk))})", chunk))
+        return found
 
     def max_hlc(self) -> str | None:
         row = self.fetch_one("SELECT max(hlc) AS h FROM events")

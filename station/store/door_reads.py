@@ -1,37 +1,53 @@
-"""The probes the door's verdict with a list reads inside the scan's transaction: a pass's
-presence, the count inside on a list, the pass's admitted entries (the rules' input). Each is
-an index probe, whatever the size of the log; and the venue's counts for readers."""
+"""The probes the door's verdict with a list reads on the deciding thread's reader (inside
+one read snapshot, with the door journal's lock held): a pass's presence, the count inside on
+a list, the pass's admitted entries (the rules' input). Each is an index probe, whatever the
+size of the log; and the venue's counts for readers."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from station.domain.events import EventType
-from station.domain.occupancy import Presence
+from station.domain.occupancy import OpenEntry, Presence
 from station.domain.times import parse_iso
-from station.store.occupancy import NO_LIST, row_list
-from station.store.tx import Tx
-
-if TYPE_CHECKING:
-    from station.store.db import Store
+from station.store.occupancy import NO_LIST, decode_key, row_list
+from station.store.tx import chunks, marks
+from station.store.db import Store
 
 
 def _list_of(row_value: str) -> str | None:
     return None if row_value == NO_LIST else row_value
 
 
-def presence(tx: Tx, pass_id: str) -> Presence:
-    open_lists = tuple(_list_of(r[0]) for r in tx.execute(
-        "SELECT list_id FROM occupancy_open WHERE pass_id = ? ORDER BY entry_key", (pass_id,)))
-    visited = frozenset(_list_of(r[0]) for r in tx.execute(
+def open_entries(store: Store, pass_ids: Collection[str]) -> dict[str, list[OpenEntry]]:
+    """The open entries of these passes (a door's pass, and those with unmerged scans in the
+    door journal: a handful), oldest first."""
+    found: dict[str, list[OpenEntry]] = {}
+    for chunk in chunks(sorted(pass_ids)):
+        for r in store.iter_rows(
+                f"SELECT pass_id, list_id, entry_key, scan_id FROM occupancy_open "
+                f"WHERE pass_id IN ({marks(len(chunk))}) ORDER BY pass_id, entry_key", chunk):
+            found.setdefault(r[0], []).append(
+                OpenEntry(_list_of(r[1]), decode_key(str(r[2])), r[3]))
+    return found
+
+
+def presence(store: Store, pass_id: str) -> Presence:
+    """The pass's presence as the rows hold it (the log's fold, nothing unmerged)."""
+    return Presence(tuple(e.list_id for e in open_entries(store, [pass_id]).get(pass_id, ())),
+                    visited(store, pass_id))
+
+
+def visited(store: Store, pass_id: str) -> frozenset[str | None]:
+    """The lists the pass entered since their last check-out (re-entry)."""
+    return frozenset(_list_of(r[0]) for r in store.iter_rows(
         "SELECT list_id FROM occupancy_visited WHERE pass_id = ?", (pass_id,)))
-    return Presence(open_lists, visited)
 
 
-def inside_on(tx: Tx, list_id: str | None) -> int:
-    row = tx.fetch_one("SELECT inside FROM occupancy_counts WHERE list_id = ?", (row_list(list_id),))
-    return int(row[0]) if row else 0
+def inside_on(store: Store, list_id: str | None) -> int:
+    row = store.fetch_one("SELECT inside FROM occupancy_counts WHERE list_id = ?",
+                          (row_list(list_id),))
+    return int(row["inside"]) if row else 0
 
 
 # An undone admission never happened (as store/stats.py counts); undos are rare and few.
@@ -42,17 +58,17 @@ _ADMITTED_ENTRY = (
 )
 
 
-def admitted_entries(tx: Tx, pass_id: str, since_iso: str) -> list[datetime]:
+def admitted_entries(store: Store, pass_id: str, since_iso: str) -> list[datetime]:
     """The pass's admitted entries (re-entries too) since `since_iso`, and its latest entry
     before that (a `minutesBetween` rule may reach further back): two probes of
     idx_scans_pass."""
-    recent = [r[0] for r in tx.execute(
+    recent = [r[0] for r in store.iter_rows(
         f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= ?2 "
         "ORDER BY scanned_at", (pass_id, since_iso))]
-    before = tx.fetch_one(
-        f"SELECT max(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
+    before = store.fetch_one(
+        f"SELECT max(scanned_at) AS at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
         (pass_id, since_iso))
-    earlier = [before[0]] if before is not None and before[0] is not None else []
+    earlier = [before["at"]] if before is not None and before["at"] is not None else []
     return [parse_iso(at) for at in [*earlier, *recent]]
 
 

@@ -40,10 +40,10 @@ def lists_in(tx: Tx) -> dict[str, CheckinList]:
             for r in tx.execute("SELECT id, data FROM checkin_lists ORDER BY name, id")}
 
 
-def list_text_in(tx: Tx, list_id: str) -> str | None:
-    """One list's stored JSON (a primary-key probe), as this transaction sees it."""
-    row = tx.fetch_one("SELECT data FROM checkin_lists WHERE id = ?", (list_id,))
-    return None if row is None else str(row[0])
+def list_text(store: Store, list_id: str) -> str | None:
+    """One list's stored JSON (a primary-key probe), on the caller's reader connection."""
+    row = store.fetch_one("SELECT data FROM checkin_lists WHERE id = ?", (list_id,))
+    return None if row is None else str(row["data"])
 
 
 def parse_list_text(text: str) -> CheckinList:

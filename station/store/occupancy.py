@@ -31,6 +31,11 @@ def encode_key(key: Key) -> str:
     return _SEP.join(key)
 
 
+def decode_key(text: str) -> Key:
+    a, b, c = (text.split(_SEP) + ["", "", ""])[:3]
+    return (a, b, c)
+
+
 def row_list(list_id: str | None) -> str:
     return list_id or NO_LIST
 

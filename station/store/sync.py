@@ -218,6 +218,26 @@ class SyncLedger:
         )
         return [(int(r["seq"]), event_from_row(r)) for r in rows]
 
+    def unsent_texts(self, origins: Sequence[str], after_seq: int, limit: int = 500
+                     ) -> list[tuple[int, Event, str]]:
+        """`unsent`, each event with its data's text as stored: what the publisher signs and
+        sends (encoding the data again cost as much as signing it)."""
+        marks = ", ".join("?" for _ in origins)
+        rows = self._store.fetch_all(
+            f"SELECT * FROM events WHERE seq > ? AND origin IN ({marks}) ORDER BY seq LIMIT ?",
+            (after_seq, *origins, limit),
+        )
+        return [(int(r["seq"]), event_from_row(r), str(r["data"])) for r in rows]
+
+    def origin_events(self, origin: str, first_seq: int, last_seq: int
+                      ) -> list[tuple[Event, str]]:
+        """The events of `origin` with origin_seq from `first_seq` to `last_seq`, in that order
+        (the (origin, origin_seq) index), each with its data's text as stored."""
+        rows = self._store.fetch_all(
+            "SELECT * FROM events WHERE origin = ? AND origin_seq BETWEEN ? AND ? "
+            "ORDER BY origin_seq", (origin, first_seq, last_seq))
+        return [(event_from_row(r), str(r["data"])) for r in rows]
+
     def events_by_ids(self, ids: Sequence[str]) -> list[Event]:
         """The events with these ids that the log holds, in log order."""
         found: list[tuple[int, Event]] = []

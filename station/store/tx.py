@@ -152,6 +152,9 @@ class Tx:
     def has_event(self, event_id: str) -> bool:
         return self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
 
+    def has_scan(self, scan_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM scans WHERE id = ?", (scan_id,)).fetchone() is not None
+
     def scan_event_id(self, scan_id: str) -> str | None:
         row = self._conn.execute("SELECT event_id FROM scans WHERE id = ?", (scan_id,)).fetchone()
         return row[0] if row else None

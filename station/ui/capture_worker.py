@@ -21,7 +21,8 @@ from station.capture.debounce import DebounceConfig, Debouncer
 from station.capture.decoders import make_decoder
 from station.capture.demo_source import DemoSource
 from station.capture.detection import Detection
-from station.capture.ladder import DecodeLadder, StreamLadder
+from station.capture.ladder import DecodeLadder
+from station.capture.sequence import SequenceReader
 from station.capture.loop import CaptureLoop, CaptureState, CaptureStatus
 from station.capture.sources import FrameSource
 from station.ui.settings import UiSettings
@@ -113,10 +114,10 @@ class CaptureController(QObject):
     def start(self, source: FrameSource) -> None:
         self.stop()
         try:
-            ladder = StreamLadder(DecodeLadder(make_decoder(self._decoder)))
+            ladder = SequenceReader(DecodeLadder(make_decoder(self._decoder)))
         except (ValueError, RuntimeError) as exc:  # zbar missing: fall back to the default
             log.warning("decoder %s unavailable (%s); using zxing", self._decoder, exc)
-            ladder = StreamLadder(DecodeLadder())
+            ladder = SequenceReader(DecodeLadder())
         self.loop = CaptureLoop(source, self._on_payload, decoder=ladder, debouncer=self.debouncer,
                                 on_status=self._on_status, on_frame=self._on_frame,
                                 reopen_delay_s=self.reopen_delay_s)

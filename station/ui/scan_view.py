@@ -251,7 +251,7 @@ class ScanView(QWidget):
         def work() -> ScanResult:
             _own_scan.active = True
             try:
-                return scans.submit(payload, source, operator)
+                return scans.submit(payload, source, operator, wait_merged=False)
             finally:
                 _own_scan.active = False
 

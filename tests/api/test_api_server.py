@@ -15,6 +15,7 @@ from station.net.runtime import AsyncRuntime
 from station.net.sender import SenderConfig
 from station.net.server import APIServer
 from tests.api.conftest import StationFactory, integrations_for
+from tests.waiting import wait_until
 
 
 def test_real_server_serves_and_stops_cleanly(make_station: StationFactory) -> None:
@@ -99,3 +100,34 @@ def test_wrong_keys_from_this_machine_do_not_stall_a_valid_key(make_station: Sta
         assert locked.status_code == 429 and "retry-after" in locked.headers
         served = client.get("/api/v1/passes", headers={"authorization": f"Bearer {key}"})
         assert served.status_code == 200, served.text
+
+
+def test_an_api_scan_answers_from_the_log_and_sees_the_doors_unmerged_scans(
+        make_station: StationFactory) -> None:
+    """An API scan goes straight into the log (what a client reads next shows the use),
+    decided with the door's scans still in the door journal: a single-use pass the door
+    admitted a moment ago, not merged yet, is refused to the API."""
+    station = make_station()
+    assert station.integrations is not None and station.integrations.api_address
+    key = station.integrations.keys.create("real").secret
+    merger = station.core.scans.merger
+    with httpx.Client(base_url=station.integrations.api_address, timeout=120,
+                      headers={"authorization": f"Bearer {key}"}) as client:
+        p = client.post("/api/v1/passes", json={"name": "Guest"}).json()
+        answered = client.post("/api/v1/scans", json={"code": p["code"]})
+        assert answered.status_code == 201 and answered.json()["verdict"] == "accepted"
+        assert merger.pending_count() == 0  # never in the journal
+        read = client.get(f"/api/v1/passes/{p['id']}").json()
+        assert read["uses"] == 1 and read["status"] == "used"
+
+        q = client.post("/api/v1/passes", json={"name": "Door guest"}).json()
+        with merger._merging:  # test-only: the door's scan stays in the journal
+            door = station.core.scans.submit(q["code"], "camera", wait_merged=False)
+            assert door.accepted and merger.pending_count() == 1
+            again = client.post("/api/v1/scans", json={"code": q["code"]})
+            assert again.status_code == 201 and again.json()["verdict"] == "rejected"
+            assert again.json()["reason"] == "used"
+        wait_until(lambda: merger.pending_count() == 0, what="the door's scan merged")
+        read = client.get(f"/api/v1/passes/{q['id']}").json()
+        assert read["uses"] == 1 and read["status"] == "used"
+    station.stop()

@@ -67,7 +67,15 @@ def window(make_window: Callable[..., MainWindow]) -> MainWindow:
 def scan(qtbot: Any, window: MainWindow, payload: str, source: str = "manual") -> VerdictView:
     with qtbot.waitSignal(window.scan_view.verdict_shown, timeout=10000) as blocker:
         window.scan_view.submit(payload, source)
+    # The door shows a verdict once its scan is in the door journal; what the tests read next
+    # from the log (pass status, lists) is there once the merge has run.
+    merged(qtbot, window)
     return blocker.args[0]
+
+
+def merged(qtbot: Any, window: MainWindow) -> None:
+    """Until the door journal's entries are all in the log."""
+    qtbot.waitUntil(lambda: window.core.scans.merger.pending_count() == 0, timeout=60000)
 
 
 def unlock(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:

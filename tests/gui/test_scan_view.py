@@ -21,7 +21,16 @@ def new_pass(window: MainWindow, name: str, **kw: Any) -> Any:
 
 def test_accepted_scan_shows_green_card_with_name_and_type(qtbot: Any, window: MainWindow) -> None:
     p = new_pass(window, "Ada Lovelace")
+    durable: list[bool] = []
+
+    def shown(_view: object) -> None:  # recorded before shown: in the journal or the log
+        journal = [text for _, text in window.core.scans.merger.journal.pending()]
+        logged = window.core.store.list_scans(pass_id=p.id).items
+        durable.append(any(p.id in text for text in journal) or bool(logged))
+
+    window.scan_view.verdict_shown.connect(shown)
     view = scan(qtbot, window, p.public_url)
+    assert durable == [True]
     card = window.scan_view.card
     assert view.kind is Kind.ACCEPTED
     assert card.word.text() == "ACCEPTED"
@@ -29,7 +38,7 @@ def test_accepted_scan_shows_green_card_with_name_and_type(qtbot: Any, window: M
     assert card.detail.text() == "Single entry"
     assert card.background().name() == COLOURS[Kind.ACCEPTED]
     assert card.icon.kind is Kind.ACCEPTED  # icon + word + colour, never colour alone
-    assert window.core.passes.get(p.code).status is PassStatus.USED  # recorded before shown
+    assert window.core.passes.get(p.code).status is PassStatus.USED  # merged into the log
 
 
 def test_second_scan_is_refused_with_where_and_when(qtbot: Any, window: MainWindow) -> None:

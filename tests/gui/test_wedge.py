@@ -18,6 +18,7 @@ from station.ui.pass_dialogs import RevokeDialog
 from station.ui.pin_dialog import PinDialog
 from station.ui.verdicts import Kind
 from tests.gui.conftest import scan, unlock
+from tests.waiting import wait_until
 from tests.gui.wedge_keys import KeyClock, press, type_text, us_scanner_on
 
 PERSON_MS = 120  # a person typing quickly; a scanner sends a key every few milliseconds
@@ -36,6 +37,8 @@ def new_pass(window: MainWindow, name: str) -> Pass:
 
 
 def scans_of(window: MainWindow, p: Pass) -> int:
+    # The door returns at its journal's fsync: the log has the scan once merged.
+    wait_until(lambda: window.core.scans.merger.pending_count() == 0, what="the door's merge")
     return [e.type for e in window.core.passes.history(p.code)].count(EventType.PASS_SCANNED)
 
 

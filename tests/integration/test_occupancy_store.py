@@ -106,7 +106,7 @@ def _assert_rows_equal_fold(store: Store, held: list[Event]) -> None:
     assert got_open == want_open
     assert inside_counts(store) == {k: v for k, v in expected.by_list.items() if v}
     pass_ids = {e.pass_id for e in held if e.pass_id}
-    seen = store.write(lambda tx: {p: presence(tx, p) for p in pass_ids})
+    seen = {p: presence(store, p) for p in pass_ids}
     for pass_id in pass_ids:
         want = expected.presence(pass_id)
         got = seen[pass_id]

@@ -15,6 +15,7 @@ from typing import Any
 import nats.js.errors
 
 from station.domain.events import Event
+from station.domain.remote import data_text
 from station.net.sync import wire
 from station.net.sync.jetstream import OrgSpace
 from station.net.sync.progress import Clock
@@ -115,6 +116,10 @@ class FakeLedger:
                ) -> list[tuple[int, Event]]:
         return [(i + 1, e) for i, e in enumerate(self.log)
                 if i + 1 > after_seq and e.origin in origins][:limit]
+
+    def unsent_texts(self, origins: Sequence[str], after_seq: int, limit: int = 500
+                     ) -> list[tuple[int, Event, str]]:
+        return [(seq, e, data_text(e.data)) for seq, e in self.unsent(origins, after_seq, limit)]
 
     def published_seq(self, hub: str) -> int:
         return self.saved.get(hub, 0)

@@ -15,7 +15,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from station.app import Core, Station
 from station.domain import tokens
-from station.domain.event_signature import BAD_SIGNATURE, UNKNOWN_ORIGIN, UNSIGNED, sign_event
+from station.domain.event_signature import (
+    BAD_SIGNATURE,
+    UNCOVERED,
+    UNKNOWN_ORIGIN,
+    UNSIGNED,
+    sign_event,
+)
 from station.domain.events import Event, new_event_id
 from station.net.sync import jetstream, membership, wire
 from station.net.sync.hub import HubServer
@@ -206,12 +212,14 @@ def _hub_key(hub: HubServer, org: str) -> str:
     return membership.hub_key(hub.target.hub, org, _stream_created(hub, org))
 
 
-@pytest.mark.allow_log("station.services.event_trust", "refused 1 synced event")
-def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_chain(
+@pytest.mark.allow_log("station.services.event_trust", UNCOVERED)
+def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_round(
         hub: HubServer, make_station: StationFactory, caplog: pytest.LogCaptureFixture) -> None:
-    # Each station's events are hash-chained (form v2): a download verifies one signature per
-    # run of them. Door X's history reaches the hub with one event in the middle of its chain
-    # altered; a door downloading the whole history takes everything else, from both doors.
+    # Each station's events are hash-chained (form v2) and published in rounds whose last event
+    # alone is signed: a download verifies one signature per round. Door X's history reaches
+    # the hub with one event in the middle of a round altered; a door downloading the whole
+    # history takes everything else, from both doors, but for the events of that round below
+    # the altered one back to the last signed one (nothing vouches for them any more).
     url = hub.target.full_url()
     a = make_station("Door A", url)
     wait_for(in_sync(a), what="A in sync")
@@ -224,8 +232,12 @@ def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_
         [PassService.validate(f"X{i}", "single") for i in range(1200)])
     ledger = SyncLedger(x.core.store)
     log_x = ledger.unsent([x_id], 0, 10_000)
-    signed = EventTrustService(x.core.ctx).sign([e for _, e in log_x])  # as its publisher does
+    trust_x, rounds = EventTrustService(x.core.ctx), range(0, len(log_x), 500)
+    signed = [e for r in rounds for e in trust_x.sign([e for _, e in log_x[r:r + 500]])]
     middle = next(i for i, e in enumerate(signed) if e.pass_id == from_x[600].id)
+    assert signed[middle].sig and signed[middle].sig.startswith(".")  # inside its round
+    top_below = max(i for i in range(middle) if not str(signed[i].sig).startswith("."))
+    lost = {e.pass_id for e in signed[top_below + 1:middle + 1]}
     altered = dataclasses.replace(signed[middle], data={**signed[middle].data, "name": "Mallory"})
     _publish(hub, org, x_id, [*signed[:middle], altered, *signed[middle + 1:]])
     ledger.mark_published(_hub_key(hub, org), log_x[-1][0], "2026-06-01T18:00:00.000Z")
@@ -239,7 +251,8 @@ def test_a_history_of_two_stations_downloads_whole_but_for_an_event_altered_mid_
              and c.core.store.pass_by_id(from_x[-1].id) is not None, what="the history at C")
     assert c.sync.worker_batches >= 1  # checked in the worker process, as a download is
     held = [p.id for p in (*from_a, *from_x) if c.core.store.pass_by_id(p.id) is not None]
-    assert held == [p.id for p in (*from_a, *from_x) if p.id != from_x[600].id]
+    assert held == [p.id for p in (*from_a, *from_x) if p.id not in lost]
+    assert from_x[600].id in lost and 1 < len(lost) < 500
     assert not _has_event(c, altered.id)
-    said = [s for s in _refusals(caplog) if f"station {x_id}: {BAD_SIGNATURE}" in s]
-    assert said and all(s.split()[1] == "1" for s in said)
+    said = [s for s in _refusals(caplog) if f"station {x_id}: {UNCOVERED}" in s]
+    assert said and all(s.split()[1] == str(len(lost)) for s in said)

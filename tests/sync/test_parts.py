@@ -66,7 +66,7 @@ def _publisher(js: FakeJetStream, ledger: FakeLedger, **settings: Any
 KEY = Ed25519PrivateKey.generate()
 
 
-def _sign(events: Sequence[Event]) -> list[Event]:
+def _sign(events: Sequence[Event], texts: Sequence[str] | None = None) -> list[Event]:
     return [dataclasses.replace(e, sig=sign_event(KEY, e)) for e in events]
 
 

@@ -34,6 +34,7 @@ from station.net.sync.collector import FullPassesPause
 from station.net.sync.inbox import Inbox
 from station.net.sync.jetstream import OrgSpace
 from station.net.sync.progress import SyncProgress
+from station.net.sync.round_tops import HeldBack
 from station.net.sync.sync_settings import SyncSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class PreparedBatch:
     before_switch: frozenset[str]  # ids of events the hub stored before signing was switched on
     refused: prepare.RefusedCounts
     own_subject: frozenset[str]  # ids of events that arrived on their origin's own subject
-    stream_seq: int  # stream sequence of the batch's last message
+    stream_seq: int  # the position to store with it: its last message's stream sequence, or
+    # the one before the first message held back (round_tops.py), so a restart delivers it again
+    seen_seq: int  # stream sequence of the last message taken (held back ones included)
     count: int  # messages in the batch, echoes included
     echo_only: bool
 
@@ -172,6 +175,7 @@ class Follower:
         # C work runs without the GIL), the next is decoded in another thread and more messages
         # arrive on the loop. Batches are applied strictly in order.
         decoded: PreparedBatch | None = None
+        held = HeldBack(self._settings.round_top_wait_s, self._space.events_of(self._station_id))
         while not inbox.refollow:
             if decoded is None:
                 if not inbox.msgs:
@@ -183,15 +187,17 @@ class Follower:
                         # Nothing for a while when connected: what the hub holds is here.
                         if self._is_connected():
                             self._mark_caught_up()
+                        if held.expired(self._progress.clock.monotonic()):
+                            decoded = await self._decode_next(inbox, held)
                     continue
-                decoded = await self._decode(inbox.take(self._batch_limit()))
+                decoded = await self._decode_next(inbox, held)
                 continue  # the inbox may have been dropped meanwhile (refollow)
             self.applying = True
             applying = asyncio.ensure_future(self._apply_batch(decoded, cursor))
             try:
                 following = None
                 if inbox.msgs:
-                    following = await self._decode(inbox.take(self._batch_limit()))
+                    following = await self._decode_next(inbox, held)
                 await applying
             except BaseException:
                 applying.cancel()  # the writer lets a started transaction finish first
@@ -218,7 +224,18 @@ class Follower:
         settings = self._settings
         return settings.fetch_batch if self._progress.caught_up else settings.catch_up_batch
 
-    async def _decode(self, msgs: list[Msg]) -> PreparedBatch:
+    async def _decode_next(self, inbox: Inbox, held: HeldBack) -> PreparedBatch | None:
+        """The next batch: what the inbox holds, less the events whose round's signed top has
+        not arrived yet (held back for the next batch; round_tops.py). None: all held back."""
+        msgs = held.take(inbox.take(self._batch_limit()), self._progress.clock.monotonic())
+        if not msgs:
+            return None
+        return await self._decode(msgs, held.first_held(), held.last_seen)
+
+    async def _decode(self, msgs: list[Msg], held_from: int | None = None,
+                      seen: int = 0) -> PreparedBatch:
+        """`held_from`: the stream sequence of the first message held back (the position stays
+        before it); `seen`: the last sequence taken."""
         own_subject = self._space.events_of(self._station_id)
         prefix_len = len(self._space.events_of(""))
         # The subject names the publishing station: enough to notice a station we have not
@@ -240,10 +257,13 @@ class Follower:
                                            trust, senders)
         else:
             prepared = prepare.Prepared([], {}, True, {}, signatures_checked=True)
+        position = last.sequence.stream
+        if held_from is not None:
+            position = min(position, held_from - 1)
         return PreparedBatch(prepared.events, prepared.texts, prepared.checked, prepared.folded,
                              prepared.signatures_checked, prepared.before_switch,
-                             prepared.refused, prepared.own_subject, last.sequence.stream,
-                             len(msgs),
+                             prepared.refused, prepared.own_subject, position,
+                             max(seen, last.sequence.stream), len(msgs),
                              echo_only=not kept)
 
     async def _prepare(self, data: list[bytes], before_switch: prepare.BeforeSwitch,
@@ -270,7 +290,7 @@ class Follower:
     async def _apply_batch(self, batch: PreparedBatch, cursor: _Cursor) -> None:
         progress = self._progress
         monotonic = progress.clock.monotonic
-        cursor.stream = batch.stream_seq
+        cursor.stream = batch.seen_seq
         if not progress.caught_up:
             self.full_passes.hold()
         if not batch.echo_only or (monotonic() - cursor.saved_at

@@ -34,6 +34,7 @@ from station.domain.fold import base_from, exhausted, fold
 from station.domain.models import PassStatus
 from station.domain.remote import check_event
 from station.net.sync import wire
+from station.net.sync.round_tops import clean_parts
 from station.services.worker_pool import spawn_pool
 from station.store.rows import pass_values
 
@@ -56,11 +57,11 @@ def _before(before_switch: BeforeSwitch, i: int) -> bool:
     return before_switch if isinstance(before_switch, bool) else before_switch[i]
 
 
-def _part(before_switch: BeforeSwitch, start: int) -> BeforeSwitch:
-    """`before_switch` for the part of a batch from `start` (PREPARE_CHUNK messages)."""
+def _part(before_switch: BeforeSwitch, start: int, end: int) -> BeforeSwitch:
+    """`before_switch` for the part of a batch from `start` to `end`."""
     if isinstance(before_switch, bool):
         return before_switch
-    return before_switch[start:start + PREPARE_CHUNK]
+    return before_switch[start:end]
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,11 +239,12 @@ class Preparer:
     def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
                trust: EventTrust | None = None, senders: list[str] | None = None,
                ) -> concurrent.futures.Future[Any]:
-        """`prepare(...)` in the worker, as parts of PREPARE_CHUNK events merged (merge)."""
+        """`prepare(...)` in the worker, as parts of about PREPARE_CHUNK events merged (merge)."""
         pool = self._start()
-        parts = [pool.submit(prepare, data[i:i + PREPARE_CHUNK], _part(before_switch, i), trust,
-                             senders[i:i + PREPARE_CHUNK] if senders else None)
-                 for i in range(0, max(len(data), 1), PREPARE_CHUNK)]
+        # Parts of about PREPARE_CHUNK, cut where no round is open (round_tops.clean_parts).
+        parts = [pool.submit(prepare, data[start:end], _part(before_switch, start, end), trust,
+                             senders[start:end] if senders else None)
+                 for start, end in clean_parts(data, senders, PREPARE_CHUNK)]
         whole: concurrent.futures.Future[Any] = concurrent.futures.Future()
         left = [len(parts)]
         lock = threading.Lock()

@@ -24,12 +24,14 @@ from station.net.sync.sync_settings import SyncSettings
 
 log = logging.getLogger(__name__)
 
+Round = tuple[int, Event, str]  # local seq, the event (signed), its data's text as stored
+
 
 class PublishLedger(Protocol):
     """What the publisher reads and writes of the store (store/sync.py SyncLedger)."""
 
-    def unsent(self, origins: Sequence[str], after_seq: int, limit: int = ...
-               ) -> list[tuple[int, Event]]: ...
+    def unsent_texts(self, origins: Sequence[str], after_seq: int, limit: int = ...
+                     ) -> list[tuple[int, Event, str]]: ...
 
     def published_seq(self, hub: str) -> int: ...
 
@@ -64,8 +66,10 @@ class Waker:
 class Publisher:
     def __init__(self, js: Any, space: OrgSpace, ledger: PublishLedger, hub_key: str,
                  origins: Sequence[str], *, progress: SyncProgress, settings: SyncSettings,
-                 waker: Waker, sign: Callable[[Sequence[Event]], list[Event]]) -> None:
-        """`sign`: the events with their origin signature (services/event_trust.py)."""
+                 waker: Waker, sign: Callable[[Sequence[Event], Sequence[str]], list[Event]]
+                 ) -> None:
+        """`sign`: a round's events (and their data texts) with their origin signature
+        (services/event_trust.py)."""
         self._js = js
         self._space = space
         self._ledger = ledger
@@ -86,10 +90,18 @@ class Publisher:
         published = await asyncio.to_thread(self.published_seq)
         saved = published
         saved_at = last_round = monotonic()
+        # The next round, read and signed in a thread while this one's acknowledgements come
+        # back (a full round: more is likely waiting).
+        ahead: asyncio.Future[list[Round]] | None = None
         try:
             while True:
                 waker.reset()
-                batch = await asyncio.to_thread(self._unsent, published)
+                if ahead is not None:
+                    batch, ahead = await ahead, None
+                    if not batch:
+                        continue  # read before the reset above: read again, don't wait
+                else:
+                    batch = await asyncio.to_thread(self._unsent, published)
                 if not batch:
                     timeout = settings.publish_idle_s
                     if published > saved:  # quiet now: checkpoint once the interval is up
@@ -110,7 +122,12 @@ class Publisher:
                                             - monotonic()))
                     continue
                 last_round = monotonic()
+                if len(batch) >= settings.publish_batch:
+                    ahead = asyncio.ensure_future(asyncio.to_thread(self._unsent, batch[-1][0]))
                 if not await self._publish(batch):
+                    if ahead is not None:  # read past what failed: read it again later
+                        ahead.cancel()
+                        ahead = None
                     await asyncio.sleep(0.5)
                     continue
                 published = batch[-1][0]
@@ -120,21 +137,23 @@ class Publisher:
                     await self._checkpoint(published)
                     saved, saved_at = published, monotonic()
         finally:
+            if ahead is not None:
+                ahead.cancel()
             if published > saved:  # stopping or reconnecting: keep what the hub acknowledged
                 await self._checkpoint(published)
 
-    def _unsent(self, published: int) -> list[tuple[int, Event]]:
-        """In a thread: the next events to publish, signed (signing costs as much as reading)."""
-        batch = self._ledger.unsent(self._origins, published, self._settings.publish_batch)
-        signed = self._sign([event for _, event in batch])
-        return [(seq, event) for (seq, _), event in zip(batch, signed, strict=True)]
+    def _unsent(self, published: int) -> list[Round]:
+        """In a thread: the next round to publish, signed (signing costs as much as reading)."""
+        batch = self._ledger.unsent_texts(self._origins, published, self._settings.publish_batch)
+        signed = self._sign([event for _, event, _ in batch], [text for _, _, text in batch])
+        return [(seq, event, text) for (seq, _, text), event in zip(batch, signed, strict=True)]
 
-    async def _publish(self, batch: list[tuple[int, Event]]) -> bool:
+    async def _publish(self, batch: list[Round]) -> bool:
         try:
             await asyncio.gather(*[
-                self._js.publish(self._space.events_of(event.origin), wire.encode(event),
+                self._js.publish(self._space.events_of(event.origin), wire.encode(event, text),
                                  headers={"Nats-Msg-Id": event.id})
-                for _, event in batch
+                for _, event, text in batch
             ])
             return True
         except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:

@@ -162,7 +162,7 @@ class HubSession:
                     js, space, parts.origins(), switched_at,
                     done=lambda: trust.resigned(stream_id),
                     mark_done=lambda: trust.mark_resigned(stream_id),
-                    events_by_ids=parts.ledger.events_by_ids, sign=trust.sign),
+                    events_by_ids=parts.ledger.events_by_ids, sign=trust.sign_each),
                     name="sync-resign")
 
     def _unreachable(self) -> str:

@@ -34,3 +34,9 @@ class SyncSettings:
     publish_idle_s: float = 1.0
     # Nothing delivered for this long while connected: what the hub holds is here (caught up).
     quiet_caught_up_s: float = 1.0
+    # How long events below a publish round's top wait for their signed top (round_tops.py)
+    # before they are checked as they are (and refused, uncovered). Longer than the stream's
+    # two-minute duplicate window: a door that stopped mid-round and starts again within it
+    # publishes the round again (dropped as duplicates) with the top that covers them; one that
+    # starts later has its copies stored again, and those are applied.
+    round_top_wait_s: float = 300.0

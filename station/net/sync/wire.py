@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from station.domain.errors import InvalidInput
+from station.domain.event_signature import LINK_ONLY
 from station.domain.events import Event
 from station.domain.remote import data_text
 
@@ -15,7 +16,17 @@ _FIELDS = ("id", "type", "timestamp", "data", "origin", "originSeq", "hlc")
 _REQUIRED = frozenset(_FIELDS)
 
 
-def encode(event: Event) -> bytes:
+def encode(event: Event, text: str | None = None) -> bytes:
+    """`text`: the event's data as the log stores it (data_text), when the caller has it: put
+    in as it is rather than encoded again (the same bytes: "data" sorts first)."""
+    if text is not None:
+        rest = {"id": event.id, "type": event.type, "timestamp": event.timestamp,
+                "origin": event.origin, "originSeq": event.origin_seq, "hlc": event.hlc,
+                "passId": event.pass_id}
+        if event.sig is not None:
+            rest["sig"] = event.sig
+        tail = json.dumps(rest, separators=(",", ":"), sort_keys=True)
+        return f'{_DATA_FIRST}{text},{tail[1:]}'.encode()
     body = {
         "id": event.id, "type": event.type, "timestamp": event.timestamp, "data": event.data,
         "origin": event.origin, "originSeq": event.origin_seq, "hlc": event.hlc,
@@ -24,6 +35,20 @@ def encode(event: Event) -> bytes:
     if event.sig is not None:  # the origin's signature (domain/event_signature.py)
         body["sig"] = event.sig
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+_SIG_KEY = b',"sig":"'
+_LINK_ONLY = LINK_ONLY.encode()
+
+
+def carries_link_only(raw: bytes) -> bool:
+    """Whether a message, as `encode` writes it, is an event below its publish round's signed
+    top (its `sig` starts with event_signature.LINK_ONLY), told without decoding it: keys are
+    sorted, so the event's own "sig" is the last one (a "sig" in its data comes before). Only
+    decides what the follower holds back until the top arrives; the signatures are checked on
+    the decoded events (EventTrust.refusals)."""
+    at = raw.rfind(_SIG_KEY)
+    return at >= 0 and raw[at + len(_SIG_KEY):at + len(_SIG_KEY) + 1] == _LINK_ONLY
 
 
 _DECODER = json.JSONDecoder()

@@ -1,0 +1,320 @@
+"""Reading that uses the sequence: a pass held up to the webcam is seen in 30 frames a second,
+most of them smeared while the phone moves, some washed by glare as it tilts. Each frame alone
+often holds too little; together they hold more.
+
+`SequenceReader` runs today's per-frame path first (the plain try; `StreamLadder`'s rungs) and,
+when that reads nothing, spends a few bounded decoder calls on the region where the code is:
+- it keeps the code's position between frames (where it was read or seen, else where the frame
+  is busiest with edges: a code is) and decodes that crop, enlarged;
+- it measures how far the code moved since the previous frame (phase correlation of the two
+  crops) and undoes the smear along that motion (Wiener deconvolution of the crop);
+- it fuses the last three crops, aligned: glare slides over the code as the phone tilts while
+  the code stays, so the per-pixel median of three keeps the code and drops the glare;
+- it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest.
+Whatever a fused or deblurred crop yields is a read only through the same checks as any read:
+the engine's error correction, and `verify` (the scan service's signature check) when given;
+a code that does not verify is never reported from these steps. At most `max_calls` decoder calls
+a frame go to them, so the camera's 30 frames a second are still decoded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from station.capture.detection import Detection
+from station.capture.ladder import RUNGS, DecodeLadder, Hints, LadderResult, StreamLadder, to_gray
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
+Verify = Callable[[str], bool]
+
+_LOCATE_SCALE = 4  # the busiest-region search runs on a quarter-size frame
+_KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
+
+
+@dataclass(frozen=True, slots=True)
+class _Crop:
+    image: np.ndarray
+    box: Box
+    sharpness: float  # variance of the Laplacian: higher is sharper
+    shift: tuple[float, float]  # how far the code moved since the previous frame, px
+    frame: int  # the reader's frame number
+
+
+def sharpness(gray: np.ndarray) -> float:
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def _box_of(corners: tuple[tuple[float, float], ...], shape: tuple[int, ...], margin: float = 0.3) -> Box:
+    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+    mx, my = (max(xs) - min(xs)) * margin + 12, (max(ys) - min(ys)) * margin + 12
+    h, w = shape[:2]
+    return (int(max(0, min(xs) - mx)), int(max(0, min(ys) - my)),
+            int(min(w, max(xs) + mx)), int(min(h, max(ys) + my)))
+
+
+def locate(gray: np.ndarray) -> Box | None:
+    """The busiest region of edges, a code's likely place when no decoder saw a code at all
+    (a smeared code has no finder pattern left to find, but still many edges)."""
+    small = cv2.resize(gray, None, fx=1 / _LOCATE_SCALE, fy=1 / _LOCATE_SCALE, interpolation=cv2.INTER_AREA)
+    grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    energy = cv2.boxFilter(grad.astype(np.float32), -1, (9, 9))
+    peak = float(energy.max())
+    if peak < 12.0:  # a plain wall: nothing worth a decoder call
+        return None
+    mask = (energy >= 0.5 * peak).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    if n < 2:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh = (int(v) * _LOCATE_SCALE for v in stats[best, :4])
+    corners = ((float(x), float(y)), (float(x + bw), float(y + bh)))
+    return _box_of(corners, gray.shape, margin=0.1)
+
+
+def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus: float = 1.5) -> np.ndarray:
+    """`crop` with a straight smear of (dx, dy) px, on top of a little defocus (a Gaussian of
+    `defocus` px: webcams at a door are rarely in perfect focus), undone by Wiener deconvolution."""
+    pad = int(max(abs(dx), abs(dy)) + 3 * defocus) + 8
+    # The FFT sees the image as periodic: a replicated border, faded to the mean, keeps the
+    # crop's hard edges from ringing across the code.
+    # Sizes with small prime factors only: an FFT of an awkward size costs several times more.
+    h = cv2.getOptimalDFTSize(crop.shape[0] + 2 * pad)
+    w = cv2.getOptimalDFTSize(crop.shape[1] + 2 * pad)
+    bottom, right = h - crop.shape[0] - pad, w - crop.shape[1] - pad
+    img = cv2.copyMakeBorder(crop, pad, bottom, pad, right, cv2.BORDER_REPLICATE).astype(np.float32)
+    ramp = np.linspace(0.0, 1.0, pad, dtype=np.float32)
+    fade_y, fade_x = np.ones(h, np.float32), np.ones(w, np.float32)
+    fade_y[:pad], fade_y[h - pad:], fade_x[:pad], fade_x[w - pad:] = ramp, ramp[::-1], ramp, ramp[::-1]
+    mean = float(img.mean())
+    img = mean + (img - mean) * np.outer(fade_y, fade_x)
+    psf = np.zeros((h, w), np.float32)
+    steps = max(2, int(math.ceil(math.hypot(dx, dy))) * 2)
+    for t in np.linspace(-0.5, 0.5, steps):
+        psf[int(round(t * dy)) % h, int(round(t * dx)) % w] += 1.0
+    otf = np.fft.rfft2(psf / psf.sum())
+    fy, fx = np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]
+    otf = otf * np.exp(-2 * (math.pi * defocus) ** 2 * (fx**2 + fy**2))
+    out = np.fft.irfft2(np.fft.rfft2(img) * np.conj(otf) / (np.abs(otf) ** 2 + noise), s=(h, w))
+    return np.clip(out[pad:pad + crop.shape[0], pad:pad + crop.shape[1]], 0, 255).astype(np.uint8)
+
+
+def motion(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """How far the content moved between two crops of the same region (phase correlation).
+    Band-passed and windowed first: the room's light gradients and the JPEG block grid stay put
+    while the code moves, and left in they pull the estimate to no motion at all (on the
+    presentation clips the estimate was off by a quarter or more in 79 of 137 moving frames
+    as is, in 27 band-passed)."""
+    def band(img: np.ndarray) -> np.ndarray:
+        f = img.astype(np.float32)
+        return np.asarray(cv2.GaussianBlur(f, (0, 0), 1.5) - cv2.GaussianBlur(f, (0, 0), 8.0))
+    window = cv2.createHanningWindow((after.shape[1], after.shape[0]), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(band(before), band(after), window)
+    return float(dx), float(dy)
+
+
+def fuse(crops: list[np.ndarray]) -> np.ndarray:
+    """The per-pixel median of crops aligned on the last one (translation by phase correlation)."""
+    ref = crops[-1].astype(np.float32)
+    aligned = [crops[-1]]
+    for c in crops[:-1]:
+        (sx, sy), _ = cv2.phaseCorrelate(ref, c.astype(np.float32))
+        m = np.array([[1, 0, -sx], [0, 1, -sy]], np.float32)
+        aligned.append(np.asarray(cv2.warpAffine(c, m, (c.shape[1], c.shape[0]), borderMode=cv2.BORDER_REPLICATE)))
+    fused: np.ndarray = np.median(np.stack(aligned), axis=0).astype(np.uint8)
+    return fused
+
+
+class SequenceReader:
+    """Decodes a camera stream frame by frame like `StreamLadder`, plus bounded work on the
+    code's region that uses the frames before (the module docstring says what and why)."""
+
+    # In the order the presentation benchmark found pays (benchmarks/presentation_bench.py).
+    STEPS: tuple[str, ...] = ("roi", "sharpest", "deblur", "fuse")
+
+    def __init__(self, ladder: DecodeLadder | None = None, *, verify: Verify | None = None,
+                 steps: tuple[str, ...] = STEPS, max_calls: int = 3, frame_budget_ms: float = 6.0,
+                 sequence_budget_ms: float = 14.0, history: int = 6) -> None:
+        """`verify(text)`: whether a text is a pass this station admits (None: every text the
+        engine decodes counts). `max_calls`: decoder calls a frame may spend on the sequence
+        steps, besides the plain try and the ladder's rungs; `sequence_budget_ms` the time."""
+        unknown = set(steps) - set(self.STEPS)
+        if unknown:
+            raise ValueError(f"Unknown sequence steps: {', '.join(sorted(unknown))}; known: {', '.join(self.STEPS)}.")
+        self.stream = StreamLadder(ladder or DecodeLadder(), frame_budget_ms)
+        self.ladder = self.stream.ladder
+        self.verify = verify
+        self.steps = steps
+        self.max_calls = max_calls
+        self.sequence_budget_ms = sequence_budget_ms
+        self._box: Box | None = None  # where the code was last located
+        self._box_age = 0  # frames since
+        self._prev: np.ndarray | None = None  # the previous frame (grey), to measure motion
+        self._crops: deque[_Crop] = deque(maxlen=history)
+        self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
+        self._frame = 0
+        self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
+        self._blind = 0
+
+    def _verified(self, found: tuple[Detection, ...]) -> tuple[Detection, ...]:
+        return found if self.verify is None else tuple(d for d in found if self.verify(d.text))
+
+    def decode(self, image: np.ndarray) -> LadderResult:
+        clock = self.ladder._clock
+        start = clock()
+        self._frame += 1
+        gray = to_gray(image)
+        tried: list[str] = []
+        calls = 0
+        if "roi" in self.steps and self._box is not None and self._box_age < _KEEP_FRAMES:
+            # The region first: a code held still reads there at a fraction of the frame's cost.
+            calls += 1
+            tried.append("roi")
+            got = self._try(gray, self._box, _enlarge(_cut(gray, self._box)))
+            if got:
+                self._prev = gray
+                return LadderResult(got, "roi", tuple(tried), (clock() - start) * 1000.0)
+        found, hints = self.ladder.plain(gray)
+        tried.append("plain")
+        ours = self._verified(found)
+        if ours:
+            self._track(_box_of(ours[0].corners, gray.shape))
+            self._prev = gray
+            return LadderResult(found, "plain", tuple(tried), (clock() - start) * 1000.0)
+        if found or hints:
+            self._seen = self._frame
+        elif self._frame - self._seen > _KEEP_FRAMES:
+            # No decoder has seen a code for a while: most likely an empty doorway, the most of a
+            # station's day. Work on every other frame only, as StreamLadder does; a pass held
+            # up is seen (a near miss) within a frame or two and gets every frame again.
+            self._blind += 1
+            if self._blind % self.stream.blind_every:
+                self._prev = gray
+                return LadderResult(found, "plain" if found else None, tuple(tried), (clock() - start) * 1000.0)
+        got = self._sequence(gray, hints, tried, calls, start)
+        self._prev = gray
+        if got:
+            return LadderResult(found + got, tried[-1], tuple(tried), (clock() - start) * 1000.0)
+        spent = (clock() - start) * 1000.0
+        if not hints and self._box is not None and self._box_age == 0:
+            hints = ((float(self._box[0]), float(self._box[1]), float(self._box[2]), float(self._box[3])),)
+        result = self.stream.climb(gray, hints, start, tried, spent + self.stream.frame_budget_ms,
+                                   at_least_one=spent < self.sequence_budget_ms)
+        mine = self._verified(result.detections)
+        if mine:
+            self._track(_box_of(mine[0].corners, gray.shape))
+        return LadderResult(found + result.detections, result.rung or ("plain" if found else None),
+                            result.tried, (clock() - start) * 1000.0)
+
+    def _try(self, gray: np.ndarray, box: Box, view: tuple[np.ndarray, float]) -> tuple[Detection, ...]:
+        """Decode a view of the region `box`; only a read that verifies counts."""
+        image, scale = view
+        attempt = self.ladder.decoder.decode(image)
+        found = self._verified(tuple(d.moved(scale, box[0], box[1]) for d in attempt.detections))
+        if found:
+            self._track(_box_of(found[0].corners, gray.shape))
+        return found
+
+    def _track(self, box: Box) -> None:
+        self._box, self._box_age = box, 0
+
+    def _where(self, gray: np.ndarray, hints: Hints) -> Box | None:
+        """Where the code is in this frame: where a decoder saw one, else the busiest region."""
+        if hints:
+            x0, y0, x1, y1 = hints[0]
+            self._track(_box_of(((x0, y0), (x1, y1)), gray.shape, 0.15))
+            return self._box
+        box = locate(gray)
+        if box is None:
+            self._box_age += 1
+            return None
+        if self._box is not None and _overlap(box, self._box) > 0.6:
+            box = self._box  # the same place: keep the crops aligned
+        self._track(box)
+        return box
+
+    def _sequence(self, gray: np.ndarray, hints: Hints, tried: list[str], calls: int,
+                  start: float) -> tuple[Detection, ...]:
+        box = self._where(gray, hints)
+        if box is None:
+            self._crops.clear()
+            return ()
+        crop = _cut(gray, box)
+        if crop.shape[0] < 32 or crop.shape[1] < 32:
+            return ()
+        shift = (0.0, 0.0)
+        if self._prev is not None and self._prev.shape == gray.shape:
+            shift = motion(_cut(self._prev, box), crop)
+        if self._crops and self._crops[-1].box != box:
+            self._crops.clear()  # a new region: the old crops do not align with it
+        current = _Crop(crop, box, sharpness(crop), shift, self._frame)
+        self._crops.append(current)
+        clock = self.ladder._clock
+        for step in self.steps:
+            if calls >= self.max_calls or (clock() - start) * 1000.0 > self.sequence_budget_ms:
+                break
+            view = self._view(step, current)
+            if view is None:
+                continue
+            calls += 1
+            tried.append(step)
+            found = self._try(gray, box, view)
+            if found:
+                return found
+        return ()
+
+    def _view(self, step: str, current: _Crop) -> tuple[np.ndarray, float] | None:
+        """The image a step decodes (and its scale against the crop), or None if it has none now."""
+        crop = current.image
+        if step == "roi":
+            return None  # tried before the plain try, when the region was known
+        if step == "deblur":
+            dx, dy = current.shift
+            if math.hypot(dx, dy) < 2.0:
+                return None
+            # The shutter is open for part of the frame time: about half to most of the motion
+            # smears; alternate the guess from frame to frame.
+            exposure = (0.5, 0.8)[current.frame % 2]
+            return _enlarge(wiener(crop, exposure * dx, exposure * dy))
+        if step == "fuse":
+            same = [c for c in self._crops if c.image.shape == crop.shape]
+            if len(same) < 3:
+                return None
+            return _enlarge(fuse([c.image for c in same[-3:]]))
+        if step == "sharpest":
+            fresh = [c for c in self._crops if c.frame not in self._sharpened]
+            if not fresh:
+                return None
+            best = max(fresh, key=lambda c: c.sharpness)
+            # Only the frames still held: a station runs all day, this set must not grow.
+            self._sharpened = {f for f in self._sharpened if f >= self._crops[0].frame}
+            self._sharpened.add(best.frame)
+            return RUNGS["sharpen"](best.image, ())[0].image, 1.0
+        raise AssertionError(step)
+
+
+def _cut(gray: np.ndarray, box: Box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    return gray[y0:y1, x0:x1]
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _enlarge(crop: np.ndarray) -> tuple[np.ndarray, float]:
+    # Decoders sample module centres better on a 2x image; a large crop is decoded as it is.
+    if crop.shape[0] * crop.shape[1] > 400 * 400:
+        return crop, 1.0
+    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), 2.0

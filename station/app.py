@@ -38,6 +38,7 @@ from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scan_merge import ScanMerger
 from station.services.scans import ScanService
+from station.services.checkout_schedule import ScheduledCheckout
 from station.services.sweeper import ExpirySweeper
 from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
@@ -179,7 +180,8 @@ if TYPE_CHECKING:  # the window's view of a station (ui/ports.py); checked by my
 def build_station(options: StationOptions, *, now: Callable[[], datetime] = system_now) -> Station:
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
-    station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s,
+                                       ScheduledCheckout(core.ctx, core.lists)))
     secrets = WebhookSecrets(SecretStore(options.data_dir, str(core.store.setting("org_id"))))
     integrations = Integrations(core.store, secrets, now, cli_networks=options.webhook_networks)
     sender = WebhookSender(core.store, core.bus, station.runtime, secrets, integrations.policy,

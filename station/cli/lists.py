@@ -58,6 +58,8 @@ def _list_options(parser: argparse.ArgumentParser) -> None:
                         help='entry rules, e.g. \'[{"rule": "entriesPerDay", "max": 2}]\'')
     parser.add_argument("--confirm-attention", action=argparse.BooleanOptionalAction,
                         default=None, help="the door confirms a pass's note before it counts")
+    parser.add_argument("--checkout-at", metavar="HH:MM|none",
+                        help="check everyone on the list out every day at this time")
     parser.add_argument("--json", action="store_true")
 
 
@@ -77,6 +79,8 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
             body[key] = value
     if args.capacity is not None:
         body["capacity"] = _capacity(args.capacity)
+    if args.checkout_at is not None:
+        body["checkoutAt"] = None if args.checkout_at.strip().lower() == "none" else args.checkout_at
     if args.rules is not None:
         try:
             body["rules"] = json.loads(args.rules)

@@ -4,12 +4,14 @@ The API's shape (`POST/PATCH /api/v1/lists`), every key but `name` optional:
 
     {"id": "lst_vip", "name": "VIP", "types": ["single", "multi"], "fields": {"tier": "vip"},
      "clientId": "cli_…", "validFrom": "…Z", "validUntil": "…Z", "reentry": true,
-     "capacity": 300, "rules": [see entry_rules.py], "confirmAttention": false}
+     "capacity": 300, "rules": [see entry_rules.py], "confirmAttention": false,
+     "checkoutAt": "04:00"}
 
 Criteria combine with AND: a pass is on the list when its type is one of `types` (none: any),
 every `fields` entry matches its custom field (values compared ignoring case and surrounding
 spaces) and its client is `clientId` (if set). `confirmAttention` makes the door confirm a
-pass's attention note before the entry counts.
+pass's attention note before the entry counts. `checkoutAt` checks everyone on the list out
+every day at that time of day in the venue's zone (domain/checkout_schedule.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from station.domain import json_checks as check
-from station.domain.entry_rules import Rule, parse_rules, rules_to_json
+from station.domain.entry_rules import Rule, parse_clock, parse_rules, rules_to_json
 from station.domain.errors import InvalidInput
 from station.domain.models import Pass, PassType, Reason
 from station.domain.refusal import Refusal
@@ -29,7 +31,7 @@ from station.domain.times import parse_iso
 MAX_LIST_FIELDS = 20
 MAX_CAPACITY = 1_000_000
 KEYS = ("id", "name", "types", "fields", "clientId", "validFrom", "validUntil", "reentry",
-        "capacity", "rules", "confirmAttention")
+        "capacity", "rules", "confirmAttention", "checkoutAt")
 _TYPE_WORDS = {PassType.SINGLE: "single-entry passes", PassType.MULTI: "multi-use passes"}
 
 
@@ -46,6 +48,7 @@ class CheckinList:
     capacity: int | None = None
     rules: tuple[Rule, ...] = ()
     confirm_attention: bool = False
+    checkout_at: str | None = None  # "HH:MM" in the venue's zone: everyone out every day
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class CheckinList:
             "capacity": self.capacity,
             "rules": rules_to_json(self.rules),
             "confirmAttention": self.confirm_attention,
+            "checkoutAt": self.checkout_at,
         }
 
 
@@ -90,7 +94,12 @@ def parse_checkin_list(data: Any, *, default_id: str | None = None) -> CheckinLi
                                                            high=MAX_CAPACITY),
         rules=parse_rules(body.get("rules") or [], "rules"),
         confirm_attention=check.flag(body.get("confirmAttention", False), "confirmAttention"),
+        checkout_at=_checkout_at(body.get("checkoutAt")),
     )
+
+
+def _checkout_at(value: Any) -> str | None:
+    return None if value is None else parse_clock(value, "checkoutAt").strftime("%H:%M")
 
 
 def with_changes(current: CheckinList, changes: Any) -> CheckinList:

@@ -186,6 +186,13 @@ def _window(value: dict[str, Any], what: str) -> Window:
     return Window(start, end, days, on)
 
 
+def parse_clock(value: Any, what: str) -> time:
+    """A time of day "HH:MM" (a list's automatic check-out); raises InvalidInput naming `what`."""
+    parsed = _clock(value, what, allow_24=False)
+    assert parsed is not None
+    return parsed
+
+
 def _clock(value: Any, what: str, *, allow_24: bool) -> time | None:
     if allow_24 and value == "24:00":
         return None

@@ -59,6 +59,12 @@ def test_create_list_and_edit_a_check_in_list(client: httpx.Client, station: Sta
     assert client.get("/api/v1/lists/VIP lounge").json()["id"] == vip["id"]
     assert station.core.lists.get(vip["id"]).name == "VIP lounge"  # the service's own view
 
+    # The automatic check-out: a time of day, cleared by null.
+    timed = client.patch("/api/v1/lists/Main", json={"checkoutAt": "04:00"})
+    assert timed.status_code == 200 and timed.json()["checkoutAt"] == "04:00", timed.text
+    cleared = client.patch("/api/v1/lists/Main", json={"checkoutAt": None})
+    assert cleared.json()["checkoutAt"] is None
+
 
 @pytest.mark.parametrize("body, status, words", [
     ({"fields": {"tier": "vip"}}, 422, "name"),
@@ -70,6 +76,8 @@ def test_create_list_and_edit_a_check_in_list(client: httpx.Client, station: Sta
      "same time"),
     ({"name": "X", "validFrom": "2026-06-02T00:00:00Z", "validUntil": "2026-06-01T00:00:00Z"},
      422, "validFrom"),
+    ({"name": "X", "checkoutAt": "4 am"}, 422, "checkoutAt"),
+    ({"name": "X", "checkoutAt": "25:00"}, 422, "checkoutAt"),
     ({"name": "Main"}, 409, "exists already"),
 ])
 def test_bad_input_gets_one_sentence_and_changes_nothing(

@@ -36,8 +36,10 @@ def test_lists_created_edited_and_scanned_at_from_the_command_line(cli: StationC
 
     # Only what is given changes: the fields and re-entry stay.
     edited = json.loads(cli("lists", "edit", "VIP", "--capacity", "none", "--rules",
-                            '[{"rule": "entriesPerDay", "max": 2}]', "--json").stdout)
+                            '[{"rule": "entriesPerDay", "max": 2}]', "--checkout-at", "04:00",
+                            "--json").stdout)
     assert edited["capacity"] is None and edited["fields"] == {"tier": "vip"}
+    assert edited["checkoutAt"] == "04:00"
     assert edited["rules"] == [{"rule": "entriesPerDay", "max": 2}] and edited["reentry"]
 
     # A note for the door comes with the pass's accepted entry.
@@ -58,6 +60,7 @@ def test_bad_options_get_one_sentence_and_change_nothing(cli: StationCLI) -> Non
                  ["lists", "edit", "VIP", "--capacity", "lots"],
                  ["lists", "edit", "VIP", "--rules", "[{"],
                  ["lists", "edit", "VIP", "--rules", '[{"rule": "eval"}]'],
+                 ["lists", "edit", "VIP", "--checkout-at", "4am"],
                  ["lists", "edit", "VIP"],
                  ["lists", "edit", "Backstage", "--capacity", "3"],
                  ["lists", "create", "--name", "vip"],

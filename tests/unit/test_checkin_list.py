@@ -14,7 +14,8 @@ from station.domain.models import Pass, PassStatus, PassType, Reason
 FULL = {"id": "lst_vip", "name": "VIP", "types": ["single"], "fields": {"tier": "vip"},
         "clientId": "cli_1", "validFrom": "2026-06-01T16:00:00.000Z",
         "validUntil": "2026-06-02T04:00:00.000Z", "reentry": True, "capacity": 300,
-        "rules": [{"rule": "entriesPerDay", "max": 2}], "confirmAttention": True}
+        "rules": [{"rule": "entriesPerDay", "max": 2}], "confirmAttention": True,
+        "checkoutAt": "04:00"}
 
 
 def guest(**over: Any) -> Pass:
@@ -64,6 +65,7 @@ BAD: list[tuple[Any, str]] = [
     ({"name": "VIP", "capacity": 2.5}, "capacity must be a whole number"),
     ({"name": "VIP", "capacity": True}, "capacity must be a whole number"),
     ({"name": "VIP", "rules": [{"rule": "x"}]}, "rules[0] has an unknown rule kind 'x'"),
+    ({"name": "VIP", "checkoutAt": "4:00"}, "checkoutAt must be a time of day like \"18:00\"."),
     ({"name": "VIP", "confirmAttention": 1}, "confirmAttention must be true or false."),
 ]
 

@@ -146,6 +146,10 @@ class ListChange(_NeverNull):
     rules: list[Rule] | None = Field(None, max_length=MAX_RULES,
                                      description="Entry rules (windows are alternatives).")
     confirmAttention: bool | None = None
+    checkoutAt: str | None = Field(
+        None, pattern=_CLOCK, examples=["04:00"],
+        description="Everyone on the list is checked out every day at this time of day, in "
+                    "the venue's time zone; null: never.")
 
     def changes(self) -> dict[str, Any]:
         """The keys sent, as the domain reads them (a null flag or list means its default)."""
@@ -177,6 +181,7 @@ class ListOut(BaseModel):
     capacity: int | None
     rules: list[dict[str, Any]]
     confirmAttention: bool
+    checkoutAt: str | None
 
 
 class ListPage(BaseModel):

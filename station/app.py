@@ -97,7 +97,7 @@ def build_core(data_dir: Path, *, demo: bool = False,
     # left it in the door journal; it goes into the log now, once.
     merger.recover()
     core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes, merger),
-                ListService(ctx))
+                ListService(ctx, merger.merge_pending))
     if demo:
         seed_demo(ctx, passes, clients)
     return core

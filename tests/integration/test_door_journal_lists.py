@@ -19,7 +19,7 @@ from station.domain.models import Direction, Pass, Reason, Verdict
 from station.store.door_reads import inside_counts
 from tests.conftest import REPO
 from tests.fakes import FakeClock
-from tests.integration.test_door_journal import merge_held, merged
+from tests.integration.test_door_journal import door_process, merge_held, merged
 from tests.waiting import PATIENCE_S
 
 
@@ -155,3 +155,27 @@ def test_a_door_killed_before_its_merge_leaves_occupancy_right_after_restart(
             assert scan["list"] == hall.id
         finally:
             again.close()
+
+
+def test_everyone_out_covers_a_door_scan_not_merged_yet(tmp_path: Path) -> None:
+    """A check-out is dated just after this station's clock; a scan still in the door journal
+    gets its clock stamp at the merge, so it must be merged first or it stays inside."""
+    data = tmp_path / "door"
+    core = build_core(data)
+    try:
+        p = _pass(core, "Late Leaver")
+        child, _ = door_process(data, p.code, "merge")  # durable in the journal, never merged
+        try:
+            assert core.scans.merger.pending_count() == 1
+            core.lists.checkout(by="Mia")
+        finally:
+            child.kill()
+            child.communicate(timeout=PATIENCE_S)
+    finally:
+        core.close()
+    again = build_core(data)
+    try:
+        assert again.scans.merger.pending_count() == 0
+        assert inside_counts(again.store) == {}
+    finally:
+        again.close()

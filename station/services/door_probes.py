@@ -1,6 +1,7 @@
 """What the door's decision with a list reads (docs/checkin-lists.md "The store"): the pass's
 presence, its admitted entries and the list's count inside, each an index probe on the
-deciding thread's reader, and the venue's time zone the rules are evaluated in."""
+deciding thread's reader, with the door journal's unmerged scans applied on top (the overlay,
+docs/door-journal.md), and the venue's time zone the rules are evaluated in."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import functools
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from station.domain.checkin_list import CheckinList
 from station.domain import occupancy
+from station.domain.checkin_list import CheckinList
 from station.domain.door import Door, DoorDecision, admitted_entries, decide_at_door
 from station.domain.models import Pass
 from station.domain.occupancy import movement_from_event

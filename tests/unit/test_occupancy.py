@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from station.domain.events import Event, EventType, checkout_event_id
 from station.domain.hlc import Stamp
 from station.domain.occupancy import (
-    DOUBLE_ENTRY, EXIT_NOT_INSIDE, Kind, Presence, fold_events, movement_from_event,
+    DOUBLE_ENTRY, EXIT_NOT_INSIDE, Kind, Presence, fold_events, fold_tally, movement_from_event,
+    overlaid,
 )
 from station.domain.times import from_ms
 
@@ -165,3 +166,22 @@ def test_counts_are_never_negative_and_add_up(ops: list[tuple[str, int, str, str
     assert occ.inside == sum(len(p.open_lists) for p in occ.passes.values())
     for list_id, n in occ.by_list.items():
         assert n == sum(p.open_lists.count(list_id) for p in occ.passes.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(("entry", "exit")), st.sampled_from(("p1", "p2", "p3")),
+                          st.sampled_from((None, "vip", "ga"))), max_size=25),
+       st.integers(min_value=0, max_value=25))
+def test_the_door_journal_overlay_equals_the_fold_of_the_log_with_its_entries(
+        moves: list[tuple[str, str, str | None]], split: int) -> None:
+    """A door decides from the rows (the fold of the log) with its unmerged scans applied
+    after them: the same as folding the log once they are merged (they sort after it)."""
+    events = [scan(n, 100 + n, p, d, lst) for n, (d, p, lst) in enumerate(moves)]
+    facts = [m for e in events if (m := movement_from_event(e)) is not None]
+    logged = fold_tally(facts[:split])
+    got = overlaid(logged.by_list, logged.open,
+                   {p: frozenset(v) for p, v in logged.visited.items()}, facts[split:])
+    want = fold_events(events)
+    assert got.by_list == want.by_list
+    assert {p: got.presence(p) for p in ("p1", "p2", "p3")} == \
+        {p: want.presence(p) for p in ("p1", "p2", "p3")}

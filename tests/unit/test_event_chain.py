@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.domain import event_signature, tokens
+from station.domain import event_signature
 from station.domain.event_signature import (
     BAD_SIGNATURE,
     EventTrust,
@@ -23,34 +23,17 @@ from station.domain.event_signature import (
     verifies,
 )
 from station.domain.events import Event
-from station.domain.remote import data_text
-
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # Ed25519 signs deterministically
-OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
-TRUST = EventTrust({"sta_a": (tokens.public_key_bytes(KEY.public_key()),),
-                    "sta_b": (tokens.public_key_bytes(OTHER.public_key()),)}, None)
-
-
-def _event(origin: str, seq: int) -> Event:
-    return Event(id=f"evt_{origin}_{seq:04d}", type="pass.scanned",
-                 timestamp="2026-06-01T18:00:00.000Z",
-                 data={"passId": f"pas_{seq}", "verdict": "accepted", "n": seq}, origin=origin,
-                 origin_seq=seq, hlc=f"{seq:018d}.000000", pass_id=f"pas_{seq}")
+from tests.unit.signed_events import KEY, OTHER, made_event, refusals_of
 
 
 def _chain(origin: str, key: Ed25519PrivateKey, first: int, n: int) -> list[Event]:
     """`n` events of `origin`, signed in order as a publisher does, each linked to the last."""
     out, prev = [], ""
     for seq in range(first, first + n):
-        event = _event(origin, seq)
+        event = made_event(origin, seq)
         sig, prev = sign_chained(key, event, prev)
         out.append(dataclasses.replace(event, sig=sig))
     return out
-
-
-def _refusals(events: list[Event]) -> list[str | None]:
-    n = len(events)
-    return TRUST.refusals(events, [data_text(e.data) for e in events], [False] * n, [None] * n)
 
 
 @pytest.fixture
@@ -68,7 +51,7 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 def test_the_v2_form_is_stable_and_the_sig_carries_prev() -> None:
-    event = _event("sta_a", 7)
+    event = made_event("sta_a", 7)
     prev = "A" * 43
     assert signed_form_v2(event, prev) == (
         b'station-event-v2\n["evt_sta_a_0007","pass.scanned","2026-06-01T18:00:00.000Z",'
@@ -92,22 +75,22 @@ def test_a_run_costs_one_verification_and_v1_events_still_verify_alone(
         verifications: list[int]) -> None:
     run = _chain("sta_a", KEY, 1, 50)
     assert linked_runs(run, [None] * 50, range(50)) == [list(range(50))]
-    assert _refusals(run) == [None] * 50 and verifications[0] == 1
+    assert refusals_of(run) == [None] * 50 and verifications[0] == 1
     v1 = [dataclasses.replace(e, sig=sign_event(KEY, e)) for e in map(
-        lambda s: _event("sta_a", s), range(51, 54))]
+        lambda s: made_event("sta_a", s), range(51, 54))]
     verifications[0] = 0
-    assert _refusals(run + v1) == [None] * 53 and verifications[0] == 1 + 3
+    assert refusals_of(run + v1) == [None] * 53 and verifications[0] == 1 + 3
     # A forged last event refuses itself; the one below it vouches for the rest.
     forged = dataclasses.replace(run[-1], data={**run[-1].data, "verdict": "rejected"})
     verifications[0] = 0
-    assert _refusals([*run[:-1], forged]) == [None] * 49 + [BAD_SIGNATURE]
+    assert refusals_of([*run[:-1], forged]) == [None] * 49 + [BAD_SIGNATURE]
     assert verifications[0] == 2
     # Damaged signature bytes below the top alter no event (the hashes vouch for its form);
     # on the top, that event is refused alone.
     damaged = [dataclasses.replace(e, sig=_damaged(e.sig)) for e in run]
-    assert _refusals([*damaged[:-1], run[-1]]) == [None] * 50
-    assert _refusals(damaged) == [BAD_SIGNATURE] * 50  # every one checked, every one bad
-    assert _refusals([*run[:-1], damaged[-1]]) == [None] * 49 + [BAD_SIGNATURE]
+    assert refusals_of([*damaged[:-1], run[-1]]) == [None] * 50
+    assert refusals_of(damaged) == [BAD_SIGNATURE] * 50  # every one checked, every one bad
+    assert refusals_of([*run[:-1], damaged[-1]]) == [None] * 49 + [BAD_SIGNATURE]
 
 
 def _damaged(sig: str | None) -> str:
@@ -154,7 +137,7 @@ def test_an_altered_event_never_verifies_with_its_run_and_is_the_only_one_refuse
     stream = [next(sources[k]) for k in order]
     ours = [i for i, e in enumerate(stream) if e.origin == "sta_a"]
     runs = linked_runs(stream, [None] * len(stream), ours)
-    whys = _refusals(stream)
+    whys = refusals_of(stream)
     refused = [stream[i] for i, why in enumerate(whys) if why is not None]
     if forged is None:  # reordered or one missing: the chain breaks there, nothing is forged
         assert len(runs) > 1 and refused == []

@@ -12,12 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.domain import tokens
 from station.domain.event_signature import (
     BAD_SIGNATURE,
     CHAIN_SEGMENT,
     UNCOVERED,
-    EventTrust,
     ends_segment,
     sign_chained,
     starts_chain,
@@ -26,18 +24,7 @@ from station.domain.events import Event
 from station.domain.remote import data_text
 from station.net.sync import wire
 from station.net.sync.round_tops import HeldBack, clean_parts
-
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
-TRUST = EventTrust({"sta_a": (tokens.public_key_bytes(KEY.public_key()),),
-                    "sta_b": (tokens.public_key_bytes(OTHER.public_key()),)}, None)
-
-
-def _event(origin: str, seq: int) -> Event:
-    return Event(id=f"evt_{origin}_{seq:04d}", type="pass.scanned",
-                 timestamp="2026-06-01T18:00:00.000Z",
-                 data={"passId": f"pas_{seq}", "verdict": "accepted", "n": seq}, origin=origin,
-                 origin_seq=seq, hlc=f"{seq:018d}.000000", pass_id=f"pas_{seq}")
+from tests.unit.signed_events import KEY, OTHER, made_event, refusals_of
 
 
 def _rounds(origin: str, key: Ed25519PrivateKey, first: int, sizes: list[int]) -> list[Event]:
@@ -48,7 +35,7 @@ def _rounds(origin: str, key: Ed25519PrivateKey, first: int, sizes: list[int]) -
     prev, seq = "", first
     for size in sizes:
         for k in range(size):
-            event = _event(origin, seq)
+            event = made_event(origin, seq)
             top = k == size - 1 or ends_segment(seq)
             sig, prev_next = sign_chained(key if top else None, event,
                                           "" if starts_chain(seq) else prev)
@@ -57,23 +44,18 @@ def _rounds(origin: str, key: Ed25519PrivateKey, first: int, sizes: list[int]) -
     return out
 
 
-def _refusals(events: list[Event]) -> list[str | None]:
-    n = len(events)
-    return TRUST.refusals(events, [data_text(e.data) for e in events], [False] * n, [None] * n)
-
-
 def test_a_round_carries_one_signature_and_verifies_whole() -> None:
     events = _rounds("sta_a", KEY, 1, [200, 1])
     link_only = [e for e in events if e.sig and e.sig.startswith(".")]
     assert len(link_only) == 199 and events[199].sig and len(events[199].sig) == 130
     assert events[200].sig and len(events[200].sig) == 130  # a live event: a round of one
-    assert _refusals(events) == [None] * 201
+    assert refusals_of(events) == [None] * 201
 
 
 def test_an_unsigned_tail_is_never_applied_alone_and_is_once_its_top_arrives() -> None:
     events = _rounds("sta_a", KEY, 1, [50])
-    assert _refusals(events[:-1]) == [UNCOVERED] * 49  # the top has not arrived
-    assert _refusals(events) == [None] * 50
+    assert refusals_of(events[:-1]) == [UNCOVERED] * 49  # the top has not arrived
+    assert refusals_of(events) == [None] * 50
 
 
 def test_a_round_across_a_chain_segment_is_covered_by_the_segment_end() -> None:
@@ -84,8 +66,8 @@ def test_a_round_across_a_chain_segment_is_covered_by_the_segment_end() -> None:
     cut = events.index(ends[0]) + 1
     # Up to the segment end, the events verify without the round's top (a publisher that
     # restarted links the rest of the round afresh: nothing below the segment end waits).
-    assert _refusals(events[:cut]) == [None] * cut
-    assert _refusals(events) == [None] * 30
+    assert refusals_of(events[:cut]) == [None] * cut
+    assert refusals_of(events) == [None] * 30
 
 
 ALTERATIONS = ("data", "seq", "origin", "prev", "relink", "drop")
@@ -119,7 +101,7 @@ def test_an_altered_dropped_or_relinked_event_never_rides_with_its_round(
     order = data.draw(st.permutations([0] * len(altered) + [1] * len(other)))
     sources = (iter(altered), iter(other))
     stream = [next(sources[k]) for k in order]
-    whys = {id(x): w for x, w in zip(stream, _refusals(stream), strict=True)}
+    whys = {id(x): w for x, w in zip(stream, refusals_of(stream), strict=True)}
 
     def why(x: Event) -> str | None:
         return whys[id(x)]
@@ -137,15 +119,15 @@ def test_an_altered_dropped_or_relinked_event_never_rides_with_its_round(
 def test_the_order_events_arrive_in_does_not_matter_to_their_chain() -> None:
     events = _rounds("sta_a", KEY, 1, [20])
     shuffled = [*events[10:], *events[:10]]  # the top arrives before some of its round
-    assert _refusals(shuffled) == [None] * 20
+    assert refusals_of(shuffled) == [None] * 20
 
 
 def test_the_wire_carries_the_data_as_the_log_stores_it() -> None:
-    for event in _rounds("sta_a", KEY, 1, [3]) + [_event("sta_b", 9)]:
+    for event in _rounds("sta_a", KEY, 1, [3]) + [made_event("sta_b", 9)]:
         assert wire.encode(event, data_text(event.data)) == wire.encode(event)
         raw = wire.encode(event)
         assert wire.carries_link_only(raw) == bool(event.sig and event.sig.startswith("."))
-    sneaky = dataclasses.replace(_event("sta_a", 1), data={"sig": ".x"}, sig=None)
+    sneaky = dataclasses.replace(made_event("sta_a", 1), data={"sig": ".x"}, sig=None)
     assert not wire.carries_link_only(wire.encode(sneaky))  # a "sig" in the data is not its own
 
 
@@ -172,7 +154,7 @@ def test_the_follower_holds_a_round_back_until_its_top_arrives_and_not_forever()
     tail = _msgs(ours[:5], start=20)
     assert held.take(tail, now=10.0) == [] and not held.expired(309.0)
     assert held.expired(310.0) and held.take([], now=310.0) == tail
-    assert _refusals(ours[:5]) == [UNCOVERED] * 5
+    assert refusals_of(ours[:5]) == [UNCOVERED] * 5
     # Each subject waits on its own: a forger's tail that never gets a top lets go of its own
     # messages, not of another station's round whose top is on its way.
     forger = _msgs(ours[:2], start=30)

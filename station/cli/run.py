@@ -119,16 +119,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gui.add_argument("--kiosk", action="store_true",
                      help="open fullscreen on the Scan view with only what the door needs; "
                           "leaving needs the manager PIN (also a setting)")
+    _door_options(gui, "the window's door (remembered, as when chosen on the Scan view)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
     serve.add_argument("--capture", metavar="SOURCE",
                        help="read passes from a camera (0, /dev/video0), a video file, an image "
                             "folder or 'demo' (the default with --demo)")
-    serve.add_argument("--list", metavar="NAME|ID",
-                       help="the door's check-in list, for the scanner and the camera")
-    serve.add_argument("--direction", choices=("in", "out", "entry", "exit"),
-                       help="in (entry, the default) or out (exit)")
+    _door_options(serve, "the door's check-in list, for the scanner and the camera")
     serve.set_defaults(func=_serve)
+
+
+def _door_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--list", metavar="NAME|ID", help=what)
+    parser.add_argument("--direction", choices=("in", "out", "entry", "exit"),
+                        help="in (entry, the default) or out (exit)")
 
 
 def _no_display() -> bool:

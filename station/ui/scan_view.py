@@ -24,6 +24,7 @@ from station.domain.times import to_iso
 from station.services.scans import UNDO_WINDOW, ScanResult
 from station.store import stats
 from station.ui.bridge import EventBridge
+from station.ui.door_panel import DoorPanel
 from station.ui.preview import PreviewWidget
 from station.ui.roles import Roles
 from station.ui.sounds import Sounds
@@ -89,6 +90,7 @@ class ScanView(QWidget):
         self._undo: tuple[str, str, float] | None = None  # scan id, guest name, monotonic deadline
 
         self.preview = PreviewWidget()
+        self.door_panel = DoorPanel(core, reads)
         self.card = VerdictCard()
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Type a pass code or paste a pass link, then Enter")
@@ -160,7 +162,9 @@ class ScanView(QWidget):
         self._entry_wrapped: bool | None = None
         self._wrap_entry_row(False)
         left = QVBoxLayout()
+        left.setSpacing(8)  # with the door's count, 800x600 has no height to spare
         left.addWidget(self.preview, 1)
+        left.addWidget(self.door_panel)  # the door and "inside now", over the counters
         counters = QGridLayout()
         for i, c in enumerate(self.counters.values()):
             counters.addWidget(c, i // 2, i % 2)
@@ -235,6 +239,10 @@ class ScanView(QWidget):
         self._columns.setStretch(1, 2 if narrow else 5)
         for counter in self.counters.values():
             counter.set_compact(narrow)
+        self.door_panel.set_compact(narrow)
+        # The door's count takes a row of the preview's column: on a small screen (800x600)
+        # the preview gives up that height (the camera's picture only helps aim the pass).
+        self.preview.setMinimumSize(240, 96 if narrow else 135)
 
     # --- scanning ---------------------------------------------------------------------------
     def _entered(self) -> None:
@@ -247,11 +255,15 @@ class ScanView(QWidget):
         """Decide one scan on the scan lane (in order, off the GUI thread); show it when done."""
         scans = self._core.scans
         operator = str(self._roles.role)
+        # The door as chosen when the code was scanned; before the lists first arrive, read on
+        # the scan lane itself (the saved list decides the very first scan too).
+        door, choice, panel = self.door_panel.door, self.door_panel.choice, self.door_panel
 
         def work() -> ScanResult:
             _own_scan.active = True
             try:
-                return scans.submit(payload, source, operator, wait_merged=False)
+                return scans.submit(payload, source, operator, wait_merged=False,
+                                    door=door if door is not None else panel.resolve(choice))
             finally:
                 _own_scan.active = False
 
@@ -287,6 +299,7 @@ class ScanView(QWidget):
         self._show(view)
         self._update_undo()
         self.refresh_counters()
+        self.door_panel.refresh()
 
     def _scan_failed(self, exc: BaseException) -> None:
         if isinstance(exc, StorageError):  # e.g. a full disk: nothing recorded, nobody admitted
@@ -395,8 +408,10 @@ class ScanView(QWidget):
         if any(e.type in (EventType.PASS_SCANNED, EventType.SCAN_REVERTED, EventType.PASS_CREATED)
                for e in events):
             self._counter_timer.start()
+        self.door_panel.on_events(events)
 
     def stop(self) -> None:
+        self.door_panel.stop()
         for timer in (self._tick, self._counter_timer, self._periodic, self._reset_timer):
             timer.stop()
         self._elsewhere.close()

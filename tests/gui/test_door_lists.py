@@ -7,9 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from station.app import build_core
+import pytest
+
+from station.app import Station, build_core
 from station.domain.checkin_list import CheckinList
+from station.domain.door import Door
 from station.domain.models import Reason
+from station.net.sync.hub import HubServer
 from station.store.db import Store
 from station.store.lists import read_lists
 from station.ui import settings as ui_settings
@@ -18,6 +22,7 @@ from station.ui.settings import UiSettings
 from station.ui.verdicts import Kind
 from tests.conftest import StationCLI
 from tests.gui.conftest import scan
+from tests.gui.test_sync_section import hub, other_door  # noqa: F401  (fixtures)
 
 WAIT_MS = 60_000
 
@@ -106,3 +111,45 @@ def test_gui_refuses_an_unknown_list_before_the_window_opens(cli: StationCLI, tm
 
 def store_lists(store: Store) -> list[CheckinList]:
     return list(read_lists(store).values())
+
+
+def inside_shown(qtbot: Any, window: MainWindow, value: str, caption: str) -> None:
+    panel = window.scan_view.door_panel
+    qtbot.waitUntil(lambda: (panel.inside.text(), panel.caption.text()) == (value, caption),
+                    timeout=WAIT_MS)
+
+
+def test_inside_now_follows_the_doors_scans_and_other_doors_facts(
+        qtbot: Any, make_window: Callable[..., MainWindow], hub: HubServer,
+        other_door: Station, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window(sync_url=hub.target.full_url(), sweep_interval_s=3600)
+    hall = window.core.lists.create({"name": "Hall", "capacity": 500, "reentry": True}, by="test")
+    lists_shown(qtbot, window, 1)
+    pick(window, hall)
+    inside_shown(qtbot, window, "0 / 500", "INSIDE NOW · HALL · VENUE 0")
+    guest = window.core.passes.create(window.core.passes.validate("Gina Guest"))
+    assert scan(qtbot, window, guest.code).kind is Kind.ACCEPTED
+    inside_shown(qtbot, window, "1 / 500", "INSIDE NOW · HALL · VENUE 1")
+
+    # Another door admits someone to the same list: the count follows once the fact syncs here.
+    door_b = other_door.core
+    qtbot.waitUntil(lambda: door_b.lists.find(hall.id) is not None, timeout=WAIT_MS)
+    other = door_b.passes.create(door_b.passes.validate("Bob from B"), by="test")
+    assert door_b.scans.submit(other.code, door=Door(door_b.lists.get(hall.id))).accepted
+    inside_shown(qtbot, window, "2 / 500", "INSIDE NOW · HALL · VENUE 2")
+    # connected: no marker (the status is read every 2 s; the first read was before connecting)
+    window.refresh_network_status()
+    qtbot.waitUntil(lambda: not window.scan_view.door_panel.offline_marker.isVisible(), timeout=WAIT_MS)
+
+    window.scan_view.door_panel.exit_button.click()
+    assert scan(qtbot, window, guest.code).kind is Kind.ACCEPTED
+    inside_shown(qtbot, window, "1 / 500", "INSIDE NOW · HALL · VENUE 1")
+
+    # The hub goes away: the count is this door's own view, and the door says so.
+    hub.stop()
+
+    def marked() -> bool:
+        window.refresh_network_status()
+        return window.scan_view.door_panel.offline_marker.isVisible()
+
+    qtbot.waitUntil(marked, timeout=WAIT_MS)

@@ -46,6 +46,16 @@ NO_LIST = Door()
 
 
 @dataclass(frozen=True, slots=True)
+class AttentionAnswer:
+    """The door's answer to a pass's note on a list that asks for it (`confirmAttention`):
+    `admit` True records the entry with `scan.attention.confirmedBy`, False a refusal
+    `turned_away`. Until the door answers nothing is recorded."""
+
+    by: str
+    admit: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DoorDecision:
     decision: Decision
     # The door's sentence when the list or a rule decided; None: explain() words it, as today.
@@ -108,6 +118,15 @@ def decide_at_door(p: Pass, now: datetime, door: Door = NO_LIST, *,
     return DoorDecision(admitted, welcome, p.attention,
                         confirm=bool(p.attention) and lst.confirm_attention, reentry=reentry,
                         overridden=full)
+
+
+def answered(d: DoorDecision, answer: AttentionAnswer | None) -> DoorDecision:
+    """The decision once the door answered the note: turned away, a refusal `turned_away`
+    (nothing counts, no use); confirmed or not asked, the decision itself."""
+    if answer is None or answer.admit or not (d.accepted and d.confirm):
+        return d
+    return DoorDecision(Decision(Verdict.REJECTED, Reason.TURNED_AWAY),
+                        f"Turned away at the door ({d.attention})")
 
 
 def _outside_validity(p: Pass, now: datetime) -> Reason | None:

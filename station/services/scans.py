@@ -14,7 +14,7 @@ from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType, new_event_id
 from station.domain.explain import explain, explain_needs_log
-from station.domain.door import NO_LIST, Door, DoorDecision, scan_extras
+from station.domain.door import NO_LIST, AttentionAnswer, Door, DoorDecision, answered, scan_extras
 from station.domain.models import (Direction, Pass, PassStatus, PassType, Reason, Scan, Source,
                                    Verdict)
 from station.domain.fold import fold_next
@@ -49,6 +49,9 @@ class ScanResult:
     pass_: Pass | None
     warning: str | None = None  # e.g. last use of a multi-pass, admitted offline on signature
     attention: str | None = None  # the pass's note for the door, on an accepted entry
+    # The list asks the door to confirm the note: nothing is recorded yet; submit again with
+    # the door's AttentionAnswer (only when asked with hold_attention: the window's door).
+    awaiting: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -88,13 +91,19 @@ class ScanService:
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
                operator: str | None = None, *, door: Door = NO_LIST,
-               override_by: str | None = None, wait_merged: bool = True) -> ScanResult:
+               override_by: str | None = None, wait_merged: bool = True,
+               hold_attention: bool = False, attention: AttentionAnswer | None = None
+               ) -> ScanResult:
         """Decide one scan and make it durable in the door journal; raises InvalidInput for
         what can never be a pass. `door`: its check-in list and direction (none and entry:
         exactly today's decision); `override_by`: the manager who allowed an entry over the
         list's capacity. `wait_merged`: return only once the scan is in the log (the API, the
         command line: what they read next shows it); the door's own paths pass False and
-        return at the journal's fsync, whatever the main writer is doing."""
+        return at the journal's fsync, whatever the main writer is doing. `hold_attention`:
+        an entry whose note the list asks to confirm records nothing and comes back
+        `awaiting` (the window's door shows the note); `attention`: the door's answer (without
+        hold_attention and an answer, as the API and the command line do, it is recorded at
+        once, unconfirmed)."""
         try:
             source = Source(source)
         except ValueError:
@@ -114,8 +123,11 @@ class ScanService:
             # of the ones before it. The entry is durable when the block ends (fsync).
             with self.merger.journal.appending() as journal:
                 result, entry = self._decide(parsed, source, operator, journal, claim,
-                                             verified, door, override_by)
-                if wait_merged:
+                                             verified, door, override_by,
+                                             hold_attention, attention)
+                if entry is None:  # waiting for the door's answer: nothing recorded
+                    pass
+                elif wait_merged:
                     # Its caller waits for the log anyway: straight into it, one fsync'd
                     # commit, not two (journal, then merge: an API scan took 1.9 ms instead
                     # of 0.9). Still under the journal's lock, so no door decides meanwhile
@@ -124,6 +136,9 @@ class ScanService:
                 else:
                     entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id,
                                            entry.scan.id, entry.to_json())
+            if entry is None:
+                self._give_back(claim)  # asked again with the door's answer
+                return result
             if not wait_merged:
                 self.merger.appended(entry_id)
         except StorageError as exc:
@@ -218,8 +233,9 @@ class ScanService:
     def _decide(self, parsed: payloads.ParsedPayload, source: Source, operator: str | None,
                 journal: Appending, claim: Claim | None = None,
                 verified: tokens.Claims | tokens.BadToken | None = None,
-                door: Door = NO_LIST, override_by: str | None = None
-                ) -> tuple[ScanResult, JournalEntry]:
+                door: Door = NO_LIST, override_by: str | None = None,
+                hold_attention: bool = False, answer: AttentionAnswer | None = None
+                ) -> tuple[ScanResult, JournalEntry | None]:
         """The verdict and the journal entry that records it, from the reader and the
         journal's unmerged entries, inside the journal's write transaction."""
         now = self._ctx.now()
@@ -270,6 +286,9 @@ class ScanService:
         else:  # the list's probes count the journal's unmerged entries too
             at_door = decide_with_probes(self._ctx, journal, current, now, door,
                                          override=override_by is not None)
+            if at_door.accepted and at_door.confirm and answer is None and hold_attention:
+                return self._awaiting(current, at_door, parsed.text, source, operator, now), None
+            at_door = answered(at_door, answer)
             decision = at_door.decision
         taken = (claim is not None and claim.state is ClaimState.TAKEN
                  and decision.verdict is Verdict.ACCEPTED and current.type is PassType.SINGLE)
@@ -287,7 +306,9 @@ class ScanService:
         # The station's name (`stationName`) is added by the merge: one statement less here.
         # The door's keys (list, direction, re-entry…): the merge writes them into the scan
         # row and the occupancy rows from here, as a direct write would.
-        extras = scan_extras(door, at_door, override_by=override_by) if at_door else {}
+        confirmed_by = answer.by if answer is not None and answer.admit else None
+        extras = (scan_extras(door, at_door, override_by=override_by, confirmed_by=confirmed_by)
+                  if at_door else {})
         data = {**current.to_api(), "scan": {**scan.to_api(), **extras}}
         # Its place in the log (origin_seq, HLC) is given by the merge, in the writer.
         event = Event(id=new_event_id(), type=EventType.PASS_SCANNED, timestamp=to_iso(now),
@@ -318,6 +339,15 @@ class ScanService:
         entered = decision.verdict is Verdict.ACCEPTED and door.direction is Direction.ENTRY
         return ScanResult(decision.verdict, decision.reason, message, scan, after, warning,
                           after.attention if entered else None), entry
+
+    def _awaiting(self, current: Pass, at_door: DoorDecision, text: str, source: Source,
+                  operator: str | None, now: datetime) -> ScanResult:
+        """An entry waiting for the door to read the note: a result, but no scan recorded."""
+        scan = Scan(id=new_id("scn"), pass_id=current.id, station_id=self._ctx.store.station_id,
+                    scanned_at=to_iso(now), verdict=Verdict.ACCEPTED, reason=None, source=source,
+                    operator=operator, payload=text[:256])
+        return ScanResult(Verdict.ACCEPTED, None, at_door.message or "", scan, current,
+                          attention=at_door.attention, awaiting=True)
 
     def _taken_message(self, claim: Claim, now: datetime) -> str:
         where = claim.holder_name or self._ctx.station_names().get(claim.holder or "", "another door")

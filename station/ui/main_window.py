@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
         self.scan_view.set_reset_after(self.settings.verdict_reset_s)
         self.scan_view.door_panel.start(self.settings.door_list, self.settings.door_direction)
         self.scan_view.door_panel.changed.connect(self._door_changed)
+        self.scan_view.pin_needed.connect(
+            lambda note: self.ask_manager_pin(note, self.scan_view.admit_over_capacity))
         self.scan_view.verdict_shown.connect(self._show_at_door)
         self.roles.changed.connect(self._locked_to_door)
         self.kiosk = Kiosk(self)

@@ -16,12 +16,13 @@ from station.domain.models import Reason
 from station.net.sync.hub import HubServer
 from station.store.db import Store
 from station.store.lists import read_lists
+from station.ui import pin as pins
 from station.ui import settings as ui_settings
 from station.ui.main_window import MainWindow
 from station.ui.settings import UiSettings
 from station.ui.verdicts import Kind
 from tests.conftest import StationCLI
-from tests.gui.conftest import scan
+from tests.gui.conftest import PIN, merged, scan
 from tests.gui.test_sync_section import hub, other_door  # noqa: F401  (fixtures)
 
 WAIT_MS = 60_000
@@ -153,3 +154,77 @@ def test_inside_now_follows_the_doors_scans_and_other_doors_facts(
         return window.scan_view.door_panel.offline_marker.isVisible()
 
     qtbot.waitUntil(marked, timeout=WAIT_MS)
+
+
+def scan_event(window: MainWindow, pass_id: str, scan_id: str) -> dict[str, Any]:
+    for event in window.core.store.events_for_pass(pass_id):
+        if (event.data.get("scan") or {}).get("id") == scan_id:
+            return dict(event.data["scan"])
+    raise AssertionError(f"{scan_id} is not in the log")
+
+
+def answer(qtbot: Any, window: MainWindow, button: Any) -> Any:
+    """Click one of the door's answers; the verdict the scan lane decides with it."""
+    with qtbot.waitSignal(window.scan_view.verdict_shown, timeout=WAIT_MS) as blocker:
+        button.click()
+    merged(qtbot, window)
+    return blocker.args[0]
+
+
+def test_a_manager_admits_over_capacity_with_the_pin(
+        qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    lounge = window.core.lists.create({"name": "Lounge", "capacity": 1}, by="test")
+    lists_shown(qtbot, window, 1)
+    pick(window, lounge)
+    first, second = (window.core.passes.create(window.core.passes.validate(n)) for n in ("Ada", "Bo"))
+    assert scan(qtbot, window, first.code).kind is Kind.ACCEPTED
+    full = scan(qtbot, window, second.code)
+    assert full.kind is Kind.REFUSED and window.scan_view.results[-1].reason == Reason.CAPACITY_REACHED
+    actions = window.scan_view.door_actions
+    assert actions.override_button.isVisible() and not actions.confirm_button.isVisible()
+
+    pins.set_pin(window.core.store, PIN)
+    monkeypatch.setattr(window, "ask_pin", lambda choosing, note="": None)  # cancelled
+    actions.override_button.click()
+    assert actions.override_button.isVisible()  # nothing recorded, still offered
+    monkeypatch.setattr(window, "ask_pin", lambda choosing, note="": PIN)
+    admitted = answer(qtbot, window, actions.override_button)
+    result = window.scan_view.results[-1]
+    assert admitted.kind is Kind.WARNING and result.accepted
+    assert result.warning == "Admitted over capacity on manager's override."
+    assert scan_event(window, second.id, result.scan.id)["override"] == {"by": "manager"}
+    assert not actions.isVisible()
+    inside_shown(qtbot, window, "2 / 1", "INSIDE NOW · LOUNGE · VENUE 2")
+
+
+def test_a_note_is_shown_big_and_a_confirm_list_waits_for_the_door(
+        qtbot: Any, window: MainWindow) -> None:
+    vip = window.core.lists.create({"name": "VIP", "confirmAttention": True}, by="test")
+    note = "Check ID — under 18"
+    kid = window.core.passes.create(window.core.passes.validate("Kim", "multi", attention=note))
+
+    # No list: accepted at once, in the attention colour and sound, the note as the headline.
+    shown = scan(qtbot, window, kid.code)
+    assert (shown.kind, shown.title) == (Kind.ATTENTION, note)
+    assert window.scan_view.card.title.text() == note and window.sounds.last_played is Kind.ATTENTION
+
+    lists_shown(qtbot, window, 1)
+    pick(window, vip)
+    before = len(window.core.store.list_scans(pass_id=kid.id).items)
+    waiting = scan(qtbot, window, kid.code)
+    assert (waiting.kind, waiting.title) == (Kind.AWAITING, note)
+    actions = window.scan_view.door_actions
+    assert actions.confirm_button.isVisible() and actions.turn_away_button.isVisible()
+    assert len(window.core.store.list_scans(pass_id=kid.id).items) == before  # nothing yet
+
+    turned = answer(qtbot, window, actions.turn_away_button)
+    assert turned.kind is Kind.REFUSED and window.scan_view.results[-1].reason == Reason.TURNED_AWAY
+    assert not actions.isVisible()
+
+    assert scan(qtbot, window, kid.code).kind is Kind.AWAITING
+    confirmed = answer(qtbot, window, actions.confirm_button)
+    result = window.scan_view.results[-1]
+    assert confirmed.kind is Kind.ATTENTION and result.accepted
+    assert scan_event(window, kid.id, result.scan.id)["attention"] == {"note": note, "confirmedBy": "door"}
+    reasons = [s.reason for s in window.core.store.list_scans(pass_id=kid.id).items]
+    assert len(reasons) == before + 2 and Reason.TURNED_AWAY in reasons

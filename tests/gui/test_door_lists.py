@@ -228,3 +228,35 @@ def test_a_note_is_shown_big_and_a_confirm_list_waits_for_the_door(
     assert scan_event(window, kid.id, result.scan.id)["attention"] == {"note": note, "confirmedBy": "door"}
     reasons = [s.reason for s in window.core.store.list_scans(pass_id=kid.id).items]
     assert len(reasons) == before + 2 and Reason.TURNED_AWAY in reasons
+
+
+def test_stats_show_inside_now_per_list_over_the_evening(qtbot: Any, window: MainWindow) -> None:
+    hall = window.core.lists.create({"name": "Hall", "reentry": True}, by="test")
+    lists_shown(qtbot, window, 1)
+    pick(window, hall)
+    guests = [window.core.passes.create(window.core.passes.validate(f"Guest {i}")) for i in range(3)]
+    for g in guests:
+        assert scan(qtbot, window, g.code).kind is Kind.ACCEPTED
+    window.scan_view.door_panel.exit_button.click()
+    assert scan(qtbot, window, guests[0].code).kind is Kind.ACCEPTED
+    pick(window, None)
+    window.scan_view.door_panel.entry_button.click()
+    walk_in = window.core.passes.create(window.core.passes.validate("Walk-in"))
+    assert scan(qtbot, window, walk_in.code).kind is Kind.ACCEPTED
+
+    window.tabs.setCurrentWidget(window.stats_view)  # read on the reads lane when shown
+    chart = window.stats_view.occupancy
+
+    def last_values() -> dict[str, int]:
+        return {line.name: line.values[-1] for line in chart.lines if line.values}
+
+    qtbot.waitUntil(lambda: last_values() == {"Hall": 2, "No list": 1}, timeout=WAIT_MS)
+    assert len(chart.slots) == len(chart.lines[0].values) >= 2
+    image = chart.grab().toImage()
+    hall_blue = {image.pixelColor(x, y).name() for x in range(0, image.width(), 3)
+                 for y in range(0, image.height(), 3)}
+    assert "#1d4ed8" in hall_blue  # the first list's line is drawn
+
+    window.core.lists.checkout(by="test")  # everyone out: the lines drop to 0
+    window.stats_view.refresh()
+    qtbot.waitUntil(lambda: last_values() == {"Hall": 0, "No list": 0}, timeout=WAIT_MS)

@@ -28,6 +28,7 @@ from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge, first_known_pass
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.kiosk import Kiosk
+from station.ui.lists_view import ListsView
 from station.ui.manager_pin import ManagerPin
 from station.ui.message_banner import SHOWN_MS, MessageBanner
 from station.ui.passes_view import PassesView
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.activity_view, "Activity")
         self.tabs.addTab(self.stats_view, "Stats")
         self.tabs.addTab(self.integrations_view, "Integrations")
+        self.lists_view = ListsView(self.core, self.roles, self.reads, self.writes)
+        self.tabs.addTab(self.lists_view, "Lists")
 
         self.station_label = ElidedLabel(self.core.ctx.station_name)  # a long name never widens
         self.station_label.setObjectName("sectionTitle")
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
         self.manager_pin = ManagerPin(self)
         self.kiosk.changed.connect(self._kiosk_changed)
         self.overlay.dismissed.connect(lambda: self._esc.setEnabled(self.kiosk.active))
-        for view in (self.scan_view, self.passes_view, self.integrations_view):
+        for view in (self.scan_view, self.passes_view, self.integrations_view, self.lists_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
         self.scan_export.message.connect(self.show_message)
@@ -186,6 +189,7 @@ class MainWindow(QMainWindow):
         self.passes_view.on_events(events)
         self.scan_view.on_events(events)
         self.stats_view.on_events(events)
+        self.lists_view.on_events(events)
 
     def show_message(self, text: str) -> None:
         """A view's message: kept by the status bar, shown in full by the banner above it."""

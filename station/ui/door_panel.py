@@ -69,6 +69,7 @@ class DoorPanel(QFrame):
         self._direction = QButtonGroup(self)
         for button in (self.entry_button, self.exit_button):
             button.setCheckable(True)
+            button.setObjectName("doorDirection")  # the chosen one is dark (style.qss)
             self._direction.addButton(button)
         self.entry_button.setChecked(True)
         self.inside = QLabel("–")
@@ -87,6 +88,7 @@ class DoorPanel(QFrame):
         # Two short rows (the count and its caption; the door), so the Scan view still fits
         # 800x600 in the preview's column.
         count = QHBoxLayout()
+        count.setSpacing(12)
         count.addWidget(self.inside)
         count.addWidget(self.caption, 1)
         count.addWidget(self.offline_marker)

@@ -376,7 +376,7 @@ class ScanView(QWidget):
         """The view with its time and how many scans in a row named the same code."""
         if not view.scanned_at:
             view = replace(view, scanned_at=to_iso(self._core.ctx.now()))
-        if view.kind is Kind.UNDONE:
+        if view.kind in (Kind.UNDONE, Kind.AWAITING):  # not a scan of its own: the answer is
             return view
         self._repeat = self._repeat + 1 if view.code and view.code == self._last_code else 1
         self._last_code = view.code

@@ -225,6 +225,7 @@ def test_a_note_is_shown_big_and_a_confirm_list_waits_for_the_door(
     confirmed = answer(qtbot, window, actions.confirm_button)
     result = window.scan_view.results[-1]
     assert confirmed.kind is Kind.ATTENTION and result.accepted
+    assert confirmed.repeat == 3  # three scans of the code; waiting for the door is not one
     assert scan_event(window, kid.id, result.scan.id)["attention"] == {"note": note, "confirmedBy": "door"}
     reasons = [s.reason for s in window.core.store.list_scans(pass_id=kid.id).items]
     assert len(reasons) == before + 2 and Reason.TURNED_AWAY in reasons

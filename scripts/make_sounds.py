@@ -1,6 +1,7 @@
 """Regenerate resources/sounds/*.wav: one short, distinct cue per verdict (run once; the WAVs
 are committed). Accepted is a rising two-note chime, refused a low double buzz, warning a
-single mid tone twice, so they can be told apart without looking."""
+single mid tone twice, attention (a pass with a note for the door) three bright rising notes
+twice, so they can be told apart without looking."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def main() -> None:
     write("accepted.wav", tone(880, 0.12) + tone(1320, 0.18))
     write("refused.wav", tone(220, 0.18, square=True) + silence(0.06) + tone(196, 0.25, square=True))
     write("warning.wav", tone(660, 0.12) + silence(0.08) + tone(660, 0.12))
+    arpeggio = tone(1047, 0.08) + tone(1319, 0.08) + tone(1568, 0.12)
+    write("attention.wav", arpeggio + silence(0.1) + arpeggio)
 
 
 if __name__ == "__main__":

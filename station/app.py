@@ -31,12 +31,14 @@ from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_targe
                                     saved_hosting, wants_lan_hub)
 from station.services.bus import EventBus
 from station.services.clients import ClientService
+from station.services.lists import ListService
 from station.services.context import Context, system_now
 from station.services.demo import seed_demo
 from station.services.org import OrgKeys
 from station.services.passes import PassService
 from station.services.scan_merge import ScanMerger
 from station.services.scans import ScanService
+from station.services.checkout_schedule import ScheduledCheckout
 from station.services.sweeper import ExpirySweeper
 from station.services.sync_apply import RemoteEventService
 from station.store.db import Store
@@ -65,6 +67,7 @@ class Core:
     passes: PassService
     clients: ClientService
     scans: ScanService
+    lists: ListService
 
     def close(self) -> None:
         try:
@@ -93,7 +96,8 @@ def build_core(data_dir: Path, *, demo: bool = False,
     # Before anything takes scans: a run that stopped (or crashed) after showing a verdict
     # left it in the door journal; it goes into the log now, once.
     merger.recover()
-    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes, merger))
+    core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes, merger),
+                ListService(ctx, merger.merge_pending))
     if demo:
         seed_demo(ctx, passes, clients)
     return core
@@ -177,7 +181,8 @@ if TYPE_CHECKING:  # the window's view of a station (ui/ports.py); checked by my
 def build_station(options: StationOptions, *, now: Callable[[], datetime] = system_now) -> Station:
     core = build_core(options.data_dir, demo=options.demo, now=now)
     station = Station(options, core, AsyncRuntime())
-    station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s))
+    station.parts.append(ExpirySweeper(core.passes, options.sweep_interval_s,
+                                       ScheduledCheckout(core.ctx, core.lists)))
     secrets = WebhookSecrets(SecretStore(options.data_dir, str(core.store.setting("org_id"))))
     integrations = Integrations(core.store, secrets, now, cli_networks=options.webhook_networks)
     sender = WebhookSender(core.store, core.bus, station.runtime, secrets, integrations.policy,
@@ -193,7 +198,8 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
         # The API's JSON carries the state digest: computed per request there (a client asked).
         sync_status = ((lambda: sync.status().as_dict(sync.state_digest())) if sync is not None
                        else None)
-        app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status),
+        app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status,
+                                  core.lists),
                          integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
                                 port=options.api_port)

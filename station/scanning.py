@@ -16,6 +16,7 @@ from station.capture.debounce import DebounceConfig, Debouncer
 from station.capture.demo_source import DemoSource
 from station.capture.loop import CaptureLoop, CaptureStatus
 from station.capture.sources import FrameSource, ImageFolderSource, VideoFileSource
+from station.domain.door import NO_LIST, Door
 from station.domain.errors import InvalidInput, StationError, StorageError
 from station.domain.models import PassStatus
 from station.services.scans import ScanResult
@@ -61,15 +62,16 @@ class ScanPipeline:
 
     def __init__(self, core: Core, source: FrameSource, *, on_result: ResultSink | None = None,
                  on_status: Callable[[CaptureStatus], None] | None = None,
-                 debounce: DebounceConfig | None = None) -> None:
+                 debounce: DebounceConfig | None = None, door: Door = NO_LIST) -> None:
         self._core = core
+        self._door = door  # its list and direction (station serve --list, --direction)
         self._on_result = on_result
         self.loop = CaptureLoop(source, self.submit, debouncer=Debouncer(debounce),
                                 on_status=on_status)
 
     def submit(self, text: str, source: str) -> None:
         try:
-            result = self._core.scans.submit(text, source, wait_merged=False)
+            result = self._core.scans.submit(text, source, door=self._door, wait_merged=False)
         except InvalidInput as exc:
             log.info("ignored a code that cannot be a pass: %s", exc)
             return

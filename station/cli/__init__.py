@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.passes",
     "station.cli.clients",
     "station.cli.scans",
+    "station.cli.lists",
     "station.cli.bench",
     "station.cli.keys",
     "station.cli.decode",

@@ -50,7 +50,7 @@ def _fill(store: Store, n: int, seed: int) -> list[str]:
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             rows.append((new_id("pas"), code, name, "single", "active", 0, None, None, None, None,
                          f"guest.{i}@example.com", json.dumps({}), f"https://example.com/p/{code}",
-                         stamp, stamp, 0, 0))
+                         stamp, stamp, 0, 0, None))
         store.write(partial(Tx.upsert_pass_values, rows=rows), Priority.USER, fsync=False)
     store.checkpoint()
     return codes

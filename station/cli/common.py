@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from station.app import Core, build_core, default_data_dir
+from station.domain.errors import InvalidInput
 
 
 def core_options() -> argparse.ArgumentParser:
@@ -35,3 +36,14 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     body = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join([line, *body])
+
+
+def field_pairs(pairs: list[str]) -> dict[str, str]:
+    """`--field K=V` given any number of times."""
+    fields: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--field takes KEY=VALUE, not {pair[:40]!r}.")
+        fields[key.strip()] = value
+    return fields

@@ -1,4 +1,4 @@
-"""`station passes …`: create, list, show, revoke, activate, import, qr."""
+"""`station passes …`: create, list, show, revoke, activate, attention, import, qr."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from station.cli.common import core_options, open_core, print_json, table
+from station.cli.common import core_options, field_pairs, open_core, print_json, table
 from station.domain.errors import InvalidInput
 from station.domain.models import Pass, PassStatus, PassType
 from station.services.imports import import_passes
@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--valid-until", metavar="TIME")
     create.add_argument("--client", metavar="ID")
     create.add_argument("--field", action="append", default=[], metavar="K=V")
+    create.add_argument("--attention", metavar="NOTE",
+                        help='a note the door shows with an accepted entry, e.g. "Check ID"')
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=_create)
 
@@ -49,6 +51,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.add_argument("--json", action="store_true")
     revoke.set_defaults(func=_revoke)
 
+    note = sub.add_parser("attention", parents=[parent],
+                          help="set or clear the note the door shows with the pass's entry")
+    note.add_argument("ref", metavar="CODE|ID")
+    what = note.add_mutually_exclusive_group(required=True)
+    what.add_argument("note", metavar="NOTE", nargs="?", default=None)
+    what.add_argument("--clear", action="store_true", help="remove the note")
+    note.add_argument("--json", action="store_true")
+    note.set_defaults(func=_attention)
+
     activate = sub.add_parser("activate", parents=[parent], help="re-activate a revoked pass")
     activate.add_argument("ref", metavar="CODE|ID")
     activate.add_argument("--json", action="store_true")
@@ -63,16 +74,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     qr.add_argument("ref", metavar="CODE|ID")
     qr.add_argument("--out", required=True, metavar="FILE.png|FILE.svg")
     qr.set_defaults(func=_qr)
-
-
-def _fields(pairs: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"--field takes KEY=VALUE, not {pair[:40]!r}.")
-        fields[key.strip()] = value
-    return fields
 
 
 def _print_pass(p: Pass, as_json: bool) -> None:
@@ -92,11 +93,22 @@ def _print_pass(p: Pass, as_json: bool) -> None:
     print(f"  url       {p.public_url}")
 
 
+def _attention(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        changed = core.passes.set_attention(args.ref, None if args.clear else args.note, by="cli")
+    finally:
+        core.close()
+    _print_pass(changed, args.json)
+    return 0
+
+
 def _create(args: argparse.Namespace) -> int:
     core = open_core(args)
     try:
         new = core.passes.validate(args.name, args.type, args.max_uses, args.valid_from,
-                                   args.valid_until, args.client, _fields(args.field))
+                                   args.valid_until, args.client, field_pairs(args.field),
+                                   args.attention)
         _print_pass(core.passes.create(new, by="cli"), args.json)
     finally:
         core.close()

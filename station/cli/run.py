@@ -20,6 +20,7 @@ from tqdm import tqdm
 from station.app import Core, Station, StationOptions, build_station, default_data_dir
 from station.cli.common import core_options
 from station.cli.scans import verdict_line
+from station.domain.door import NO_LIST, Door, parse_direction
 from station.domain.errors import StationError
 from station.domain.models import Source
 from station.domain.sync_status import CatchUp
@@ -118,12 +119,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gui.add_argument("--kiosk", action="store_true",
                      help="open fullscreen on the Scan view with only what the door needs; "
                           "leaving needs the manager PIN (also a setting)")
+    _door_options(gui, "the window's door (remembered, as when chosen on the Scan view)")
     gui.set_defaults(func=_gui)
     serve = subparsers.add_parser("serve", parents=[parent], help="run the station headless")
     serve.add_argument("--capture", metavar="SOURCE",
                        help="read passes from a camera (0, /dev/video0), a video file, an image "
                             "folder or 'demo' (the default with --demo)")
+    _door_options(serve, "the door's check-in list, for the scanner and the camera")
     serve.set_defaults(func=_serve)
+
+
+def _door_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--list", metavar="NAME|ID", help=what)
+    parser.add_argument("--direction", choices=("in", "out", "entry", "exit"),
+                        help="in (entry, the default) or out (exit)")
 
 
 def _no_display() -> bool:
@@ -176,6 +185,11 @@ def _serve(args: argparse.Namespace) -> int:
     station = build_station(options)
     core = station.core
     stop = threading.Event()
+    try:  # an unknown list is refused before anything starts
+        door = _door(core, args)
+    except StationError:
+        station.stop()
+        raise
     if options.capture:
         from station.scanning import ScanPipeline, open_source
 
@@ -184,7 +198,7 @@ def _serve(args: argparse.Namespace) -> int:
         except StationError:
             station.stop()
             raise
-        station.parts.append(ScanPipeline(core, source, on_result=_print_result))
+        station.parts.append(ScanPipeline(core, source, on_result=_print_result, door=door))
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -195,7 +209,7 @@ def _serve(args: argparse.Namespace) -> int:
         api = None if station.api is None else (station.api.address
                                                  or f"not running: {station.api.error}")
         kind = input_kind(sys.stdin)
-        _banner(core, api, kind)
+        _banner(core, api, kind, door)
         if station.sync is not None:
             # In the background: the door takes scans while the history downloads.
             threading.Thread(target=_sync_banner, args=(station, stop), name="sync-banner",
@@ -203,7 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
         if kind is not InputKind.NONE:
             # In a thread: the main thread stays free for SIGTERM and Ctrl-C, which a blocked
             # read would otherwise hold back until the next line arrives.
-            threading.Thread(target=_read_scans, args=(core, stop, kind), name="stdin-scans",
+            threading.Thread(target=_read_scans, args=(core, stop, kind, door), name="stdin-scans",
                              daemon=True).start()
         while not stop.wait(1.0):
             pass
@@ -219,7 +233,15 @@ def _print_result(result: ScanResult) -> None:
     print(f"[{result.scan.source}] {verdict_line(result)}", flush=True)
 
 
-def _banner(core: Core, api: str | None = None, kind: InputKind = InputKind.TERMINAL) -> None:
+def _door(core: Core, args: argparse.Namespace) -> Door:
+    """`--list` and `--direction`: the door the scanner and the camera scan at (API scans name
+    their own)."""
+    lst = core.lists.get(args.list) if getattr(args, "list", None) is not None else None
+    return Door(lst, parse_direction(getattr(args, "direction", None)))
+
+
+def _banner(core: Core, api: str | None = None, kind: InputKind = InputKind.TERMINAL,
+            door: Door = NO_LIST) -> None:
     counts = core.store.pass_counts()
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
@@ -228,6 +250,9 @@ def _banner(core: Core, api: str | None = None, kind: InputKind = InputKind.TERM
     print(f"  passes   {total} ({summary})")
     if api is not None:
         print(f"  api      {api}")
+    if door != NO_LIST:
+        where = door.list_.name if door.list_ is not None else "no list"
+        print(f"  door     {where}, {door.direction}")
     print(BANNER_INPUT[kind], flush=True)
 
 
@@ -262,7 +287,8 @@ def _sync_banner(station: Station, stop: threading.Event, wait_s: float = 30.0) 
               "scanning works offline meanwhile.", flush=True)
 
 
-def _read_scans(core: Core, stop: threading.Event, kind: InputKind) -> None:
+def _read_scans(core: Core, stop: threading.Event, kind: InputKind,
+                door: Door = NO_LIST) -> None:
     """Headless door: each line from a keyboard-wedge scanner, a person or a pipe is one scan.
 
     Ctrl-D on a live terminal stops the station. The end of piped input, or a terminal that went
@@ -278,7 +304,7 @@ def _read_scans(core: Core, stop: threading.Event, kind: InputKind) -> None:
                     return
                 text = line.strip()  # bytes: clean() refuses what is not UTF-8, in one sentence
                 if text:
-                    print(_scan_line(core, text), flush=True)
+                    print(_scan_line(core, text, door), flush=True)
     except OSError as exc:  # EIO from a terminal that closed: not a reason to stop the door
         log.warning("the terminal went away (%s); the station keeps running without it "
                     "(SIGTERM stops it)", exc)
@@ -306,10 +332,10 @@ def _terminal_alive() -> bool:
     return True
 
 
-def _scan_line(core: Core, text: str | bytes) -> str:
+def _scan_line(core: Core, text: str | bytes, door: Door = NO_LIST) -> str:
     """The line the door prints for one scan; never raises."""
     try:
-        return verdict_line(core.scans.submit(text, Source.HID))
+        return verdict_line(core.scans.submit(text, Source.HID, door=door))
     except StationError as exc:  # bad input, or a disk that refused the write: say so
         return f"error: {exc}"
     except Exception:  # a bug must not stop the door: the API and webhooks run on

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from station.cli.common import core_options, open_core, print_json
+from station.domain.door import Door, parse_direction
 from station.domain.errors import StorageError
 from station.domain.models import Source
 from station.services.imports import export_scans
@@ -19,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scan.add_argument("payload", metavar="PAYLOAD", help="QR text (pass URL) or pass code")
     scan.add_argument("--source", choices=[s.value for s in Source], default=Source.MANUAL.value)
     scan.add_argument("--operator")
+    scan.add_argument("--list", metavar="NAME|ID", help="the door's check-in list")
+    scan.add_argument("--direction", choices=("in", "out", "entry", "exit"),
+                      help="in (entry, the default) or out (exit)")
     scan.add_argument("--json", action="store_true")
     scan.set_defaults(func=_scan)
 
@@ -45,7 +49,9 @@ def _scan(args: argparse.Namespace) -> int:
     except StorageError as exc:  # e.g. a full disk cannot even open the database's -shm
         raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
     try:
-        result = core.scans.submit(args.payload, args.source, args.operator)
+        lst = core.lists.get(args.list) if args.list is not None else None
+        door = Door(lst, parse_direction(args.direction))
+        result = core.scans.submit(args.payload, args.source, args.operator, door=door)
     finally:
         core.close()
     if args.json:

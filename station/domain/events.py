@@ -1,7 +1,9 @@
 """Events: the append-only log every state change lands in.
 
 The four vendor events keep the vendor's names. `scan.reverted` is internal (an undo records a
-compensating event rather than deleting a fact) and is never delivered to webhooks.
+compensating event rather than deleting a fact) and is never delivered to webhooks; so are
+`pass.attention_set`, `list.changed` and `occupancy.checkout` (check-in lists, attention and
+occupancy: docs/checkin-lists.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class EventType(enum.StrEnum):
     PASS_STATUS_CHANGED = "pass.status_changed"
     CLIENT_CREATED = "client.created"
     SCAN_REVERTED = "scan.reverted"
+    PASS_ATTENTION_SET = "pass.attention_set"  # the door note of a pass set or cleared
+    LIST_CHANGED = "list.changed"  # a check-in list created or edited: the keys that changed
+    OCCUPANCY_CHECKOUT = "occupancy.checkout"  # everyone inside (a list, or the venue) is out
 
 
 VENDOR_EVENTS: tuple[str, ...] = (
@@ -62,3 +67,9 @@ def new_event_id() -> str:
 def expiry_event_id(pass_id: str, valid_until: str) -> str:
     """Every station that notices the same expiry mints the same id, so the log keeps one."""
     return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:expire:{pass_id}:{valid_until}').hex}"
+
+
+def checkout_event_id(list_id: str | None, at: str) -> str:
+    """A scheduled automatic check-out gets the same id on every station that runs it."""
+    scope = list_id or "*"
+    return f"evt_{uuid.uuid5(uuid.NAMESPACE_URL, f'station:checkout:{scope}:{at}').hex}"

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from station.domain.events import Event, EventType
+from station.domain.fold import counts_as_use
 from station.domain.models import REASON_TEXT, Pass, PassType, Reason, Verdict
 from station.domain.times import parse_iso
 
@@ -24,7 +25,8 @@ def _last_admission(events: Sequence[Event]) -> dict[str, str] | None:
     reverted = {e.data.get("scanId") for e in events if e.type == EventType.SCAN_REVERTED}
     for event in reversed(events):
         scan = event.data.get("scan") if event.type == EventType.PASS_SCANNED else None
-        if scan and scan.get("verdict") == Verdict.ACCEPTED and scan.get("id") not in reverted:
+        if (scan and scan.get("verdict") == Verdict.ACCEPTED and scan.get("id") not in reverted
+                and counts_as_use(scan)):
             admission: dict[str, str] = scan
             return admission
     return None

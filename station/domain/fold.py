@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from station.domain.events import Event, EventType
-from station.domain.models import Pass, PassStatus, PassType, Verdict
+from station.domain.models import Direction, Pass, PassStatus, PassType, Verdict
 
 # status_changed triggers that are commands; "scan"/"undo" changes are consequences the fold derives.
 COMMAND_TRIGGERS = frozenset({"revoke", "activate", "expire"})
@@ -43,6 +43,12 @@ def exhausted(kind: PassType, max_uses: int | None, uses: int) -> bool:
     return max_uses is not None and uses >= max_uses
 
 
+def counts_as_use(scan: dict[str, Any]) -> bool:
+    """Whether an accepted scan spends a use: an exit (`direction: "exit"`) and a re-entry on a
+    re-entry list (`reentry: true`) are movements, not uses (docs/checkin-lists.md)."""
+    return scan.get("direction", Direction.ENTRY) == Direction.ENTRY and not scan.get("reentry")
+
+
 def base_from(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": data["id"],
@@ -54,6 +60,7 @@ def base_from(data: dict[str, Any]) -> dict[str, Any]:
         "valid_until": data.get("validUntil"),
         "client_id": data.get("clientId"),
         "fields": dict(data.get("fields") or {}),
+        "attention": data.get("attention"),
         "public_url": data.get("publicUrl") or "",
         "created_at": data.get("createdAt") or "",
     }
@@ -72,6 +79,7 @@ def fold(events: Iterable[Event]) -> FoldResult:
     updated_at = ""
     conflicts: list[ScanConflict] = []
     accepted: list[str] = []
+    attention: tuple[str | None] | None = None  # set by the latest pass.attention_set, if any
     for event in ordered:
         data = event.data
         if event.type == EventType.PASS_CREATED:
@@ -82,7 +90,8 @@ def fold(events: Iterable[Event]) -> FoldResult:
             if base is None:
                 base = base_from(data)
             scan = data.get("scan") or {}
-            if scan.get("verdict") != Verdict.ACCEPTED or scan.get("id") in reverted:
+            if (scan.get("verdict") != Verdict.ACCEPTED or scan.get("id") in reverted
+                    or not counts_as_use(scan)):
                 continue
             if command is PassStatus.REVOKED:
                 conflicts.append(_conflict(scan, REVOKED_OFFLINE))
@@ -97,8 +106,13 @@ def fold(events: Iterable[Event]) -> FoldResult:
                 updated_at = event.timestamp
         elif event.type == EventType.SCAN_REVERTED:
             updated_at = event.timestamp
+        elif event.type == EventType.PASS_ATTENTION_SET:
+            attention = (data.get("attention"),)
+            updated_at = event.timestamp
     if base is None:
         return FoldResult(None)
+    if attention is not None:
+        base = {**base, "attention": attention[0]}
     if command is PassStatus.REVOKED:
         status = PassStatus.REVOKED
     elif exhausted(base["type"], base["max_uses"], uses):
@@ -134,6 +148,8 @@ def fold_next(current: Pass, event: Event) -> Pass | None:
     scan = event.data.get("scan") or {}
     if scan.get("verdict") != Verdict.ACCEPTED:
         return None
+    if not counts_as_use(scan):
+        return current  # an exit or a re-entry leaves the pass as it stands
     # ACTIVE means no revoke or expire command stands and the pass was not exhausted, so the
     # scan adds no conflict: it only counts.
     uses = current.uses + 1

@@ -36,6 +36,12 @@ class Reason(enum.StrEnum):
     MAX_USES_REACHED = "max_uses_reached"
     FOREIGN = "foreign"
     DUPLICATE_OFFLINE = "duplicate_offline"
+    # Check-in lists (docs/checkin-lists.md); only a door working on a list gives these.
+    WRONG_LIST = "wrong_list"
+    ALREADY_INSIDE = "already_inside"
+    CAPACITY_REACHED = "capacity_reached"
+    ENTRY_RULE = "entry_rule"  # the explanation names the rule and what to do
+    TURNED_AWAY = "turned_away"  # the door read the pass's attention note and refused
 
 
 REASON_TEXT: dict[str, str] = {
@@ -48,7 +54,19 @@ REASON_TEXT: dict[str, str] = {
     Reason.MAX_USES_REACHED: "No uses left",
     Reason.FOREIGN: "Not a pass for this event",
     Reason.DUPLICATE_OFFLINE: "Admitted twice while doors were offline",
+    Reason.WRONG_LIST: "Not for this entrance",
+    Reason.ALREADY_INSIDE: "Already inside",
+    Reason.CAPACITY_REACHED: "Full: capacity reached",
+    Reason.ENTRY_RULE: "Not allowed in now",
+    Reason.TURNED_AWAY: "Turned away at the door",
 }
+
+
+class Direction(enum.StrEnum):
+    """Which way a door counts people: a scan's `data.scan.direction` (absent means entry)."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
 
 
 class Source(enum.StrEnum):
@@ -96,6 +114,8 @@ class Pass:
     # Known only from a signed token scanned here; the pass.created event has not arrived.
     provisional: bool = False
     conflicts: int = 0
+    # A note for the door ("Check ID — under 18"); shown with an accepted scan.
+    attention: str | None = None
 
     def uses_left(self) -> int | None:
         if self.type is PassType.SINGLE:
@@ -125,6 +145,8 @@ class Pass:
             "updatedAt": self.updated_at,
             "provisional": self.provisional,
             "conflicts": self.conflicts,
+            # Only when set, so the vendor's pass shape is unchanged for passes without one.
+            **({"attention": self.attention} if self.attention is not None else {}),
         }
 
 

@@ -13,14 +13,19 @@ from station.domain.errors import InvalidInput
 from station.domain.events import Event, EventType
 from station.domain.fold import COMMAND_TRIGGERS
 from station.domain.hlc import Stamp
-from station.domain.models import PassStatus, PassType
+from station.domain.models import Direction, PassStatus, PassType
+from station.domain.times import parse_iso
 
 _EVENT_TYPES = frozenset(EventType)
-_PASSLESS = frozenset({EventType.CLIENT_CREATED, EventType.SCAN_REVERTED})
+# Events about no pass: a client, an undo (it names its scan), a check-in list, a check-out.
+_PASSLESS = frozenset({EventType.CLIENT_CREATED, EventType.SCAN_REVERTED, EventType.LIST_CHANGED,
+                       EventType.OCCUPANCY_CHECKOUT})
 _CARRY_PASS = frozenset({EventType.PASS_CREATED, EventType.PASS_SCANNED})
 _PASS_TYPES = frozenset(PassType)
 _STATUSES = frozenset(PassStatus)
-_OPTIONAL_TEXT = ("name", "publicUrl", "createdAt", "validFrom", "validUntil", "clientId")
+_DIRECTIONS = frozenset(Direction)
+_OPTIONAL_TEXT = ("name", "publicUrl", "createdAt", "validFrom", "validUntil", "clientId",
+                  "attention")
 
 
 def check_event(event: Event) -> None:
@@ -51,9 +56,38 @@ def _check_fold_input(event: Event) -> None:
         if not isinstance(data.get("fields") or {}, dict) or any(
                 data.get(k) is not None and not isinstance(data.get(k), str) for k in _OPTIONAL_TEXT):
             raise InvalidInput(f"A {event.type} event carries a field of the wrong type.")
+        scan = data.get("scan")
+        if isinstance(scan, dict) and (not _optional_text(scan, "list")
+                                       or scan.get("direction") not in (None, *_DIRECTIONS)):
+            raise InvalidInput(f"A {event.type} event carries a list or direction of the wrong kind.")
+    elif event.type == EventType.PASS_ATTENTION_SET:
+        if not _optional_text(data, "attention"):
+            raise InvalidInput("A pass.attention_set event carries a note that is not text.")
+    elif event.type == EventType.LIST_CHANGED:
+        # Its changes are checked by the lists' fold, which skips an invalid one on every
+        # station alike (domain/list_log.py); only its shape is checked here.
+        if not isinstance(data.get("id"), str) or not isinstance(data.get("changes"), dict):
+            raise InvalidInput("A list.changed event must carry its list's id and changes.")
+    elif event.type == EventType.OCCUPANCY_CHECKOUT:
+        # The occupancy rows order a check-out by its `at`, read inside the apply transaction.
+        if not _optional_text(data, "listId") or not isinstance(data.get("at"), str) \
+                or not _is_time(data["at"]):
+            raise InvalidInput("An occupancy.checkout event must carry the time it took effect.")
     elif event.type == EventType.PASS_STATUS_CHANGED and data.get("trigger") in COMMAND_TRIGGERS \
             and data.get("to") not in _STATUSES:
         raise InvalidInput("A pass.status_changed event names no status to change to.")
+
+
+def _optional_text(data: dict[str, Any], key: str) -> bool:
+    return data.get(key) is None or isinstance(data.get(key), str)
+
+
+def _is_time(text: str) -> bool:
+    try:
+        parse_iso(text).timestamp()
+    except (InvalidInput, ValueError, OverflowError):
+        return False
+    return True
 
 
 def data_text(data: dict[str, Any]) -> str:

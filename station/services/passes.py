@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 MAX_REASON = 500
 
 
+MAX_ATTENTION = 200
+
+
 @dataclass(frozen=True, slots=True)
 class NewPass:
     """A pass to create, as validated input (see PassService.validate)."""
@@ -38,6 +41,7 @@ class NewPass:
     client_id: str | None
     fields: dict[str, str]
     email: str | None = None
+    attention: str | None = None  # a note for the door ("Check ID — under 18")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class PassService:
         valid_until: Any = None,
         client_id: Any = None,
         fields: Any = None,
+        attention: Any = None,
     ) -> NewPass:
         clean_name = validation.text(name, "Name")
         assert clean_name is not None
@@ -86,7 +91,9 @@ class PassService:
         if start and end and parse_iso(start) >= parse_iso(end):
             raise InvalidInput("Valid from must be earlier than valid until.")
         client = validation.text(client_id, "Client id", max_len=64, required=False)
-        return NewPass(clean_name, kind, uses, start, end, client, validation.fields(fields))
+        return NewPass(clean_name, kind, uses, start, end, client, validation.fields(fields),
+                       attention=validation.text(attention, "Attention", max_len=MAX_ATTENTION,
+                                                 required=False))
 
     # --- commands ---------------------------------------------------------------------------
     def create(self, new: NewPass, *, by: str = "manager") -> Pass:
@@ -153,7 +160,7 @@ class PassService:
                 valid_until=new.valid_until, client_id=client.id if client else None,
                 fields=new.fields,
                 public_url=compact_url(self._ctx.base_url, token_v2.token(d.claims, signature)),
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, attention=new.attention,
             )
             data = p.to_api()
             data.pop("provisional")
@@ -192,6 +199,23 @@ class PassService:
 
     def activate(self, ref: str, *, by: str = "manager") -> Pass:
         return self._command(ref, "activate", PassStatus.ACTIVE, by=by, reason=None)
+
+    def set_attention(self, ref: str, note: Any, *, by: str = "manager") -> Pass:
+        """Set (or with None clear) the pass's note for the door, as a `pass.attention_set`
+        event that reaches every door; the same note again records nothing (a replay)."""
+        clean = validation.text(note, "Attention", max_len=MAX_ATTENTION, required=False)
+
+        def _in_tx(tx: Tx) -> Pass:
+            current = self._find(tx, ref)
+            if current.attention == clean:
+                return current
+            _, after = self._ctx.record_pass_change(
+                tx, EventType.PASS_ATTENTION_SET, {"id": current.id, "attention": clean, "by": by},
+                pass_id=current.id)
+            assert after is not None
+            return after
+
+        return self._ctx.write(_in_tx)
 
     def _command(self, ref: str, trigger: str, to: PassStatus, *, by: str, reason: str | None) -> Pass:
         def _in_tx(tx: Tx) -> Pass:

@@ -124,7 +124,10 @@ def merge_entry(ctx: Context, passes: PassService, tx: Tx, entry: JournalEntry) 
             data = {**data, **current.to_api()}
         recorded = ctx.record(tx, event.type, data, pass_id=event.pass_id, event_id=event.id,
                               at=at)
-    tx.insert_scan(scan, recorded.id)
+    # The door's keys of the scan (direction, list, re-entry) go into its row as a direct
+    # write's would; the occupancy rows follow from the event (the store's append hook).
+    door_keys = event.data.get("scan")
+    tx.insert_scan(scan, recorded.id, door_keys if isinstance(door_keys, dict) else None)
 
 
 class ScanMerger:

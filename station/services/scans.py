@@ -14,18 +14,22 @@ from station.domain.codes import new_id
 from station.domain.errors import Conflict, InvalidInput, NotFound, StorageError
 from station.domain.events import Event, EventType, new_event_id
 from station.domain.explain import explain, explain_needs_log
-from station.domain.models import Pass, PassStatus, PassType, Reason, Scan, Source, Verdict
+from station.domain.door import NO_LIST, AttentionAnswer, Door, DoorDecision, answered, scan_extras
+from station.domain.models import (Direction, Pass, PassStatus, PassType, Reason, Scan, Source,
+                                   Verdict)
 from station.domain.fold import fold_next
 from station.domain.rules import Decision, decide
 from station.domain.times import parse_iso, to_iso
 from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
+from station.services.door_probes import decide_with_probes
 from station.services.key_trust import SignedByRemoved, removed_signer
 from station.services.passes import PassService
 from station.services.scan_merge import (JournalEntry, ScanMerger, announce, parse_all,
                                          unmerged_events)
 from station.store.db import Priority, Tx
+from station.store.door_journal import Appending
 from station.store.releases import record_release
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,10 @@ class ScanResult:
     scan: Scan
     pass_: Pass | None
     warning: str | None = None  # e.g. last use of a multi-pass, admitted offline on signature
+    attention: str | None = None  # the pass's note for the door, on an accepted entry
+    # The list asks the door to confirm the note: nothing is recorded yet; submit again with
+    # the door's AttentionAnswer (only when asked with hold_attention: the window's door).
+    awaiting: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -57,6 +65,7 @@ class ScanResult:
             "warning": self.warning,
             "pass": self.pass_.to_api() if self.pass_ else None,
             "scan": self.scan.to_api(),
+            **({"attention": self.attention} if self.attention is not None else {}),
         }
 
 
@@ -81,11 +90,20 @@ class ScanService:
         self.decided: Observers[ScanResult] = Observers()
 
     def submit(self, payload: str | bytes, source: str = Source.MANUAL,
-               operator: str | None = None, *, wait_merged: bool = True) -> ScanResult:
+               operator: str | None = None, *, door: Door = NO_LIST,
+               override_by: str | None = None, wait_merged: bool = True,
+               hold_attention: bool = False, attention: AttentionAnswer | None = None
+               ) -> ScanResult:
         """Decide one scan and make it durable in the door journal; raises InvalidInput for
-        what can never be a pass. `wait_merged`: return only once the scan is in the log (the
-        API, the command line: what they read next shows it); the door's own paths pass False
-        and return at the journal's fsync, whatever the main writer is doing."""
+        what can never be a pass. `door`: its check-in list and direction (none and entry:
+        exactly today's decision); `override_by`: the manager who allowed an entry over the
+        list's capacity. `wait_merged`: return only once the scan is in the log (the API, the
+        command line: what they read next shows it); the door's own paths pass False and
+        return at the journal's fsync, whatever the main writer is doing. `hold_attention`:
+        an entry whose note the list asks to confirm records nothing and comes back
+        `awaiting` (the window's door shows the note); `attention`: the door's answer (without
+        hold_attention and an answer, as the API and the command line do, it is recorded at
+        once, unconfirmed)."""
         try:
             source = Source(source)
         except ValueError:
@@ -97,14 +115,19 @@ class ScanService:
         claim: Claim | None = None
         try:
             # Outside the journal's lock: the claim may wait (briefly) on the network.
-            claim = self._claim(parsed, verified)
+            # An exit never claims: the hub's claim is a single-use pass's first use.
+            if door.direction is not Direction.EXIT:
+                claim = self._claim(parsed, verified)
             # One decision at a time, in the journal's write transaction (its lock holds off
             # every other door of this data directory, in any process): each sees the entries
             # of the ones before it. The entry is durable when the block ends (fsync).
             with self.merger.journal.appending() as journal:
-                result, entry = self._decide(parsed, source, operator, journal.entries_for,
-                                             claim, verified)
-                if wait_merged:
+                result, entry = self._decide(parsed, source, operator, journal, claim,
+                                             verified, door, override_by,
+                                             hold_attention, attention)
+                if entry is None:  # waiting for the door's answer: nothing recorded
+                    pass
+                elif wait_merged:
                     # Its caller waits for the log anyway: straight into it, one fsync'd
                     # commit, not two (journal, then merge: an API scan took 1.9 ms instead
                     # of 0.9). Still under the journal's lock, so no door decides meanwhile
@@ -113,20 +136,29 @@ class ScanService:
                 else:
                     entry_id = journal.add(entry.scan.scanned_at, entry.scan.pass_id,
                                            entry.scan.id, entry.to_json())
+            if entry is None:
+                self._give_back(claim)  # asked again with the door's answer
+                return result
             if not wait_merged:
                 self.merger.appended(entry_id)
         except StorageError as exc:
             # Not in the journal: no verdict exists, so none may be shown (a door must never
             # admit someone it could not record), and a claim made for it would make another
             # door refuse a guest nobody admitted.
-            if (claim is not None and claim.fresh and claim.at is not None
-                    and claim.pass_id is not None and self.unclaimer is not None):
-                self.unclaimer(claim.pass_id, claim.at)
+            self._give_back(claim)
             raise exc.about("record the scan", "nothing was admitted") from exc.__cause__
+        if door.list_ is not None and not result.accepted:
+            self._give_back(claim)  # refused by the list: the pass may still enter elsewhere
         if wait_merged:
             self._ctx.publish(merged)
         self.decided.publish((result,))
         return result
+
+    def _give_back(self, claim: Claim | None) -> None:
+        """A fresh hub claim for a scan that admitted nobody goes back to the hub."""
+        if (claim is not None and claim.fresh and claim.at is not None
+                and claim.pass_id is not None and self.unclaimer is not None):
+            self.unclaimer(claim.pass_id, claim.at)
 
     def close(self) -> None:
         """Merge what the door journal still holds (the station is stopping)."""
@@ -202,11 +234,13 @@ class ScanService:
         return current, unmerged_events(entries, present)
 
     def _decide(self, parsed: payloads.ParsedPayload, source: Source, operator: str | None,
-                pending: Pending, claim: Claim | None = None,
-                verified: tokens.Claims | tokens.BadToken | None = None
-                ) -> tuple[ScanResult, JournalEntry]:
-        """The verdict and the journal entry that records it, from the reader and `pending`
-        (the journal's entries of a pass), inside the journal's write transaction."""
+                journal: Appending, claim: Claim | None = None,
+                verified: tokens.Claims | tokens.BadToken | None = None,
+                door: Door = NO_LIST, override_by: str | None = None,
+                hold_attention: bool = False, answer: AttentionAnswer | None = None
+                ) -> tuple[ScanResult, JournalEntry | None]:
+        """The verdict and the journal entry that records it, from the reader and the
+        journal's unmerged entries, inside the journal's write transaction."""
         now = self._ctx.now()
         store = self._ctx.store
         current: Pass | None = None
@@ -247,9 +281,18 @@ class ScanService:
             current = store.pass_by_code(parsed.code)
         if current is None:
             return self._refuse_unlinked(parsed, source, operator, Reason.UNKNOWN)
-        current, unmerged = self._overlaid(current, pending)
+        current, unmerged = self._overlaid(current, journal.entries_for)
 
-        decision = decide(current, now)
+        at_door: DoorDecision | None = None
+        if door == NO_LIST:
+            decision = decide(current, now)  # today's path, unchanged
+        else:  # the list's probes count the journal's unmerged entries too
+            at_door = decide_with_probes(self._ctx, journal, current, now, door,
+                                         override=override_by is not None)
+            if at_door.accepted and at_door.confirm and answer is None and hold_attention:
+                return self._awaiting(current, at_door, parsed.text, source, operator, now), None
+            at_door = answered(at_door, answer)
+            decision = at_door.decision
         taken = (claim is not None and claim.state is ClaimState.TAKEN
                  and decision.verdict is Verdict.ACCEPTED and current.type is PassType.SINGLE)
         if taken:
@@ -264,7 +307,12 @@ class ScanService:
             source=source, operator=operator, payload=parsed.text,
         )
         # The station's name (`stationName`) is added by the merge: one statement less here.
-        data = {**current.to_api(), "scan": scan.to_api()}
+        # The door's keys (list, direction, re-entry…): the merge writes them into the scan
+        # row and the occupancy rows from here, as a direct write would.
+        confirmed_by = answer.by if answer is not None and answer.admit else None
+        extras = (scan_extras(door, at_door, override_by=override_by, confirmed_by=confirmed_by)
+                  if at_door else {})
+        data = {**current.to_api(), "scan": {**scan.to_api(), **extras}}
         # Its place in the log (origin_seq, HLC) is given by the merge, in the writer.
         event = Event(id=new_event_id(), type=EventType.PASS_SCANNED, timestamp=to_iso(now),
                       data=data, origin=store.station_id, origin_seq=0, hlc="",
@@ -279,15 +327,30 @@ class ScanService:
         events = [*store.events_for_pass(current.id), *unmerged] if needs_log else []
         message = explain(decision.reason, after, events,
                           self._ctx.station_names() if needs_log else {}, now)
+        if at_door is not None and at_door.message is not None:
+            message = at_door.message  # the list, a rule, an exit or a re-entry said it
         if taken and claim is not None:
             message = self._taken_message(claim, now)
         warning = None
-        if decision.verdict is Verdict.ACCEPTED:
+        if at_door is not None and at_door.overridden:
+            warning = f"Admitted over capacity on {override_by}'s override."
+        elif decision.verdict is Verdict.ACCEPTED and door.direction is Direction.ENTRY:
             if admitted_on_signature:
                 warning = "Admitted on its signature: this pass has not synced to this station yet."
             elif after.type == "multi" and after.status is PassStatus.USED:
                 warning = "That was the last use of this pass."
-        return ScanResult(decision.verdict, decision.reason, message, scan, after, warning), entry
+        entered = decision.verdict is Verdict.ACCEPTED and door.direction is Direction.ENTRY
+        return ScanResult(decision.verdict, decision.reason, message, scan, after, warning,
+                          after.attention if entered else None), entry
+
+    def _awaiting(self, current: Pass, at_door: DoorDecision, text: str, source: Source,
+                  operator: str | None, now: datetime) -> ScanResult:
+        """An entry waiting for the door to read the note: a result, but no scan recorded."""
+        scan = Scan(id=new_id("scn"), pass_id=current.id, station_id=self._ctx.store.station_id,
+                    scanned_at=to_iso(now), verdict=Verdict.ACCEPTED, reason=None, source=source,
+                    operator=operator, payload=text[:256])
+        return ScanResult(Verdict.ACCEPTED, None, at_door.message or "", scan, current,
+                          attention=at_door.attention, awaiting=True)
 
     def _taken_message(self, claim: Claim, now: datetime) -> str:
         where = claim.holder_name or self._ctx.station_names().get(claim.holder or "", "another door")

@@ -1,4 +1,5 @@
-"""The periodic expiry sweep of a running station (so integrations hear about expiries)."""
+"""The periodic expiry sweep of a running station (so integrations hear about expiries), and
+the scheduled automatic check-out beside it."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import logging
 import threading
 
 from station.domain.errors import StorageError
+from station.services.checkout_schedule import ScheduledCheckout
 from station.services.passes import PassService
 
 log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
-    def __init__(self, passes: PassService, interval_s: float = 30.0) -> None:
+    def __init__(self, passes: PassService, interval_s: float = 30.0,
+                 checkouts: ScheduledCheckout | None = None) -> None:
         self._passes = passes
+        # A check-out is recorded up to an interval late, dated its scheduled time: the fold
+        # orders it by that time, so an entry made meanwhile stays inside.
+        self._checkouts = checkouts
         self._interval = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="expiry-sweeper", daemon=True)
@@ -40,6 +46,8 @@ class ExpirySweeper:
                 count = self.sweep_once()
                 if count:
                     log.info("expired %d passes past their validUntil", count)
+                if self._checkouts is not None and self._checkouts.run():
+                    log.info("checked everyone out as scheduled")
             except StorageError as exc:  # the disk, not a bug: no traceback; tried again later
                 log.warning("Expiry sweep: %s", exc)
             except Exception:  # keep sweeping; a locked database now may be free next time

@@ -373,7 +373,7 @@ class RemoteEventService:
             except (KeyError, ValueError):
                 log.warning("event %s carries a malformed scan; kept in the log only", event.id)
                 return
-            sync_store.insert_scan_if_absent(tx, scan, event.id)
+            sync_store.insert_scan_if_absent(tx, scan, event.id, s)
         elif event.type == EventType.CLIENT_CREATED and data.get("id") and data.get("name"):
             sync_store.insert_client_if_absent(tx, Client(
                 id=str(data["id"]), name=str(data["name"]), email=data.get("email"),

@@ -29,6 +29,8 @@ from station.domain.events import Event
 from station.domain.models import Client, Pass
 from station.store import health, migrations, search
 from station.store.failures import storage_errors
+from station.store.lists import keep_lists
+from station.store.occupancy import keep_occupancy
 from station.store.privacy import make_private
 from station.store.rows import client_from_row, event_from_row, pass_from_row, scan_from_row
 from station.store.search import filter_sql as search_filter
@@ -99,7 +101,8 @@ class Store:
         self._local = threading.local()
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
-        self._append_hooks: list[AppendHook] = []
+        # The store's own derived rows, kept with every event that changes them.
+        self._append_hooks: list[AppendHook] = [keep_occupancy, keep_lists]
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_lock = threading.Lock()
         self._checkpoint_wanted = False

@@ -60,6 +60,13 @@ class Appending:
     def entries_for(self, pass_id: str) -> list[str]:
         return entries_for(self._conn, pass_id)
 
+    def moving_entries(self) -> list[str]:
+        """The entries of admissions and exits (any pass), oldest first: what moves a list's
+        count inside before the merge."""
+        rows = self._conn.execute("SELECT entry FROM entries WHERE json_extract(entry, "
+                                  "'$.scan.verdict') = 'accepted' ORDER BY id")
+        return [str(r[0]) for r in rows]
+
     def add(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
         cursor = self._conn.execute(
             "INSERT INTO entries (created, pass_id, scan_id, entry) VALUES (?, ?, ?, ?)",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 
 from station.domain.errors import StationError
-from station.store import search
+from station.store import occupancy, search
+from station.store.tx import Tx
 
 V1_CORE = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -241,9 +242,41 @@ CREATE TRIGGER passes_search_delete AFTER DELETE ON passes BEGIN
 END;
 """
 
+V11_CHECKIN_LISTS = """
+-- Check-in lists, exits and occupancy (docs/checkin-lists.md "The store"). The door's verdict
+-- with a list reads these with index probes; nothing on its path folds the log.
+-- The lists as the fold of every list.changed event (a handful of rows), data = to_json().
+CREATE TABLE checkin_lists (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+-- Which way a scan counted people, at which list; a re-entry is a movement, not a use (stats
+-- count neither an exit nor a re-entry as an admission). Old rows are entries, as their events.
+ALTER TABLE scans ADD COLUMN direction TEXT NOT NULL DEFAULT 'entry';
+ALTER TABLE scans ADD COLUMN list_id TEXT;
+ALTER TABLE scans ADD COLUMN reentry INTEGER NOT NULL DEFAULT 0;
+-- The occupancy fold's state as rows ('' stands for "no list"): one row per open entry (the
+-- latest by entry_key is what an exit takes), the lists a pass entered since their last
+-- check-out (re-entry), and the count inside per list, all kept in the transaction of the
+-- event that changes them (store/occupancy.py).
+CREATE TABLE occupancy_open (
+    pass_id TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    scan_id TEXT,
+    PRIMARY KEY (pass_id, entry_key)
+) WITHOUT ROWID;
+CREATE TABLE occupancy_visited (
+    pass_id TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    PRIMARY KEY (pass_id, list_id)
+) WITHOUT ROWID;
+CREATE TABLE occupancy_counts (list_id TEXT PRIMARY KEY, inside INTEGER NOT NULL);
+-- A pass's note for the door ("Check ID — under 18"); NULL: none.
+ALTER TABLE passes ADD COLUMN attention TEXT;
+"""
+
 MIGRATIONS: list[str] = [V1_CORE, V2_SYNC, V2_API, V3_SYNC_STREAM_SEQ, V4_DROP_UNUSED_INDEXES,
                          V5_SYNC_RELEASES, V6_WEBHOOK_TOMBSTONES, V7_STATION_APPLICATION_ID,
-                         V8_CLIENTS_EMAIL_NOCASE_INDEX, V9_IMPORTED_ROWS, V10_SEARCH_KEY]
+                         V8_CLIENTS_EMAIL_NOCASE_INDEX, V9_IMPORTED_ROWS, V10_SEARCH_KEY,
+                         V11_CHECKIN_LISTS]
 LATEST = len(MIGRATIONS)
 
 
@@ -271,6 +304,9 @@ def apply_step(conn: sqlite3.Connection, version: int) -> None:
     search.register(conn)
     for statement in _statements(MIGRATIONS[version]):
         conn.execute(statement)
+    if MIGRATIONS[version] is V11_CHECKIN_LISTS:
+        # The rows of what the log already holds (every admission so far is an entry).
+        occupancy.rebuild(Tx(conn, ""))
 
 
 def migrate(conn: sqlite3.Connection) -> int:

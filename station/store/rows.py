@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from station.domain.events import Event
@@ -27,13 +28,14 @@ def pass_from_row(row: dict[str, Any]) -> Pass:
         updated_at=row["updated_at"],
         provisional=bool(row["provisional"]),
         conflicts=row["conflicts"],
+        attention=row.get("attention"),
     )
 
 
 PASS_COLUMNS: tuple[str, ...] = (
     "id", "code", "name", "type", "status", "uses", "max_uses", "valid_from", "valid_until",
     "client_id", "email", "fields", "public_url", "created_at", "updated_at", "provisional",
-    "conflicts",
+    "conflicts", "attention",
 )
 PASS_EMAIL = PASS_COLUMNS.index("email")
 PASS_CLIENT = PASS_COLUMNS.index("client_id")
@@ -44,8 +46,15 @@ def pass_values(p: Pass, email: str | None) -> tuple[Any, ...]:
     return (
         p.id, p.code, p.name, str(p.type), str(p.status), p.uses, p.max_uses, p.valid_from,
         p.valid_until, p.client_id, email, json.dumps(p.fields, sort_keys=True), p.public_url,
-        p.created_at, p.updated_at, int(p.provisional), p.conflicts,
+        p.created_at, p.updated_at, int(p.provisional), p.conflicts, p.attention,
     )
+
+
+def scan_movement(scan: Mapping[str, Any]) -> tuple[str, str | None, int]:
+    """The scans row's (direction, list_id, reentry) from the `scan` keys of its event (a door
+    with no list writes none of them: an entry, as every scan before exits existed)."""
+    return (str(scan.get("direction") or "entry"), scan.get("list") or None,
+            int(bool(scan.get("reentry"))))
 
 
 def client_from_row(row: dict[str, Any]) -> Client:

@@ -1,5 +1,6 @@
 """Queries for the counters and the admissions chart (read-only, on the caller's thread's own
-reader connection). Undone admissions (a `scan.reverted` event names the scan) do not count."""
+reader connection). Undone admissions (a `scan.reverted` event names the scan) do not count, nor
+do exits and re-entries: an admission is an accepted entry that spent a use."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from station.store.db import Store
 
+_ADMISSION = "s.verdict = 'accepted' AND s.direction = 'entry' AND s.reentry = 0"
 _NOT_REVERTED = (
     "s.id NOT IN (SELECT json_extract(data, '$.scanId') FROM events WHERE type = 'scan.reverted')"
 )
@@ -38,8 +40,8 @@ def admissions_per_quarter(store: Store, since_iso: str) -> list[Bucket]:
     sql = (
         "SELECT substr(s.scanned_at, 1, 14) || printf('%02d', "
         "(CAST(substr(s.scanned_at, 15, 2) AS INTEGER) / 15) * 15) || ':00Z' AS slot, "
-        "count(*) FILTER (WHERE s.verdict = 'accepted' AND p.type = 'single') AS single, "
-        "count(*) FILTER (WHERE s.verdict = 'accepted' AND coalesce(p.type, 'multi') = 'multi') AS multi, "
+        f"count(*) FILTER (WHERE {_ADMISSION} AND p.type = 'single') AS single, "
+        f"count(*) FILTER (WHERE {_ADMISSION} AND coalesce(p.type, 'multi') = 'multi') AS multi, "
         "count(*) FILTER (WHERE s.verdict = 'rejected') AS refused "
         "FROM scans s LEFT JOIN passes p ON p.id = s.pass_id "
         f"WHERE s.scanned_at >= ? AND (s.verdict = 'rejected' OR {_NOT_REVERTED}) "
@@ -52,8 +54,8 @@ def admissions_per_quarter(store: Store, since_iso: str) -> list[Bucket]:
 def counters(store: Store, since_iso: str, recent_iso: str) -> Counters:
     db = store.db()
     row = db.execute(
-        "SELECT count(*) FILTER (WHERE s.verdict = 'accepted' AND s.scanned_at >= ?), "
-        "count(*) FILTER (WHERE s.verdict = 'accepted' AND s.scanned_at >= ?), "
+        f"SELECT count(*) FILTER (WHERE {_ADMISSION} AND s.scanned_at >= ?), "
+        f"count(*) FILTER (WHERE {_ADMISSION} AND s.scanned_at >= ?), "
         "count(*) FILTER (WHERE s.verdict = 'rejected' AND s.scanned_at >= ?) "
         f"FROM scans s WHERE s.scanned_at >= min(?, ?) AND (s.verdict = 'rejected' OR {_NOT_REVERTED})",
         [since_iso, recent_iso, since_iso, since_iso, recent_iso],

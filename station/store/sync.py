@@ -17,7 +17,7 @@ from station.domain.events import Event
 from station.domain.models import Client, Scan
 from station.domain.remote import data_text
 from station.store.db import Priority, Store, Tx, chunks, marks
-from station.store.rows import event_from_row
+from station.store.rows import event_from_row, scan_movement
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +103,16 @@ def last_event_key_before(tx: Tx, pass_id: str, head: int) -> tuple[str, str, st
     return (row[0], row[1], row[2]) if row else None
 
 
-def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str) -> bool:
-    """A scan another door recorded: kept once, whatever how often its event arrives."""
+def insert_scan_if_absent(tx: Tx, scan: Scan, event_id: str,
+                          extras: Mapping[str, Any] | None = None) -> bool:
+    """A scan another door recorded: kept once, whatever how often its event arrives.
+    `extras`: its event's `scan` keys (direction, list, reentry)."""
     cur = tx.execute(
         "INSERT OR IGNORE INTO scans (id, pass_id, station_id, scanned_at, verdict, reason, source, "
-        "operator, payload, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "operator, payload, event_id, direction, list_id, reentry) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (scan.id, scan.pass_id, scan.station_id, scan.scanned_at, str(scan.verdict), scan.reason,
-         scan.source, scan.operator, scan.payload[:256], event_id),
+         scan.source, scan.operator, scan.payload[:256], event_id, *scan_movement(extras or {})),
     )
     return bool(cur.rowcount)
 

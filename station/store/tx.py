@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from station.domain.events import Event
@@ -21,6 +21,7 @@ from station.store.rows import (
     event_from_row,
     pass_from_row,
     pass_values,
+    scan_movement,
 )
 
 CHUNK = 500  # values per IN (...) list, well under SQLite's limit on bound parameters
@@ -192,12 +193,15 @@ class Tx:
             [(c.id, c.name, c.email, c.phone, c.created_at) for c in clients],
         )
 
-    def insert_scan(self, s: Scan, event_id: str | None) -> None:
+    def insert_scan(self, s: Scan, event_id: str | None,
+                    extras: Mapping[str, Any] | None = None) -> None:
+        """`extras`: the door's keys of the scan's event (door.scan_extras): direction, list."""
         self._conn.execute(
             "INSERT INTO scans (id, pass_id, station_id, scanned_at, verdict, reason, source, "
-            "operator, payload, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "operator, payload, event_id, direction, list_id, reentry) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (s.id, s.pass_id, s.station_id, s.scanned_at, str(s.verdict), s.reason, s.source,
-             s.operator, s.payload[:256], event_id),
+             s.operator, s.payload[:256], event_id, *scan_movement(extras or {})),
         )
 
     def next_origin_seq(self) -> int:

@@ -8,15 +8,17 @@ import gc
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from station.domain.door import parse_direction
 from station.domain.errors import StationError
 
-from station.ui.ports import StationFactory
+from station.ui.ports import RunningStation, StationFactory
 from station.ui import settings as ui_settings
 from station.ui.capture_worker import camera_source, demo_camera
 from station.ui.main_window import MainWindow
@@ -54,6 +56,21 @@ def app_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "station", "station")
 
 
+def _door_from_args(args: argparse.Namespace, station: RunningStation,
+                    settings: ui_settings.UiSettings) -> ui_settings.UiSettings:
+    """The settings with the door given by `--list` and `--direction`, saved (this door's
+    choice, as if made on the Scan view); unchanged without them."""
+    ref, direction = getattr(args, "list", None), getattr(args, "direction", None)
+    if ref is None and direction is None:
+        return settings
+    chosen = settings
+    if ref is not None:
+        chosen = replace(chosen, door_list=station.core.lists.get(ref).id)
+    if direction is not None:
+        chosen = replace(chosen, door_direction=str(parse_direction(direction)))
+    return ui_settings.save(station.core.store, chosen)
+
+
 def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
     """Run the window until it is closed. `make_station(data_dir)` builds the station (the
     command line passes station.app.build_station with the options it parsed)."""
@@ -77,6 +94,11 @@ def run_gui(args: argparse.Namespace, make_station: StationFactory) -> int:
             QMessageBox.critical(None, "Station cannot start", str(exc))
         raise
     settings = ui_settings.load(station.core.store)
+    try:  # --list/--direction: an unknown list is refused before the window opens
+        settings = _door_from_args(args, station, settings)
+    except StationError:
+        station.stop()
+        raise
     station.start()
     window = MainWindow(station, qsettings, settings, demo=args.demo)
     screenshot: Path | None = getattr(args, "screenshot", None)

@@ -28,6 +28,7 @@ from station.ui.elided_label import ElidedLabel
 from station.ui.hid import KeyboardWedge, first_known_pass
 from station.ui.integrations_view import IntegrationsView, disabled_warning
 from station.ui.kiosk import Kiosk
+from station.ui.lists_view import ListsView
 from station.ui.manager_pin import ManagerPin
 from station.ui.message_banner import SHOWN_MS, MessageBanner
 from station.ui.passes_view import PassesView
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.activity_view, "Activity")
         self.tabs.addTab(self.stats_view, "Stats")
         self.tabs.addTab(self.integrations_view, "Integrations")
+        self.lists_view = ListsView(self.core, self.roles, self.reads, self.writes)
+        self.tabs.addTab(self.lists_view, "Lists")
 
         self.station_label = ElidedLabel(self.core.ctx.station_name)  # a long name never widens
         self.station_label.setObjectName("sectionTitle")
@@ -130,13 +133,17 @@ class MainWindow(QMainWindow):
         # Every scan reaches the person at the door, whatever view is open (see _show_at_door).
         self.overlay = VerdictOverlay(self)
         self.scan_view.set_reset_after(self.settings.verdict_reset_s)
+        self.scan_view.door_panel.start(self.settings.door_list, self.settings.door_direction)
+        self.scan_view.door_panel.changed.connect(self._door_changed)
+        self.scan_view.pin_needed.connect(
+            lambda note: self.ask_manager_pin(note, self.scan_view.admit_over_capacity))
         self.scan_view.verdict_shown.connect(self._show_at_door)
         self.roles.changed.connect(self._locked_to_door)
         self.kiosk = Kiosk(self)
         self.manager_pin = ManagerPin(self)
         self.kiosk.changed.connect(self._kiosk_changed)
         self.overlay.dismissed.connect(lambda: self._esc.setEnabled(self.kiosk.active))
-        for view in (self.scan_view, self.passes_view, self.integrations_view):
+        for view in (self.scan_view, self.passes_view, self.integrations_view, self.lists_view):
             view.message.connect(self.show_message)
         self.integrations_view.unlock_requested.connect(self.toggle_lock)
         self.scan_export.message.connect(self.show_message)
@@ -182,6 +189,7 @@ class MainWindow(QMainWindow):
         self.passes_view.on_events(events)
         self.scan_view.on_events(events)
         self.stats_view.on_events(events)
+        self.lists_view.on_events(events)
 
     def show_message(self, text: str) -> None:
         """A view's message: kept by the status bar, shown in full by the banner above it."""
@@ -269,7 +277,7 @@ class MainWindow(QMainWindow):
     def refresh_network_status(self) -> None:
         api, sync, integrations = self.station.api, self.station.sync, self.station.integrations
 
-        def work() -> tuple[str, SyncLine, str]:
+        def work() -> tuple[str, SyncLine, str, bool]:
             if api is None:
                 api_text = "API: off"
             elif api.address:
@@ -278,12 +286,16 @@ class MainWindow(QMainWindow):
                 api_text = f"API: not running ({api.error})" if api.error else "API: starting"
             # issue 5: "the GUI says so" when the sender disabled a subscription
             warning = disabled_warning(integrations.webhook_states()) if integrations is not None else ""
-            return api_text, status_line(sync.status() if sync is not None else None), warning
+            state = sync.status() if sync is not None else None
+            # Offline: syncing is on and the hub is out of reach (the counts are this door's).
+            offline = state is not None and state.enabled and not state.connected
+            return api_text, status_line(state), warning, offline
 
         self.reads.run(work, self._show_network_status, lambda exc: log.debug("network status: %s", exc))
 
-    def _show_network_status(self, texts: tuple[str, SyncLine, str]) -> None:
-        api_text, sync_line, warning = texts
+    def _show_network_status(self, texts: tuple[str, SyncLine, str, bool]) -> None:
+        api_text, sync_line, warning, offline = texts
+        self.scan_view.door_panel.set_offline(offline)
         self.status.set_api(api_text)
         self.status.set_sync(sync_line.text, sync_line.alarm)
         self.status.set_webhook_warning(warning)
@@ -426,6 +438,11 @@ class MainWindow(QMainWindow):
             self.reads.run(lambda: demo_camera(passes),
                            lambda source: self.capture.apply(chosen, lambda _s: source),
                            lambda exc: self.show_message(f"The demo camera did not start: {exc}"))
+
+    def _door_changed(self, list_id: str, direction: str) -> None:
+        """This door's list and direction, kept with the station's settings."""
+        self.settings = replace(self.settings, door_list=list_id, door_direction=direction)
+        self._save_settings(self.settings)
 
     def _save_settings(self, chosen: ui_settings.UiSettings) -> None:
         store = self.core.store

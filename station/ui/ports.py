@@ -16,6 +16,7 @@ from station.net.sync.url import SyncTarget
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.context import Context
+from station.services.lists import ListService
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.store.db import Store
@@ -28,6 +29,7 @@ class CoreParts(Protocol):
     passes: PassService
     clients: ClientService
     scans: ScanService
+    lists: ListService
 
 
 class ApiPart(Protocol):

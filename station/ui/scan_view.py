@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from datetime import timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -19,13 +20,16 @@ from PySide6.QtWidgets import (
 from station.ui.ports import CoreParts as Core
 from station.domain.errors import StationError, StorageError
 from station.domain.events import Event, EventType
-from station.domain.models import Pass, Source
+from station.domain.door import AttentionAnswer, Door
+from station.domain.models import Pass, Reason, Source
 from station.domain.times import to_iso
 from station.services.scans import UNDO_WINDOW, ScanResult
 from station.store import stats
 from station.ui.bridge import EventBridge
+from station.ui.door_actions import Ask, DoorActions, Pending
+from station.ui.door_panel import DoorPanel
 from station.ui.preview import PreviewWidget
-from station.ui.roles import Roles
+from station.ui.roles import Role, Roles
 from station.ui.sounds import Sounds
 from station.ui.verdict_card import VerdictCard
 from station.ui.verdicts import (
@@ -75,6 +79,7 @@ class ScanView(QWidget):
     went_idle = Signal()  # the card went back to READY after its display time
     scanned = Signal(object)  # every ScanResult, even those a burst never shows on the card
     message = Signal(str)
+    pin_needed = Signal(str)  # an override asks for the manager PIN (the window asks it)
 
     def __init__(self, core: Core, roles: Roles, sounds: Sounds, scan_lane: TaskRunner,
                  reads: TaskRunner, writes: TaskRunner, parent: QWidget | None = None) -> None:
@@ -89,7 +94,9 @@ class ScanView(QWidget):
         self._undo: tuple[str, str, float] | None = None  # scan id, guest name, monotonic deadline
 
         self.preview = PreviewWidget()
+        self.door_panel = DoorPanel(core, reads)
         self.card = VerdictCard()
+        self.door_actions = DoorActions()
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Type a pass code or paste a pass link, then Enter")
         self.entry.setClearButtonEnabled(True)
@@ -111,6 +118,9 @@ class ScanView(QWidget):
         self.entry.installEventFilter(self)
         self.check.clicked.connect(self._entered)
         self.undo_button.clicked.connect(self.undo_last)
+        self.door_actions.confirm.connect(lambda: self._confirm(True))
+        self.door_actions.turn_away.connect(lambda: self._confirm(False))
+        self.door_actions.override.connect(self._override_asked)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._update_undo)
@@ -160,13 +170,16 @@ class ScanView(QWidget):
         self._entry_wrapped: bool | None = None
         self._wrap_entry_row(False)
         left = QVBoxLayout()
+        left.setSpacing(8)  # with the door's count, 800x600 has no height to spare
         left.addWidget(self.preview, 1)
+        left.addWidget(self.door_panel)  # the door and "inside now", over the counters
         counters = QGridLayout()
         for i, c in enumerate(self.counters.values()):
             counters.addWidget(c, i // 2, i % 2)
         left.addLayout(counters)
         right = QVBoxLayout()
         right.addWidget(self.card, 1)
+        right.addWidget(self.door_actions)
         right.addLayout(self._entry_row)
         self._columns = QHBoxLayout(self)
         self._columns.setContentsMargins(16, 16, 16, 16)
@@ -235,6 +248,10 @@ class ScanView(QWidget):
         self._columns.setStretch(1, 2 if narrow else 5)
         for counter in self.counters.values():
             counter.set_compact(narrow)
+        self.door_panel.set_compact(narrow)
+        # The door's count takes a row of the preview's column: on a small screen (800x600)
+        # the preview gives up that height (the camera's picture only helps aim the pass).
+        self.preview.setMinimumSize(240, 96 if narrow else 135)
 
     # --- scanning ---------------------------------------------------------------------------
     def _entered(self) -> None:
@@ -245,17 +262,58 @@ class ScanView(QWidget):
 
     def submit(self, payload: str, source: str) -> None:
         """Decide one scan on the scan lane (in order, off the GUI thread); show it when done."""
+        self._run_scan(payload, source, self.door_panel.door)
+
+    def _run_scan(self, payload: str, source: str, door: Door | None, **answer: Any) -> None:
+        """`door`: as chosen when the code was scanned; None before the lists first arrive,
+        then read on the scan lane itself (the saved list decides the very first scan too).
+        `answer`: the door's answer to a capacity refusal or a note (`override_by`, `attention`)."""
         scans = self._core.scans
         operator = str(self._roles.role)
+        choice, panel = self.door_panel.choice, self.door_panel
+        used: list[Door] = []
 
         def work() -> ScanResult:
             _own_scan.active = True
             try:
-                return scans.submit(payload, source, operator, wait_merged=False)
+                used.append(door if door is not None else panel.resolve(choice))
+                return scans.submit(payload, source, operator, wait_merged=False, door=used[0],
+                                    hold_attention=True, **answer)
             finally:
                 _own_scan.active = False
 
-        self._scan_lane.run(work, self.show_result, self._scan_failed)
+        def done(result: ScanResult) -> None:
+            name = result.pass_.name if result.pass_ is not None and result.pass_.name else "Guest"
+            ask = (Ask.CONFIRM if result.awaiting else
+                   Ask.OVERRIDE if result.reason == Reason.CAPACITY_REACHED else Ask.NOTHING)
+            self.door_actions.offer(ask, Pending(payload, source, used[0], name))
+            self.show_result(result)
+
+        self._scan_lane.run(work, done, self._scan_failed)
+
+    # --- the door's answers -------------------------------------------------------------------
+    def _confirm(self, admit: bool) -> None:
+        pending = self.door_actions.take()
+        if pending is not None:
+            by = str(self._roles.role)
+            self._run_scan(pending.payload, pending.source, pending.door,
+                           attention=AttentionAnswer(by, admit))
+
+    def _override_asked(self) -> None:
+        pending = self.door_actions.pending
+        if pending is None:
+            return
+        if self._roles.is_manager:
+            self.admit_over_capacity()
+        else:
+            self.pin_needed.emit(f"Admit {pending.name} over the list's capacity")
+
+    def admit_over_capacity(self) -> None:
+        """Once a manager allowed it (PIN checked): the same scan, recorded with the override."""
+        pending = self.door_actions.take()
+        if pending is not None:
+            self._run_scan(pending.payload, pending.source, pending.door,
+                           override_by=str(Role.MANAGER))
 
     def _subscribe_elsewhere(self, callback: Callable[[ScanResult], None]) -> Callable[[], None]:
         def told(result: ScanResult) -> None:  # on the deciding thread: hand off only
@@ -272,6 +330,10 @@ class ScanView(QWidget):
     def show_result(self, result: ScanResult) -> None:
         self.results = [*self.results[-49:], result]
         view = from_result(result)
+        if result.awaiting:  # nothing recorded yet: no Undo, not in the activity
+            self._pending_view = view
+            self._card_timer.start()
+            return
         if result.accepted and result.pass_ is not None:
             self._undo = (result.scan.id, result.pass_.name or "Guest",
                           time.monotonic() + UNDO_WINDOW.total_seconds())
@@ -287,6 +349,7 @@ class ScanView(QWidget):
         self._show(view)
         self._update_undo()
         self.refresh_counters()
+        self.door_panel.refresh()
 
     def _scan_failed(self, exc: BaseException) -> None:
         if isinstance(exc, StorageError):  # e.g. a full disk: nothing recorded, nobody admitted
@@ -303,7 +366,9 @@ class ScanView(QWidget):
         view = self._numbered(view)
         self.card.show_view(view)
         self._sounds.play(view.kind)
-        if self.reset_after_s > 0:
+        if view.kind is Kind.AWAITING:  # the note stays until the door answers
+            self._reset_timer.stop()
+        elif self.reset_after_s > 0:
             self._reset_timer.start(int(self.reset_after_s * 1000))
         self.verdict_shown.emit(view)
 
@@ -311,7 +376,7 @@ class ScanView(QWidget):
         """The view with its time and how many scans in a row named the same code."""
         if not view.scanned_at:
             view = replace(view, scanned_at=to_iso(self._core.ctx.now()))
-        if view.kind is Kind.UNDONE:
+        if view.kind in (Kind.UNDONE, Kind.AWAITING):  # not a scan of its own: the answer is
             return view
         self._repeat = self._repeat + 1 if view.code and view.code == self._last_code else 1
         self._last_code = view.code
@@ -327,6 +392,7 @@ class ScanView(QWidget):
         self._reset_timer.stop()
         self._last_code, self._repeat = "", 0
         self.card.show_view(IDLE, flash=False)
+        self.door_actions.offer(Ask.NOTHING)  # the override goes with the refusal it answered
         self.went_idle.emit()
 
     # --- undo -------------------------------------------------------------------------------
@@ -395,8 +461,10 @@ class ScanView(QWidget):
         if any(e.type in (EventType.PASS_SCANNED, EventType.SCAN_REVERTED, EventType.PASS_CREATED)
                for e in events):
             self._counter_timer.start()
+        self.door_panel.on_events(events)
 
     def stop(self) -> None:
+        self.door_panel.stop()
         for timer in (self._tick, self._counter_timer, self._periodic, self._reset_timer):
             timer.stop()
         self._elsewhere.close()

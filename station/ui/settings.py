@@ -12,6 +12,7 @@ from station.domain.errors import InvalidInput
 SETTING = "ui.settings"
 RESOLUTIONS = ("640x480", "1280x720", "1920x1080")
 DECODERS = ("zxing", "zbar")
+DIRECTIONS = ("entry", "exit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,9 @@ class UiSettings:
     auto_lock_min: float = 2.0
     verdict_reset_s: float = 5.0  # the card goes back to READY after this; 0: never
     kiosk: bool = False  # open fullscreen on the Scan view; leaving it needs the manager PIN
+    # This door: its check-in list's id ("" for none: today's behaviour) and direction.
+    door_list: str = ""
+    door_direction: str = "entry"
 
     @property
     def size(self) -> tuple[int, int]:
@@ -42,6 +46,8 @@ class UiSettings:
             raise InvalidInput("Auto-lock is between 0.1 and 240 minutes.")
         if not 0 <= self.verdict_reset_s <= 600:
             raise InvalidInput("Back to READY is between 0 (never) and 600 seconds.")
+        if self.door_direction not in DIRECTIONS:
+            raise InvalidInput("The door's direction is entry or exit.")
         if not self.camera.strip():
             raise InvalidInput("Choose a camera, or 'none' for manual entry and the handheld scanner only.")
         return self

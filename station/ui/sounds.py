@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 PLAYERS = ("pw-play", "paplay", "aplay", "afplay")
 FILES = {Kind.ACCEPTED: "accepted.wav", Kind.REFUSED: "refused.wav", Kind.WARNING: "warning.wav",
-         Kind.ERROR: "refused.wav", Kind.NOT_RECORDED: "refused.wav"}
+         Kind.ERROR: "refused.wav", Kind.NOT_RECORDED: "refused.wav",
+         Kind.ATTENTION: "attention.wav", Kind.AWAITING: "attention.wav"}
 
 
 def find_player() -> list[str] | None:

@@ -1,5 +1,5 @@
-"""Admissions per 15 minutes, by pass type, against refusals: drawn with QPainter (QtCharts
-would need the 400 MB PySide6-Addons for one chart)."""
+"""Admissions per 15 minutes, by pass type, against refusals, and inside now per list over the
+same hours: drawn with QPainter (QtCharts would need the 400 MB PySide6-Addons for one chart)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from station.ui.ports import CoreParts as Core
 from station.domain.times import parse_iso, to_iso
+from station.domain.occupancy_series import occupancy_series
 from station.store import stats
+from station.store.door_reads import inside_counts
+from station.store.occupancy_history import checkouts_since, movements_per_quarter
+from station.ui.occupancy_chart import Line, OccupancyChart, nice_step
 from station.ui.workers import TaskRunner
 
 SERIES = (("Single-entry admitted", "#15803d"), ("Multi-use admitted", "#0e7490"), ("Refused", "#b91c1c"))
@@ -22,7 +26,7 @@ HOURS = 8
 class AdmissionsChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(480, 260)
+        self.setMinimumSize(480, 150)  # above the occupancy chart: both fit 800x600
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.buckets: list[stats.Bucket] = []
 
@@ -52,7 +56,7 @@ class AdmissionsChart(QWidget):
             p.end()
             return
         peak = max(max(b.accepted, b.refused) for b in self.buckets) or 1
-        step = _nice_step(peak)
+        step = nice_step(peak)
         ceiling = step * -(-peak // step)
         # grid and y labels
         p.setPen(QPen(QColor("#e5e7eb"), 1))
@@ -82,13 +86,6 @@ class AdmissionsChart(QWidget):
         p.setPen(QPen(QColor("#9ca3af"), 1))
         p.drawLine(int(plot.left()), int(plot.bottom()), int(plot.right()), int(plot.bottom()))
         p.end()
-
-
-def _nice_step(peak: int) -> int:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
-        if peak / step <= 6:
-            return step
-    return 10000
 
 
 def fill_gaps(buckets: list[stats.Bucket], start: datetime, end: datetime) -> list[stats.Bucket]:
@@ -121,6 +118,11 @@ class StatsView(QWidget):
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addLayout(head)
         layout.addWidget(self.chart, 1)
+        inside_title = QLabel(f"Inside now per list, last {HOURS} hours")
+        inside_title.setObjectName("sectionTitle")
+        self.occupancy = OccupancyChart()
+        layout.addWidget(inside_title)
+        layout.addWidget(self.occupancy, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(2000)
@@ -134,17 +136,30 @@ class StatsView(QWidget):
         store, now = self._core.store, self._core.ctx.now()
         start = now - timedelta(hours=HOURS)
 
-        def work() -> list[stats.Bucket]:
-            return fill_gaps(stats.admissions_per_quarter(store, to_iso(start)), start, now)
+        lists = self._core.lists
+
+        def work() -> tuple[list[stats.Bucket], list[Line]]:
+            since = to_iso(start)
+            buckets = fill_gaps(stats.admissions_per_quarter(store, since), start, now)
+            names = {lst.id: lst.name for lst in lists.all()}
+            now_counts = {k or "": v for k, v in inside_counts(store).items()}
+            series = occupancy_series(now_counts, movements_per_quarter(store, since),
+                                      checkouts_since(store, since), [b.start for b in buckets])
+            return buckets, [Line(names.get(list_id, "No list" if not list_id else list_id), values)
+                             for list_id, values in series.items()]
 
         self._reads.run(work, self._show, self._failed)
 
-    def _show(self, buckets: list[stats.Bucket]) -> None:
+    def _show(self, got: tuple[list[stats.Bucket], list[Line]]) -> None:
         self._busy = False
+        buckets, lines = got
         # Trim the empty hours before the first scan so a fresh day is not a flat line.
         first = next((i for i, b in enumerate(buckets) if b.accepted or b.refused), len(buckets))
         shown = buckets[max(0, min(first, len(buckets) - 16)):]  # at least four hours
         self.chart.set_buckets(shown if first < len(buckets) else [])
+        cut = len(buckets) - len(shown)
+        self.occupancy.set_lines([b.start for b in shown],
+                                 [Line(line.name, line.values[cut:]) for line in lines])
         accepted = sum(b.accepted for b in buckets)
         refused = sum(b.refused for b in buckets)
         self.summary.setText(f"{accepted:,} admitted · {refused:,} refused")

@@ -61,6 +61,17 @@ class VerdictIcon(QWidget):
             path.lineTo(QPointF(s * 0.5, s * 0.58))
             path.moveTo(QPointF(s * 0.5, s * 0.76))
             path.lineTo(QPointF(s * 0.5, s * 0.765))
+        elif self.kind is Kind.ATTENTION:  # an "i": read the note
+            path.moveTo(QPointF(s * 0.5, s * 0.26))
+            path.lineTo(QPointF(s * 0.5, s * 0.265))
+            path.moveTo(QPointF(s * 0.5, s * 0.42))
+            path.lineTo(QPointF(s * 0.5, s * 0.74))
+        elif self.kind is Kind.AWAITING:  # a "?": the door answers
+            path.moveTo(QPointF(s * 0.36, s * 0.36))
+            path.arcTo(QRectF(s * 0.36, s * 0.22, s * 0.28, s * 0.28), 180, -270)
+            path.lineTo(QPointF(s * 0.5, s * 0.6))
+            path.moveTo(QPointF(s * 0.5, s * 0.76))
+            path.lineTo(QPointF(s * 0.5, s * 0.765))
         elif self.kind is Kind.UNDONE:
             path.moveTo(QPointF(s * 0.3, s * 0.5))
             path.lineTo(QPointF(s * 0.7, s * 0.5))

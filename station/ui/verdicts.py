@@ -21,6 +21,8 @@ class Kind(StrEnum):
     UNDONE = "undone"
     ERROR = "error"
     NOT_RECORDED = "not_recorded"  # the scan could not be written (disk full): no verdict
+    ATTENTION = "attention"  # accepted, and the pass has a note for the door: the note is big
+    AWAITING = "awaiting"  # the list asks the door to confirm the note: nothing recorded yet
 
 
 # Background colours chosen for white text at WCAG AA (>= 4.5:1) and for telling apart with
@@ -33,6 +35,8 @@ COLOURS: dict[Kind, str] = {
     Kind.UNDONE: "#4b5563",
     Kind.ERROR: "#6b21a8",
     Kind.NOT_RECORDED: "#b91c1c",
+    Kind.ATTENTION: "#1d4ed8",
+    Kind.AWAITING: "#0e7490",
 }
 
 WORDS: dict[Kind, str] = {
@@ -43,6 +47,8 @@ WORDS: dict[Kind, str] = {
     Kind.UNDONE: "UNDONE",
     Kind.ERROR: "NOT A PASS",
     Kind.NOT_RECORDED: "NOT RECORDED",
+    Kind.ATTENTION: "ATTENTION",
+    Kind.AWAITING: "CONFIRM?",
 }
 
 
@@ -114,14 +120,22 @@ def from_result(result: object) -> VerdictView:
     scan = getattr(result, "scan")
     p = getattr(result, "pass_")
     warning = getattr(result, "warning")
+    attention = getattr(result, "attention", None)
+    if getattr(result, "awaiting", False):
+        name = (p.name if p and p.name else "Guest")
+        return VerdictView(Kind.AWAITING, attention or "", f"{name}: Confirm to admit, or Turn away",
+                           code=p.id if p else "")
     if getattr(result, "accepted"):
         name = (p.name if p and p.name else "Guest")
         detail = _pass_line(p) if p else ""
         fields = getattr(p, "fields", {}) or {}
         if fields.get("ticket"):
             detail = f"{fields['ticket']} · {detail}"
-        kind = Kind.WARNING if warning or (p and p.conflicts) else Kind.ACCEPTED
         note = warning or ("Conflict: admitted elsewhere while offline." if p and p.conflicts else "")
+        if attention:  # the note is what the door must read: the headline, the name under it
+            return VerdictView(Kind.ATTENTION, attention, f"Admitted: {name} · {detail}", note,
+                               scan.id, scan.scanned_at, code=p.id if p else "")
+        kind = Kind.WARNING if warning or (p and p.conflicts) else Kind.ACCEPTED
         return VerdictView(kind, name, detail, note, scan.id, scan.scanned_at, code=p.id if p else "")
     reason = getattr(result, "reason")
     # The sentence is the headline ("Already used at Door 2 at 19:03"); the name comes second.

@@ -67,12 +67,20 @@ def _validity_in_order(case: schemathesis.Case) -> bool:
         return True
 
 
+def _windows_have_length(case: schemathesis.Case) -> bool:
+    body = case.body if isinstance(case.body, dict) else {}
+    rules = body.get("rules") if isinstance(body.get("rules"), list) else []
+    return not any(isinstance(r, dict) and r.get("rule") == "window"
+                   and r.get("from") == r.get("until") for r in rules)
+
+
 def strategy(operation: Any, mode: GenerationMode) -> Any:
     cases = operation.as_strategy(generation_mode=mode)
-    if mode is GenerationMode.POSITIVE and operation.path == "/api/v1/passes":
-        # validFrom before validUntil (said in their descriptions) is a rule between two fields,
-        # which JSON Schema cannot state.
-        cases = cases.filter(_validity_in_order)
+    if mode is GenerationMode.POSITIVE and operation.path in (
+            "/api/v1/passes", "/api/v1/lists", "/api/v1/lists/{ref}"):
+        # validFrom before validUntil, and a window's until not its from (said in their
+        # descriptions), are rules between two fields, which JSON Schema cannot state.
+        cases = cases.filter(_validity_in_order).filter(_windows_have_length)
     return cases
 
 

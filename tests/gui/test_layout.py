@@ -46,7 +46,7 @@ def longest_status(qtbot: Any, window: MainWindow) -> None:
     # the first refresh runs on a reader: let it land before writing over it
     qtbot.waitUntil(lambda: window.status.api.text() != "API: off", timeout=60000)
     window.status.set_camera(CaptureState.LOST, 0.0, CAMERA_ERROR)
-    window._show_network_status((API_TEXT, SyncLine(SYNC_TEXT, True), WEBHOOK_WARNING))
+    window._show_network_status((API_TEXT, SyncLine(SYNC_TEXT, True), WEBHOOK_WARNING, True))
 
 
 def set_size(qtbot: Any, window: MainWindow, width: int, height: int) -> None:
@@ -68,7 +68,10 @@ def door_controls(window: MainWindow) -> dict[str, QWidget]:
     view = window.scan_view
     return {"verdict word": view.card.word, "code box": view.entry, "Check": view.check,
             "Undo": view.undo_button, "Manager/Lock": window.lock_button,
-            "station name": window.station_label}
+            "station name": window.station_label, "list picker": view.door_panel.list_picker,
+            "Exit": view.door_panel.exit_button, "inside now": view.door_panel.inside,
+            **({"offline marker": view.door_panel.offline_marker}
+               if view.door_panel.offline else {})}
 
 
 def assert_door_fits(window: MainWindow, width: int, height: int) -> None:

@@ -186,3 +186,60 @@ def test_a_batch_is_screened_against_the_snapshot_the_sync_client_took_for_it(
     assert stale.inserted == 0 and core.store.count_passes() == 0
     fresh = remote.apply_batch(RemoteBatch(signed), None, ApplyMode.LIVE).result(timeout=60)
     assert fresh.inserted == len(events) and core.store.count_passes() == 3
+
+
+def _events_of_type(core: Core, kind: str) -> list[Event]:
+    from station.store.rows import event_from_row
+    return [event_from_row(r) for r in core.store.fetch_all(
+        "SELECT * FROM events WHERE type = ? ORDER BY seq", (kind,))]
+
+
+def test_lists_and_check_outs_from_another_station_apply_here(core: Core, tmp_path: Path) -> None:
+    # Events about no pass (a list created and edited, everyone checked out) enter the log like
+    # client.created does, and the lists are materialised in the same transaction.
+    from station.domain.events import EventType
+    from station.domain.occupancy import fold_events
+    from station.store.door_reads import inside_counts
+    other = build_core(tmp_path / "other")
+    try:
+        vip = other.lists.create({"name": "VIP", "fields": {"tier": "vip"}}, by="Mia")
+        other.lists.edit("VIP", {"capacity": 2}, by="Mia")
+        guest = other.passes.create(PassService.validate("Vera", fields={"tier": "vip"}))
+        other.scans.submit(guest.code)
+        events = [*_events_of_type(other, EventType.LIST_CHANGED),
+                  *other.store.events_for_pass(guest.id)]
+    finally:
+        other.close()
+    # At a time after the entry (a check-out orders by its `at`, not by its stamp).
+    at = "2099-01-01T00:00:00Z"
+    checkout = Event("evt_checkout1", EventType.OCCUPANCY_CHECKOUT, at,
+                     {"at": at, "listId": None, "by": "Mia"},
+                     "sta_other", 99, events[-1].hlc)
+    applied = RemoteEventService(core.ctx).apply([*events, checkout])
+
+    assert applied.inserted == len(events) + 1
+    (here,) = core.lists.all()
+    assert (here.id, here.name, here.capacity) == (vip.id, "VIP", 2)
+    assert core.lists.find("vip") == here
+    # The check-out took everyone out: the rows equal the fold of what the log holds.
+    assert inside_counts(core.store) == {k: v for k, v in fold_events(
+        [*events, checkout]).by_list.items() if v} == {}
+
+
+@pytest.mark.parametrize("kind, data", [
+    ("list.changed", {"changes": {"name": "No id"}}),
+    ("list.changed", {"id": "lst_x", "changes": ["name"]}),
+    ("occupancy.checkout", {"listId": None}),
+    ("occupancy.checkout", {"at": "tonight"}),
+    ("occupancy.checkout", {"at": "2026-06-01T18:00:00Z", "listId": 7}),
+])
+def test_a_malformed_list_or_check_out_event_is_refused_alone(
+        core: Core, kind: str, data: dict[str, object]) -> None:
+    from station.domain.errors import InvalidInput
+    from station.domain.hlc import Stamp
+    bad = Event("evt_bad", kind, "2026-06-01T18:00:00Z", data, "sta_other", 1,
+                Stamp(1_780_000_000_000, 0).encode())
+    with pytest.raises(InvalidInput):
+        RemoteEventService(core.ctx).apply([bad])
+    assert core.store.fetch_all("SELECT id FROM events WHERE id = 'evt_bad'") == []
+    assert core.lists.all() == []

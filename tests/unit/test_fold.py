@@ -141,3 +141,48 @@ def test_fold_next_counts_a_multi_pass_to_its_last_use() -> None:
     assert quick == fold([*events, third]).pass_
     assert (quick.uses, quick.status) == (3, PassStatus.USED)
     assert fold_next(quick, scan(10, 310, "sta_a")) is None  # used up: a conflict, the log decides
+
+
+def movement(n: int, wall: int, origin: str, **extra: object) -> Event:
+    """An accepted scan that is an exit (direction) or a re-entry: a movement, not a use."""
+    event = scan(n, wall, origin)
+    return Event(**{**{f: getattr(event, f) for f in event.__slots__},  # type: ignore[attr-defined]
+                    "data": {**event.data, "scan": {**event.data["scan"], **extra}}})
+
+
+def test_an_exit_or_a_re_entry_spends_no_use_in_the_fold_or_fold_next() -> None:
+    created, entry = ev(0, EventType.PASS_CREATED, {**PASS, "type": "multi", "maxUses": 2}, 100), \
+        scan(1, 200, "sta_a")
+    exit_ = movement(2, 300, "sta_b", direction="exit")
+    back = movement(3, 400, "sta_a", reentry=True)
+    result = fold([created, entry, exit_, back])
+    assert result.pass_ is not None
+    assert (result.pass_.uses, result.pass_.status, result.conflicts) == (1, PassStatus.ACTIVE, ())
+    assert result.accepted_scan_ids == ("scn_1",)
+    one = fold([created, entry]).pass_
+    assert one is not None
+    assert fold_next(one, exit_) == fold([created, entry, exit_]).pass_ == one
+
+
+def test_the_door_reads_where_a_single_pass_was_admitted_not_where_it_left() -> None:
+    from datetime import UTC, datetime
+
+    from station.domain.explain import explain
+    from station.domain.models import Reason
+
+    events = [ev(0, EventType.PASS_CREATED, PASS, 100), scan(1, 200, "sta_a"),
+              movement(2, 300, "sta_b", direction="exit")]
+    p = fold(events).pass_
+    said = explain(Reason.USED, p, events, {"sta_a": "Main door", "sta_b": "Side exit"},
+                   datetime(2026, 6, 1, 12, tzinfo=UTC))
+    assert said.startswith("Already used at Main door")
+
+
+def test_the_latest_attention_note_wins_in_any_order() -> None:
+    created = ev(0, EventType.PASS_CREATED, {**PASS, "attention": "Wheelchair access"}, 100)
+    set_ = ev(1, EventType.PASS_ATTENTION_SET, {"id": "pas_1", "attention": "Check ID — under 18"}, 200)
+    cleared = ev(2, EventType.PASS_ATTENTION_SET, {"id": "pas_1", "attention": None}, 300)
+    assert fold([created]).pass_.attention == "Wheelchair access"  # type: ignore[union-attr]
+    assert fold([set_, created]).pass_.attention == "Check ID — under 18"  # type: ignore[union-attr]
+    assert fold([cleared, set_, created]).pass_.attention is None  # type: ignore[union-attr]
+    assert "attention" not in fold([cleared, created]).pass_.to_api()  # type: ignore[union-attr]

@@ -105,7 +105,7 @@ Time = Annotated[str, Field(max_length=40, pattern=TIME, json_schema_extra={"for
                  AfterValidator(_real_time)]
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH, pattern=TARGET_URL),
                       BeforeValidator(_url_syntax)]
-def _whole_number(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
     """JSON numbers only: "3", true and Infinity are refused rather than read as 3, 1 and "inf".
     3.0 is the number 3 (JSON Schema's "integer" says so, and JavaScript writes 3 either way)."""
     if isinstance(value, float) and value.is_integer():
@@ -115,7 +115,7 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-MaxUses = Annotated[int, Field(ge=1, le=MAX_USES_LIMIT), BeforeValidator(_whole_number)]
+MaxUses = Annotated[int, Field(ge=1, le=MAX_USES_LIMIT), BeforeValidator(whole_number)]
 _FIELD_VALUE_SCHEMA = {"anyOf": [
     {"type": "string", "maxLength": MAX_FIELD_VALUE, "pattern": TEXT},
     {"type": "integer", "minimum": -(10**15), "maximum": 10**15},

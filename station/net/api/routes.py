@@ -10,16 +10,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPBearer
 
+from station.domain.door import Door, parse_direction
 from station.domain.errors import InvalidInput
 from station.domain.models import Source
 from station.domain.times import normalize_iso
 from station.net.api import inputs as i
+from station.net.api.list_routes import add_list_routes
 from station.net.api import schemas as s
 from station.net.integrations import Integrations
 from station.net.sync.membership import organisation_id
 from station.services import validation
 from station.services.clients import ClientService
 from station.services.context import station_name
+from station.services.lists import ListService
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.store.db import Store
@@ -84,6 +87,7 @@ class Services:
     store: Store
     # The sync client's status() when this station syncs; None without a hub.
     sync_status: Callable[[], dict[str, Any]] | None = None
+    lists: ListService | None = None  # check-in lists and occupancy (issue 14)
 
 
 def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
@@ -95,7 +99,8 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     async def create_pass(body: s.PassCreate, request: Request) -> Any:
         def work() -> dict[str, Any]:
             new = core.passes.validate(body.name, body.type, body.maxUses, body.validFrom,
-                                       body.validUntil, body.clientId, body.fields)
+                                       body.validUntil, body.clientId, body.fields,
+                                       body.attention)
             if body.email is not None:
                 new = dataclasses.replace(new, email=validation.email(body.email))
             return core.passes.create(new, by=_by(request)).to_api()
@@ -114,6 +119,14 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
     @api.get("/passes/{ref}", response_model=s.PassOut, tags=["passes"], summary="Get a pass by id or code")
     async def get_pass(ref: Ref) -> Any:
         return (await run(core.passes.get, ref)).to_api()
+
+    @api.patch("/passes/{ref}", response_model=s.PassOut, tags=["passes"],
+               summary="Change a pass's note for the door",
+               description="Only `attention` can change; every door gets the new note. The same "
+                           "note again changes nothing.")
+    async def change_pass(ref: Ref, body: s.PassChange, request: Request) -> Any:
+        return (await run(core.passes.set_attention, ref, body.attention,
+                          by=_by(request))).to_api()
 
     @api.post("/passes/{ref}/activate", response_model=s.PassOut, tags=["passes"],
               summary="Activate Pass (re-activate a revoked pass)",
@@ -137,8 +150,14 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         if text is None:
             raise InvalidInput("Give 'payload' (the QR text or pass code) to record a scan.")
         operator = body.operator or _by(request)
-        result = await run(core.scans.submit, text, Source.API, operator)
-        return result.to_json()
+        if (body.list is not None or body.direction is not None) and core.lists is None:
+            raise InvalidInput("This station has no check-in lists; leave out list and direction.")
+
+        def work() -> dict[str, Any]:
+            lst = core.lists.get(body.list) if core.lists and body.list is not None else None
+            door = Door(lst, parse_direction(body.direction))
+            return core.scans.submit(text, Source.API, operator, door=door).to_json()
+        return await run(work)
 
     @api.get("/scans", response_model=s.ScanPage, tags=["scans"], summary="List scans, newest first")
     async def list_scans(limit: Limit, cursor: Cursor = None,
@@ -147,6 +166,9 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
         page = await run(core.store.list_scans, pass_id=passId, limit=limit, cursor=cursor,
                          since=_since(since))
         return {"items": [x.to_api() for x in page.items], "nextCursor": page.next_cursor}
+
+    if core.lists is not None:
+        add_list_routes(api, core.lists, run, _by)
 
     # --- clients ---------------------------------------------------------------------------
     @api.post("/clients", status_code=201, response_model=s.ClientOut, tags=["clients"],

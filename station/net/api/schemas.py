@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from station.domain.events import VENDOR_EVENTS
 from station.net.api import inputs as i
@@ -43,6 +43,14 @@ class PassCreate(Strict):
     clientId: i.Text | None = Field(None, max_length=64)
     email: i.Email | None = Field(None, description="Guest email, for search.")
     fields: i.Fields | None = None
+    attention: i.Text | None = Field(None, max_length=200, examples=["Check ID — under 18"],
+                                     description="A note the door shows with an accepted entry.")
+
+
+class PassChange(Strict):
+    attention: i.Text | None = Field(max_length=200, examples=["Check ID — under 18"],
+                                     description="The note the door shows with an accepted "
+                                                 "entry; null or empty clears it.")
 
 
 class RevokeBody(Strict):
@@ -60,6 +68,10 @@ class ScanCreate(Strict):
                                            description="The QR text (pass URL) or a pass code.")
     code: i.RequiredText | None = Field(None, max_length=1024, description="Alias of payload.")
     operator: i.Text | None = Field(None, max_length=100)
+    list: i.RequiredText | None = Field(None, max_length=100,
+                                        description="The door's check-in list (id or name).")
+    direction: Literal["entry", "exit", "in", "out"] | None = Field(
+        None, description="entry (default) or exit; in and out mean the same.")
 
 
 class ClientCreate(Strict):
@@ -83,7 +95,20 @@ class ErrorOut(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
-class PassOut(BaseModel):
+class AttentionWhenSet(BaseModel):
+    """`attention` is in the JSON only when there is a note: the vendor's shapes are unchanged
+    for every pass and scan without one."""
+
+    # No return annotation: pydantic would take it as the documented response shape.
+    @model_serializer(mode="wrap")
+    def _without_empty_attention(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        out: dict[str, Any] = handler(self)
+        if out.get("attention", 0) is None:
+            out.pop("attention")
+        return out
+
+
+class PassOut(AttentionWhenSet):
     id: str
     code: str
     name: str
@@ -100,6 +125,8 @@ class PassOut(BaseModel):
     updatedAt: str
     provisional: bool
     conflicts: int
+    attention: str | None = Field(None, description="The pass's note for the door; absent "
+                                                    "when it has none.")
 
 
 class PassPage(BaseModel):
@@ -123,7 +150,7 @@ class ScanPage(BaseModel):
     nextCursor: str | None
 
 
-class VerdictOut(BaseModel):
+class VerdictOut(AttentionWhenSet):
     """The same shape as `station scan --json`."""
 
     verdict: Literal["accepted", "rejected"]
@@ -132,6 +159,8 @@ class VerdictOut(BaseModel):
     warning: str | None
     pass_: PassOut | None = Field(alias="pass")
     scan: ScanOut
+    attention: str | None = Field(None, description="The pass's note for the door, on an "
+                                                    "accepted entry; absent otherwise.")
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -148,7 +148,7 @@ def created_row(event: Event) -> tuple[Any, ...]:
     return (base["id"], base["code"], base["name"], str(kind), str(status), 0, max_uses,
             base["valid_from"], base["valid_until"], base["client_id"], None,
             json.dumps(base["fields"], sort_keys=True), base["public_url"], created_at,
-            max(event.timestamp, created_at), 0, 0)
+            max(event.timestamp, created_at), 0, 0, base["attention"])
 
 
 Result = tuple[list[EventHead], list[str], dict[str, tuple[Any, ...] | None], list[str],

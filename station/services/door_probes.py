@@ -1,0 +1,95 @@
+"""What the door's decision with a list reads (docs/checkin-lists.md "The store"): the pass's
+presence, its admitted entries and the list's count inside, each an index probe on the
+deciding thread's reader, with the door journal's unmerged scans applied on top (the overlay,
+docs/door-journal.md), and the venue's time zone the rules are evaluated in."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from datetime import datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from station.domain import occupancy
+from station.domain.checkin_list import CheckinList
+from station.domain.door import Door, DoorDecision, admitted_entries, decide_at_door
+from station.domain.models import Pass
+from station.domain.occupancy import movement_from_event
+from station.domain.times import to_iso
+from station.services.context import Context
+from station.services.scan_merge import parse_all, unmerged_events
+from station.store import door_reads
+from station.store.door_journal import Appending
+from station.store.lists import list_text, parse_list_text
+
+
+def venue_zone(ctx: Context, now: datetime) -> tzinfo:
+    """The `venue_timezone` setting (an IANA name), else this machine's zone: every door of a
+    venue must agree on it, or a window's edge differs between them."""
+    name = ctx.store.setting("venue_timezone")
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # a bad name was refused when it was set; the machine's zone stands in
+    zone = now.astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> CheckinList:
+    # Parsed once per version of a list: a door scans many passes against one.
+    return parse_list_text(text)
+
+
+def current(ctx: Context, door: Door) -> Door:
+    """The door with its list as the store holds it: a door keeps the list it was given all
+    evening, and an edit made since (here, or at another door and synced) must apply."""
+    if door.list_ is None:
+        return door
+    text = list_text(ctx.store, door.list_.id)
+    if text is None:  # not held here (lists are never deleted): the door's own copy decides
+        return door
+    lst = _parsed(text)
+    return door if lst == door.list_ else dataclasses.replace(door, list_=lst)
+
+
+def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door,
+                       *, override: bool) -> DoorDecision:
+    """The verdict at a door with a list (or an exit), inside the journal's write transaction.
+    The journal is the overlay (docs/door-journal.md): the pass's presence and entries and
+    the list's count inside are the store's rows with the journal's unmerged admissions and
+    exits applied after them, as their merge will apply them, so a second entry before the
+    merge is already inside and a full list counts the entries it has not merged yet. The
+    rows and which entries the log already holds (merged, not deleted from the journal yet)
+    are read in one read transaction: a merge committed between two reads could count an
+    entry twice or not at all."""
+    store = ctx.store
+    zone = venue_zone(ctx, now)
+    with store.read_snapshot():
+        door = current(ctx, door)
+        lst = door.list_
+        counted = lst is not None and lst.capacity is not None
+        # Every unmerged admission or exit moves a list's count; only the pass's own move it.
+        texts = journal.moving_entries() if counted else journal.entries_for(p.id)
+        pending = parse_all(texts)
+        present = store.events_present([e.event.id for e in pending if e.event]) if pending else set()
+        unmerged = unmerged_events(pending, present)
+        moves = [m for e in unmerged
+                 if (m := movement_from_event(e)) is not None and m.pass_id is not None]
+        state = occupancy.overlaid(
+            {lst.id: door_reads.inside_on(store, lst.id)} if counted and lst else {},
+            door_reads.open_entries(store, {p.id, *(m.pass_id for m in moves if m.pass_id)}),
+            {p.id: door_reads.visited(store, p.id)}, moves)
+        entries: list[datetime] = []
+        if lst is not None and lst.rules:
+            # Per-day counts reach back to the start of yesterday (a window across midnight);
+            # admitted_entries adds the latest one before that (minutes between entries).
+            start = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(), zone)
+            entries = door_reads.admitted_entries(store, p.id, to_iso(start))
+    if lst is not None and lst.rules:
+        entries = sorted([*entries, *admitted_entries(e for e in unmerged if e.pass_id == p.id)])
+    return decide_at_door(
+        p, now, door, presence=state.presence(p.id), entries=entries,
+        inside_on_list=state.on(lst.id) if counted and lst else 0, override=override, tz=zone)

@@ -132,7 +132,6 @@ class DoorJournal:
                              "AUTOINCREMENT, created TEXT NOT NULL, pass_id TEXT, "
                              "scan_id TEXT NOT NULL, entry TEXT NOT NULL)")
                 conn.execute("CREATE INDEX IF NOT EXISTS entries_pass ON entries (pass_id)")
-                self._preallocate_wal(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -178,9 +177,11 @@ class DoorJournal:
                 raise
 
     def open(self) -> None:
-        """Open the journal now (its WAL grown: tens of ms on a busy disk), not at a scan."""
+        """Open the journal now and grow its WAL (tens of ms on a busy disk), not at a scan:
+        a running station's door (Station.start). Only there: a one-shot command that reads
+        the journal, or one refused for a damaged database, must leave its file as it was."""
         with self._lock, self._failures("open the door journal", "nothing was changed"):
-            self._connection()
+            self._preallocate_wal(self._connection())
 
     def append(self, created: str, pass_id: str | None, scan_id: str, entry: str) -> int:
         """One entry in a transaction of its own; its id."""

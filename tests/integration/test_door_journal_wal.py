@@ -21,6 +21,9 @@ def wal_size(core: Core) -> int:
 def test_the_door_s_appends_overwrite_the_journal_s_wal_from_the_first_scan(core: Core) -> None:
     # An append that lengthens the WAL makes its fsync commit the filesystem's journal, which
     # writes out first whatever a download left in the main database's files.
+    core.scans.merger.start()  # as Station.start() does: the journal opened, its WAL grown
+    wait_until(lambda: (Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal").exists()
+               and wal_size(core) >= 2 * WAL_PADDING, what="the journal opened")
     p = core.passes.create(PassService.validate("Crew", type="multi", max_uses=1000))
     assert core.scans.submit(p.public_url, wait_merged=False).accepted
     size = wal_size(core)

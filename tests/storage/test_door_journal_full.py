@@ -3,6 +3,8 @@ admitted, and a hub claim made for it is given back (docs/door-journal.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from station.app import Core
@@ -10,6 +12,7 @@ from station.domain.errors import StorageError
 from station.domain.models import PassStatus
 from station.services.claims import Claim, ClaimState
 from station.services.passes import PassService
+from station.store.door_journal import JOURNAL_NAME, WAL_PADDING
 from tests.small_disk import SmallDisk
 from tests.waiting import wait_until
 
@@ -20,6 +23,10 @@ CLAIMED_AT = "2026-06-01T18:00:00.000Z"
 @pytest.mark.allow_log("station.services.scan_merge", "kept in its journal")
 def test_a_full_disk_refuses_at_the_journal_and_returns_the_claim(
         core: Core, small_disk: SmallDisk) -> None:
+    core.scans.merger.start()  # a running station: the journal opened at start, its WAL grown
+    wal = Path(core.store.data_dir) / f"{JOURNAL_NAME}-wal"
+    wait_until(lambda: wal.exists() and wal.stat().st_size >= 2 * WAL_PADDING,
+               what="the journal opened by the merge thread")
     first = core.passes.create(PassService.validate("Ada Lovelace"))
     crew = core.passes.create(PassService.validate("Crew", type="multi", max_uses=10_000))
     p = core.passes.create(PassService.validate("Alan Turing"))

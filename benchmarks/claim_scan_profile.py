@@ -43,7 +43,6 @@ import cProfile
 import io
 import os
 import pstats
-import socket
 import statistics
 import sys
 import tempfile
@@ -83,6 +82,7 @@ try:
 except ImportError:  # before the door journal (issue 12)
     ScanMerger = DoorJournal = None  # type: ignore[assignment,misc]
 
+from bench_helpers import free_port, pct, wait  # noqa: E402
 from memory_keyring import MemoryKeyring as _MemoryKeyring  # noqa: E402
 
 # The phases of the scan being timed (one scan at a time, on the main thread).
@@ -168,26 +168,6 @@ def thread_cpu() -> dict[str, float]:
         name = names.get(int(task.name), "(not Python)")
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.005)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

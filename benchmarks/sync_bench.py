@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import shutil
 import sqlite3
 import statistics
@@ -50,27 +49,8 @@ from station.services.passes import PassService  # noqa: E402
 from station.store import migrations  # noqa: E402
 
 
+from bench_helpers import free_port, pct, wait  # noqa: E402
 from memory_keyring import MemoryKeyring as _MemoryKeyring  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait(cond, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.005)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def station(root: Path, name: str, url: str) -> Station:

@@ -75,16 +75,24 @@ class Draws:
         self.rng.shuffle(self.general)
         self.seeded = self.vip[::SEEDED]  # drawn in the shuffled order, like every VIP pass
         self.half = half
+        self.leaving: list[int] = []  # the crowd's passes inside by the VIP list's doors
 
     def entry(self, arm: Arm) -> str:
         if arm.sent and self.rng.random() < REPEAT:
             return self.rng.choice(arm.sent)
-        pool = self.general if self.rng.random() < GENERAL else self.vip
-        code = make_pass(pool.pop() if pool else self.rng.randrange(self.half)).code
+        general = self.rng.random() < GENERAL
+        pool = self.general if general else self.vip
+        # A small run scans more passes than it has: then a fresh draw may repeat one.
+        i = pool.pop() if pool else self.rng.randrange(1 if general else 0, self.half, 4)
+        code = make_pass(i).code
         arm.sent.append(code)
         return code
 
     def exit(self, entered: Arm) -> str:
+        """Someone who came in hours ago leaves (their entry long merged into the log); when
+        none is left, someone the entry door admitted."""
+        if self.leaving:
+            return make_pass(self.leaving.pop()).code
         if entered.admitted:
             return entered.admitted.popleft()
         return make_pass(self.rng.randrange(0, self.half, 4)).code
@@ -124,6 +132,8 @@ def _setup(core: Core, size: int, facts: int, draws: Draws, seed: int) -> Checki
                          "this is a bug to report, the figures would mean nothing.")
     print(f"  occupancy rows = the facts' counts on every list, and the fold of the log for "
           f"200 sampled passes; {sum(crowd.counts().values()):,} inside")
+    draws.leaving = [i for i, on in crowd.inside.items() if on == lst.id]
+    draws.rng.shuffle(draws.leaving)
     # Three entries (and exits) in the last minutes: those passes are at the VIP list's
     # entries-a-day limit (a rule refusal, as a real door sees some).
     at = now - timedelta(minutes=4)

@@ -5,14 +5,18 @@ size of the log; and the venue's counts for readers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import datetime
 from station.domain.events import EventType
 from station.domain.occupancy import OpenEntry, Presence
 from station.domain.times import parse_iso
 from station.store.occupancy import NO_LIST, decode_key, row_list
-from station.store.tx import chunks, marks
+from station.store.tx import CHUNK, chunks, marks
 from station.store.db import Store
+
+
+VENUE_TIMEZONE = "venue_timezone"  # setting: the IANA zone the lists' rules are read in
 
 
 def _list_of(row_value: str) -> str | None:
@@ -60,16 +64,45 @@ _ADMITTED_ENTRY = (
 
 def admitted_entries(store: Store, pass_id: str, since_iso: str) -> list[datetime]:
     """The pass's admitted entries (re-entries too) since `since_iso`, and its latest entry
-    before that (a `minutesBetween` rule may reach further back): two probes of
-    idx_scans_pass."""
-    recent = [r[0] for r in store.iter_rows(
-        f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= ?2 "
-        "ORDER BY scanned_at", (pass_id, since_iso))]
-    before = store.fetch_one(
-        f"SELECT max(scanned_at) AS at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
-        (pass_id, since_iso))
-    earlier = [before["at"]] if before is not None and before["at"] is not None else []
-    return [parse_iso(at) for at in [*earlier, *recent]]
+    before that (a `minutesBetween` rule may reach further back), oldest first: two probes of
+    idx_scans_pass in one statement (each statement at the door gives up the GIL)."""
+    found = [r[0] for r in store.iter_rows(
+        f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= ?2 UNION ALL "
+        f"SELECT max(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
+        (pass_id, since_iso))]
+    return sorted(parse_iso(at) for at in found if at is not None)
+
+
+def pass_rows(store: Store, pass_id: str, others: Collection[str] = ()
+              ) -> tuple[dict[str, list[OpenEntry]], frozenset[str | None]]:
+    """`open_entries` of the pass and `others` (passes with unmerged scans), and the pass's
+    `visited`, in one statement: the door's presence probe."""
+    ids = sorted({pass_id, *others})
+    if len(ids) >= CHUNK:  # a door journal holding scans of many passes (a capacity list)
+        return open_entries(store, ids), visited(store, pass_id)
+    found: dict[str, list[OpenEntry]] = {}
+    seen: set[str | None] = set()
+    for r in store.iter_rows(
+            "SELECT 0, pass_id, list_id, entry_key, scan_id FROM occupancy_open WHERE pass_id IN "
+            f"({marks(len(ids))}) UNION ALL SELECT 1, pass_id, list_id, NULL, NULL FROM "
+            "occupancy_visited WHERE pass_id = ? ORDER BY 1, 2, 4", [*ids, pass_id]):
+        if r[0]:
+            seen.add(_list_of(r[2]))
+        else:
+            found.setdefault(r[1], []).append(OpenEntry(_list_of(r[2]), decode_key(str(r[3])), r[4]))
+    return found, frozenset(seen)
+
+
+def list_and_zone(store: Store, list_id: str | None) -> tuple[str | None, object]:
+    """A list's stored JSON (None when not held) and the `venue_timezone` setting (decoded, None
+    when not set), in one statement: what the door's decision reads before its probes."""
+    row = store.fetch_one(
+        "SELECT (SELECT data FROM checkin_lists WHERE id = ?) AS list, "
+        "(SELECT value FROM settings WHERE key = ?) AS zone", (list_id, VENUE_TIMEZONE))
+    if row is None:
+        return None, None
+    zone = json.loads(row["zone"]) if row["zone"] is not None else None
+    return (None if row["list"] is None else str(row["list"])), zone
 
 
 def inside_counts(store: Store) -> dict[str | None, int]:

@@ -5,6 +5,7 @@ docs/door-journal.md), and the venue's time zone the rules are evaluated in."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from datetime import datetime, time, timedelta, tzinfo
@@ -71,41 +72,43 @@ def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime,
     merge is already inside and a full list counts the entries it has not merged yet. The
     rows and which entries the log already holds (merged, not deleted from the journal yet)
     are read in one read transaction: a merge committed between two reads could count an
-    entry twice or not at all. `own`: the pass's journal entries, when the caller has read
-    them under the same lock (one statement less).
+    entry twice or not at all; with nothing unmerged, the rows are one statement. `own`: the
+    pass's journal entries, when the caller has read them under the same lock.
 
     Each statement here gives up the GIL (which the merge thread or a download in the same
     process may then hold for a switch interval): the probes are read in as few as they can
     be (tests/integration/test_door_list_statements.py)."""
     store = ctx.store
-    with store.read_snapshot():
-        text, zone_name = door_reads.list_and_zone(store, door.list_.id if door.list_ else None)
-        zone = zone_named(zone_name, now)
-        door = _with_stored(door, text)
-        lst = door.list_
-        counted = lst is not None and lst.capacity is not None
-        # Every unmerged admission or exit moves a list's count; only the pass's own move it.
-        if counted:
-            texts = journal.moving_entries()
-        else:
-            texts = journal.entries_for(p.id) if own is None else own
-        pending = parse_all(texts)
+    # The list's version and the venue's zone need not be of the rows' moment.
+    text, zone_name = door_reads.list_and_zone(store, door.list_.id if door.list_ else None)
+    zone = zone_named(zone_name, now)
+    door = _with_stored(door, text)
+    lst = door.list_
+    counted = lst is not None and lst.capacity is not None
+    # Every unmerged admission or exit moves a list's count; only the pass's own move it.
+    if counted:
+        texts = journal.moving_entries()
+    else:
+        texts = journal.entries_for(p.id) if own is None else own
+    pending = parse_all(texts)
+    since: str | None = None
+    if lst is not None and lst.rules:
+        # Per-day counts reach back to the start of yesterday (a window across midnight); the
+        # probe adds the latest entry before that (minutes between entries).
+        since = to_iso(datetime.combine(now.astimezone(zone).date() - timedelta(days=1),
+                                        time(), zone))
+    # No unmerged entry (the usual scan): the probe is one statement, itself one moment.
+    with store.read_snapshot() if pending else contextlib.nullcontext():
         present = store.events_present([e.event.id for e in pending if e.event]) if pending else set()
         unmerged = unmerged_events(pending, present)
         moves = [m for e in unmerged
                  if (m := movement_from_event(e)) is not None and m.pass_id is not None]
-        opened, visited = door_reads.pass_rows(
-            store, p.id, {m.pass_id for m in moves if m.pass_id})
-        state = occupancy.overlaid(
-            {lst.id: door_reads.inside_on(store, lst.id)} if counted and lst else {},
-            opened, {p.id: visited}, moves)
-        entries: list[datetime] = []
-        if lst is not None and lst.rules:
-            # Per-day counts reach back to the start of yesterday (a window across midnight);
-            # admitted_entries adds the latest one before that (minutes between entries).
-            start = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(), zone)
-            entries = door_reads.admitted_entries(store, p.id, to_iso(start))
-    if lst is not None and lst.rules:
+        rows = door_reads.pass_probe(store, p.id, {m.pass_id for m in moves if m.pass_id},
+                                     since_iso=since, count_on=(lst.id,) if counted and lst else ())
+    state = occupancy.overlaid({lst.id: rows.inside} if counted and lst else {}, rows.open,
+                               {p.id: rows.visited}, moves)
+    entries = rows.entries
+    if since is not None:
         entries = sorted([*entries, *admitted_entries(e for e in unmerged if e.pass_id == p.id)])
     return decide_at_door(
         p, now, door, presence=state.presence(p.id), entries=entries,

@@ -1,13 +1,15 @@
-"""The probes the door's verdict with a list reads on the deciding thread's reader (inside
-one read snapshot, with the door journal's lock held): a pass's presence, the count inside on
-a list, the pass's admitted entries (the rules' input). Each is an index probe, whatever the
-size of the log; and the venue's counts for readers."""
+"""The probes the door's verdict with a list reads on the deciding thread's reader (with the
+door journal's lock held; in one statement, `pass_probe`): a pass's presence, the count inside
+on a list, the pass's admitted entries (the rules' input). Each is an index probe, whatever
+the size of the log; and the venue's counts for readers."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+
 from station.domain.events import EventType
 from station.domain.occupancy import OpenEntry, Presence
 from station.domain.times import parse_iso
@@ -56,41 +58,76 @@ def inside_on(store: Store, list_id: str | None) -> int:
 
 # An undone admission never happened (as store/stats.py counts); undos are rare and few.
 _ADMITTED_ENTRY = (
-    "pass_id = ?1 AND verdict = 'accepted' AND direction = 'entry' AND id NOT IN "
+    "pass_id = :pass AND verdict = 'accepted' AND direction = 'entry' AND id NOT IN "
     f"(SELECT json_extract(data, '$.scanId') FROM events WHERE type = '{EventType.SCAN_REVERTED}' "
-    "AND pass_id = ?1)"
+    "AND pass_id = :pass)"
+)
+# The pass's admitted entries since :since, and its latest before: two probes of idx_scans_pass.
+_ENTRIES = (
+    f"SELECT 'e', NULL, scanned_at, NULL, NULL FROM scans WHERE {_ADMITTED_ENTRY} "
+    "AND scanned_at >= :since UNION ALL "
+    f"SELECT 'e', NULL, max(scanned_at), NULL, NULL FROM scans WHERE {_ADMITTED_ENTRY} "
+    "AND scanned_at < :since"
 )
 
 
 def admitted_entries(store: Store, pass_id: str, since_iso: str) -> list[datetime]:
     """The pass's admitted entries (re-entries too) since `since_iso`, and its latest entry
-    before that (a `minutesBetween` rule may reach further back), oldest first: two probes of
-    idx_scans_pass in one statement (each statement at the door gives up the GIL)."""
-    found = [r[0] for r in store.iter_rows(
-        f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= ?2 UNION ALL "
-        f"SELECT max(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
-        (pass_id, since_iso))]
+    before that (a `minutesBetween` rule may reach further back), oldest first."""
+    found = [r[2] for r in store.iter_rows(_ENTRIES, {"pass": pass_id, "since": since_iso})]
     return sorted(parse_iso(at) for at in found if at is not None)
 
 
-def pass_rows(store: Store, pass_id: str, others: Collection[str] = ()
-              ) -> tuple[dict[str, list[OpenEntry]], frozenset[str | None]]:
-    """`open_entries` of the pass and `others` (passes with unmerged scans), and the pass's
-    `visited`, in one statement: the door's presence probe."""
+@dataclass(frozen=True, slots=True)
+class PassRows:
+    """What the door's decision reads of the rows for one pass (docs/checkin-lists.md)."""
+
+    open: dict[str, list[OpenEntry]]  # open entries of the pass and the others asked for
+    visited: frozenset[str | None]  # the pass's lists entered since their check-out
+    entries: list[datetime]  # admitted entries since `since_iso` and the latest before, oldest first
+    inside: int  # the count inside on the list asked for (0 when not asked)
+
+
+def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
+               since_iso: str | None = None, count_on: Sequence[str | None] = ()) -> PassRows:
+    """The door's probes in one statement (one moment of the data, and one GIL release where
+    each statement at the door gives it up): the open entries of the pass and of `others`
+    (passes with unmerged scans), the pass's visited lists, its admitted entries when
+    `since_iso` is given (the list has rules), the count inside on `count_on[0]` when given
+    (the list has a capacity). Each part is an index probe, whatever the size of the log."""
     ids = sorted({pass_id, *others})
     if len(ids) >= CHUNK:  # a door journal holding scans of many passes (a capacity list)
-        return open_entries(store, ids), visited(store, pass_id)
+        return PassRows(open_entries(store, ids), visited(store, pass_id),
+                        admitted_entries(store, pass_id, since_iso) if since_iso else [],
+                        inside_on(store, count_on[0]) if count_on else 0)
+    params: dict[str, object] = {"pass": pass_id, **{f"o{k}": v for k, v in enumerate(ids)}}
+    parts = [
+        "SELECT 'o', pass_id, list_id, entry_key, scan_id FROM occupancy_open WHERE pass_id IN "
+        f"({', '.join(f':o{k}' for k in range(len(ids)))})",
+        "SELECT 'v', pass_id, list_id, NULL, NULL FROM occupancy_visited WHERE pass_id = :pass"]
+    if since_iso is not None:
+        params["since"] = since_iso
+        parts.append(_ENTRIES)
+    if count_on:
+        params["list"] = row_list(count_on[0])
+        parts.append("SELECT 'c', NULL, inside, NULL, NULL FROM occupancy_counts "
+                     "WHERE list_id = :list")
     found: dict[str, list[OpenEntry]] = {}
     seen: set[str | None] = set()
-    for r in store.iter_rows(
-            "SELECT 0, pass_id, list_id, entry_key, scan_id FROM occupancy_open WHERE pass_id IN "
-            f"({marks(len(ids))}) UNION ALL SELECT 1, pass_id, list_id, NULL, NULL FROM "
-            "occupancy_visited WHERE pass_id = ? ORDER BY 1, 2, 4", [*ids, pass_id]):
-        if r[0]:
-            seen.add(_list_of(r[2]))
-        else:
-            found.setdefault(r[1], []).append(OpenEntry(_list_of(r[2]), decode_key(str(r[3])), r[4]))
-    return found, frozenset(seen)
+    entries: list[datetime] = []
+    inside = 0
+    for tag, owner, value, key, scan_id in store.iter_rows(
+            " UNION ALL ".join(parts) + " ORDER BY 1, 2, 4", params):
+        if tag == "o":
+            found.setdefault(owner, []).append(OpenEntry(_list_of(value), decode_key(str(key)),
+                                                         scan_id))
+        elif tag == "v":
+            seen.add(_list_of(value))
+        elif tag == "e" and value is not None:
+            entries.append(parse_iso(value))
+        elif tag == "c":
+            inside = int(value)
+    return PassRows(found, frozenset(seen), sorted(entries), inside)
 
 
 def list_and_zone(store: Store, list_id: str | None) -> tuple[str | None, object]:

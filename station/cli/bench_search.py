@@ -5,7 +5,6 @@ the same run (the machine is shared: compare the two columns, not runs)."""
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 import statistics
@@ -17,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from station.app import build_core
+from station.cli.bench_data import fill_passes
 from station.domain.codes import new_id
-from station.store.db import Priority, Store, Tx
+from station.domain.models import Pass, PassStatus, PassType
+from station.store.db import Store
 
 FIRST = ["Chloé", "Hans", "Ada", "Bob", "Zoë", "Łukasz", "Anna", "Jean", "Marie", "Ørjan", "Guest",
          "Noah", "Emma", "Liam", "Sofía", "Mateo", "Aisha", "Yuki", "Olga", "François"]
@@ -36,23 +37,20 @@ def _old_params(q: str) -> list[str]:
 
 
 def _fill(store: Store, n: int, seed: int) -> list[str]:
-    """n passes written through the store's upsert (the path sync uses): no signing, so the
-    database fills in seconds. Returns their codes."""
+    """n passes written through the store's upsert (bench_data.fill_passes: no signing, so the
+    database fills in seconds). Returns their codes."""
     rng = random.Random(seed)
-    codes: list[str] = []
     epoch = datetime(2026, 1, 1)
-    for start in range(0, n, 5000):
-        rows = []
-        for i in range(start, min(start + 5000, n)):
-            code = f"B{i:011d}"
-            stamp = (epoch + timedelta(milliseconds=i)).isoformat(timespec="milliseconds") + "Z"
-            codes.append(code)
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            rows.append((new_id("pas"), code, name, "single", "active", 0, None, None, None, None,
-                         f"guest.{i}@example.com", json.dumps({}), f"https://example.com/p/{code}",
-                         stamp, stamp, 0, 0, None))
-        store.write(partial(Tx.upsert_pass_values, rows=rows), Priority.USER, fsync=False)
-    store.checkpoint()
+    codes = [f"B{i:011d}" for i in range(n)]
+
+    def make(i: int) -> Pass:
+        stamp = (epoch + timedelta(milliseconds=i)).isoformat(timespec="milliseconds") + "Z"
+        return Pass(id=new_id("pas"), code=codes[i], name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    type=PassType.SINGLE, status=PassStatus.ACTIVE, uses=0,
+                    public_url=f"https://example.com/p/{codes[i]}", created_at=stamp,
+                    updated_at=stamp)
+
+    fill_passes(store, n, make, email=lambda i: f"guest.{i}@example.com")
     return codes
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,9 +34,6 @@ from station.store.releases import record_release
 log = logging.getLogger(__name__)
 
 UNDO_WINDOW = timedelta(minutes=2)
-
-# The door journal's entries (JSON) of a pass, oldest first.
-Pending = Callable[[str], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +206,10 @@ class ScanService:
         return (store.pass_by_id(pass_id) if pass_id else None) or (
             store.pass_by_code(code) if code else None)
 
-    def _overlaid(self, current: Pass, pending: Pending) -> tuple[Pass, list[Event]]:
-        """`current` with the admissions of its unmerged journal entries folded on, and the
-        events of those entries (a refusal's explanation reads them with the log). An entry
-        the log already holds (merged, not yet deleted from the journal) is in the row.
+    def _overlaid(self, current: Pass, texts: list[str]) -> tuple[Pass, list[Event]]:
+        """`current` with the admissions of its unmerged journal entries (`texts`) folded on,
+        and the events of those entries (a refusal's explanation reads them with the log). An
+        entry the log already holds (merged, not yet deleted from the journal) is in the row.
 
         Every statement counts at a door (each gives up the GIL, which a download in the same
         process then holds for up to a switch interval), so a pass with no entries, the usual
@@ -221,7 +217,7 @@ class ScanService:
         which of them the log holds, in one read transaction (a merge committed between two
         separate reads could count an entry twice or not at all). Entries cannot go meanwhile:
         the caller holds the journal's lock, and only a merge's delete, under it, removes them."""
-        entries = parse_all(pending(current.id))
+        entries = parse_all(texts)
         if not entries:
             return current, []
         store = self._ctx.store
@@ -281,14 +277,16 @@ class ScanService:
             current = store.pass_by_code(parsed.code)
         if current is None:
             return self._refuse_unlinked(parsed, source, operator, Reason.UNKNOWN)
-        current, unmerged = self._overlaid(current, journal.entries_for)
+        # The pass's unmerged entries: read once, under the journal's lock, for both uses.
+        own = journal.entries_for(current.id)
+        current, unmerged = self._overlaid(current, own)
 
         at_door: DoorDecision | None = None
         if door == NO_LIST:
             decision = decide(current, now)  # today's path, unchanged
         else:  # the list's probes count the journal's unmerged entries too
             at_door = decide_with_probes(self._ctx, journal, current, now, door,
-                                         override=override_by is not None)
+                                         override=override_by is not None, own=own)
             if at_door.accepted and at_door.confirm and answer is None and hold_attention:
                 return self._awaiting(current, at_door, parsed.text, source, operator, now), None
             at_door = answered(at_door, answer)

@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,7 +315,8 @@ class Store:
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self._reader().execute(sql, params).fetchall()]
 
-    def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+    def iter_rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                  ) -> Iterator[sqlite3.Row]:
         """Rows one at a time (a read over every pass need not hold them all)."""
         yield from self._reader().execute(sql, params)
 

@@ -1,18 +1,24 @@
-"""The probes the door's verdict with a list reads on the deciding thread's reader (inside
-one read snapshot, with the door journal's lock held): a pass's presence, the count inside on
-a list, the pass's admitted entries (the rules' input). Each is an index probe, whatever the
-size of the log; and the venue's counts for readers."""
+"""The probes the door's verdict with a list reads on the deciding thread's reader (with the
+door journal's lock held; in one statement, `pass_probe`): a pass's presence, the count inside
+on a list, the pass's admitted entries (the rules' input). Each is an index probe, whatever
+the size of the log; and the venue's counts for readers."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+
 from station.domain.events import EventType
 from station.domain.occupancy import OpenEntry, Presence
 from station.domain.times import parse_iso
 from station.store.occupancy import NO_LIST, decode_key, row_list
-from station.store.tx import chunks, marks
+from station.store.tx import CHUNK, chunks, marks
 from station.store.db import Store
+
+
+VENUE_TIMEZONE = "venue_timezone"  # setting: the IANA zone the lists' rules are read in
 
 
 def _list_of(row_value: str) -> str | None:
@@ -52,24 +58,88 @@ def inside_on(store: Store, list_id: str | None) -> int:
 
 # An undone admission never happened (as store/stats.py counts); undos are rare and few.
 _ADMITTED_ENTRY = (
-    "pass_id = ?1 AND verdict = 'accepted' AND direction = 'entry' AND id NOT IN "
+    "pass_id = :pass AND verdict = 'accepted' AND direction = 'entry' AND id NOT IN "
     f"(SELECT json_extract(data, '$.scanId') FROM events WHERE type = '{EventType.SCAN_REVERTED}' "
-    "AND pass_id = ?1)"
+    "AND pass_id = :pass)"
+)
+# The pass's admitted entries since :since, and its latest before: two probes of idx_scans_pass.
+_ENTRIES = (
+    f"SELECT 'e', NULL, scanned_at, NULL, NULL FROM scans WHERE {_ADMITTED_ENTRY} "
+    "AND scanned_at >= :since UNION ALL "
+    f"SELECT 'e', NULL, max(scanned_at), NULL, NULL FROM scans WHERE {_ADMITTED_ENTRY} "
+    "AND scanned_at < :since"
 )
 
 
 def admitted_entries(store: Store, pass_id: str, since_iso: str) -> list[datetime]:
     """The pass's admitted entries (re-entries too) since `since_iso`, and its latest entry
-    before that (a `minutesBetween` rule may reach further back): two probes of
-    idx_scans_pass."""
-    recent = [r[0] for r in store.iter_rows(
-        f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= ?2 "
-        "ORDER BY scanned_at", (pass_id, since_iso))]
-    before = store.fetch_one(
-        f"SELECT max(scanned_at) AS at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < ?2",
-        (pass_id, since_iso))
-    earlier = [before["at"]] if before is not None and before["at"] is not None else []
-    return [parse_iso(at) for at in [*earlier, *recent]]
+    before that (a `minutesBetween` rule may reach further back), oldest first."""
+    found = [r[2] for r in store.iter_rows(_ENTRIES, {"pass": pass_id, "since": since_iso})]
+    return sorted(parse_iso(at) for at in found if at is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRows:
+    """What the door's decision reads of the rows for one pass (docs/checkin-lists.md)."""
+
+    open: dict[str, list[OpenEntry]]  # open entries of the pass and the others asked for
+    visited: frozenset[str | None]  # the pass's lists entered since their check-out
+    entries: list[datetime]  # admitted entries since `since_iso` and the latest before, oldest first
+    inside: int  # the count inside on the list asked for (0 when not asked)
+
+
+def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
+               since_iso: str | None = None, count_on: Sequence[str | None] = ()) -> PassRows:
+    """The door's probes in one statement (one moment of the data, and one GIL release where
+    each statement at the door gives it up): the open entries of the pass and of `others`
+    (passes with unmerged scans), the pass's visited lists, its admitted entries when
+    `since_iso` is given (the list has rules), the count inside on `count_on[0]` when given
+    (the list has a capacity). Each part is an index probe, whatever the size of the log."""
+    ids = sorted({pass_id, *others})
+    if len(ids) >= CHUNK:  # a door journal holding scans of many passes (a capacity list)
+        return PassRows(open_entries(store, ids), visited(store, pass_id),
+                        admitted_entries(store, pass_id, since_iso) if since_iso else [],
+                        inside_on(store, count_on[0]) if count_on else 0)
+    params: dict[str, object] = {"pass": pass_id, **{f"o{k}": v for k, v in enumerate(ids)}}
+    parts = [
+        "SELECT 'o', pass_id, list_id, entry_key, scan_id FROM occupancy_open WHERE pass_id IN "
+        f"({', '.join(f':o{k}' for k in range(len(ids)))})",
+        "SELECT 'v', pass_id, list_id, NULL, NULL FROM occupancy_visited WHERE pass_id = :pass"]
+    if since_iso is not None:
+        params["since"] = since_iso
+        parts.append(_ENTRIES)
+    if count_on:
+        params["list"] = row_list(count_on[0])
+        parts.append("SELECT 'c', NULL, inside, NULL, NULL FROM occupancy_counts "
+                     "WHERE list_id = :list")
+    found: dict[str, list[OpenEntry]] = {}
+    seen: set[str | None] = set()
+    entries: list[datetime] = []
+    inside = 0
+    for tag, owner, value, key, scan_id in store.iter_rows(
+            " UNION ALL ".join(parts) + " ORDER BY 1, 2, 4", params):
+        if tag == "o":
+            found.setdefault(owner, []).append(OpenEntry(_list_of(value), decode_key(str(key)),
+                                                         scan_id))
+        elif tag == "v":
+            seen.add(_list_of(value))
+        elif tag == "e" and value is not None:
+            entries.append(parse_iso(value))
+        elif tag == "c":
+            inside = int(value)
+    return PassRows(found, frozenset(seen), sorted(entries), inside)
+
+
+def list_and_zone(store: Store, list_id: str | None) -> tuple[str | None, object]:
+    """A list's stored JSON (None when not held) and the `venue_timezone` setting (decoded, None
+    when not set), in one statement: what the door's decision reads before its probes."""
+    row = store.fetch_one(
+        "SELECT (SELECT data FROM checkin_lists WHERE id = ?) AS list, "
+        "(SELECT value FROM settings WHERE key = ?) AS zone", (list_id, VENUE_TIMEZONE))
+    if row is None:
+        return None, None
+    zone = json.loads(row["zone"]) if row["zone"] is not None else None
+    return (None if row["list"] is None else str(row["list"])), zone
 
 
 def inside_counts(store: Store) -> dict[str | None, int]:

@@ -9,22 +9,14 @@ import pytest
 
 from station.domain.checkin_list import CheckinList, is_open, on_list, parse_checkin_list, with_changes
 from station.domain.errors import InvalidInput
-from station.domain.models import Pass, PassStatus, PassType, Reason
+from station.domain.models import PassType, Reason
+from tests.unit.made_passes import guest
 
 FULL = {"id": "lst_vip", "name": "VIP", "types": ["single"], "fields": {"tier": "vip"},
         "clientId": "cli_1", "validFrom": "2026-06-01T16:00:00.000Z",
         "validUntil": "2026-06-02T04:00:00.000Z", "reentry": True, "capacity": 300,
         "rules": [{"rule": "entriesPerDay", "max": 2}], "confirmAttention": True,
         "checkoutAt": "04:00"}
-
-
-def guest(**over: Any) -> Pass:
-    base: dict[str, Any] = dict(id="pas_1", code="AbCd1234EfGh", name="Ada", type=PassType.SINGLE,
-                                status=PassStatus.ACTIVE, uses=0, public_url="",
-                                created_at="2026-01-01T00:00:00.000Z",
-                                updated_at="2026-01-01T00:00:00.000Z")
-    base.update(over)
-    return Pass(**base)
 
 
 def test_only_a_name_is_needed_and_defaults_admit_everyone() -> None:

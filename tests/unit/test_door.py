@@ -22,19 +22,11 @@ from station.domain.models import Direction, Pass, PassStatus, PassType, Reason,
 from station.domain.occupancy import Presence
 from station.domain.rules import decide
 from station.domain.times import to_iso
+from tests.unit.made_passes import guest
 
 NOW = datetime(2026, 6, 5, 19, 0, tzinfo=UTC)  # a Friday
 INSIDE = Presence(open_lists=("lst",), visited=frozenset({"lst"}))
 LEFT = Presence(visited=frozenset({"lst"}))  # entered this visit, then exited
-
-
-def guest(**over: Any) -> Pass:
-    base: dict[str, Any] = dict(id="pas_1", code="AbCd1234EfGh", name="Ada", type=PassType.SINGLE,
-                                status=PassStatus.ACTIVE, uses=0, public_url="",
-                                created_at="2026-01-01T00:00:00.000Z",
-                                updated_at="2026-01-01T00:00:00.000Z")
-    base.update(over)
-    return Pass(**base)
 
 
 def door(direction: Direction = Direction.ENTRY, **data: Any) -> Door:

@@ -7,8 +7,10 @@ import re
 import threading
 from pathlib import Path
 
+from station.app import StationOptions, build_station
 from station.net.sync.hub import HubServer
-from tests.sync.conftest import StationFactory, in_sync, wait_for
+from tests.sync.conftest import StationFactory, free_port, in_sync, wait_for
+from tests.sync.test_enrolment import enrolled
 from tests.sync.test_sync_status_api import status_of
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "threads.md"
@@ -63,3 +65,22 @@ def test_every_thread_of_a_running_station_is_documented(
     new = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert {"station-net", "expiry-sweeper"} <= {t.name for t in new}
     assert undocumented(new) == []
+
+
+def test_every_thread_of_a_station_hosting_the_hub_is_documented(tmp_path: Path) -> None:
+    """The hosting station adds the hub's own parts (its child process, the enrolment desk)."""
+    before = set(threading.enumerate())
+    host = build_station(StationOptions(data_dir=tmp_path / "host", host_hub=True,
+                                        hub_port=free_port(), api_enabled=False,
+                                        sweep_interval_s=3600))
+    host.core.store.set_setting("station_name", "Door A")
+    host.start()
+    try:
+        assert host.sync is not None
+        wait_for(lambda: enrolled(host), what="the hosting door certified by its own desk")
+        new = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        assert {"hub-enrolment", "child-forker"} <= {t.name for t in new} | {
+            t.name for t in before}
+        assert undocumented(new) == []
+    finally:
+        host.stop()

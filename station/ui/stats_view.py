@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from station.ui.ports import CoreParts as Core
@@ -16,7 +16,8 @@ from station.domain.occupancy_series import occupancy_series
 from station.store import stats
 from station.store.door_reads import inside_counts
 from station.store.occupancy_history import checkouts_since, movements_per_quarter
-from station.ui.occupancy_chart import Line, OccupancyChart, nice_step
+from station.ui import chart_frame
+from station.ui.occupancy_chart import Line, OccupancyChart
 from station.ui.workers import TaskRunner
 
 SERIES = (("Single-entry admitted", "#15803d"), ("Multi-use admitted", "#0e7490"), ("Refused", "#b91c1c"))
@@ -34,38 +35,13 @@ class AdmissionsChart(QWidget):
         self.buckets = buckets
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), QColor("white"))
-        left, right, top, bottom = 56, 16, 40, 44
-        plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
-        small = QFont()
-        small.setPixelSize(12)
-        p.setFont(small)
-        # legend
-        x = left
-        for label, colour in SERIES:
-            p.fillRect(QRectF(x, 12, 14, 14), QColor(colour))
-            p.setPen(QColor("#374151"))
-            p.drawText(QRectF(x + 20, 8, 200, 22), Qt.AlignmentFlag.AlignVCenter, label)
-            x += 40 + p.fontMetrics().horizontalAdvance(label)
+    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        p, plot = chart_frame.begin(self, bottom=44)
+        chart_frame.legend(p, SERIES, QRectF(chart_frame.LEFT, 12, 14, 14))
         if not self.buckets:
-            p.setPen(QColor("#6b7280"))
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No scans in the last hours yet.")
-            p.end()
+            chart_frame.empty(p, plot, "No scans in the last hours yet.")
             return
-        peak = max(max(b.accepted, b.refused) for b in self.buckets) or 1
-        step = nice_step(peak)
-        ceiling = step * -(-peak // step)
-        # grid and y labels
-        p.setPen(QPen(QColor("#e5e7eb"), 1))
-        for value in range(0, ceiling + 1, step):
-            y = plot.bottom() - plot.height() * value / ceiling
-            p.setPen(QPen(QColor("#e5e7eb"), 1))
-            p.drawLine(int(plot.left()), int(y), int(plot.right()), int(y))
-            p.setPen(QColor("#6b7280"))
-            p.drawText(QRectF(0, y - 9, left - 8, 18), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(value))
+        ceiling = chart_frame.y_grid(p, plot, max(max(b.accepted, b.refused) for b in self.buckets))
         n = len(self.buckets)
         slot = plot.width() / n
         bar = min(28.0, max(2.0, slot * 0.36))
@@ -80,12 +56,8 @@ class AdmissionsChart(QWidget):
             h_ref = plot.height() * b.refused / ceiling
             p.fillRect(QRectF(x0 + bar + 2, plot.bottom() - h_ref, bar, h_ref), QColor(SERIES[2][1]))
             if i % label_every == 0:
-                p.setPen(QColor("#6b7280"))
-                local = parse_iso(b.start).astimezone().strftime("%H:%M")
-                p.drawText(QRectF(x0 - 10, plot.bottom() + 6, 60, 18), Qt.AlignmentFlag.AlignLeft, local)
-        p.setPen(QPen(QColor("#9ca3af"), 1))
-        p.drawLine(int(plot.left()), int(plot.bottom()), int(plot.right()), int(plot.bottom()))
-        p.end()
+                chart_frame.x_label(p, x0 - 10, plot, parse_iso(b.start).astimezone().strftime("%H:%M"))
+        chart_frame.finish(p, plot)
 
 
 def fill_gaps(buckets: list[stats.Bucket], start: datetime, end: datetime) -> list[stats.Bucket]:

@@ -201,7 +201,7 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
         sync_status = ((lambda: sync.status().as_dict(sync.state_digest())) if sync is not None
                        else None)
         app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status,
-                                  core.lists),
+                                  core.lists, core.venue),
                          integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
                                 port=options.api_port)

@@ -239,3 +239,21 @@ def test_a_bad_venue_change_is_422_in_one_sentence_and_changes_nothing(
     message = refused.json()["message"]
     assert words in message and message.count(". ") == 0 and "Traceback" not in message
     assert client.get("/api/v1/venue").json() == {"timezone": "Asia/Tokyo", "checkoutAt": "05:00"}
+
+
+def test_a_deleted_list_is_gone_and_its_door_admits_nobody(client: httpx.Client) -> None:
+    client.post("/api/v1/lists", json={"name": "Hall"})
+    ada, bo = _pass(client, "Ada"), _pass(client, "Bo")
+    assert client.post("/api/v1/scans", json={"code": ada["code"], "list": "Hall"}).json()[
+        "verdict"] == "accepted"
+    missing = client.delete("/api/v1/lists/Backstage")
+    assert missing.status_code == 404 and "Backstage" in missing.json()["message"]
+
+    gone = client.delete("/api/v1/lists/hall")
+    assert gone.status_code == 204, gone.text
+    assert client.get("/api/v1/lists").json()["items"] == []
+    assert client.get("/api/v1/occupancy").json()["inside"] == 0  # everyone on it out
+    refused = client.post("/api/v1/scans", json={"code": bo["code"], "list": "Hall"})
+    assert refused.status_code == 404  # no door can name it: nothing recorded
+    assert client.get(f"/api/v1/passes/{bo['id']}").json()["uses"] == 0
+    assert client.delete("/api/v1/lists/Hall").status_code == 404

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from station.domain.checkin_list import CheckinList
 from station.net.api import list_schemas as ls
@@ -47,6 +47,14 @@ def add_list_routes(api: APIRouter, lists: ListService, venue: VenueService, run
                            "nothing. Every door applies the edit.")
     async def edit_list(ref: ListRef, body: ls.ListChange, request: Request) -> Any:
         return _out(await run(lists.edit, ref, body.changes(), by=by_key(request)))
+
+    @api.delete("/lists/{ref}", status_code=204, tags=["lists"],
+                summary="Delete a check-in list",
+                description="At every door: a door set to it refuses every entry from then on "
+                            "(exits are still recorded), and everyone on it is checked out.")
+    async def delete_list(ref: ListRef, request: Request) -> Response:
+        await run(lists.delete, ref, by=by_key(request))
+        return Response(status_code=204)
 
     @api.get("/occupancy", response_model=ls.OccupancyOut, tags=["lists"],
              summary="Inside now: the venue and each list",

@@ -63,8 +63,8 @@ def current(ctx: Context, door: Door) -> Door:
 
 
 def _with_stored(door: Door, text: str | None) -> Door:
-    if door.list_ is None or text is None:  # not held here (lists are never deleted): the
-        return door                         # door's own copy decides
+    if door.list_ is None or text is None:  # not held here (a deleted list is still held,
+        return door                         # marked): the door's own copy decides
     seen = _doors.get(door.list_.id)
     if seen is not None and seen[0] is door and seen[1] == text:
         return seen[2]

@@ -128,11 +128,13 @@ def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
     inside = 0
     text: str | None = None
     zone: object = None
-    for tag, owner, value, key, scan_id in store.iter_rows(
-            " UNION ALL ".join(parts) + " ORDER BY 1, 2, 4", params):
+    keyed: list[tuple[str, str, OpenEntry]] = []
+    # Unordered (an ORDER BY sorted the union in a temporary b-tree: half the statement's
+    # time); the open entries are sorted here, a handful at most.
+    for tag, owner, value, key, scan_id in store.iter_rows(" UNION ALL ".join(parts), params):
         if tag == "o":
-            found.setdefault(owner, []).append(OpenEntry(_list_of(value), decode_key(str(key)),
-                                                         scan_id))
+            keyed.append((owner, str(key), OpenEntry(_list_of(value), decode_key(str(key)),
+                                                     scan_id)))
         elif tag == "v":
             seen.add(_list_of(value))
         elif tag == "e" and value is not None:
@@ -143,6 +145,8 @@ def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
             text = str(value)
         elif tag == "z" and value is not None:
             zone = json.loads(value)
+    for owner, _key, entry in sorted(keyed, key=lambda k: (k[0], k[1])):
+        found.setdefault(owner, []).append(entry)
     return PassRows(found, frozenset(seen), sorted(entries), inside, text, zone)
 
 

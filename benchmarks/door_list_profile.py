@@ -5,8 +5,9 @@ list taken in turn, with `perf_counter` around the parts of the list's path.
     .venv/bin/python benchmarks/door_list_profile.py [--passes 40000] [--api]
 
 Prints p50 and p95 in µs of the whole scan for each door, and of the list's parts: the
-decision with its probes (`decide_with_probes`), within it the list and zone read, the
-pass's probe statement and the pure verdict (`decide_at_door`).
+decision with its probes (`decide_with_probes`), within it the probe statement (`pass_probe`:
+the list, the venue's zone and the pass's rows in one) and the pure verdict (`decide_at_door`).
+`list_and_zone` shows only when a door journal holds scans of many passes (its own statement).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from station.net.sync.setup import (SYNC_AUTO_SETTING, hub_server, resolve_targe
 from station.services.bus import EventBus
 from station.services.clients import ClientService
 from station.services.lists import ListService
+from station.services.venue import VenueService
 from station.services.context import Context, system_now
 from station.services.demo import seed_demo
 from station.services.org import OrgKeys
@@ -68,6 +69,7 @@ class Core:
     clients: ClientService
     scans: ScanService
     lists: ListService
+    venue: VenueService
 
     def close(self) -> None:
         try:
@@ -97,7 +99,7 @@ def build_core(data_dir: Path, *, demo: bool = False,
     # left it in the door journal; it goes into the log now, once.
     merger.recover()
     core = Core(store, bus, ctx, passes, clients, ScanService(ctx, passes, merger),
-                ListService(ctx, merger.merge_pending))
+                ListService(ctx, merger.merge_pending), VenueService(ctx))
     if demo:
         seed_demo(ctx, passes, clients)
     return core
@@ -199,7 +201,7 @@ def build_station(options: StationOptions, *, now: Callable[[], datetime] = syst
         sync_status = ((lambda: sync.status().as_dict(sync.state_digest())) if sync is not None
                        else None)
         app = create_app(Services(core.passes, core.scans, core.clients, core.store, sync_status,
-                                  core.lists),
+                                  core.lists, core.venue),
                          integrations, core.store.station_id)
         station.api = APIServer(app, station.runtime, integrations, host=options.api_host,
                                 port=options.api_port)

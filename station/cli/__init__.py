@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "station.cli.clients",
     "station.cli.scans",
     "station.cli.lists",
+    "station.cli.venue",
     "station.cli.bench",
     "station.cli.keys",
     "station.cli.decode",

@@ -1,4 +1,4 @@
-"""`station lists create|list|edit|checkout`: check-in lists (gates) from the command line, as the API's
+"""`station lists create|list|edit|checkout|delete`: check-in lists (gates) from the command line, as the API's
 /api/v1/lists makes them (docs/checkin-lists.md): only the options given are sent, and the
 list is checked whole, so a bad option changes nothing."""
 
@@ -18,7 +18,7 @@ BY = "cli"  # who made the change, in its list.changed event
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = core_options()
-    group = subparsers.add_parser("lists", help="check-in lists (gates): create, list, edit")
+    group = subparsers.add_parser("lists", help="check-in lists (gates): create, list, edit, delete")
     sub = group.add_subparsers(dest="lists_command", metavar="ACTION", required=True)
 
     create = sub.add_parser("create", parents=[parent], help="create a check-in list")
@@ -41,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                               help="everyone out now: of one list, or of the venue")
     checkout.add_argument("ref", metavar="NAME|ID", nargs="?", default=None)
     checkout.set_defaults(func=_checkout)
+
+    delete = sub.add_parser("delete", parents=[parent],
+                            help="delete a list at every door (everyone on it checked out)")
+    delete.add_argument("ref", metavar="NAME|ID")
+    delete.set_defaults(func=_delete)
 
 
 def _list_options(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +145,17 @@ def _checkout(args: argparse.Namespace) -> int:
         core.close()
     print(f"checked out {'everyone on ' + args.ref if args.ref else 'everyone'}; "
           f"inside now: {now.inside}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    core = open_core(args)
+    try:
+        gone = core.lists.delete(args.ref, by=BY)
+        now = core.lists.occupancy()
+    finally:
+        core.close()
+    print(f"deleted {gone.name}: its doors admit nobody now; inside now: {now.inside}")
     return 0
 
 

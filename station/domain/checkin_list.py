@@ -31,7 +31,7 @@ from station.domain.times import parse_iso
 MAX_LIST_FIELDS = 20
 MAX_CAPACITY = 1_000_000
 KEYS = ("id", "name", "types", "fields", "clientId", "validFrom", "validUntil", "reentry",
-        "capacity", "rules", "confirmAttention", "checkoutAt")
+        "capacity", "rules", "confirmAttention", "checkoutAt", "deleted")
 _TYPE_WORDS = {PassType.SINGLE: "single-entry passes", PassType.MULTI: "multi-use passes"}
 
 
@@ -49,9 +49,12 @@ class CheckinList:
     rules: tuple[Rule, ...] = ()
     confirm_attention: bool = False
     checkout_at: str | None = None  # "HH:MM" in the venue's zone: everyone out every day
+    # Deleted by a manager (a `list.changed` setting `deleted`, so it reaches every door): it
+    # admits nobody, is no longer listed or found by name, and its name is free again.
+    deleted: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return {**({"deleted": True} if self.deleted else {}),
             "id": self.id,
             "name": self.name,
             "types": [str(t) for t in self.types],
@@ -64,7 +67,7 @@ class CheckinList:
             "rules": rules_to_json(self.rules),
             "confirmAttention": self.confirm_attention,
             "checkoutAt": self.checkout_at,
-        }
+        }  # `deleted` only when set: every list's document is as before
 
 
 def parse_checkin_list(data: Any, *, default_id: str | None = None) -> CheckinList:
@@ -95,6 +98,7 @@ def parse_checkin_list(data: Any, *, default_id: str | None = None) -> CheckinLi
         rules=parse_rules(body.get("rules") or [], "rules"),
         confirm_attention=check.flag(body.get("confirmAttention", False), "confirmAttention"),
         checkout_at=_checkout_at(body.get("checkoutAt")),
+        deleted=check.flag(body.get("deleted", False), "deleted"),
     )
 
 

@@ -4,7 +4,8 @@ direction, re-entry, capacity and entry rules. Pure: the caller brings the pass'
 
 Order of the checks at an entry door with a list (the first that refuses gives the verdict):
 1. the pass is revoked, expired or not valid yet (decide)        -> revoked / expired / not_yet_valid
-2. the pass is not on the list; the list is outside its window   -> wrong_list / entry_rule
+2. the list was deleted; the pass is not on the list; the list
+   is outside its window                                         -> wrong_list / entry_rule
 3. re-entry list: the pass is inside (no exit since its entry)    -> already_inside
 4. no uses left, unless it is a re-entry (exited since its last
    entry this visit, on a re-entry list: not a use, but still
@@ -88,6 +89,9 @@ def decide_at_door(p: Pass, now: datetime, door: Door = NO_LIST, *,
         return _admit_or_refuse(base, p)
     if base.reason in _PASS_REFUSALS:
         return DoorDecision(base)
+    if lst.deleted:
+        return _refuse(Refusal(Reason.WRONG_LIST, f"{lst.name} was deleted — this door admits "
+                                                  "nobody on it; choose another list"))
     zone = tz or now.astimezone().tzinfo
     assert zone is not None
     refusal = on_list(lst, p) or is_open(lst, now, zone)

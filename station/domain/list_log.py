@@ -27,10 +27,12 @@ class ListsState:
     skipped: tuple[str, ...] = ()  # ids of list.changed events whose change was not applied
 
     def find(self, ref: str) -> CheckinList | None:
-        """By id, else by name ignoring case (`--list VIP`, the API's `list`)."""
+        """By id (a deleted list too: a door set to it must refuse, not admit as a door with
+        no list), else by name ignoring case among the lists not deleted (`--list VIP`)."""
         if ref in self.lists:
             return self.lists[ref]
-        named = [x for x in self.lists.values() if x.name.casefold() == ref.strip().casefold()]
+        named = [x for x in self.lists.values()
+                 if not x.deleted and x.name.casefold() == ref.strip().casefold()]
         return named[0] if len(named) == 1 else None
 
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from station.domain import occupancy
 from station.domain.checkin_list import CheckinList
 from station.domain.door import Door, DoorDecision, admitted_entries, decide_at_door
-from station.domain.models import Pass
-from station.domain.occupancy import movement_from_event
+from station.domain.models import Direction, Pass
+from station.domain.occupancy import Presence, movement_from_event
 from station.domain.times import to_iso
 from station.services.context import Context
 from station.services.scan_merge import parse_all, unmerged_events
@@ -48,6 +48,12 @@ def _parsed(text: str) -> CheckinList:
     return parse_list_text(text)
 
 
+# The last door each list was decided at, the stored text it was decided by and the door with
+# that version: a door scans all evening against one list, and comparing two parsed lists
+# (their rules) cost more than comparing the texts.
+_doors: dict[str, tuple[Door, str, Door]] = {}
+
+
 def current(ctx: Context, door: Door) -> Door:
     """The door with its list as the store holds it: a door keeps the list it was given all
     evening, and an edit made since (here, or at another door and synced) must apply."""
@@ -57,10 +63,21 @@ def current(ctx: Context, door: Door) -> Door:
 
 
 def _with_stored(door: Door, text: str | None) -> Door:
-    if door.list_ is None or text is None:  # not held here (lists are never deleted): the
-        return door                         # door's own copy decides
+    if door.list_ is None or text is None:  # not held here (a deleted list is still held,
+        return door                         # marked): the door's own copy decides
+    seen = _doors.get(door.list_.id)
+    if seen is not None and seen[0] is door and seen[1] == text:
+        return seen[2]
     lst = _parsed(text)
-    return door if lst == door.list_ else dataclasses.replace(door, list_=lst)
+    stored = door if lst == door.list_ else dataclasses.replace(door, list_=lst)
+    _doors[door.list_.id] = (door, text, stored)
+    return stored
+
+
+# The rules' per-day counts reach back to the start of yesterday in the venue's zone, which is
+# at most this long ago in any zone (two days, a DST hour and a margin): the probe reads from
+# here before the zone is known (it comes in the same statement) and the rest is dropped after.
+_RULES_REACH = timedelta(hours=50)
 
 
 def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door,
@@ -76,40 +93,74 @@ def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime,
     pass's journal entries, when the caller has read them under the same lock.
 
     Each statement here gives up the GIL (which the merge thread or a download in the same
-    process may then hold for a switch interval): the probes are read in as few as they can
-    be (tests/integration/test_door_list_statements.py)."""
+    process may then hold for a switch interval): at an entry the list as stored, the venue's
+    zone, the pass's presence and entries and the list's count are one statement; an exit
+    reads no list (nobody is kept in: its verdict needs the presence only)
+    (tests/integration/test_door_list_statements.py)."""
+    entry = door.direction is Direction.ENTRY and door.list_ is not None
+    # Every unmerged admission or exit moves a list's count; only the pass's own move it. A
+    # capacity is known from the list last read for this door (an edit that adds one: asked
+    # again below, once).
+    seen = _doors.get(door.list_.id) if entry and door.list_ is not None else None
+    known = seen[2].list_ if seen is not None else door.list_
+    counted = entry and known is not None and known.capacity is not None
+    decision = _decide(ctx, journal, p, now, door, counted, override, own)
+    if isinstance(decision, DoorDecision):
+        return decision
+    again = _decide(ctx, journal, p, now, door, True, override, own)  # a capacity since
+    assert again is not None  # counted: never asked again
+    return again
+
+
+def _decide(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door,
+            counted: bool, override: bool, own: list[str] | None) -> DoorDecision | None:
+    """The decision, or None when the stored list has a capacity and `counted` was False."""
     store = ctx.store
-    # The list's version and the venue's zone need not be of the rows' moment.
-    text, zone_name = door_reads.list_and_zone(store, door.list_.id if door.list_ else None)
-    zone = zone_named(zone_name, now)
-    door = _with_stored(door, text)
-    lst = door.list_
-    counted = lst is not None and lst.capacity is not None
-    # Every unmerged admission or exit moves a list's count; only the pass's own move it.
+    given = door.list_
+    entry = door.direction is Direction.ENTRY and given is not None
     if counted:
         texts = journal.moving_entries()
     else:
         texts = journal.entries_for(p.id) if own is None else own
     pending = parse_all(texts)
-    since: str | None = None
-    if lst is not None and lst.rules:
-        # Per-day counts reach back to the start of yesterday (a window across midnight); the
-        # probe adds the latest entry before that (minutes between entries).
-        since = to_iso(datetime.combine(now.astimezone(zone).date() - timedelta(days=1),
-                                        time(), zone))
     # No unmerged entry (the usual scan): the probe is one statement, itself one moment.
     with store.read_snapshot() if pending else contextlib.nullcontext():
         present = store.events_present([e.event.id for e in pending if e.event]) if pending else set()
         unmerged = unmerged_events(pending, present)
         moves = [m for e in unmerged
                  if (m := movement_from_event(e)) is not None and m.pass_id is not None]
-        rows = door_reads.pass_probe(store, p.id, {m.pass_id for m in moves if m.pass_id},
-                                     since_iso=since, count_on=(lst.id,) if counted and lst else ())
-    state = occupancy.overlaid({lst.id: rows.inside} if counted and lst else {}, rows.open,
-                               {p.id: rows.visited}, moves)
-    entries = rows.entries
-    if since is not None:
-        entries = sorted([*entries, *admitted_entries(e for e in unmerged if e.pass_id == p.id)])
+        rows = door_reads.pass_probe(
+            store, p.id, {m.pass_id for m in moves if m.pass_id},
+            since_iso=to_iso(now - _RULES_REACH) if entry else None,
+            count_on=(given.id,) if entry and given else (),
+            list_id=given.id if entry and given else None)
+    door = _with_stored(door, rows.list_text)
+    lst = door.list_
+    if lst is not None and lst.capacity is not None and entry and not counted:
+        return None
+    zone = zone_named(rows.zone, now)
+    if moves:
+        state = occupancy.overlaid({lst.id: rows.inside} if counted and lst else {}, rows.open,
+                                   {p.id: rows.visited}, moves)
+        presence, inside = state.presence(p.id), state.on(lst.id) if counted and lst else 0
+    else:  # the rows as they are (the usual scan: nothing of it unmerged)
+        presence = Presence(tuple(e.list_id for e in rows.open.get(p.id, ())), rows.visited)
+        inside = rows.inside if counted else 0
+    entries: list[datetime] = []
+    if entry and lst is not None and lst.rules:
+        entries = _since_yesterday(
+            [*rows.entries, *admitted_entries(e for e in unmerged if e.pass_id == p.id)],
+            now, zone)
     return decide_at_door(
-        p, now, door, presence=state.presence(p.id), entries=entries,
-        inside_on_list=state.on(lst.id) if counted and lst else 0, override=override, tz=zone)
+        p, now, door, presence=presence, entries=entries, inside_on_list=inside,
+        override=override, tz=zone)
+
+
+def _since_yesterday(entries: list[datetime], now: datetime, zone: tzinfo) -> list[datetime]:
+    """The rules' input: the entries since the start of yesterday in the venue's zone (a
+    window across midnight) and the latest before it (minutes between entries), oldest first."""
+    since = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(), zone)
+    entries.sort()
+    recent = [at for at in entries if at >= since]
+    before = [at for at in entries if at < since]
+    return before[-1:] + recent

@@ -46,7 +46,8 @@ class ListService:
         self._merge_door = merge_door
 
     def all(self) -> list[CheckinList]:
-        return list(read_lists(self._ctx.store).values())
+        """The lists not deleted."""
+        return [x for x in read_lists(self._ctx.store).values() if not x.deleted]
 
     def find(self, ref: str) -> CheckinList | None:
         """By id, else by name ignoring case (`--list VIP`, the API's `list`)."""
@@ -58,6 +59,8 @@ class ListService:
         found = self.find(ref)
         if found is None:
             raise NotFound(f"No check-in list has the id or name {ref.strip()[:40]!r}.")
+        if found.deleted:
+            raise NotFound(f"The list {found.name[:40]!r} was deleted; choose another list.")
         return found
 
     def occupancy(self) -> VenueOccupancy:
@@ -74,15 +77,33 @@ class ListService:
         list_id = None if ref is None else self.get(ref).id
         if self._merge_door is not None:
             self._merge_door()  # every scan decided before this request, in the log first
-
-        def checkout_in(tx: Tx) -> None:
-            draft = self._ctx.event(tx, EventType.OCCUPANCY_CHECKOUT, {})
-            at = from_ms(Stamp.decode(draft.hlc).wall_ms + 1)
-            tx.append_event(dataclasses.replace(
-                draft, data={"at": at, "listId": list_id, "by": by}))
-
-        self._ctx.write(checkout_in)
+        self._ctx.write(lambda tx: self._checkout_in(tx, list_id, by))
         return self.occupancy()
+
+    def _checkout_in(self, tx: Tx, list_id: str | None, by: str) -> None:
+        draft = self._ctx.event(tx, EventType.OCCUPANCY_CHECKOUT, {})
+        at = from_ms(Stamp.decode(draft.hlc).wall_ms + 1)
+        tx.append_event(dataclasses.replace(draft, data={"at": at, "listId": list_id, "by": by}))
+
+    def delete(self, ref: Any, *, by: str) -> CheckinList:
+        """Delete a list at every door: a `list.changed` setting `deleted` (a door set to it
+        refuses every entry from then on, saying so; exits are still recorded) and, in the
+        same transaction, everyone on it checked out (nobody can see or empty its count
+        any more, and the venue's count must not keep them)."""
+        list_id = self.get(ref).id
+        if self._merge_door is not None:
+            self._merge_door()  # the door's scans on it, in the log before the check-out
+
+        def delete_in(tx: Tx) -> CheckinList:
+            lst = lists_in(tx).get(list_id)
+            if lst is None or lst.deleted:
+                raise NotFound("That list was deleted already.")
+            gone = self._change_in(tx, dataclasses.replace(lst, deleted=True),
+                                   {"deleted": True}, by)
+            self._checkout_in(tx, list_id, by)
+            return gone
+
+        return self._ctx.write(delete_in)
 
     def create(self, body: Any, *, by: str) -> CheckinList:
         made = parse_checkin_list(body, default_id=new_id("lst"))
@@ -115,7 +136,8 @@ class ListService:
     def _refuse_taken_name(lists: Mapping[str, CheckinList], lst: CheckinList) -> None:
         # A door picks its list by name (`--list VIP`): two lists of one name would be ambiguous.
         for other in lists.values():
-            if other.id != lst.id and other.name.casefold() == lst.name.casefold():
+            if (other.id != lst.id and not other.deleted
+                    and other.name.casefold() == lst.name.casefold()):
                 raise Conflict(f"A list named {other.name!r} exists already; choose another name.")
 
     def _change_in(self, tx: Tx, lst: CheckinList, keys: Mapping[str, Any], by: str) -> CheckinList:

@@ -86,20 +86,25 @@ class PassRows:
     visited: frozenset[str | None]  # the pass's lists entered since their check-out
     entries: list[datetime]  # admitted entries since `since_iso` and the latest before, oldest first
     inside: int  # the count inside on the list asked for (0 when not asked)
+    list_text: str | None = None  # the list asked for, as stored (None: not asked, or not held)
+    zone: object = None  # the `venue_timezone` setting, decoded (with the list)
 
 
 def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
-               since_iso: str | None = None, count_on: Sequence[str | None] = ()) -> PassRows:
+               since_iso: str | None = None, count_on: Sequence[str | None] = (),
+               list_id: str | None = None) -> PassRows:
     """The door's probes in one statement (one moment of the data, and one GIL release where
     each statement at the door gives it up): the open entries of the pass and of `others`
     (passes with unmerged scans), the pass's visited lists, its admitted entries when
     `since_iso` is given (the list has rules), the count inside on `count_on[0]` when given
-    (the list has a capacity). Each part is an index probe, whatever the size of the log."""
+    (the list has a capacity), and the list `list_id` as stored with the venue's zone when
+    given. Each part is an index probe, whatever the size of the log."""
     ids = sorted({pass_id, *others})
     if len(ids) >= CHUNK:  # a door journal holding scans of many passes (a capacity list)
+        stored, setting = list_and_zone(store, list_id) if list_id is not None else (None, None)
         return PassRows(open_entries(store, ids), visited(store, pass_id),
                         admitted_entries(store, pass_id, since_iso) if since_iso else [],
-                        inside_on(store, count_on[0]) if count_on else 0)
+                        inside_on(store, count_on[0]) if count_on else 0, stored, setting)
     params: dict[str, object] = {"pass": pass_id, **{f"o{k}": v for k, v in enumerate(ids)}}
     parts = [
         "SELECT 'o', pass_id, list_id, entry_key, scan_id FROM occupancy_open WHERE pass_id IN "
@@ -112,22 +117,37 @@ def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
         params["list"] = row_list(count_on[0])
         parts.append("SELECT 'c', NULL, inside, NULL, NULL FROM occupancy_counts "
                      "WHERE list_id = :list")
+    if list_id is not None:
+        params["lst"], params["zone"] = list_id, VENUE_TIMEZONE
+        parts.append("SELECT 'l', NULL, data, NULL, NULL FROM checkin_lists WHERE id = :lst "
+                     "UNION ALL SELECT 'z', NULL, value, NULL, NULL FROM settings "
+                     "WHERE key = :zone")
     found: dict[str, list[OpenEntry]] = {}
     seen: set[str | None] = set()
     entries: list[datetime] = []
     inside = 0
-    for tag, owner, value, key, scan_id in store.iter_rows(
-            " UNION ALL ".join(parts) + " ORDER BY 1, 2, 4", params):
+    text: str | None = None
+    zone: object = None
+    keyed: list[tuple[str, str, OpenEntry]] = []
+    # Unordered (an ORDER BY sorted the union in a temporary b-tree: half the statement's
+    # time); the open entries are sorted here, a handful at most.
+    for tag, owner, value, key, scan_id in store.iter_rows(" UNION ALL ".join(parts), params):
         if tag == "o":
-            found.setdefault(owner, []).append(OpenEntry(_list_of(value), decode_key(str(key)),
-                                                         scan_id))
+            keyed.append((owner, str(key), OpenEntry(_list_of(value), decode_key(str(key)),
+                                                     scan_id)))
         elif tag == "v":
             seen.add(_list_of(value))
         elif tag == "e" and value is not None:
             entries.append(parse_iso(value))
         elif tag == "c":
             inside = int(value)
-    return PassRows(found, frozenset(seen), sorted(entries), inside)
+        elif tag == "l":
+            text = str(value)
+        elif tag == "z" and value is not None:
+            zone = json.loads(value)
+    for owner, _key, entry in sorted(keyed, key=lambda k: (k[0], k[1])):
+        found.setdefault(owner, []).append(entry)
+    return PassRows(found, frozenset(seen), sorted(entries), inside, text, zone)
 
 
 def list_and_zone(store: Store, list_id: str | None) -> tuple[str | None, object]:

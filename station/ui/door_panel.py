@@ -124,7 +124,8 @@ class DoorPanel(QFrame):
 
     def resolve(self, choice: tuple[str, Direction]) -> Door:
         """On a worker: the door of `choice`, read from the store (a scan before the lists
-        arrived on the GUI thread). A list that no longer exists: no list."""
+        arrived on the GUI thread). A list that no longer exists: no list; a deleted one: it
+        (refusing every entry)."""
         list_id, direction = choice
         return Door(self._core.lists.find(list_id) if list_id else None, direction)
 
@@ -151,13 +152,19 @@ class DoorPanel(QFrame):
             self._again.start()
             return
         self._busy = True
-        lists = self._core.lists
-        self._reads.run(lambda: (lists.all(), lists.occupancy()), self._read, self._failed)
+        lists, chosen = self._core.lists, self.choice[0]
+        self._reads.run(lambda: (lists.all(), lists.occupancy(),
+                                 lists.find(chosen) if chosen else None), self._read, self._failed)
 
-    def _read(self, got: tuple[list[CheckinList], VenueOccupancy]) -> None:
+    def _read(self, got: tuple[list[CheckinList], VenueOccupancy, CheckinList | None]) -> None:
         self._busy = False
         self._lists = sorted(got[0], key=lambda lst: lst.name.lower())
         self.occupancy = got[1]
+        chosen = got[2]
+        if chosen is not None and chosen.deleted and chosen.id == self.choice[0]:
+            # Deleted (here or at another door): the door keeps it and refuses every entry,
+            # saying so, until someone picks another list; as no list it would admit anyone.
+            self._lists.append(chosen)
         self._fill_picker()
         self.door = self._door_of(self.choice)
         self._show_count()
@@ -172,7 +179,7 @@ class DoorPanel(QFrame):
         picker.clear()
         picker.addItem(NO_LIST_TEXT, "")
         for lst in self._lists:
-            picker.addItem(lst.name, lst.id)
+            picker.addItem(f"{lst.name} (deleted)" if lst.deleted else lst.name, lst.id)
         index = picker.findData(self.choice[0])
         if index < 0 and self.choice[0]:  # the saved list is gone: say so, decide with none
             self.choice = ("", self.choice[1])

@@ -19,6 +19,7 @@ from station.services.context import Context
 from station.services.lists import ListService
 from station.services.passes import PassService
 from station.services.scans import ScanService
+from station.services.venue import VenueService
 from station.store.db import Store
 
 
@@ -30,6 +31,7 @@ class CoreParts(Protocol):
     clients: ClientService
     scans: ScanService
     lists: ListService
+    venue: VenueService
 
 
 class ApiPart(Protocol):

@@ -75,7 +75,8 @@ def integrations(core: Core) -> Integrations:
 
 @pytest.fixture
 def app(core: Core, integrations: Integrations) -> Iterator[FastAPI]:
-    built = create_app(Services(core.passes, core.scans, core.clients, core.store, lists=core.lists),
+    built = create_app(Services(core.passes, core.scans, core.clients, core.store, lists=core.lists,
+                                venue=core.venue),
                        integrations,
                        core.store.station_id)
     yield built

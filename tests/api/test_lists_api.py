@@ -144,6 +144,9 @@ def test_openapi_documents_lists_occupancy_and_the_scan_keys(client: httpx.Clien
     assert {"list", "direction"} <= set(scan_body)
     create = spec["components"]["schemas"]["ListCreate"]
     assert create["required"] == ["name"] and "rules" in create["properties"]
+    assert {"get", "patch"} <= set(spec["paths"]["/api/v1/venue"])
+    zone = spec["components"]["schemas"]["VenueChange"]["properties"]["timezone"]
+    assert "Europe/Berlin" in zone["anyOf"][0]["enum"]
 
 
 def test_a_pass_with_a_note_shows_it_with_an_accepted_entry_only(client: httpx.Client) -> None:
@@ -205,3 +208,52 @@ def test_a_pass_note_set_later_and_cleared_changes_nothing_when_replayed(
     assert cleared.status_code == 200 and "attention" not in cleared.json()
     assert "attention" not in client.post("/api/v1/scans", json={"code": p["code"]}).json()
     assert client.patch("/api/v1/passes/pas_missing", json={"attention": "x"}).status_code == 404
+
+
+def test_the_venue_s_zone_and_check_out_are_read_and_set(client: httpx.Client,
+                                                         station: Station) -> None:
+    assert client.get("/api/v1/venue").json() == {"timezone": None, "checkoutAt": None}
+    set_ = client.patch("/api/v1/venue", json={"timezone": "Europe/Berlin", "checkoutAt": "04:00"})
+    assert set_.status_code == 200, set_.text
+    assert set_.json() == {"timezone": "Europe/Berlin", "checkoutAt": "04:00"}
+    # Only the keys sent change; null clears one.
+    assert client.patch("/api/v1/venue", json={"checkoutAt": None}).json() == {
+        "timezone": "Europe/Berlin", "checkoutAt": None}
+    assert station.core.venue.get().timezone == "Europe/Berlin"
+    assert client.get("/api/v1/venue", headers={"authorization": "Bearer nope"}).status_code == 401
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": "Europe/Berlin", "checkoutAt": "25:00"}, "checkoutAt"),
+    ({"checkoutAt": "4am"}, "checkoutAt"),
+    ({"timezone": 5}, "timezone"),
+    ({"zone": "UTC"}, "zone"),
+    ({}, "change"),
+])
+def test_a_bad_venue_change_is_422_in_one_sentence_and_changes_nothing(
+        client: httpx.Client, body: dict[str, Any], words: str) -> None:
+    client.patch("/api/v1/venue", json={"timezone": "Asia/Tokyo", "checkoutAt": "05:00"})
+    refused = client.patch("/api/v1/venue", json=body)
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["message"]
+    assert words in message and message.count(". ") == 0 and "Traceback" not in message
+    assert client.get("/api/v1/venue").json() == {"timezone": "Asia/Tokyo", "checkoutAt": "05:00"}
+
+
+def test_a_deleted_list_is_gone_and_its_door_admits_nobody(client: httpx.Client) -> None:
+    client.post("/api/v1/lists", json={"name": "Hall"})
+    ada, bo = _pass(client, "Ada"), _pass(client, "Bo")
+    assert client.post("/api/v1/scans", json={"code": ada["code"], "list": "Hall"}).json()[
+        "verdict"] == "accepted"
+    missing = client.delete("/api/v1/lists/Backstage")
+    assert missing.status_code == 404 and "Backstage" in missing.json()["message"]
+
+    gone = client.delete("/api/v1/lists/hall")
+    assert gone.status_code == 204, gone.text
+    assert client.get("/api/v1/lists").json()["items"] == []
+    assert client.get("/api/v1/occupancy").json()["inside"] == 0  # everyone on it out
+    refused = client.post("/api/v1/scans", json={"code": bo["code"], "list": "Hall"})
+    assert refused.status_code == 404  # no door can name it: nothing recorded
+    assert client.get(f"/api/v1/passes/{bo['id']}").json()["uses"] == 0
+    assert client.delete("/api/v1/lists/Hall").status_code == 404

@@ -48,6 +48,13 @@ def test_lists_created_edited_and_scanned_at_from_the_command_line(cli: StationC
     assert kim["attention"] == "Check ID"
     assert json.loads(cli("scan", kim["code"], "--json").stdout)["attention"] == "Check ID"
     assert cli("lists", "checkout").stdout.strip() == "checked out everyone; inside now: 0"
+    assert cli("scan", vera, "--list", "VIP").stdout.startswith("ACCEPTED")
+    assert cli("lists", "delete", "vip").stdout.strip() == (
+        "deleted VIP: its doors admit nobody now; inside now: 0")
+    assert [x["name"] for x in json.loads(cli("lists", "list", "--json").stdout)["lists"]] == [
+        "Main"]
+    gone = cli("scan", vera, "--list", "VIP", check=False)
+    assert gone.returncode == 2 and "station: error: " in gone.stderr
     cleared = json.loads(cli("passes", "attention", kim["code"], "--clear", "--json").stdout)
     assert "attention" not in cleared
     assert cli("passes", "attention", kim["code"], check=False).returncode == 2  # say what

@@ -179,3 +179,20 @@ def test_everyone_out_covers_a_door_scan_not_merged_yet(tmp_path: Path) -> None:
         assert inside_counts(again.store) == {}
     finally:
         again.close()
+
+
+def test_a_capacity_set_after_the_door_opened_counts_entries_not_merged_yet(core: Core) -> None:
+    # The door plans its probes from the list as it last read it (no capacity): an edit that
+    # adds one must still count the other passes' entries the journal has not merged.
+    lounge = core.lists.create({"name": "Lounge"}, by="Mia")
+    door = Door(lounge)
+    a, b, c = _pass(core, "Ada"), _pass(core, "Bo"), _pass(core, "Cy")
+    assert core.scans.submit(a.code, door=door, wait_merged=False).accepted
+    merged(core)
+    core.lists.edit(lounge.id, {"capacity": 2}, by="Mia")
+    with merge_held(core):
+        assert core.scans.submit(b.code, door=door, wait_merged=False).accepted
+        full = core.scans.submit(c.code, door=door, wait_merged=False)
+        assert (full.verdict, full.reason) == (Verdict.REJECTED, Reason.CAPACITY_REACHED)
+    merged(core)
+    assert inside_counts(core.store) == {lounge.id: 2}

@@ -151,3 +151,28 @@ def test_a_pass_note_set_at_one_door_shows_at_another(
     wait_for(lambda: (b.core.store.pass_by_id(p.id) or p).attention is None,
              what="the note cleared at B")
     wait_for(converged(a, b), what="convergence")
+
+
+def test_a_list_deleted_at_one_door_stops_admitting_at_another(
+        hub: HubServer, make_station: StationFactory) -> None:
+    url = hub.target.full_url()
+    a, b = make_station("Door A", url), make_station("Door B", url)
+    wait_for(in_sync(a, b), what="two stations in sync")
+    a.core.lists.create({"name": "Hall", "reentry": True}, by="Mia")
+    ada, bo = a.core.passes.create_many([PassService.validate(n, "multi") for n in ("Ada", "Bo")])
+    wait_for(lambda: b.core.store.count_passes() == 2 and _list_at(b, "Hall") is not None,
+             what="the passes and the list at B")
+    door_b = Door(_list_at(b, "Hall"))  # B's door keeps the list it was set to all evening
+    assert b.core.scans.submit(ada.code, door=door_b).accepted
+    wait_for(converged(a, b), what="the entry at A")
+
+    a.core.lists.delete("Hall", by="Mia")
+    wait_for(lambda: b.core.lists.all() == [], what="the deletion at B")
+    refused = b.core.scans.submit(bo.code, door=door_b)
+    assert (refused.verdict, refused.reason) == (Verdict.REJECTED, Reason.WRONG_LIST)
+    assert "Hall was deleted" in refused.message
+    assert b.core.scans.submit(ada.code, door=dataclasses.replace(
+        door_b, direction=Direction.EXIT)).accepted  # nobody is kept in
+    wait_for(converged(a, b), what="convergence")
+    for door in (a, b):  # everyone on it was checked out with it
+        assert inside_counts(door.core.store) == {}

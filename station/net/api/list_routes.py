@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from station.domain.checkin_list import CheckinList
 from station.net.api import list_schemas as ls
 from station.services.lists import ListService, VenueOccupancy
+from station.services.venue import VenueService
 
 Run = Callable[..., Awaitable[Any]]
 By = Callable[[Request], str]  # who made a change: the API key's name
@@ -22,7 +23,8 @@ def _out(lst: CheckinList) -> dict[str, Any]:
     return lst.to_json()
 
 
-def add_list_routes(api: APIRouter, lists: ListService, run: Run, by_key: By) -> None:
+def add_list_routes(api: APIRouter, lists: ListService, venue: VenueService, run: Run,
+                    by_key: By) -> None:
     @api.get("/lists", response_model=ls.ListPage, tags=["lists"], summary="Check-in lists")
     async def list_lists() -> Any:
         return {"items": [_out(x) for x in await run(lists.all)]}
@@ -46,6 +48,14 @@ def add_list_routes(api: APIRouter, lists: ListService, run: Run, by_key: By) ->
     async def edit_list(ref: ListRef, body: ls.ListChange, request: Request) -> Any:
         return _out(await run(lists.edit, ref, body.changes(), by=by_key(request)))
 
+    @api.delete("/lists/{ref}", status_code=204, tags=["lists"],
+                summary="Delete a check-in list",
+                description="At every door: a door set to it refuses every entry from then on "
+                            "(exits are still recorded), and everyone on it is checked out.")
+    async def delete_list(ref: ListRef, request: Request) -> Response:
+        await run(lists.delete, ref, by=by_key(request))
+        return Response(status_code=204)
+
     @api.get("/occupancy", response_model=ls.OccupancyOut, tags=["lists"],
              summary="Inside now: the venue and each list",
              description="The fold of entries and exits from every door this station has "
@@ -62,6 +72,18 @@ def add_list_routes(api: APIRouter, lists: ListService, run: Run, by_key: By) ->
                        body: Annotated[ls.CheckoutBody | None, Body()] = None) -> Any:
         ref = body.list if body else None
         return _occupancy_out(await run(lists.checkout, ref, by=by_key(request)))
+
+    @api.get("/venue", response_model=ls.VenueOut, tags=["lists"],
+             summary="The venue's time zone and daily check-out")
+    async def get_venue() -> Any:
+        return (await run(venue.get)).to_json()
+
+    @api.patch("/venue", response_model=ls.VenueOut, tags=["lists"],
+               summary="Set the venue's time zone or daily check-out",
+               description="Only the keys sent change (null clears one); both are checked "
+                           "before either is written. A station setting: set every door alike.")
+    async def set_venue(body: ls.VenueChange) -> Any:
+        return (await run(venue.change, body.changes())).to_json()
 
 
 def _occupancy_out(now: VenueOccupancy) -> dict[str, Any]:

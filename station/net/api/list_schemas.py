@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
+
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       WithJsonSchema, model_validator)
 from pydantic_core import PydanticCustomError
@@ -21,6 +22,7 @@ from station.domain.entry_rules import (DAY_NAMES, MAX_ENTRIES_PER_DAY, MAX_MINU
 from station.domain.errors import InvalidInput
 from station.net.api import inputs as i
 from station.net.api.schemas import PassTypeName, Strict
+from station.services.venue import zone_names
 
 _CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _CLOCK_OR_24 = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
@@ -203,3 +205,30 @@ class OccupancyOut(BaseModel):
 class CheckoutBody(Strict):
     list: ListRef | None = Field(None,
                                 description="One list's id or name; left out: the whole venue.")
+
+
+# The zones this machine's time zone database holds: what the service accepts (services/venue.py).
+_ZONES = sorted(zone_names())
+ZoneName = Annotated[str, WithJsonSchema({"type": "string", "enum": _ZONES})]
+
+
+class VenueChange(Strict):
+    """PATCH: only the keys sent change; null clears one."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    timezone: ZoneName | None = Field(
+        None, examples=["Europe/Berlin"],
+        description="The IANA zone the lists' rules and check-outs are read in; null: this "
+                    "machine's. Every door of the venue must be set alike.")
+    checkoutAt: str | None = Field(
+        None, pattern=_CLOCK, examples=["04:00"],
+        description="Everyone in the venue is checked out every day at this time; null: never.")
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class VenueOut(BaseModel):
+    timezone: str | None = Field(description="IANA zone name; null: the station machine's zone.")
+    checkoutAt: str | None = Field(description="Daily check-out of everyone (HH:MM); null: none.")

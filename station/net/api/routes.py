@@ -23,6 +23,7 @@ from station.services import validation
 from station.services.clients import ClientService
 from station.services.context import station_name
 from station.services.lists import ListService
+from station.services.venue import VenueService
 from station.services.passes import PassService
 from station.services.scans import ScanService
 from station.store.db import Store
@@ -88,6 +89,7 @@ class Services:
     # The sync client's status() when this station syncs; None without a hub.
     sync_status: Callable[[], dict[str, Any]] | None = None
     lists: ListService | None = None  # check-in lists and occupancy (issue 14)
+    venue: VenueService | None = None  # the venue's time zone and daily check-out (with lists)
 
 
 def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
@@ -167,8 +169,8 @@ def build(core: Services, integrations: Integrations, run: Run) -> APIRouter:
                          since=_since(since))
         return {"items": [x.to_api() for x in page.items], "nextCursor": page.next_cursor}
 
-    if core.lists is not None:
-        add_list_routes(api, core.lists, run, _by)
+    if core.lists is not None and core.venue is not None:
+        add_list_routes(api, core.lists, core.venue, run, _by)
 
     # --- clients ---------------------------------------------------------------------------
     @api.post("/clients", status_code=201, response_model=s.ClientOut, tags=["clients"],

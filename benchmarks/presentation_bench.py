@@ -15,6 +15,8 @@ test.
 
     taskset -c 1 .venv/bin/python benchmarks/presentation_bench.py               # 64 clips, ~5 min
     taskset -c 1 .venv/bin/python benchmarks/presentation_bench.py --clips 12    # while developing
+    taskset -c 1 .venv/bin/python benchmarks/presentation_bench.py --breakdown   # where the time goes
+    taskset -c 1 .venv/bin/python benchmarks/presentation_bench.py --seed 7001   # clips not developed on
 """
 
 from __future__ import annotations

@@ -195,3 +195,14 @@ def test_a_step_that_would_overrun_the_frame_budget_is_skipped(clip4: Clip) -> N
             ends.append((clock.now - began) * 1000.0)
     assert len(ends) == 1  # the first try learns the cost; none after it
     assert ladder.budget_ms == 25.0
+
+
+def test_a_smear_longer_than_the_motion_or_across_it_is_not_believed() -> None:
+    # Glare on a code held still reads as a long smear (region.smear); undoing it there spent
+    # the frames a threshold rung would have read (clip 10: 682 -> 951 ms until this check).
+    from station.capture.sequence import _fits_motion
+
+    assert _fits_motion((8.0, 1.0), (18.0, 0.0))  # a third of the frame's motion, along it
+    assert _fits_motion((-8.0, -1.0), (18.0, 0.0))  # a straight smear has no sign
+    assert not _fits_motion((12.0, 0.0), (2.5, 0.0))  # longer than the motion: not a smear
+    assert not _fits_motion((0.0, 8.0), (18.0, 0.0))  # across the motion

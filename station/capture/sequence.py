@@ -6,15 +6,17 @@ often holds too little; together they hold more.
 when that reads nothing, spends a few bounded decoder calls on the region where the code is:
 - it keeps the code's position between frames (where it was read or seen, else where the frame
   is busiest with edges: a code is) and decodes that crop, enlarged;
-- it measures how far the code moved since the previous frame (phase correlation of the two
-  crops) and undoes the smear along that motion (Wiener deconvolution of the crop);
+- when the code moved since the previous frame (phase correlation of the two crops), it undoes
+  the smear (Wiener deconvolution of the crop) along the smear read off the crop itself
+  (region.smear), else along the measured motion;
 - it fuses the last three crops, aligned: glare slides over the code as the phone tilts while
   the code stays, so the per-pixel median of three keeps the code and drops the glare;
 - it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest.
 Whatever a fused or deblurred crop yields is a read only through the same checks as any read:
 the engine's error correction, and `verify` (the scan service's signature check) when given;
 a code that does not verify is never reported from these steps. At most `max_calls` decoder calls
-a frame go to them, so the camera's 30 frames a second are still decoded.
+a frame go to them, and a step whose usual cost would take the frame past the ladder's budget is
+skipped, so the camera's 30 frames a second are still decoded.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ import numpy as np
 
 from station.capture.detection import Detection
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
-from station.capture.region import Box, locate, wiener
+from station.capture.region import Box, locate, smear, wiener
 from station.capture.region import box_of as _box_of
 from station.capture.view import Hints
 
 Verify = Callable[[str], bool]
 
+# What a step costs before the reader has measured it: deblur took this on 720p clip crops on
+# one core (smear estimate ~5 ms, Wiener ~7 ms), so even a fresh reader's first deblur does not
+# push a frame past the budget. The first measurement replaces it.
+_PRIOR_MS = {"deblur": 12.0}
 _KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
 
 
@@ -105,6 +111,7 @@ class SequenceReader:
         self._crops: deque[_Crop] = deque(maxlen=history)
         self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
         self._frame = 0
+        self._cost_ms: dict[str, float] = {}  # what each step usually costs (view and decode)
         self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
         self._blind = 0
 
@@ -203,14 +210,20 @@ class SequenceReader:
         self._crops.append(current)
         clock = self.ladder._clock
         for step in self.steps:
-            if calls >= self.max_calls or (clock() - start) * 1000.0 > self.sequence_budget_ms:
+            spent = (clock() - start) * 1000.0
+            if calls >= self.max_calls or spent > self.sequence_budget_ms:
                 break
+            if spent + self._cost_ms.get(step, _PRIOR_MS.get(step, 0.0)) > self.ladder.budget_ms:
+                continue  # would overrun the camera's frame budget (a deblur costs ~12 ms)
+            began = clock()
             view = self._view(step, current)
             if view is None:
                 continue
             calls += 1
             tried.append(step)
             found = self._try(gray, box, view)
+            cost, old = (clock() - began) * 1000.0, self._cost_ms.get(step)
+            self._cost_ms[step] = cost if old is None else 0.8 * old + 0.2 * cost
             if found:
                 return found
         return ()
@@ -223,7 +236,12 @@ class SequenceReader:
         if step == "deblur":
             dx, dy = current.shift
             if math.hypot(dx, dy) < 2.0:
-                return None
+                return None  # held still: glare, not motion, is what the crop's gradients show
+            found = smear(crop)
+            if found is not None and _fits_motion(found, (dx, dy)):
+                # The smear read off the crop itself (region.smear): on the presentation clips it
+                # read as many smeared frames as the true smear did, the motion between frames half.
+                return _enlarge(wiener(crop, found[0], found[1], noise=0.003, defocus=1.0))
             # The shutter is open for part of the frame time: about half to most of the motion
             # smears; alternate the guess from frame to frame.
             exposure = (0.5, 0.8)[current.frame % 2]
@@ -243,6 +261,17 @@ class SequenceReader:
             self._sharpened.add(best.frame)
             return RUNGS["sharpen"](best.image, ())[0].image, 1.0
         raise AssertionError(step)
+
+
+def _fits_motion(found: tuple[float, float], shift: tuple[float, float]) -> bool:
+    """Whether a smear read off a crop can be the code's motion: the shutter is open for at most
+    a frame, so a smear is no longer than the motion (give or take the estimates' 2 px) and runs
+    along it (either way: a straight smear has no sign). Glare on a code held still reads as a
+    long smear; undoing it there spent the frame that a threshold rung would have read."""
+    length, moved = math.hypot(*found), math.hypot(*shift)
+    if length > moved + 2.0:
+        return False
+    return abs(found[0] * shift[0] + found[1] * shift[1]) >= 0.7 * length * moved
 
 
 def _cut(gray: np.ndarray, box: Box) -> np.ndarray:

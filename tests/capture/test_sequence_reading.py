@@ -158,3 +158,51 @@ def test_a_reader_running_all_day_holds_only_its_last_few_frames(clip4: Clip) ->
         reader.decode(f)
     assert len(reader._crops) <= 4
     assert len(reader._sharpened) <= 4
+
+
+def test_a_smear_is_undone_along_what_the_crop_itself_shows() -> None:
+    # Clip 3: the phone is still slowing down when the code comes into view (frame 8). The
+    # motion between two frames says how far it moved, not how long the shutter was open, so a
+    # Wiener step along a guessed share of it missed frames 11 and 12; the smear read off the
+    # crop (region.smear) reads frame 11, two frames (67 ms) sooner.
+    clip = make_clip(3)
+    reader = sequence()
+    results = [reader.decode(f) for f in clip.frames[:12]]
+    read = [i for i, r in enumerate(results) if any(verifier(d.text) for d in r.detections)]
+    assert read and read[0] <= 11
+    assert results[read[0]].rung == "deblur"
+    assert all({d.text for d in r.detections} <= clip.allowed for r in results)
+
+
+def test_a_step_that_would_overrun_the_frame_budget_is_skipped(clip4: Clip) -> None:
+    # The deblur step's FFTs cost ~12 ms a frame on one core. Here its view "costs" 20 ms of the
+    # fake clock: once that is known, it runs only where it still fits in the camera's 25 ms.
+    clock = StepClock()
+
+    class SlowDeblur(SequenceReader):
+        def _view(self, step: str, current: object) -> tuple[np.ndarray, float] | None:
+            if step == "deblur":
+                clock.now += 0.020
+            return super()._view(step, current)  # type: ignore[arg-type]
+
+    ladder = DecodeLadder(CountingDecoder(clock), clock=clock)
+    reader = SlowDeblur(ladder, verify=verifier)
+    ends = []
+    for f in clip4.frames[:20]:
+        began = clock.now
+        result = reader.decode(f)
+        if "deblur" in result.tried:
+            ends.append((clock.now - began) * 1000.0)
+    assert len(ends) == 1  # the first try learns the cost; none after it
+    assert ladder.budget_ms == 25.0
+
+
+def test_a_smear_longer_than_the_motion_or_across_it_is_not_believed() -> None:
+    # Glare on a code held still reads as a long smear (region.smear); undoing it there spent
+    # the frames a threshold rung would have read (clip 10: 682 -> 951 ms until this check).
+    from station.capture.sequence import _fits_motion
+
+    assert _fits_motion((8.0, 1.0), (18.0, 0.0))  # a third of the frame's motion, along it
+    assert _fits_motion((-8.0, -1.0), (18.0, 0.0))  # a straight smear has no sign
+    assert not _fits_motion((12.0, 0.0), (2.5, 0.0))  # longer than the motion: not a smear
+    assert not _fits_motion((0.0, 8.0), (18.0, 0.0))  # across the motion

@@ -320,15 +320,16 @@ def test_a_download_nobody_uses_the_station_during_gets_the_station_cpu_priority
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
-def test_the_next_download_starts_at_the_station_priority_again() -> None:
+def test_a_download_soon_after_the_door_was_used_starts_at_the_background_priority(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     station = os.getpriority(os.PRIO_PROCESS, 0)
     preparer = prepare.Preparer()
     try:
-        preparer.yield_cpu()  # nothing downloading: nothing to yield, nothing remembered
+        preparer.yield_cpu()  # a scan, nothing downloading yet
         first = _worker_started_by(preparer)
-        preparer.yield_cpu()
-        assert _wait_for_priority(first, min(19, station + 10)) == min(19, station + 10)
+        assert os.getpriority(os.PRIO_PROCESS, first) == min(19, station + 10)
         preparer.close(wait=True)  # in sync: the worker ends
+        monkeypatch.setattr(prepare, "USED_RECENTLY_S", 0.0)  # the door has been quiet since
         assert os.getpriority(os.PRIO_PROCESS, _worker_started_by(preparer)) == station
     finally:
         preparer.close(wait=True)

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from station.domain.models import PassStatus
 from station.domain.remote import check_event
 from station.net.sync import wire
 from station.net.sync.round_tops import clean_parts
-from station.services.worker_pool import lower_priority, spawn_pool
+from station.services.worker_pool import BACKGROUND_NICE, lower_priority, spawn_pool
 from station.store.rows import pass_values
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ log = logging.getLogger(__name__)
 # that holds the GIL throughout: a 10,000-event batch held it ~17 ms at a time (a door's scan in
 # this process waited for it), a 1,000-event part ~2 ms.
 PREPARE_CHUNK = 1000
+
+# A station that recorded something this recently (a door scanning people) starts a download's
+# worker at the background's priority: a door's next scan may come at any moment.
+USED_RECENTLY_S = 60.0
 
 # An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id, sig.
 EventHead = tuple[str, str, str, str, int, str, str | None, str | None]
@@ -229,16 +234,16 @@ class Preparer:
     The worker starts at the station's own CPU priority: while nobody uses the station, the
     download is all it does, and at nice 10 the worker (the download's critical path) got a
     core only when the station's receiving and writing threads and the hub left one free,
-    which on two cores was seldom (a 60,000-event catch-up 5.8 s against 3.8 s at the
-    station's priority, docs/sync-benchmark.md). From the first event this station records
-    during the download (a door's scan, a manager's change: `yield_cpu`), the worker runs at
-    the background's priority until that download ends, so the door's verdict gets the CPU
-    first, as before."""
+    which on two cores was seldom (docs/sync-benchmark.md, session 10). From the first event
+    this station records during the download (a door's scan, a manager's change: `yield_cpu`),
+    or when it recorded one in the last USED_RECENTLY_S before the download, the worker runs at
+    the background's priority until that download ends: the door's verdict gets the CPU first."""
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._pid: concurrent.futures.Future[int] | None = None
         self._yielding = False  # the current worker runs at the background's priority
+        self._used_at = float("-inf")  # time.monotonic() of the last yield_cpu
         self._lock = threading.Lock()  # yield_cpu comes from the threads that record events
         self.batches = 0  # prepared in the worker (for status and tests)
         self.broken = False
@@ -255,14 +260,15 @@ class Preparer:
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = spawn_pool(nice=0)
+                self._yielding = time.monotonic() - self._used_at < USED_RECENTLY_S
+                self._pool = spawn_pool(nice=BACKGROUND_NICE if self._yielding else 0)
                 self._pid = self._pool.submit(os.getpid)
-                self._yielding = False
             return self._pool
 
     def yield_cpu(self) -> None:
-        """Someone uses this station: the worker of the download under way (if any) gives the
-        CPU to the station's threads from now on."""
+        """Someone uses this station: the worker of the download under way gives the CPU to the
+        station's threads from now on (with none, a download starting soon: USED_RECENTLY_S)."""
+        self._used_at = time.monotonic()
         if self._pid is None or self._yielding:  # no download, or yielding already: no lock
             return
         with self._lock:
@@ -275,11 +281,6 @@ class Preparer:
             if not started.cancelled() and started.exception() is None:
                 lower_priority(started.result())
         pid.add_done_callback(lower)
-
-    def worker_pid(self) -> int | None:
-        """The worker's process id once it runs (tests)."""
-        pid = self._pid
-        return pid.result() if pid is not None and pid.done() and not pid.exception() else None
 
     def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
                trust: EventTrust | None = None, senders: list[str] | None = None,

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
+import multiprocessing
 import json
 import os
 import pstats
@@ -191,8 +193,15 @@ def child(url: str, data_dir: Path, total: int, profile: bool, timeline: bool) -
         time_writer_sql()
     s = station(data_dir.parent, data_dir.name, url)
     try:
-        wait(lambda: s.sync.in_sync() and s.core.store.count_events() >= total,  # type: ignore[union-attr]
-             900, "the download")
+        nice: dict[int, int] = {}  # the worker's nice values seen while it ran, by pid
+
+        def in_sync() -> bool:
+            for process in multiprocessing.active_children():
+                with contextlib.suppress(OSError, TypeError):
+                    nice[process.pid] = max(nice.get(process.pid, -20),  # type: ignore[index]
+                                            os.getpriority(os.PRIO_PROCESS, process.pid or -1))
+            return s.sync.in_sync() and s.core.store.count_events() >= total  # type: ignore[union-attr]
+        wait(in_sync, 900, "the download")
         seconds = time.perf_counter() - t0
         threads = thread_cpu()
     finally:
@@ -201,6 +210,7 @@ def child(url: str, data_dir: Path, total: int, profile: bool, timeline: bool) -
     out: dict[str, Any] = {"seconds": seconds, "threads": threads,
                            "worker_cpu": worker.ru_utime + worker.ru_stime}
     out["spans"] = spans
+    out["worker_nice"] = sorted(set(nice.values()))
     out["lowered"] = lowered
     out["sql"] = sorted(([k, *v] for k, v in SQL_TIMES.items()), key=lambda x: -x[2])
     if captured:  # the worker's part, profiled here on the first batch it prepared
@@ -241,7 +251,8 @@ def report(tag: str, result: dict[str, Any], push: float) -> None:
                                                            key=lambda kv: -kv[1]) if v >= 0.05)
     print(f"  {tag}: {result['seconds']:.2f} s = {result['seconds'] / push:.2f}x push; "
           f"CPU s by thread: {threads}; worker process {result['worker_cpu']:.2f}"
-          + (f"; worker lowered at {result['lowered'][0]:.2f} s" if result.get("lowered") else ""))
+          + f"; worker nice {result.get('worker_nice')}"
+          + (f" (lowered at {result['lowered'][0]:.2f} s)" if result.get("lowered") else ""))
     for name, start, end in result.get("spans", []):
         if name != "tx":
             print(f"    {start:7.3f} - {end:7.3f}  {name}")

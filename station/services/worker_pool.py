@@ -58,6 +58,8 @@ def spawn_pool(nice: int = BACKGROUND_NICE) -> concurrent.futures.ProcessPoolExe
 def lower_priority(pid: int, nice: int = BACKGROUND_NICE) -> None:
     """Give a worker started at the station's priority the background's from now on. Only
     ever lowered: raising a process's priority again needs privileges a station lacks."""
+    if not hasattr(os, "setpriority"):  # no POSIX priorities (Windows): it works on as it is
+        return
     try:
         below_station = min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
         os.setpriority(os.PRIO_PROCESS, pid,

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -283,53 +280,3 @@ def _rows_unlike_their_fold(tx: Tx) -> list[str]:
         if folded is None or (str(folded.status), folded.uses) != (row["status"], row["uses"]):
             wrong.append(row["id"])
     return wrong
-
-
-# --- the worker's CPU priority ----------------------------------------------------------------
-
-def _worker_started_by(preparer: prepare.Preparer) -> int:
-    """The worker's pid, once it has prepared something (its start-up has run)."""
-    before = {p.pid for p in multiprocessing.active_children()}
-    preparer.submit([b"not json"]).result(timeout=120)
-    started = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
-    assert len(started) == 1
-    return int(started[0])
-
-
-def _wait_for_priority(pid: int, wanted: int) -> int:
-    deadline = time.monotonic() + 60
-    while (now := os.getpriority(os.PRIO_PROCESS, pid)) != wanted and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return now
-
-
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
-def test_a_download_nobody_uses_the_station_during_gets_the_station_cpu_priority() -> None:
-    # At the background's priority the worker, the download's critical path, got a core only
-    # when the station's own threads and the hub left one free.
-    station = os.getpriority(os.PRIO_PROCESS, 0)
-    preparer = prepare.Preparer()
-    try:
-        worker = _worker_started_by(preparer)
-        assert os.getpriority(os.PRIO_PROCESS, worker) == station
-        # Someone records something here (a door's scan): the door gets the CPU first again.
-        preparer.yield_cpu()
-        assert _wait_for_priority(worker, min(19, station + 10)) == min(19, station + 10)
-    finally:
-        preparer.close(wait=True)
-
-
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX process priorities")
-def test_a_download_soon_after_the_door_was_used_starts_at_the_background_priority(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    station = os.getpriority(os.PRIO_PROCESS, 0)
-    preparer = prepare.Preparer()
-    try:
-        preparer.yield_cpu()  # a scan, nothing downloading yet
-        first = _worker_started_by(preparer)
-        assert os.getpriority(os.PRIO_PROCESS, first) == min(19, station + 10)
-        preparer.close(wait=True)  # in sync: the worker ends
-        monkeypatch.setattr(prepare, "USED_RECENTLY_S", 0.0)  # the door has been quiet since
-        assert os.getpriority(os.PRIO_PROCESS, _worker_started_by(preparer)) == station
-    finally:
-        preparer.close(wait=True)

@@ -157,13 +157,9 @@ class SyncClient:
         # On the publishing (scanning) thread: only wake the publisher and return. The event is
         # committed before this runs, and the publisher resets the waker before it reads the
         # log, so skipping the call while a wake-up is outstanding never leaves an event behind.
-        if event.origin != self._ctx.station_id:
-            return
         waker = self._waker
-        if waker is not None:
+        if waker is not None and event.origin == self._ctx.station_id:
             waker.ask(self._runtime.call_soon)
-        # Someone uses this station: a history download under way yields the CPU to it.
-        self._preparer.yield_cpu()
 
     def join_url(self) -> str | None:
         """The URL another door joins with: the hosted hub's join URL, or the join URL this

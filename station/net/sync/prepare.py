@@ -23,9 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import os
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +35,7 @@ from station.domain.models import PassStatus
 from station.domain.remote import check_event
 from station.net.sync import wire
 from station.net.sync.round_tops import clean_parts
-from station.services.worker_pool import BACKGROUND_NICE, lower_priority, spawn_pool
+from station.services.worker_pool import spawn_pool
 from station.store.rows import pass_values
 
 log = logging.getLogger(__name__)
@@ -46,10 +44,6 @@ log = logging.getLogger(__name__)
 # that holds the GIL throughout: a 10,000-event batch held it ~17 ms at a time (a door's scan in
 # this process waited for it), a 1,000-event part ~2 ms.
 PREPARE_CHUNK = 1000
-
-# A station that recorded something this recently (a door scanning people) starts a download's
-# worker at the background's priority: a door's next scan may come at any moment.
-USED_RECENTLY_S = 60.0
 
 # An event's fields but its data: id, type, timestamp, origin, origin_seq, hlc, pass_id, sig.
 EventHead = tuple[str, str, str, str, int, str, str | None, str | None]
@@ -229,22 +223,10 @@ def prepare_here(data: list[bytes], before_switch: BeforeSwitch = False,
 
 
 class Preparer:
-    """One worker process, started on first use, for a station downloading a long history.
-
-    The worker starts at the station's own CPU priority: while nobody uses the station, the
-    download is all it does, and at nice 10 the worker (the download's critical path) got a
-    core only when the station's receiving and writing threads and the hub left one free,
-    which on two cores was seldom (docs/sync-benchmark.md, session 10). From the first event
-    this station records during the download (a door's scan, a manager's change: `yield_cpu`),
-    or when it recorded one in the last USED_RECENTLY_S before the download, the worker runs at
-    the background's priority until that download ends: the door's verdict gets the CPU first."""
+    """One worker process, started on first use, for a station downloading a long history."""
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._pid: concurrent.futures.Future[int] | None = None
-        self._yielding = False  # the current worker runs at the background's priority
-        self._used_at = float("-inf")  # time.monotonic() of the last yield_cpu
-        self._lock = threading.Lock()  # yield_cpu comes from the threads that record events
         self.batches = 0  # prepared in the worker (for status and tests)
         self.broken = False
 
@@ -258,29 +240,9 @@ class Preparer:
                 log.warning("could not start the sync worker (%r)", exc)
 
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._yielding = time.monotonic() - self._used_at < USED_RECENTLY_S
-                self._pool = spawn_pool(nice=BACKGROUND_NICE if self._yielding else 0)
-                self._pid = self._pool.submit(os.getpid)
-            return self._pool
-
-    def yield_cpu(self) -> None:
-        """Someone uses this station: the worker of the download under way gives the CPU to the
-        station's threads from now on (with none, a download starting soon: USED_RECENTLY_S)."""
-        self._used_at = time.monotonic()
-        if self._pid is None or self._yielding:  # no download, or yielding already: no lock
-            return
-        with self._lock:
-            if self._pid is None or self._yielding:
-                return
-            self._yielding = True
-            pid = self._pid
-
-        def lower(started: concurrent.futures.Future[int]) -> None:
-            if not started.cancelled() and started.exception() is None:
-                lower_priority(started.result())
-        pid.add_done_callback(lower)
+        if self._pool is None:
+            self._pool = spawn_pool()
+        return self._pool
 
     def submit(self, data: list[bytes], before_switch: BeforeSwitch = False,
                trust: EventTrust | None = None, senders: list[str] | None = None,
@@ -311,7 +273,6 @@ class Preparer:
 
     def close(self, *, wait: bool = False) -> None:
         """Stop the worker (`wait`: and its helper threads, as when the station stops)."""
-        with self._lock:
-            pool, self._pool, self._pid = self._pool, None, None
+        pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)

@@ -257,7 +257,7 @@ def report(tag: str, result: dict[str, Any], push: float) -> None:
         if name != "tx":
             print(f"    {start:7.3f} - {end:7.3f}  {name}")
     spans = result.get("spans", [])
-    for name in ("tx", "apply", "prepare (loop)", "unpack"):
+    for name in ("tx", "apply", "prepare (loop)", "unpack") if spans else ():
         print(f"  {name}: {sum(e - s for n, s, e in spans if n == name):.2f} s")
     for sql, calls, seconds in result.get("sql", [])[:14]:
         print(f"    writer SQL {seconds:6.3f} s {calls:5d}x  {sql}")

@@ -45,6 +45,12 @@ LINK_ONLY = "."  # starts the `sig` of an event that carries its link only (link
 CHAIN_SEGMENT = 512  # events per chain segment of an origin (starts_chain)
 
 
+# json.dumps(..., separators=(",", ":")) makes a new encoder at each call, as much time as the
+# encoding of a form's head: one encoder made once writes the same bytes (a download forms
+# every event's head to follow its origin's chain).
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -52,8 +58,8 @@ def _b64(raw: bytes) -> str:
 def signed_form(event: Event, text: str | None = None) -> bytes:
     """The bytes a v1 signature covers; `text`: the event's data as the log stores it, when
     the caller has it already (data_text(event.data) otherwise)."""
-    head = json.dumps([event.id, event.type, event.timestamp, event.origin, event.origin_seq,
-                       event.hlc, event.pass_id], separators=(",", ":"))
+    head = _compact([event.id, event.type, event.timestamp, event.origin, event.origin_seq,
+                     event.hlc, event.pass_id])
     return b"".join((FORM_TAG, head.encode(), b"\n",
                      (data_text(event.data) if text is None else text).encode()))
 
@@ -61,8 +67,8 @@ def signed_form(event: Event, text: str | None = None) -> bytes:
 def signed_form_v2(event: Event, prev: str, text: str | None = None) -> bytes:
     """The bytes a v2 signature covers: v1's fields, then `prev` (the previous event's
     `chain_hash`, "" where a chain starts)."""
-    head = json.dumps([event.id, event.type, event.timestamp, event.origin, event.origin_seq,
-                       event.hlc, event.pass_id, prev], separators=(",", ":"))
+    head = _compact([event.id, event.type, event.timestamp, event.origin, event.origin_seq,
+                     event.hlc, event.pass_id, prev])
     return b"".join((FORM_TAG_V2, head.encode(), b"\n",
                      (data_text(event.data) if text is None else text).encode()))
 

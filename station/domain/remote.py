@@ -90,6 +90,10 @@ def _is_time(text: str) -> bool:
     return True
 
 
+# Made once: json.dumps with these options makes a new encoder at each call (same output).
+_data_text = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
 def data_text(data: dict[str, Any]) -> str:
     """An event's data as the log stores it (compact, keys sorted)."""
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    return _data_text(data)

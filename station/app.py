@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ from station.store.secrets import SecretStore
 from station.store.webhooks import enqueue_deliveries
 
 log = logging.getLogger(__name__)
+SWITCH_INTERVAL_S = 0.001  # a running station's GIL hand-over period (Station.start)
 
 DEFAULT_BASE_URL = "https://passes.station.example"
 
@@ -158,6 +160,11 @@ class Station:
     sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
+        # Process-wide: a door's scan gives the GIL up at each SQLite statement and, while a
+        # download keeps the station's other threads busy in Python, waited up to a whole
+        # switch interval (5 ms by default) to get it back, several times a scan. At 1 ms the
+        # door's p95 during a 100k download halved (docs/door-journal.md, "The GIL").
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.core.scans.merger.start()  # opens the door journal now, not at the first scan
         self.runtime.start()
         for part in self.parts:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from station.app import Core
+from station.app import SWITCH_INTERVAL_S, Core, StationOptions, build_station
 from station.services.passes import PassService
 from station.services.scan_merge import MERGE_INTERVAL_DOWNLOADING_S, MERGE_INTERVAL_S
 from station.store.db import Priority
@@ -65,3 +66,19 @@ def test_a_running_station_opens_its_journal_before_the_first_scan(core: Core) -
     assert core.scans.submit(p.code, wait_merged=False).accepted
     assert wal_size(core) == size
     merged(core)
+
+
+def test_a_running_station_hands_the_gil_over_every_millisecond(tmp_path: Path) -> None:
+    # The door's statements each give the GIL up; with the default 5 ms a download's threads
+    # kept it for up to 5 ms each time (docs/door-journal.md, "The GIL").
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    station = build_station(StationOptions(data_dir=tmp_path / "d", api_enabled=False,
+                                           sweep_interval_s=3600))
+    try:
+        assert sys.getswitchinterval() == 0.005  # building alone changes nothing
+        station.start()
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S <= 0.001
+    finally:
+        station.stop()
+        sys.setswitchinterval(before)

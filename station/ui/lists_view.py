@@ -50,17 +50,19 @@ class ListsView(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.out_button = QPushButton("Everyone out…")
         self.venue_label = QLabel()
+        self.venue_label.setWordWrap(True)
         self.venue_button = QPushButton("Venue…")
         self.hint = QLabel("Unlock manager mode to create or edit lists.")
         self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)  # the window must fit 800 px wide (tests/gui/test_layout.py)
         row = QHBoxLayout()
         row.addWidget(self.hint, 1)
         row.addWidget(self.new_button)
         row.addWidget(self.edit_button)
         row.addWidget(self.delete_button)
-        row.addWidget(self.out_button)
         venue_row = QHBoxLayout()
         venue_row.addWidget(self.venue_label, 1)
+        venue_row.addWidget(self.out_button)
         venue_row.addWidget(self.venue_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
@@ -83,7 +85,7 @@ class ListsView(QWidget):
         self.edit_button.setEnabled(manager and chosen is not None)
         self.delete_button.setEnabled(manager and chosen is not None)
         self.out_button.setEnabled(manager)
-        self.out_button.setText(f"Everyone out of {chosen.name}…" if chosen
+        self.out_button.setText(f"Everyone out of {_short(chosen.name)}…" if chosen
                                 else "Everyone out of the venue…")
         self.venue_button.setEnabled(manager)
         self.hint.setVisible(not manager)
@@ -199,3 +201,8 @@ class ListsView(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         self.refresh()
+
+
+def _short(name: str, most: int = 24) -> str:
+    """A list's name on a button: a long one would widen the window past 800 px."""
+    return name if len(name) <= most else name[:most - 1] + "…"

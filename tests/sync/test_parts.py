@@ -85,6 +85,8 @@ def test_the_publisher_sends_unsent_events_in_order_with_their_ids() -> None:
         assert all(verifies(e, (KEY.public_key(),)) for e in sent)
         assert [dataclasses.replace(e, sig=None) for e in sent] == \
             [e for e in ledger.log if e.origin == ME]
+        # The progress is saved after the acks, in a thread: wait for it, do not race it.
+        await eventually(lambda: progress.published.get(HUB) == 4, "the progress saved")
         assert progress.published[HUB] == 4  # the local seq of the last one acknowledged
         await stopped(task)
     run(main)

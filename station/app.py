@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,11 +161,7 @@ class Station:
     sync: SyncClient | None = None  # status() for the GUI status bar and /api/v1/sync/status
 
     def start(self) -> None:
-        # Process-wide: a door's scan gives the GIL up at each SQLite statement and, while a
-        # download keeps the station's other threads busy in Python, waited up to a whole
-        # switch interval (5 ms by default) to get it back, several times a scan. At 1 ms the
-        # door's p95 during a 100k download halved (docs/door-journal.md, "The GIL").
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        _SWITCH.hold()
         self.core.scans.merger.start()  # opens the door journal now, not at the first scan
         self.runtime.start()
         for part in self.parts:
@@ -178,6 +175,39 @@ class Station:
                 log.exception("stopping %r failed", part)
         self.runtime.stop()
         self.core.close()
+        _SWITCH.release()
+
+
+class _SwitchInterval:
+    """Process-wide: a door's scan gives the GIL up at each SQLite statement and, while a
+    download keeps the station's other threads busy in Python, waited up to a whole switch
+    interval (5 ms by default) to get it back, several times a scan. At 1 ms the door's p95
+    during a 100k download halved (docs/door-journal.md, "The GIL"). Set while any station of
+    the process runs, the previous value back when the last one stops (a process that hosts
+    stations one after another, as the tests do, is not left changed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._before = sys.getswitchinterval()
+
+    def hold(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(SWITCH_INTERVAL_S)
+            self._running += 1
+
+    def release(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                return  # stopped without having started (a start that failed early)
+            self._running -= 1
+            if self._running == 0:
+                sys.setswitchinterval(self._before)
+
+
+_SWITCH = _SwitchInterval()
 
 
 if TYPE_CHECKING:  # the window's view of a station (ui/ports.py); checked by mypy, not at run time

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from station.app import SWITCH_INTERVAL_S, Core, StationOptions, build_station
+from station.app import SWITCH_INTERVAL_S, Core, Station, StationOptions, build_station
 from station.services.passes import PassService
 from station.services.scan_merge import MERGE_INTERVAL_DOWNLOADING_S, MERGE_INTERVAL_S
 from station.store.db import Priority
@@ -75,10 +75,24 @@ def test_a_running_station_hands_the_gil_over_every_millisecond(tmp_path: Path) 
     sys.setswitchinterval(0.005)
     station = build_station(StationOptions(data_dir=tmp_path / "d", api_enabled=False,
                                            sweep_interval_s=3600))
+    second = build_station(StationOptions(data_dir=tmp_path / "e", api_enabled=False,
+                                          sweep_interval_s=3600))
+    running: list[Station] = []
     try:
         assert sys.getswitchinterval() == 0.005  # building alone changes nothing
-        station.start()
-        assert sys.getswitchinterval() == SWITCH_INTERVAL_S <= 0.001
-    finally:
+        for s in (station, second):
+            s.start()
+            running.append(s)
+            assert sys.getswitchinterval() == SWITCH_INTERVAL_S <= 0.001
+        running.remove(station)
         station.stop()
+        # Another station of the process still runs: its doors keep the short interval.
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        running.remove(second)
+        second.stop()
+        # The last one stopped: the process is as it was (the tests host many in turn).
+        assert sys.getswitchinterval() == 0.005
+    finally:
+        for s in running:
+            s.stop()
         sys.setswitchinterval(before)

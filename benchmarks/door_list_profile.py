@@ -4,10 +4,12 @@ list taken in turn, with `perf_counter` around the parts of the list's path.
 
     .venv/bin/python benchmarks/door_list_profile.py [--passes 40000] [--api]
 
-Prints p50 and p95 in µs of the whole scan for each door, and of the list's parts: the
-decision with its probes (`decide_with_probes`), within it the probe statement (`pass_probe`:
-the list, the venue's zone and the pass's rows in one) and the pure verdict (`decide_at_door`).
-`list_and_zone` shows only when a door journal holds scans of many passes (its own statement).
+Prints p50 and p95 in µs of the whole scan for each door, and of the list's parts: the pass
+read with its probes (`pass_at_door`: the pass, the list, the venue's zone and what the list
+needs of the pass's rows, in one statement), the decision (`decide_with_probes`), within it the
+pure verdict (`decide_at_door`), and `pass_probe` when the decision had to read again (a list
+with a capacity, or edited since to need more). `list_and_zone` shows only when a door journal
+holds scans of many passes (its own statement).
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=40_000)
     parser.add_argument("--api", action="store_true", help="wait for the log, as the API does")
     args = parser.parse_args()
-    for module, name in ((scans, "decide_with_probes"), (door_reads, "pass_probe"),
-                         (door_reads, "list_and_zone"), (door_probes, "decide_at_door")):
+    for module, name in ((scans, "decide_with_probes"), (door_reads, "pass_at_door"),
+                         (door_reads, "pass_probe"), (door_reads, "list_and_zone"),
+                         (door_probes, "decide_at_door")):
         timed(module, name)
     with tempfile.TemporaryDirectory() as folder:
         core = build_core(Path(folder) / "data")

@@ -27,6 +27,8 @@ brought. The refusal names the rule (its index in the array) and says what to do
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -48,6 +50,12 @@ _KEYS = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _span(window: Window, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    # A door asks for the same day's windows at every scan (four zone conversions).
+    return window._span(day, tz)
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     start: time
@@ -63,6 +71,9 @@ class Window:
     def span(self, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
         """The window opening on `day`, as UTC instants (aware datetimes sharing one tzinfo
         compare by wall time, which is wrong across a clock change)."""
+        return _span(self, day, tz)
+
+    def _span(self, day: date, tz: tzinfo) -> tuple[datetime, datetime]:
         start = datetime.combine(day, self.start, tz).astimezone(UTC)
         if self.end is None:
             end_day, end_time = day + timedelta(days=1), time(0, 0)
@@ -134,6 +145,11 @@ class RuleRefusal:
 
 
 # --- validation on write ---------------------------------------------------------------------
+
+
+def counts_entries(rules: Sequence[Rule]) -> bool:
+    """Whether the rules read the pass's earlier entries (a door reads them only then)."""
+    return any(isinstance(r, (EntriesPerDay, MinutesBetween)) for r in rules)
 
 
 def parse_rules(value: Any, what: str = "rules") -> tuple[Rule, ...]:

@@ -14,13 +14,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from station.domain import occupancy
 from station.domain.checkin_list import CheckinList
 from station.domain.door import Door, DoorDecision, admitted_entries, decide_at_door
+from station.domain.entry_rules import counts_entries
 from station.domain.models import Direction, Pass
-from station.domain.occupancy import Presence, movement_from_event
+from station.domain.events import Event
+from station.domain.occupancy import Movement, Presence, movement_from_event
 from station.domain.times import to_iso
 from station.services.context import Context
-from station.services.scan_merge import parse_all, unmerged_events
+from station.services.scan_merge import JournalEntry, parse_all, unmerged_events
 from station.store import door_reads
 from station.store.door_journal import Appending
+from station.store.door_reads import PassRows
 from station.store.lists import list_text, parse_list_text
 
 
@@ -37,7 +40,14 @@ def zone_named(name: object, now: datetime) -> tzinfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass  # a bad name was refused when it was set; the machine's zone stands in
-    zone = now.astimezone().tzinfo
+    return _machine_zone(int(now.timestamp()) // 60)
+
+
+@functools.lru_cache(maxsize=2)
+def _machine_zone(minute: int) -> tzinfo:
+    # This machine's offset in that minute (clocks change on a minute's edge): asking the C
+    # library for it at every scan cost a door ~6 µs.
+    zone = datetime.fromtimestamp(minute * 60).astimezone().tzinfo
     assert zone is not None
     return zone
 
@@ -80,8 +90,36 @@ def _with_stored(door: Door, text: str | None) -> Door:
 _RULES_REACH = timedelta(hours=50)
 
 
+def read_pass(ctx: Context, door: Door, now: datetime, *, pass_id: str | None = None,
+              code: str | None = None) -> tuple[Pass | None, PassRows | None]:
+    """The pass (by id, else by code) as a door with a list or an exit reads it: with the
+    probes its decision needs (door_reads.pass_at_door) in the same statement. At an entry
+    door with no list, the pass alone (today's path)."""
+    if door.list_ is None and door.direction is Direction.ENTRY:
+        store = ctx.store
+        return (store.pass_by_id(pass_id) if pass_id is not None
+                else store.pass_by_code(code) if code is not None else None), None
+    lst = _known(door)
+    entry = door.direction is Direction.ENTRY and lst is not None
+    found = door_reads.pass_at_door(
+        ctx.store, pass_id=pass_id, code=code,
+        presence=not entry or (lst is not None and lst.reentry),
+        since_iso=to_iso(now - _RULES_REACH) if entry and lst is not None
+        and counts_entries(lst.rules) else None,
+        list_id=lst.id if entry and lst is not None else None)
+    return found if found is not None else (None, None)
+
+
+def _known(door: Door) -> CheckinList | None:
+    """The door's list as last read from the store for this door (its own copy before)."""
+    seen = _doors.get(door.list_.id) if door.list_ is not None else None
+    return seen[2].list_ if seen is not None else door.list_
+
+
 def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door,
-                       *, override: bool, own: list[str] | None = None) -> DoorDecision:
+                       *, override: bool, own: list[str] | None = None,
+                       rows: PassRows | None = None,
+                       present: set[str] | None = None) -> DoorDecision:
     """The verdict at a door with a list (or an exit), inside the journal's write transaction.
     The journal is the overlay (docs/door-journal.md): the pass's presence and entries and
     the list's count inside are the store's rows with the journal's unmerged admissions and
@@ -90,7 +128,10 @@ def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime,
     rows and which entries the log already holds (merged, not deleted from the journal yet)
     are read in one read transaction: a merge committed between two reads could count an
     entry twice or not at all; with nothing unmerged, the rows are one statement. `own`: the
-    pass's journal entries, when the caller has read them under the same lock.
+    pass's journal entries, when the caller has read them under the same lock; `rows`: the
+    probes read with the pass (read_pass), used when the list counts nobody (no capacity) and
+    nothing of the pass is unmerged, or `present` says which of `own` the log held in the
+    moment they were read: the usual scan then reads no statement here.
 
     Each statement here gives up the GIL (which the merge thread or a download in the same
     process may then hold for a switch interval): at an entry the list as stored, the venue's
@@ -101,21 +142,22 @@ def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime,
     # Every unmerged admission or exit moves a list's count; only the pass's own move it. A
     # capacity is known from the list last read for this door (an edit that adds one: asked
     # again below, once).
-    seen = _doors.get(door.list_.id) if entry and door.list_ is not None else None
-    known = seen[2].list_ if seen is not None else door.list_
+    known = _known(door) if entry else None
     counted = entry and known is not None and known.capacity is not None
-    decision = _decide(ctx, journal, p, now, door, counted, override, own)
+    decision = _decide(ctx, journal, p, now, door, counted, override, own, rows, present)
     if isinstance(decision, DoorDecision):
         return decision
-    again = _decide(ctx, journal, p, now, door, True, override, own)  # a capacity since
-    assert again is not None  # counted: never asked again
+    # The stored list asks for more than was read (an edit since: a capacity, re-entry, a
+    # rule that counts entries): everything, once.
+    again = _decide(ctx, journal, p, now, door, True, override, own, None, None)
+    assert again is not None  # counted and probed in full: never asked again
     return again
 
 
 def _decide(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door,
-            counted: bool, override: bool, own: list[str] | None) -> DoorDecision | None:
+            counted: bool, override: bool, own: list[str] | None,
+            prefetched: PassRows | None, present: set[str] | None) -> DoorDecision | None:
     """The decision, or None when the stored list has a capacity and `counted` was False."""
-    store = ctx.store
     given = door.list_
     entry = door.direction is Direction.ENTRY and given is not None
     if counted:
@@ -123,20 +165,21 @@ def _decide(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door
     else:
         texts = journal.entries_for(p.id) if own is None else own
     pending = parse_all(texts)
-    # No unmerged entry (the usual scan): the probe is one statement, itself one moment.
-    with store.read_snapshot() if pending else contextlib.nullcontext():
-        present = store.events_present([e.event.id for e in pending if e.event]) if pending else set()
-        unmerged = unmerged_events(pending, present)
-        moves = [m for e in unmerged
-                 if (m := movement_from_event(e)) is not None and m.pass_id is not None]
-        rows = door_reads.pass_probe(
-            store, p.id, {m.pass_id for m in moves if m.pass_id},
-            since_iso=to_iso(now - _RULES_REACH) if entry else None,
-            count_on=(given.id,) if entry and given else (),
-            list_id=given.id if entry and given else None)
+    moves: list[Movement] = []
+    unmerged: list[Event] = []
+    if not counted and prefetched is not None and (not pending or present is not None):
+        rows = prefetched  # read with the pass (and `present`): one moment of the data
+        if pending:
+            unmerged = unmerged_events(pending, present or set())
+            moves = [m for e in unmerged
+                     if (m := movement_from_event(e)) is not None and m.pass_id is not None]
+    else:
+        rows, moves, unmerged = _probe(ctx, p, now, given, entry, counted, pending)
     door = _with_stored(door, rows.list_text)
     lst = door.list_
-    if lst is not None and lst.capacity is not None and entry and not counted:
+    if lst is not None and entry and ((lst.capacity is not None and not counted)
+                                      or (lst.reentry and not rows.has_presence)
+                                      or (counts_entries(lst.rules) and not rows.has_entries)):
         return None
     zone = zone_named(rows.zone, now)
     if moves:
@@ -156,9 +199,31 @@ def _decide(ctx: Context, journal: Appending, p: Pass, now: datetime, door: Door
         override=override, tz=zone)
 
 
+def _probe(ctx: Context, p: Pass, now: datetime, given: CheckinList | None, entry: bool,
+           counted: bool, pending: list[JournalEntry]
+           ) -> tuple[PassRows, list[Movement], list[Event]]:
+    """The probe statement, with the unmerged entries' movements: with none (the usual scan)
+    one statement, itself one moment; else in one read transaction with which of them the
+    log holds."""
+    store = ctx.store
+    with store.read_snapshot() if pending else contextlib.nullcontext():
+        present = store.events_present([e.event.id for e in pending if e.event]) if pending else set()
+        unmerged = unmerged_events(pending, present)
+        moves = [m for e in unmerged
+                 if (m := movement_from_event(e)) is not None and m.pass_id is not None]
+        rows = door_reads.pass_probe(
+            store, p.id, {m.pass_id for m in moves if m.pass_id},
+            since_iso=to_iso(now - _RULES_REACH) if entry else None,
+            count_on=(given.id,) if entry and given else (),
+            list_id=given.id if entry and given else None)
+    return rows, moves, unmerged
+
+
 def _since_yesterday(entries: list[datetime], now: datetime, zone: tzinfo) -> list[datetime]:
     """The rules' input: the entries since the start of yesterday in the venue's zone (a
     window across midnight) and the latest before it (minutes between entries), oldest first."""
+    if not entries:
+        return entries  # a first entry: nothing to place
     since = datetime.combine(now.astimezone(zone).date() - timedelta(days=1), time(), zone)
     entries.sort()
     recent = [at for at in entries if at >= since]

@@ -22,13 +22,14 @@ from station.domain.times import parse_iso, to_iso
 from station.services.bus import Observers
 from station.services.claims import Claim, Claimer, ClaimState, Releaser, Unclaimer
 from station.services.context import Context
-from station.services.door_probes import decide_with_probes
+from station.services.door_probes import decide_with_probes, read_pass
 from station.services.key_trust import SignedByRemoved, removed_signer
 from station.services.passes import PassService
 from station.services.scan_merge import (JournalEntry, ScanMerger, announce, parse_all,
                                          unmerged_events)
 from station.store.db import Priority, Tx
 from station.store.door_journal import Appending
+from station.store.door_reads import PassRows
 from station.store.releases import record_release
 
 log = logging.getLogger(__name__)
@@ -206,10 +207,15 @@ class ScanService:
         return (store.pass_by_id(pass_id) if pass_id else None) or (
             store.pass_by_code(code) if code else None)
 
-    def _overlaid(self, current: Pass, texts: list[str]) -> tuple[Pass, list[Event]]:
+    def _overlaid(self, current: Pass, texts: list[str], door: Door, now: datetime,
+                  rows: PassRows | None) -> tuple[Pass, list[Event], PassRows | None,
+                                                  set[str] | None]:
         """`current` with the admissions of its unmerged journal entries (`texts`) folded on,
         and the events of those entries (a refusal's explanation reads them with the log). An
         entry the log already holds (merged, not yet deleted from the journal) is in the row.
+        At a door with a list or an exit, also the pass's probes (`rows`) and the ids of those
+        entries the log holds (`present`), read in the same moment (decide_with_probes
+        applies the others on the probes without reading again).
 
         Every statement counts at a door (each gives up the GIL, which a download in the same
         process then holds for up to a switch interval), so a pass with no entries, the usual
@@ -219,15 +225,16 @@ class ScanService:
         the caller holds the journal's lock, and only a merge's delete, under it, removes them."""
         entries = parse_all(texts)
         if not entries:
-            return current, []
+            return current, [], rows, None
         store = self._ctx.store
         with store.read_snapshot():
-            current = store.pass_by_id(current.id) or current
+            again, rows = read_pass(self._ctx, door, now, pass_id=current.id)
+            current = again or current
             present = store.events_present([e.event.id for e in entries if e.event])
         for entry in entries:
             if entry.counts and entry.event is not None and entry.event.id not in present:
                 current = fold_next(current, entry.event) or current
-        return current, unmerged_events(entries, present)
+        return current, unmerged_events(entries, present), rows, present
 
     def _decide(self, parsed: payloads.ParsedPayload, source: Source, operator: str | None,
                 journal: Appending, claim: Claim | None = None,
@@ -240,6 +247,8 @@ class ScanService:
         now = self._ctx.now()
         store = self._ctx.store
         current: Pass | None = None
+        # At a door with a list or an exit, the probes its decision reads, read with the pass.
+        rows: PassRows | None = None
         admitted_on_signature = False
         if parsed.foreign:
             return self._refuse_unlinked(parsed, source, operator, Reason.FOREIGN)
@@ -262,7 +271,9 @@ class ScanService:
             claims = verified
             if not parsed.code_in_token and claims.code != parsed.code:
                 return self._refuse_unlinked(parsed, source, operator, Reason.BAD_SIGNATURE)
-            current = store.pass_by_id(claims.pass_id) or store.pass_by_code(claims.code)
+            current, rows = read_pass(self._ctx, door, now, pass_id=claims.pass_id)
+            if current is None:
+                current, rows = read_pass(self._ctx, door, now, code=claims.code)
             if current is None:
                 # Signed by our organisation but not synced here yet: admit on the signature.
                 current = Pass(
@@ -274,19 +285,20 @@ class ScanService:
                 )
                 admitted_on_signature = True
         elif parsed.code is not None:
-            current = store.pass_by_code(parsed.code)
+            current, rows = read_pass(self._ctx, door, now, code=parsed.code)
         if current is None:
             return self._refuse_unlinked(parsed, source, operator, Reason.UNKNOWN)
         # The pass's unmerged entries: read once, under the journal's lock, for both uses.
         own = journal.entries_for(current.id)
-        current, unmerged = self._overlaid(current, own)
+        current, unmerged, rows, present = self._overlaid(current, own, door, now, rows)
 
         at_door: DoorDecision | None = None
         if door == NO_LIST:
             decision = decide(current, now)  # today's path, unchanged
         else:  # the list's probes count the journal's unmerged entries too
             at_door = decide_with_probes(self._ctx, journal, current, now, door,
-                                         override=override_by is not None, own=own)
+                                         override=override_by is not None, own=own, rows=rows,
+                                         present=present)
             if at_door.accepted and at_door.confirm and answer is None and hold_attention:
                 return self._awaiting(current, at_door, parsed.text, source, operator, now), None
             at_door = answered(at_door, answer)

@@ -307,10 +307,17 @@ class Store:
         """A read-only view for this thread (sqlite-utils helpers for ad-hoc reads and tests)."""
         return sqlite_utils.Database(self._reader())
 
-    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+    def fetch_one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                  ) -> dict[str, Any] | None:
         """One row of a read on this thread's reader connection (for the store's modules)."""
         row = self._reader().execute(sql, params).fetchone()
         return dict(row) if row else None
+
+    def fetch_row(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+                  ) -> sqlite3.Row | None:
+        """The first row of a read as the reader gives it (no dict built), or None."""
+        row: sqlite3.Row | None = self._reader().execute(sql, params).fetchone()
+        return row
 
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self._reader().execute(sql, params).fetchall()]

@@ -196,3 +196,31 @@ def test_a_capacity_set_after_the_door_opened_counts_entries_not_merged_yet(core
         assert (full.verdict, full.reason) == (Verdict.REJECTED, Reason.CAPACITY_REACHED)
     merged(core)
     assert inside_counts(core.store) == {lounge.id: 2}
+
+
+def test_a_door_whose_list_gains_reentry_reads_the_presence_it_did_not_need(core: Core) -> None:
+    # A door reads only what its list as last read needs (no re-entry: no presence); an edit
+    # made since must apply at the next scan, with the presence read then.
+    hall = core.lists.create({"name": "Hall"}, by="Mia")
+    door = Door(hall)
+    p = _pass(core, "Rita", "multi")
+    assert core.scans.submit(p.code, door=door, wait_merged=False).accepted
+    merged(core)
+    core.lists.edit(hall.id, {"reentry": True}, by="Mia")
+    again = core.scans.submit(p.code, door=door, wait_merged=False)
+    assert (again.verdict, again.reason) == (Verdict.REJECTED, Reason.ALREADY_INSIDE)
+    merged(core)
+
+
+def test_a_door_whose_list_gains_a_counting_rule_reads_the_entries_it_did_not_need(
+        core: Core) -> None:
+    hall = core.lists.create({"name": "Hall"}, by="Mia")
+    door = Door(hall)
+    p = _pass(core, "Ivo", "multi")
+    assert core.scans.submit(p.code, door=door, wait_merged=False).accepted
+    merged(core)
+    core.lists.edit(hall.id, {"rules": [{"rule": "entriesPerDay", "max": 1}]}, by="Mia")
+    again = core.scans.submit(p.code, door=door, wait_merged=False)
+    assert (again.verdict, again.reason) == (Verdict.REJECTED, Reason.ENTRY_RULE)
+    assert "once today" in again.message
+    merged(core)

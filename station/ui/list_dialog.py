@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPlainTextEdit, QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from station.domain.checkin_list import CheckinList, parse_checkin_list, with_changes
 from station.domain.errors import InvalidInput
+from station.ui.checked_dialog import CheckedFormDialog
 
 RULES_HINT = '[{"rule": "entriesPerDay", "max": 1}]'
 
@@ -30,11 +28,10 @@ def _whole_or_text(text: str) -> Any:
         return text
 
 
-class ListDialog(QDialog):
+class ListDialog(CheckedFormDialog):
     def __init__(self, current: CheckinList | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Edit list" if current else "New list", parent)
         self.current = current
-        self.setWindowTitle("Edit list" if current else "New list")
         self.name = QLineEdit()
         self.single = QCheckBox("Single entry")
         self.multi = QCheckBox("Multi-use")
@@ -49,14 +46,11 @@ class ListDialog(QDialog):
         self.rules = QPlainTextEdit()
         self.rules.setPlaceholderText(f"Entry rules as JSON, e.g. {RULES_HINT}")
         self.rules.setFixedHeight(90)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b91c1c")
-        self.error.setWordWrap(True)
         types = QHBoxLayout()
         types.addWidget(self.single)
         types.addWidget(self.multi)
         types.addStretch()
-        form = QFormLayout(self)
+        form = self.form
         form.addRow("Name", self.name)
         form.addRow("Pass types", types)
         form.addRow("Field value", self.field)
@@ -65,13 +59,7 @@ class ListDialog(QDialog):
         form.addRow("Check-out at", self.checkout_at)
         form.addRow("Notes", self.confirm_attention)
         form.addRow("Rules", self.rules)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("primary")
-        buttons.accepted.connect(self.check_and_accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.add_buttons()
         if current is not None:
             self._fill(current)
 
@@ -122,15 +110,9 @@ class ListDialog(QDialog):
         before = self.current.to_json()
         return {k: v for k, v in body.items() if before.get(k) != v}
 
-    def check_and_accept(self) -> None:
-        try:
-            changes = self.changes()
-            if self.current is None:
-                parse_checkin_list(changes, default_id="lst_check")
-            else:
-                with_changes(self.current, changes)
-        except InvalidInput as exc:
-            self.error.setText(str(exc))
-            return
-        self.error.setText("")
-        self.accept()
+    def check(self) -> None:
+        changes = self.changes()
+        if self.current is None:
+            parse_checkin_list(changes, default_id="lst_check")
+        else:
+            with_changes(self.current, changes)

@@ -6,34 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
-from station.domain.errors import InvalidInput
 from station.services.venue import Venue, check_checkout_at, check_timezone
+from station.ui.checked_dialog import CheckedFormDialog
 
 
-class VenueDialog(QDialog):
+class VenueDialog(CheckedFormDialog):
     def __init__(self, current: Venue, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Venue", parent)
         self.current = current
-        self.setWindowTitle("Venue")
         self.timezone = QLineEdit(current.timezone or "")
         self.timezone.setPlaceholderText("e.g. Europe/Berlin (empty: this computer's zone)")
         self.checkout_at = QLineEdit(current.checkout_at or "")
         self.checkout_at.setPlaceholderText("HH:MM, everyone out daily (empty: never)")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b91c1c")
-        self.error.setWordWrap(True)
-        form = QFormLayout(self)
-        form.addRow("Time zone", self.timezone)
-        form.addRow("Everyone out at", self.checkout_at)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("primary")
-        buttons.accepted.connect(self.check_and_accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.addRow("Time zone", self.timezone)
+        self.form.addRow("Everyone out at", self.checkout_at)
+        self.add_buttons()
 
     def changes(self) -> dict[str, Any]:
         """The settings changed, checked; raises InvalidInput with the one sentence."""
@@ -42,11 +31,5 @@ class VenueDialog(QDialog):
         return {k: v for k, v, was in (("timezone", zone, self.current.timezone),
                                        ("checkoutAt", at, self.current.checkout_at)) if v != was}
 
-    def check_and_accept(self) -> None:
-        try:
-            self.changes()
-        except InvalidInput as exc:
-            self.error.setText(str(exc))
-            return
-        self.error.setText("")
-        self.accept()
+    def check(self) -> None:
+        self.changes()

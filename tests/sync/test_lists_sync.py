@@ -37,10 +37,14 @@ def test_a_list_edited_at_one_door_applies_at_another_within_a_second(
     vip = a.core.lists.create({"name": "VIP", "fields": {"tier": "vip"}}, by="Mia")
     wait_for(lambda: _list_at(b, "VIP") is not None, what="the list at B")
     general = a.core.passes.create(PassService.validate("Gene", "multi", fields={"tier": "gen"}))
-    wait_for(lambda: b.core.store.pass_by_id(general.id) is not None, what="the pass at B")
+    guest = a.core.passes.create(PassService.validate("Vita", "multi", fields={"tier": "vip"}))
+    wait_for(lambda: b.core.store.pass_by_id(general.id) is not None
+             and b.core.store.pass_by_id(guest.id) is not None, what="the passes at B")
     door_b = Door(_list_at(b, "VIP"))  # B's door works on the list as it was when chosen
     refused = b.core.scans.submit(general.code, door=door_b)
     assert (refused.verdict, refused.reason) == (Verdict.REJECTED, Reason.WRONG_LIST)
+    assert "use another entrance" in refused.message
+    assert b.core.scans.submit(guest.code, door=door_b).accepted  # the VIP pass comes in
 
     # A manager at A opens the VIP door to every tier; B applies the edit on its own, and its
     # door decides by the list as edited, not by the copy it was given.

@@ -133,11 +133,12 @@ def decide_with_probes(ctx: Context, journal: Appending, p: Pass, now: datetime,
     nothing of the pass is unmerged, or `present` says which of `own` the log held in the
     moment they were read: the usual scan then reads no statement here.
 
-    Each statement here gives up the GIL (which the merge thread or a download in the same
-    process may then hold for a switch interval): at an entry the list as stored, the venue's
-    zone, the pass's presence and entries and the list's count are one statement; an exit
-    reads no list (nobody is kept in: its verdict needs the presence only)
-    (tests/integration/test_door_list_statements.py)."""
+    Each statement gives up the GIL (which the merge thread or a download in the same process
+    may then hold for a switch interval) and, at 1M passes, costs its cold pages: the list as
+    stored, the venue's zone and what the list needs of the pass's rows are read in the
+    statement that reads the pass, so a list adds no statement (an exit reads no list: nobody
+    is kept in, its verdict needs the presence only) (tests/integration/
+    test_door_list_statements.py)."""
     entry = door.direction is Direction.ENTRY and door.list_ is not None
     # Every unmerged admission or exit moves a list's count; only the pass's own move it. A
     # capacity is known from the list last read for this door (an edit that adds one: asked

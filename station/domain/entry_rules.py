@@ -28,7 +28,6 @@ brought. The refusal names the rule (its index in the array) and says what to do
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo

@@ -69,18 +69,23 @@ _ADMITTED_ENTRY = (
     f"AND +type = '{EventType.SCAN_REVERTED}')"
 )
 # The pass's admitted entries since :since, and its latest before: two probes of idx_scans_pass.
-_SINCE = f"SELECT scanned_at FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at >= :since"
-_BEFORE = f"SELECT max(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < :since"
 _SINCE_ARRAY = (f"SELECT json_group_array(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} "
                 "AND scanned_at >= :since HAVING count(*)")
+_BEFORE = f"SELECT max(scanned_at) FROM scans WHERE {_ADMITTED_ENTRY} AND scanned_at < :since"
 
 
 def admitted_entries(store: Store, pass_id: str, since_iso: str) -> list[datetime]:
     """The pass's admitted entries (re-entries too) since `since_iso`, and its latest entry
     before that (a `minutesBetween` rule may reach further back), oldest first."""
-    sql = f"{_SINCE} UNION ALL {_BEFORE}".format(p=":pass")
-    found = [r[0] for r in store.iter_rows(sql, {"pass": pass_id, "since": since_iso})]
-    return sorted(parse_iso(at) for at in found if at is not None)
+    row = store.fetch_row(f"SELECT ({_SINCE_ARRAY}), ({_BEFORE})".format(p=":pass"),
+                          {"pass": pass_id, "since": since_iso})
+    assert row is not None  # scalar subqueries: always one row
+    return _entries(row[0], row[1])
+
+
+def _entries(since_json: str | None, before: str | None) -> list[datetime]:
+    at = [*(json.loads(since_json) if since_json else ()), *((before,) if before else ())]
+    return sorted(parse_iso(a) for a in at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +121,7 @@ def pass_probe(store: Store, pass_id: str, others: Collection[str] = (), *,
                         admitted_entries(store, pass_id, since_iso) if since_iso else [],
                         inside_on(store, count_on[0]) if count_on else 0, stored, setting)
     params: dict[str, object] = {"pass": pass_id, **{f"o{k}": v for k, v in enumerate(ids)}}
-    _probe_params(params, since_iso, count_on[0] if count_on else None, bool(count_on), list_id)
+    _probe_params(params, since_iso, count_on, list_id)
     row = store.fetch_row(_probe_sql(len(ids), since_iso is not None, bool(count_on),
                                      list_id is not None), params)
     assert row is not None  # an aggregate of scalar subqueries: always one row
@@ -134,7 +139,7 @@ def pass_at_door(store: Store, *, pass_id: str | None = None, code: str | None =
     not read (docs/checkin-lists.md). None: no such pass."""
     key, value = ("id", pass_id) if pass_id is not None else ("code", code)
     params: dict[str, object] = {"key": value}
-    _probe_params(params, since_iso, None, False, list_id)
+    _probe_params(params, since_iso, (), list_id)
     row = store.fetch_row(_at_door_sql(key, presence, since_iso is not None,
                                        list_id is not None), params)
     if row is None:
@@ -148,12 +153,12 @@ _PROBED = ("probe_open", "probe_visited", "probe_since", "probe_before", "probe_
            "probe_list", "probe_zone")
 
 
-def _probe_params(params: dict[str, object], since_iso: str | None, count_on: str | None,
-                  count: bool, list_id: str | None) -> None:
+def _probe_params(params: dict[str, object], since_iso: str | None,
+                  count_on: Sequence[str | None], list_id: str | None) -> None:
     if since_iso is not None:
         params["since"] = since_iso
-    if count:
-        params["list"] = row_list(count_on)
+    if count_on:
+        params["list"] = row_list(count_on[0])
     if list_id is not None:
         params["lst"], params["zone"] = list_id, VENUE_TIMEZONE
 
@@ -199,9 +204,7 @@ def _rows(values: tuple[Any, ...], *, has_presence: bool = True,
             found.setdefault(owner, []).append(OpenEntry(_list_of(lst), decode_key(str(key)),
                                                          scan_id))
     seen = frozenset(_list_of(v) for v in json.loads(visited_json)) if visited_json else frozenset()
-    at = [*(json.loads(since_json) if since_json else ()), *((before,) if before else ())]
-    return PassRows(found, seen, sorted(parse_iso(a) for a in at) if at else [],
-                    int(inside or 0), None if text is None else str(text),
+    return PassRows(found, seen, _entries(since_json, before), int(inside or 0), None if text is None else str(text),
                     json.loads(setting) if setting is not None else None,
                     has_presence, has_entries)
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from station.app import Core
 from station.domain.door import Door
 from station.domain.models import Pass
+from station.store import door_reads
+from station.store.tx import CHUNK
 from tests.integration.test_door_journal import merge_held, merged
 
 RULES = [{"rule": "window", "from": "00:00", "until": "24:00"},
@@ -57,3 +59,21 @@ def test_a_list_with_three_rules_reads_no_statement_more_than_no_list(core: Core
     assert len(with_list_again) == len(without_again), "\n".join(with_list_again)
     scans = core.store.list_scans(pass_id=listed.id).items
     assert sorted(s.verdict for s in scans) == ["accepted", "rejected"]  # 30 min between
+
+
+def test_the_probe_of_many_movers_reads_the_same_rows_in_parts(core: Core) -> None:
+    # A capacity list with scans of hundreds of passes unmerged: the open entries are read in
+    # chunks and the rest statement by statement, and must equal the one-statement probe.
+    lounge = core.lists.create({"name": "Lounge", "capacity": 50, "reentry": True,
+                                "rules": RULES}, by="Mia")
+    p = _pass(core, "Ada")
+    assert core.scans.submit(p.code, door=Door(lounge), wait_merged=False).accepted
+    merged(core)
+    since = "2000-01-01T00:00:00.000Z"
+    one = door_reads.pass_probe(core.store, p.id, since_iso=since, count_on=(lounge.id,),
+                                list_id=lounge.id)
+    parts = door_reads.pass_probe(core.store, p.id, [f"pas_other{i}" for i in range(CHUNK)],
+                                  since_iso=since, count_on=(lounge.id,), list_id=lounge.id)
+    assert len(one.entries) == 1 and one.inside == 1 and one.list_text is not None
+    assert len(one.open[p.id]) == 1 and one.visited == frozenset({lounge.id})
+    assert parts == one

@@ -7,7 +7,8 @@ successive camera frames instead: each frame gets the plain try plus the next ru
 code held in front of the camera meets every rung within a few frames at a fraction of the cost.
 
 False reads are guarded by the engines' error correction (a valid Reed-Solomon block is needed
-for any text); no rung invents pixels that could pass it (they filter, threshold and rescale).
+for any text); no rung invents pixels that could pass it: they filter, threshold, rescale and
+resample, and the one that paints (finder_repair.py) paints a finder pattern, which holds no data.
 That holds for full-size QR codes only, which is all the engines look for: a Micro QR M1 has
 error detection alone, and a thresholded finder pattern of a pass was read as one (decoders.py).
 """
@@ -15,13 +16,13 @@ error detection alone, and a thresholded finder pattern of a pass was read as on
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from station.capture import region_rungs
+from station.capture import finder_repair, region_rungs, unbend
 from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -30,7 +31,7 @@ from station.capture.view import Hints, View
 Clock = Callable[[], float]
 
 
-RungFn = Callable[[np.ndarray, Hints], list[View]]
+RungFn = Callable[[np.ndarray, Hints], Iterable[View]]
 
 _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
 
@@ -110,14 +111,18 @@ RUNGS: dict[str, RungFn] = {
     "deblur": region_rungs.deblur,
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
+    "finder": finder_repair.repair,
+    "unbend": unbend.unbend,
 }
+# Rungs whose views are guesses (up to ~70 decoder calls): the first view that reads ends them.
+_FIRST_READ_ENDS = frozenset({"finder", "unbend"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "finder", "unbend", "upscale")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,15 +185,20 @@ class DecodeLadder:
         attempt = self.decoder.decode(gray)
         return _unique(attempt.detections), _hint_boxes(attempt.near_misses)
 
-    def run_rung(self, name: str, gray: np.ndarray, hints: Hints) -> tuple[Detection, ...]:
+    def run_rung(self, name: str, gray: np.ndarray, hints: Hints, deadline: float | None = None) -> tuple[Detection, ...]:
+        """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them."""
         start = self._clock()
         found: list[Detection] = []
         for view in RUNGS[name](gray, hints):
+            if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
+                break
             engine = self._engine(view.engine)
             if engine is None:
                 continue
             attempt = engine.decode(view.image)
             found.extend(d.moved(view.scale, view.dx, view.dy) for d in attempt.detections)
+            if found and name in _FIRST_READ_ENDS:
+                break
         spent = (self._clock() - start) * 1000.0
         old = self._cost_ms.get(name)
         self._cost_ms[name] = spent if old is None else 0.8 * old + 0.2 * spent
@@ -232,7 +242,8 @@ class DecodeLadder:
                 continue
             tried.append(name)
             local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
-            more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local))
+            deadline = start + self.budget_ms / 1000.0
+            more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local, deadline))
             if {d.text for d in more} - {d.text for d in found}:
                 found, rung = _unique(found + more), name
                 unread = _unread(unread, found)
@@ -290,7 +301,7 @@ class StreamLadder:
                 break
             self._next += 1
             tried.append(name)
-            found = self.ladder.run_rung(name, gray, hints)
+            found = self.ladder.run_rung(name, gray, hints, start + budget_ms / 1000.0)
             if found:
                 # Start the next frame from the rung that worked: the code is probably still there.
                 self._next -= 1

@@ -259,7 +259,7 @@ class SequenceReader:
             # Only the frames still held: a station runs all day, this set must not grow.
             self._sharpened = {f for f in self._sharpened if f >= self._crops[0].frame}
             self._sharpened.add(best.frame)
-            return RUNGS["sharpen"](best.image, ())[0].image, 1.0
+            return next(iter(RUNGS["sharpen"](best.image, ()))).image, 1.0
         raise AssertionError(step)
 
 

@@ -1,0 +1,186 @@
+"""Repairing a covered finder pattern: a thumb over a corner of the pass, a sticker, a finger.
+
+A QR code is found by its three finder patterns (the big squares in three corners). Cover one and
+neither engine finds the code at all, although the data modules the thumb leaves are often
+plenty for the error correction (level M restores 15 % of the codewords). This rung finds the
+finder patterns that are still visible (a dark square in a light ring around a dark core, by the
+nesting of contours), and for each pair of the same size at a distance a QR version allows, it
+paints the missing third where the QR layout puts it (beside one finder, or across from the
+pair's diagonal) and asks the engine again. The pair alone does not fix the third's place under
+perspective, so each guess is also tried a module and a half off along both axes.
+
+A painted finder carries no data: a read still needs every Reed-Solomon block of the code to
+check, as for every other rung (ladder.py), so a wrong guess reads nothing rather than the
+wrong thing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from station.capture.view import Hints, View
+
+_MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine reads anyway
+_MAX_FINDERS = 12  # a frame full of strangers' codes: the pairs grow as the square
+_MAX_GUESSES = 8
+# Where to paint around a guess, in modules along the code's two axes: the guess first, then a
+# ring of 1.5 modules (perspective moves a corner that far on a 15-20 degree tilt).
+_OFFSETS: tuple[tuple[float, float], ...] = ((0.0, 0.0),) + tuple(
+    (a, b) for a in (-1.5, 0.0, 1.5) for b in (-1.5, 0.0, 1.5) if (a, b) != (0.0, 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Finder:
+    x: float  # centre, px
+    y: float
+    side: float  # px across the 7x7 dark square
+
+
+def _binaries(gray: np.ndarray) -> Iterator[np.ndarray]:
+    """Dark as foreground, three ways: a global (Otsu) split, and local means over two windows
+    (glare and shadow leave each finder its own light level)."""
+    _, otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    yield otsu
+    soft = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    for block in (31, 61):
+        yield cv2.adaptiveThreshold(soft, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 5)
+
+
+def finders(gray: np.ndarray) -> list[Finder]:
+    """The finder patterns visible in `gray`: a dark outline holding a light hole holding a dark
+    core, areas about 49 : 25 : 9 modules, nearly square, the core at the centre."""
+    found: list[Finder] = []
+    for binary in _binaries(gray):
+        contours, hierarchy = cv2.findContours(binary, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+        if hierarchy is None:
+            continue
+        links = hierarchy[0]
+        for i, outer in enumerate(contours):
+            hole = links[i][2]
+            core = links[hole][2] if hole >= 0 else -1
+            if core < 0:
+                continue
+            a0 = cv2.contourArea(outer)
+            if a0 < _MIN_AREA:
+                continue
+            a1, a2 = cv2.contourArea(contours[hole]), cv2.contourArea(contours[core])
+            # 49/9 = 5.4 and 49/25 = 2.0 on paper; blur and thresholds move the edges a lot.
+            if a1 <= 0 or a2 <= 0 or not (2.5 < a0 / a2 < 12 and 1.3 < a0 / a1 < 3.5):
+                continue
+            (cx, cy), (w, h), _ = cv2.minAreaRect(outer)
+            if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.6:
+                continue
+            if cv2.contourArea(cv2.convexHull(outer)) > 1.25 * a0:
+                continue  # a ragged blob (text, clutter), not a square
+            m = cv2.moments(contours[core])
+            if m["m00"] == 0 or math.hypot(m["m10"] / m["m00"] - cx, m["m01"] / m["m00"] - cy) > 0.075 * (w + h):
+                continue
+            side = math.sqrt(a0)
+            if not any(math.hypot(cx - f.x, cy - f.y) < side / 3 for f in found):
+                found.append(Finder(cx, cy, side))
+    return found[:_MAX_FINDERS]
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """Where the missing finder should be: centre, the code's axes (unit vectors) and module."""
+
+    centre: tuple[float, float]
+    u: tuple[float, float]
+    v: tuple[float, float]
+    module: float
+    corners: tuple[tuple[float, float], ...]  # the four finder-like corners' centres
+
+
+def guesses(found: list[Finder], shape: tuple[int, ...]) -> list[Guess]:
+    """For each pair of finders of one size, where the third would be: two guesses beside each
+    finder when the pair is a side of the code, two across when it is the diagonal; only the
+    spacing a QR version allows, and only where no finder was seen already."""
+    out: list[Guess] = []
+    h, w = shape[:2]
+    for i, a in enumerate(found):
+        for b in found[i + 1:]:
+            if max(a.side, b.side) > 1.5 * min(a.side, b.side):
+                continue
+            module = (a.side + b.side) / 14
+            pa, pb = np.array([a.x, a.y]), np.array([b.x, b.y])
+            d = pb - pa
+            dist = float(np.hypot(*d))
+            for diagonal in (False, True):
+                span = dist / math.sqrt(2) if diagonal else dist
+                n = span / module + 7  # modules across: finder centres sit 3.5 from the edges
+                version = round((n - 17) / 4)
+                if not 1 <= version <= 40 or abs(n - (17 + 4 * version)) > 0.2 * n:
+                    continue
+                m = span / (10 + 4 * version)
+                perp = np.array([-d[1], d[0]])
+                if diagonal:
+                    mid = (pa + pb) / 2
+                    ang = math.atan2(d[1], d[0]) + math.pi / 4
+                    sides = [(mid + perp / 2, mid - perp / 2), (mid - perp / 2, mid + perp / 2)]
+                else:
+                    ang = math.atan2(d[1], d[0])
+                    sides = [(pa + s * perp, pb + s * perp) for s in (1, -1)] + \
+                            [(pb + s * perp, pa + s * perp) for s in (1, -1)]
+                u = (math.cos(ang), math.sin(ang))
+                v = (-u[1], u[0])
+                for c, fourth in sides:
+                    if any(math.hypot(c[0] - f.x, c[1] - f.y) < 3 * m for f in found):
+                        continue  # all three are there: the engine failed for another reason
+                    if not (-3 * m <= c[0] <= w + 3 * m and -3 * m <= c[1] <= h + 3 * m):
+                        continue
+                    if any(math.hypot(c[0] - g.centre[0], c[1] - g.centre[1]) < 2 * m for g in out):
+                        continue
+                    corners = tuple((float(p[0]), float(p[1])) for p in (pa, pb, c, fourth))
+                    out.append(Guess((float(c[0]), float(c[1])), u, v, m, corners))
+    return out[:_MAX_GUESSES]
+
+
+def _square(img: np.ndarray, centre: np.ndarray, u: np.ndarray, v: np.ndarray, half: float, level: float) -> None:
+    pts = np.array([centre + (sx * u + sy * v) * half for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+    cv2.fillConvexPoly(img, np.round(pts * 16).astype(np.int32), level, cv2.LINE_AA, 4)
+
+
+def paint(crop: np.ndarray, centre: np.ndarray, u: np.ndarray, v: np.ndarray, module: float,
+          ink: float, paper: float) -> None:
+    """A finder pattern with its light separator, drawn into `crop` in place."""
+    for modules, level in ((9, paper), (7, ink), (5, paper), (3, ink)):
+        _square(crop, centre, u, v, modules * module / 2, level)
+
+
+def _levels(gray: np.ndarray, f: Finder) -> tuple[float, float]:
+    """Ink from the finder's core, paper from the light around it."""
+    r = max(1, int(f.side * 0.12))
+    core = gray[max(0, int(f.y) - r):int(f.y) + r + 1, max(0, int(f.x) - r):int(f.x) + r + 1]
+    r = int(f.side * 0.75)
+    around = gray[max(0, int(f.y) - r):int(f.y) + r + 1, max(0, int(f.x) - r):int(f.x) + r + 1]
+    return float(np.median(core)), float(np.percentile(around, 80))
+
+
+def repair(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The ladder rung: for each guess, the code's crop with the missing finder painted in,
+    the guess first and then shifted. Lazy: the ladder stops at the first view that reads."""
+    found = finders(gray)
+    if len(found) < 2:
+        return
+    h, w = gray.shape[:2]
+    for g in guesses(found, gray.shape):
+        nearest = min(found, key=lambda f: math.hypot(f.x - g.corners[0][0], f.y - g.corners[0][1]))
+        ink, paper = _levels(gray, nearest)
+        xs, ys = [p[0] for p in g.corners], [p[1] for p in g.corners]
+        pad = 9 * g.module  # the finder's half, the quiet zone, and room for perspective
+        x0, y0 = int(max(0, min(xs) - pad)), int(max(0, min(ys) - pad))
+        x1, y1 = int(min(w, max(xs) + pad)), int(min(h, max(ys) + pad))
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            continue
+        u, v = np.array(g.u), np.array(g.v)
+        at = np.array(g.centre) - (x0, y0)
+        for du, dv in _OFFSETS:
+            crop = gray[y0:y1, x0:x1].copy()
+            paint(crop, at + (du * u + dv * v) * g.module, u, v, g.module, ink, paper)
+            yield View(crop, 1.0, x0, y0)

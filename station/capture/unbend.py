@@ -1,0 +1,92 @@
+"""Unbending a pass on curved paper: a ticket held in a hand or wrapped round a wrist.
+
+Bent over a cylinder, the code's columns crowd towards the bend's edges and its rows sag, so no
+homography (all the engines fit) lays the module grid flat: both engines find the three finder
+patterns and still misread or give up. This rung takes the three finders (finder_repair.finders),
+which fix the code's centre and axes, and resamples the code as if flat for a few bends along
+either axis: observed = sin(b * flat) / sin(b) across the bend (the projection of a cylinder),
+with a sag of the rows. Like every rung it only moves pixels; a read needs the code's error
+correction (ladder.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from station.capture.finder_repair import Finder, finders
+from station.capture.view import Hints, View
+
+# Bends (radians over half the finders' span): the frame families' paper wraps 0.35-1.1 rad over
+# half its width and the finders span 50-80 % of it. Sags in modules: a row's bow between the
+# finders and the code's middle; a quarter of a module off already loses a big code's rows.
+_BENDS = (0.55, 0.8, 0.3, 1.05)
+_SAGS = (0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0)
+_MODULE_PX = 5.0  # module size of the flat image: comfortably above what both engines need
+_MAX_TRIPLES = 3
+
+
+def _triples(found: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
+    """(top-left, top-right, bottom-left) of each three finders of one size that make a corner
+    near 90 degrees with arms of similar length (a bend shortens one arm up to ~40 %)."""
+    out = []
+    for i, a in enumerate(found):
+        for j in range(i + 1, len(found)):
+            for k in range(j + 1, len(found)):
+                three = (a, found[j], found[k])
+                sides = [f.side for f in three]
+                if max(sides) > 1.6 * min(sides):
+                    continue
+                for tl, p, q in ((three[0], three[1], three[2]), (three[1], three[0], three[2]),
+                                 (three[2], three[0], three[1])):
+                    u = np.array([p.x - tl.x, p.y - tl.y])
+                    v = np.array([q.x - tl.x, q.y - tl.y])
+                    lu, lv = float(np.hypot(*u)), float(np.hypot(*v))
+                    if min(lu, lv) < 1.5 * tl.side or max(lu, lv) > 1.7 * min(lu, lv):
+                        continue
+                    if abs(float(u @ v) / (lu * lv)) > 0.45:  # not within ~27 degrees of square
+                        continue
+                    # y points down: top-right is the arm clockwise of the other.
+                    tr, bl = (p, q) if u[0] * v[1] - u[1] * v[0] > 0 else (q, p)
+                    out.append((tl, tr, bl))
+                    break
+    return out[:_MAX_TRIPLES]
+
+
+def flat_views(gray: np.ndarray, tl: Finder, tr: Finder, bl: Finder) -> Iterator[View]:
+    """The code between these finders resampled flat, for each bend and sag along each axis."""
+    o = np.array([(tr.x + bl.x) / 2, (tr.y + bl.y) / 2], np.float32)  # the code's centre
+    ax = np.array([tr.x - tl.x, tr.y - tl.y], np.float32) / 2  # canonical (1, 0)
+    ay = np.array([bl.x - tl.x, bl.y - tl.y], np.float32) / 2  # canonical (0, 1)
+    half = (float(np.hypot(*ax)) + float(np.hypot(*ay))) / 2
+    finder = (tl.side + tr.side + bl.side) / 3 / half  # a finder's side in canonical units (7 modules)
+    extent = 1 + finder * 1.6  # finder centre to the code's edge (3.5 modules), a quiet zone (4) and slack
+    px = _MODULE_PX * 7 / finder  # output px per canonical unit
+    size = int(2 * extent * px)
+    if size < 32 or size > 1600:
+        return
+    t = (np.arange(size, dtype=np.float32) + 0.5) / px - extent
+    pf, qf = np.meshgrid(t, t)  # flat canonical coordinates of each output pixel
+    module = finder / 7
+    for sag in _SAGS:
+        for axis in (0, 1):
+            across, along = (pf, qf) if axis == 0 else (qf, pf)
+            bow = sag * module * (1 - across * across)
+            for bend in _BENDS:
+                bent = np.sin(bend * across) / math.sin(bend)
+                sagged = along + bow
+                p, q = (bent, sagged) if axis == 0 else (sagged, bent)
+                mx = o[0] + ax[0] * p + ay[0] * q
+                my = o[1] + ax[1] * p + ay[1] * q
+                flat = cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                # Map a read's corners back only roughly: a crop's origin and scale at the code.
+                yield View(flat, px / half, float(o[0] - extent * half), float(o[1] - extent * half))
+
+
+def unbend(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The ladder rung: flat views of each three finders' code. Lazy: the first read ends it."""
+    for tl, tr, bl in _triples(finders(gray)):
+        yield from flat_views(gray, tl, tr, bl)

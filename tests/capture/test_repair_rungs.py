@@ -1,0 +1,130 @@
+"""The rungs that rebuild a code's geometry (issue 13 part 4): a finder pattern painted back where
+a thumb covers it (finder_repair.py), and paper bent over a cylinder resampled flat (unbend.py).
+Frames drawn here with the covered finder or the bend chosen, so each test knows what the rung
+must undo; counts over the seeded frame families are in test_frame_families.py."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from degrade import _camera, _place, background
+from hard_frames import W, H, _curve, _matrix, _render, decoded
+
+from station.capture.decoders import ZxingDecoder, make_decoder
+from station.capture.finder_repair import finders, guesses
+from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
+from station.capture.view import View
+from station.domain.qr_content import make_qr
+
+PASS = "https://passes.station.example/p/" + "2718281828459045235360287471352662497757247093699959574966967627"
+OTHER_RUNGS = tuple(r for r in DEFAULT_RUNGS if r not in ("finder", "unbend"))
+
+
+def ladder(rungs: tuple[str, ...] = DEFAULT_RUNGS) -> DecodeLadder:
+    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=math.inf, every_code=True)
+
+
+def placed(patch: np.ndarray, angle: float, at: tuple[float, float], seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """The patch rotated by `angle` degrees with its centre at `at` on a room background; the
+    canvas (float) and the 3x3 matrix that put it there."""
+    rng = np.random.default_rng(seed)
+    canvas = background(rng, W, H)
+    s = patch.shape[0]
+    m = np.vstack([cv2.getRotationMatrix2D((s / 2, s / 2), angle, 1.0), [0, 0, 1]])
+    m[0, 2] += at[0] - s / 2
+    m[1, 2] += at[1] - s / 2
+    _place(canvas, patch, rng, m)
+    return canvas, m
+
+
+def finder_centres(n: int, module: float, m: np.ndarray) -> list[tuple[float, float]]:
+    """Frame coordinates of the three finder centres of an n-module code with a 4-module border."""
+    pts = [(4 + 3.5, 4 + 3.5), (4 + n - 3.5, 4 + 3.5), (4 + 3.5, 4 + n - 3.5)]
+    out = []
+    for x, y in pts:
+        v = m @ np.array([x * module, y * module, 1.0])
+        out.append((float(v[0] / v[2]), float(v[1] / v[2])))
+    return out
+
+
+@pytest.mark.parametrize("covered", [0, 1, 2])
+def test_a_thumb_over_any_finder_is_read_by_painting_the_finder_back(covered: int) -> None:
+    matrix = _matrix(make_qr(PASS))
+    n, module = matrix.shape[0] - 8, 5.0
+    canvas, m = placed(_render(matrix, module, 30, 220), 12.0, (640, 360))
+    centre = finder_centres(n, module, m)[covered]
+    # A thumb: a skin-grey disk wider than the finder (7 modules), over it and the modules beside.
+    cv2.circle(canvas, (int(centre[0]), int(centre[1])), int(5.5 * module), 150.0, -1)
+    frame = _camera(np.random.default_rng(covered), canvas)
+    text = decoded(PASS)
+
+    assert not ZxingDecoder().decode(frame).detections
+    assert not ladder(OTHER_RUNGS).decode(frame).detections  # no filter finds a code with two finders
+    result = ladder().decode(frame)
+    assert [d.text for d in result.detections] == [text] and result.rung == "finder"
+    # The read is mapped back to the frame: its corners lie around the code's centre.
+    xs = [p[0] for p in result.detections[0].corners]
+    assert min(xs) < 640 < max(xs)
+
+
+def test_two_finder_patterns_without_a_code_between_them_read_nothing() -> None:
+    # Two lone finder patterns at a QR version's spacing, and noise where the code would be:
+    # the rung guesses the third, paints it, and the error correction refuses every guess.
+    rng = np.random.default_rng(11)
+    canvas = np.full((H, W), 200.0, np.float32)
+    canvas[300:480, 500:780] = rng.choice([30.0, 200.0], (180, 280))  # module-like noise
+    for x in (400, 650):
+        patch = np.full((7, 7), 1.0, np.float32)
+        patch[1:6, 1:6] = 0.0
+        patch[2:5, 2:5] = 1.0
+        big = cv2.resize(patch, (35, 35), interpolation=cv2.INTER_NEAREST)
+        canvas[200:235, x:x + 35] = 200 - 170 * big
+    frame = _camera(rng, canvas)
+    found = finders(frame)
+    assert len(found) == 2
+    assert guesses(found, frame.shape)  # it did try
+    result = ladder(("finder",)).decode(frame)
+    assert result.detections == ()
+
+
+@pytest.mark.parametrize(("bend", "sag", "angle"), [(0.9, 0.0, 0.0), (1.0, 0.04, 20.0), (0.8, -0.06, -35.0),
+                                                   (0.5, 0.04, 160.0)])
+def test_a_pass_on_paper_bent_over_a_cylinder_is_read_flat(bend: float, sag: float, angle: float) -> None:
+    matrix = _matrix(make_qr(PASS))
+    patch = _render(matrix, 5.0, 30, 220)
+
+    class Paper:  # the generator's curve draws the bend, then the sag, from an rng: these give ours
+        def uniform(self, lo: float, hi: float) -> float:
+            return bend if (lo, hi) == (0.35, 1.1) else sag
+
+    canvas, _ = placed(_curve(patch, Paper(), 220.0), angle, (640, 360))  # type: ignore[arg-type]
+    frame = _camera(np.random.default_rng(int(bend * 10)), canvas)
+    assert not ladder(OTHER_RUNGS).decode(frame).detections
+    result = ladder().decode(frame)
+    assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "unbend"
+
+
+def test_a_rung_of_guesses_stops_at_its_deadline() -> None:
+    # The camera's ladder has a few ms a frame: a rung of ~70 guessed views must stop between two
+    # of them when the frame's time is up, not finish its list.
+    matrix = _matrix(make_qr(PASS))
+    canvas, m = placed(_render(matrix, 5.0, 30, 220), 12.0, (640, 360))
+    c = finder_centres(matrix.shape[0] - 8, 5.0, m)[2]
+    cv2.circle(canvas, (int(c[0]), int(c[1])), 28, 150.0, -1)
+    frame = _camera(np.random.default_rng(0), canvas)
+    calls: list[View] = []
+
+    class Counting(ZxingDecoder):
+        def decode(self, gray: np.ndarray):  # type: ignore[no-untyped-def]
+            calls.append(View(gray))
+            return super().decode(gray)
+
+    now = [0.0]
+    station = DecodeLadder(Counting(), rungs=("finder",), budget_ms=math.inf, clock=lambda: now[0])
+    assert station.run_rung("finder", frame, (), deadline=-1.0) == ()
+    assert calls == []  # past its deadline before the first guess: no decoder call
+    assert station.run_rung("finder", frame, (), deadline=None)  # with time, the guesses read it
+    assert 1 <= len(calls) <= 72

@@ -28,6 +28,7 @@ from station.capture.view import Hints, View
 _MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine reads anyway
 _MAX_FINDERS = 12  # a frame full of strangers' codes: the pairs grow as the square
 _MAX_GUESSES = 8
+_SEARCH_PIXELS = 1920 * 1080
 # Where to paint around a guess, in modules along the code's two axes: the guess first, then a
 # ring of 1.5 modules (perspective moves a corner that far on a 15-20 degree tilt).
 _OFFSETS: tuple[tuple[float, float], ...] = ((0.0, 0.0),) + tuple(
@@ -54,6 +55,16 @@ def _binaries(gray: np.ndarray) -> Iterator[np.ndarray]:
 def finders(gray: np.ndarray) -> list[Finder]:
     """The finder patterns visible in `gray`: a dark outline holding a light hole holding a dark
     core, areas about 49 : 25 : 9 modules, nearly square, the core at the centre."""
+    scale = 1.0
+    if gray.size > _SEARCH_PIXELS:
+        # A phone photo (12 Mpx) would take ~20x a 720p frame's 10 ms; its codes' finders are
+        # large enough to be found at a fraction of the size.
+        scale = (_SEARCH_PIXELS / gray.size) ** 0.5
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return [Finder(f.x / scale, f.y / scale, f.side / scale) for f in _finders(gray)]
+
+
+def _finders(gray: np.ndarray) -> list[Finder]:
     found: list[Finder] = []
     for binary in _binaries(gray):
         contours, hierarchy = cv2.findContours(binary, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)

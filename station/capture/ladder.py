@@ -117,9 +117,11 @@ RUNGS: dict[str, RungFn] = {
 # Rungs whose views are guesses (up to ~70 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
-# so a camera's per-frame budget buys the most reads; upscale reads little the others miss.
+# so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
+# geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
+# 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py).
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "finder", "unbend", "upscale")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend"})

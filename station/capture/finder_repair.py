@@ -17,8 +17,9 @@ wrong thing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -27,7 +28,7 @@ from station.capture.view import Hints, View
 
 _MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine reads anyway
 _MAX_FINDERS = 12  # a frame full of strangers' codes: the pairs grow as the square
-_MAX_GUESSES = 8
+_MAX_GUESSES = 16
 _SEARCH_PIXELS = 1920 * 1080
 # Where to paint around a guess, in modules along the code's two axes: the guess first, then a
 # ring of 1.5 modules (perspective moves a corner that far on a 15-20 degree tilt).
@@ -108,12 +109,12 @@ class Guess:
     corners: tuple[tuple[float, float], ...]  # the four finder-like corners' centres
 
 
-def guesses(found: list[Finder], shape: tuple[int, ...]) -> list[Guess]:
+def guesses(found: list[Finder], gray: np.ndarray) -> list[Guess]:
     """For each pair of finders of one size, where the third would be: two guesses beside each
     finder when the pair is a side of the code, two across when it is the diagonal; only the
     spacing a QR version allows, and only where no finder was seen already."""
     out: list[Guess] = []
-    h, w = shape[:2]
+    h, w = gray.shape[:2]
     for i, a in enumerate(found):
         for b in found[i + 1:]:
             if max(a.side, b.side) > 1.5 * min(a.side, b.side):
@@ -149,7 +150,29 @@ def guesses(found: list[Finder], shape: tuple[int, ...]) -> list[Guess]:
                         continue
                     corners = tuple((float(p[0]), float(p[1])) for p in (pa, pb, c, fourth))
                     out.append(Guess((float(c[0]), float(c[1])), u, v, m, corners))
-    return out[:_MAX_GUESSES]
+    edges = np.abs(np.diff(gray.astype(np.float32), axis=1))
+    return sorted(out, key=lambda g: _unlikely(edges, g))[:_MAX_GUESSES]
+
+
+def _unlikely(edges: np.ndarray, g: Guess) -> float:
+    """How unlikely a guess is, for trying the likely first: the code it implies must be busy with
+    modules (a guess on the pair's wrong side implies a code of bare background), and where it
+    puts the missing finder should be smooth (a thumb, a sticker or glare; a wrong guess on the
+    right side lands on data modules: another corner of the code, or its middle)."""
+    xs, ys = [p[0] for p in g.corners], [p[1] for p in g.corners]
+    code = _mean_near(edges, sum(xs) / 4, sum(ys) / 4, (max(xs) - min(xs)) / 4)
+    there = _mean_near(edges, g.centre[0], g.centre[1], 3.5 * g.module)
+    if code is None:
+        return math.inf
+    return (there if there is not None else code) / (code + 1.0)
+
+
+def _mean_near(edges: np.ndarray, x: float, y: float, r: float) -> float | None:
+    h, w = edges.shape
+    x0, x1, y0, y1 = int(max(0, x - r)), int(min(w, x + r + 1)), int(max(0, y - r)), int(min(h, y + r + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return float(edges[y0:y1, x0:x1].mean())
 
 
 def _square(img: np.ndarray, centre: np.ndarray, u: np.ndarray, v: np.ndarray, half: float, level: float) -> None:
@@ -173,16 +196,20 @@ def _levels(gray: np.ndarray, f: Finder) -> tuple[float, float]:
     return float(np.median(core)), float(np.percentile(around, 80))
 
 
-def repair(gray: np.ndarray, hints: Hints) -> Iterator[View]:
-    """The ladder rung: for each guess, the code's crop with the missing finder painted in,
-    the guess first and then shifted. Lazy: the ladder stops at the first view that reads."""
+Plan = Callable[[np.ndarray], View]  # one view to decode, drawn from a crop of the same place
+
+
+def plans(gray: np.ndarray) -> list[Plan]:
+    """For each guess, the code's crop with the missing finder painted in: the guess first and
+    then shifted. Plans, not images: the camera's sequence reader draws one a frame, each from
+    its newest frame."""
     found = finders(gray)
     if len(found) < 2:
-        return
+        return []
     h, w = gray.shape[:2]
-    for g in guesses(found, gray.shape):
-        nearest = min(found, key=lambda f: math.hypot(f.x - g.corners[0][0], f.y - g.corners[0][1]))
-        ink, paper = _levels(gray, nearest)
+    out: list[Plan] = []
+    for g in guesses(found, gray):
+        ink, paper = _levels(gray, min(found, key=lambda f: math.hypot(f.x - g.corners[0][0], f.y - g.corners[0][1])))
         xs, ys = [p[0] for p in g.corners], [p[1] for p in g.corners]
         pad = 9 * g.module  # the finder's half, the quiet zone, and room for perspective
         x0, y0 = int(max(0, min(xs) - pad)), int(max(0, min(ys) - pad))
@@ -190,8 +217,21 @@ def repair(gray: np.ndarray, hints: Hints) -> Iterator[View]:
         if x1 - x0 < 16 or y1 - y0 < 16:
             continue
         u, v = np.array(g.u), np.array(g.v)
-        at = np.array(g.centre) - (x0, y0)
         for du, dv in _OFFSETS:
-            crop = gray[y0:y1, x0:x1].copy()
-            paint(crop, at + (du * u + dv * v) * g.module, u, v, g.module, ink, paper)
-            yield View(crop, 1.0, x0, y0)
+            at = np.array(g.centre) - (x0, y0) + (du * u + dv * v) * g.module
+            out.append(partial(_painted, (x0, y0, x1, y1), at, u, v, g.module, ink, paper))
+    return out
+
+
+def _painted(box: tuple[int, int, int, int], at: np.ndarray, u: np.ndarray, v: np.ndarray, module: float,
+             ink: float, paper: float, gray: np.ndarray) -> View:
+    x0, y0, x1, y1 = box
+    crop = gray[y0:y1, x0:x1].copy()
+    paint(crop, at, u, v, module, ink, paper)
+    return View(crop, 1.0, x0, y0)
+
+
+def repair(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The ladder rung. Lazy: the ladder stops at the first view that reads."""
+    for plan in plans(gray):
+        yield plan(gray)

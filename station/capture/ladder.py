@@ -226,17 +226,8 @@ class DecodeLadder:
         rung = "plain" if found else None
         # A read ends the climb only once no code seen is left unread: a poster's or a badge's
         # code read in the background must not stop the ladder short of the pass beside it.
-        unread = _unread(hints, found)
-        if found and not unread and self.every_code:
-            box = locate(gray, _hint_boxes([found]))
-            unread = ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
-        # Past a read, the rungs work on the unread region only: on the whole frame they would
-        # spend most of their time re-reading the codes already read.
-        work, ox, oy = gray, 0, 0
-        if found and unread:
-            x0, y0, x1, y1 = box_of(((min(u[0] for u in unread), min(u[1] for u in unread)),
-                                     (max(u[2] for u in unread), max(u[3] for u in unread))), gray.shape, 0.15)
-            work, ox, oy = gray[y0:y1, x0:x1], x0, y0
+        unread = self._left(gray, _unread(hints, found), found)
+        work, ox, oy = _work(gray, unread, found)
         for name in self.rungs:
             if found and not unread:
                 break
@@ -248,8 +239,28 @@ class DecodeLadder:
             more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local, deadline))
             if {d.text for d in more} - {d.text for d in found}:
                 found, rung = _unique(found + more), name
-                unread = _unread(unread, found)
+                unread = self._left(gray, _unread(unread, found), found)
+                work, ox, oy = _work(gray, unread, found)
         return LadderResult(found, rung, tuple(tried), (self._clock() - start) * 1000.0)
+
+    def _left(self, gray: np.ndarray, unread: Hints, found: tuple[Detection, ...]) -> Hints:
+        """What is left to read once codes are read: the unread hints, or with `every_code`
+        the busiest region no read code covers (a stranger's code read by a rung must not end
+        the climb either, when the pass beside it is unread)."""
+        if not found or unread or not self.every_code:
+            return unread
+        box = locate(gray, _hint_boxes([found]))
+        return ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
+
+
+def _work(gray: np.ndarray, unread: Hints, found: tuple[Detection, ...]) -> tuple[np.ndarray, int, int]:
+    """Past a read, the rungs work on the unread region only (and its offset in the frame): on the
+    whole frame they would spend most of their time re-reading the codes already read."""
+    if not (found and unread):
+        return gray, 0, 0
+    x0, y0, x1, y1 = box_of(((min(u[0] for u in unread), min(u[1] for u in unread)),
+                             (max(u[2] for u in unread), max(u[3] for u in unread))), gray.shape, 0.15)
+    return gray[y0:y1, x0:x1], x0, y0
 
 
 def _unread(hints: Hints, found: tuple[Detection, ...]) -> Hints:

@@ -29,7 +29,8 @@ _SATURATED = 250  # a grey level that glare has clipped
 def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
     """Where the code probably is: the regions where codes were seen, else the busiest one."""
     if hints:
-        return [box_of(((x0, y0), (x1, y1)), gray.shape, 0.15) for x0, y0, x1, y1 in hints[:_MAX_REGIONS]]
+        boxes = [box_of(((x0, y0), (x1, y1)), gray.shape, 0.15) for x0, y0, x1, y1 in hints[:_MAX_REGIONS]]
+        return [b for b in boxes if b[2] - b[0] >= 8 and b[3] - b[1] >= 8]  # a hint off the image: none
     box = locate(gray)
     return [box] if box is not None else []
 

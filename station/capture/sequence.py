@@ -11,7 +11,10 @@ when that reads nothing, spends a few bounded decoder calls on the region where 
   (region.smear), else along the measured motion;
 - it fuses the last three crops, aligned: glare slides over the code as the phone tilts while
   the code stays, so the per-pixel median of three keeps the code and drops the glare;
-- it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest.
+- it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest;
+- while the code is held still and still unread, it tries the single-frame ladder's geometry
+  views one a frame: a finder pattern a thumb covers painted back, the paper unbent
+  (finder_repair.py, unbend.py); a ticket held by its corner is the usual case.
 Whatever a fused or deblurred crop yields is a read only through the same checks as any read:
 the engine's error correction, and `verify` (the scan service's signature check) when given;
 a code that does not verify is never reported from these steps. At most `max_calls` decoder calls
@@ -23,13 +26,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from station.capture import finder_repair, unbend
 from station.capture.detection import Detection
+from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
 from station.capture.region import Box, locate, smear, wiener
 from station.capture.region import box_of as _box_of
@@ -88,7 +93,7 @@ class SequenceReader:
     code's region that uses the frames before (the module docstring says what and why)."""
 
     # In the order the presentation benchmark found pays (benchmarks/presentation_bench.py).
-    STEPS: tuple[str, ...] = ("roi", "sharpest", "deblur", "fuse")
+    STEPS: tuple[str, ...] = ("roi", "sharpest", "deblur", "geometry", "fuse")
 
     def __init__(self, ladder: DecodeLadder | None = None, *, verify: Verify | None = None,
                  steps: tuple[str, ...] = STEPS, max_calls: int = 3, frame_budget_ms: float = 6.0,
@@ -110,6 +115,8 @@ class SequenceReader:
         self._prev: np.ndarray | None = None  # the previous frame (grey), to measure motion
         self._crops: deque[_Crop] = deque(maxlen=history)
         self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
+        self._geometry_box: Box | None = None  # the still region the geometry plans are for
+        self._geometry: Iterator[Plan] = iter(())  # its plans not yet tried
         self._frame = 0
         self._cost_ms: dict[str, float] = {}  # what each step usually costs (view and decode)
         self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
@@ -129,7 +136,7 @@ class SequenceReader:
             # The region first: a code held still reads there at a fraction of the frame's cost.
             calls += 1
             tried.append("roi")
-            got = self._try(gray, self._box, _enlarge(_cut(gray, self._box)))
+            got = self._try(gray, self._box, *_enlarge(_cut(gray, self._box)))
             if got:
                 self._prev = gray
                 return LadderResult(got, "roi", tuple(tried), (clock() - start) * 1000.0)
@@ -165,11 +172,12 @@ class SequenceReader:
         return LadderResult(found + result.detections, result.rung or ("plain" if found else None),
                             result.tried, (clock() - start) * 1000.0)
 
-    def _try(self, gray: np.ndarray, box: Box, view: tuple[np.ndarray, float]) -> tuple[Detection, ...]:
-        """Decode a view of the region `box`; only a read that verifies counts."""
-        image, scale = view
+    def _try(self, gray: np.ndarray, box: Box, image: np.ndarray, scale: float,
+             dx: float = 0.0, dy: float = 0.0) -> tuple[Detection, ...]:
+        """Decode a view of the region `box` (`dx`, `dy`: where the view sits in the region);
+        only a read that verifies counts."""
         attempt = self.ladder.decoder.decode(image)
-        found = self._verified(tuple(d.moved(scale, box[0], box[1]) for d in attempt.detections))
+        found = self._verified(tuple(d.moved(scale, box[0] + dx, box[1] + dy) for d in attempt.detections))
         if found:
             self._track(_box_of(found[0].corners, gray.shape))
         return found
@@ -216,17 +224,35 @@ class SequenceReader:
             if spent + self._cost_ms.get(step, _PRIOR_MS.get(step, 0.0)) > self.ladder.budget_ms:
                 continue  # would overrun the camera's frame budget (a deblur costs ~12 ms)
             began = clock()
-            view = self._view(step, current)
+            view = self._next_geometry(current) if step == "geometry" else self._view(step, current)
             if view is None:
                 continue
             calls += 1
             tried.append(step)
-            found = self._try(gray, box, view)
+            found = self._try(gray, box, *view)
             cost, old = (clock() - began) * 1000.0, self._cost_ms.get(step)
             self._cost_ms[step] = cost if old is None else 0.8 * old + 0.2 * cost
             if found:
                 return found
         return ()
+
+    def _next_geometry(self, current: _Crop) -> tuple[np.ndarray, float, float, float] | None:
+        """The next geometry view of a still region: each frame decodes one more of the guesses
+        (a repaired finder, then the paper unbent) made on the region's first still frame, drawn
+        from this frame's crop; a region that moves or changes starts them over."""
+        if math.hypot(*current.shift) >= 2.0:
+            self._geometry_box = None
+            return None  # moving: a smear, not the code's geometry, is what stops the read
+        if current.frame % 2 and "fuse" in self.steps:
+            return None  # every other frame: a still code's third call is fuse's (the step after)
+        if current.box != self._geometry_box:
+            self._geometry_box = current.box
+            self._geometry = iter(finder_repair.plans(current.image) + unbend.plans(current.image))
+        plan = next(self._geometry, None)
+        if plan is None:
+            return None  # every guess tried: nothing to gain until the region changes
+        view = plan(current.image)
+        return view.image, view.scale, view.dx, view.dy
 
     def _view(self, step: str, current: _Crop) -> tuple[np.ndarray, float] | None:
         """The image a step decodes (and its scale against the crop), or None if it has none now."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
 
-from station.capture.finder_repair import Finder, finders
+from station.capture.finder_repair import Finder, Plan, finders
 from station.capture.view import Hints, View
 
 # Bends (radians over half the finders' span): the frame families' paper wraps 0.35-1.1 rad over
@@ -56,8 +58,9 @@ def _triples(found: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
     return out[:_MAX_TRIPLES]
 
 
-def flat_views(gray: np.ndarray, tl: Finder, tr: Finder, bl: Finder) -> Iterator[View]:
-    """The code between these finders resampled flat, for each bend and sag along each axis."""
+def flat_plans(gray: np.ndarray, tl: Finder, tr: Finder, bl: Finder) -> list[Plan]:
+    """The code between these finders resampled flat, for each sag, axis and bend (in the order
+    tried: no sag first, the commonest bends first)."""
     o = np.array([(tr.x + bl.x) / 2, (tr.y + bl.y) / 2], np.float32)  # the code's centre
     ax = np.array([tr.x - tl.x, tr.y - tl.y], np.float32) / 2  # canonical (1, 0)
     ay = np.array([bl.x - tl.x, bl.y - tl.y], np.float32) / 2  # canonical (0, 1)
@@ -67,26 +70,44 @@ def flat_views(gray: np.ndarray, tl: Finder, tr: Finder, bl: Finder) -> Iterator
     px = _MODULE_PX * 7 / finder  # output px per canonical unit
     size = int(2 * extent * px)
     if size < 32 or size > 1600:
-        return
-    t = (np.arange(size, dtype=np.float32) + 0.5) / px - extent
+        return []
+    frame = _Frame(o, ax, ay, extent, px, size, finder / 7, half)
+    return [partial(_flat, frame, sag, axis, bend) for sag in _SAGS for axis in (0, 1) for bend in _BENDS]
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Where the code is: centre, canonical axes (finder centres at +-1), and the flat image."""
+
+    o: np.ndarray
+    ax: np.ndarray
+    ay: np.ndarray
+    extent: float  # canonical units either side of the centre the flat image covers
+    px: float  # flat image px per canonical unit
+    size: int
+    module: float  # canonical units
+    half: float  # image px per canonical unit, about
+
+
+def _flat(f: _Frame, sag: float, axis: int, bend: float, gray: np.ndarray) -> View:
+    t = (np.arange(f.size, dtype=np.float32) + 0.5) / f.px - f.extent
     pf, qf = np.meshgrid(t, t)  # flat canonical coordinates of each output pixel
-    module = finder / 7
-    for sag in _SAGS:
-        for axis in (0, 1):
-            across, along = (pf, qf) if axis == 0 else (qf, pf)
-            bow = sag * module * (1 - across * across)
-            for bend in _BENDS:
-                bent = np.sin(bend * across) / math.sin(bend)
-                sagged = along + bow
-                p, q = (bent, sagged) if axis == 0 else (sagged, bent)
-                mx = o[0] + ax[0] * p + ay[0] * q
-                my = o[1] + ax[1] * p + ay[1] * q
-                flat = cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                # Map a read's corners back only roughly: a crop's origin and scale at the code.
-                yield View(flat, px / half, float(o[0] - extent * half), float(o[1] - extent * half))
+    across, along = (pf, qf) if axis == 0 else (qf, pf)
+    bent = np.sin(bend * across) / math.sin(bend)  # a cylinder seen from afar
+    sagged = along + sag * f.module * (1 - across * across)
+    p, q = (bent, sagged) if axis == 0 else (sagged, bent)
+    mx = f.o[0] + f.ax[0] * p + f.ay[0] * q
+    my = f.o[1] + f.ax[1] * p + f.ay[1] * q
+    flat = cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # A read's corners map back roughly (scale and offset, no rotation): enough to say where.
+    return View(flat, f.px / f.half, float(f.o[0] - f.extent * f.half), float(f.o[1] - f.extent * f.half))
+
+
+def plans(gray: np.ndarray) -> list[Plan]:
+    return [p for three in _triples(finders(gray)) for p in flat_plans(gray, *three)]
 
 
 def unbend(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The ladder rung: flat views of each three finders' code. Lazy: the first read ends it."""
-    for tl, tr, bl in _triples(finders(gray)):
-        yield from flat_views(gray, tl, tr, bl)
+    for plan in plans(gray):
+        yield plan(gray)

@@ -134,3 +134,16 @@ def test_a_strangers_code_read_first_does_not_stop_the_ladder_short_of_the_pass(
         result = station.decode(frame.image)
         assert {d.text for d in result.detections} == plain | {frame.text}
         assert result.rung not in (None, "plain")
+
+
+def test_a_strangers_code_read_by_a_rung_does_not_stop_the_ladder_short_of_the_pass() -> None:
+    # Curved #0: nothing reads on the plain try; upscale reads a wifi card's code in the
+    # background, and the pass on bent paper is read only by unbend, after it. Before, the read
+    # by a rung ended the climb (no seen code was left unread) and the pass was never reached.
+    frame = make_family_frame("curved", 0)
+    station = ladder()
+    assert not station.plain(frame.image)[0]
+    result = station.decode(frame.image)
+    texts = {d.text for d in result.detections}
+    assert frame.text in texts and len(texts) == 2 and texts <= frame.allowed
+    assert result.rung == "unbend" and result.tried.index("upscale") < result.tried.index("unbend")

@@ -16,6 +16,7 @@ from hard_frames import W, H, _curve, _matrix, _render, decoded
 from station.capture.decoders import ZxingDecoder, make_decoder
 from station.capture.finder_repair import finders, guesses
 from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
+from station.capture.sequence import SequenceReader
 from station.capture.view import View
 from station.domain.qr_content import make_qr
 
@@ -85,7 +86,7 @@ def test_two_finder_patterns_without_a_code_between_them_read_nothing() -> None:
     frame = _camera(rng, canvas)
     found = finders(frame)
     assert len(found) == 2
-    assert guesses(found, frame.shape)  # it did try
+    assert guesses(found, frame)  # it did try
     result = ladder(("finder",)).decode(frame)
     assert result.detections == ()
 
@@ -128,3 +129,31 @@ def test_a_rung_of_guesses_stops_at_its_deadline() -> None:
     assert calls == []  # past its deadline before the first guess: no decoder call
     assert station.run_rung("finder", frame, (), deadline=None)  # with time, the guesses read it
     assert 1 <= len(calls) <= 72
+
+
+def test_the_camera_reads_a_ticket_held_by_a_thumb_over_a_finder_within_a_second() -> None:
+    # A still pass with a thumb over its top-right finder, frame after frame (new sensor noise
+    # each): the sequence reader's geometry step tries one repaired view a frame and reads it;
+    # without the step the camera's path never does. No frame spends more than its three calls.
+    matrix = _matrix(make_qr(PASS))
+    canvas, m = placed(_render(matrix, 5.0, 30, 220), -8.0, (600, 380))
+    c = finder_centres(matrix.shape[0] - 8, 5.0, m)[1]
+    cv2.circle(canvas, (int(c[0]), int(c[1])), 28, 150.0, -1)
+    frames = [_camera(np.random.default_rng(i), canvas) for i in range(30)]
+    text = decoded(PASS)
+
+    def first_read(reader: SequenceReader) -> tuple[int, str | None]:
+        for i, frame in enumerate(frames):
+            result = reader.decode(frame)
+            assert sum(step in SequenceReader.STEPS for step in result.tried) <= 3
+            if text in {d.text for d in result.detections}:
+                return i, result.rung
+        return -1, None
+
+    def verify(t: str) -> bool:
+        return t == text
+
+    without = SequenceReader(verify=verify, steps=tuple(s for s in SequenceReader.STEPS if s != "geometry"))
+    assert first_read(without) == (-1, None)
+    at, rung = first_read(SequenceReader(verify=verify))
+    assert 0 <= at < 30 and rung == "geometry", (at, rung)

@@ -198,7 +198,7 @@ class DecodeLadder:
             if engine is None:
                 continue
             attempt = engine.decode(view.image)
-            found.extend(d.moved(view.scale, view.dx, view.dy) for d in attempt.detections)
+            found.extend(view.to_source(d) for d in attempt.detections)
             if found and name in _FIRST_READ_ENDS:
                 break
         spent = (self._clock() - start) * 1000.0

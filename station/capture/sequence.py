@@ -38,7 +38,7 @@ from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
 from station.capture.region import Box, locate, smear, wiener
 from station.capture.region import box_of as _box_of
-from station.capture.view import Hints
+from station.capture.view import Hints, View
 
 Verify = Callable[[str], bool]
 
@@ -173,11 +173,12 @@ class SequenceReader:
                             result.tried, (clock() - start) * 1000.0)
 
     def _try(self, gray: np.ndarray, box: Box, image: np.ndarray, scale: float,
-             dx: float = 0.0, dy: float = 0.0) -> tuple[Detection, ...]:
-        """Decode a view of the region `box` (`dx`, `dy`: where the view sits in the region);
-        only a read that verifies counts."""
+             view: View | None = None) -> tuple[Detection, ...]:
+        """Decode a view of the region `box` (`image` at `scale`, or a geometry `view` of the
+        region, which knows its own way back); only a read that verifies counts."""
         attempt = self.ladder.decoder.decode(image)
-        found = self._verified(tuple(d.moved(scale, box[0] + dx, box[1] + dy) for d in attempt.detections))
+        back = view.to_source if view is not None else (lambda d: d.moved(scale, 0.0, 0.0))
+        found = self._verified(tuple(back(d).moved(1.0, box[0], box[1]) for d in attempt.detections))
         if found:
             self._track(_box_of(found[0].corners, gray.shape))
         return found
@@ -236,7 +237,7 @@ class SequenceReader:
                 return found
         return ()
 
-    def _next_geometry(self, current: _Crop) -> tuple[np.ndarray, float, float, float] | None:
+    def _next_geometry(self, current: _Crop) -> tuple[np.ndarray, float, View] | None:
         """The next geometry view of a still region: each frame decodes one more of the guesses
         (a repaired finder, then the paper unbent) made on the region's first still frame, drawn
         from this frame's crop; a region that moves or changes starts them over."""
@@ -252,7 +253,7 @@ class SequenceReader:
         if plan is None:
             return None  # every guess tried: nothing to gain until the region changes
         view = plan(current.image)
-        return view.image, view.scale, view.dx, view.dy
+        return view.image, view.scale, view
 
     def _view(self, step: str, current: _Crop) -> tuple[np.ndarray, float] | None:
         """The image a step decodes (and its scale against the crop), or None if it has none now."""

@@ -99,8 +99,16 @@ def _flat(f: _Frame, sag: float, axis: int, bend: float, gray: np.ndarray) -> Vi
     mx = f.o[0] + f.ax[0] * p + f.ay[0] * q
     my = f.o[1] + f.ax[1] * p + f.ay[1] * q
     flat = cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    # A read's corners map back roughly (scale and offset, no rotation): enough to say where.
-    return View(flat, f.px / f.half, float(f.o[0] - f.extent * f.half), float(f.o[1] - f.extent * f.half))
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        # The flat image's pixel (x, y) in `gray`: the same mapping as the remap's, at one point.
+        a, b = x / f.px - f.extent, y / f.px - f.extent
+        across, along = (a, b) if axis == 0 else (b, a)
+        bent_, sagged_ = math.sin(bend * across) / math.sin(bend), along + sag * f.module * (1 - across * across)
+        p_, q_ = (bent_, sagged_) if axis == 0 else (sagged_, bent_)
+        return (float(f.o[0] + f.ax[0] * p_ + f.ay[0] * q_), float(f.o[1] + f.ax[1] * p_ + f.ay[1] * q_))
+
+    return View(flat, f.px / f.half, back=back)
 
 
 def plans(gray: np.ndarray) -> list[Plan]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from station.capture.detection import Detection
 
 Hints = tuple[tuple[float, float, float, float], ...]  # x0, y0, x1, y1 of codes seen but not read
 
@@ -19,3 +22,11 @@ class View:
     dx: float = 0.0
     dy: float = 0.0
     engine: str = ""
+    # A view resampled along a curve (unbend.py) maps its pixels back point by point instead.
+    back: Callable[[float, float], tuple[float, float]] | None = None
+
+    def to_source(self, d: Detection) -> Detection:
+        """A detection in this view, in the coordinates of the image the view was made from."""
+        if self.back is None:
+            return d.moved(self.scale, self.dx, self.dy)
+        return Detection(d.text, d.format, tuple(self.back(x, y) for x, y in d.corners))

@@ -106,6 +106,15 @@ def test_a_pass_on_paper_bent_over_a_cylinder_is_read_flat(bend: float, sag: flo
     assert not ladder(OTHER_RUNGS).decode(frame).detections
     result = ladder().decode(frame)
     assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "unbend"
+    # The corners come back through the bend onto the frame: around the code's centre, turned as
+    # the code is (cv2 turns anticlockwise on screen), about the code's width apart (205 px flat;
+    # the generator's bend stretches the paper's middle, up to ~216 px at a bend of 1).
+    tl, tr, br, bl = result.detections[0].corners
+    cx, cy = sum(p[0] for p in (tl, tr, br, bl)) / 4, sum(p[1] for p in (tl, tr, br, bl)) / 4
+    assert math.hypot(cx - 640, cy - 360) < 12
+    turned = math.degrees(math.atan2(-(tr[1] - tl[1]), tr[0] - tl[0]))
+    assert abs((turned - angle + 180) % 360 - 180) < 8, (turned, angle)
+    assert 170 < math.hypot(tr[0] - tl[0], tr[1] - tl[1]) < 230
 
 
 def test_a_rung_of_guesses_stops_at_its_deadline() -> None:

@@ -28,7 +28,7 @@ from station.capture.view import Hints, View
 
 _MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine reads anyway
 _MAX_FINDERS = 12  # a frame full of strangers' codes: the pairs grow as the square
-_MAX_GUESSES = 16
+_MAX_GUESSES = 16  # x 9 places: 144 views at most; the frame's deadline ends them sooner
 _SEARCH_PIXELS = 1920 * 1080
 # Where to paint around a guess, in modules along the code's two axes: the guess first, then a
 # ring of 1.5 modules (perspective moves a corner that far on a 15-20 degree tilt).

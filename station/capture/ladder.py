@@ -114,7 +114,7 @@ RUNGS: dict[str, RungFn] = {
     "finder": finder_repair.repair,
     "unbend": unbend.unbend,
 }
-# Rungs whose views are guesses (up to 144 and 168 decoder calls): the first view that reads ends them.
+# Rungs whose views are guesses (up to 144 and 312 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The

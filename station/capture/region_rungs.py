@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from station.capture.region import Box, box_of, locate, smear, wiener
+from station.capture.region import Box, box_of, cut, locate, smear, wiener
 from station.capture.view import Hints, View
 
 _MAX_REGIONS = 2
@@ -35,14 +35,10 @@ def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
     return [box] if box is not None else []
 
 
-def _cut(gray: np.ndarray, box: Box) -> np.ndarray:
-    return gray[box[1]:box[3], box[0]:box[2]]
-
-
 def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
     out = []
     for box in regions(gray, hints):
-        crop, scale = _cut(gray, box), 1.0
+        crop, scale = cut(gray, box), 1.0
         if min(crop.shape) < 32:
             continue
         if crop.shape[0] * crop.shape[1] > _DEBLUR_PIXELS:
@@ -63,7 +59,7 @@ def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
 def zbar(gray: np.ndarray, hints: Hints) -> list[View]:
     out = []
     for box in regions(gray, hints):
-        crop = _cut(gray, box)
+        crop = cut(gray, box)
         out.append(View(crop, 1.0, box[0], box[1], engine="zbar"))
         if crop.shape[0] * crop.shape[1] <= 300 * 300:  # zbar needs ~3 px a module
             big = cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
@@ -96,7 +92,7 @@ def module_px(crop: np.ndarray) -> float | None:
 def adaptive(gray: np.ndarray, hints: Hints) -> list[View]:
     out = []
     for box in regions(gray, hints):
-        crop = _cut(gray, box)
+        crop = cut(gray, box)
         module = module_px(crop)
         if module is None:
             continue
@@ -114,7 +110,7 @@ def adaptive(gray: np.ndarray, hints: Hints) -> list[View]:
 def enlarge(gray: np.ndarray, hints: Hints) -> list[View]:
     out = []
     for box in regions(gray, hints):
-        crop = _cut(gray, box)
+        crop = cut(gray, box)
         if crop.shape[0] * crop.shape[1] <= 300 * 300:  # 9x the pixels: only small regions
             out.append(View(cv2.resize(crop, None, fx=3.0, fy=3.0, interpolation=cv2.INTER_CUBIC), 3.0, box[0], box[1]))
     return out

@@ -36,7 +36,7 @@ from station.capture import finder_repair, unbend
 from station.capture.detection import Detection
 from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
-from station.capture.region import Box, locate, smear, wiener
+from station.capture.region import Box, cut, locate, smear, wiener
 from station.capture.region import box_of as _box_of
 from station.capture.view import Hints, View
 
@@ -136,7 +136,7 @@ class SequenceReader:
             # The region first: a code held still reads there at a fraction of the frame's cost.
             calls += 1
             tried.append("roi")
-            got = self._try(gray, self._box, *_enlarge(_cut(gray, self._box)))
+            got = self._try(gray, self._box, *_enlarge(cut(gray, self._box)))
             if got:
                 self._prev = gray
                 return LadderResult(got, "roi", tuple(tried), (clock() - start) * 1000.0)
@@ -207,12 +207,12 @@ class SequenceReader:
         if box is None:
             self._crops.clear()
             return ()
-        crop = _cut(gray, box)
+        crop = cut(gray, box)
         if crop.shape[0] < 32 or crop.shape[1] < 32:
             return ()
         shift = (0.0, 0.0)
         if self._prev is not None and self._prev.shape == gray.shape:
-            shift = motion(_cut(self._prev, box), crop)
+            shift = motion(cut(self._prev, box), crop)
         if self._crops and self._crops[-1].box != box:
             self._crops.clear()  # a new region: the old crops do not align with it
         current = _Crop(crop, box, sharpness(crop), shift, self._frame)
@@ -299,11 +299,6 @@ def _fits_motion(found: tuple[float, float], shift: tuple[float, float]) -> bool
     if length > moved + 2.0:
         return False
     return abs(found[0] * shift[0] + found[1] * shift[1]) >= 0.7 * length * moved
-
-
-def _cut(gray: np.ndarray, box: Box) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    return gray[y0:y1, x0:x1]
 
 
 def _overlap(a: Box, b: Box) -> float:

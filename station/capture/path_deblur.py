@@ -1,0 +1,103 @@
+"""Undoing a smear along any path: a hand that turns while it moves draws an arc, a shaking one a
+wobble, and the deblur rung's straight smear (region.smear) fits neither.
+
+A QR code is the one picture whose sharp version we know the look of: two grey levels. So the
+path is estimated by alternating (Cho and Lee's scheme, "Fast motion deblurring", 2009, with the
+QR's two levels as the prediction step):
+1. undo the current kernel estimate (Wiener deconvolution, region.deconvolve);
+2. predict the sharp code: that result thresholded to ink and paper;
+3. the kernel that best maps the predicted code onto the frame, by least squares on both
+   gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
+   largest connected piece (a hand's path is one stroke).
+It starts from the straight smear, and each round's deconvolution is a view for the engine: the
+rung ends at the first read. With the true path known, Wiener deconvolution read 15 of the 26
+smeared frames the other rungs miss (benchmarks/hard_frames_bench.py, motion, seed 4013); the
+estimate reads most of those (docs/decode-benchmark.md).
+
+As with every rung, the views are only filtered pixels: a read still needs the engine's error
+correction (ladder.py), so a wrong kernel reads nothing rather than the wrong thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from station.capture.region import cut, deconvolve, line_kernel, smear
+from station.capture.region_rungs import regions
+from station.capture.view import Hints, View
+
+_ROUNDS = 8  # reads came after 1-4 rounds, one after 8 (seed 4013's motion frames)
+_RADIUS = 30  # px: the longest path found is 2 x 30 (a smear of 40 px on a 720p frame fits)
+_PIXELS = 400 * 400  # FFT work grows with the area; a larger region is scaled down to this
+_NOISE = 0.01
+_DEFOCUS = 0.8
+_FLOOR = 0.05  # kernel weights below this share of its peak are noise of the least squares
+_RIDGE = 0.01  # the least squares' regularisation, relative to the gradient energy
+
+
+def path_kernel(latent: np.ndarray, blurred: np.ndarray, radius: int = _RADIUS) -> np.ndarray | None:
+    """The blur kernel (2r+1 square, summing to 1) that best maps `latent` onto `blurred`, or
+    None when nothing of it is left above the floor. Both gradients are fitted together: on
+    the grey levels themselves, the light level's slow changes would dominate the fit."""
+    h, w = blurred.shape
+    window = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+    num: np.ndarray | float = 0.0
+    den: np.ndarray | float = 0.0
+    for order in ((1, 0), (0, 1)):
+        gl = np.fft.rfft2(cv2.Sobel(latent.astype(np.float32), cv2.CV_32F, *order) * window)
+        gb = np.fft.rfft2(cv2.Sobel(blurred.astype(np.float32), cv2.CV_32F, *order) * window)
+        num = num + np.conj(gl) * gb
+        den = den + np.abs(gl) ** 2
+    den_arr = np.asarray(den)
+    full = np.fft.irfft2(np.asarray(num) / (den_arr + _RIDGE * float(den_arr.mean())), s=(h, w))
+    k = np.roll(full, (radius, radius), axis=(0, 1))[:2 * radius + 1, :2 * radius + 1]
+    k = np.maximum(k, 0.0)
+    peak = float(k.max())
+    if peak <= 0.0:
+        return None
+    k[k < _FLOOR * peak] = 0.0
+    n, labels = cv2.connectedComponents((k > 0).astype(np.uint8), connectivity=8)
+    if n > 2:
+        mass = np.bincount(labels.ravel(), weights=k.ravel(), minlength=n)
+        mass[0] = 0.0
+        k[labels != int(np.argmax(mass))] = 0.0
+    out: np.ndarray = (k / k.sum()).astype(np.float32)
+    return out
+
+
+def two_level(image: np.ndarray) -> np.ndarray:
+    """The sharp code predicted from a deconvolved one: ink and paper, split by Otsu."""
+    return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+
+def rounds(crop: np.ndarray) -> Iterator[np.ndarray]:
+    """Each round's deconvolution of `crop`, the kernel refined between them."""
+    found = smear(crop)
+    # No straight smear read off the crop (an arc or a wobble can blur both ways alike): start
+    # from a short one; the first rounds find the path's extent.
+    kernel = line_kernel(*found) if found is not None else line_kernel(3.0, 0.0)
+    for _ in range(_ROUNDS):
+        sharp = deconvolve(crop, kernel, _NOISE, _DEFOCUS)
+        yield sharp
+        refined = path_kernel(two_level(sharp), crop)
+        if refined is None:
+            return
+        kernel = refined
+
+
+def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The ladder rung. Lazy: the ladder stops at the first view that reads."""
+    for box in regions(gray, hints):
+        crop, scale = cut(gray, box), 1.0
+        if min(crop.shape) < 48:
+            continue
+        if crop.shape[0] * crop.shape[1] > _PIXELS:
+            scale = (_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for sharp in rounds(crop):
+            yield View(sharp, scale, box[0], box[1])
+            # Deconvolution rings around each edge; the 3x3 median removes most of it.
+            yield View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])

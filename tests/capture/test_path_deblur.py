@@ -115,9 +115,9 @@ def test_the_path_is_found_from_the_sharp_code_and_the_smeared_one() -> None:
     assert overlap / norm > 0.8
 
 
-def test_a_sharp_code_and_a_plain_wall_give_the_path_rung_nothing_to_misread() -> None:
-    # A wall (no region worth a call) gives no view; a frame holding only a stranger's smeared code
-    # reads that code or nothing, never text that is not in the frame.
+def test_a_wall_and_a_past_deadline_cost_the_path_rung_no_decoder_call() -> None:
+    # A wall has no region worth a call; past its deadline no round starts. With time, the
+    # smeared pass is read in a few rounds.
     wall = np.full((H, W), 128, np.uint8)
     station = ladder(("path",))
     assert station.run_rung("path", wall, ()) == ()
@@ -128,8 +128,8 @@ def test_a_sharp_code_and_a_plain_wall_give_the_path_rung_nothing_to_misread() -
             calls.append(View(gray))
             return super().decode(gray)
 
-    frame = smeared_pass(arc(30, 1.6, 0.4), 5.5, 8.0, 1)
     counting = DecodeLadder(Counting(), rungs=("path",), budget_ms=math.inf)
+    frame = smeared_pass(arc(30, 1.6, 0.4), 5.5, 8.0, 1)
     assert counting.run_rung("path", frame, (), deadline=-1.0) == ()
     assert calls == []  # past its deadline: no round, no decoder call
     got = counting.run_rung("path", frame, (), deadline=None)

@@ -115,12 +115,14 @@ RUNGS: dict[str, RungFn] = {
     "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
 }
-# Rungs whose views are guesses (up to 144 and 312 decoder calls): the first view that reads ends them.
+# Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
-# 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py).
+# 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py). The
+# path rung (a smear along any path, path_deblur.py) comes after them: it costs the most per
+# view, and a curved-paper frame it cannot read must not spend unbend's time.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's

@@ -14,8 +14,11 @@ which a cancellation asked again cannot cut short.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Collection
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 RECANCEL_S = 0.5  # how often a task still running is cancelled again
 
@@ -41,9 +44,14 @@ async def cancel_and_wait(tasks: Collection[asyncio.Task[Any]],
     CancelledError is raised once they have all ended."""
     cancelled = False
     pending = {task for task in tasks if not task.done()}
+    first = True
     while pending:
         for task in pending:
+            if not first:  # lost the cancellation, or still finishing a write
+                log.debug("task %s still running after it was cancelled; cancelling it again",
+                          task.get_name())
             task.cancel()
+        first = False
         try:
             _, pending = await asyncio.wait(pending, timeout=every_s)
         except asyncio.CancelledError:

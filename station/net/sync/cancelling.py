@@ -48,8 +48,8 @@ async def cancel_and_wait(tasks: Collection[asyncio.Task[Any]],
     while pending:
         for task in pending:
             if not first:  # lost the cancellation, or still finishing a write
-                log.debug("task %s still running after it was cancelled; cancelling it again",
-                          task.get_name())
+                log.debug("task %s still running after it was cancelled (at %s); cancelling "
+                          "it again", task.get_name(), _where(task))
             task.cancel()
         first = False
         try:
@@ -59,3 +59,18 @@ async def cancel_and_wait(tasks: Collection[asyncio.Task[Any]],
             pending = {task for task in pending if not task.done()}
     if cancelled:
         raise asyncio.CancelledError
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    """Where `task` waits, for the log: the innermost frame of the station's own code in its
+    chain of awaits (e.g. publisher.py's idle wait_for: the cancellation was lost there;
+    offload.py: a write is still finishing)."""
+    where = "?"
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None)
+        if frame is not None and str(frame.f_globals.get("__name__")).startswith("station."):
+            code = frame.f_code
+            where = f"{code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} {code.co_name}"
+        awaited = getattr(awaited, "cr_await", None)
+    return where

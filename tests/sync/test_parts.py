@@ -343,26 +343,32 @@ def test_errors_end_a_session_with_the_matching_type() -> None:
     assert isinstance(classify(asyncio.TimeoutError()), SessionLost)
 
 
-def test_a_task_group_ends_the_session_with_what_failed_not_the_cancelled_rest() -> None:
-    async def fails(exc: Exception) -> None:
-        await asyncio.sleep(0)
+def test_the_parts_end_the_session_with_what_failed_not_the_cancelled_rest() -> None:
+    async def fails(exc: Exception, after_s: float = 0.0) -> None:
+        await asyncio.sleep(after_s)
         raise exc
 
     async def runs_on() -> None:
         await asyncio.Event().wait()
 
-    async def ending(*tasks: Callable[[], Awaitable[None]]) -> BaseException:
+    async def returns() -> None:  # as sync-resign does once done
+        await asyncio.sleep(0)
+
+    async def ending(*parts: Callable[[], Coroutine[Any, Any, None]]) -> BaseException:
+        tasks = [asyncio.create_task(make()) for make in parts]
         try:
-            async with asyncio.TaskGroup() as group:
-                for make in tasks:
-                    group.create_task(make())  # type: ignore[arg-type]
+            await session_module._together(tasks)
         except BaseExceptionGroup as eg:
+            assert all(t.done() for t in tasks)  # nothing of the session outlives it
             return classify(first_cause(eg))
-        raise AssertionError("the group did not fail")
+        raise AssertionError("the parts did not fail")
 
     async def main() -> None:
         ended = await ending(runs_on, lambda: fails(OSError("gone")), runs_on)
         assert isinstance(ended, SessionLost) and str(ended) == "gone"
+        # A part that returns ends nothing: the session runs on until one fails.
+        ended = await ending(returns, runs_on, lambda: fails(HubUnsuitable("too old"), 0.05))
+        assert isinstance(ended, HubUnsuitable)
     run(main)
     # Two tasks failing at once: a typed ending wins over a plain error and the cancellations.
     group = BaseExceptionGroup("tasks", [OSError("first"), asyncio.CancelledError(),

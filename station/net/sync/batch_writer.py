@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from station.domain.errors import StationError
+from station.net.sync.cancelling import wait_out
 from station.net.sync.follower import Apply, PreparedBatch
 from station.services.sync_apply import ApplyMode, RemoteBatch, RemoteEventService
 from station.store import sync as sync_store
@@ -53,8 +54,8 @@ class BatchWriter:
                 return
             except asyncio.CancelledError:
                 # Stopping: a batch under way finishes (commits or rolls back) first, so no
-                # thread is left calling into a store about to close.
-                await asyncio.wait({applying})
+                # thread is left calling into a store about to close (even if cancelled again).
+                await wait_out(applying)
                 raise
             except StationError:
                 raise

@@ -13,7 +13,8 @@ Traps this code is written around (measured, see docs/measured-facts.md): `fetch
 a plain `asyncio.TimeoutError`; the stream de-duplicates by `Nats-Msg-Id` only inside its duplicate
 window, so the consumer de-duplicates by event id too (insert-or-ignore); a publish that timed
 out may have been stored, so it is retried with the same id; after a server kill the consumer
-gets redeliveries, which the insert-or-ignore absorbs.
+gets redeliveries, which the insert-or-ignore absorbs; on Python 3.11 one cancellation of a task
+can be lost, so a session is cancelled again until it has ended (cancelling.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from station.domain.times import parse_iso, to_iso
 from station.net.runtime import AsyncRuntime
 from station.net.sync import prepare
 from station.net.sync.batch_writer import BatchWriter
+from station.net.sync.cancelling import cancel_and_wait
 from station.net.sync.claims import HubClaims
 from station.net.sync.hub_admin import HubAdmin
 from station.net.sync.enrol import EnrolRefused, enrol, enrolled_as_another, is_join_url
@@ -63,6 +65,7 @@ __all__ = ["SyncClient", "SyncSettings"]
 UNREACHABLE_RED_S = 60.0  # the status bar turns red after this long without the hub
 INACTIVE_CONSUMER_S = 300.0  # the hub forgets a station's consumer after this long unused
 UNSUITABLE_RETRY_S = 10.0  # a hub too old or without JetStream is asked again this often
+END_WAIT_S = 10.0  # stop() and retarget() wait this long for the session to end
 
 
 class SyncClient:
@@ -134,9 +137,13 @@ class SyncClient:
             # before the task has saved the publisher's progress, and the runtime's shutdown
             # then cancelled that write too (lost on a slow disk: everything sent again).
             try:
-                self._runtime.submit(self._cancel_main(future)).result(timeout=10)
-            except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError,
-                    RuntimeError):
+                self._runtime.submit(self._cancel_main(future)).result(timeout=END_WAIT_S)
+            except concurrent.futures.TimeoutError:
+                # _cancel_main goes on cancelling it on the loop, and a session started after
+                # this one waits for it to end first (_main): never two at once.
+                log.error("the sync session did not end within %.0f s; still ending it",
+                          END_WAIT_S)
+            except (concurrent.futures.CancelledError, RuntimeError):
                 pass
             try:
                 future.result(timeout=0)
@@ -150,8 +157,10 @@ class SyncClient:
         if task is None:  # _main has not run yet: nothing to save
             future.cancel()
         elif not task.done():
-            task.cancel()
-            await asyncio.wait({task})
+            # Cancelled again until it has ended: one cancellation can be lost (a part that
+            # lost it kept the session, and its connection, alive after a retarget), see
+            # cancelling.py.
+            await cancel_and_wait({task})
 
     def _on_local_event(self, event: Event) -> None:
         # On the publishing (scanning) thread: only wake the publisher and return. The event is
@@ -303,7 +312,11 @@ class SyncClient:
         return [self._ctx.station_id, *[str(p) for p in previous]]
 
     async def _main(self) -> None:
-        self._task = asyncio.current_task()
+        previous, self._task = self._task, asyncio.current_task()
+        if previous is not None and not previous.done():
+            # _end_main gave up waiting for the last session (logged), which is still being
+            # ended: this one starts after it, so it never shares the progress with a live one.
+            await asyncio.wait({previous})
         self._waker = Waker()
         await self._sessions()
 

@@ -30,6 +30,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from station.domain.event_signature import EventTrust
 from station.domain.events import Event
 from station.net.sync import prepare
+from station.net.sync.cancelling import wait_out
 from station.net.sync.collector import FullPassesPause
 from station.net.sync.inbox import Inbox
 from station.net.sync.jetstream import OrgSpace
@@ -204,7 +205,7 @@ class Follower:
                 await applying
             except BaseException:
                 applying.cancel()  # the writer lets a started transaction finish first
-                await asyncio.wait({applying})
+                await wait_out(applying)
                 raise
             finally:
                 self.applying = False

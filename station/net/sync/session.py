@@ -23,6 +23,7 @@ from station.net.sync import jetstream, membership
 from station.net.sync.announcer import Announcer
 from station.net.sync.batch_writer import BatchWriter
 from station.net.sync.auth import is_auth_refusal
+from station.net.sync.cancelling import cancel_and_wait, wait_out
 from station.net.sync.claims import HubClaims
 from station.net.sync.ended import SessionEnded, classify, first_cause
 from station.net.sync.follower import Follower
@@ -79,7 +80,7 @@ class HubSession:
             raise RuntimeError("the session's tasks returned")  # they loop until they fail
         except SessionEnded:
             raise
-        except BaseExceptionGroup as group:  # from the TaskGroup: what ended it, not the rest
+        except BaseExceptionGroup as group:  # from _together: what ended it, not the rest
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # Stopping, and a part failed while it wound down: still a stop, not a retry.
@@ -94,12 +95,11 @@ class HubSession:
             self._parts.claims.handles = None
             nc, self._nc = self._nc, None
             if nc is not None:
-                try:
-                    await asyncio.wait_for(nc.close(), 5)
-                except (asyncio.TimeoutError, nats.errors.Error, OSError, AttributeError):
-                    # AttributeError: nats-py flushing into a TLS transport asyncio has already
-                    # torn down (the hub went away first); the connection is gone either way.
-                    pass
+                # Closed whole even if cancelled again meanwhile (SyncClient cancels until the
+                # session has ended): a close cut short can leave the socket open to the hub.
+                closing = asyncio.ensure_future(_close(nc))
+                await wait_out(closing)
+                closing.result()
 
     async def _run(self) -> None:
         parts, target = self._parts, self.target
@@ -153,17 +153,17 @@ class HubSession:
             apply=parts.writer.for_hub(hub_key), progress=progress, settings=settings,
             preparer=parts.preparer, meet=announcer.meet, is_connected=lambda: nc.is_connected,
             trust=lambda: trust.snapshot(stream_id))
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(publisher.run(), name="sync-publish")
-            tasks.create_task(follower.run(), name="sync-follow")
-            tasks.create_task(announcer.run(), name="sync-announce")
-            if switched_at is not None:  # once per stream: see resign.py
-                tasks.create_task(resign_once(
-                    js, space, parts.origins(), switched_at,
-                    done=lambda: trust.resigned(stream_id),
-                    mark_done=lambda: trust.mark_resigned(stream_id),
-                    events_by_ids=parts.ledger.events_by_ids, sign=trust.sign_each),
-                    name="sync-resign")
+        tasks = [asyncio.create_task(publisher.run(), name="sync-publish"),
+                 asyncio.create_task(follower.run(), name="sync-follow"),
+                 asyncio.create_task(announcer.run(), name="sync-announce")]
+        if switched_at is not None:  # once per stream: see resign.py
+            tasks.append(asyncio.create_task(resign_once(
+                js, space, parts.origins(), switched_at,
+                done=lambda: trust.resigned(stream_id),
+                mark_done=lambda: trust.mark_resigned(stream_id),
+                events_by_ids=parts.ledger.events_by_ids, sign=trust.sign_each),
+                name="sync-resign"))
+        await _together(tasks)
 
     def _unreachable(self) -> str:
         return f"The hub at {self.target.hub} is unreachable; scanning goes on offline."
@@ -217,3 +217,30 @@ class HubSession:
             # the (in-memory) consumer: follow again from the stored position at once rather
             # than after nats-py notices missed heartbeats.
             self.follower.follow_again("reconnected")
+
+
+async def _together(tasks: list[asyncio.Task[None]]) -> None:
+    """Run the session's parts until one of them fails (one may return: sync-resign), then end
+    them all; raise what failed first (in a BaseExceptionGroup, as asyncio.TaskGroup does).
+
+    Not a TaskGroup: that cancels each part once, and a part that lost that cancellation
+    (cancelling.py: Python 3.11's wait_for) kept the group, the session and its connection alive
+    for good. `cancel_and_wait` cancels again until every part has ended."""
+    done: set[asyncio.Task[None]] = set()
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        await cancel_and_wait(tasks)
+    ended = [t for t in tasks if t in done] + [t for t in tasks if t not in done]
+    errors = [exc for t in ended if not t.cancelled() and (exc := t.exception()) is not None]
+    if errors:
+        raise BaseExceptionGroup("the sync session's parts", errors)
+
+
+async def _close(nc: NATS) -> None:
+    try:
+        await asyncio.wait_for(nc.close(), 5)
+    except (asyncio.TimeoutError, nats.errors.Error, OSError, AttributeError):
+        # AttributeError: nats-py flushing into a TLS transport asyncio has already torn down
+        # (the hub went away first); the connection is gone either way.
+        pass

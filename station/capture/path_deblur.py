@@ -25,8 +25,8 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from station.capture.region import cut, deconvolve, line_kernel, smear
-from station.capture.region_rungs import regions
+from station.capture.region import deconvolve, line_kernel, smear
+from station.capture.region_rungs import scaled_crops
 from station.capture.view import Hints, View
 
 _ROUNDS = 8  # reads came after 1-4 rounds, one after 8 (seed 4013's motion frames)
@@ -116,13 +116,7 @@ def spread(kernel: np.ndarray) -> float:
 
 def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The ladder rung. Lazy: the ladder stops at the first view that reads."""
-    for box in regions(gray, hints):
-        crop, scale = cut(gray, box), 1.0
-        if min(crop.shape) < 48:
-            continue
-        if crop.shape[0] * crop.shape[1] > _PIXELS:
-            scale = (_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
-            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    for box, crop, scale in scaled_crops(gray, hints, 48, _PIXELS):
         for sharp in rounds(crop):
             yield View(sharp, scale, box[0], box[1])
             # Deconvolution rings around each edge; the 3x3 median removes most of it.

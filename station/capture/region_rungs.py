@@ -15,6 +15,8 @@ correction (ladder.py says why that guards false reads).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -35,17 +37,26 @@ def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
     return [box] if box is not None else []
 
 
-def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
-    out = []
+def scaled_crops(
+    gray: np.ndarray, hints: Hints, least: int, pixels: int,
+) -> Iterator[tuple[Box, np.ndarray, float]]:
+    """Each region's box, its crop scaled down to at most `pixels` (the scale), skipping crops
+    under `least` px a side. For the deconvolving rungs: the FFTs grow with the area (a
+    whole-frame region took 170 ms, a phone photo's would take seconds), and scaled down, a
+    smear is as much shorter and still undone."""
     for box in regions(gray, hints):
         crop, scale = cut(gray, box), 1.0
-        if min(crop.shape) < 32:
+        if min(crop.shape) < least:
             continue
-        if crop.shape[0] * crop.shape[1] > _DEBLUR_PIXELS:
-            # The FFTs grow with the area: a whole-frame region took 170 ms (and a phone photo's
-            # would take seconds). Scaled down, a smear is as much shorter and still undone.
-            scale = (_DEBLUR_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
+        if crop.shape[0] * crop.shape[1] > pixels:
+            scale = (pixels / (crop.shape[0] * crop.shape[1])) ** 0.5
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        yield box, crop, scale
+
+
+def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
+    out = []
+    for box, crop, scale in scaled_crops(gray, hints, 32, _DEBLUR_PIXELS):
         found = smear(crop)
         if found is None:
             continue

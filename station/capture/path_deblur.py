@@ -10,9 +10,9 @@ QR's two levels as the prediction step):
    gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
    largest connected piece (a hand's path is one stroke).
 It starts from the straight smear, and each round's deconvolution is a view for the engine: the
-rung ends at the first read. With the true path known, Wiener deconvolution read 15 of the 26
-smeared frames the other rungs miss (benchmarks/hard_frames_bench.py, motion, seed 4013); the
-estimate reads most of those (docs/decode-benchmark.md).
+rung ends at the first read. With the true path known, Wiener deconvolution read 33 of the 73
+smeared frames the other rungs miss (benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001,
+31337); the estimate reads 27 (docs/decode-benchmark.md).
 
 As with every rung, the views are only filtered pixels: a read still needs the engine's error
 correction (ladder.py), so a wrong kernel reads nothing rather than the wrong thing.
@@ -87,8 +87,8 @@ def rounds(crop: np.ndarray) -> Iterator[np.ndarray]:
     found = smear(crop)
     if found is None:
         # Not smeared one way: smeared at all? The path from the crop thresholded as it is
-        # (~8 ms) is a delta on a sharp region, where a round (~20 ms and a decoder call) would
-        # give the crop back.
+        # (a few ms) is near a point on most sharp regions, where a round (a deconvolution and
+        # two decoder calls) would give the crop back.
         first = path_kernel(two_level(crop), crop)
         if first is None or spread(first) < _LEAST_SPREAD:
             return

@@ -32,8 +32,8 @@ from station.capture.view import Hints, View
 _ROUNDS = 8  # reads came after 1-4 rounds, one after 8 (seed 4013's motion frames)
 _RADIUS = 30  # px: the longest path found is 2 x 30 (a smear of 40 px on a 720p frame fits)
 _PIXELS = 400 * 400  # FFT work grows with the area; a larger region is scaled down to this
-_NOISE = 0.01
-_DEFOCUS = 0.8
+NOISE = 0.01  # Wiener's noise term (the deblur rung's)
+DEFOCUS = 0.8
 _FLOOR = 0.05  # kernel weights below this share of its peak are noise of the least squares
 _RIDGE = 0.01  # the least squares' regularisation, relative to the gradient energy
 # A kernel this compact (its weights' RMS distance from their centre, px) is no smear: the region
@@ -82,24 +82,40 @@ def two_level(image: np.ndarray) -> np.ndarray:
     return cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
 
 
+def first_kernel(crop: np.ndarray) -> np.ndarray | None:
+    """Where the rounds start: the straight smear read off the crop, else, if the crop is
+    blurred at all, the path estimated from it as it is; None for a sharp region."""
+    found = smear(crop)
+    if found is not None:
+        return line_kernel(*found)
+    # Not smeared one way (an arc, a wobble, a lens out of focus blur both ways alike): smeared
+    # at all? The path from the crop thresholded as it is (a few ms) is near a point on most
+    # sharp regions, where a round (a deconvolution and two decoder calls) would give the crop back.
+    first = path_kernel(two_level(crop), crop)
+    if first is None or spread(first) < _LEAST_SPREAD:
+        return None
+    return first
+
+
+def refine(sharp: np.ndarray, crop: np.ndarray) -> np.ndarray | None:
+    """The kernel estimated from a round's deconvolution `sharp` of `crop`; None when it has
+    collapsed to a point (nothing left to undo)."""
+    refined = path_kernel(two_level(sharp), crop)
+    if refined is None or spread(refined) < _LEAST_SPREAD:
+        return None
+    return refined
+
+
 def rounds(crop: np.ndarray) -> Iterator[np.ndarray]:
     """Each round's deconvolution of `crop`, the kernel refined between them."""
-    found = smear(crop)
-    if found is None:
-        # Not smeared one way: smeared at all? The path from the crop thresholded as it is
-        # (a few ms) is near a point on most sharp regions, where a round (a deconvolution and
-        # two decoder calls) would give the crop back.
-        first = path_kernel(two_level(crop), crop)
-        if first is None or spread(first) < _LEAST_SPREAD:
-            return
-    # No straight smear read off the crop (an arc or a wobble can blur both ways alike): start
-    # from a short one; the first rounds find the path's extent.
-    kernel = line_kernel(*found) if found is not None else line_kernel(3.0, 0.0)
+    kernel = first_kernel(crop)
+    if kernel is None:
+        return
     for _ in range(_ROUNDS):
-        sharp = deconvolve(crop, kernel, _NOISE, _DEFOCUS)
+        sharp = deconvolve(crop, kernel, NOISE, DEFOCUS)
         yield sharp
-        refined = path_kernel(two_level(sharp), crop)
-        if refined is None or spread(refined) < _LEAST_SPREAD:
+        refined = refine(sharp, crop)
+        if refined is None:
             return
         if refined.shape == kernel.shape and float(np.abs(refined - kernel).sum()) < _SETTLED:
             return

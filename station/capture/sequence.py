@@ -14,7 +14,10 @@ when that reads nothing, spends a few bounded decoder calls on the region where 
 - it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest;
 - while the code is held still and still unread, it tries the single-frame ladder's geometry
   views one a frame: a finder pattern a thumb covers painted back, the paper unbent
-  (finder_repair.py, unbend.py); a ticket held by its corner is the usual case.
+  (finder_repair.py, unbend.py); a ticket held by its corner is the usual case;
+- a code held still but blurred (a pass held closer than the webcam focuses, a lens that hunts)
+  is undone one round a frame: the path rung's blur estimate (path_deblur.py), refined on each
+  new frame of the same region.
 Whatever a fused or deblurred crop yields is a read only through the same checks as any read:
 the engine's error correction, and `verify` (the scan service's signature check) when given;
 a code that does not verify is never reported from these steps. At most `max_calls` decoder calls
@@ -32,11 +35,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from station.capture import finder_repair, unbend
+from station.capture import finder_repair, path_deblur, unbend
 from station.capture.detection import Detection
 from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
-from station.capture.region import Box, cut, locate, smear, wiener
+from station.capture.region import Box, cut, deconvolve, locate, smear, wiener
 from station.capture.region import box_of as _box_of
 from station.capture.view import Hints, View
 
@@ -46,6 +49,7 @@ Verify = Callable[[str], bool]
 # one core (smear estimate ~5 ms, Wiener ~7 ms), so even a fresh reader's first deblur does not
 # push a frame past the budget. The first measurement replaces it.
 _PRIOR_MS = {"deblur": 12.0}
+_FOCUS_PIXELS = 300 * 300
 _KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
 
 
@@ -93,7 +97,7 @@ class SequenceReader:
     code's region that uses the frames before (the module docstring says what and why)."""
 
     # In the order the presentation benchmark found pays (benchmarks/presentation_bench.py).
-    STEPS: tuple[str, ...] = ("roi", "sharpest", "deblur", "geometry", "fuse")
+    STEPS: tuple[str, ...] = ("roi", "sharpest", "deblur", "focus", "geometry", "fuse")
 
     def __init__(self, ladder: DecodeLadder | None = None, *, verify: Verify | None = None,
                  steps: tuple[str, ...] = STEPS, max_calls: int = 3, frame_budget_ms: float = 6.0,
@@ -117,6 +121,8 @@ class SequenceReader:
         self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
         self._geometry_box: Box | None = None  # the still region the geometry plans are for
         self._geometry: Iterator[Plan] = iter(())  # its plans not yet tried
+        self._focus_box: Box | None = None  # the still region the blur estimate is for
+        self._focus_kernel: np.ndarray | None = None  # its estimate; None: the region is sharp
         self._frame = 0
         self._cost_ms: dict[str, float] = {}  # what each step usually costs (view and decode)
         self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
@@ -225,7 +231,12 @@ class SequenceReader:
             if spent + self._cost_ms.get(step, _PRIOR_MS.get(step, 0.0)) > self.ladder.budget_ms:
                 continue  # would overrun the camera's frame budget (a deblur costs ~12 ms)
             began = clock()
-            view = self._next_geometry(current) if step == "geometry" else self._view(step, current)
+            if step == "geometry":
+                view: tuple[np.ndarray, float] | tuple[np.ndarray, float, View] | None = self._next_geometry(current)
+            elif step == "focus":
+                view = self._next_focus(current)
+            else:
+                view = self._view(step, current)
             if view is None:
                 continue
             calls += 1
@@ -254,6 +265,30 @@ class SequenceReader:
             return None  # every guess tried: nothing to gain until the region changes
         view = plan(current.image)
         return view.image, view.scale, view
+
+    def _next_focus(self, current: _Crop) -> tuple[np.ndarray, float] | None:
+        """One round of undoing the blur of a still region (path_deblur.py): this frame's crop
+        deconvolved with the estimate so far, which the result then refines for the next frame.
+        A region found sharp on its first still frame costs nothing more until it changes."""
+        if math.hypot(*current.shift) >= 2.0:
+            self._focus_box = None
+            return None  # moving: the deblur step's (a straight smear along the motion)
+        crop = current.image
+        # At most _FOCUS_PIXELS: a round on a 500 px crop took more than a camera frame's budget
+        # (the blur is as much smaller, and the scale is the same for every frame of the box).
+        scale = min(1.0, (_FOCUS_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5)
+        if scale < 1.0:
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if current.box != self._focus_box:
+            self._focus_box = current.box
+            self._focus_kernel = path_deblur.first_kernel(crop)
+        if self._focus_kernel is None:
+            return None
+        sharp = deconvolve(crop, self._focus_kernel, path_deblur.NOISE, path_deblur.DEFOCUS)
+        refined = path_deblur.refine(sharp, crop)
+        if refined is not None:
+            self._focus_kernel = refined
+        return sharp, scale
 
     def _view(self, step: str, current: _Crop) -> tuple[np.ndarray, float] | None:
         """The image a step decodes (and its scale against the crop), or None if it has none now."""

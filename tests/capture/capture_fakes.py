@@ -10,11 +10,38 @@ from collections.abc import Callable
 import numpy as np
 import zxingcpp
 
-from station.capture.decoders import ZxingDecoder
+from station.capture.decoders import Attempt, ZxingDecoder
 from station.capture.detection import Detection
 from station.capture.ladder import LadderResult
 from station.capture.sources import SourceInfo, SourceLost, SourceUnavailable
 from tests.waiting import wait_until  # noqa: F401  (the capture tests import it from here)
+
+STEP_S = 0.002  # what one decoder call "costs" on the StepClock
+
+
+class StepClock:
+    """A clock that only CountingDecoder moves: a camera reader's budgets then count decoder
+    calls, and what it does on a frame never depends on how busy the test machine is."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingDecoder(ZxingDecoder):
+    """zxing-cpp, counting its calls and advancing the fake clock by a fixed step per call."""
+
+    def __init__(self, clock: StepClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.calls = 0
+
+    def decode(self, gray: np.ndarray) -> Attempt:
+        self.calls += 1
+        self.clock.now += STEP_S
+        return super().decode(gray)
 
 
 class FakeClock:

@@ -10,36 +10,14 @@ import math
 
 import numpy as np
 import pytest
+from capture_fakes import STEP_S, CountingDecoder, StepClock
 from presentation_clips import Clip, _motion, make_clip, pass_link, verifier
 
-from station.capture.decoders import Attempt, ZxingDecoder
+from station.capture.decoders import ZxingDecoder
 from station.capture.demo_source import qr_image
 from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder, StreamLadder
 from station.capture.sequence import SequenceReader, fuse, wiener
 
-STEP_S = 0.002  # what one decoder call "costs" on the fake clock
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class CountingDecoder(ZxingDecoder):
-    """zxing-cpp, counting its calls and advancing the fake clock by a fixed step per call."""
-
-    def __init__(self, clock: StepClock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.calls = 0
-
-    def decode(self, gray: np.ndarray) -> Attempt:
-        self.calls += 1
-        self.clock.now += STEP_S
-        return super().decode(gray)
 
 
 def per_frame() -> StreamLadder:

@@ -48,7 +48,7 @@ Verify = Callable[[str], bool]
 # What a step costs before the reader has measured it: deblur took this on 720p clip crops on
 # one core (smear estimate ~5 ms, Wiener ~7 ms), so even a fresh reader's first deblur does not
 # push a frame past the budget. The first measurement replaces it.
-_PRIOR_MS = {"deblur": 12.0}
+_PRIOR_MS = {"deblur": 12.0, "focus": 12.0}  # focus: a round on a 300 x 300 crop, ~8-12 ms
 _FOCUS_PIXELS = 300 * 300
 _KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
 
@@ -273,6 +273,8 @@ class SequenceReader:
         if math.hypot(*current.shift) >= 2.0:
             self._focus_box = None
             return None  # moving: the deblur step's (a straight smear along the motion)
+        if current.frame % 2 == 0 and "geometry" in self.steps:
+            return None  # every other frame: the geometry step has the even ones
         crop = current.image
         # At most _FOCUS_PIXELS: a round on a 500 px crop took more than a camera frame's budget
         # (the blur is as much smaller, and the scale is the same for every frame of the box).

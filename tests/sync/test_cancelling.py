@@ -24,21 +24,23 @@ async def _idle_part(woken: asyncio.Event, rounds: list[int]) -> None:
         rounds.append(1)
 
 
-async def _cancelled_as_it_wakes(task: asyncio.Task[None], woken: asyncio.Event) -> None:
-    """The race: the wake-up and the cancellation reach the loop in the same turn."""
+async def _idle_part_cancelled_as_it_wakes() -> tuple[asyncio.Task[None], list[int]]:
+    """The race: an idle part's wake-up and its cancellation reach the loop in the same turn.
+    Returns the part (0.2 s later) and its rounds: one more if the cancellation was lost."""
+    woken, rounds = asyncio.Event(), list[int]()
+    part = asyncio.create_task(_idle_part(woken, rounds))
+    await asyncio.sleep(0)
     woken.set()
     await asyncio.sleep(0)  # the inner wait finishes...
-    task.cancel()  # ...and the cancellation comes before wait_for has seen it
+    part.cancel()  # ...and the cancellation comes before wait_for has seen it
+    await asyncio.wait({part}, timeout=0.2)
+    return part, rounds
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="wait_for keeps cancellations from 3.12")
 def test_on_this_python_wait_for_loses_a_cancellation_that_comes_as_its_wait_ends() -> None:
     async def main() -> None:
-        woken, rounds = asyncio.Event(), list[int]()
-        part = asyncio.create_task(_idle_part(woken, rounds))
-        await asyncio.sleep(0)
-        await _cancelled_as_it_wakes(part, woken)
-        await asyncio.wait({part}, timeout=0.2)
+        part, rounds = await _idle_part_cancelled_as_it_wakes()
         assert not part.done() and rounds  # cancelled once, it went round again
         part.cancel()
         await asyncio.wait({part})
@@ -47,11 +49,7 @@ def test_on_this_python_wait_for_loses_a_cancellation_that_comes_as_its_wait_end
 
 def test_cancel_and_wait_ends_a_task_that_lost_its_cancellation() -> None:
     async def main() -> None:
-        woken, rounds = asyncio.Event(), list[int]()
-        part = asyncio.create_task(_idle_part(woken, rounds))
-        await asyncio.sleep(0)
-        await _cancelled_as_it_wakes(part, woken)
-        await asyncio.wait({part}, timeout=0.2)
+        part, rounds = await _idle_part_cancelled_as_it_wakes()
         assert part.done() or rounds  # lost (on 3.11), as in the test above
         await asyncio.wait_for(cancel_and_wait({part}, every_s=0.01), 60)
         assert part.cancelled()

@@ -71,6 +71,33 @@ class ZxingDecoder:
         return Attempt(tuple(found), (tuple(misses),) if misses else ())
 
 
+@dataclass(frozen=True, slots=True)
+class FailedSymbol:
+    """A full-size QR code zxing-cpp located and read the format of, but whose check failed."""
+
+    corners: np.ndarray  # 4x2 float32: the symbol's corners, top-left (a finder's) first, clockwise
+    version: int
+    level: str  # "L", "M", "Q" or "H"
+    mask: int
+
+
+def failed_symbols(gray: np.ndarray) -> list[FailedSymbol]:
+    """The codes in `gray` that failed their Reed-Solomon check, with what their format says
+    (erasures.py decodes those where part of the code is hidden)."""
+    out = []
+    for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(_ZXING_QR), return_errors=True):
+        if b.valid or "Checksum" not in str(b.error):
+            continue
+        extra = b.extra if isinstance(b.extra, dict) else {}
+        version, level, mask = str(extra.get("Version", "")), str(extra.get("ECLevel", "")), extra.get("DataMask")
+        if not version.isdigit() or level not in ("L", "M", "Q", "H") or not isinstance(mask, int):
+            continue  # a Micro QR or rMQR symbol, or a format the engine did not read
+        p = b.position
+        corners = np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], np.float32)
+        out.append(FailedSymbol(corners, int(version), level, mask))
+    return out
+
+
 class ZbarDecoder:
     name = "zbar"
     reads_inverted = False  # zbar only reads light-on-dark codes after 255 - img (docs/measured-facts.md)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from station.capture import finder_repair, path_deblur, region_rungs, unbend
+from station.capture import erasures, finder_repair, path_deblur, region_rungs, unbend
 from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -114,6 +114,7 @@ RUNGS: dict[str, RungFn] = {
     "finder": finder_repair.repair,
     "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
+    "erasures": erasures.unhide,
 }
 # Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
@@ -124,7 +125,7 @@ _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # path rung (a smear along any path, path_deblur.py) comes after them: it costs the most per
 # view, and a curved-paper frame it cannot read must not spend unbend's time.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "erasures", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend", "path"})

@@ -1,0 +1,216 @@
+"""Reading a code part of which is hidden, with the hidden part as erasures.
+
+A thumb, a sticker or a mid-grey smudge over the middle of a code leaves its finders readable:
+the engine finds the code, reads its format (level, mask, version) and gives up at the
+Reed-Solomon check, because the hidden modules read as guesses and guesses are errors. Level M
+corrects errors in 13 % of a block's codewords, but twice as many codewords whose place is known
+to be lost (erasures): a hidden region is such a place. This rung samples the module grid where
+the engine located the code, marks as erased every module that is in a patch without contrast
+(no code has 4x4 modules of one colour but by chance, about once in 16,000) or whose grey is
+neither ink nor paper, decodes each block with those erasures (reedsolo), and paints the
+corrected code back where it was for the engine to read.
+
+False reads: a block decoded with e erasures and t errors must leave `_SPARE` check symbols
+unused (e + 2t <= n - k - _SPARE), so that a wrong grid or a code of junk decodes only by a
+chance under 256**-_SPARE a block; then the engine reads the repainted code with its own check
+and parses its segments (ladder.py says why every rung relies on that check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+import reedsolo  # type: ignore[import-untyped]
+import segno
+from segno import consts
+
+from station.capture.decoders import FailedSymbol, failed_symbols
+from station.capture.region import cut
+from station.capture.region_rungs import regions
+from station.capture.view import Hints, View
+
+_SPARE = 3  # check symbols a block must leave unused (see above)
+_FLAT = 4  # modules a side of a patch that, without contrast, is taken as hidden
+_LEVELS = {"L": consts.ERROR_LEVEL_L, "M": consts.ERROR_LEVEL_M, "Q": consts.ERROR_LEVEL_Q, "H": consts.ERROR_LEVEL_H}
+_MASKS = (
+    lambda i, j: (i + j) % 2 == 0,
+    lambda i, j: i % 2 == 0,
+    lambda i, j: j % 3 == 0,
+    lambda i, j: (i + j) % 3 == 0,
+    lambda i, j: (i // 2 + j // 3) % 2 == 0,
+    lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
+    lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+    lambda i, j: ((i + j) % 2 + (i * j) % 3) % 2 == 0,
+)
+
+
+def function_patterns(version: int) -> np.ndarray:
+    """True where a module is no data: finders and separators, timing, alignment patterns,
+    format and version information (ISO/IEC 18004 section 7; segno's verbose map marks one data
+    module of row 8 as format, so it is not used here)."""
+    size = 17 + 4 * version
+    fixed = np.zeros((size, size), bool)
+    fixed[:9, :9] = fixed[:9, size - 8:] = fixed[size - 8:, :9] = True  # finders, separators, format
+    fixed[6, :] = fixed[:, 6] = True  # timing
+    centres: tuple[int, ...] = consts.ALIGNMENT_POS[version - 2] if version > 1 else ()  # from version 2 on
+    for r in centres:
+        for c in centres:
+            on_finder = (r < 9 and c < 9) or (r < 9 and c > size - 9) or (r > size - 9 and c < 9)
+            if not on_finder:
+                fixed[r - 2:r + 3, c - 2:c + 3] = True
+    if version >= 7:
+        fixed[:6, size - 11:size - 8] = fixed[size - 11:size - 8, :6] = True
+    return fixed
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a version's data bits sit, in the order they are written, and its blocks."""
+
+    size: int
+    rows: np.ndarray  # row of each data bit, in placement order
+    cols: np.ndarray
+    blocks: tuple[tuple[int, int], ...]  # (total, data) codewords of each block, in order
+
+
+@cache
+def layout(version: int, level: str) -> Layout:
+    size = 17 + 4 * version
+    free = ~function_patterns(version)
+    rows: list[int] = []
+    cols: list[int] = []
+    col, upward = size - 1, True
+    while col > 0:
+        if col == 6:  # the vertical timing pattern: the column pair moves one left
+            col -= 1
+        for r in (range(size - 1, -1, -1) if upward else range(size)):
+            for c in (col, col - 1):
+                if free[r, c]:
+                    rows.append(r)
+                    cols.append(c)
+        col -= 2
+        upward = not upward
+    table: dict[int, dict[int, tuple[consts.EC, ...]]] = consts.ECC  # type: ignore[assignment]
+    blocks = tuple((ec.num_total, ec.num_data) for ec in table[version][_LEVELS[level]] for _ in range(ec.num_blocks))
+    return Layout(size, np.array(rows), np.array(cols), blocks)
+
+
+def interleaved(blocks: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """(block, index in block) of each codeword in the order the code carries them: the data
+    codewords column by column across the blocks, then the check codewords likewise."""
+    order = [(b, i) for i in range(max(d for _, d in blocks)) for b, (_, d) in enumerate(blocks) if i < d]
+    order += [(b, d + i) for i in range(max(t - d for t, d in blocks)) for b, (t, d) in enumerate(blocks)]
+    return order
+
+
+@dataclass(frozen=True)
+class Grid:
+    dark: np.ndarray  # bool, size x size: each module as sampled
+    lost: np.ndarray  # bool: the module is hidden (in a patch without contrast)
+
+
+def sample(gray: np.ndarray, corners: np.ndarray, size: int) -> Grid:
+    """The module grid inside `corners` (the symbol's four corners, top-left first, clockwise)."""
+    to_image = cv2.getPerspectiveTransform(np.array([[0, 0], [size, 0], [size, size], [0, size]], np.float32),
+                                           corners.astype(np.float32))
+    centres = np.stack(np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5), axis=-1).reshape(-1, 1, 2)
+    at = cv2.perspectiveTransform(centres.astype(np.float32), to_image).reshape(size, size, 2)
+    module = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[3] - corners[0])) / (2 * size)
+    soft = cv2.GaussianBlur(gray, (0, 0), max(0.5, module / 4)).astype(np.float32)
+    grey = cv2.remap(soft, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Ink and paper around each module: the extremes of a 7x7-module neighbourhood.
+    k = np.ones((7, 7), np.uint8)
+    ink, paper = cv2.erode(grey, k), cv2.dilate(grey, k)
+    spread = float(np.percentile(paper - ink, 75))
+    dark = grey < (ink + paper) / 2
+    # A patch of _FLAT x _FLAT modules without contrast: every module in it is hidden. (A module
+    # of a grey between ink and paper is not marked by itself: at 3-4 px a module, blur leaves
+    # many such, and 5 in 6 of them were read right.)
+    f = np.ones((_FLAT, _FLAT), np.uint8)
+    flat_at = (cv2.dilate(grey, f, anchor=(0, 0)) - cv2.erode(grey, f, anchor=(0, 0))) < 0.35 * spread
+    flat_at[size - _FLAT + 1:, :] = False
+    flat_at[:, size - _FLAT + 1:] = False
+    flat = cv2.dilate(flat_at.astype(np.uint8), f, anchor=(_FLAT - 1, _FLAT - 1)).astype(bool)
+    return Grid(dark, flat)
+
+
+def correct(grid: Grid, version: int, level: str, mask: int) -> np.ndarray | None:
+    """The code's corrected module matrix, or None when a block does not decode with a margin."""
+    lay = layout(version, level)
+    bits = grid.dark[lay.rows, lay.cols] ^ _MASKS[mask](lay.rows, lay.cols)
+    lost = grid.lost[lay.rows, lay.cols]
+    order = interleaved(lay.blocks)
+    n_words = len(order)
+    words = np.packbits(bits[: 8 * n_words].astype(np.uint8))
+    lost_words = lost[: 8 * n_words].reshape(n_words, 8).any(axis=1)
+    received: list[bytearray] = [bytearray(t) for t, _ in lay.blocks]
+    erased: list[list[int]] = [[] for _ in lay.blocks]
+    for k, (b, i) in enumerate(order):
+        received[b][i] = int(words[k])
+        if lost_words[k]:
+            erased[b].append(i)
+    fixed: list[bytearray] = []
+    for (total, data), block, where in zip(lay.blocks, received, erased, strict=True):
+        nsym = total - data
+        if len(where) > nsym - _SPARE:
+            return None
+        codec = reedsolo.RSCodec(nsym, nsize=255, fcr=0, prim=0x11D, generator=2)
+        try:
+            _, whole, errata = codec.decode(block, erase_pos=where or None)
+        except reedsolo.ReedSolomonError:
+            return None
+        errors = len(set(errata) - set(where))
+        if len(where) + 2 * errors > nsym - _SPARE:
+            return None
+        fixed.append(whole)
+    stream = bytes(fixed[b][i] for b, i in order)
+    out_bits = np.unpackbits(np.frombuffer(stream, np.uint8)).astype(bool)
+    matrix = grid.dark.copy()
+    n = len(out_bits)
+    matrix[lay.rows[:n], lay.cols[:n]] = out_bits ^ _MASKS[mask](lay.rows[:n], lay.cols[:n])
+    template = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
+    ideal = np.array(list(template.matrix_iter(scale=1, border=0)), dtype=bool)
+    function = function_patterns(version)
+    matrix[function] = ideal[function]  # finders, timing and format as the code's own
+    return matrix
+
+
+def repaint(gray: np.ndarray, corners: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """`gray` with the code inside `corners` (and its quiet zone) painted as `matrix`."""
+    size = matrix.shape[0]
+    px = 6
+    quiet = np.pad(np.where(matrix, 0, 255).astype(np.uint8), 4, constant_values=255)
+    clean = np.repeat(np.repeat(quiet, px, axis=0), px, axis=1)
+    grid = np.array([[4, 4], [4 + size, 4], [4 + size, 4 + size], [4, 4 + size]], np.float32) * px
+    to_image = cv2.getPerspectiveTransform(grid, corners.astype(np.float32))
+    h, w = gray.shape
+    painted = cv2.warpPerspective(clean, to_image, (w, h), flags=cv2.INTER_AREA, borderValue=0)
+    inside = cv2.warpPerspective(np.full_like(clean, 255), to_image, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    out = gray.copy()
+    out[inside > 0] = painted[inside > 0]
+    return out
+
+
+def _repairs(crop: np.ndarray) -> Iterator[np.ndarray]:
+    for sym in failed_symbols(crop):
+        yield from _repair(crop, sym)
+
+
+def _repair(crop: np.ndarray, sym: FailedSymbol) -> Iterator[np.ndarray]:
+    grid = sample(crop, sym.corners, 17 + 4 * sym.version)
+    matrix = correct(grid, sym.version, sym.level, sym.mask)
+    if matrix is not None:
+        yield repaint(crop, sym.corners, matrix)
+
+
+def unhide(gray: np.ndarray, hints: Hints) -> list[View]:
+    """The regions whose code the engine located but could not check, repainted corrected."""
+    views = []
+    for box in regions(gray, hints):
+        for image in _repairs(cut(gray, box)):
+            views.append(View(image, 1.0, box[0], box[1]))
+    return views

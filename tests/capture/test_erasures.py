@@ -1,0 +1,120 @@
+"""The erasures rung: a code whose middle is hidden (a sticker, a thumb, a smudge) is read by
+marking the hidden modules as erasures, which Reed-Solomon corrects twice as many of as errors;
+and junk never decodes. Grids are checked against segno's own codes; frames are drawn here."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import segno
+
+from station.capture import erasures
+from station.capture.decoders import make_decoder
+from station.capture.ladder import DecodeLadder
+from station.domain.qr_content import make_qr
+
+_REMAINDER_BITS = {range(1, 2): 0, range(2, 7): 7, range(7, 14): 0, range(14, 21): 3, range(21, 28): 4,
+                   range(28, 35): 3, range(35, 41): 0}
+
+
+def _matrix(qr: segno.QRCode) -> np.ndarray:
+    return np.array(list(qr.matrix_iter(scale=1, border=0)), dtype=bool)
+
+
+@pytest.mark.parametrize("version", range(1, 41))
+def test_every_version_has_room_for_exactly_its_codewords(version: int) -> None:
+    lay = erasures.layout(version, "M")
+    words = sum(total for total, _ in lay.blocks)
+    remainder = next(bits for versions, bits in _REMAINDER_BITS.items() if version in versions)
+    assert len(lay.rows) == 8 * words + remainder
+    assert len(set(zip(lay.rows.tolist(), lay.cols.tolist(), strict=True))) == len(lay.rows)
+
+
+@pytest.mark.parametrize(("version", "level"), [(1, "L"), (2, "M"), (5, "Q"), (7, "M"), (10, "H"), (13, "Q"),
+                                                 (21, "L"), (25, "H"), (33, "M"), (40, "Q")])
+def test_an_undamaged_code_comes_back_as_segno_drew_it(version: int, level: str) -> None:
+    rng = np.random.default_rng(version)
+    room = sum(data for _, data in erasures.layout(version, level).blocks) - 4  # bytes, less mode and count
+    text = "".join(chr(c) for c in rng.integers(33, 127, int(room * 0.9)))
+    qr = segno.make_qr(text, version=version, error=level, boost_error=False)
+    m = _matrix(qr)
+    fixed = erasures.correct(erasures.Grid(m, np.zeros_like(m)), version, level, qr.mask)
+    assert fixed is not None and (fixed == m).all()
+
+
+def _hide(m: np.ndarray, side: int, value: bool) -> tuple[np.ndarray, np.ndarray]:
+    n = m.shape[0]
+    a = (n - side) // 2 + 2
+    hidden, lost = m.copy(), np.zeros_like(m)
+    hidden[a:a + side, a:a + side] = value
+    lost[a:a + side, a:a + side] = True
+    return hidden, lost
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_hidden_patch_past_what_errors_allow_is_corrected_as_erasures(value: bool) -> None:
+    qr = make_qr("HTTPS://PASSES.STATION.EXAMPLE/P/" + "31415926535897932384" * 6)
+    m = _matrix(qr)
+    side = int(m.shape[0] * 0.34)  # ~11 % of the modules: past level M's errors (7 %), inside its erasures (13 %)
+    hidden, lost = _hide(m, side, value)
+    assert erasures.correct(erasures.Grid(hidden, np.zeros_like(m)), qr.version, qr.error.upper(), qr.mask) is None
+    fixed = erasures.correct(erasures.Grid(hidden, lost), qr.version, qr.error.upper(), qr.mask)
+    assert fixed is not None and (fixed == m).all()
+
+
+def test_too_many_erasures_or_junk_never_decode() -> None:
+    qr = make_qr("HTTPS://PASSES.STATION.EXAMPLE/P/" + "27182818284590452353" * 6)
+    m = _matrix(qr)
+    hidden, lost = _hide(m, int(m.shape[0] * 0.6), True)  # 36 %: past what erasures allow with a margin
+    assert erasures.correct(erasures.Grid(hidden, lost), qr.version, qr.error.upper(), qr.mask) is None
+    rng = np.random.default_rng(5)
+    for i in range(300):
+        version = int(rng.integers(1, 15))
+        level = "LMQH"[i % 4]
+        n = 17 + 4 * version
+        junk = rng.random((n, n)) < 0.5
+        lost = np.zeros((n, n), bool)
+        if i % 2:
+            a = int(rng.integers(0, n // 2))
+            lost[a:a + n // 3, a:a + n // 3] = True
+        assert erasures.correct(erasures.Grid(junk, lost), version, level, int(rng.integers(0, 8))) is None
+
+
+def _occluded_frame(rng: np.random.Generator, text: str, tone: float) -> np.ndarray:
+    """A pass in a 640x480 frame with a sticker of one grey over ~15 % of its middle."""
+    qr = make_qr(text)
+    m = np.pad(_matrix(qr), 4)
+    module = float(rng.uniform(4.5, 7.0))
+    size = int(round(m.shape[0] * module))
+    patch = cv2.resize(np.where(m, 30.0, 220.0).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    inner = size - 8 * module
+    side = math.sqrt(0.15) * inner
+    cx, cy = size / 2 + rng.uniform(-0.08, 0.08, 2) * inner
+    rect = ((float(cx), float(cy)), (float(side * 1.2), float(side / 1.2)), float(rng.uniform(0, 90)))
+    cv2.fillPoly(patch, [cv2.boxPoints(rect).astype(np.int32)], tone)
+    frame = np.full((480, 640), 110.0, np.float32)
+    y, x = (480 - size) // 2, (640 - size) // 2
+    frame[y:y + size, x:x + size] = patch
+    frame = cv2.GaussianBlur(frame, (0, 0), 0.8) + rng.normal(0, 2.5, frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def test_a_pass_with_a_sticker_over_its_middle_is_read_by_the_erasures_rung() -> None:
+    rng = np.random.default_rng(2024)
+    raw = make_decoder("zxing")
+    others = DecodeLadder(make_decoder("zxing"), rungs=("median", "threshold", "adaptive", "finder"), budget_ms=math.inf)
+    station = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
+    read = only_erasures = 0
+    for i in range(10):
+        text = "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+        frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3])
+        assert not raw.decode(frame).detections
+        result = station.decode(frame)
+        assert {d.text for d in result.detections} <= {text}
+        if result.detections:
+            read += 1
+            only_erasures += result.rung == "erasures" and not others.decode(frame).detections
+    assert read >= 7 and only_erasures >= 6, (read, only_erasures)

@@ -28,11 +28,23 @@ _ZXING_QR = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeForm
 
 
 @dataclass(frozen=True, slots=True)
+class FailedSymbol:
+    """A full-size QR code the engine located and read the format of, but whose Reed-Solomon
+    check failed: what erasures.py needs to decode it with its hidden part as erasures."""
+
+    corners: np.ndarray  # 4x2 float32: the symbol's corners, top-left (a finder's) first, clockwise
+    version: int
+    level: str  # "L", "M", "Q" or "H"
+    mask: int
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """One decoder call: what it read, and where it saw a code it could not read (for retries)."""
 
     detections: tuple[Detection, ...]
     near_misses: tuple[tuple[Detection, ...], ...] = ()  # corners only; text is empty
+    failed: tuple[FailedSymbol, ...] = ()  # the near misses whose format was read (zxing-cpp only)
 
 
 class Decoder(Protocol):
@@ -57,6 +69,7 @@ class ZxingDecoder:
     def decode(self, gray: np.ndarray) -> Attempt:
         found: list[Detection] = []
         misses: list[Detection] = []
+        failed: list[FailedSymbol] = []
         # return_errors=True costs nothing extra and tells the ladder where a code sits when
         # error correction failed, so the expensive rungs can work on that region only.
         for b in zxingcpp.read_barcodes(gray, formats=self._formats, return_errors=True):
@@ -68,34 +81,22 @@ class ZxingDecoder:
                 found.append(Detection(b.text, QR_FORMAT, corners))
             else:
                 misses.append(Detection("", QR_FORMAT, corners))
-        return Attempt(tuple(found), (tuple(misses),) if misses else ())
+                symbol = _failed_symbol(b, corners)
+                if symbol is not None:
+                    failed.append(symbol)
+        return Attempt(tuple(found), (tuple(misses),) if misses else (), tuple(failed))
 
 
-@dataclass(frozen=True, slots=True)
-class FailedSymbol:
-    """A full-size QR code zxing-cpp located and read the format of, but whose check failed."""
-
-    corners: np.ndarray  # 4x2 float32: the symbol's corners, top-left (a finder's) first, clockwise
-    version: int
-    level: str  # "L", "M", "Q" or "H"
-    mask: int
-
-
-def failed_symbols(gray: np.ndarray) -> list[FailedSymbol]:
-    """The codes in `gray` that failed their Reed-Solomon check, with what their format says
-    (erasures.py decodes those where part of the code is hidden)."""
-    out = []
-    for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(_ZXING_QR), return_errors=True):
-        if b.valid or "Checksum" not in str(b.error):
-            continue
-        extra = b.extra if isinstance(b.extra, dict) else {}
-        version, level, mask = str(extra.get("Version", "")), str(extra.get("ECLevel", "")), extra.get("DataMask")
-        if not version.isdigit() or level not in ("L", "M", "Q", "H") or not isinstance(mask, int):
-            continue  # a Micro QR or rMQR symbol, or a format the engine did not read
-        p = b.position
-        corners = np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], np.float32)
-        out.append(FailedSymbol(corners, int(version), level, mask))
-    return out
+def _failed_symbol(b: zxingcpp.Barcode, corners: tuple[tuple[float, float], ...]) -> FailedSymbol | None:
+    """The symbol's format when its check failed: not when its format or layout did not read."""
+    if "Checksum" not in str(b.error):
+        return None
+    extra = b.extra if isinstance(b.extra, dict) else {}
+    version, level, mask = str(extra.get("Version", "")), str(extra.get("ECLevel", "")), extra.get("DataMask")
+    if not version.isdigit() or not 1 <= int(version) <= 40 or level not in ("L", "M", "Q", "H") \
+            or not isinstance(mask, int) or not 0 <= mask <= 7:
+        return None  # a Micro QR or rMQR symbol, or a format zxing-cpp does not report
+    return FailedSymbol(np.array(corners, np.float32), int(version), level, mask)
 
 
 class ZbarDecoder:

@@ -18,7 +18,6 @@ and parses its segments (ladder.py says why every rung relies on that check).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,10 +27,7 @@ import reedsolo  # type: ignore[import-untyped]
 import segno
 from segno import consts
 
-from station.capture.decoders import FailedSymbol, failed_symbols
-from station.capture.region import cut
-from station.capture.region_rungs import regions
-from station.capture.view import Hints, View
+from station.capture.decoders import FailedSymbol
 
 _SPARE = 3  # check symbols a block must leave unused (see above)
 _FLAT = 4  # modules a side of a patch that, without contrast, is taken as hidden
@@ -187,30 +183,31 @@ def repaint(gray: np.ndarray, corners: np.ndarray, matrix: np.ndarray) -> np.nda
     clean = np.repeat(np.repeat(quiet, px, axis=0), px, axis=1)
     grid = np.array([[4, 4], [4 + size, 4], [4 + size, 4 + size], [4, 4 + size]], np.float32) * px
     to_image = cv2.getPerspectiveTransform(grid, corners.astype(np.float32))
+    # Only the box the code and its quiet zone cover is warped: a photo is 12 megapixels.
+    outline = cv2.perspectiveTransform(np.array([[[0, 0], [clean.shape[1], 0], [clean.shape[1], clean.shape[0]],
+                                                  [0, clean.shape[0]]]], np.float32), to_image)[0]
     h, w = gray.shape
-    painted = cv2.warpPerspective(clean, to_image, (w, h), flags=cv2.INTER_AREA, borderValue=0)
-    inside = cv2.warpPerspective(np.full_like(clean, 255), to_image, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    x0, y0 = (max(0, int(v) - 1) for v in outline.min(axis=0))
+    x1, y1 = min(w, int(outline[:, 0].max()) + 2), min(h, int(outline[:, 1].max()) + 2)
     out = gray.copy()
-    out[inside > 0] = painted[inside > 0]
+    if x1 <= x0 or y1 <= y0:
+        return out
+    shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ to_image
+    painted = cv2.warpPerspective(clean, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_AREA, borderValue=0)
+    inside = cv2.warpPerspective(np.full_like(clean, 255), shift, (x1 - x0, y1 - y0), flags=cv2.INTER_NEAREST,
+                                 borderValue=0) > 0
+    out[y0:y1, x0:x1][inside] = painted[inside]
     return out
 
 
-def _repairs(crop: np.ndarray) -> Iterator[np.ndarray]:
-    for sym in failed_symbols(crop):
-        yield from _repair(crop, sym)
-
-
-def _repair(crop: np.ndarray, sym: FailedSymbol) -> Iterator[np.ndarray]:
-    grid = sample(crop, sym.corners, 17 + 4 * sym.version)
-    matrix = correct(grid, sym.version, sym.level, sym.mask)
-    if matrix is not None:
-        yield repaint(crop, sym.corners, matrix)
-
-
-def unhide(gray: np.ndarray, hints: Hints) -> list[View]:
-    """The regions whose code the engine located but could not check, repainted corrected."""
-    views = []
-    for box in regions(gray, hints):
-        for image in _repairs(cut(gray, box)):
-            views.append(View(image, 1.0, box[0], box[1]))
-    return views
+def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
+    """`gray` with the failed `symbol` painted as its erasures decode, or None if they do not."""
+    size = 17 + 4 * symbol.version
+    h, w = gray.shape
+    x0, y0 = (max(0, int(v) - 8) for v in symbol.corners.min(axis=0))
+    x1, y1 = min(w, int(symbol.corners[:, 0].max()) + 9), min(h, int(symbol.corners[:, 1].max()) + 9)
+    if x1 - x0 < size or y1 - y0 < size:
+        return None  # under a pixel a module: nothing to sample
+    local = symbol.corners - np.array([x0, y0], np.float32)
+    matrix = correct(sample(gray[y0:y1, x0:x1], local, size), symbol.version, symbol.level, symbol.mask)
+    return None if matrix is None else repaint(gray, symbol.corners, matrix)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from station.capture import erasures, finder_repair, path_deblur, region_rungs, unbend
-from station.capture.decoders import Decoder, ZxingDecoder, make_decoder
+from station.capture.decoders import Attempt, Decoder, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
 from station.capture.view import Hints, View
@@ -34,6 +34,7 @@ Clock = Callable[[], float]
 RungFn = Callable[[np.ndarray, Hints], Iterable[View]]
 
 _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+_MAX_FAILED = 2  # failed codes a decoder call gets erasure decoding for (a poster of many: the first)
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
@@ -114,7 +115,6 @@ RUNGS: dict[str, RungFn] = {
     "finder": finder_repair.repair,
     "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
-    "erasures": erasures.unhide,
 }
 # Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
@@ -125,7 +125,7 @@ _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # path rung (a smear along any path, path_deblur.py) comes after them: it costs the most per
 # view, and a curved-paper frame it cannot read must not spend unbend's time.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "erasures", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend", "path"})
@@ -167,10 +167,13 @@ class DecodeLadder:
         budget_ms: float | None = None,
         clock: Clock = time.perf_counter,
         every_code: bool = False,
+        erasures: bool = True,
     ) -> None:
         """`every_code`: a read does not end the climb while a busy region no read code covers
         is left (`station decode`: a photo of a pass beside a poster's code must give the pass;
-        a camera frame's budget is too small for it, and the next frame comes anyway)."""
+        a camera frame's budget is too small for it, and the next frame comes anyway).
+        `erasures`: a code the engine located but failed the check of is decoded again with its
+        hidden part as erasures (erasures.py), on every view of every rung."""
         self.decoder = decoder or ZxingDecoder()
         names = list(rungs)
         if not self.decoder.reads_inverted and "inverted" not in names:
@@ -182,14 +185,28 @@ class DecodeLadder:
         self.budget_ms = self.decoder.budget_ms if budget_ms is None else budget_ms
         self._clock = clock
         self.every_code = every_code
+        self.erasures = erasures
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
         self._cost_ms: dict[str, float] = {}
         self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
     def plain(self, gray: np.ndarray) -> tuple[tuple[Detection, ...], Hints]:
-        attempt = self.decoder.decode(gray)
+        attempt = self.read(self.decoder, gray)
         return _unique(attempt.detections), _hint_boxes(attempt.near_misses)
+
+    def read(self, engine: Decoder, image: np.ndarray) -> Attempt:
+        """One engine call; and for each code it located but whose check failed, one more on
+        the code repainted as its erasures decode, when they do (erasures.py)."""
+        attempt = engine.decode(image)
+        if not self.erasures or not attempt.failed:
+            return attempt
+        found = list(attempt.detections)
+        for symbol in attempt.failed[:_MAX_FAILED]:
+            fixed = erasures.recover(image, symbol)
+            if fixed is not None:
+                found.extend(engine.decode(fixed).detections)
+        return Attempt(tuple(found), attempt.near_misses, attempt.failed)
 
     def run_rung(self, name: str, gray: np.ndarray, hints: Hints, deadline: float | None = None) -> tuple[Detection, ...]:
         """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them."""
@@ -201,7 +218,7 @@ class DecodeLadder:
             engine = self._engine(view.engine)
             if engine is None:
                 continue
-            attempt = engine.decode(view.image)
+            attempt = self.read(engine, view.image)
             found.extend(view.to_source(d) for d in attempt.detections)
             if found and name in _FIRST_READ_ENDS:
                 break

@@ -182,7 +182,7 @@ class SequenceReader:
              view: View | None = None) -> tuple[Detection, ...]:
         """Decode a view of the region `box` (`image` at `scale`, or a geometry `view` of the
         region, which knows its own way back); only a read that verifies counts."""
-        attempt = self.ladder.decoder.decode(image)
+        attempt = self.ladder.read(self.ladder.decoder, image)
         back = view.to_source if view is not None else (lambda d: d.moved(scale, 0.0, 0.0))
         found = self._verified(tuple(back(d).moved(1.0, box[0], box[1]) for d in attempt.detections))
         if found:

@@ -3,6 +3,7 @@
     taskset -c 1 python benchmarks/hard_frames_bench.py                 # 40 frames a family
     taskset -c 1 python benchmarks/hard_frames_bench.py --frames 10     # a quick look
     taskset -c 1 python benchmarks/hard_frames_bench.py --rungs median,half,threshold
+    taskset -c 1 python benchmarks/hard_frames_bench.py --no-erasures  # without erasure decoding
 
 Frames come from tests/capture/frame_families.py (seeded; one dominant degradation a family).
 "raw zxing-cpp" is one decoder call; "station decode" is the ladder as `station decode` runs it
@@ -39,12 +40,14 @@ def main() -> int:
     parser.add_argument("--rungs", default=None, help="comma list of ladder rungs (default: the station's)")
     parser.add_argument("--budget-ms", type=float, default=FILE_BUDGET_MS)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     args = parser.parse_args()
     rungs = tuple(args.rungs.split(",")) if args.rungs else DEFAULT_RUNGS
     raw = make_decoder("zxing")
-    ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True)
+    ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
+                          erasures=not args.no_erasures)
     print(f"# Single frames by family: {args.frames} a family, 1280x720, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget\n")
+          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}\n")
     print("| family | frames | raw zxing-cpp | station decode | false reads | ms p50 | ms p95 | read by rung |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     totals = Counter[str]()

@@ -5,7 +5,8 @@ part 4: motion blur, glare and occlusion first) and the issue's other list.
 - motion: a linear smear at any angle, or a curved / shaken hand path, 10-40 px long;
 - glare: specular blobs of varied shape, size and hardness; a screen's reflection washing out
   part of the code; a bright band (a window, a ceiling tube);
-- occlusion: a finger or thumb over a corner or an edge, a sticker, a fold line across a ticket;
+- occlusion: a finger or thumb over a corner or an edge, a sticker, a fold line across a ticket,
+  a smudge (a hand, a label, dirt) over 6-25 % of the code anywhere;
 - module: small modules, 1.4-3 px, whatever the code's version;
 - curved: paper bent over a cylinder;
 - moire: a phone screen's pixel grid beating against the sensor's, strong;
@@ -118,8 +119,29 @@ def _glare(canvas: np.ndarray, rng: np.random.Generator, box: tuple[float, float
 def _occlude(canvas: np.ndarray, rng: np.random.Generator, box: tuple[float, float, float, float]) -> str:
     x0, y0, x1, y1 = box
     side = max(x1 - x0, y1 - y0)
-    kind = ("finger", "thumb", "sticker", "fold")[int(rng.integers(0, 4))]
+    kind = ("finger", "thumb", "sticker", "fold", "smudge")[int(rng.integers(0, 5))]
     layer = np.zeros_like(canvas)
+    if kind == "smudge":  # a hand, a big label or a smear of dirt: 6-25 % of the code, anywhere on it
+        area = float(rng.uniform(0.06, 0.25)) * (x1 - x0) * (y1 - y0)
+        c = (float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1)))
+        shape = int(rng.integers(0, 3))
+        if shape == 0:
+            a = math.sqrt(area / math.pi * rng.uniform(0.5, 2.0))
+            cv2.ellipse(layer, (int(c[0]), int(c[1])), (int(a), int(area / math.pi / a)), float(rng.uniform(0, 180)),
+                        0, 360, 1.0, -1)
+        elif shape == 1:
+            a = math.sqrt(area * rng.uniform(0.3, 3.0))
+            rect = (c, (a, area / a), float(rng.uniform(0, 90)))
+            cv2.fillPoly(layer, [cv2.boxPoints(rect).astype(np.int32)], 1.0)
+        else:  # a stroke reaching in from outside the code
+            ang, wide = float(rng.uniform(0, 2 * math.pi)), math.sqrt(area / 2.5)
+            far = (c[0] + math.cos(ang) * side * 2, c[1] + math.sin(ang) * side * 2)
+            cv2.line(layer, (int(far[0]), int(far[1])), (int(c[0]), int(c[1])), 1.0, max(1, int(wide)))
+            cv2.circle(layer, (int(c[0]), int(c[1])), int(wide / 2), 1.0, -1)
+        tone = float(rng.uniform(30, 225))
+        soft = cv2.GaussianBlur(layer, (0, 0), float(rng.uniform(0.8, 2.5)))
+        canvas[:] = canvas * (1 - soft) + tone * soft
+        return f"smudge={100 * area / ((x1 - x0) * (y1 - y0)):.0f}%"
     if kind in ("finger", "thumb"):  # from outside the code over an edge (finger) or a corner (thumb)
         if kind == "finger":
             t = float(rng.uniform(0.1, 0.9))

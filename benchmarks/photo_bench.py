@@ -4,6 +4,7 @@ raw zxing-cpp and by `station decode` (the ladder as the command runs it), and w
     taskset -c 1 python benchmarks/photo_bench.py                  # 120 photos
     taskset -c 1 python benchmarks/photo_bench.py --photos 20      # a quick look
     taskset -c 1 python benchmarks/photo_bench.py --seed 77        # photos not developed on
+    taskset -c 1 python benchmarks/photo_bench.py --no-erasures    # without erasure decoding
 
 Photos come from tests/capture/photo_frames.py (seeded). Rows group them by size; a code counts
 as read when its text is among the reads, and a read of a code not drawn is a false read. "over
@@ -44,11 +45,13 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=120)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--budget-ms", type=float, default=FILE_BUDGET_MS)
+    parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     args = parser.parse_args()
     raw = make_decoder("zxing")
-    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms, every_code=True)
+    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms, every_code=True,
+                          erasures=not args.no_erasures)
     print(f"# Photos: {args.photos}, seed {args.seed}, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget\n")
+          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}\n")
     print("| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads "
           "| ms p50 | ms p95 | ms max | over budget |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

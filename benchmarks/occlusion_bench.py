@@ -70,8 +70,11 @@ def hidden_frame(seed: int, index: int) -> tuple[np.ndarray, str, int, float]:
     return frame, decoded(raw), int(covered), hidden
 
 
+_BUCKETS = ("≤ 10 %", "10-18 %", "> 18 %")
+
+
 def _bucket(hidden: float) -> str:
-    return "≤ 10 %" if hidden <= 0.10 else "10-18 %" if hidden <= 0.18 else "> 18 %"
+    return _BUCKETS[0] if hidden <= 0.10 else _BUCKETS[1] if hidden <= 0.18 else _BUCKETS[2]
 
 
 def main() -> int:
@@ -89,13 +92,13 @@ def main() -> int:
         c = rows.setdefault((min(covered, 2), _bucket(hidden)), Counter())
         got = [{d.text for d in r} for r in (raw.decode(frame).detections, without.decode(frame).detections,
                                               with_.decode(frame).detections)]
-        c.update(frames=1, raw=text in got[0], without=text in got[1], with_=text in got[2],
+        c.update(frames=1, raw=int(text in got[0]), without=int(text in got[1]), with_=int(text in got[2]),
                  bad=sum(len(g - {text}) for g in got))
     print(f"# Hidden codes: {args.frames} frames 1280x720, seed {args.seed}, {args.budget_ms:.0f} ms budget\n")
     print("| finders covered | hidden | frames | raw zxing-cpp | ladder without erasures | with erasures | false reads |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     total: Counter[str] = Counter()
-    for (covered, bucket), c in sorted(rows.items()):
+    for (covered, bucket), c in sorted(rows.items(), key=lambda kv: (kv[0][0], _BUCKETS.index(kv[0][1]))):
         label = "2 or 3" if covered == 2 else str(covered)
         print(f"| {label} | {bucket} | {c['frames']} | {c['raw']} | {c['without']} | {c['with_']} | {c['bad']} |")
         total.update(c)

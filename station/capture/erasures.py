@@ -134,8 +134,9 @@ def sample(gray: np.ndarray, corners: np.ndarray, size: int) -> Grid:
     return Grid(dark, flat)
 
 
-def correct(grid: Grid, version: int, level: str, mask: int) -> np.ndarray | None:
-    """The code's corrected module matrix, or None when a block does not decode with a margin."""
+def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE) -> np.ndarray | None:
+    """The code's corrected module matrix, or None when a block does not decode leaving `spare`
+    check symbols unused."""
     lay = layout(version, level)
     bits = grid.dark[lay.rows, lay.cols] ^ _MASKS[mask](lay.rows, lay.cols)
     lost = grid.lost[lay.rows, lay.cols]
@@ -152,7 +153,7 @@ def correct(grid: Grid, version: int, level: str, mask: int) -> np.ndarray | Non
     fixed: list[bytearray] = []
     for (total, data), block, where in zip(lay.blocks, received, erased, strict=True):
         nsym = total - data
-        if len(where) > nsym - _SPARE:
+        if len(where) > nsym - spare:
             return None
         codec = reedsolo.RSCodec(nsym, nsize=255, fcr=0, prim=0x11D, generator=2)
         try:
@@ -160,7 +161,7 @@ def correct(grid: Grid, version: int, level: str, mask: int) -> np.ndarray | Non
         except reedsolo.ReedSolomonError:
             return None
         errors = len(set(errata) - set(where))
-        if len(where) + 2 * errors > nsym - _SPARE:
+        if len(where) + 2 * errors > nsym - spare:
             return None
         fixed.append(whole)
     stream = bytes(fixed[b][i] for b, i in order)

@@ -1,19 +1,22 @@
 """Reading a code part of which is hidden, with the hidden part as erasures.
 
-A thumb, a sticker or a mid-grey smudge over the middle of a code leaves its finders readable:
-the engine finds the code, reads its format (level, mask, version) and gives up at the
-Reed-Solomon check, because the hidden modules read as guesses and guesses are errors. Level M
-corrects errors in 13 % of a block's codewords, but twice as many codewords whose place is known
-to be lost (erasures): a hidden region is such a place. This rung samples the module grid where
-the engine located the code, marks as erased every module that is in a patch without contrast
-(no code has 4x4 modules of one colour but by chance, about once in 16,000) or whose grey is
-neither ink nor paper, decodes each block with those erasures (reedsolo), and paints the
-corrected code back where it was for the engine to read.
+A thumb, a sticker or a smudge over the middle of a code leaves its finders readable: the engine
+locates the code, reads its format (level, mask, version) and gives up at the Reed-Solomon check,
+because the hidden modules read as guesses and guesses are errors. Level M corrects errors in
+13 % of a block's codewords, but twice as many codewords whose place is known to be lost
+(erasures): a hidden region is such a place. `recover` samples the module grid where the engine
+located the code, marks as lost every module in a patch of 4x4 modules without contrast (a code
+has one by chance about once in 16,000 such patches), decodes each block with those erasures
+(reedsolo), and paints the corrected code back where it was for the engine to read. The ladder
+calls it for every code a decoder call located but could not check (DecodeLadder.read). Marking
+modules of a grey between ink and paper as lost too read fewer hidden codes, not more (blur
+leaves many such at 3-4 px a module, most read right): benchmarks/occlusion_bench.py.
 
 False reads: a block decoded with e erasures and t errors must leave `_SPARE` check symbols
 unused (e + 2t <= n - k - _SPARE), so that a wrong grid or a code of junk decodes only by a
-chance under 256**-_SPARE a block; then the engine reads the repainted code with its own check
-and parses its segments (ladder.py says why every rung relies on that check).
+chance of the order of 256**-_SPARE a block (`occlusion_bench.py --junk`: 0 of 20,000 random
+grids at 2 or 3, 3 at 1); then the engine reads the repainted code with its own check and
+parses its segments (ladder.py says why every rung relies on that check).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from station.capture.decoders import FailedSymbol
 
 _SPARE = 3  # check symbols a block must leave unused (see above)
 _FLAT = 4  # modules a side of a patch that, without contrast, is taken as hidden
+_FLATNESS = 0.35  # "without contrast": under this share of the contrast typical of the code
 _LEVELS = {"L": consts.ERROR_LEVEL_L, "M": consts.ERROR_LEVEL_M, "Q": consts.ERROR_LEVEL_Q, "H": consts.ERROR_LEVEL_H}
 _MASKS = (
     lambda i, j: (i + j) % 2 == 0,
@@ -123,11 +127,10 @@ def sample(gray: np.ndarray, corners: np.ndarray, size: int) -> Grid:
     ink, paper = cv2.erode(grey, k), cv2.dilate(grey, k)
     spread = float(np.percentile(paper - ink, 75))
     dark = grey < (ink + paper) / 2
-    # A patch of _FLAT x _FLAT modules without contrast: every module in it is hidden. (A module
-    # of a grey between ink and paper is not marked by itself: at 3-4 px a module, blur leaves
-    # many such, and 5 in 6 of them were read right.)
+    # A patch of _FLAT x _FLAT modules without contrast: every module in it is hidden. (3x3
+    # patches, or a looser or stricter flatness, read fewer hidden codes: occlusion_bench.py.)
     f = np.ones((_FLAT, _FLAT), np.uint8)
-    flat_at = (cv2.dilate(grey, f, anchor=(0, 0)) - cv2.erode(grey, f, anchor=(0, 0))) < 0.35 * spread
+    flat_at = (cv2.dilate(grey, f, anchor=(0, 0)) - cv2.erode(grey, f, anchor=(0, 0))) < _FLATNESS * spread
     flat_at[size - _FLAT + 1:, :] = False
     flat_at[:, size - _FLAT + 1:] = False
     flat = cv2.dilate(flat_at.astype(np.uint8), f, anchor=(_FLAT - 1, _FLAT - 1)).astype(bool)

@@ -152,15 +152,21 @@ def _occlude(canvas: np.ndarray, rng: np.random.Generator, box: tuple[float, flo
 
 def _warp(rng: np.random.Generator, size: int, tilt: float) -> np.ndarray | None:
     """A perspective that rotates, tilts and places a square patch inside the frame."""
-    src = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
     ang = math.radians(float(rng.uniform(0, 360) if rng.random() < 0.2 else rng.uniform(-25, 25)))
+    return square_pose(rng, size, ang, tilt, W, H)
+
+
+def square_pose(rng: np.random.Generator, size: int, ang: float, tilt: float, w: int, h: int) -> np.ndarray | None:
+    """The perspective that turns a square patch by `ang`, moves each corner up to `tilt` of its
+    size, and places it anywhere inside w x h; None if it does not fit."""
+    src = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
     rot = np.float32([[math.cos(ang), -math.sin(ang)], [math.sin(ang), math.cos(ang)]])
     dst = (src - size / 2) @ rot.T + rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32) * size
     dst -= dst.min(axis=0)
     span = dst.max(axis=0)
-    if span[0] >= W - 4 or span[1] >= H - 4:
+    if span[0] >= w - 4 or span[1] >= h - 4:
         return None
-    dst += np.float32([rng.uniform(2, W - span[0] - 2), rng.uniform(2, H - span[1] - 2)])
+    dst += np.float32([rng.uniform(2, w - span[0] - 2), rng.uniform(2, h - span[1] - 2)])
     return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
 
 

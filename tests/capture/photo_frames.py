@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import segno
 from degrade import background
-from hard_frames import _B62, _STRANGERS, _curve, _matrix, _rand, _render, decoded, pass_text
+from hard_frames import _B62, _STRANGERS, _curve, _matrix, _rand, _render, decoded, pass_text, square_pose
 
 from station.domain.qr_content import make_qr
 
@@ -50,17 +50,8 @@ def _code(rng: np.random.Generator) -> tuple[segno.QRCode, str]:
 
 def _pose(rng: np.random.Generator, size: int, w: int, h: int) -> np.ndarray | None:
     """Any rotation, a perspective up to a quarter of the code's size per corner, anywhere."""
-    src = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
     ang = math.radians(float(rng.uniform(0, 360)))
-    rot = np.float32([[math.cos(ang), -math.sin(ang)], [math.sin(ang), math.cos(ang)]])
-    tilt = float(rng.uniform(0, 0.25))
-    dst = (src - size / 2) @ rot.T + rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32) * size
-    dst -= dst.min(axis=0)
-    span = dst.max(axis=0)
-    if span[0] >= w - 4 or span[1] >= h - 4:
-        return None
-    dst += np.float32([rng.uniform(2, w - span[0] - 2), rng.uniform(2, h - span[1] - 2)])
-    return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    return square_pose(rng, size, ang, float(rng.uniform(0, 0.25)), w, h)
 
 
 def _shadow(canvas: np.ndarray, rng: np.random.Generator) -> str:

@@ -5,22 +5,18 @@ and junk never decodes. Grids are checked against segno's own codes; frames are 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import segno
+from bench_runs import run_bench
 
 from station.capture import erasures
 from station.capture.decoders import make_decoder
 from station.capture.ladder import DecodeLadder
 from station.domain.qr_content import make_qr
-
-REPO = Path(__file__).resolve().parents[2]
 
 _REMAINDER_BITS = {range(1, 2): 0, range(2, 7): 7, range(7, 14): 0, range(14, 21): 3, range(21, 28): 4,
                    range(28, 35): 3, range(35, 41): 0}
@@ -126,10 +122,6 @@ def test_a_pass_with_a_sticker_over_its_middle_is_read_with_erasures_and_not_wit
 
 
 def test_a_short_occlusion_bench_run_prints_rows_and_the_total(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-    run = subprocess.run([sys.executable, "benchmarks/occlusion_bench.py", "--frames", "4"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    assert "| finders covered | hidden | frames | raw zxing-cpp | ladder without erasures | with erasures |" in run.stdout
-    assert "| **all** | | 4 |" in run.stdout
-    assert "Traceback" not in run.stderr
+    out = run_bench(tmp_path, "occlusion_bench.py", "--frames", "4")
+    assert "| finders covered | hidden | frames | raw zxing-cpp | ladder without erasures | with erasures |" in out
+    assert "| **all** | | 4 |" in out

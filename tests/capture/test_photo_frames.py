@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-import os
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+from bench_runs import run_bench
 from frame_families import make_family_frame
 from photo_frames import Photo, make_photo
 
@@ -22,7 +20,6 @@ from station.capture.decoders import make_decoder
 from station.capture.ladder import DecodeLadder
 from station.capture.region_rungs import _flatten, cut, regions
 
-REPO = Path(__file__).resolve().parents[2]
 PHOTOS = 24
 # Codes in the first PHOTOS photos (seed 5150): raw zxing-cpp read RAW, the ladder with no time
 # limit LADDER when this was written; the floor is one under it, so a lost code shows.
@@ -80,10 +77,6 @@ def test_the_glare_rungs_pooled_paper_level_matches_the_full_size_one() -> None:
 
 
 def test_a_short_photo_bench_run_prints_each_size_and_the_total(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-    run = subprocess.run([sys.executable, "benchmarks/photo_bench.py", "--photos", "6"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    assert "| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads " in run.stdout
-    assert "| **all** |" in run.stdout
-    assert "Traceback" not in run.stderr and "Warning" not in run.stderr
+    out = run_bench(tmp_path, "photo_bench.py", "--photos", "6")
+    assert "| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads " in out
+    assert "| **all** |" in out

@@ -141,7 +141,12 @@ def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE
     """The code's corrected module matrix, or None when a block does not decode leaving `spare`
     check symbols unused."""
     lay = layout(version, level)
-    bits = grid.dark[lay.rows, lay.cols] ^ _MASKS[mask](lay.rows, lay.cols)
+    ideal = _function_modules(version, level, mask)
+    dark = grid.dark
+    finders = _finder_areas(version)
+    if np.count_nonzero(dark[finders] == ideal[finders]) < finders.sum() / 2:
+        dark = ~dark  # a light-on-dark code (dark mode): the engine reads those too
+    bits = dark[lay.rows, lay.cols] ^ _MASKS[mask](lay.rows, lay.cols)
     lost = grid.lost[lay.rows, lay.cols]
     order = interleaved(lay.blocks)
     n_words = len(order)
@@ -169,14 +174,26 @@ def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE
         fixed.append(whole)
     stream = bytes(fixed[b][i] for b, i in order)
     out_bits = np.unpackbits(np.frombuffer(stream, np.uint8)).astype(bool)
-    matrix = grid.dark.copy()
+    matrix = ideal.copy()  # finders, timing and format as the code's own
     n = len(out_bits)
     matrix[lay.rows[:n], lay.cols[:n]] = out_bits ^ _MASKS[mask](lay.rows[:n], lay.cols[:n])
-    template = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
-    ideal = np.array(list(template.matrix_iter(scale=1, border=0)), dtype=bool)
-    function = function_patterns(version)
-    matrix[function] = ideal[function]  # finders, timing and format as the code's own
     return matrix
+
+
+@cache
+def _function_modules(version: int, level: str, mask: int) -> np.ndarray:
+    """A code of this version, level and mask as segno draws it: its function patterns are the
+    ones every such code has (its data modules are overwritten)."""
+    template = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
+    return np.array(list(template.matrix_iter(scale=1, border=0)), dtype=bool)
+
+
+@cache
+def _finder_areas(version: int) -> np.ndarray:
+    size = 17 + 4 * version
+    areas = np.zeros((size, size), bool)
+    areas[:7, :7] = areas[:7, size - 7:] = areas[size - 7:, :7] = True
+    return areas
 
 
 def repaint(gray: np.ndarray, corners: np.ndarray, matrix: np.ndarray) -> np.ndarray:

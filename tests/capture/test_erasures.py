@@ -85,15 +85,15 @@ def test_too_many_erasures_or_junk_never_decode() -> None:
         assert erasures.correct(erasures.Grid(junk, lost), version, level, int(rng.integers(0, 8))) is None
 
 
-def _occluded_frame(rng: np.random.Generator, text: str, tone: float) -> np.ndarray:
-    """A pass in a 640x480 frame with a sticker of one grey over ~15 % of its middle."""
+def _occluded_frame(rng: np.random.Generator, text: str, tone: float, hidden: float = 0.15) -> np.ndarray:
+    """A pass in a 640x480 frame with a sticker of one grey over `hidden` of its middle."""
     qr = make_qr(text)
     m = np.pad(_matrix(qr), 4)
     module = float(rng.uniform(4.5, 7.0))
     size = int(round(m.shape[0] * module))
     patch = cv2.resize(np.where(m, 30.0, 220.0).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
     inner = size - 8 * module
-    side = math.sqrt(0.15) * inner
+    side = math.sqrt(hidden) * inner
     cx, cy = size / 2 + rng.uniform(-0.08, 0.08, 2) * inner
     rect = ((float(cx), float(cy)), (float(side * 1.2), float(side / 1.2)), float(rng.uniform(0, 90)))
     cv2.fillPoly(patch, [cv2.boxPoints(rect).astype(np.int32)], tone)
@@ -119,6 +119,22 @@ def test_a_pass_with_a_sticker_over_its_middle_is_read_with_erasures_and_not_wit
         read += text in got
         read_without += text in {d.text for d in without.decode(frame).detections}
     assert read >= 7 and read - read_without >= 6, (read, read_without)
+
+
+def test_a_dark_mode_pass_with_a_sticker_over_its_middle_is_read_too() -> None:
+    rng = np.random.default_rng(77)
+    without = DecodeLadder(make_decoder("zxing"), rungs=(), erasures=False)
+    station = DecodeLadder(make_decoder("zxing"), rungs=())  # the plain try alone
+    read = read_without = 0
+    for i in range(6):
+        text = "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+        # light modules on dark, 12 % hidden: past what errors allow, inside what erasures do
+        frame = 255 - _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3], hidden=0.12)
+        got = {d.text for d in station.decode(frame).detections}
+        assert got <= {text}
+        read += text in got
+        read_without += text in {d.text for d in without.decode(frame).detections}
+    assert read >= 5 and read - read_without >= 4, (read, read_without)
 
 
 def test_a_short_occlusion_bench_run_prints_rows_and_the_total(tmp_path: Path) -> None:

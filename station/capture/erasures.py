@@ -230,5 +230,13 @@ def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
     if x1 - x0 < size or y1 - y0 < size:
         return None  # under a pixel a module: nothing to sample
     local = symbol.corners - np.array([x0, y0], np.float32)
-    matrix = correct(sample(gray[y0:y1, x0:x1], local, size), symbol.version, symbol.level, symbol.mask)
+    grid = sample(gray[y0:y1, x0:x1], local, size)
+    matrix = correct(grid, symbol.version, symbol.level, symbol.mask)
+    if matrix is None:
+        # A mirrored code (a selfie camera's picture, a pass seen through its sheet): zxing-cpp
+        # reads it and gives its corners with top-right and bottom-left swapped, so the grid
+        # sampled through them is the code transposed. Nothing in the result says which.
+        matrix = correct(Grid(grid.dark.T, grid.lost.T), symbol.version, symbol.level, symbol.mask)
+        if matrix is not None:
+            matrix = matrix.T
     return None if matrix is None else repaint(gray, symbol.corners, matrix)

@@ -121,15 +121,19 @@ def test_a_pass_with_a_sticker_over_its_middle_is_read_with_erasures_and_not_wit
     assert read >= 7 and read - read_without >= 6, (read, read_without)
 
 
-def test_a_dark_mode_pass_with_a_sticker_over_its_middle_is_read_too() -> None:
+@pytest.mark.parametrize("turn", ["dark mode", "mirrored"])
+def test_a_dark_mode_or_mirrored_pass_with_a_sticker_over_its_middle_is_read_too(turn: str) -> None:
+    # Light modules on dark (a phone in dark mode); or mirrored (a selfie camera's picture):
+    # zxing-cpp reads both and reports their format, the grid must be read the same way round.
     rng = np.random.default_rng(77)
     without = DecodeLadder(make_decoder("zxing"), rungs=(), erasures=False)
     station = DecodeLadder(make_decoder("zxing"), rungs=())  # the plain try alone
     read = read_without = 0
     for i in range(6):
         text = "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
-        # light modules on dark, 12 % hidden: past what errors allow, inside what erasures do
-        frame = 255 - _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3], hidden=0.12)
+        # 12 % hidden: past what errors allow, inside what erasures do
+        frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3], hidden=0.12)
+        frame = 255 - frame if turn == "dark mode" else np.ascontiguousarray(frame[:, ::-1])
         got = {d.text for d in station.decode(frame).detections}
         assert got <= {text}
         read += text in got

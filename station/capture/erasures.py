@@ -225,6 +225,8 @@ def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
     """`gray` with the failed `symbol` painted as its erasures decode, or None if they do not."""
     size = 17 + 4 * symbol.version
     h, w = gray.shape
+    if not np.isfinite(symbol.corners).all():
+        return None
     x0, y0 = (max(0, int(v) - 8) for v in symbol.corners.min(axis=0))
     x1, y1 = min(w, int(symbol.corners[:, 0].max()) + 9), min(h, int(symbol.corners[:, 1].max()) + 9)
     if x1 - x0 < size or y1 - y0 < size:

@@ -14,7 +14,7 @@ import segno
 from bench_runs import run_bench
 
 from station.capture import erasures
-from station.capture.decoders import make_decoder
+from station.capture.decoders import FailedSymbol, make_decoder
 from station.capture.ladder import DecodeLadder
 from station.domain.qr_content import make_qr
 
@@ -83,6 +83,15 @@ def test_too_many_erasures_or_junk_never_decode() -> None:
             a = int(rng.integers(0, n // 2))
             lost[a:a + n // 3, a:a + n // 3] = True
         assert erasures.correct(erasures.Grid(junk, lost), version, level, int(rng.integers(0, 8))) is None
+
+
+def test_nonsense_corners_give_no_repair_rather_than_an_error() -> None:
+    gray = (np.random.default_rng(1).random((480, 640)) * 255).astype(np.uint8)
+    for corners in ([[10, 10], [300, 10], [600, 10], [900, 10]],  # on one line
+                    [[100, 100]] * 4,  # one point
+                    [[100, 100], [400, 100], [400, 400], [math.nan, 400]],
+                    [[-500, -500], [2000, -500], [2000, 2000], [-500, 2000]]):  # past the frame
+        assert erasures.recover(gray, FailedSymbol(np.array(corners, np.float32), 5, "M", 3)) is None
 
 
 def _occluded_frame(rng: np.random.Generator, text: str, tone: float, hidden: float = 0.15) -> np.ndarray:

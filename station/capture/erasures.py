@@ -34,6 +34,7 @@ from station.capture.decoders import FailedSymbol
 
 _SPARE = 3  # check symbols a block must leave unused (see above)
 _FLAT = 4  # modules a side of a patch that, without contrast, is taken as hidden
+_MEMORY_FRAMES = 15  # a camera's half second: how long a hidden module seen before still counts
 _FLATNESS = 0.35  # "without contrast": under this share of the contrast typical of the code
 _LEVELS = {"L": consts.ERROR_LEVEL_L, "M": consts.ERROR_LEVEL_M, "Q": consts.ERROR_LEVEL_Q, "H": consts.ERROR_LEVEL_H}
 _MASKS = (
@@ -221,8 +222,57 @@ def repaint(gray: np.ndarray, corners: np.ndarray, matrix: np.ndarray) -> np.nda
     return out
 
 
-def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
-    """`gray` with the failed `symbol` painted as its erasures decode, or None if they do not."""
+@dataclass
+class _Seen:
+    symbol: FailedSymbol
+    grid: Grid
+    frame: int
+
+
+class GridMemory:
+    """The grids of codes that failed in the last few frames of a camera, so that a code held
+    still while a finger or a glare spot moves over it is read from what each frame saw: a
+    module hidden in this frame is taken from a recent frame where it was not. Grids are in
+    module space, so frames need no aligning; only a code of the same version, level and mask
+    at about the same place counts as the same code. A mix of two codes (one pass taken away
+    and another held up at once) fails the check rather than reading as either."""
+
+    def __init__(self, frames: int = _MEMORY_FRAMES) -> None:
+        self.frames = frames
+        self._frame = 0
+        self._seen: list[_Seen] = []
+
+    def tick(self) -> None:
+        """A new frame: grids older than `frames` are forgotten."""
+        self._frame += 1
+        self._seen = [s for s in self._seen if self._frame - s.frame <= self.frames]
+
+    def forget(self) -> None:
+        self._seen.clear()
+
+    def remember(self, symbol: FailedSymbol, grid: Grid) -> None:
+        self._seen.append(_Seen(symbol, grid, self._frame))
+
+    def merged(self, symbol: FailedSymbol, grid: Grid) -> Grid | None:
+        """`grid` with its hidden modules filled from the newest frames that saw them; None if
+        no earlier frame adds any."""
+        dark, lost = grid.dark.copy(), grid.lost.copy()
+        side = float(np.linalg.norm(symbol.corners[1] - symbol.corners[0]))
+        for seen in reversed(self._seen):
+            old = seen.symbol
+            if (old.version, old.level, old.mask) != (symbol.version, symbol.level, symbol.mask) \
+                    or seen.frame == self._frame \
+                    or np.abs(old.corners.mean(axis=0) - symbol.corners.mean(axis=0)).max() > 0.25 * side:
+                continue
+            fill = lost & ~seen.grid.lost
+            dark[fill] = seen.grid.dark[fill]
+            lost &= seen.grid.lost
+        return None if lost.sum() == grid.lost.sum() else Grid(dark, lost)
+
+
+def recover(gray: np.ndarray, symbol: FailedSymbol, memory: GridMemory | None = None) -> np.ndarray | None:
+    """`gray` with the failed `symbol` painted as its erasures decode, or None if they do not;
+    with `memory`, also as they decode with the hidden modules recent frames saw."""
     size = 17 + 4 * symbol.version
     h, w = gray.shape
     if not np.isfinite(symbol.corners).all():
@@ -233,6 +283,20 @@ def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
         return None  # under a pixel a module: nothing to sample
     local = symbol.corners - np.array([x0, y0], np.float32)
     grid = sample(gray[y0:y1, x0:x1], local, size)
+    matrix = _either_way(grid, symbol)
+    if matrix is None and memory is not None:
+        merged = memory.merged(symbol, grid)
+        if merged is not None:
+            matrix = _either_way(merged, symbol)
+        memory.remember(symbol, grid)
+    if matrix is None:
+        return None
+    if memory is not None:
+        memory.forget()
+    return repaint(gray, symbol.corners, matrix)
+
+
+def _either_way(grid: Grid, symbol: FailedSymbol) -> np.ndarray | None:
     matrix = correct(grid, symbol.version, symbol.level, symbol.mask)
     if matrix is None:
         # A mirrored code (a selfie camera's picture, a pass seen through its sheet): zxing-cpp
@@ -241,4 +305,4 @@ def recover(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
         matrix = correct(Grid(grid.dark.T, grid.lost.T), symbol.version, symbol.level, symbol.mask)
         if matrix is not None:
             matrix = matrix.T
-    return None if matrix is None else repaint(gray, symbol.corners, matrix)
+    return matrix

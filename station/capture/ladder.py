@@ -196,11 +196,12 @@ class DecodeLadder:
         self._cost_ms: dict[str, float] = {}
         self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
-    def plain(self, gray: np.ndarray) -> tuple[tuple[Detection, ...], Hints]:
-        attempt = self.read(self.decoder, gray)
+    def plain(self, gray: np.ndarray, memory: erasures.GridMemory | None = None) -> tuple[tuple[Detection, ...], Hints]:
+        """The plain try on the whole frame; `memory`: a camera's recent grids of failed codes."""
+        attempt = self.read(self.decoder, gray, memory)
         return _unique(attempt.detections), _hint_boxes(attempt.near_misses)
 
-    def read(self, engine: Decoder, image: np.ndarray) -> Attempt:
+    def read(self, engine: Decoder, image: np.ndarray, memory: erasures.GridMemory | None = None) -> Attempt:
         """One engine call; and for each code it located but whose check failed, one more on
         the code repainted as its erasures decode, when they do (erasures.py)."""
         attempt = engine.decode(image)
@@ -208,7 +209,7 @@ class DecodeLadder:
             return attempt
         found = list(attempt.detections)
         for symbol in attempt.failed[:_MAX_FAILED]:
-            fixed = erasures.recover(image, symbol)
+            fixed = erasures.recover(image, symbol, memory)
             if fixed is not None:
                 found.extend(engine.decode(fixed).detections)
         return Attempt(tuple(found), attempt.near_misses, attempt.failed)

@@ -37,6 +37,7 @@ import numpy as np
 
 from station.capture import finder_repair, path_deblur, unbend
 from station.capture.detection import Detection
+from station.capture.erasures import GridMemory
 from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
 from station.capture.region import Box, cut, deconvolve, locate, smear, wiener
@@ -126,6 +127,7 @@ class SequenceReader:
         self._frame = 0
         self._cost_ms: dict[str, float] = {}  # what each step usually costs (view and decode)
         self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
+        self._grids = GridMemory()  # recent frames' grids of codes that failed (erasures.py)
         self._blind = 0
 
     def _verified(self, found: tuple[Detection, ...]) -> tuple[Detection, ...]:
@@ -146,7 +148,8 @@ class SequenceReader:
             if got:
                 self._prev = gray
                 return LadderResult(got, "roi", tuple(tried), (clock() - start) * 1000.0)
-        found, hints = self.ladder.plain(gray)
+        self._grids.tick()
+        found, hints = self.ladder.plain(gray, self._grids)
         tried.append("plain")
         ours = self._verified(found)
         if ours:

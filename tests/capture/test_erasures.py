@@ -16,6 +16,7 @@ from bench_runs import run_bench
 from station.capture import erasures
 from station.capture.decoders import FailedSymbol, make_decoder
 from station.capture.ladder import DecodeLadder
+from station.capture.sequence import SequenceReader
 from station.domain.qr_content import make_qr
 
 _REMAINDER_BITS = {range(1, 2): 0, range(2, 7): 7, range(7, 14): 0, range(14, 21): 3, range(21, 28): 4,
@@ -148,6 +149,55 @@ def test_a_dark_mode_or_mirrored_pass_with_a_sticker_over_its_middle_is_read_too
         read += text in got
         read_without += text in {d.text for d in without.decode(frame).detections}
     assert read >= 5 and read - read_without >= 4, (read, read_without)
+
+
+def _thumb_sliding(rng: np.random.Generator, text: str, hidden: float, frames: int = 8) -> list[np.ndarray]:
+    """A pass held still in a 640x480 frame while a thumb hiding `hidden` of it slides across."""
+    m = np.pad(_matrix(make_qr(text)), 4)
+    module = float(rng.uniform(4.5, 6.5))
+    size = int(round(m.shape[0] * module))
+    base = cv2.resize(np.where(m, 30.0, 220.0).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    inner, tone = size - 8 * module, float(rng.choice([25.0, 120.0, 215.0]))
+    out = []
+    for k in range(frames):
+        patch = base.copy()
+        w = math.sqrt(hidden) * inner
+        cx = 4 * module + w / 2 + (inner - w) * k / (frames - 1)
+        cy = size / 2 + rng.uniform(-0.05, 0.05) * inner
+        cv2.ellipse(patch, (int(cx), int(cy)), (int(w / 2), int(w / 2 * 1.3)), 0, 0, 360, tone, -1)
+        frame = np.full((480, 640), 110.0, np.float32)
+        y, x = (480 - size) // 2, (640 - size) // 2
+        frame[y:y + size, x:x + size] = patch
+        frame = cv2.GaussianBlur(frame, (0, 0), 0.8) + rng.normal(0, 2.5, frame.shape)
+        out.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return out
+
+
+def _pass_text(rng: np.random.Generator) -> str:
+    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+
+
+def test_a_thumb_sliding_over_a_still_pass_is_read_from_what_each_frame_saw() -> None:
+    # A quarter of the code hidden in every frame: past what erasures allow in any one frame;
+    # the camera's sequence reader fills each frame's hidden modules from the frames before.
+    rng = np.random.default_rng(2)
+    single = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
+    for _ in range(4):
+        text = _pass_text(rng)
+        frames = _thumb_sliding(rng, text, 0.25)
+        assert not any(single.decode(f).detections for f in frames)
+        reader = SequenceReader(DecodeLadder(make_decoder("zxing"), budget_ms=math.inf))
+        first = next((k for k, f in enumerate(frames) if text in {d.text for d in reader.decode(f).detections}), None)
+        assert first is not None and first <= 4, first
+
+
+def test_grids_of_two_passes_held_up_in_turn_never_read_as_a_third() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        a, b = _pass_text(rng), _pass_text(rng)
+        reader = SequenceReader(DecodeLadder(make_decoder("zxing"), budget_ms=math.inf))
+        for frame in _thumb_sliding(rng, a, 0.25, 4)[:2] + _thumb_sliding(rng, b, 0.25, 4)[2:]:
+            assert {d.text for d in reader.decode(frame).detections} <= {a, b}
 
 
 def test_a_short_occlusion_bench_run_prints_rows_and_the_total(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from station.capture.decoders import FailedSymbol
 _SPARE = 3  # check symbols a block must leave unused (see above)
 _FLAT = 4  # modules a side of a patch that, without contrast, is taken as hidden
 _MEMORY_FRAMES = 15  # a camera's half second: how long a hidden module seen before still counts
+_MEMORY_MIN_LOST = 0.05  # the share of a grid hidden before the memory's modules are tried
 _FLATNESS = 0.35  # "without contrast": under this share of the contrast typical of the code
 _LEVELS = {"L": consts.ERROR_LEVEL_L, "M": consts.ERROR_LEVEL_M, "Q": consts.ERROR_LEVEL_Q, "H": consts.ERROR_LEVEL_H}
 _MASKS = (
@@ -285,7 +286,9 @@ def recover(gray: np.ndarray, symbol: FailedSymbol, memory: GridMemory | None = 
     grid = sample(gray[y0:y1, x0:x1], local, size)
     matrix = _either_way(grid, symbol)
     if matrix is None and memory is not None:
-        merged = memory.merged(symbol, grid)
+        # Only a grid with a good part hidden is worth a second try: a moving phone's blurred
+        # frames fail the check by errors, which the memory does not mend, and often.
+        merged = memory.merged(symbol, grid) if grid.lost.mean() >= _MEMORY_MIN_LOST else None
         if merged is not None:
             matrix = _either_way(merged, symbol)
         memory.remember(symbol, grid)

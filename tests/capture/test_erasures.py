@@ -95,6 +95,10 @@ def test_nonsense_corners_give_no_repair_rather_than_an_error() -> None:
         assert erasures.recover(gray, FailedSymbol(np.array(corners, np.float32), 5, "M", 3)) is None
 
 
+def _pass_text(rng: np.random.Generator) -> str:
+    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+
+
 def _occluded_frame(rng: np.random.Generator, text: str, tone: float, hidden: float = 0.15) -> np.ndarray:
     """A pass in a 640x480 frame with a sticker of one grey over `hidden` of its middle."""
     qr = make_qr(text)
@@ -121,7 +125,7 @@ def test_a_pass_with_a_sticker_over_its_middle_is_read_with_erasures_and_not_wit
     station = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
     read = read_without = 0
     for i in range(10):
-        text = "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+        text = _pass_text(rng)
         frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3])
         assert not raw.decode(frame).detections
         got = {d.text for d in station.decode(frame).detections}
@@ -140,7 +144,7 @@ def test_a_dark_mode_or_mirrored_pass_with_a_sticker_over_its_middle_is_read_too
     station = DecodeLadder(make_decoder("zxing"), rungs=())  # the plain try alone
     read = read_without = 0
     for i in range(6):
-        text = "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+        text = _pass_text(rng)
         # 12 % hidden: past what errors allow, inside what erasures do
         frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3], hidden=0.12)
         frame = 255 - frame if turn == "dark mode" else np.ascontiguousarray(frame[:, ::-1])
@@ -171,10 +175,6 @@ def _thumb_sliding(rng: np.random.Generator, text: str, hidden: float, frames: i
         frame = cv2.GaussianBlur(frame, (0, 0), 0.8) + rng.normal(0, 2.5, frame.shape)
         out.append(np.clip(frame, 0, 255).astype(np.uint8))
     return out
-
-
-def _pass_text(rng: np.random.Generator) -> str:
-    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
 
 
 def test_a_thumb_sliding_over_a_still_pass_is_read_from_what_each_frame_saw() -> None:

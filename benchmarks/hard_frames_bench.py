@@ -4,6 +4,7 @@
     taskset -c 1 python benchmarks/hard_frames_bench.py --frames 10     # a quick look
     taskset -c 1 python benchmarks/hard_frames_bench.py --rungs median,half,threshold
     taskset -c 1 python benchmarks/hard_frames_bench.py --no-erasures  # without erasure decoding
+    taskset -c 1 python benchmarks/hard_frames_bench.py --no-resample  # without resample.py
 
 Frames come from tests/capture/frame_families.py (seeded; one dominant degradation a family).
 "raw zxing-cpp" is one decoder call; "station decode" is the ladder as `station decode` runs it
@@ -30,7 +31,7 @@ from frame_families import FAMILIES, make_family_frame  # noqa: E402
 
 from station.capture.decode_files import FILE_BUDGET_MS  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
-from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder  # noqa: E402
+from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder  # noqa: E402
 
 
 def main() -> int:
@@ -41,13 +42,17 @@ def main() -> int:
     parser.add_argument("--budget-ms", type=float, default=FILE_BUDGET_MS)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
+    parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
     args = parser.parse_args()
     rungs = tuple(args.rungs.split(",")) if args.rungs else DEFAULT_RUNGS
+    if args.no_resample:
+        rungs = tuple(r for r in rungs if r != RESAMPLE)
     raw = make_decoder("zxing")
     ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
                           erasures=not args.no_erasures)
     print(f"# Single frames by family: {args.frames} a family, 1280x720, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}\n")
+          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}"
+          f"{', no resampling' if args.no_resample else ''}\n")
     print("| family | frames | raw zxing-cpp | station decode | false reads | ms p50 | ms p95 | read by rung |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     totals = Counter[str]()

@@ -5,6 +5,7 @@ raw zxing-cpp and by `station decode` (the ladder as the command runs it), and w
     taskset -c 1 python benchmarks/photo_bench.py --photos 20      # a quick look
     taskset -c 1 python benchmarks/photo_bench.py --seed 77        # photos not developed on
     taskset -c 1 python benchmarks/photo_bench.py --no-erasures    # without erasure decoding
+    taskset -c 1 python benchmarks/photo_bench.py --no-resample    # without the resample rung
 
 Photos come from tests/capture/photo_frames.py (seeded). Rows group them by size; a code counts
 as read when its text is among the reads, and a read of a code not drawn is a false read. "over
@@ -31,7 +32,7 @@ from photo_frames import SEED, make_photo  # noqa: E402
 
 from station.capture.decode_files import FILE_BUDGET_MS  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
-from station.capture.ladder import DecodeLadder  # noqa: E402
+from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder  # noqa: E402
 
 _GROUPS = (("up to 2 MP", 2.0), ("2-5 MP", 5.0), ("5-12.2 MP", 12.2))
 
@@ -46,12 +47,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--budget-ms", type=float, default=FILE_BUDGET_MS)
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
+    parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
     args = parser.parse_args()
     raw = make_decoder("zxing")
-    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms, every_code=True,
+    rungs = tuple(r for r in DEFAULT_RUNGS if r != RESAMPLE or not args.no_resample)
+    ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
                           erasures=not args.no_erasures)
     print(f"# Photos: {args.photos}, seed {args.seed}, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}\n")
+          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}"
+          f"{', no resampling' if args.no_resample else ''}\n")
     print("| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads "
           "| ms p50 | ms p95 | ms max | over budget |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

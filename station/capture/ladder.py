@@ -18,14 +18,14 @@ error detection alone, and a thresholded finder pattern of a pass was read as on
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from station.capture import erasures, finder_repair, path_deblur, region_rungs, unbend
-from station.capture.decoders import Attempt, Decoder, ZxingDecoder, make_decoder
+from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
 from station.capture.view import Hints, View
@@ -40,6 +40,12 @@ _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
 # (two binarizers): both are tried, as their corners differ a little and now and then only the
 # second grid decodes (occlusion_bench.py's frames: 184 of 240 read, 183 with one of each).
 _MAX_FAILED = 2
+# The resample rung: codes the plain try or an earlier rung's view located but could not read,
+# read from their modules in the frame by us (resample.py: corners fitted to the function
+# patterns, the blur between neighbours undone), at 10-80 ms a code, so a frame's first two codes
+# only (a code reported twice, or by two views, is one code: the fit moves both onto its corners).
+RESAMPLE = "resample"
+_MAX_RESAMPLED = 2
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
@@ -128,12 +134,14 @@ _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
 # 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py). The
 # path rung (a smear along any path, path_deblur.py) comes after them: it costs the most per
-# view, and a curved-paper frame it cannot read must not spend unbend's time.
+# view, and a curved-paper frame it cannot read must not spend unbend's time. Resample comes
+# before them: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", "finder", "unbend", "path")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
+    "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", "finder", "unbend", "path"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "finder", "unbend", "path"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,14 +191,19 @@ class DecodeLadder:
         names = list(rungs)
         if not self.decoder.reads_inverted and "inverted" not in names:
             names.insert(0, "inverted")
-        unknown = [n for n in names if n not in RUNGS]
+        unknown = [n for n in names if n not in RUNGS and n != RESAMPLE]
         if unknown:
-            raise ValueError(f"Unknown ladder rungs: {', '.join(unknown)}; known: {', '.join(RUNGS)}.")
+            raise ValueError(f"Unknown ladder rungs: {', '.join(unknown)}; known: {', '.join(RUNGS)}, {RESAMPLE}.")
         self.rungs: tuple[str, ...] = tuple(names)
         self.budget_ms = self.decoder.budget_ms if budget_ms is None else budget_ms
         self._clock = clock
         self.every_code = every_code
         self.erasures = erasures
+        # The plain try's frame and the codes located in it but not read, by the plain try and the
+        # rungs' views (the resample rung's input), and where the rungs' work image sits in it.
+        self._frame: np.ndarray | None = None
+        self._failed: list[FailedSymbol] = []
+        self._offset = (0, 0)
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
         self._cost_ms: dict[str, float] = {}
@@ -199,6 +212,7 @@ class DecodeLadder:
     def plain(self, gray: np.ndarray, memory: erasures.GridMemory | None = None) -> tuple[tuple[Detection, ...], Hints]:
         """The plain try on the whole frame; `memory`: a camera's recent grids of failed codes."""
         attempt = self.read(self.decoder, gray, memory)
+        self._frame, self._failed, self._offset = gray, list(attempt.failed), (0, 0)
         return _unique(attempt.detections), _hint_boxes(attempt.near_misses)
 
     def read(self, engine: Decoder, image: np.ndarray, memory: erasures.GridMemory | None = None) -> Attempt:
@@ -218,7 +232,7 @@ class DecodeLadder:
         """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them."""
         start = self._clock()
         found: list[Detection] = []
-        for view in RUNGS[name](gray, hints):
+        for view in (self._resampled() if name == RESAMPLE else RUNGS[name](gray, hints)):
             if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
                 break
             engine = self._engine(view.engine)
@@ -226,12 +240,38 @@ class DecodeLadder:
                 continue
             attempt = self.read(engine, view.image)
             found.extend(view.to_source(d) for d in attempt.detections)
+            if view.back is None:  # a view's codes located but not read, in the frame's pixels
+                shift = np.array([view.dx + self._offset[0], view.dy + self._offset[1]], np.float32)
+                self._failed.extend(replace(f, corners=f.corners / view.scale + shift) for f in attempt.failed)
             if found and name in _FIRST_READ_ENDS:
                 break
         spent = (self._clock() - start) * 1000.0
         old = self._cost_ms.get(name)
         self._cost_ms[name] = spent if old is None else 0.8 * old + 0.2 * spent
         return _unique(tuple(found))
+
+    def _resampled(self) -> Iterator[View]:
+        """The resample rung's views: each code located but not read so far in this frame, as it
+        decodes from its modules read by us (erasures.resampled), cut out around the code and
+        placed where it is in the rungs' work image."""
+        if self._frame is None:
+            return
+        h, w = self._frame.shape
+        ox, oy = self._offset
+        done: list[FailedSymbol] = []
+        for symbol in self._failed:
+            if len(done) == _MAX_RESAMPLED:
+                break
+            if any(_same_code(symbol, d) for d in done):
+                continue
+            done.append(symbol)
+            painted = erasures.resampled(self._frame, symbol)
+            if painted is None:
+                continue
+            quiet = 6.0 * _module_px(symbol)  # the quiet zone the engine needs, and a little
+            x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
+            x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
+            yield View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - ox, y0 - oy)
 
     def _engine(self, name: str) -> Decoder | None:
         """The decoder a view asks for; None if it cannot be had (zbar needs libzbar0)."""
@@ -255,6 +295,7 @@ class DecodeLadder:
         # code read in the background must not stop the ladder short of the pass beside it.
         unread = self._left(gray, _unread(hints, found), found)
         work, ox, oy = _work(gray, unread, found)
+        self._offset = (ox, oy)
         for name in self.rungs:
             if found and not unread:
                 break
@@ -268,6 +309,7 @@ class DecodeLadder:
                 found, rung = _unique(found + more), name
                 unread = self._left(gray, _unread(unread, found), found)
                 work, ox, oy = _work(gray, unread, found)
+                self._offset = (ox, oy)
         return LadderResult(found, rung, tuple(tried), (self._clock() - start) * 1000.0)
 
     def _left(self, gray: np.ndarray, unread: Hints, found: tuple[Detection, ...]) -> Hints:
@@ -278,6 +320,16 @@ class DecodeLadder:
             return unread
         box = locate(gray, _hint_boxes([found]))
         return ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
+
+
+def _module_px(symbol: FailedSymbol) -> float:
+    c = symbol.corners
+    return float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[3] - c[0])) / (2 * (17 + 4 * symbol.version))
+
+
+def _same_code(a: FailedSymbol, b: FailedSymbol) -> bool:
+    """Two reports of one code: the same version, every corner within two modules."""
+    return a.version == b.version and float(np.abs(a.corners - b.corners).max()) < 2 * _module_px(a)
 
 
 def _work(gray: np.ndarray, unread: Hints, found: tuple[Detection, ...]) -> tuple[np.ndarray, int, int]:

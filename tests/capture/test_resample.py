@@ -1,0 +1,170 @@
+"""The resample rung: a code of small modules (1.5-2.5 px) that the engine locates and reads the
+format of but misreads is read from its modules by us: corners fitted to its function patterns,
+the blur between neighbours undone; a code of junk data never reads. Frames are drawn here."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import segno
+
+from station.capture import erasures, resample
+from station.capture.decoders import Attempt, FailedSymbol, ZxingDecoder, make_decoder
+from station.capture.ladder import RESAMPLE, DecodeLadder
+from station.domain.qr_content import make_qr
+
+W, H = 640, 480
+
+
+def _matrix(qr: segno.QRCode) -> np.ndarray:
+    return np.array(list(qr.matrix_iter(scale=1, border=0)), dtype=bool)
+
+
+def _pass_text(rng: np.random.Generator) -> str:
+    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
+
+
+def _draw(rng: np.random.Generator, m: np.ndarray, module: float, blur: float) -> tuple[np.ndarray, np.ndarray]:
+    """`m` (no quiet zone) at `module` px a module, turned and tilted a little, in a frame of a
+    grey wall, blurred and noisy; and the code's four corners in the frame."""
+    n = m.shape[0]
+    side = int(round((n + 8) * module))
+    patch = cv2.resize(np.where(np.pad(m, 4), 35.0, 210.0).astype(np.float32), (side, side),
+                       interpolation=cv2.INTER_AREA)
+    square = np.array([[0, 0], [side, 0], [side, side], [0, side]], np.float32)
+    a = float(rng.uniform(0, 2 * math.pi))
+    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    centre = np.array([W / 2, H / 2]) + rng.uniform(-60, 60, 2)
+    placed = ((square - side / 2) @ turn.T * (1 + rng.uniform(-0.06, 0.06, (4, 1))) + centre).astype(np.float32)
+    to_frame = cv2.getPerspectiveTransform(square, placed)
+    warped = cv2.warpPerspective(patch, to_frame, (W, H), flags=cv2.INTER_LINEAR, borderValue=-1.0)
+    frame = np.where(warped >= 0, warped, 120.0)
+    frame = cv2.GaussianBlur(frame, (0, 0), blur) + rng.normal(0, 3.0, frame.shape)
+    # The code's edges in the patch's pixel index coordinates (the warp's: a pixel's centre at
+    # its index, so an edge half a pixel before it).
+    inner = np.array([[4, 4], [4 + n, 4], [4 + n, 4 + n], [4, 4 + n]], np.float32) * (side / (n + 8)) - 0.5
+    corners = cv2.perspectiveTransform(inner.reshape(-1, 1, 2), to_frame).reshape(4, 2)
+    return np.clip(frame, 0, 255).astype(np.uint8), corners.astype(np.float32)
+
+
+def _misread_frames(seed: int, turn: str, want: int = 8) -> list[tuple[str, np.ndarray]]:
+    """Small-module passes the engine locates (and reads the format of) but cannot read."""
+    rng = np.random.default_rng(seed)
+    raw = make_decoder("zxing")
+    frames: list[tuple[str, np.ndarray]] = []
+    for _ in range(200):
+        text = _pass_text(rng)
+        frame, _ = _draw(rng, _matrix(make_qr(text)), float(rng.uniform(1.6, 2.4)), float(rng.uniform(0.6, 0.9)))
+        if turn == "dark mode":
+            frame = 255 - frame
+        elif turn == "mirrored":
+            frame = np.ascontiguousarray(frame[:, ::-1])
+        attempt = raw.decode(frame)
+        if not attempt.detections and attempt.failed:
+            frames.append((text, frame))
+            if len(frames) == want:
+                break
+    assert len(frames) == want  # the drawing makes such frames about one in eight
+    return frames
+
+
+@pytest.mark.parametrize("turn", ["as printed", "dark mode", "mirrored"])
+def test_small_module_passes_the_engine_misreads_are_read_by_the_resample_rung(turn: str) -> None:
+    plain = DecodeLadder(make_decoder("zxing"), rungs=(), budget_ms=math.inf)  # erasures included
+    rung = DecodeLadder(make_decoder("zxing"), rungs=(RESAMPLE,), budget_ms=math.inf)
+    read = read_plain = 0
+    for text, frame in _misread_frames({"as printed": 11, "dark mode": 12, "mirrored": 13}[turn], turn):
+        result = rung.decode(frame)
+        got = {d.text for d in result.detections}
+        assert got <= {text}
+        read += text in got
+        read_plain += text in {d.text for d in plain.decode(frame).detections}
+        if got:
+            assert result.rung == RESAMPLE
+    assert read >= 6 and read_plain == 0, (read, read_plain)
+
+
+def test_fit_puts_a_grid_most_of_a_module_off_back_on_the_code() -> None:
+    # What counts is the grid the corners give: the far (bottom-right) corner, held by one
+    # alignment pattern, may stay a few tenths of a module off while every module reads right.
+    rng = np.random.default_rng(3)
+    wrong_guessed = wrong_fitted = 0
+    for i in range(12):
+        version = (2, 5, 7, 10)[i % 4]
+        qr = segno.make_qr("STATION" * version, version=version, error="M", boost_error=False)
+        m = _matrix(qr)
+        module = float(rng.uniform(1.8, 2.6))
+        frame, truth = _draw(rng, m, module, 0.7)
+        guess = truth + rng.uniform(-0.8, 0.8, (4, 2)).astype(np.float32) * module
+        ideal = erasures._function_modules(version, "M", qr.mask)
+        known = resample.symmetric(erasures.function_patterns(version))
+        fitted = resample.fit(frame, guess, ideal, known)
+        assert fitted is not None
+        data = ~known
+        wrong = (resample.darkness(frame, fitted, ideal, known) > 0.5)[data] != m[data]  # type: ignore[operator]
+        assert wrong.mean() < 0.01, (i, version, wrong.mean())
+        wrong_fitted += int(wrong.sum())
+        wrong_guessed += int(np.count_nonzero(
+            (resample.darkness(frame, guess, ideal, known) > 0.5)[data] != m[data]))  # type: ignore[operator]
+    assert wrong_guessed > 10 * max(1, wrong_fitted), (wrong_guessed, wrong_fitted)
+
+
+def test_darkness_undoes_the_blur_between_neighbours() -> None:
+    rng = np.random.default_rng(4)
+    wrong_threshold = wrong_darkness = total = 0
+    for version in (3, 6, 9):
+        qr = segno.make_qr("PASS" * (version * 4), version=version, error="M", boost_error=False)
+        m = _matrix(qr)
+        frame, corners = _draw(rng, m, 1.8, 0.9)  # a module's grey is about half its neighbours'
+        ideal = erasures._function_modules(version, "M", qr.mask)
+        known = resample.symmetric(erasures.function_patterns(version))
+        ink = resample.darkness(frame, corners, ideal, known)
+        assert ink is not None
+        data = ~known
+        wrong_darkness += int(np.count_nonzero((ink > 0.5)[data] != m[data]))
+        wrong_threshold += int(np.count_nonzero(erasures.sample(frame, corners, m.shape[0]).dark[data] != m[data]))
+        total += int(data.sum())
+    assert wrong_darkness < 0.03 * total and wrong_darkness * 5 < wrong_threshold, (wrong_darkness, wrong_threshold)
+
+
+def test_a_code_of_junk_never_resamples_to_a_read() -> None:
+    # Real function patterns (so the fit converges and the format is a code's), random data:
+    # the Reed-Solomon decoding with its margin must refuse every one.
+    rng = np.random.default_rng(8)
+    for i in range(60):
+        version, level = int(rng.integers(1, 8)), "LMQH"[i % 4]
+        qr = segno.make_qr("0", version=version, error=level, mask=int(rng.integers(0, 8)), boost_error=False)
+        m = _matrix(qr)
+        fixed = erasures.function_patterns(version)
+        m[~fixed] = rng.random(int((~fixed).sum())) < 0.5
+        frame, corners = _draw(rng, m, float(rng.uniform(1.8, 3.0)), 0.7)
+        assert erasures.resampled(frame, FailedSymbol(corners, version, level, qr.mask)) is None
+
+
+class _Reports(ZxingDecoder):
+    """zxing-cpp, with the plain try reporting the given codes as located but not read."""
+
+    def __init__(self, failed: tuple[FailedSymbol, ...]) -> None:
+        super().__init__()
+        self.failed = failed
+        self.calls = 0
+
+    def decode(self, gray: np.ndarray) -> Attempt:
+        self.calls += 1
+        return Attempt((), (), self.failed if self.calls == 1 else ())
+
+
+def test_the_rung_resamples_a_frames_first_two_codes_and_a_code_reported_twice_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    square = np.array([[100, 100], [200, 100], [200, 200], [100, 200]], np.float32)
+    one = FailedSymbol(square, 5, "M", 1)
+    again = FailedSymbol(square + 1.5, 5, "M", 1)  # the same code, a second binarizer's corners
+    two, three = FailedSymbol(square + 200, 5, "M", 1), FailedSymbol(square + 300, 5, "M", 1)
+    seen: list[FailedSymbol] = []
+    monkeypatch.setattr(erasures, "resampled", lambda gray, symbol: seen.append(symbol))
+    ladder = DecodeLadder(_Reports((one, again, two, three)), rungs=(RESAMPLE,), budget_ms=math.inf, erasures=False)
+    ladder.decode(np.full((H, W), 200, np.uint8))
+    assert seen == [one, two]

@@ -29,7 +29,7 @@ from hard_frames import H, W, _matrix, _render, decoded, pass_text  # noqa: E402
 from station.capture import erasures  # noqa: E402
 from station.capture.decode_files import FILE_BUDGET_MS  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
-from station.capture.ladder import DecodeLadder  # noqa: E402
+from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder  # noqa: E402
 from station.domain.qr_content import make_qr  # noqa: E402
 
 
@@ -89,7 +89,9 @@ def main() -> int:
     if args.junk:
         return junk(args.junk, args.seed)
     raw = make_decoder("zxing")
-    without = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms, every_code=True, erasures=False)
+    # without erasure decoding anywhere: the resample rung decodes with hidden modules as erasures too
+    without = DecodeLadder(make_decoder("zxing"), rungs=[r for r in DEFAULT_RUNGS if r != RESAMPLE],
+                           budget_ms=args.budget_ms, every_code=True, erasures=False)
     with_ = DecodeLadder(make_decoder("zxing"), budget_ms=args.budget_ms, every_code=True)
     rows: dict[tuple[int, str], Counter[str]] = {}
     for i in range(args.frames):

@@ -46,6 +46,9 @@ _MAX_FAILED = 2
 # only (a code reported twice, or by two views, is one code: the fit moves both onto its corners).
 RESAMPLE = "resample"
 _MAX_RESAMPLED = 2
+# What the rung costs before the ladder has measured it (a code's median, 15-20 ms at 1-3
+# megapixels): a camera-sized budget does not start it on a guess of nothing.
+_RESAMPLE_PRIOR_MS = 20.0
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
@@ -206,7 +209,7 @@ class DecodeLadder:
         self._offset = (0, 0)
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
-        self._cost_ms: dict[str, float] = {}
+        self._cost_ms: dict[str, float] = {RESAMPLE: _RESAMPLE_PRIOR_MS}
         self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
     def plain(self, gray: np.ndarray, memory: erasures.GridMemory | None = None) -> tuple[tuple[Detection, ...], Hints]:

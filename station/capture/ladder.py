@@ -9,8 +9,9 @@ code held in front of the camera meets every rung within a few frames at a fract
 False reads are guarded by the engines' error correction (a valid Reed-Solomon block is needed
 for any text); no rung invents pixels that could pass it: they filter, threshold, rescale and
 resample, and the one that paints (finder_repair.py) paints a finder pattern, which holds no data.
-Erasure decoding (erasures.py) does paint data: the code as its own error correction restored it,
-and only when every block leaves 3 check symbols unused, which is then the guard.
+Erasure decoding (erasures.py) and the resample rung (resample.py, which reads the modules itself)
+do paint data: the code as its own error correction restored it, and only when every block leaves
+3 check symbols unused, which is then the guard.
 That holds for full-size QR codes only, which is all the engines look for: a Micro QR M1 has
 error detection alone, and a thresholded finder pattern of a pass was read as one (decoders.py).
 """

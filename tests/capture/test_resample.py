@@ -1,53 +1,23 @@
 """The resample rung: a code of small modules (1.5-2.5 px) that the engine locates and reads the
 format of but misreads is read from its modules by us: corners fitted to its function patterns,
-the blur between neighbours undone; a code of junk data never reads. Frames are drawn here."""
+the blur between neighbours undone; a code of junk data never reads. Frames come from small_codes.py."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import segno
+from bench_runs import run_bench
+from small_codes import H, W, draw, matrix_of, pass_text
 
 from station.capture import erasures, resample
 from station.capture.decoders import Attempt, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.ladder import RESAMPLE, DecodeLadder
 from station.domain.qr_content import make_qr
-
-W, H = 640, 480
-
-
-def _matrix(qr: segno.QRCode) -> np.ndarray:
-    return np.array(list(qr.matrix_iter(scale=1, border=0)), dtype=bool)
-
-
-def _pass_text(rng: np.random.Generator) -> str:
-    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
-
-
-def _draw(rng: np.random.Generator, m: np.ndarray, module: float, blur: float) -> tuple[np.ndarray, np.ndarray]:
-    """`m` (no quiet zone) at `module` px a module, turned and tilted a little, in a frame of a
-    grey wall, blurred and noisy; and the code's four corners in the frame."""
-    n = m.shape[0]
-    side = int(round((n + 8) * module))
-    patch = cv2.resize(np.where(np.pad(m, 4), 35.0, 210.0).astype(np.float32), (side, side),
-                       interpolation=cv2.INTER_AREA)
-    square = np.array([[0, 0], [side, 0], [side, side], [0, side]], np.float32)
-    a = float(rng.uniform(0, 2 * math.pi))
-    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    centre = np.array([W / 2, H / 2]) + rng.uniform(-60, 60, 2)
-    placed = ((square - side / 2) @ turn.T * (1 + rng.uniform(-0.06, 0.06, (4, 1))) + centre).astype(np.float32)
-    to_frame = cv2.getPerspectiveTransform(square, placed)
-    warped = cv2.warpPerspective(patch, to_frame, (W, H), flags=cv2.INTER_LINEAR, borderValue=-1.0)
-    frame = np.where(warped >= 0, warped, 120.0)
-    frame = cv2.GaussianBlur(frame, (0, 0), blur) + rng.normal(0, 3.0, frame.shape)
-    # The code's edges in the patch's pixel index coordinates (the warp's: a pixel's centre at
-    # its index, so an edge half a pixel before it).
-    inner = np.array([[4, 4], [4 + n, 4], [4 + n, 4 + n], [4, 4 + n]], np.float32) * (side / (n + 8)) - 0.5
-    corners = cv2.perspectiveTransform(inner.reshape(-1, 1, 2), to_frame).reshape(4, 2)
-    return np.clip(frame, 0, 255).astype(np.uint8), corners.astype(np.float32)
 
 
 def _misread_frames(seed: int, turn: str, want: int = 8) -> list[tuple[str, np.ndarray]]:
@@ -56,8 +26,8 @@ def _misread_frames(seed: int, turn: str, want: int = 8) -> list[tuple[str, np.n
     raw = make_decoder("zxing")
     frames: list[tuple[str, np.ndarray]] = []
     for _ in range(200):
-        text = _pass_text(rng)
-        frame, _ = _draw(rng, _matrix(make_qr(text)), float(rng.uniform(1.6, 2.4)), float(rng.uniform(0.6, 0.9)))
+        text = pass_text(rng)
+        frame, _ = draw(rng, matrix_of(make_qr(text)), float(rng.uniform(1.6, 2.4)), float(rng.uniform(0.6, 0.9)))
         if turn == "dark mode":
             frame = 255 - frame
         elif turn == "mirrored":
@@ -95,9 +65,9 @@ def test_fit_puts_a_grid_most_of_a_module_off_back_on_the_code() -> None:
     for i in range(12):
         version = (2, 5, 7, 10)[i % 4]
         qr = segno.make_qr("STATION" * version, version=version, error="M", boost_error=False)
-        m = _matrix(qr)
+        m = matrix_of(qr)
         module = float(rng.uniform(1.8, 2.6))
-        frame, truth = _draw(rng, m, module, 0.7)
+        frame, truth = draw(rng, m, module, 0.7)
         guess = truth + rng.uniform(-0.8, 0.8, (4, 2)).astype(np.float32) * module
         ideal = erasures._function_modules(version, "M", qr.mask)
         known = resample.symmetric(erasures.function_patterns(version))
@@ -117,8 +87,8 @@ def test_darkness_undoes_the_blur_between_neighbours() -> None:
     wrong_threshold = wrong_darkness = total = 0
     for version in (3, 6, 9):
         qr = segno.make_qr("PASS" * (version * 4), version=version, error="M", boost_error=False)
-        m = _matrix(qr)
-        frame, corners = _draw(rng, m, 1.8, 0.9)  # a module's grey is about half its neighbours'
+        m = matrix_of(qr)
+        frame, corners = draw(rng, m, 1.8, 0.9)  # a module's grey is about half its neighbours'
         ideal = erasures._function_modules(version, "M", qr.mask)
         known = resample.symmetric(erasures.function_patterns(version))
         ink = resample.darkness(frame, corners, ideal, known)
@@ -137,10 +107,10 @@ def test_a_code_of_junk_never_resamples_to_a_read() -> None:
     for i in range(60):
         version, level = int(rng.integers(1, 8)), "LMQH"[i % 4]
         qr = segno.make_qr("0", version=version, error=level, mask=int(rng.integers(0, 8)), boost_error=False)
-        m = _matrix(qr)
+        m = matrix_of(qr)
         fixed = erasures.function_patterns(version)
         m[~fixed] = rng.random(int((~fixed).sum())) < 0.5
-        frame, corners = _draw(rng, m, float(rng.uniform(1.8, 3.0)), 0.7)
+        frame, corners = draw(rng, m, float(rng.uniform(1.8, 3.0)), 0.7)
         assert erasures.resampled(frame, FailedSymbol(corners, version, level, qr.mask)) is None
 
 
@@ -186,13 +156,13 @@ def test_a_pass_beside_a_code_already_read_is_resampled_where_it_is_in_the_frame
     rng = np.random.default_rng(21)
     raw = make_decoder("zxing")
     stranger = "HTTPS://MENU.EXAMPLE/TABLE/12"
-    sticker = cv2.resize(np.where(np.pad(_matrix(segno.make_qr(stranger, error="M")), 4), 30, 220).astype(np.uint8),
+    sticker = cv2.resize(np.where(np.pad(matrix_of(segno.make_qr(stranger, error="M")), 4), 30, 220).astype(np.uint8),
                          None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
     ladder = DecodeLadder(make_decoder("zxing"), rungs=(RESAMPLE,), budget_ms=math.inf, every_code=True)
     checked = 0
     for _ in range(300):
-        text = _pass_text(rng)
-        frame, corners = _draw(rng, _matrix(make_qr(text)), float(rng.uniform(1.6, 2.4)), float(rng.uniform(0.6, 0.9)))
+        text = pass_text(rng)
+        frame, corners = draw(rng, matrix_of(make_qr(text)), float(rng.uniform(1.6, 2.4)), float(rng.uniform(0.6, 0.9)))
         if corners[:, 0].min() < sticker.shape[1] + 20:
             continue
         frame[10:10 + sticker.shape[0], 10:10 + sticker.shape[1]] = sticker
@@ -210,3 +180,10 @@ def test_a_pass_beside_a_code_already_read_is_resampled_where_it_is_in_the_frame
             if checked == 3:
                 break
     assert checked == 3
+
+
+def test_a_short_resample_bench_run_prints_both_ways_and_the_junk(tmp_path: Path) -> None:
+    out = run_bench(tmp_path, "resample_bench.py", "--codes", "3", "--junk", "5")
+    assert "| zxing-cpp's corners, threshold (erasures.recover) |" in out
+    assert "| fitted corners, blur undone (erasures.resampled) |" in out
+    assert "5 codes of versions 1-10" in out and "**0 decoded**" in out

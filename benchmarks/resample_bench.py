@@ -18,15 +18,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import segno
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "capture")]
 
-from small_codes import draw, matrix_of, pass_text  # noqa: E402
+from small_codes import draw, junk, matrix_of, pass_text  # noqa: E402
 
 from station.capture import erasures, resample  # noqa: E402
-from station.capture.decoders import Decoder, FailedSymbol, make_decoder  # noqa: E402
+from station.capture.decoders import Decoder, make_decoder  # noqa: E402
 from station.capture.detection import Detection  # noqa: E402
 from station.domain.qr_content import make_qr  # noqa: E402
 
@@ -78,17 +77,9 @@ def _read(raw: Decoder, image: np.ndarray | None) -> tuple[Detection, ...]:
     return () if image is None else raw.decode(image).detections
 
 
-def junk(n: int, seed: int) -> None:
+def junk_run(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    decoded = 0
-    for i in range(n):
-        version, level = int(rng.integers(1, 11)), "LMQH"[i % 4]
-        qr = segno.make_qr("0", version=version, error=level, mask=int(rng.integers(0, 8)), boost_error=False)
-        m = matrix_of(qr)
-        fixed = erasures.function_patterns(version)
-        m[~fixed] = rng.random(int((~fixed).sum())) < 0.5
-        frame, corners = draw(rng, m, float(rng.uniform(1.6, 4.0)), float(rng.uniform(0.5, 0.9)))
-        decoded += erasures.resampled(frame, FailedSymbol(corners, version, level, qr.mask)) is not None
+    decoded = sum(erasures.resampled(*junk(rng, "LMQH"[i % 4])) is not None for i in range(n))
     print(f"## Junk\n\n{n} codes of versions 1-10, every level, real function patterns and random data, "
           f"1.6-4 px a module: **{decoded} decoded** (goal 0).\n")
 
@@ -101,7 +92,7 @@ def main() -> int:
     args = parser.parse_args()
     misread(args)
     if args.junk:
-        junk(args.junk, args.seed)
+        junk_run(args.junk, args.seed)
     return 0
 
 

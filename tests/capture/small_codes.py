@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 import segno
 
+from station.capture import erasures
+from station.capture.decoders import FailedSymbol
+
 W, H = 640, 480
 
 
@@ -42,3 +45,16 @@ def draw(rng: np.random.Generator, m: np.ndarray, module: float, blur: float) ->
     inner = np.array([[4, 4], [4 + n, 4], [4 + n, 4 + n], [4, 4 + n]], np.float32) * (side / (n + 8)) - 0.5
     corners = cv2.perspectiveTransform(inner.reshape(-1, 1, 2), to_frame).reshape(4, 2)
     return np.clip(frame, 0, 255).astype(np.uint8), corners.astype(np.float32)
+
+
+def junk(rng: np.random.Generator, level: str, versions: int = 10) -> tuple[np.ndarray, FailedSymbol]:
+    """A code of version 1-`versions` at `level` with real function patterns (so a fit converges
+    and its format is a code's) and random data, drawn at 1.6-4 px a module; and what an engine
+    that located it would report: nothing may decode it."""
+    version = int(rng.integers(1, versions + 1))
+    qr = segno.make_qr("0", version=version, error=level, mask=int(rng.integers(0, 8)), boost_error=False)
+    m = matrix_of(qr)
+    fixed = erasures.function_patterns(version)
+    m[~fixed] = rng.random(int((~fixed).sum())) < 0.5
+    frame, corners = draw(rng, m, float(rng.uniform(1.6, 4.0)), float(rng.uniform(0.5, 0.9)))
+    return frame, FailedSymbol(corners, version, level, qr.mask)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import segno
 from bench_runs import run_bench
-from small_codes import H, W, draw, matrix_of, pass_text
+from small_codes import H, W, draw, junk, matrix_of, pass_text
 
 from station.capture import erasures, resample
 from station.capture.decoders import Attempt, FailedSymbol, ZxingDecoder, make_decoder
@@ -105,13 +105,8 @@ def test_a_code_of_junk_never_resamples_to_a_read() -> None:
     # the Reed-Solomon decoding with its margin must refuse every one.
     rng = np.random.default_rng(8)
     for i in range(60):
-        version, level = int(rng.integers(1, 8)), "LMQH"[i % 4]
-        qr = segno.make_qr("0", version=version, error=level, mask=int(rng.integers(0, 8)), boost_error=False)
-        m = matrix_of(qr)
-        fixed = erasures.function_patterns(version)
-        m[~fixed] = rng.random(int((~fixed).sum())) < 0.5
-        frame, corners = draw(rng, m, float(rng.uniform(1.8, 3.0)), 0.7)
-        assert erasures.resampled(frame, FailedSymbol(corners, version, level, qr.mask)) is None
+        frame, symbol = junk(rng, "LMQH"[i % 4])
+        assert erasures.resampled(frame, symbol) is None
 
 
 class _Reports(ZxingDecoder):

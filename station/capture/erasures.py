@@ -303,8 +303,9 @@ def recover(gray: np.ndarray, symbol: FailedSymbol, memory: GridMemory | None = 
 def resampled(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
     """`gray` with the failed `symbol` painted as it decodes when we read its modules ourselves
     (resample.py: corners fitted to its function patterns, the blur between neighbours undone),
-    with its hidden part as erasures; None if it does not decode. Costs 2-40 ms (the alignment),
-    so the ladder spends it on a frame's first failed codes only."""
+    with its hidden part as erasures; None if it does not decode. Costs 10-20 ms a code (median;
+    up to ~75 ms at version 13), mostly the alignment, so the ladder spends it on a frame's first
+    two such codes only."""
     size = 17 + 4 * symbol.version
     h, w = gray.shape
     if not np.isfinite(symbol.corners).all():

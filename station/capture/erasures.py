@@ -122,7 +122,7 @@ def sample(gray: np.ndarray, corners: np.ndarray, size: int) -> Grid:
                                            corners.astype(np.float32))
     centres = np.stack(np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5), axis=-1).reshape(-1, 1, 2)
     at = cv2.perspectiveTransform(centres.astype(np.float32), to_image).reshape(size, size, 2)
-    module = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[3] - corners[0])) / (2 * size)
+    module = resample.module_px(corners, size)
     soft = cv2.GaussianBlur(gray, (0, 0), max(0.5, module / 4)).astype(np.float32)
     grey = cv2.remap(soft, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # Ink and paper around each module: the extremes of a 7x7-module neighbourhood.
@@ -276,13 +276,10 @@ def recover(gray: np.ndarray, symbol: FailedSymbol, memory: GridMemory | None = 
     """`gray` with the failed `symbol` painted as its erasures decode, or None if they do not;
     with `memory`, also as they decode with the hidden modules recent frames saw."""
     size = 17 + 4 * symbol.version
-    h, w = gray.shape
-    if not np.isfinite(symbol.corners).all():
+    box = _box(gray, symbol.corners, size, 8)
+    if box is None:
         return None
-    x0, y0 = (max(0, int(v) - 8) for v in symbol.corners.min(axis=0))
-    x1, y1 = min(w, int(symbol.corners[:, 0].max()) + 9), min(h, int(symbol.corners[:, 1].max()) + 9)
-    if x1 - x0 < size or y1 - y0 < size:
-        return None  # under a pixel a module: nothing to sample
+    x0, y0, x1, y1 = box
     local = symbol.corners - np.array([x0, y0], np.float32)
     grid = sample(gray[y0:y1, x0:x1], local, size)
     matrix = _either_way(grid, symbol)
@@ -307,14 +304,12 @@ def resampled(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
     up to ~75 ms at version 13), mostly the alignment, so the ladder spends it on a frame's first
     two such codes only."""
     size = 17 + 4 * symbol.version
-    h, w = gray.shape
     if not np.isfinite(symbol.corners).all():
         return None
-    pad = 2 * max(8, int(np.ptp(symbol.corners[:, 0])) // size)  # room for the corners to move
-    x0, y0 = (max(0, int(v) - pad) for v in symbol.corners.min(axis=0))
-    x1, y1 = min(w, int(symbol.corners[:, 0].max()) + pad + 1), min(h, int(symbol.corners[:, 1].max()) + pad + 1)
-    if x1 - x0 < size or y1 - y0 < size:
+    box = _box(gray, symbol.corners, size, 2 * max(8, int(np.ptp(symbol.corners[:, 0])) // size))  # room to move
+    if box is None:
         return None
+    x0, y0, x1, y1 = box
     crop = gray[y0:y1, x0:x1]
     ideal = _function_modules(symbol.version, symbol.level, symbol.mask)
     known = resample.symmetric(function_patterns(symbol.version))
@@ -328,6 +323,19 @@ def resampled(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
     if matrix is None:
         return None
     return repaint(gray, corners + np.array([x0, y0], np.float32), matrix)
+
+
+def _box(gray: np.ndarray, corners: np.ndarray, size: int, pad: int) -> tuple[int, int, int, int] | None:
+    """The part of `gray` around `corners` with `pad` px more on each side; None when the corners
+    are not numbers or leave under a pixel a module (nothing to sample)."""
+    if not np.isfinite(corners).all():
+        return None
+    h, w = gray.shape
+    x0, y0 = (max(0, int(v) - pad) for v in corners.min(axis=0))
+    x1, y1 = min(w, int(corners[:, 0].max()) + pad + 1), min(h, int(corners[:, 1].max()) + pad + 1)
+    if x1 - x0 < size or y1 - y0 < size:
+        return None
+    return x0, y0, x1, y1
 
 
 def _either_way(grid: Grid, symbol: FailedSymbol) -> np.ndarray | None:

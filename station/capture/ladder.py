@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import erasures, finder_repair, path_deblur, region_rungs, unbend
+from station.capture import erasures, finder_repair, path_deblur, region_rungs, resample, unbend
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -327,8 +327,7 @@ class DecodeLadder:
 
 
 def _module_px(symbol: FailedSymbol) -> float:
-    c = symbol.corners
-    return float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[3] - c[0])) / (2 * (17 + 4 * symbol.version))
+    return resample.module_px(symbol.corners, 17 + 4 * symbol.version)
 
 
 def _same_code(a: FailedSymbol, b: FailedSymbol) -> bool:

@@ -29,6 +29,11 @@ _EPS = 1e-4
 _ROUNDS = 4  # Jacobi rounds solving the blur model for the data modules
 
 
+def module_px(corners: np.ndarray, size: int) -> float:
+    """Pixels a module of a code `size` modules across within `corners` (top-left first, clockwise)."""
+    return float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[3] - corners[0])) / (2 * size)
+
+
 def symmetric(fixed: np.ndarray) -> np.ndarray:
     """The function modules a mirrored code has in the same place too: without the format
     strips (row and column 8 by the finders) and the version blocks, which transposing moves."""
@@ -70,8 +75,7 @@ def fit(gray: np.ndarray, corners: np.ndarray, ideal: np.ndarray, known: np.ndar
     refined = cv2.perspectiveTransform(square.reshape(-1, 1, 2), whole).reshape(4, 2)
     if not np.isfinite(refined).all():
         return None
-    module = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[3] - corners[0])) / (2 * size)
-    if np.abs(refined - corners).max() > 3 * module:
+    if np.abs(refined - corners).max() > 3 * module_px(corners, size):
         return None  # it slid onto something else: the engine's corners are never that far off
     return refined.astype(np.float32)
 

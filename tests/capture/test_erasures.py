@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import segno
 from bench_runs import run_bench
+from small_codes import matrix_of, pass_text
 
 from station.capture import erasures
 from station.capture.decoders import FailedSymbol, make_decoder
@@ -21,10 +22,6 @@ from station.domain.qr_content import make_qr
 
 _REMAINDER_BITS = {range(1, 2): 0, range(2, 7): 7, range(7, 14): 0, range(14, 21): 3, range(21, 28): 4,
                    range(28, 35): 3, range(35, 41): 0}
-
-
-def _matrix(qr: segno.QRCode) -> np.ndarray:
-    return np.array(list(qr.matrix_iter(scale=1, border=0)), dtype=bool)
 
 
 @pytest.mark.parametrize("version", range(1, 41))
@@ -43,7 +40,7 @@ def test_an_undamaged_code_comes_back_as_segno_drew_it(version: int, level: str)
     room = sum(data for _, data in erasures.layout(version, level).blocks) - 4  # bytes, less mode and count
     text = "".join(chr(c) for c in rng.integers(33, 127, int(room * 0.9)))
     qr = segno.make_qr(text, version=version, error=level, boost_error=False)
-    m = _matrix(qr)
+    m = matrix_of(qr)
     fixed = erasures.correct(erasures.Grid(m, np.zeros_like(m)), version, level, qr.mask)
     assert fixed is not None and (fixed == m).all()
 
@@ -60,7 +57,7 @@ def _hide(m: np.ndarray, side: int, value: bool) -> tuple[np.ndarray, np.ndarray
 @pytest.mark.parametrize("value", [True, False])
 def test_a_hidden_patch_past_what_errors_allow_is_corrected_as_erasures(value: bool) -> None:
     qr = make_qr("HTTPS://PASSES.STATION.EXAMPLE/P/" + "31415926535897932384" * 6)
-    m = _matrix(qr)
+    m = matrix_of(qr)
     side = int(m.shape[0] * 0.34)  # ~11 % of the modules: past level M's errors (7 %), inside its erasures (13 %)
     hidden, lost = _hide(m, side, value)
     assert erasures.correct(erasures.Grid(hidden, np.zeros_like(m)), qr.version, qr.error.upper(), qr.mask) is None
@@ -70,7 +67,7 @@ def test_a_hidden_patch_past_what_errors_allow_is_corrected_as_erasures(value: b
 
 def test_too_many_erasures_or_junk_never_decode() -> None:
     qr = make_qr("HTTPS://PASSES.STATION.EXAMPLE/P/" + "27182818284590452353" * 6)
-    m = _matrix(qr)
+    m = matrix_of(qr)
     hidden, lost = _hide(m, int(m.shape[0] * 0.6), True)  # 36 %: past what erasures allow with a margin
     assert erasures.correct(erasures.Grid(hidden, lost), qr.version, qr.error.upper(), qr.mask) is None
     rng = np.random.default_rng(5)
@@ -95,14 +92,10 @@ def test_nonsense_corners_give_no_repair_rather_than_an_error() -> None:
         assert erasures.recover(gray, FailedSymbol(np.array(corners, np.float32), 5, "M", 3)) is None
 
 
-def _pass_text(rng: np.random.Generator) -> str:
-    return "HTTPS://PASSES.STATION.EXAMPLE/P/" + "".join(str(d) for d in rng.integers(0, 10, 120))
-
-
 def _occluded_frame(rng: np.random.Generator, text: str, tone: float, hidden: float = 0.15) -> np.ndarray:
     """A pass in a 640x480 frame with a sticker of one grey over `hidden` of its middle."""
     qr = make_qr(text)
-    m = np.pad(_matrix(qr), 4)
+    m = np.pad(matrix_of(qr), 4)
     module = float(rng.uniform(4.5, 7.0))
     size = int(round(m.shape[0] * module))
     patch = cv2.resize(np.where(m, 30.0, 220.0).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
@@ -127,7 +120,7 @@ def test_a_pass_with_a_sticker_over_its_middle_is_read_with_erasures_and_not_wit
     station = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
     read = read_without = 0
     for i in range(10):
-        text = _pass_text(rng)
+        text = pass_text(rng)
         frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3])
         assert not raw.decode(frame).detections
         got = {d.text for d in station.decode(frame).detections}
@@ -146,7 +139,7 @@ def test_a_dark_mode_or_mirrored_pass_with_a_sticker_over_its_middle_is_read_too
     station = DecodeLadder(make_decoder("zxing"), rungs=())  # the plain try alone
     read = read_without = 0
     for i in range(6):
-        text = _pass_text(rng)
+        text = pass_text(rng)
         # 12 % hidden: past what errors allow, inside what erasures do
         frame = _occluded_frame(rng, text, (25.0, 120.0, 215.0)[i % 3], hidden=0.12)
         frame = 255 - frame if turn == "dark mode" else np.ascontiguousarray(frame[:, ::-1])
@@ -159,7 +152,7 @@ def test_a_dark_mode_or_mirrored_pass_with_a_sticker_over_its_middle_is_read_too
 
 def _thumb_sliding(rng: np.random.Generator, text: str, hidden: float, frames: int = 8) -> list[np.ndarray]:
     """A pass held still in a 640x480 frame while a thumb hiding `hidden` of it slides across."""
-    m = np.pad(_matrix(make_qr(text)), 4)
+    m = np.pad(matrix_of(make_qr(text)), 4)
     module = float(rng.uniform(4.5, 6.5))
     size = int(round(m.shape[0] * module))
     base = cv2.resize(np.where(m, 30.0, 220.0).astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
@@ -185,7 +178,7 @@ def test_a_thumb_sliding_over_a_still_pass_is_read_from_what_each_frame_saw() ->
     rng = np.random.default_rng(2)
     single = DecodeLadder(make_decoder("zxing"), budget_ms=math.inf)
     for _ in range(4):
-        text = _pass_text(rng)
+        text = pass_text(rng)
         frames = _thumb_sliding(rng, text, 0.25)
         assert not any(single.decode(f).detections for f in frames)
         reader = SequenceReader(DecodeLadder(make_decoder("zxing"), budget_ms=math.inf))
@@ -196,7 +189,7 @@ def test_a_thumb_sliding_over_a_still_pass_is_read_from_what_each_frame_saw() ->
 def test_grids_of_two_passes_held_up_in_turn_never_read_as_a_third() -> None:
     rng = np.random.default_rng(3)
     for _ in range(3):
-        a, b = _pass_text(rng), _pass_text(rng)
+        a, b = pass_text(rng), pass_text(rng)
         reader = SequenceReader(DecodeLadder(make_decoder("zxing"), budget_ms=math.inf))
         for frame in _thumb_sliding(rng, a, 0.25, 4)[:2] + _thumb_sliding(rng, b, 0.25, 4)[2:]:
             assert {d.text for d in reader.decode(frame).detections} <= {a, b}

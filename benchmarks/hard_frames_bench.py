@@ -5,6 +5,7 @@
     taskset -c 1 python benchmarks/hard_frames_bench.py --rungs median,half,threshold
     taskset -c 1 python benchmarks/hard_frames_bench.py --no-erasures  # without erasure decoding
     taskset -c 1 python benchmarks/hard_frames_bench.py --no-resample  # without resample.py
+    taskset -c 1 python benchmarks/hard_frames_bench.py --without defocus  # without a rung (comma list)
 
 Frames come from tests/capture/frame_families.py (seeded; one dominant degradation a family).
 "raw zxing-cpp" is one decoder call; "station decode" is the ladder as `station decode` runs it
@@ -43,10 +44,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
+    parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
     args = parser.parse_args()
     rungs = tuple(args.rungs.split(",")) if args.rungs else DEFAULT_RUNGS
-    if args.no_resample:
-        rungs = tuple(r for r in rungs if r != RESAMPLE)
+    left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
+    rungs = tuple(r for r in rungs if r not in left_out)
     raw = make_decoder("zxing")
     ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
                           erasures=not args.no_erasures)

@@ -6,6 +6,7 @@ raw zxing-cpp and by `station decode` (the ladder as the command runs it), and w
     taskset -c 1 python benchmarks/photo_bench.py --seed 77        # photos not developed on
     taskset -c 1 python benchmarks/photo_bench.py --no-erasures    # without erasure decoding
     taskset -c 1 python benchmarks/photo_bench.py --no-resample    # without the resample rung
+    taskset -c 1 python benchmarks/photo_bench.py --without defocus   # without a rung (comma list)
 
 Photos come from tests/capture/photo_frames.py (seeded). Rows group them by size; a code counts
 as read when its text is among the reads, and a read of a code not drawn is a false read. "over
@@ -48,14 +49,16 @@ def main() -> int:
     parser.add_argument("--budget-ms", type=float, default=FILE_BUDGET_MS)
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
+    parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
     args = parser.parse_args()
     raw = make_decoder("zxing")
-    rungs = tuple(r for r in DEFAULT_RUNGS if r != RESAMPLE or not args.no_resample)
+    left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
+    rungs = tuple(r for r in DEFAULT_RUNGS if r not in left_out)
     ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
                           erasures=not args.no_erasures)
     print(f"# Photos: {args.photos}, seed {args.seed}, ladder {','.join(ladder.rungs)}, "
           f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}"
-          f"{', no resampling' if args.no_resample else ''}\n")
+          f"{', no resampling' if args.no_resample else ''}{', without ' + args.without if args.without else ''}\n")
     print("| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads "
           "| ms p50 | ms p95 | ms max | over budget |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -18,6 +18,7 @@ error detection alone, and a thresholded finder pattern of a pass was read as on
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import erasures, finder_repair, path_deblur, region_rungs, resample, unbend
+from station.capture import defocus, erasures, finder_repair, path_deblur, region_rungs, resample, unbend
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -47,9 +48,10 @@ _MAX_FAILED = 2
 # only (a code reported twice, or by two views, is one code: the fit moves both onto its corners).
 RESAMPLE = "resample"
 _MAX_RESAMPLED = 2
-# What the rung costs before the ladder has measured it (a code's median, 15-20 ms at 1-3
-# megapixels): a camera-sized budget does not start it on a guess of nothing.
-_RESAMPLE_PRIOR_MS = 20.0
+# What a rung costs before the ladder has measured it, so a camera-sized budget does not start
+# it on a guess of nothing: resample's median a code (15-20 ms at 1-3 megapixels); defocus's
+# estimate and first view on a blurred photo (20-40 ms at 2-8 megapixels).
+_PRIOR_MS: dict[str, float] = {RESAMPLE: 20.0, "defocus": 30.0}
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
@@ -130,9 +132,17 @@ RUNGS: dict[str, RungFn] = {
     "finder": finder_repair.repair,
     "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
+    "defocus": defocus.undo,
 }
+# Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
+# take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
+# of several codes, often not where the codes left are), but only their first view. Measured
+# with benchmarks/photo_bench.py, seeds 5150 / 77 (codes read, ms p50): without the defocus rung
+# 132 / 124 (131, 121 ms); on the unread region as other rungs 135 / 128 (137, 135); the whole
+# picture, every view 137 / 132 (277, 269); the whole picture, past a read one view, 138 / 132 (191, 189).
+_WHOLE_PICTURE = frozenset({"defocus"})
 # Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
-_FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
+_FIRST_READ_ENDS = frozenset({"finder", "unbend", "path", "defocus"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -142,10 +152,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path"})
 # before them: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "finder", "unbend", "path")
+    "defocus", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "finder", "unbend", "path"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "finder", "unbend", "path"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +220,7 @@ class DecodeLadder:
         self._offset = (0, 0)
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
-        self._cost_ms: dict[str, float] = {RESAMPLE: _RESAMPLE_PRIOR_MS}
+        self._cost_ms: dict[str, float] = dict(_PRIOR_MS)
         self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
     def plain(self, gray: np.ndarray, memory: erasures.GridMemory | None = None) -> tuple[tuple[Detection, ...], Hints]:
@@ -232,11 +242,14 @@ class DecodeLadder:
                 found.extend(engine.decode(fixed).detections)
         return Attempt(tuple(found), attempt.near_misses, attempt.failed)
 
-    def run_rung(self, name: str, gray: np.ndarray, hints: Hints, deadline: float | None = None) -> tuple[Detection, ...]:
-        """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them."""
+    def run_rung(self, name: str, gray: np.ndarray, hints: Hints, deadline: float | None = None,
+                 views: int | None = None) -> tuple[Detection, ...]:
+        """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them;
+        `views`: at most this many of the rung's views."""
         start = self._clock()
         found: list[Detection] = []
-        for view in (self._resampled() if name == RESAMPLE else RUNGS[name](gray, hints)):
+        made = self._resampled() if name == RESAMPLE else RUNGS[name](gray, hints)
+        for view in itertools.islice(made, views):
             if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
                 break
             engine = self._engine(view.engine)
@@ -306,9 +319,14 @@ class DecodeLadder:
             if not self.fits(name, (self._clock() - start) * 1000.0, self.budget_ms):
                 continue
             tried.append(name)
-            local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
             deadline = start + self.budget_ms / 1000.0
-            more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local, deadline))
+            if name in _WHOLE_PICTURE:
+                self._offset = (0, 0)
+                more = self.run_rung(name, gray, unread, deadline, views=1 if found else None)
+                self._offset = (ox, oy)
+            else:
+                local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
+                more = tuple(d.moved(1.0, ox, oy) for d in self.run_rung(name, work, local, deadline))
             if {d.text for d in more} - {d.text for d in found}:
                 found, rung = _unique(found + more), name
                 unread = self._left(gray, _unread(unread, found), found)

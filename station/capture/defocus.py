@@ -1,0 +1,92 @@
+"""Undoing a lens out of focus: a phone's photo of a pass taken too close, or focused on the
+background, blurs every edge alike, by a blur as wide as a module or more. The other rungs
+sharpen (a fixed unsharp mask) or undo a smear along one path (deblur, path); neither undoes a
+blur of several pixels both ways, and the path rung works on a region cut down to 400 x 400 px,
+where a photo's code keeps under a pixel a module.
+
+The blur is estimated from the picture itself (Zhuo and Sim, "Defocus map estimation from a
+single image", 2011): blurring a step edge blurred by sigma once more by a known s0 lowers its
+gradient by the ratio R = sqrt(sigma^2 + s0^2) / sigma, so sigma = s0 / sqrt(R^2 - 1) at each
+edge; the median over the picture's edges is the estimate. The picture is then scaled down until
+that blur is _TARGET px (a module of a code blurred by less than its width keeps 2.5 px or more),
+and Wiener deconvolution with a Gaussian of 1.15, 1.0 and 1.5 times the estimate gives a view
+each: on a code the estimate runs 10-35 % under the true blur (its edges lie a module apart, not
+alone as the method assumes), and over it with a shaken hand. On the photo benchmark's misses
+(benchmarks/photo_bench.py, seed 5150), Wiener told the true blur read 8 of 55 codes this way;
+the three estimates read 9, and 10 of 79 on seed 77 (docs/decode-benchmark.md).
+
+As with every rung, the views are only filtered pixels: a read still needs the engine's error
+correction (ladder.py says why that guards false reads).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import cache
+
+import cv2
+import numpy as np
+
+from station.capture.view import Hints, View
+
+_ESTIMATE_PIXELS = 1.0e6  # the blur is estimated on a copy this size: a photo's 12 MP cost 10x more
+_REBLUR = 1.0  # s0, px of the estimating copy
+_SMOOTH = 0.7  # px of the estimating copy: the smoothing against noise
+_LEAST = 1.5  # px of the frame: a sharper picture is the other rungs' (a webcam's lens softness is ~1)
+_TARGET = 3.0  # px the blur is scaled down to before it is undone
+_PIXELS = 8.0e6  # the deconvolved picture's size at most: 2.5 MP read 6 of the 8 codes 8 MP read
+_FACTORS = (1.15, 1.0, 1.5)  # of the estimate, the likeliest first (see the module docstring)
+_NOISE = 0.002  # Wiener's noise term: 0.01 (the smear rungs') read 3 of the 8 codes the true blur read
+_REACH = 8.0  # the filter's radius in blurs: 99 % of its weight (a shorter one rings where it is cut)
+
+
+def blur_sigma(gray: np.ndarray) -> float | None:
+    """The Gaussian blur (px) over `gray`'s edges, or None when it has too few edges to say."""
+    scale = min(1.0, math.sqrt(_ESTIMATE_PIXELS / gray.size))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    # A little smoothing first: sensor noise and JPEG blocks would read as the sharpest edges.
+    soft = cv2.GaussianBlur(small.astype(np.float32), (0, 0), _SMOOTH)
+    again = cv2.GaussianBlur(soft, (0, 0), _REBLUR)
+    edges = cv2.Canny(small, 40, 100) > 0
+    ratio = _gradient(soft)[edges] / np.maximum(_gradient(again)[edges], 1e-3)
+    ratio = ratio[ratio > 1.01]
+    if ratio.size < 50:
+        return None
+    # The smoothing is left in the estimate (taking it off in quadrature read 4-6 codes fewer in
+    # benchmarks/photo_bench.py: the estimate runs under the truth on codes, see above).
+    return float(np.median(_REBLUR / np.sqrt(ratio**2 - 1))) / scale
+
+
+def _gradient(image: np.ndarray) -> np.ndarray:
+    return cv2.magnitude(cv2.Sobel(image, cv2.CV_32F, 1, 0), cv2.Sobel(image, cv2.CV_32F, 0, 1))
+
+
+def undo(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The ladder rung, on the whole picture (a photo's codes can be anywhere, and a sheet has
+    several). Lazy: the ladder stops at the first view that reads."""
+    sigma = blur_sigma(gray)
+    if sigma is None or sigma < _LEAST:
+        return
+    for factor in _FACTORS:
+        blur = sigma * factor
+        scale = min(1.0, _TARGET / blur, math.sqrt(_PIXELS / gray.size))
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        sharp = cv2.filter2D(small.astype(np.float32), -1, wiener_filter(round(blur * scale, 2)),
+                             borderType=cv2.BORDER_REPLICATE)
+        yield View(np.clip(sharp, 0, 255).astype(np.uint8), scale)
+
+
+@cache
+def wiener_filter(sigma: float) -> np.ndarray:
+    """Wiener deconvolution of a Gaussian blur of `sigma` px as a filter in the picture itself.
+    The blur has no direction, so neither has the filter: applied by cv2.filter2D it costs a
+    fifth of the same deconvolution through numpy's FFTs of the whole picture (27 against 147 ms
+    on 2.5 MP here), and the usual blur is the same _TARGET, so the filter is computed once."""
+    radius = int(math.ceil(_REACH * sigma))
+    n = 1 << (4 * radius + 3).bit_length()  # room for the filter's tails on both sides
+    f = np.fft.fftfreq(n)
+    otf = np.exp(-2 * (math.pi * sigma) ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    whole = np.fft.fftshift(np.real(np.fft.ifft2(otf / (otf**2 + _NOISE))))
+    c = n // 2
+    return whole[c - radius:c + radius + 1, c - radius:c + radius + 1].astype(np.float32)

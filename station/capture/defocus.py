@@ -8,7 +8,7 @@ The blur is estimated from the picture itself (Zhuo and Sim, "Defocus map estima
 single image", 2011): blurring a step edge blurred by sigma once more by a known s0 lowers its
 gradient by the ratio R = sqrt(sigma^2 + s0^2) / sigma, so sigma = s0 / sqrt(R^2 - 1) at each
 edge; the median over the picture's edges is the estimate. The picture is then scaled down until
-that blur is _TARGET px (a module of a code blurred by less than its width keeps 2.5 px or more),
+that blur is _TARGET px (a module of a code blurred by less than its width keeps 3 px or more),
 and Wiener deconvolution with a Gaussian of 1.15, 1.0 and 1.5 times the estimate gives a view
 each: on a code the estimate runs 10-35 % under the true blur (its edges lie a module apart, not
 alone as the method assumes), and over it with a shaken hand. On the photo benchmark's misses
@@ -35,9 +35,9 @@ _REBLUR = 1.0  # s0, px of the estimating copy
 _SMOOTH = 0.7  # px of the estimating copy: the smoothing against noise
 _LEAST = 1.5  # px of the frame: a sharper picture is the other rungs' (a webcam's lens softness is ~1)
 _TARGET = 3.0  # px the blur is scaled down to before it is undone
-_PIXELS = 8.0e6  # the deconvolved picture's size at most: 2.5 MP read 6 of the 8 codes 8 MP read
+_PIXELS = 8.0e6  # the deconvolved picture's size at most: capped at 2.5 MP, 2 codes fewer of 8 read
 _FACTORS = (1.15, 1.0, 1.5)  # of the estimate, the likeliest first (see the module docstring)
-_NOISE = 0.002  # Wiener's noise term: 0.01 (the smear rungs') read 3 of the 8 codes the true blur read
+_NOISE = 0.002  # Wiener's noise term: with 0.01 (the smear rungs') the true blur read 6 codes, not 8
 _REACH = 8.0  # the filter's radius in blurs: 99 % of its weight (a shorter one rings where it is cut)
 
 

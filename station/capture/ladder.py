@@ -139,7 +139,8 @@ RUNGS: dict[str, RungFn] = {
 # of several codes, often not where the codes left are), but only their first view. Measured
 # with benchmarks/photo_bench.py, seeds 5150 / 77 (codes read, ms p50): without the defocus rung
 # 132 / 124 (131, 121 ms); on the unread region as other rungs 135 / 128 (137, 135); the whole
-# picture, every view 137 / 132 (277, 269); the whole picture, past a read one view, 138 / 132 (191, 189).
+# picture, every view 137 / 132 (277, 269); the whole picture, past a read one view, 137-138 / 132
+# (191-209, 189-190; two runs).
 _WHOLE_PICTURE = frozenset({"defocus"})
 # Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path", "defocus"})

@@ -26,10 +26,15 @@ from station.capture.view import Hints, View
 _MAX_REGIONS = 2
 _DEBLUR_PIXELS = 450 * 450
 _SATURATED = 250  # a grey level that glare has clipped
+_LEAST_HINT = 8  # px a side: no code is smaller; zxing-cpp gives all four corners at (0, 0) when it
+# reports a code it could not place at all (most of the photos' misses, benchmarks/photo_bench.py)
 
 
 def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
-    """Where the code probably is: the regions where codes were seen, else the busiest one."""
+    """Where the code probably is: the regions where codes were seen, else the busiest one. A
+    hint with no extent says nothing of where: taken as a region it was a 12 px box in the
+    frame's corner, and every region rung worked on that instead of the busiest region."""
+    hints = tuple(h for h in hints if h[2] - h[0] >= _LEAST_HINT and h[3] - h[1] >= _LEAST_HINT)
     if hints:
         boxes = [box_of(((x0, y0), (x1, y1)), gray.shape, 0.15) for x0, y0, x1, y1 in hints[:_MAX_REGIONS]]
         return [b for b in boxes if b[2] - b[0] >= 8 and b[3] - b[1] >= 8]  # a hint off the image: none

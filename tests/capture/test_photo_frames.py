@@ -80,3 +80,15 @@ def test_a_short_photo_bench_run_prints_each_size_and_the_total(tmp_path: Path) 
     out = run_bench(tmp_path, "photo_bench.py", "--photos", "6")
     assert "| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads " in out
     assert "| **all** |" in out
+
+
+def test_a_code_zxing_cannot_place_leaves_the_region_rungs_the_busiest_region() -> None:
+    """zxing-cpp reports some codes it cannot read with all four corners at (0, 0); taken as
+    where the code is, that gave the region rungs a 12 px box in the picture's corner."""
+    image = make_photo(10).image
+    _, hints = DecodeLadder(make_decoder("zxing")).plain(image)
+    assert hints and all(h == (0.0, 0.0, 0.0, 0.0) for h in hints)  # the photo shows the case
+    boxes = regions(image, hints)
+    assert boxes == regions(image, ())  # the busiest region, as with no hint at all
+    x0, y0, x1, y1 = boxes[0]
+    assert x1 - x0 > 500 and y1 - y0 > 500  # the code's region (about 1,000 px), not a corner box

@@ -56,7 +56,8 @@ def defocused(rng: np.random.Generator, text: str, share: float) -> tuple[np.nda
 
 
 def _ladder(rungs: tuple[str, ...]) -> DecodeLadder:
-    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=2000, every_code=True)
+    # No time limit: these tests count reads, and a slow machine must not turn a rung away.
+    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=math.inf, every_code=True)
 
 
 WITHOUT = tuple(r for r in DEFAULT_RUNGS if r != "defocus")
@@ -178,8 +179,8 @@ def test_a_webcam_frame_out_of_focus_reads_too() -> None:
     from degrade import make_frame
 
     rest = tuple(r for r in DEFAULT_RUNGS if r not in ("defocus", "path", "resample"))
-    without = DecodeLadder(make_decoder("zxing"), rungs=rest, budget_ms=500)
-    with_rung = DecodeLadder(make_decoder("zxing"), rungs=rest + ("defocus",), budget_ms=500)
+    without = DecodeLadder(make_decoder("zxing"), rungs=rest, budget_ms=math.inf)
+    with_rung = DecodeLadder(make_decoder("zxing"), rungs=rest + ("defocus",), budget_ms=math.inf)
     missed = gained = 0
     for i in range(24):
         frame = make_frame("gaussian_blur", i, "720p")

@@ -30,9 +30,9 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "capture")]
 
 from frame_families import FAMILIES, make_family_frame  # noqa: E402
 
-from station.capture.decode_files import FILE_BUDGET_MS  # noqa: E402
+from station.capture.decode_files import FILE_BUDGET_MS, file_ladder  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
-from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder  # noqa: E402
+from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE  # noqa: E402
 
 
 def main() -> int:
@@ -45,15 +45,17 @@ def main() -> int:
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
     parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
+    parser.add_argument("--slowness", type=float, default=None,
+                        help="scale the budget by this, not by the machine's measured slowness (1: as given)")
     args = parser.parse_args()
     rungs = tuple(args.rungs.split(",")) if args.rungs else DEFAULT_RUNGS
     left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
     rungs = tuple(r for r in rungs if r not in left_out)
     raw = make_decoder("zxing")
-    ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
-                          erasures=not args.no_erasures)
+    ladder = file_ladder("zxing", args.budget_ms, args.slowness, rungs=rungs, erasures=not args.no_erasures)
     print(f"# Single frames by family: {args.frames} a family, 1280x720, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}"
+          f"{args.budget_ms:.0f} ms budget x {ladder.budget_ms / args.budget_ms:.2f} (this machine's slowness)"
+          f"{', no erasure decoding' if args.no_erasures else ''}"
           f"{', no resampling' if args.no_resample else ''}\n")
     print("| family | frames | raw zxing-cpp | station decode | false reads | ms p50 | ms p95 | read by rung |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")

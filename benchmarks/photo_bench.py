@@ -11,7 +11,8 @@ raw zxing-cpp and by `station decode` (the ladder as the command runs it), and w
 Photos come from tests/capture/photo_frames.py (seeded). Rows group them by size; a code counts
 as read when its text is among the reads, and a read of a code not drawn is a false read. "over
 budget" counts photos whose decode took longer than twice the command's per-file budget (a photo
-must not hold `station decode` for seconds: the budget is what it promises). Prints Markdown;
+must not hold `station decode` for seconds: the budget is what it promises), the budget scaled by
+this machine's slowness as the command scales it (station/capture/machine_pace.py). Prints Markdown;
 not a test.
 """
 
@@ -31,9 +32,9 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "capture")]
 
 from photo_frames import SEED, make_photo  # noqa: E402
 
-from station.capture.decode_files import FILE_BUDGET_MS  # noqa: E402
+from station.capture.decode_files import FILE_BUDGET_MS, file_ladder  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
-from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder  # noqa: E402
+from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE  # noqa: E402
 
 _GROUPS = (("up to 2 MP", 2.0), ("2-5 MP", 5.0), ("5-12.2 MP", 12.2))
 
@@ -50,14 +51,16 @@ def main() -> int:
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
     parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
+    parser.add_argument("--slowness", type=float, default=None,
+                        help="scale the budget by this, not by the machine's measured slowness (1: as given)")
     args = parser.parse_args()
     raw = make_decoder("zxing")
     left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
     rungs = tuple(r for r in DEFAULT_RUNGS if r not in left_out)
-    ladder = DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=args.budget_ms, every_code=True,
-                          erasures=not args.no_erasures)
+    ladder = file_ladder("zxing", args.budget_ms, args.slowness, rungs=rungs, erasures=not args.no_erasures)
     print(f"# Photos: {args.photos}, seed {args.seed}, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget{', no erasure decoding' if args.no_erasures else ''}"
+          f"{args.budget_ms:.0f} ms budget x {ladder.budget_ms / args.budget_ms:.2f} (this machine's slowness) "
+          f"{', no erasure decoding' if args.no_erasures else ''}"
           f"{', no resampling' if args.no_resample else ''}{', without ' + args.without if args.without else ''}\n")
     print("| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads "
           "| ms p50 | ms p95 | ms max | over budget |")
@@ -78,7 +81,7 @@ def main() -> int:
         got = {d.text for d in result.detections}
         c = counts[group]
         c.update(photos=1, codes=len(drawn), raw=len(drawn & got_raw), ladder=len(drawn & got),
-                 whole=int(drawn <= got), bad=len((got | got_raw) - drawn), over=int(ms > 2 * args.budget_ms))
+                 whole=int(drawn <= got), bad=len((got | got_raw) - drawn), over=int(ms > 2 * ladder.budget_ms))
         times[group].append(ms)
     total: Counter[str] = Counter()
     all_ms: list[float] = []

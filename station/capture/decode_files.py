@@ -6,14 +6,29 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from station.capture import machine_pace
 from station.capture.decoders import make_decoder
 from station.capture.detection import Detection
 from station.capture.ladder import DecodeLadder
 from station.capture.sources import read_image
 
-# Files are not a live stream: give each the whole ladder rather than a frame's budget.
+# Files are not a live stream: give each the whole ladder rather than a frame's budget. In the
+# development machine's ms: scaled by this machine's measured slowness (machine_pace.py).
 FILE_BUDGET_MS = 500.0
+
+
+def file_ladder(engine: str = "zxing", budget_ms: float = FILE_BUDGET_MS, slowness: float | None = None,
+                clock: Callable[[], float] = time.thread_time, **options: Any) -> DecodeLadder:
+    """The ladder `station decode` runs on a file: every rung, every code, and a budget that
+    buys the same rungs on a slow or busy machine as on a fast idle one: `budget_ms` times the
+    machine's slowness (measured once per process unless given), on the thread's CPU clock, so
+    other processes' load does not eat it. `options` go to `DecodeLadder` (the benchmarks'
+    rungs left out, erasures off); `clock` is for tests."""
+    pace = machine_pace.slowness() if slowness is None else slowness
+    return DecodeLadder(make_decoder(engine), budget_ms=budget_ms * pace, clock=clock,
+                        every_code=True, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,6 @@ def decode_file(path: str | Path, ladder: DecodeLadder, clock: Callable[[], floa
 def decode_files(
     paths: Iterable[str | Path], engine: str = "zxing", budget_ms: float = FILE_BUDGET_MS
 ) -> Iterator[FileResult]:
-    ladder = DecodeLadder(make_decoder(engine), budget_ms=budget_ms, every_code=True)
+    ladder = file_ladder(engine, budget_ms)
     for path in paths:
         yield decode_file(path, ladder)

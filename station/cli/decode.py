@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line per image")
     parser.add_argument("--engine", choices=ENGINES, default="zxing", help="QR decoder (default: zxing)")
     parser.add_argument(
-        "--budget-ms", type=float, default=FILE_BUDGET_MS, help="time allowed for retries per image"
+        "--budget-ms", type=float, default=FILE_BUDGET_MS,
+        help="time allowed for retries per image, in ms of a fast machine: a slower or busier one gets "
+        "more, by its measured slowness (default %(default).0f)",
     )
 
 

@@ -54,14 +54,53 @@ class FrameSource(Protocol):
 
 
 def read_image(path: str | Path) -> np.ndarray | None:
-    """cv2.imread that also works for non-ASCII paths on Windows; None if not an image."""
+    """cv2.imread that also works for non-ASCII paths on Windows; None if not an image. A picture
+    with transparency (a QR saved from a generator with a transparent background) comes back
+    flattened onto a background the code stands out from: read as plain colour, its transparent
+    pixels are whatever colour they hide, black for most tools, and the code vanishes into them."""
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
         return None
     if data.size == 0:
         return None
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if not _may_have_alpha(data[:16].tobytes()):
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)  # applies a photo's EXIF orientation
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    return None if image is None else _flatten(image)
+
+
+def _may_have_alpha(head: bytes) -> bool:
+    """PNG, WebP and TIFF can carry an alpha channel (JPEG, BMP and PNM pictures are read as colour)."""
+    return (head.startswith(b"\x89PNG") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+            or head[:4] in (b"II*\x00", b"MM\x00*"))
+
+
+def _flatten(image: np.ndarray) -> np.ndarray | None:
+    """8-bit BGR from what IMREAD_UNCHANGED gives: grey or colour, 8 or 16 bits or float, with
+    or without alpha. Transparent pixels become white under dark ink and black under light ink
+    (a light code on transparent, meant for a dark page, then reads as an inverted code)."""
+    if image.dtype == np.uint16:
+        image = (image // 257).astype(np.uint8)
+    elif image.dtype.kind == "f":
+        image = (np.clip(np.nan_to_num(image), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        return None
+    if image.ndim == 2:
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+    channels = image.shape[2]
+    if channels == 3:
+        return image
+    if channels not in (2, 4):
+        return None
+    colour = cv2.cvtColor(image[:, :, 0], cv2.COLOR_GRAY2BGR) if channels == 2 else image[:, :, :3]
+    alpha = image[:, :, -1]
+    if alpha.min() == 255:
+        return np.ascontiguousarray(colour)
+    ink = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)[alpha > 127]
+    ground = 0.0 if ink.size and float(ink.mean()) > 127 else 255.0
+    a = alpha.astype(np.float32)[:, :, None] / 255.0
+    return (colour.astype(np.float32) * a + ground * (1.0 - a) + 0.5).astype(np.uint8)
 
 
 class Pacer:

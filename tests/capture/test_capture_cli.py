@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
+import segno
 
 from degrade import make_frame, multi_code_frame
 from station.cli import decode
@@ -89,3 +91,43 @@ def test_station_decode_subprocess(images: dict[str, Path]) -> None:
     assert proc.returncode == 1, proc.stderr
     check_json_lines(proc.stdout.splitlines(), images)
     assert proc.stderr.count("station decode:") == 2
+
+
+def _modules(text: str) -> np.ndarray:
+    """The code's dark modules as 1, 6 px a module, with its quiet zone."""
+    return np.array(list(segno.make_qr(text).matrix_iter(scale=6, border=4)), np.int32)
+
+
+def test_decode_pictures_with_transparency_and_deep_colour(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A QR saved with a transparent background (most tools leave transparent pixels black, so
+    read as colour the code vanished: checked, no code found before), light ink meant for a dark
+    page, 16-bit grey, WebP and TIFF with alpha: each is read; a JPEG of the same code still is."""
+    dark = _modules("https://example.org/t/dark-ink")
+    files: dict[str, tuple[str, np.ndarray]] = {}
+    rgba = np.zeros(dark.shape + (4,), np.uint8)  # transparent black everywhere but the ink
+    rgba[..., 3] = dark * 255  # the ink opaque, black
+    files["clear.png"] = ("https://example.org/t/dark-ink", rgba)
+    white = _modules("https://example.org/t/light-ink")
+    light = np.zeros(white.shape + (4,), np.uint8)
+    light[..., :3], light[..., 3] = 255, white * 255
+    files["light ink.png"] = ("https://example.org/t/light-ink", light)
+    soft = rgba.copy()
+    soft[..., 3] = cv2.GaussianBlur(soft[..., 3], (0, 0), 1.0)  # anti-aliased edges: partial alpha
+    files["clear.webp"] = ("https://example.org/t/dark-ink", soft)
+    files["clear.tif"] = ("https://example.org/t/dark-ink", rgba)
+    deep = _modules("https://example.org/t/16-bit")
+    files["deep.png"] = ("https://example.org/t/16-bit", ((1 - deep) * 60000 + 2000).astype(np.uint16))
+    files["plain.jpg"] = ("https://example.org/t/dark-ink", ((1 - dark) * 255).astype(np.uint8))
+    for name, (_, image) in files.items():
+        params = [cv2.IMWRITE_WEBP_QUALITY, 101] if name.endswith(".webp") else []
+        assert cv2.imwrite(str(tmp_path / name), image, params)
+    assert decode.main(["--json", *(str(tmp_path / n) for n in files)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [[c["text"] for c in r["codes"]] for r in rows] == [[text] for text, _ in files.values()]
+
+
+def test_a_fully_transparent_picture_has_no_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cv2.imwrite(str(tmp_path / "nothing.png"), np.zeros((120, 160, 4), np.uint8))
+    assert decode.main([str(tmp_path / "nothing.png")]) == 0
+    assert "no QR code found" in capsys.readouterr().out

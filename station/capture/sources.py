@@ -100,7 +100,8 @@ def _flatten(image: np.ndarray) -> np.ndarray | None:
     ink = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)[alpha > 127]
     ground = 0.0 if ink.size and float(ink.mean()) > 127 else 255.0
     a = alpha.astype(np.float32)[:, :, None] / 255.0
-    return (colour.astype(np.float32) * a + ground * (1.0 - a) + 0.5).astype(np.uint8)
+    flat: np.ndarray = (colour.astype(np.float32) * a + ground * (1.0 - a) + 0.5).astype(np.uint8)
+    return flat
 
 
 class Pacer:

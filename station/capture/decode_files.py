@@ -20,10 +20,10 @@ FILE_BUDGET_MS = 500.0
 
 
 def file_ladder(engine: str = "zxing", budget_ms: float = FILE_BUDGET_MS, slowness: float | None = None,
-                clock: Callable[[], float] = time.thread_time, **options: Any) -> DecodeLadder:
+                clock: Callable[[], float] = time.process_time, **options: Any) -> DecodeLadder:
     """The ladder `station decode` runs on a file: every rung, every code, and a budget that
     buys the same rungs on a slow or busy machine as on a fast idle one: `budget_ms` times the
-    machine's slowness (measured once per process unless given), on the thread's CPU clock, so
+    machine's slowness (measured once per process unless given), on the process's CPU clock, so
     other processes' load does not eat it. `options` go to `DecodeLadder` (the benchmarks'
     rungs left out, erasures off); `clock` is for tests."""
     pace = machine_pace.slowness() if slowness is None else slowness

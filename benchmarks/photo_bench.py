@@ -7,6 +7,7 @@ raw zxing-cpp and by `station decode` (the ladder as the command runs it), and w
     taskset -c 1 python benchmarks/photo_bench.py --no-erasures    # without erasure decoding
     taskset -c 1 python benchmarks/photo_bench.py --no-resample    # without the resample rung
     taskset -c 1 python benchmarks/photo_bench.py --without defocus   # without a rung (comma list)
+    taskset -c 1 python benchmarks/photo_bench.py --glare          # the same photos, a lamp's reflection on each code
 
 Photos come from tests/capture/photo_frames.py (seeded). Rows group them by size; a code counts
 as read when its text is among the reads, and a read of a code not drawn is a false read. "over
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--no-erasures", action="store_true", help="without erasure decoding (erasures.py)")
     parser.add_argument("--no-resample", action="store_true", help="without the resample rung (resample.py)")
     parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
+    parser.add_argument("--glare", action="store_true", help="every code under a lamp's reflection (the same photos otherwise)")
     parser.add_argument("--slowness", type=float, default=None,
                         help="scale the budget by this, not by the machine's measured slowness (1: as given)")
     args = parser.parse_args()
@@ -58,7 +60,7 @@ def main() -> int:
     left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
     rungs = tuple(r for r in DEFAULT_RUNGS if r not in left_out)
     ladder = file_ladder("zxing", args.budget_ms, args.slowness, rungs=rungs, erasures=not args.no_erasures)
-    print(f"# Photos: {args.photos}, seed {args.seed}, ladder {','.join(ladder.rungs)}, "
+    print(f"# Photos: {args.photos}, seed {args.seed}{', glare on every code' if args.glare else ''}, ladder {','.join(ladder.rungs)}, "
           f"{args.budget_ms:.0f} ms budget x {ladder.budget_ms / args.budget_ms:.2f} (this machine's slowness) "
           f"{', no erasure decoding' if args.no_erasures else ''}"
           f"{', no resampling' if args.no_resample else ''}{', without ' + args.without if args.without else ''}\n")
@@ -69,7 +71,7 @@ def main() -> int:
     times: dict[str, list[float]] = {name: [] for name, _ in _GROUPS}
     ladder.decode(make_photo(0, args.seed).image)  # warm up
     for i in range(args.photos):
-        photo = make_photo(i, args.seed)
+        photo = make_photo(i, args.seed, args.glare)
         if not photo.texts:
             continue
         group = _group(photo.image.size)

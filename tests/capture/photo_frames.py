@@ -68,9 +68,39 @@ def _shadow(canvas: np.ndarray, rng: np.random.Generator) -> str:
     return f"shadow={depth:.2f}"
 
 
-def make_photo(index: int, seed: int = SEED) -> Photo:
-    """Photo `index`; the same arguments always give the same pixels."""
+def _glare(canvas: np.ndarray, rng: np.random.Generator, box: tuple[int, int, int, int]) -> str:
+    """A lamp's reflection on glossy paper over a code (`box`): one to three specular blobs or a
+    bright band (a window, a ceiling tube), hard or soft edged, bright enough to clip."""
+    h, w = canvas.shape
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0)
+    # The light reaches a code's side past the code; beyond that it adds nothing worth drawing.
+    X0, Y0, X1, Y1 = max(0, x0 - side), max(0, y0 - side), min(w, x1 + side), min(h, y1 + side)
+    yy, xx = np.mgrid[Y0:Y1, X0:X1].astype(np.float32)
+    hard = float(rng.uniform(1, 4))  # 1: a soft falloff, 4: a hard edge
+    kind = ("specular", "band")[int(rng.integers(0, 2))]
+    if kind == "specular":
+        light = np.zeros_like(xx)
+        for _ in range(int(rng.integers(1, 4))):
+            a, ra = float(rng.uniform(0, math.pi)), side * float(rng.uniform(0.04, 0.2))
+            rb = ra * float(rng.uniform(0.3, 1.0))
+            bx, by = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            u = (xx - bx) * math.cos(a) + (yy - by) * math.sin(a)
+            v = -(xx - bx) * math.sin(a) + (yy - by) * math.cos(a)
+            light = np.maximum(light, np.exp(-(((u / ra) ** 2 + (v / rb) ** 2) ** hard)))
+    else:
+        a = float(rng.uniform(0, math.pi))
+        dist = (xx - rng.uniform(x0, x1)) * math.cos(a) + (yy - rng.uniform(y0, y1)) * math.sin(a)
+        light = np.exp(-np.abs(dist / (side * float(rng.uniform(0.04, 0.15)))) ** (2 * hard))
+    canvas[Y0:Y1, X0:X1] += float(rng.uniform(120, 260)) * light
+    return f"glare={kind}"
+
+
+def make_photo(index: int, seed: int = SEED, glare: bool = False) -> Photo:
+    """Photo `index`; the same arguments always give the same pixels. `glare`: each code under a
+    lamp's reflection (drawn from a stream of its own, so the photo is otherwise the same)."""
     rng = np.random.default_rng([seed, index])
+    lamp = np.random.default_rng([seed, index, 99])
     long = int(rng.choice(_LONG_SIDES))
     w, h = (long, long * 3 // 4) if rng.random() < 0.6 else (long * 3 // 4, long)
     canvas = background(rng, w, h) * float(rng.uniform(0.7, 1.6))
@@ -100,6 +130,9 @@ def make_photo(index: int, seed: int = SEED) -> Photo:
                 taken |= cv2.dilate(mask, np.ones((15, 15), np.uint8))
                 texts.append(text)
                 detail.append(f"v{qr.version}{qr.error} module={module:.1f}{' bent' if bent else ''}")
+                if glare:
+                    ys, xs = np.nonzero(mask)
+                    detail.append(_glare(canvas, lamp, (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))))
                 break
     if rng.random() < 0.3:
         detail.append(_shadow(canvas, rng))

@@ -92,3 +92,11 @@ def test_a_code_zxing_cannot_place_leaves_the_region_rungs_the_busiest_region() 
     assert boxes == regions(image, ())  # the busiest region, as with no hint at all
     x0, y0, x1, y1 = boxes[0]
     assert x1 - x0 > 500 and y1 - y0 > 500  # the code's region (about 1,000 px), not a corner box
+
+
+def test_glare_photos_are_the_same_photos_under_a_lamp() -> None:
+    plain, lit, again = make_photo(5), make_photo(5, glare=True), make_photo(5, glare=True)
+    assert lit.texts == plain.texts and "glare=" in lit.detail and "glare=" not in plain.detail
+    assert (lit.image == again.image).all()
+    assert (lit.image >= 250).sum() > (plain.image >= 250).sum()  # the reflection clips
+    assert np.mean(np.abs(lit.image.astype(int) - plain.image.astype(int)) > 30) < 0.5  # the rest is the same photo

@@ -60,8 +60,9 @@ def main() -> int:
     left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
     rungs = tuple(r for r in DEFAULT_RUNGS if r not in left_out)
     ladder = file_ladder("zxing", args.budget_ms, args.slowness, rungs=rungs, erasures=not args.no_erasures)
-    print(f"# Photos: {args.photos}, seed {args.seed}{', glare on every code' if args.glare else ''}, ladder {','.join(ladder.rungs)}, "
-          f"{args.budget_ms:.0f} ms budget x {ladder.budget_ms / args.budget_ms:.2f} (this machine's slowness) "
+    print(f"# Photos: {args.photos}, seed {args.seed}{', glare on every code' if args.glare else ''}, "
+          f"ladder {','.join(ladder.rungs)}, "
+          f"{args.budget_ms:.0f} ms budget x {ladder.budget_ms / args.budget_ms:.2f} (this machine's slowness)"
           f"{', no erasure decoding' if args.no_erasures else ''}"
           f"{', no resampling' if args.no_resample else ''}{', without ' + args.without if args.without else ''}\n")
     print("| photos | n | codes | raw zxing-cpp | station decode | all codes read | false reads "

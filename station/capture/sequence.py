@@ -52,6 +52,7 @@ Verify = Callable[[str], bool]
 _PRIOR_MS = {"deblur": 12.0, "focus": 12.0}  # focus: a round on a 300 x 300 crop, ~8-12 ms
 _FOCUS_PIXELS = 300 * 300
 _KEEP_FRAMES = 15  # a located box is trusted this long without being seen again (0.5 s at 30 fps)
+_STARVED_FRAMES = 15  # a step too dear for the frame budget still runs once in this many (0.5 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,8 @@ class SequenceReader:
         self._focus_kernel: np.ndarray | None = None  # its estimate; None: the region is sharp
         self._frame = 0
         self._cost_ms: dict[str, float] = {}  # what each step usually costs (view and decode)
+        self._passed_over: dict[str, int] = {}  # frames in a row each step was skipped for its cost
+        self._turn = 0  # frames the sequence steps have worked on
         self._seen = 0  # the last frame in which a decoder saw a code (read or not; 0: the start)
         self._grids = GridMemory()  # recent frames' grids of codes that failed (erasures.py)
         self._blind = 0
@@ -212,6 +215,10 @@ class SequenceReader:
 
     def _sequence(self, gray: np.ndarray, hints: Hints, tried: list[str], calls: int,
                   start: float) -> tuple[Detection, ...]:
+        # Turns, not frame numbers, share a still code's frames between geometry and focus: with
+        # no code seen for a while the reader works on every other frame only, and by frame
+        # parity geometry then never had a turn (a covered finder was never repaired).
+        self._turn += 1
         box = self._where(gray, hints)
         if box is None:
             self._crops.clear()
@@ -231,8 +238,14 @@ class SequenceReader:
             spent = (clock() - start) * 1000.0
             if calls >= self.max_calls or spent > self.sequence_budget_ms:
                 break
-            if spent + self._cost_ms.get(step, _PRIOR_MS.get(step, 0.0)) > self.ladder.budget_ms:
-                continue  # would overrun the camera's frame budget (a deblur costs ~12 ms)
+            cost = self._cost_ms.get(step, _PRIOR_MS.get(step, 0.0))
+            if spent + cost > self.ladder.budget_ms and self._passed_over.get(step, 0) < _STARVED_FRAMES:
+                # It would overrun the camera's frame budget (a deblur costs ~12 ms). A step that
+                # never fits (a machine three times slower measured geometry at ~20 ms after a
+                # ~10 ms plain try) still runs once in _STARVED_FRAMES: a pass that only it reads
+                # is read late, at the cost of one late frame, rather than never.
+                self._passed_over[step] = self._passed_over.get(step, 0) + 1
+                continue
             began = clock()
             if step == "geometry":
                 view: tuple[np.ndarray, float] | tuple[np.ndarray, float, View] | None = self._next_geometry(current)
@@ -242,6 +255,7 @@ class SequenceReader:
                 view = self._view(step, current)
             if view is None:
                 continue
+            self._passed_over[step] = 0
             calls += 1
             tried.append(step)
             found = self._try(gray, box, *view)
@@ -258,8 +272,8 @@ class SequenceReader:
         if math.hypot(*current.shift) >= 2.0:
             self._geometry_box = None
             return None  # moving: a smear, not the code's geometry, is what stops the read
-        if current.frame % 2 and "fuse" in self.steps:
-            return None  # every other frame: a still code's third call is fuse's (the step after)
+        if self._turn % 2 and "fuse" in self.steps:
+            return None  # every other turn: a still code's third call is fuse's (the step after)
         if current.box != self._geometry_box:
             self._geometry_box = current.box
             self._geometry = iter(finder_repair.plans(current.image) + unbend.plans(current.image))
@@ -276,8 +290,8 @@ class SequenceReader:
         if math.hypot(*current.shift) >= 2.0:
             self._focus_box = None
             return None  # moving: the deblur step's (a straight smear along the motion)
-        if current.frame % 2 == 0 and "geometry" in self.steps:
-            return None  # every other frame: the geometry step has the even ones
+        if self._turn % 2 == 0 and "geometry" in self.steps:
+            return None  # every other turn: the geometry step has the even ones
         crop = current.image
         # At most _FOCUS_PIXELS: a round on a 500 px crop took more than a camera frame's budget
         # (the blur is as much smaller, and the scale is the same for every frame of the box).

@@ -115,6 +115,12 @@ class Grid:
     dark: np.ndarray  # bool, size x size: each module as sampled
     lost: np.ndarray  # bool: the module is hidden (in a patch without contrast)
 
+    def transposed(self) -> Grid:
+        return Grid(self.dark.T, self.lost.T)
+
+    def inverted(self) -> Grid:
+        return Grid(~self.dark, self.lost)
+
 
 def sample(gray: np.ndarray, corners: np.ndarray, size: int) -> Grid:
     """The module grid inside `corners` (the symbol's four corners, top-left first, clockwise)."""
@@ -166,9 +172,8 @@ def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE
         nsym = total - data
         if len(where) > nsym - spare:
             return None
-        codec = reedsolo.RSCodec(nsym, nsize=255, fcr=0, prim=0x11D, generator=2)
         try:
-            _, whole, errata = codec.decode(block, erase_pos=where or None)
+            _, whole, errata = _codec(nsym).decode(block, erase_pos=where or None)
         except reedsolo.ReedSolomonError:
             return None
         errors = len(set(errata) - set(where))
@@ -181,6 +186,11 @@ def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE
     n = len(out_bits)
     matrix[lay.rows[:n], lay.cols[:n]] = out_bits ^ _MASKS[mask](lay.rows[:n], lay.cols[:n])
     return matrix
+
+
+@cache
+def _codec(nsym: int) -> reedsolo.RSCodec:
+    return reedsolo.RSCodec(nsym, nsize=255, fcr=0, prim=0x11D, generator=2)
 
 
 @cache
@@ -344,7 +354,7 @@ def _either_way(grid: Grid, symbol: FailedSymbol) -> np.ndarray | None:
         # A mirrored code (a selfie camera's picture, a pass seen through its sheet): zxing-cpp
         # reads it and gives its corners with top-right and bottom-left swapped, so the grid
         # sampled through them is the code transposed. Nothing in the result says which.
-        matrix = correct(Grid(grid.dark.T, grid.lost.T), symbol.version, symbol.level, symbol.mask)
+        matrix = correct(grid.transposed(), symbol.version, symbol.level, symbol.mask)
         if matrix is not None:
             matrix = matrix.T
     return matrix

@@ -41,6 +41,9 @@ class Finder:
     x: float  # centre, px
     y: float
     side: float  # px across the 7x7 dark square
+    # The dark square's four outer corners (px, in no set order): under perspective they tell
+    # the code's axes and its module along each where the centre alone does not (finder_grid.py).
+    quad: tuple[tuple[float, float], ...] = ()
 
 
 def _binaries(gray: np.ndarray) -> Iterator[np.ndarray]:
@@ -62,7 +65,8 @@ def finders(gray: np.ndarray) -> list[Finder]:
         # large enough to be found at a fraction of the size.
         scale = (_SEARCH_PIXELS / gray.size) ** 0.5
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return [Finder(f.x / scale, f.y / scale, f.side / scale) for f in _finders(gray)]
+    return [Finder(f.x / scale, f.y / scale, f.side / scale, tuple((x / scale, y / scale) for x, y in f.quad))
+            for f in _finders(gray)]
 
 
 def _finders(gray: np.ndarray) -> list[Finder]:
@@ -94,8 +98,18 @@ def _finders(gray: np.ndarray) -> list[Finder]:
                 continue
             side = math.sqrt(a0)
             if not any(math.hypot(cx - f.x, cy - f.y) < side / 3 for f in found):
-                found.append(Finder(cx, cy, side))
+                found.append(Finder(cx, cy, side, _quad(outer)))
     return found[:_MAX_FINDERS]
+
+
+def _quad(outline: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Four corners of a finder's outline: its polygon when that has four, else the smallest
+    rectangle around it. Contour points are the outermost dark pixels' centres: half a pixel
+    in from the edge, which the grid's refinement (resample.fit) takes up."""
+    poly = cv2.approxPolyDP(outline, 0.05 * cv2.arcLength(outline, True), True).reshape(-1, 2)
+    if len(poly) != 4 or not cv2.isContourConvex(poly):
+        poly = cv2.boxPoints(cv2.minAreaRect(outline))
+    return tuple((float(x), float(y)) for x, y in poly)
 
 
 @dataclass(frozen=True, slots=True)

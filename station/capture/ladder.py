@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import defocus, erasures, finder_repair, path_deblur, region_rungs, resample, unbend
+from station.capture import defocus, erasures, finder_grid, finder_repair, path_deblur, region_rungs, resample, unbend
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -35,7 +35,9 @@ from station.capture.view import Hints, View
 Clock = Callable[[], float]
 
 
-RungFn = Callable[[np.ndarray, Hints], Iterable[View]]
+# A rung yields its views lazily; None is a guess tried that left nothing to decode (a grid
+# that did not decode, finder_grid.py), so that the frame's deadline can end the rung there too.
+RungFn = Callable[[np.ndarray, Hints], Iterable[View | None]]
 
 _CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
 # Failed codes a decoder call gets erasure decoding for. zxing-cpp often reports one code twice
@@ -130,6 +132,7 @@ RUNGS: dict[str, RungFn] = {
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
     "finder": finder_repair.repair,
+    "regrid": finder_grid.regrid,
     "path": path_deblur.unsmear,
     "unbend": unbend.unbend,
     "defocus": defocus.undo,
@@ -143,7 +146,7 @@ RUNGS: dict[str, RungFn] = {
 # (191-209, 189-190; two runs).
 _WHOLE_PICTURE = frozenset({"defocus"})
 # Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
-_FIRST_READ_ENDS = frozenset({"finder", "unbend", "path", "defocus"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "path", "defocus"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -153,10 +156,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "unbend", "path", "defocus"})
 # before them: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "path")
+    "defocus", "regrid", "finder", "unbend", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "finder", "unbend", "path"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "path"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,8 @@ class DecodeLadder:
         for view in itertools.islice(made, views):
             if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
                 break
+            if view is None:
+                continue
             engine = self._engine(view.engine)
             if engine is None:
                 continue

@@ -340,7 +340,8 @@ class SequenceReader:
             # Only the frames still held: a station runs all day, this set must not grow.
             self._sharpened = {f for f in self._sharpened if f >= self._crops[0].frame}
             self._sharpened.add(best.frame)
-            return next(iter(RUNGS["sharpen"](best.image, ()))).image, 1.0
+            sharpened = next(iter(RUNGS["sharpen"](best.image, ())))
+            return None if sharpened is None else (sharpened.image, 1.0)
         raise AssertionError(step)
 
 

@@ -1,0 +1,301 @@
+"""Reading a code from two of its finder patterns when the third is washed out or covered.
+
+A lamp's reflection or a window's band over a corner of a glossy pass clips a finder pattern
+to white; a thumb hides one. finder_repair.py paints the missing finder back for the engine,
+but the engine then measures the code's module size along the line between two finders, where
+the glare's long white run makes modules look several times larger: it reads the code as a much
+smaller version (version 2 for 5, 1 for 4: docs/decode-benchmark.md) and fails. Here the
+module grid is set by us instead: the two finders seen (their centres, and each one's module
+measured along the line between them: a finder is 7 modules across) allow one or two versions;
+for each, the eight corners of the two finders' squares give the code's perspective, the grid
+is sampled there, kept only if a timing pattern and a format show, refined on the function
+patterns (resample.fit) and read with the blur between modules undone (resample.darkness), the
+format from whichever of its two copies is visible, the data with the glare's flat modules as
+erasures (erasures.py). A code with big modules is read from the picture scaled down.
+
+False reads: as for every grid we read ourselves, every Reed-Solomon block must decode leaving
+3 check symbols unused, and the engine then reads the repainted code with its own check
+(erasures.py, ladder.py). A wrong version, format or place decodes as nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import cache
+
+import cv2
+import numpy as np
+
+from station.capture import erasures, finder_repair, resample
+from station.capture.view import Hints, View
+
+_LEVELS = ("L", "M", "Q", "H")
+_MODULE_PX = 6.0  # a code with bigger modules is read from a picture scaled down to this
+_MAX_FORMATS = 2  # formats tried a grid: the closest two within _MAX_FORMAT_ERRORS
+_MAX_FORMAT_ERRORS = 3  # a format copy's wrong modules still taken (valid ones differ in >= 7)
+
+
+def _roles(points: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three finder centres as top-left, top-right, bottom-left: the top-left is the one at
+    the right angle (opposite the longest side); top-right is the one clockwise from it on
+    screen. A mirrored code comes out transposed, which erasures.py tries too."""
+    p = [np.array(q, np.float64) for q in points]
+    sides = [np.linalg.norm(p[1] - p[2]), np.linalg.norm(p[0] - p[2]), np.linalg.norm(p[0] - p[1])]
+    tl = int(np.argmax(sides))
+    a, b = (p[i] for i in range(3) if i != tl)
+    d1, d2 = a - p[tl], b - p[tl]
+    if d1[0] * d2[1] - d1[1] * d2[0] < 0:
+        a, b = b, a
+    return p[tl], a, b
+
+
+def _corners(tl: np.ndarray, tr: np.ndarray, bl: np.ndarray, size: int) -> np.ndarray:
+    """The symbol's corners (top-left first, clockwise) from its finder centres, 3.5 modules in
+    from each edge (an affine guess: the refinement adds the perspective)."""
+    u = (tr - tl) / (size - 7)
+    v = (bl - tl) / (size - 7)
+    origin = tl - 3.5 * (u + v)
+    return np.array([origin, origin + size * u, origin + size * (u + v), origin + size * v], np.float32)
+
+
+@cache
+def _format_places(version: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The two copies of the format information: (rows, cols) of each."""
+    size = 17 + 4 * version
+    one = [(8, c) for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [(r, 8) for r in (7, 5, 4, 3, 2, 1, 0)]
+    two = [(r, 8) for r in range(size - 1, size - 8, -1)] + [(8, c) for c in range(size - 8, size)]
+    return tuple((np.array([q[0] for q in copy]), np.array([q[1] for q in copy])) for copy in (one, two))  # type: ignore[return-value]
+
+
+@cache
+def _format_bits() -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """Each (level, mask)'s format modules, both copies in `_format_places` order: the same in
+    every version, so read off version 1's codes (a version 13 code costs segno 40 ms to draw)."""
+    places = _format_places(1)
+    out = {}
+    for level in _LEVELS:
+        for mask in range(8):
+            ideal = erasures._function_modules(1, level, mask)
+            out[level, mask] = (ideal[places[0]], ideal[places[1]])
+    return out
+
+
+def formats(grid: erasures.Grid, version: int) -> list[tuple[str, int]]:
+    """The (level, mask) pairs the grid's format modules agree with, closest first: a copy counts
+    when at least 10 of its 15 modules are visible, and a pair when its wrong visible modules
+    stay within `_MAX_FORMAT_ERRORS`."""
+    copies = []
+    for k, (rows, cols) in enumerate(_format_places(version)):
+        seen = ~grid.lost[rows, cols]
+        if seen.sum() >= 10:
+            copies.append((k, grid.dark[rows, cols], seen))
+    scored: list[tuple[float, str, int]] = []
+    for (level, mask), bits in _format_bits().items():
+        best = min((np.count_nonzero((dark != bits[k])[seen]) / seen.sum() * 15 for k, dark, seen in copies),
+                   default=math.inf)
+        if best <= _MAX_FORMAT_ERRORS:
+            scored.append((best, level, mask))
+    scored.sort()
+    return [(level, mask) for _, level, mask in scored[:_MAX_FORMATS]]
+
+
+def _timing_agrees(grid: erasures.Grid, version: int) -> bool:
+    """Whether a timing pattern (row and column 6, alternating between the finders) shows in
+    the grid: a grid of the wrong version or place shows neither. 80 % of at least 5 visible
+    modules of one of them."""
+    size = 17 + 4 * version
+    run = np.arange(8, size - 8)
+    ideal = run % 2 == 0
+    for dark, lost in ((grid.dark[6, run], grid.lost[6, run]), (grid.dark[run, 6], grid.lost[run, 6])):
+        seen = ~lost
+        if seen.sum() >= 5 and np.count_nonzero(dark[seen] == ideal[seen]) >= 0.8 * seen.sum():
+            return True
+    return False
+
+
+def _polarity(grid: erasures.Grid, version: int) -> erasures.Grid:
+    """The grid with dark as ink: a light-on-dark code's finders sample inverted."""
+    areas = erasures._finder_areas(version) & ~grid.lost
+    ideal = erasures._function_modules(version, "M", 0)
+    if np.count_nonzero(grid.dark[areas] == ideal[areas]) < areas.sum() / 2:
+        return grid.inverted()
+    return grid
+
+
+def _finder_corners(role: str, size: int) -> np.ndarray:
+    """A finder's dark square's corners in module coordinates."""
+    x, y = {"tl": (0, 0), "tr": (size - 7, 0), "bl": (0, size - 7)}[role]
+    return np.array([(x, y), (x + 7, y), (x + 7, y + 7), (x, y + 7)], np.float64)
+
+
+def _homography(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
+                size: int) -> np.ndarray | None:
+    """Module coordinates to pixels, from the seen finders' corners (two finders: eight points,
+    a perspective's worth); None when a finder's corners do not match its square one to one."""
+    affine = cv2.getAffineTransform(
+        np.array([(3.5, 3.5), (size - 3.5, 3.5), (3.5, size - 3.5)], np.float32),
+        np.array([centres["tl"], centres["tr"], centres["bl"]], np.float32))
+    back = cv2.invertAffineTransform(affine)
+    src: list[np.ndarray] = []
+    dst: list[tuple[float, float]] = []
+    for role, f in seen:
+        if len(f.quad) != 4:
+            return None
+        square = _finder_corners(role, size)
+        quad = np.array(f.quad, np.float64)
+        guess = quad @ back[:, :2].T + back[:, 2]  # where the affine guess puts each corner
+        order = [int(np.argmin(np.linalg.norm(square - q, axis=1))) for q in guess]
+        if sorted(order) != [0, 1, 2, 3]:
+            return None
+        src.extend(square[order])
+        dst.extend(f.quad)
+    h, _ = cv2.findHomography(np.array(src, np.float32), np.array(dst, np.float32), 0)
+    return h if h is not None and np.isfinite(h).all() else None
+
+
+def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
+         version: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The code of `version` whose finders are `seen` (with their roles) and centred at
+    `centres`, as its modules decode: (its corners in `gray`, its corrected module matrix), or None."""
+    size = 17 + 4 * version
+    square = np.array([[[0, 0]], [[size, 0]], [[size, size]], [[0, size]]], np.float32)
+    starts = []
+    h = _homography(seen, centres, size)
+    if h is not None:
+        starts.append(cv2.perspectiveTransform(square, h).reshape(4, 2))
+    starts.append(_corners(centres["tl"], centres["tr"], centres["bl"], size))
+    known = resample.symmetric(erasures.function_patterns(version))
+    ideal = erasures._function_modules(version, "M", 0)
+    for k, corners in enumerate(starts):
+        module = resample.module_px(corners, size)
+        if not np.isfinite(corners).all() or module < 1.0:
+            continue
+        rows, cols = gray.shape
+        pad = int(3 * module) + 2
+        x0, y0 = (max(0, int(v) - pad) for v in corners.min(axis=0))
+        x1, y1 = min(cols, int(corners[:, 0].max()) + pad + 1), min(rows, int(corners[:, 1].max()) + pad + 1)
+        if x1 - x0 < size or y1 - y0 < size:
+            continue
+        crop = gray[y0:y1, x0:x1]
+        shift = np.array([x0, y0], np.float32)
+        local = (corners - shift).astype(np.float32)
+        # The format sits beside the finders seen, where the first guess of the grid is good
+        # enough to read it: a guess without one is passed over before the refinement, which
+        # costs the most (ECC: 50-170 ms a grid).
+        grid = erasures.sample(crop, local, size)
+        grid = _polarity(grid, version)
+        if not _timing_agrees(grid, version) or not any(
+                formats(g, version) for g in (grid, grid.transposed())):
+            continue
+        fitted = resample.fit(crop, local, ideal, known) if k == 0 else None
+        for at, sampled in _grids(crop, fitted, local, size, ideal, known):
+            for g, back in ((sampled, False), (sampled.transposed(), True)):
+                g = _polarity(g, version)
+                for level, mask in formats(g, version):
+                    matrix = erasures.correct(g, version, level, mask)
+                    if matrix is not None:
+                        return at + shift, (matrix.T if back else matrix)
+    return None
+
+
+def _grids(crop: np.ndarray, fitted: np.ndarray | None, local: np.ndarray, size: int, ideal: np.ndarray,
+           known: np.ndarray) -> Iterator[tuple[np.ndarray, erasures.Grid]]:
+    """The grids worth decoding and the corners they were read through, best first: on the
+    refined corners, each module's ink with the blur between neighbours undone
+    (resample.darkness; a shaken photo: 21 wrong modules of 441 as sampled, none so), with the
+    flat patches as erasures and then without (a glare's soft edge leaves much of a flat patch
+    readable: 145 modules flat, 52 of them wrong); then as sampled; then on the first guess."""
+    if fitted is not None:
+        plain = erasures.sample(crop, fitted, size)
+        ink = resample.darkness(crop, fitted, ideal, known)
+        if ink is not None:
+            yield fitted, erasures.Grid(ink > 0.5, plain.lost)
+            yield fitted, erasures.Grid(ink > 0.5, np.zeros_like(plain.lost))
+        yield fitted, plain
+    yield local, erasures.sample(crop, local, size)
+
+
+Triple = tuple[list[tuple[str, finder_repair.Finder]], dict[str, np.ndarray], float]
+
+
+def triples(gray: np.ndarray) -> Iterator[Triple]:
+    """The finders seen with their roles, the three centres (the third guessed), and the module,
+    likeliest first."""
+    found = finder_repair.finders(gray)
+    if len(found) < 2:
+        return
+    for g in finder_repair.guesses(found, gray):
+        tl, tr, bl = _roles(g.corners[:3])
+        centres = {"tl": tl, "tr": tr, "bl": bl}
+        seen = []
+        for role, p in centres.items():
+            f = min(found, key=lambda f: math.hypot(f.x - p[0], f.y - p[1]))
+            if math.hypot(f.x - p[0], f.y - p[1]) < 1.0:
+                seen.append((role, f))
+        if len(seen) != 2:
+            continue
+        yield seen, centres, sum(f.side for _, f in seen) / 14
+
+
+def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
+    """The ladder rung: each two-finder guess read by us, repainted for the engine; None for a
+    guess that did not decode (the ladder's deadline is checked between guesses)."""
+    h, w = gray.shape
+    smaller: dict[float, np.ndarray] = {}
+    for seen, centres, module in triples(gray):
+        # The spacing of the two seen finders says the version (the guessed third adds nothing),
+        # in modules as wide as theirs along the line between them: a pass at a slant is
+        # narrower one way than the other (a finder's square root of its area said version 5 of
+        # a version 6 held at a 30 % slant).
+        a, b = (centres[r] for r, _ in seen)
+        diagonal = {r for r, _ in seen} == {"tr", "bl"}
+        span = float(np.linalg.norm(a - b)) / (math.sqrt(2) if diagonal else 1.0)
+        along = _module_along(seen, (b - a) / max(float(np.linalg.norm(b - a)), 1e-6), diagonal)
+        # A photo's big modules are read as well at _MODULE_PX, and a 12-megapixel photo's code
+        # costs the blur and the refinement tens of times more at full size.
+        scale = min(1.0, _MODULE_PX / module)
+        if scale < 1.0:
+            scale = round(scale, 2)
+            if scale not in smaller:
+                smaller[scale] = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        image = smaller.get(scale, gray)
+        small = [(role, _scaled(f, scale)) for role, f in seen]
+        near = {role: p * scale for role, p in centres.items()}
+        for version in _versions_from(span, along or module):
+            got = read(image, small, near, version)
+            if got is None:
+                yield None
+                continue
+            corners, matrix = got
+            corners = corners / scale
+            painted = erasures.repaint(gray, corners, matrix)
+            quiet = 6.0 * resample.module_px(corners, matrix.shape[0])
+            x0, y0 = (max(0, int(v - quiet)) for v in corners.min(axis=0))
+            x1, y1 = (int(v + quiet) + 1 for v in corners.max(axis=0))
+            yield View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0, y0)
+            break
+
+
+def _module_along(seen: list[tuple[str, finder_repair.Finder]], d: np.ndarray, diagonal: bool) -> float | None:
+    """The seen finders' module measured along `d` (a finder is 7 modules across; along a
+    diagonal, its corners are 7 * sqrt 2 apart); None without their corners."""
+    widths = []
+    for _, f in seen:
+        if len(f.quad) != 4:
+            return None
+        reach = np.array(f.quad) @ d
+        widths.append(float(reach.max() - reach.min()))
+    return sum(widths) / len(widths) / (7 * math.sqrt(2) if diagonal else 7)
+
+
+def _scaled(f: finder_repair.Finder, scale: float) -> finder_repair.Finder:
+    return finder_repair.Finder(f.x * scale, f.y * scale, f.side * scale, tuple((x * scale, y * scale) for x, y in f.quad))
+
+
+def _versions_from(span: float, module: float) -> list[int]:
+    """The versions whose finder spacing (`span` px between two finders' centres along a side)
+    a `module` px module allows, the likeliest first."""
+    v = (span / module + 7 - 17) / 4
+    out = sorted({round(v), math.floor(v), math.ceil(v)}, key=lambda c: abs(c - v))
+    return [c for c in out if 1 <= c <= 40 and abs(c - v) < 1.0]

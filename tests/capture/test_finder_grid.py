@@ -1,0 +1,153 @@
+"""Reading a code from two of its finder patterns (finder_grid.py): a lamp's band or spot washes a
+finder out, the engine cannot locate the code, and painting the finder back (finder_repair.py)
+leaves the engine measuring the module across the glare's white run. Frames are drawn here with
+the washed-out finder chosen, so each test knows what the rung must read."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import segno
+from degrade import _camera, _place, background
+from hard_frames import H, W, _matrix, _render, decoded
+
+from station.capture import erasures, finder_grid
+from station.capture.decoders import ZxingDecoder, make_decoder
+from station.capture.finder_repair import finders
+from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
+from station.domain.qr_content import make_qr
+
+PASS = "https://passes.station.example/p/" + "1414213562373095048801688724209698078569671875376948"
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r != "regrid")
+
+
+def ladder(rungs: tuple[str, ...]) -> DecodeLadder:
+    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=math.inf, every_code=True)
+
+
+def _pose(size: float, angle: float, tilt: float, at: tuple[float, float]) -> np.ndarray:
+    """A homography putting a `size` px square patch at `at`, turned by `angle` degrees, its
+    right side `tilt` of its height shorter (a pass held at a slant)."""
+    src = np.array([[0, 0], [size, 0], [size, size], [0, size]], np.float32)
+    dst = np.array([[0, 0], [size, tilt * size / 2], [size, size - tilt * size / 2], [0, size]], np.float32)
+    a = math.radians(angle)
+    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], np.float32)
+    dst = (dst - size / 2) @ turn.T + np.array(at, np.float32)
+    return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+
+
+def glared(text: str, module: float, covered: int, angle: float, tilt: float, seed: int,
+           mirror: bool = False, spot: bool = False) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """A frame of the code with a bright band across the corner of finder `covered` (0 top-left,
+    1 top-right, 2 bottom-left), or a lamp's spot on it, clipping it to white; and the frame's
+    three finder centres."""
+    rng = np.random.default_rng(seed)
+    matrix = _matrix(make_qr(text))
+    if mirror:
+        matrix = matrix.T.copy()
+    n = matrix.shape[0] - 8
+    patch = _render(matrix, module, 30, 215)
+    m = _pose(float(patch.shape[0]), angle, tilt, (W / 2, H / 2))
+    canvas = background(rng, W, H)
+    _place(canvas, patch, rng, m)
+    centres = []
+    for x, y in ((7.5, 7.5), (4 + n - 3.5, 7.5), (7.5, 4 + n - 3.5)):
+        v = m @ np.array([x * module, y * module, 1.0])
+        centres.append((float(v[0] / v[2]), float(v[1] / v[2])))
+    cx, cy = centres[covered]
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    if spot:  # a lamp's reflection: an ellipse 12 x 8 modules, hard edged
+        u, v = (xx - cx) / (6.0 * module), (yy - cy) / (4.0 * module)
+        light = np.exp(-((u * u + v * v) ** 3))
+    else:  # a window's band, 10 modules wide, across the corner (square to the code's diagonal)
+        d = np.array([cx, cy]) - m[:2, :2] @ np.array([patch.shape[1] / 2, patch.shape[0] / 2]) - m[:2, 2]
+        d /= np.linalg.norm(d)
+        dist = (xx - cx) * d[0] + (yy - cy) * d[1]
+        light = np.exp(-np.abs(dist / (5.0 * module)) ** 6)
+    canvas += 260.0 * light
+    return _camera(rng, canvas), centres
+
+
+CASES = [(0, 4.0, 10.0, 0.2, False, False), (1, 6.0, -25.0, 0.3, False, True), (2, 5.0, 140.0, 0.1, False, False),
+         (1, 12.0, 60.0, 0.25, False, False), (0, 5.0, 30.0, 0.15, True, True), (2, 3.5, -70.0, 0.2, False, True)]
+
+
+@pytest.mark.parametrize(("covered", "module", "angle", "tilt", "mirror", "spot"), CASES)
+def test_a_finder_washed_out_by_glare_is_read_from_the_other_two(
+        covered: int, module: float, angle: float, tilt: float, mirror: bool, spot: bool) -> None:
+    frame, centres = glared(PASS, module, covered, angle, tilt, covered + int(module), mirror, spot)
+    seen = finders(frame)
+    washed = centres[covered]
+    assert not any(math.hypot(f.x - washed[0], f.y - washed[1]) < 3 * module for f in seen)  # the glare took it
+    assert not ZxingDecoder().decode(frame).detections
+    result = ladder(DEFAULT_RUNGS).decode(frame)
+    assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "regrid", result
+    # Mapped back to the frame: the read's corners lie around the code's centre.
+    xs, ys = [p[0] for p in result.detections[0].corners], [p[1] for p in result.detections[0].corners]
+    assert min(xs) < W / 2 < max(xs) and min(ys) < H / 2 < max(ys)
+
+
+def test_without_the_rung_half_of_them_are_not_read() -> None:
+    # The same frames through every other rung: painting the finder back (finder_repair.py) reads
+    # some, and the others not at all; and nothing else reads any of them.
+    painted = 0
+    for covered, module, angle, tilt, mirror, spot in CASES:
+        frame, _ = glared(PASS, module, covered, angle, tilt, covered + int(module), mirror, spot)
+        result = ladder(WITHOUT).decode(frame)
+        assert result.rung in (None, "finder")
+        painted += result.rung == "finder"
+    assert painted <= len(CASES) // 2
+
+
+def test_two_lone_finders_and_noise_read_nothing() -> None:
+    # Two finder patterns at a version's spacing with module-like noise where the code would be:
+    # the rung samples a grid for each guess, and the error correction refuses every one.
+    rng = np.random.default_rng(11)
+    canvas = np.full((H, W), 200.0, np.float32)
+    canvas[300:480, 500:780] = rng.choice([30.0, 200.0], (180, 280))
+    for x in (400, 650):
+        patch = np.full((7, 7), 1.0, np.float32)
+        patch[1:6, 1:6] = 0.0
+        patch[2:5, 2:5] = 1.0
+        canvas[200:235, x:x + 35] = 200 - 170 * cv2.resize(patch, (35, 35), interpolation=cv2.INTER_NEAREST)
+    frame = _camera(rng, canvas)
+    assert len(finders(frame)) == 2
+    views = list(finder_grid.regrid(frame, ()))
+    assert views and all(v is None for v in views)  # it tried, and nothing decoded
+    assert ladder(("regrid",)).decode(frame).detections == ()
+
+
+def test_a_finders_corners_are_found_under_perspective() -> None:
+    module = 6.0
+    matrix = _matrix(make_qr(PASS))
+    patch = _render(matrix, module, 30, 215)
+    m = _pose(float(patch.shape[0]), 35.0, 0.3, (W / 2, H / 2))
+    rng = np.random.default_rng(2)
+    canvas = background(rng, W, H)
+    _place(canvas, patch, rng, m)
+    frame = _camera(rng, canvas)
+    corners = cv2.perspectiveTransform(np.array([[[x, y] for x, y in ((4, 4), (11, 4), (11, 11), (4, 11))]],
+                                                np.float32) * module, m)[0]
+    centre = corners.mean(axis=0)
+    f = min(finders(frame), key=lambda f: math.hypot(f.x - centre[0], f.y - centre[1]))
+    assert len(f.quad) == 4
+    for c in corners:  # each true corner has a found one within a module
+        assert min(math.hypot(c[0] - x, c[1] - y) for x, y in f.quad) < module
+
+
+@pytest.mark.parametrize("hidden", [0, 1])
+def test_the_format_is_read_from_whichever_copy_is_visible(hidden: int) -> None:
+    version = 7
+    rows, cols = finder_grid._format_places(version)[hidden]
+    for level in "LMQH":
+        for mask in range(8):
+            qr = segno.make_qr("STATION", version=version, error=level, mask=mask, boost_error=False)
+            dark = np.array(list(qr.matrix_iter(scale=1, border=0)), bool)
+            lost = np.zeros_like(dark)
+            lost[rows, cols] = True
+            dark[rows, cols] = ~dark[rows, cols]  # the hidden copy reads wrong, and is known lost
+            dark[8, 0] = ~dark[8, 0] if hidden else dark[8, 0]  # one wrong module in the copy read
+            assert finder_grid.formats(erasures.Grid(dark, lost), version)[0] == (level, mask)

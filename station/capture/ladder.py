@@ -145,18 +145,22 @@ RUNGS: dict[str, RungFn] = {
 # picture, every view 137 / 132 (277, 269); the whole picture, past a read one view, 137-138 / 132
 # (191-209, 189-190; two runs).
 _WHOLE_PICTURE = frozenset({"defocus"})
-# Rungs whose views are guesses (up to 144, 312 and 16 decoder calls): the first view that reads ends them.
+# Rungs whose views are guesses (up to 144, 32, 312 and 16 decoder calls or grids): the first view
+# that reads ends them.
 _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "path", "defocus"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
 # 25 ms budget they took the time in which upscale read a blurred frame (decode_bench.py). The
 # path rung (a smear along any path, path_deblur.py) comes after them: it costs the most per
-# view, and a curved-paper frame it cannot read must not spend unbend's time. Resample comes
-# before them: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
+# view, and a curved-paper frame it cannot read must not spend unbend's time. The two-finder
+# grid (regrid, finder_grid.py) comes after finder and unbend: before them it read 7 covered
+# codes that finder read 6 of, and cost unbend 2 curved frames (37 -> 35 of 40, seed 9001); after
+# them it reads what they miss (glare over a finder) and cost nothing. Resample comes
+# before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "regrid", "finder", "unbend", "path")
+    "defocus", "finder", "unbend", "regrid", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "path"})

@@ -129,26 +129,47 @@ def _finder_corners(role: str, size: int) -> np.ndarray:
     return np.array([(x, y), (x + 7, y), (x + 7, y + 7), (x, y + 7)], np.float64)
 
 
+def _axes(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The code's axes on screen (unit vectors along its rows and its columns), from the line
+    between the two seen finders, and the side the guessed third is on for the other axis (the
+    guess's distance is unsure under perspective; its side is not)."""
+    def unit(d: np.ndarray) -> np.ndarray:
+        return d / max(float(np.linalg.norm(d)), 1e-9)
+
+    def toward(d: np.ndarray, target: np.ndarray) -> np.ndarray:
+        n = np.array([-d[1], d[0]])
+        return n if float(n @ target) >= 0 else -n
+
+    roles = {r for r, _ in seen}
+    tl, tr, bl = centres["tl"], centres["tr"], centres["bl"]
+    if roles == {"tl", "tr"}:
+        u = unit(tr - tl)
+        return u, toward(u, bl - tl)
+    if roles == {"tl", "bl"}:
+        v = unit(bl - tl)
+        return toward(v, tr - tl), v
+    w = unit(bl - tr)  # the diagonal (v - u) / sqrt 2; its square points from the top-left on
+    z = toward(w, (tr + bl) / 2 - tl)
+    return (z - w) / math.sqrt(2), (z + w) / math.sqrt(2)
+
+
 def _homography(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
                 size: int) -> np.ndarray | None:
     """Module coordinates to pixels, from the seen finders' corners (two finders: eight points,
-    a perspective's worth); None when a finder's corners do not match its square one to one."""
-    affine = cv2.getAffineTransform(
-        np.array([(3.5, 3.5), (size - 3.5, 3.5), (3.5, size - 3.5)], np.float32),
-        np.array([centres["tl"], centres["tr"], centres["bl"]], np.float32))
-    back = cv2.invertAffineTransform(affine)
+    a perspective's worth), each corner placed on its square by which side of the finder's
+    centre it lies along the code's two axes; None when that is not one corner to each."""
+    u, v = _axes(seen, centres)
     src: list[np.ndarray] = []
     dst: list[tuple[float, float]] = []
     for role, f in seen:
         if len(f.quad) != 4:
             return None
         square = _finder_corners(role, size)
-        quad = np.array(f.quad, np.float64)
-        guess = quad @ back[:, :2].T + back[:, 2]  # where the affine guess puts each corner
-        order = [int(np.argmin(np.linalg.norm(square - q, axis=1))) for q in guess]
+        rel = np.array(f.quad, np.float64) - (f.x, f.y)
+        order = [(0 if a < 0 else 1) + (0 if b < 0 else 2) for a, b in zip(rel @ u, rel @ v, strict=True)]
         if sorted(order) != [0, 1, 2, 3]:
             return None
-        src.extend(square[order])
+        src.extend(square[[0, 1, 3, 2][k]] for k in order)
         dst.extend(f.quad)
     h, _ = cv2.findHomography(np.array(src, np.float32), np.array(dst, np.float32), 0)
     return h if h is not None and np.isfinite(h).all() else None

@@ -153,11 +153,11 @@ def _axes(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.nd
     return (z - w) / math.sqrt(2), (z + w) / math.sqrt(2)
 
 
-def _homography(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
-                size: int) -> np.ndarray | None:
-    """Module coordinates to pixels, from the seen finders' corners (two finders: eight points,
-    a perspective's worth), each corner placed on its square by which side of the finder's
-    centre it lies along the code's two axes; None when that is not one corner to each."""
+def _correspondences(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
+                     size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The seen finders' corners in module coordinates and in pixels (two finders: eight
+    points), each corner placed on its square by which side of the finder's centre it lies
+    along the code's two axes; None when that is not one corner to each."""
     u, v = _axes(seen, centres)
     src: list[np.ndarray] = []
     dst: list[tuple[float, float]] = []
@@ -171,8 +171,23 @@ def _homography(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str,
             return None
         src.extend(square[[0, 1, 3, 2][k]] for k in order)
         dst.extend(f.quad)
-    h, _ = cv2.findHomography(np.array(src, np.float32), np.array(dst, np.float32), 0)
-    return h if h is not None and np.isfinite(h).all() else None
+    return np.array(src, np.float32), np.array(dst, np.float32)
+
+
+def _starts(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray], size: int) -> list[np.ndarray]:
+    """First guesses of the symbol's corners, best first: the homography of the seen finders'
+    eight corners, and the affine map through the three centres (the third guessed). On 126
+    frames with a covered or washed-out finder the first read 36, both 37; the affine map that
+    fits the eight corners best read none the first did not."""
+    square = np.array([[[0, 0]], [[size, 0]], [[size, size]], [[0, size]]], np.float32)
+    out = []
+    pairs = _correspondences(seen, centres, size)
+    if pairs is not None:
+        h, _ = cv2.findHomography(*pairs, 0)
+        if h is not None and np.isfinite(h).all():
+            out.append(cv2.perspectiveTransform(square, h).reshape(4, 2))
+    out.append(_corners(centres["tl"], centres["tr"], centres["bl"], size))
+    return [c.astype(np.float32) for c in out]
 
 
 def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
@@ -180,15 +195,10 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
     """The code of `version` whose finders are `seen` (with their roles) and centred at
     `centres`, as its modules decode: (its corners in `gray`, its corrected module matrix), or None."""
     size = 17 + 4 * version
-    square = np.array([[[0, 0]], [[size, 0]], [[size, size]], [[0, size]]], np.float32)
-    starts = []
-    h = _homography(seen, centres, size)
-    if h is not None:
-        starts.append(cv2.perspectiveTransform(square, h).reshape(4, 2))
-    starts.append(_corners(centres["tl"], centres["tr"], centres["bl"], size))
+    starts = _starts(seen, centres, size)
     known = resample.symmetric(erasures.function_patterns(version))
     ideal = erasures._function_modules(version, "M", 0)
-    for k, corners in enumerate(starts):
+    for corners in starts:
         module = resample.module_px(corners, size)
         if not np.isfinite(corners).all() or module < 1.0:
             continue
@@ -209,7 +219,7 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
         if not _timing_agrees(grid, version) or not any(
                 formats(g, version) for g in (grid, grid.transposed())):
             continue
-        fitted = resample.fit(crop, local, ideal, known) if k == 0 else None
+        fitted = resample.fit(crop, local, ideal, known)
         for at, sampled in _grids(crop, fitted, local, size, ideal, known):
             for g, back in ((sampled, False), (sampled.transposed(), True)):
                 g = _polarity(g, version)
@@ -265,10 +275,11 @@ def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     h, w = gray.shape
     smaller: dict[float, np.ndarray] = {}
     for seen, centres, module in triples(gray):
-        # The spacing of the two seen finders says the version (the guessed third adds nothing),
-        # in modules as wide as theirs along the line between them: a pass at a slant is
-        # narrower one way than the other (a finder's square root of its area said version 5 of
-        # a version 6 held at a 30 % slant).
+        # The spacing of the two seen finders says the version (the guessed third adds nothing)
+        # in modules as wide as theirs: by the square root of their area, or by their reach
+        # along the line between them. Under perspective either can be off by one version (the
+        # first said 5 of a version 6 held at a 30 % slant, the second 5 of a 6 seen from
+        # below): both are tried.
         a, b = (centres[r] for r, _ in seen)
         diagonal = {r for r, _ in seen} == {"tr", "bl"}
         span = float(np.linalg.norm(a - b)) / (math.sqrt(2) if diagonal else 1.0)
@@ -283,7 +294,9 @@ def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
         image = smaller.get(scale, gray)
         small = [(role, _scaled(f, scale)) for role, f in seen]
         near = {role: p * scale for role, p in centres.items()}
-        for version in _versions_from(span, along or module):
+        versions = _versions_from(span, module)
+        versions += [v for v in _versions_from(span, along or module) if v not in versions]
+        for version in versions:
             got = read(image, small, near, version)
             if got is None:
                 yield None

@@ -21,8 +21,8 @@ False reads: as for every grid we read ourselves, every Reed-Solomon block must 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 
 import cv2
 import numpy as np
@@ -269,11 +269,15 @@ def triples(gray: np.ndarray) -> Iterator[Triple]:
         yield seen, centres, sum(f.side for _, f in seen) / 14
 
 
-def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
-    """The ladder rung: each two-finder guess read by us, repainted for the engine; None for a
-    guess that did not decode (the ladder's deadline is checked between guesses)."""
-    h, w = gray.shape
-    smaller: dict[float, np.ndarray] = {}
+GridPlan = Callable[[np.ndarray], "View | None"]
+
+
+def plans(gray: np.ndarray) -> list[GridPlan]:
+    """For each two-finder guess and version, a plan: read the grid from a picture of the same
+    place and return it repainted for the engine, or None. Plans, not views: the camera's
+    sequence reader runs one a frame, each on its newest frame (sequence.py)."""
+    out: list[GridPlan] = []
+    shrunk: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the plans' scaled-down picture, by scale
     for seen, centres, module in triples(gray):
         # The spacing of the two seen finders says the version (the guessed third adds nothing)
         # in modules as wide as theirs: by the square root of their area, or by their reach
@@ -284,31 +288,42 @@ def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
         diagonal = {r for r, _ in seen} == {"tr", "bl"}
         span = float(np.linalg.norm(a - b)) / (math.sqrt(2) if diagonal else 1.0)
         along = _module_along(seen, (b - a) / max(float(np.linalg.norm(b - a)), 1e-6), diagonal)
-        # A photo's big modules are read as well at _MODULE_PX, and a 12-megapixel photo's code
-        # costs the blur and the refinement tens of times more at full size.
-        scale = min(1.0, _MODULE_PX / module)
-        if scale < 1.0:
-            scale = round(scale, 2)
-            if scale not in smaller:
-                smaller[scale] = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        image = smaller.get(scale, gray)
-        small = [(role, _scaled(f, scale)) for role, f in seen]
-        near = {role: p * scale for role, p in centres.items()}
         versions = _versions_from(span, module)
         versions += [v for v in _versions_from(span, along or module) if v not in versions]
-        for version in versions:
-            got = read(image, small, near, version)
-            if got is None:
-                yield None
-                continue
-            corners, matrix = got
-            corners = corners / scale
-            painted = erasures.repaint(gray, corners, matrix)
-            quiet = 6.0 * resample.module_px(corners, matrix.shape[0])
-            x0, y0 = (max(0, int(v - quiet)) for v in corners.min(axis=0))
-            x1, y1 = (int(v + quiet) + 1 for v in corners.max(axis=0))
-            yield View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0, y0)
-            break
+        # A photo's big modules are read as well at _MODULE_PX, and a 12-megapixel photo's code
+        # costs the blur and the refinement tens of times more at full size.
+        scale = min(1.0, round(_MODULE_PX / module, 2))
+        out.extend(partial(_planned, seen, centres, scale, version, shrunk) for version in versions)
+    return out
+
+
+def _planned(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray], scale: float,
+             version: int, shrunk: dict[float, tuple[np.ndarray, np.ndarray]], gray: np.ndarray) -> View | None:
+    image = gray
+    if scale < 1.0:
+        # the plans of one picture share its scaled-down copy (a 12-megapixel photo's costs 10-30 ms)
+        if scale not in shrunk or shrunk[scale][0] is not gray:
+            shrunk[scale] = (gray, cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+        image = shrunk[scale][1]
+    got = read(image, [(role, _scaled(f, scale)) for role, f in seen],
+               {role: p * scale for role, p in centres.items()}, version)
+    if got is None:
+        return None
+    corners, matrix = got
+    corners = corners / scale
+    h, w = gray.shape
+    painted = erasures.repaint(gray, corners, matrix)
+    quiet = 6.0 * resample.module_px(corners, matrix.shape[0])
+    x0, y0 = (max(0, int(v - quiet)) for v in corners.min(axis=0))
+    x1, y1 = (int(v + quiet) + 1 for v in corners.max(axis=0))
+    return View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0, y0)
+
+
+def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
+    """The ladder rung: each plan's view, lazily; None for a guess that did not decode (the
+    ladder's deadline is checked between guesses)."""
+    for plan in plans(gray):
+        yield plan(gray)
 
 
 def _module_along(seen: list[tuple[str, finder_repair.Finder]], d: np.ndarray, diagonal: bool) -> float | None:

@@ -13,8 +13,9 @@ when that reads nothing, spends a few bounded decoder calls on the region where 
   the code stays, so the per-pixel median of three keeps the code and drops the glare;
 - it sharpens the sharpest crop it holds (variance of the Laplacian), not merely the newest;
 - while the code is held still and still unread, it tries the single-frame ladder's geometry
-  views one a frame: a finder pattern a thumb covers painted back, the paper unbent
-  (finder_repair.py, unbend.py); a ticket held by its corner is the usual case;
+  views one a frame: a finder pattern a thumb covers painted back, the paper unbent, the grid
+  read from two finders when glare washed out the third (finder_repair.py, unbend.py,
+  finder_grid.py); a ticket held by its corner is the usual case;
 - a code held still but blurred (a pass held closer than the webcam focuses, a lens that hunts)
   is undone one round a frame: the path rung's blur estimate (path_deblur.py), refined on each
   new frame of the same region.
@@ -27,6 +28,7 @@ skipped, so the camera's 30 frames a second are still decoded.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,10 +37,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from station.capture import finder_repair, path_deblur, unbend
+from station.capture import finder_grid, finder_repair, path_deblur, unbend
 from station.capture.detection import Detection
 from station.capture.erasures import GridMemory
-from station.capture.finder_repair import Plan
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
 from station.capture.region import Box, cut, deconvolve, locate, smear, wiener
 from station.capture.region import box_of as _box_of
@@ -122,7 +123,8 @@ class SequenceReader:
         self._crops: deque[_Crop] = deque(maxlen=history)
         self._sharpened: set[int] = set()  # frame numbers whose crop the sharpest step has tried
         self._geometry_box: Box | None = None  # the still region the geometry plans are for
-        self._geometry: Iterator[Plan] = iter(())  # its plans not yet tried
+        # its plans not yet tried; a plan gives None when its guess did not decode (finder_grid.py)
+        self._geometry: Iterator[Callable[[np.ndarray], View | None]] = iter(())
         self._focus_box: Box | None = None  # the still region the blur estimate is for
         self._focus_kernel: np.ndarray | None = None  # its estimate; None: the region is sharp
         self._frame = 0
@@ -276,11 +278,17 @@ class SequenceReader:
             return None  # every other turn: a still code's third call is fuse's (the step after)
         if current.box != self._geometry_box:
             self._geometry_box = current.box
-            self._geometry = iter(finder_repair.plans(current.image) + unbend.plans(current.image))
+            # A painted finder and a two-finder grid take turns (both guess a missing finder; up
+            # to 144 and 32 plans, one a frame), then the paper unbent.
+            painted, grids = finder_repair.plans(current.image), finder_grid.plans(current.image)
+            turns = [p for pair in itertools.zip_longest(painted, grids) for p in pair if p is not None]
+            self._geometry = iter([*turns, *unbend.plans(current.image)])
         plan = next(self._geometry, None)
         if plan is None:
             return None  # every guess tried: nothing to gain until the region changes
         view = plan(current.image)
+        if view is None:
+            return None  # a grid that did not decode: the next frame tries the next guess
         return view.image, view.scale, view
 
     def _next_focus(self, current: _Crop) -> tuple[np.ndarray, float] | None:

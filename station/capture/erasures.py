@@ -195,10 +195,50 @@ def _codec(nsym: int) -> reedsolo.RSCodec:
 
 @cache
 def _function_modules(version: int, level: str, mask: int) -> np.ndarray:
-    """A code of this version, level and mask as segno draws it: its function patterns are the
-    ones every such code has (its data modules are overwritten)."""
-    template = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
+    """A code of this version, level and mask as segno draws it, but for its data modules (which
+    are overwritten): its function patterns and its remainder bits. Drawn once a version (a
+    version 20 code costs segno ~100 ms), the format and remainder then set for the level and mask."""
+    matrix = _drawn(version).copy()
+    bits = format_bits()[level, mask]
+    for (rows, cols), copy in zip(format_places(version), bits, strict=True):
+        matrix[rows, cols] = copy
+    # The remainder bits past the last codeword: zeros, masked as the data is.
+    lay = layout(version, level)
+    n = 8 * sum(total for total, _ in lay.blocks)
+    rows, cols = lay.rows[n:], lay.cols[n:]
+    matrix[rows, cols] = _MASKS[mask](rows, cols)
+    return matrix
+
+
+@cache
+def _drawn(version: int) -> np.ndarray:
+    template = segno.make_qr("0", version=version, error="M", mask=0, boost_error=False)
     return np.array(list(template.matrix_iter(scale=1, border=0)), dtype=bool)
+
+
+@cache
+def format_places(version: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The two copies of the format information (level and mask): (rows, cols) of each, in the
+    order of their bits (ISO/IEC 18004 7.9)."""
+    size = 17 + 4 * version
+    one = [(8, c) for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [(r, 8) for r in (7, 5, 4, 3, 2, 1, 0)]
+    two = [(r, 8) for r in range(size - 1, size - 8, -1)] + [(8, c) for c in range(size - 8, size)]
+    return ((np.array([r for r, _ in one]), np.array([c for _, c in one])),
+            (np.array([r for r, _ in two]), np.array([c for _, c in two])))
+
+
+@cache
+def format_bits() -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """Each (level, mask)'s format modules, both copies in `format_places` order: the same in
+    every version, so read off version 1's codes as segno draws them."""
+    places = format_places(1)
+    out = {}
+    for level in _LEVELS:
+        for mask in range(8):
+            drawn = segno.make_qr("0", version=1, error=level, mask=mask, boost_error=False)
+            matrix = np.array(list(drawn.matrix_iter(scale=1, border=0)), dtype=bool)
+            out[level, mask] = (matrix[places[0]], matrix[places[1]])
+    return out
 
 
 @cache

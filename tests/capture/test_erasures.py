@@ -199,3 +199,17 @@ def test_a_short_occlusion_bench_run_prints_rows_and_the_total(tmp_path: Path) -
     out = run_bench(tmp_path, "occlusion_bench.py", "--frames", "4")
     assert "| finders covered | hidden | frames | raw zxing-cpp | ladder without erasures | with erasures |" in out
     assert "| **all** | | 4 |" in out
+
+
+@pytest.mark.parametrize("version", [1, 2, 7, 13, 25])
+def test_function_modules_are_segnos_for_every_level_and_mask(version: int) -> None:
+    # Drawn once a version and the format and remainder set per level and mask (segno takes
+    # ~100 ms a version 20 code): every module but the data must be as segno draws that code.
+    lay = erasures.layout(version, "M")
+    fixed = np.ones((lay.size, lay.size), bool)
+    fixed[lay.rows[:8 * sum(t for t, _ in lay.blocks)], lay.cols[:8 * sum(t for t, _ in lay.blocks)]] = False
+    for level in "LMQH":
+        for mask in range(8) if version < 13 else (0, 5):
+            qr = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
+            drawn = np.array(list(qr.matrix_iter(scale=1, border=0)), bool)
+            assert (erasures._function_modules(version, level, mask)[fixed] == drawn[fixed]).all(), (level, mask)

@@ -152,7 +152,7 @@ def test_a_finders_corners_are_found_under_perspective() -> None:
 @pytest.mark.parametrize("hidden", [0, 1])
 def test_the_format_is_read_from_whichever_copy_is_visible(hidden: int) -> None:
     version = 7
-    rows, cols = finder_grid._format_places(version)[hidden]
+    rows, cols = erasures.format_places(version)[hidden]
     for level in "LMQH":
         for mask in range(8):
             qr = segno.make_qr("STATION", version=version, error=level, mask=mask, boost_error=False)

@@ -47,7 +47,7 @@ def misread(args: argparse.Namespace) -> None:
         if attempt.detections or not attempt.failed or 17 + 4 * attempt.failed[0].version != m.shape[0]:
             continue
         symbol = attempt.failed[0]
-        ideal = erasures._function_modules(symbol.version, symbol.level, symbol.mask)
+        ideal = erasures.function_modules(symbol.version, symbol.level, symbol.mask)
         known = resample.symmetric(erasures.function_patterns(symbol.version))
         data = ~known
         grid = erasures.sample(frame, symbol.corners, m.shape[0])

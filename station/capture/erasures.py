@@ -150,9 +150,9 @@ def correct(grid: Grid, version: int, level: str, mask: int, spare: int = _SPARE
     """The code's corrected module matrix, or None when a block does not decode leaving `spare`
     check symbols unused."""
     lay = layout(version, level)
-    ideal = _function_modules(version, level, mask)
+    ideal = function_modules(version, level, mask)
     dark = grid.dark
-    finders = _finder_areas(version)
+    finders = finder_areas(version)
     if np.count_nonzero(dark[finders] == ideal[finders]) < finders.sum() / 2:
         dark = ~dark  # a light-on-dark code (dark mode): the engine reads those too
     bits = dark[lay.rows, lay.cols] ^ _MASKS[mask](lay.rows, lay.cols)
@@ -194,7 +194,7 @@ def _codec(nsym: int) -> reedsolo.RSCodec:
 
 
 @cache
-def _function_modules(version: int, level: str, mask: int) -> np.ndarray:
+def function_modules(version: int, level: str, mask: int) -> np.ndarray:
     """A code of this version, level and mask as segno draws it, but for its data modules (which
     are overwritten): its function patterns and its remainder bits. Drawn once a version (a
     version 20 code costs segno ~100 ms), the format and remainder then set for the level and mask."""
@@ -242,7 +242,7 @@ def format_bits() -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
 
 
 @cache
-def _finder_areas(version: int) -> np.ndarray:
+def finder_areas(version: int) -> np.ndarray:
     size = 17 + 4 * version
     areas = np.zeros((size, size), bool)
     areas[:7, :7] = areas[:7, size - 7:] = areas[size - 7:, :7] = True
@@ -361,7 +361,7 @@ def resampled(gray: np.ndarray, symbol: FailedSymbol) -> np.ndarray | None:
         return None
     x0, y0, x1, y1 = box
     crop = gray[y0:y1, x0:x1]
-    ideal = _function_modules(symbol.version, symbol.level, symbol.mask)
+    ideal = function_modules(symbol.version, symbol.level, symbol.mask)
     known = resample.symmetric(function_patterns(symbol.version))
     corners = resample.fit(crop, symbol.corners - np.array([x0, y0], np.float32), ideal, known)
     if corners is None:

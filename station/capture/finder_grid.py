@@ -93,8 +93,8 @@ def _timing_agrees(grid: erasures.Grid, version: int) -> bool:
 
 def _polarity(grid: erasures.Grid, version: int) -> erasures.Grid:
     """The grid with dark as ink: a light-on-dark code's finders sample inverted."""
-    areas = erasures._finder_areas(version) & ~grid.lost
-    ideal = erasures._function_modules(version, "M", 0)
+    areas = erasures.finder_areas(version) & ~grid.lost
+    ideal = erasures.function_modules(version, "M", 0)
     if np.count_nonzero(grid.dark[areas] == ideal[areas]) < areas.sum() / 2:
         return grid.inverted()
     return grid
@@ -174,7 +174,7 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
     size = 17 + 4 * version
     starts = _starts(seen, centres, size)
     known = resample.symmetric(erasures.function_patterns(version))
-    ideal = erasures._function_modules(version, "M", 0)
+    ideal = erasures.function_modules(version, "M", 0)
     for corners in starts:
         module = resample.module_px(corners, size)
         if not np.isfinite(corners).all() or module < 1.0:

@@ -212,4 +212,4 @@ def test_function_modules_are_segnos_for_every_level_and_mask(version: int) -> N
         for mask in range(8) if version < 13 else (0, 5):
             qr = segno.make_qr("0", version=version, error=level, mask=mask, boost_error=False)
             drawn = np.array(list(qr.matrix_iter(scale=1, border=0)), bool)
-            assert (erasures._function_modules(version, level, mask)[fixed] == drawn[fixed]).all(), (level, mask)
+            assert (erasures.function_modules(version, level, mask)[fixed] == drawn[fixed]).all(), (level, mask)

@@ -69,7 +69,7 @@ def test_fit_puts_a_grid_most_of_a_module_off_back_on_the_code() -> None:
         module = float(rng.uniform(1.8, 2.6))
         frame, truth = draw(rng, m, module, 0.7)
         guess = truth + rng.uniform(-0.8, 0.8, (4, 2)).astype(np.float32) * module
-        ideal = erasures._function_modules(version, "M", qr.mask)
+        ideal = erasures.function_modules(version, "M", qr.mask)
         known = resample.symmetric(erasures.function_patterns(version))
         fitted = resample.fit(frame, guess, ideal, known)
         assert fitted is not None
@@ -91,7 +91,7 @@ def test_darkness_undoes_the_blur_between_neighbours() -> None:
         qr = segno.make_qr("PASS" * (version * 4), version=version, error="M", boost_error=False)
         m = matrix_of(qr)
         frame, corners = draw(rng, m, 1.8, 0.9)  # a module's grey is about half its neighbours'
-        ideal = erasures._function_modules(version, "M", qr.mask)
+        ideal = erasures.function_modules(version, "M", qr.mask)
         known = resample.symmetric(erasures.function_patterns(version))
         ink = resample.darkness(frame, corners, ideal, known)
         assert ink is not None

@@ -52,8 +52,10 @@ RESAMPLE = "resample"
 _MAX_RESAMPLED = 2
 # What a rung costs before the ladder has measured it, so a camera-sized budget does not start
 # it on a guess of nothing: resample's median a code (15-20 ms at 1-3 megapixels); defocus's
-# estimate and first view on a blurred photo (20-40 ms at 2-8 megapixels).
-_PRIOR_MS: dict[str, float] = {RESAMPLE: 20.0, "defocus": 30.0}
+# estimate and first view on a blurred photo (20-40 ms at 2-8 megapixels); regrid, at least its
+# finder search and one grid (started unmeasured, it took the 720p p95 from 40 to 51 ms at a
+# 25 ms budget on the slow machine: decode_bench.py --quick).
+_PRIOR_MS: dict[str, float] = {RESAMPLE: 20.0, "defocus": 30.0, "regrid": 30.0}
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:

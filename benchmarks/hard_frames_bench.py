@@ -6,6 +6,7 @@
     taskset -c 1 python benchmarks/hard_frames_bench.py --no-erasures  # without erasure decoding
     taskset -c 1 python benchmarks/hard_frames_bench.py --no-resample  # without resample.py
     taskset -c 1 python benchmarks/hard_frames_bench.py --without defocus  # without a rung (comma list)
+    taskset -c 1 python benchmarks/hard_frames_bench.py --misses       # and list the frames missed
 
 Frames come from tests/capture/frame_families.py (seeded; one dominant degradation a family).
 "raw zxing-cpp" is one decoder call; "station decode" is the ladder as `station decode` runs it
@@ -47,6 +48,7 @@ def main() -> int:
     parser.add_argument("--without", default="", help="comma list of ladder rungs to leave out (e.g. defocus)")
     parser.add_argument("--slowness", type=float, default=None,
                         help="scale the budget by this, not by the machine's measured slowness (1: as given)")
+    parser.add_argument("--misses", action="store_true", help="after the table, each frame not read and why it is hard")
     args = parser.parse_args()
     rungs = tuple(args.rungs.split(",")) if args.rungs else DEFAULT_RUNGS
     left_out = set(filter(None, args.without.split(","))) | ({RESAMPLE} if args.no_resample else set())
@@ -61,6 +63,7 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     totals = Counter[str]()
     all_ms: list[float] = []
+    misses: list[str] = []
     for family in args.families.split(","):
         frames = [make_family_frame(family, i, **({"seed": args.seed} if args.seed is not None else {}))
                   for i in range(args.frames)]
@@ -79,6 +82,8 @@ def main() -> int:
                 n_ladder += 1
                 if result.rung != "plain":
                     by_rung[result.rung or "?"] += 1
+            else:
+                misses.append(f"- {family} {f.index}: {f.detail} ({ms[-1]:.0f} ms, tried {','.join(result.tried)})")
         totals.update(frames=len(frames), raw=n_raw, ladder=n_ladder, bad=bad)
         all_ms += ms
         rung_text = ", ".join(f"{k} {v}" for k, v in by_rung.most_common()) or "-"
@@ -88,6 +93,8 @@ def main() -> int:
     print(f"| **all** | {n} | {totals['raw']} ({100 * totals['raw'] / n:.1f} %) | "
           f"{totals['ladder']} ({100 * totals['ladder'] / n:.1f} %) | {totals['bad']} | "
           f"{statistics.median(all_ms):.1f} | {np.percentile(all_ms, 95):.1f} | |")
+    if args.misses:
+        print(f"\nFrames not read ({len(misses)}):\n" + "\n".join(misses))
     return 0
 
 

@@ -232,10 +232,10 @@ def _grids(crop: np.ndarray, local: np.ndarray, first: erasures.Grid, size: int,
 Triple = tuple[list[tuple[str, finder_repair.Finder]], dict[str, np.ndarray], float]
 
 
-def triples(gray: np.ndarray) -> Iterator[Triple]:
+def triples(gray: np.ndarray, found: list[finder_repair.Finder] | None = None) -> Iterator[Triple]:
     """The finders seen with their roles, the three centres (the third guessed), and the module,
-    likeliest first."""
-    found = finder_repair.finders(gray)
+    likeliest first. `found`: the picture's finders when the caller has searched already."""
+    found = finder_repair.finders(gray) if found is None else found
     if len(found) < 2:
         return
     for g in finder_repair.guesses(found, gray):
@@ -257,13 +257,14 @@ def triples(gray: np.ndarray) -> Iterator[Triple]:
 GridPlan = Callable[[np.ndarray], "View | None"]
 
 
-def plans(gray: np.ndarray) -> list[GridPlan]:
+def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None) -> list[GridPlan]:
     """For each two-finder guess and version, a plan: read the grid from a picture of the same
     place and return it repainted for the engine, or None. Plans, not views: the camera's
-    sequence reader runs one a frame, each on its newest frame (sequence.py)."""
+    sequence reader runs one a frame, each on its newest frame (sequence.py). `found`: the
+    picture's finders when the caller has searched already."""
     out: list[GridPlan] = []
     shrunk: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the plans' scaled-down picture, by scale
-    for seen, centres, module in triples(gray):
+    for seen, centres, module in triples(gray, found):
         # The spacing of the two seen finders says the version (the guessed third adds nothing)
         # in modules as wide as theirs: by the square root of their area, or by their reach
         # along the line between them. Under perspective either can be off by one version (the

@@ -315,6 +315,10 @@ class DecodeLadder:
         return spent_ms + self._cost_ms.get(name, 0.0) <= budget_ms
 
     def decode(self, image: np.ndarray) -> LadderResult:
+        with finder_repair.shared_search():  # the geometry rungs search one picture once
+            return self._climb(image)
+
+    def _climb(self, image: np.ndarray) -> LadderResult:
         start = self._clock()
         gray = to_gray(image)
         found, hints = self.plain(gray)

@@ -280,9 +280,10 @@ class SequenceReader:
             self._geometry_box = current.box
             # A painted finder and a two-finder grid take turns (both guess a missing finder; up
             # to 144 and 32 plans, one a frame), then the paper unbent.
-            painted, grids = finder_repair.plans(current.image), finder_grid.plans(current.image)
+            found = finder_repair.finders(current.image)  # one search serves the three
+            painted, grids = finder_repair.plans(current.image, found), finder_grid.plans(current.image, found)
             turns = [p for pair in itertools.zip_longest(painted, grids) for p in pair if p is not None]
-            self._geometry = iter([*turns, *unbend.plans(current.image)])
+            self._geometry = iter([*turns, *unbend.plans(current.image, found)])
         plan = next(self._geometry, None)
         if plan is None:
             return None  # every guess tried: nothing to gain until the region changes

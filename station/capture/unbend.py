@@ -113,8 +113,10 @@ def _flat(f: _Frame, sag: float, axis: int, bend: float, gray: np.ndarray) -> Vi
     return View(flat, f.px / f.half, back=back)
 
 
-def plans(gray: np.ndarray) -> list[Plan]:
-    return [p for three in _triples(finders(gray)) for p in flat_plans(gray, *three)]
+def plans(gray: np.ndarray, found: list[Finder] | None = None) -> list[Plan]:
+    """The flattenings to try, one a frame (sequence.py); `found`: the picture's finders when the
+    caller has searched already."""
+    return [p for three in _triples(finders(gray) if found is None else found) for p in flat_plans(gray, *three)]
 
 
 def unbend(gray: np.ndarray, hints: Hints) -> Iterator[View]:

@@ -16,6 +16,7 @@ from hard_frames import W, H, _curve, _matrix, _render, decoded
 
 from station.capture import machine_pace
 from station.capture.decoders import ZxingDecoder, make_decoder
+from station.capture import finder_repair
 from station.capture.finder_repair import finders, guesses
 from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
 from station.capture.sequence import SequenceReader
@@ -75,6 +76,30 @@ def test_a_thumb_over_any_finder_is_read_by_painting_the_finder_back(covered: in
     # The read is mapped back to the frame: its corners lie around the code's centre.
     xs = [p[0] for p in result.detections[0].corners]
     assert min(xs) < 640 < max(xs)
+
+
+def test_one_climb_searches_a_picture_for_finders_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The finder, unbend and regrid rungs each look for finders in the same picture: within one
+    # ladder climb the search runs once a picture, and answers as it would alone.
+    matrix = _matrix(make_qr(PASS))
+    canvas, m = placed(_render(matrix, 5.0, 30, 220), 12.0, (640, 360))
+    centre = finder_centres(matrix.shape[0] - 8, 5.0, m)[1]
+    cv2.circle(canvas, (int(centre[0]), int(centre[1])), 28, 150.0, -1)
+    frame = _camera(np.random.default_rng(5), canvas)
+    alone = finders(frame)
+    searched: list[int] = []
+    real = finder_repair._search
+    monkeypatch.setattr(finder_repair, "_search", lambda g: searched.append(id(g)) or real(g))
+    with finder_repair.shared_search():
+        assert finders(frame) == alone and finders(frame) == alone
+        assert len(searched) == 1
+        other = frame.copy()
+        assert finders(other) == alone and len(searched) == 2  # another picture is searched
+    assert finders(frame) == alone and len(searched) == 3  # outside a climb, every call searches
+    searched.clear()
+    result = ladder(("unbend", "finder")).decode(frame)  # unbend finds two finders, no code
+    assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "finder"
+    assert result.tried == ("plain", "unbend", "finder") and len(searched) == 1
 
 
 def test_two_finder_patterns_without_a_code_between_them_read_nothing() -> None:

@@ -153,9 +153,11 @@ def _correspondences(seen: list[tuple[str, finder_repair.Finder]], centres: dict
 
 def _starts(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray], size: int) -> list[np.ndarray]:
     """First guesses of the symbol's corners, best first: the homography of the seen finders'
-    eight corners, and the affine map through the three centres (the third guessed). On 126
-    frames with a covered or washed-out finder the first read 36, both 37; the affine map that
-    fits the eight corners best read none the first did not."""
+    eight corners, and the affine map through the three centres (the third guessed). The regrid
+    rung alone, no time limit, on the glare and occlusion frames of seeds 9001 and 4013 (160,
+    153 with a two-finder guess; session 19): the homography alone read 135, the affine map
+    alone 127, both 136. (Session 18: the affine map that fits the eight corners best read none
+    the homography did not.)"""
     square = np.array([[[0, 0]], [[size, 0]], [[size, size]], [[0, size]]], np.float32)
     out = []
     pairs = _correspondences(seen, centres, size)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import defocus, erasures, finder_grid, finder_repair, path_deblur, region_rungs, resample, unbend
+from station.capture import (defocus, erasures, finder_grid, finder_repair, path_deblur, region_rungs, resample,
+                             smear_speed, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -136,6 +137,7 @@ RUNGS: dict[str, RungFn] = {
     "finder": finder_repair.repair,
     "regrid": finder_grid.regrid,
     "path": path_deblur.unsmear,
+    "speed": smear_speed.unsmear,
     "unbend": unbend.unbend,
     "defocus": defocus.undo,
 }
@@ -149,7 +151,7 @@ RUNGS: dict[str, RungFn] = {
 _WHOLE_PICTURE = frozenset({"defocus"})
 # Rungs whose views are guesses (up to 144, 32, 312 and 16 decoder calls or grids): the first view
 # that reads ends them.
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "path", "defocus"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -162,10 +164,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "path", "defocus"})
 # before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "regrid", "path")
+    "defocus", "finder", "unbend", "regrid", "speed", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "path"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "speed", "path"})
 
 
 @dataclass(frozen=True, slots=True)

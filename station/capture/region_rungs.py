@@ -24,7 +24,7 @@ from station.capture.region import Box, box_of, cut, locate, smear, wiener
 from station.capture.view import Hints, View
 
 _MAX_REGIONS = 2
-_DEBLUR_PIXELS = 450 * 450
+DEBLUR_PIXELS = 450 * 450
 _SATURATED = 250  # a grey level that glare has clipped
 _LEAST_HINT = 8  # px a side: no code is smaller; zxing-cpp gives all four corners at (0, 0) when it
 # reports a code it could not place at all (most of the photos' misses, benchmarks/photo_bench.py)
@@ -59,12 +59,31 @@ def scaled_crops(
         yield box, crop, scale
 
 
+def around_smear(gray: np.ndarray, box: Box, scale: float, dx: float, dy: float) -> tuple[Box, np.ndarray]:
+    """The region widened by a smear of (dx, dy) px (in the crop's scale) each way and a fifth of
+    its size, and its crop at that scale. A smear spreads the code half its length past each
+    edge, and the busiest region of a smeared code of big modules is narrower than the code:
+    codes of 9-15 px modules smeared 33-40 px were read by Wiener deconvolution on the whole
+    frame and on the region widened so, never on the region (benchmarks/hard_frames_bench.py,
+    motion, seed 9001); the engine needs the quiet zone around the code, which the deconvolution
+    rings at a crop's edge."""
+    h, w = gray.shape[:2]
+    mx = int(abs(dx) / scale + 0.2 * (box[2] - box[0])) + 8
+    my = int(abs(dy) / scale + 0.2 * (box[3] - box[1])) + 8
+    wide = (max(0, box[0] - mx), max(0, box[1] - my), min(w, box[2] + mx), min(h, box[3] + my))
+    crop = cut(gray, wide)
+    if scale < 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return wide, crop
+
+
 def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
     out = []
-    for box, crop, scale in scaled_crops(gray, hints, 32, _DEBLUR_PIXELS):
+    for box, crop, scale in scaled_crops(gray, hints, 32, DEBLUR_PIXELS):
         found = smear(crop)
         if found is None:
             continue
+        box, crop = around_smear(gray, box, scale, *found)
         sharp = wiener(crop, found[0], found[1], noise=0.01, defocus=0.8)
         # Deconvolution rings around each edge; a 3x3 median removes most of it (read 2 of the
         # 4 linear smears the plain Wiener output missed, benchmarks/hard_frames_bench.py).

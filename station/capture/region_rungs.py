@@ -15,6 +15,7 @@ correction (ladder.py says why that guards false reads).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import cv2
@@ -24,6 +25,7 @@ from station.capture.region import Box, box_of, cut, locate, smear, wiener
 from station.capture.view import Hints, View
 
 _MAX_REGIONS = 2
+_WIDEN_FROM = 20.0  # px of smear, at the frame's scale
 DEBLUR_PIXELS = 450 * 450
 _SATURATED = 250  # a grey level that glare has clipped
 _LEAST_HINT = 8  # px a side: no code is smaller; zxing-cpp gives all four corners at (0, 0) when it
@@ -59,14 +61,18 @@ def scaled_crops(
         yield box, crop, scale
 
 
-def around_smear(gray: np.ndarray, box: Box, scale: float, dx: float, dy: float) -> tuple[Box, np.ndarray]:
+def around_smear(gray: np.ndarray, box: Box, crop: np.ndarray, scale: float, dx: float, dy: float) -> tuple[Box, np.ndarray]:
     """The region widened by a smear of (dx, dy) px (in the crop's scale) each way and a fifth of
     its size, and its crop at that scale. A smear spreads the code half its length past each
     edge, and the busiest region of a smeared code of big modules is narrower than the code:
     codes of 9-15 px modules smeared 33-40 px were read by Wiener deconvolution on the whole
     frame and on the region widened so, never on the region (benchmarks/hard_frames_bench.py,
     motion, seed 9001); the engine needs the quiet zone around the code, which the deconvolution
-    rings at a crop's edge."""
+    rings at a crop's edge. A smear under _WIDEN_FROM px keeps its region (`crop`): the region's
+    margin holds half of it, and the wider crop doubled the rung's cost, which at decode_bench's
+    40 ms a frame cost it a third of its motion frames (5-15 px smears)."""
+    if math.hypot(dx, dy) / scale < _WIDEN_FROM:
+        return box, crop
     h, w = gray.shape[:2]
     mx = int(abs(dx) / scale + 0.2 * (box[2] - box[0])) + 8
     my = int(abs(dy) / scale + 0.2 * (box[3] - box[1])) + 8
@@ -83,7 +89,7 @@ def deblur(gray: np.ndarray, hints: Hints) -> list[View]:
         found = smear(crop)
         if found is None:
             continue
-        box, crop = around_smear(gray, box, scale, *found)
+        box, crop = around_smear(gray, box, crop, scale, *found)
         sharp = wiener(crop, found[0], found[1], noise=0.01, defocus=0.8)
         # Deconvolution rings around each edge; a 3x3 median removes most of it (read 2 of the
         # 4 linear smears the plain Wiener output missed, benchmarks/hard_frames_bench.py).

@@ -99,7 +99,7 @@ def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
         found = smear(crop)
         if found is None:
             continue
-        box, crop = around_smear(gray, box, scale, *found)
+        box, crop = around_smear(gray, box, crop, scale, *found)
         length = math.hypot(*found)
         c, s = found[0] / length, found[1] / length
         reach = int(math.ceil(_REACH * length))

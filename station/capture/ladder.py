@@ -160,7 +160,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # view, and a curved-paper frame it cannot read must not spend unbend's time. The two-finder
 # grid (regrid, finder_grid.py) comes after finder and unbend: before them it read 7 covered
 # codes that finder read 6 of, and cost unbend 2 curved frames (37 -> 35 of 40, seed 9001); after
-# them it reads what they miss (glare over a finder) and cost nothing. Resample comes
+# them it reads what they miss (glare over a finder) and cost nothing. The speed rung (a straight
+# smear of uneven speed, smear_speed.py) comes just before path: it fits a line of weights where
+# path fits a square, and read four straight smears of seed 777 that path misses (motion 16 -> 20
+# of 40, hard_frames_bench.py); path still reads the curved ones after it. Resample comes
 # before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,

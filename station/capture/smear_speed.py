@@ -6,7 +6,7 @@ the time the code's image spent at each point of that line is uneven, and Wiener
 along a line of even weight leaves ringing that the engine cannot read through: on the motion
 frames of seed 777 the deblur rung's line read none of seven smears that deconvolution along the
 true path reads (benchmarks/hard_frames_bench.py), and the true path's line with even weights
-read two of them.
+read one of them.
 
 The weights along the line are few unknowns (one a pixel of its length) where the path rung
 (path_deblur.py) fits a whole square of them, so they are estimated well from the code's two
@@ -32,12 +32,14 @@ from station.capture.region import deconvolve, line_kernel, smear
 from station.capture.region_rungs import DEBLUR_PIXELS, around_smear, scaled_crops
 from station.capture.view import Hints, View
 
-_ROUNDS = 2  # reads came after the first fit (9 of 10 on seeds 777 and 9001), one after the fourth
+# In trials on seeds 777 and 9001 the first fit read 4 of the 5 frames read, the fourth fit the
+# other; with two rounds the rung reads all five (a round: 50-100 ms on the slow machine).
+_ROUNDS = 2
 # The profile may reach past the estimated length: region.smear read 10-12 px for smears of 13-16
 # px whose ends the hand crossed slowly.
 _REACH = 0.75
 _RIDGE = 1e-3  # the least squares' regularisation, relative to the mean diagonal
-_LOW_NOISE = 0.003  # reads came at this Wiener noise term as often as at the usual one
+_LOW_NOISE = 0.003  # 4 of those 5 trial reads came at this Wiener noise term, one at the usual
 _NNLS_STEPS = 200
 _FIT_PIXELS = 20_000
 

@@ -92,8 +92,9 @@ def test_glare_that_moves_over_a_still_code_is_fused_away() -> None:
 def test_a_smear_along_a_known_motion_is_undone() -> None:
     link = pass_link(np.random.default_rng(6))
     smeared = _noisy(_motion(_code_frame(link), 12.0, 0.0), 1)
-    # (The path rung, which estimates any smear's path, reads it too: left out here.)
-    no_deblur = DecodeLadder(ZxingDecoder(), rungs=[r for r in DEFAULT_RUNGS if r not in ("deblur", "path")],
+    # (The path and speed rungs, which estimate a smear's path and the speed along it, read it
+    # too: left out here.)
+    no_deblur = DecodeLadder(ZxingDecoder(), rungs=[r for r in DEFAULT_RUNGS if r not in ("deblur", "speed", "path")],
                              budget_ms=math.inf)
     assert no_deblur.decode(smeared).detections == ()
     assert unlimited_ladder().decoder.decode(wiener(smeared, 12.0, 0.0, noise=0.003, defocus=0.5)).detections

@@ -13,7 +13,7 @@ The weights along the line are few unknowns (one a pixel of its length) where th
 grey levels: deconvolve, predict the sharp code (ink and paper), and fit the weights that best
 map the prediction onto the frame by least squares on the derivative along the smear, kept
 non-negative. Each round's deconvolution is a view for the engine; the rung ends at the first
-read. The region is widened by the smear first (region_rungs.around_smear).
+read. A smear of 20 px or more first widens the region (region_rungs.around_smear).
 
 As with every rung the views are only filtered pixels: a read still needs the engine's error
 correction (ladder.py), so a wrong profile reads nothing rather than the wrong thing.

@@ -36,12 +36,18 @@ def regions(gray: np.ndarray, hints: Hints) -> list[Box]:
     """Where the code probably is: the regions where codes were seen, else the busiest one. A
     hint with no extent says nothing of where: taken as a region it was a 12 px box in the
     frame's corner, and every region rung worked on that instead of the busiest region."""
-    hints = tuple(h for h in hints if h[2] - h[0] >= _LEAST_HINT and h[3] - h[1] >= _LEAST_HINT)
+    hints = placed(hints)
     if hints:
         boxes = [box_of(((x0, y0), (x1, y1)), gray.shape, 0.15) for x0, y0, x1, y1 in hints[:_MAX_REGIONS]]
         return [b for b in boxes if b[2] - b[0] >= 8 and b[3] - b[1] >= 8]  # a hint off the image: none
     box = locate(gray)
     return [box] if box is not None else []
+
+
+def placed(hints: Hints) -> Hints:
+    """The hints that say where a code is (zxing-cpp reports a code it could not place at all
+    with its four corners at (0, 0))."""
+    return tuple(h for h in hints if h[2] - h[0] >= _LEAST_HINT and h[3] - h[1] >= _LEAST_HINT)
 
 
 def scaled_crops(

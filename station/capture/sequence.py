@@ -43,6 +43,7 @@ from station.capture.erasures import GridMemory
 from station.capture.ladder import RUNGS, DecodeLadder, LadderResult, StreamLadder, to_gray
 from station.capture.region import Box, cut, deconvolve, locate, smear, wiener
 from station.capture.region import box_of as _box_of
+from station.capture.region_rungs import placed
 from station.capture.view import Hints, View
 
 Verify = Callable[[str], bool]
@@ -202,6 +203,9 @@ class SequenceReader:
 
     def _where(self, gray: np.ndarray, hints: Hints) -> Box | None:
         """Where the code is in this frame: where a decoder saw one, else the busiest region."""
+        # A hint with no extent is no place: taken as one, the region became a 12 px box in
+        # the frame's corner, and the region-first try of the next frames decoded that.
+        hints = placed(hints)
         if hints:
             x0, y0, x1, y1 = hints[0]
             self._track(_box_of(((x0, y0), (x1, y1)), gray.shape, 0.15))

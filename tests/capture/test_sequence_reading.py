@@ -190,3 +190,16 @@ def test_a_smear_longer_than_the_motion_or_across_it_is_not_believed() -> None:
     assert _fits_motion((-8.0, -1.0), (18.0, 0.0))  # a straight smear has no sign
     assert not _fits_motion((12.0, 0.0), (2.5, 0.0))  # longer than the motion: not a smear
     assert not _fits_motion((0.0, 8.0), (18.0, 0.0))  # across the motion
+
+
+def test_a_code_seen_nowhere_does_not_move_the_region() -> None:
+    # zxing-cpp reports a code it could not place with all four corners at (0, 0); taken as where
+    # the code is, the region became a 12 px box in the frame's corner (presentation clips).
+    frame = np.full((480, 640), 90, np.uint8)
+    code = qr_image(pass_link(np.random.default_rng(9)), 4)
+    frame[200:200 + code.shape[0], 300:300 + code.shape[1]] = code
+    reader = sequence()
+    box = reader._where(frame, ((0.0, 0.0, 0.0, 0.0),))
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert x0 <= 300 + code.shape[1] // 2 <= x1 and y0 <= 200 + code.shape[0] // 2 <= y1, box

@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, erasures, finder_grid, finder_repair, path_deblur, region_rungs, resample,
-                             smear_speed, unbend)
+from station.capture import (defocus, erasures, finder_grid, finder_repair, foreshorten, path_deblur, region_rungs,
+                             resample, smear_speed, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -140,6 +140,7 @@ RUNGS: dict[str, RungFn] = {
     "speed": smear_speed.unsmear,
     "unbend": unbend.unbend,
     "defocus": defocus.undo,
+    "slant": foreshorten.rung,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
@@ -165,12 +166,16 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # path fits a square, and read four straight smears of seed 777 that path misses (motion 16 -> 20
 # of 40, hard_frames_bench.py); path still reads the curved ones after it. Resample comes
 # before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
+# The slant rung (a code turned away from the camera, foreshorten.py: two views, a few ms) comes
+# after the geometry rungs and before the two deconvolving ones, which cost the most; it read 2
+# more photos of 187 (photo_bench.py) and none of the hard frames' misses, which are not turned.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "regrid", "speed", "path")
+    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "speed", "path"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant", "speed",
+                                "path"})
 
 
 @dataclass(frozen=True, slots=True)

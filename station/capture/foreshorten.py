@@ -1,9 +1,9 @@
 """A code seen at a slant: a phone or ticket turned 40-60 degrees away from the camera (a guest
 showing the screen to the door staff, not to the webcam) is squeezed along one direction, to
-two thirds of its width or less. zxing-cpp's finder search matches the 1:1:3:1:1 pattern across and down with one module
-size, so a squeezed finder fails the cross-check although every module is still there to read:
-on the presentation clips such frames were read neither whole nor cut out, but stretched back
-along the squeezed direction they were. The rung is the single-frame ladder's (`station decode`);
+two thirds of its width or less. zxing-cpp's finder search matches the 1:1:3:1:1 pattern
+across and down with one module size, so a squeezed finder fails the cross-check although
+every module is still there to read: on the presentation clips such frames were read neither
+whole nor cut out, but stretched back along the squeezed direction they were. The rung is the single-frame ladder's (`station decode`);
 on the camera it cost more late frames than it read sooner (docs/decode-benchmark.md, "A code
 seen at a slant").
 

@@ -3,9 +3,9 @@ showing the screen to the door staff, not to the webcam) is squeezed along one d
 two thirds of its width or less. zxing-cpp's finder search matches the 1:1:3:1:1 pattern
 across and down with one module size, so a squeezed finder fails the cross-check although
 every module is still there to read: on the presentation clips such frames were read neither
-whole nor cut out, but stretched back along the squeezed direction they were. The rung is the single-frame ladder's (`station decode`);
-on the camera it cost more late frames than it read sooner (docs/decode-benchmark.md, "A code
-seen at a slant").
+whole nor cut out, but stretched back along the squeezed direction they were. The rung is the
+single-frame ladder's (`station decode`); on the camera it cost more late frames than it read
+sooner (docs/decode-benchmark.md, "A code seen at a slant").
 
 The squeezed direction is the structure tensor's: a code's edges come in two families at right
 angles, as many of each when seen square-on; squeezed along a direction, the family crossing it

@@ -11,7 +11,10 @@ part 4: motion blur, glare and occlusion first) and the issue's other list.
 - curved: paper bent over a cylinder;
 - moire: a phone screen's pixel grid beating against the sensor's, strong;
 - dark: a dark-mode (light-on-dark) code on a glowing screen;
-- jpeg: heavy compression (quality 12-45), sometimes after the camera downscaled.
+- jpeg: heavy compression (quality 12-45), sometimes after the camera downscaled;
+- slant: the pass turned 35-65 degrees away from the camera about an axis at any angle, seen by
+  a pinhole camera from 1.5-4 times its width (added in session 20: no family had a code
+  turned further than the small random perspective every frame gets).
 
 Codes are the station's real passes (format 2 as URL or bare token, format 1, bare codes) and
 strangers' payloads (menus, wifi cards, vCards, any text) as the code to read; small strangers'
@@ -45,7 +48,7 @@ from hard_frames import (
 
 from station.domain.qr_content import make_qr
 
-FAMILIES: tuple[str, ...] = ("motion", "glare", "occlusion", "module", "curved", "moire", "dark", "jpeg")
+FAMILIES: tuple[str, ...] = ("motion", "glare", "occlusion", "module", "curved", "moire", "dark", "jpeg", "slant")
 SEED = 4013
 CODE_KINDS = ("format-2 URL", "format-2 token", "format-1 URL", "bare code", "stranger")  # index % 5
 
@@ -186,6 +189,35 @@ def _occlude(canvas: np.ndarray, rng: np.random.Generator, box: tuple[float, flo
     return kind
 
 
+def turned_pose(size: int, tilt: float, axis: float, distance: float, span: float) -> np.ndarray:
+    """The perspective that shows a square patch of `size` px turned `tilt` radians in 3D about
+    an axis at `axis` radians in the image, seen by a pinhole camera from `distance` times its
+    width, `span` px across (width plus height of its outline, halved), its outline's corner at
+    the origin."""
+    k = np.array([math.cos(axis), math.sin(axis), 0.0])
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    rot = np.eye(3) + math.sin(tilt) * kx + (1 - math.cos(tilt)) * kx @ kx  # Rodrigues
+    src = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
+    card = np.c_[(src - size / 2) / size, np.zeros(4)] @ rot.T + np.array([0.0, 0.0, distance])
+    proj = card[:, :2] / card[:, 2:]
+    proj *= span * 2 / (np.ptp(proj[:, 0]) + np.ptp(proj[:, 1]))
+    return cv2.getPerspectiveTransform(src, (proj - proj.min(axis=0)).astype(np.float32))
+
+
+def _turned(rng: np.random.Generator, size: int) -> tuple[np.ndarray | None, str]:
+    """A pose for the slant family (and what it is, for the frame's detail); None if it does not fit."""
+    tilt, axis = math.radians(float(rng.uniform(35, 65))), float(rng.uniform(0, math.pi))
+    distance = float(rng.uniform(1.5, 4.0))
+    # Turned where it was held: the side along the axis keeps its length, the other shrinks.
+    m = turned_pose(size, tilt, axis, distance, size * (1 + math.cos(tilt)) / 2)
+    corners = cv2.perspectiveTransform(np.float32([[[0, 0], [size, 0], [size, size], [0, size]]]), m)[0]
+    span = corners.max(axis=0)
+    if span[0] >= W - 4 or span[1] >= H - 4:
+        return None, ""
+    shift = np.array([[1, 0, rng.uniform(2, W - span[0] - 2)], [0, 1, rng.uniform(2, H - span[1] - 2)], [0, 0, 1]])
+    return shift @ m, f"turned={math.degrees(tilt):.0f}deg axis={math.degrees(axis):.0f}deg distance={distance:.1f}"
+
+
 def make_family_frame(family: str, index: int, seed: int = SEED) -> HardFrame:
     """Frame `index` of `family`; the same arguments always give the same pixels."""
     rng = np.random.default_rng([seed, FAMILIES.index(family), index])
@@ -208,7 +240,11 @@ def make_family_frame(family: str, index: int, seed: int = SEED) -> HardFrame:
         for _ in range(int(rng.integers(1, 3))):
             patch = _moire(patch, rng)
         detail.append("moire")
-    m = _warp(rng, patch.shape[0], float(rng.uniform(0, 0.1)))
+    if family == "slant":
+        m, turn = _turned(rng, patch.shape[0])
+        detail.append(turn)
+    else:
+        m = _warp(rng, patch.shape[0], float(rng.uniform(0, 0.1)))
     if m is None:  # a big code at 3 px per module does not fit: draw it smaller
         patch = cv2.resize(patch, (H - 40, H - 40), interpolation=cv2.INTER_AREA)
         m = _warp(rng, patch.shape[0], 0.0)

@@ -21,7 +21,7 @@ FRAMES = 24
 
 # Frames of FRAMES the station's ladder (as `station decode` runs it, no time limit) must read
 # per family, seed 4013: one under what it read when this was written, so a change that loses a
-# frame anywhere shows. Raw zxing-cpp read 8, 18, 17, 11, 8, 23, 22, 23. Motion is the hard one:
+# frame anywhere shows. Raw zxing-cpp read 8, 18, 17, 11, 8, 23, 22, 23 (slant, added later: 17). Motion is the hard one:
 # a curved or shaken smear of 10-40 px is not undone by a straight-line deconvolution (motion went
 # from 10 to 14 with the path rung, which estimates the smear's path). Curved paper went from 9 to
 # 20 with the unbend rung, occlusion from 20 to 22 with the finder rung (and, drawn again with
@@ -35,6 +35,7 @@ LADDER_MIN: dict[str, int] = {
     "moire": 23,
     "dark": 22,
     "jpeg": 23,
+    "slant": 18,  # 19 with or without the slant rung (raw 17): turned 35-65 degrees, most still read
 }
 OLD_RUNGS = ("median", "half", "threshold", "clahe", "sharpen", "upscale")
 

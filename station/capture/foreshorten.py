@@ -1,4 +1,4 @@
-"""A code seen at a slant: a phone or ticket turned 40-60 degrees away from the camera (a guest
+"""A code seen at a slant: a phone or ticket turned 40-65 degrees away from the camera (a guest
 showing the screen to the door staff, not to the webcam) is squeezed along one direction, to
 two thirds of its width or less. zxing-cpp's finder search matches the 1:1:3:1:1 pattern
 across and down with one module size, so a squeezed finder fails the cross-check although
@@ -11,7 +11,7 @@ The squeezed direction is the structure tensor's: a code's edges come in two fam
 angles, as many of each when seen square-on; squeezed along a direction, the family crossing it
 packs its edges closer, so the image's gradients line up with that direction more than across it.
 The tensor gives the direction, not reliably how much (glare and the paper's own edge bend the
-ratio), so each region is stretched by two fixed factors, for turns of about 40 to 60 degrees.
+ratio), so each region is stretched by three fixed factors, for turns of about 40 to 65 degrees.
 Like every rung this only resamples pixels; a read still needs the engine's error correction.
 """
 
@@ -26,9 +26,10 @@ from station.capture.region import cut
 from station.capture.region_rungs import regions
 from station.capture.view import Hints, View
 
-# cos(45 deg) and cos(56 deg) undone: a factor between these read frames up to ~0.2 either side
-# (1.4 and 1.8 read 59 and 63 of 1,158 unread clip frames alone, 82 together: survey in the docs).
-FACTORS = (1.4, 1.8)
+# cos(44 deg), cos(56 deg) and cos(65 deg) undone: each factor reads frames up to ~0.2 either
+# side of it (1.4 and 1.8 read 59 and 63 of 1,158 unread clip frames alone, 82 together; 2.4
+# adds the cards turned past 60 degrees: docs/decode-benchmark.md).
+FACTORS = (1.4, 1.8, 2.4)
 _MOST_PIXELS = 400 * 400  # a larger region is scaled down first: the decoder's cost is its area
 # Within this of an image axis a squeeze is undone along the axis, by a resize (cos 10 deg is
 # 0.985: the stretch is off by less than the tensor's own error on a noisy frame).

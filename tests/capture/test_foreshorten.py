@@ -78,7 +78,8 @@ def test_a_read_of_a_stretched_view_lands_on_the_code(seed: int) -> None:
 
 
 # Clip 6 of the presentation clips (seed 1313): a pass held still from frame 18, turned away from
-# the webcam under a lamp; no single frame reads before frame 34 (benchmarks/presentation_bench.py).
+# the webcam under a lamp; before the slant rung no single frame read before frame 34
+# (benchmarks/presentation_bench.py --breakdown).
 SLANTED_CLIP = 6
 
 

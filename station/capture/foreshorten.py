@@ -22,8 +22,7 @@ import math
 import cv2
 import numpy as np
 
-from station.capture.region import cut
-from station.capture.region_rungs import regions
+from station.capture.region_rungs import scaled_crops
 from station.capture.view import Hints, View
 
 # cos(44 deg), cos(56 deg) and cos(65 deg) undone: each factor reads frames up to ~0.2 either
@@ -75,23 +74,16 @@ def stretched(crop: np.ndarray, factor: float, angle: float, dx: float = 0.0, dy
     return View(image, back=back)
 
 
-def views(crop: np.ndarray, dx: float = 0.0, dy: float = 0.0,
-          factors: tuple[float, ...] = FACTORS) -> list[View]:
-    """The crop stretched back along its squeezed direction by each of `factors`, their way back
-    to the crop's pixels plus (`dx`, `dy`)."""
-    scale = 1.0
-    if crop.shape[0] * crop.shape[1] > _MOST_PIXELS:
-        scale = (_MOST_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
-        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def views(crop: np.ndarray, dx: float = 0.0, dy: float = 0.0, scale: float = 1.0) -> list[View]:
+    """The crop stretched back along its squeezed direction by each of FACTORS, their way back to
+    the crop's pixels divided by `scale` plus (`dx`, `dy`)."""
     angle = squeezed_direction(crop)
-    return [stretched(crop, f, angle, dx, dy, scale) for f in factors]
+    return [stretched(crop, f, angle, dx, dy, scale) for f in FACTORS]
 
 
 def rung(gray: np.ndarray, hints: Hints) -> list[View]:
-    """The ladder rung: each region where a code is (region_rungs.regions), stretched back."""
+    """The ladder rung: each region where a code is (region_rungs.scaled_crops), stretched back."""
     out: list[View] = []
-    for box in regions(gray, hints):
-        crop = cut(gray, box)
-        if min(crop.shape[:2]) >= 32:
-            out += views(crop, box[0], box[1])
+    for box, crop, scale in scaled_crops(gray, hints, 32, _MOST_PIXELS):
+        out += views(crop, box[0], box[1], scale)
     return out

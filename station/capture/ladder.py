@@ -166,7 +166,7 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # path fits a square, and read four straight smears of seed 777 that path misses (motion 16 -> 20
 # of 40, hard_frames_bench.py); path still reads the curved ones after it. Resample comes
 # before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
-# The slant rung (a code turned away from the camera, foreshorten.py: two views, a few ms) comes
+# The slant rung (a code turned away from the camera, foreshorten.py: three views, a few ms) comes
 # after the geometry rungs and before the two deconvolving ones, which cost the most; it read 2
 # more photos of 187 (photo_bench.py) and none of the hard frames' misses, which are not turned.
 DEFAULT_RUNGS: tuple[str, ...] = (

@@ -149,7 +149,10 @@ def test_a_key_announced_later_for_a_known_station_is_not_taken(
     wait_for(in_sync(a, c), what="two stations in sync")
     a_id, at_c = a.core.ctx.station_id, EventTrustService(c.core.ctx)
     own_key = a.core.ctx.keys.private.public_key().public_bytes_raw()
-    assert [k.public_bytes_raw() for k in at_c.trusted_key_for(a_id)] == [own_key]
+    # In sync says both are up to date with the hub, not that C's announcer has read A's entry
+    # yet (it reads the stations bucket once a round): wait for that.
+    wait_for(lambda: [k.public_bytes_raw() for k in at_c.trusted_key_for(a_id)] == [own_key],
+             what="C to learn A's event key")
     # Someone overwrites A's entry on the hub with another key: C keeps A's.
     other = Ed25519PrivateKey.generate().public_key()
     c.core.ctx.keys.trust(base64.b64encode(tokens.public_key_bytes(other)).decode())

@@ -39,8 +39,8 @@ def hub_contents(hub: HubServer, org: str) -> HubContents:
             js = nc.jetstream()
             space = jetstream.OrgSpace(org)
             info = await js.stream_info(space.stream, subjects_filter=">")
-            keys = await jetstream.read_bucket(await js.key_value(space.bucket("keys")))
-            stations = await jetstream.read_bucket(await js.key_value(space.bucket("stations")))
+            keys = await jetstream.read_bucket(js, space.bucket("keys"))
+            stations = await jetstream.read_bucket(js, space.bucket("stations"))
             return HubContents(set(info.state.subjects or {}), set(keys), set(stations))
         finally:
             await nc.close()

@@ -85,8 +85,8 @@ class Announcer:
         me = {"name": self._ctx.station_name, "headSeq": head, "at": to_iso(self._clock.now()),
               "keys": self._remote.trust.own_key_ids()}  # the key its events are signed with
         await handles.stations.put(own, json.dumps(me).encode())
-        stations = await jetstream.read_bucket(handles.stations)
-        keys = await jetstream.read_bucket(handles.keys)
+        stations = await handles.read("stations")
+        keys = await handles.read("keys")
         peers = []
         event_keys: dict[str, list[str]] = {}
         for station_id, raw in stations.items():
@@ -103,7 +103,7 @@ class Announcer:
         if certificate is not None:
             # Enrolled: a station's keys are the ones the organisation certified for it (and
             # its events are checked against that key: services/event_trust.py).
-            removed = await jetstream.read_bucket(handles.removed)
+            removed = await handles.read("removed")
             await asyncio.to_thread(self._trust.learn_removals, removed)
             await asyncio.to_thread(self._trust.learn, keys)
             # Known: stations with a certified key here, and removed ones (asking the hub again

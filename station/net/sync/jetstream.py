@@ -26,6 +26,8 @@ from station.net.sync.ended import HubUnsuitable
 
 META_BUCKET = "station_meta"
 ORG_KEY = "org"
+# How NATS marks a key that was deleted or purged (ADR-8; the marker header is 2.11's).
+_KV_OPERATION, _KV_REMOVED, _KV_MARKER = "KV-Operation", ("DEL", "PURGE"), "Nats-Marker-Reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,11 @@ class Handles:
     keys: KeyValue
     stations: KeyValue
     removed: KeyValue  # stations the organisation removed, signed by its key (issue 15)
+    js: JetStreamContext
+
+    async def read(self, name: str) -> dict[str, bytes]:
+        """The current values of one of the organisation's buckets ("keys", "stations", …)."""
+        return await read_bucket(self.js, self.space.bucket(name))
 
 
 def version_problem(server: str, version: str) -> str | None:
@@ -159,23 +166,33 @@ async def open_space(js: JetStreamContext, org: str) -> Handles:
         keys=await _bucket(js, space.bucket("keys")),
         stations=await _bucket(js, space.bucket("stations")),
         removed=await _bucket(js, space.bucket("removed")),
+        js=js,
     )
 
 
-async def read_bucket(kv: KeyValue) -> dict[str, bytes]:
-    """All current values of a small bucket (keys, station names)."""
+async def read_bucket(js: JetStreamContext, bucket: str) -> dict[str, bytes]:
+    """All current values of a small bucket (keys, station names).
+
+    The keys are the subjects the bucket's stream holds, not `KeyValue.keys()`: that watcher now
+    and then says "no keys" for a bucket that has some (nats-py 2.16 on a busy machine:
+    docs/measured-facts.md); the stream's state is what the hub has stored.
+    """
+    stream, prefix = f"KV_{bucket}", f"$KV.{bucket}."
     try:
-        keys = await kv.keys()
-    except nats.js.errors.NoKeysError:
+        info = await js.stream_info(stream, subjects_filter=f"{prefix}>")
+    except nats.js.errors.NotFoundError:
         return {}
     values: dict[str, bytes] = {}
-    for key in keys:
+    for subject in sorted(info.state.subjects or {}):
         try:
-            entry = await kv.get(key)
-        except nats.js.errors.KeyNotFoundError:
-            continue
-        if entry.value:
-            values[key] = entry.value
+            msg = await js.get_last_msg(stream, subject)
+        except nats.js.errors.NotFoundError:
+            continue  # purged meanwhile
+        headers = msg.headers or {}
+        if headers.get(_KV_OPERATION) in _KV_REMOVED or _KV_MARKER in headers:
+            continue  # deleted or purged: a marker, not a value
+        if msg.data:
+            values[subject[len(prefix):]] = msg.data
     return values
 
 

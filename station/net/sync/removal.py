@@ -102,7 +102,7 @@ async def _last_seen(server: HubServer, org: str) -> dict[str, str]:
     try:
         handles = await jetstream.open_space(nc.jetstream(timeout=10), org)
         seen = {}
-        for station_id, raw in (await jetstream.read_bucket(handles.stations)).items():
+        for station_id, raw in (await handles.read("stations")).items():
             info = jetstream.json_or_none(raw) or {}
             seen[station_id] = str(info.get("at") or "")
         return seen

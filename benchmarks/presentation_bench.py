@@ -37,6 +37,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "capture")]
 
 from presentation_clips import FPS, Clip, make_clip, verifier  # noqa: E402
 
+from station.capture import machine_pace  # noqa: E402
 from station.capture.decoders import Attempt, ZxingDecoder  # noqa: E402
 from station.capture.ladder import DecodeLadder, LadderResult, StreamLadder  # noqa: E402
 from station.capture.sequence import SequenceReader, locate, wiener  # noqa: E402
@@ -225,6 +226,7 @@ def main() -> int:
                         help="also where each clip's time went (implies --bound)")
     args = parser.parse_args()
     args.bound = args.bound or args.breakdown
+    machine_pace.slowness()  # as the capture loop does before its first frame (loop.py)
     firsts: dict[int, int | None] = {}
     details: dict[int, Clip] = {}
     unlimited = DecodeLadder(ZxingDecoder(), budget_ms=math.inf)

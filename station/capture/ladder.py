@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, erasures, finder_grid, finder_repair, foreshorten, path_deblur, region_rungs,
-                             resample, smear_speed, unbend)
+from station.capture import (defocus, erasures, finder_grid, finder_repair, foreshorten, machine_pace, path_deblur,
+                             region_rungs, resample, smear_speed, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -51,12 +51,22 @@ _MAX_FAILED = 2
 # only (a code reported twice, or by two views, is one code: the fit moves both onto its corners).
 RESAMPLE = "resample"
 _MAX_RESAMPLED = 2
-# What a rung costs before the ladder has measured it, so a camera-sized budget does not start
-# it on a guess of nothing: resample's median a code (15-20 ms at 1-3 megapixels); defocus's
-# estimate and first view on a blurred photo (20-40 ms at 2-8 megapixels); regrid, at least its
-# finder search and one grid (started unmeasured, it took the 720p p95 from 40 to 51 ms at a
-# 25 ms budget on the slow machine: decode_bench.py --quick).
-_PRIOR_MS: dict[str, float] = {RESAMPLE: 20.0, "defocus": 30.0, "regrid": 30.0}
+# What a rung costs before the ladder has measured it, in the development machine's ms (a ladder
+# multiplies them by its machine's slowness, machine_pace.py), so a camera-sized budget does not
+# start it on a guess of nothing. Assumed free, every rung's first run was a gamble: on the slow
+# machine most of decode_bench.py's 720p frames over 30 ms were a rung's first run started with
+# a few ms left (p95 37 -> 26 ms with these; the same frames read). From
+# `benchmarks/rung_costs.py` (the mean over 720p frames the plain try does not read; for the rungs
+# of many guesses that a deadline ends, their set-up and first guess, what starting them commits
+# to), except three older ones: resample's median a code on photos (15-20 ms at 1-3 megapixels;
+# 17-18 at 720p), defocus's estimate and first view on a blurred photo (20-40 ms at 2-8
+# megapixels; 11 at 720p), regrid's finder search and first grid (started unmeasured, it took the
+# 720p p95 from 40 to 51 ms at a 25 ms budget on the slow machine; 34 measured).
+_PRIOR_MS: dict[str, float] = {
+    "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "adaptive": 3.6, "half": 0.5,
+    "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
+    "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8,
+}
 
 
 def _median(gray: np.ndarray, hints: Hints) -> list[View]:
@@ -215,12 +225,15 @@ class DecodeLadder:
         clock: Clock = time.perf_counter,
         every_code: bool = False,
         erasures: bool = True,
+        pace: float | None = None,
     ) -> None:
         """`every_code`: a read does not end the climb while a busy region no read code covers
         is left (`station decode`: a photo of a pass beside a poster's code must give the pass;
         a camera frame's budget is too small for it, and the next frame comes anyway).
         `erasures`: a code the engine located but failed the check of is decoded again with its
-        hidden part as erasures (erasures.py), on every view of every rung."""
+        hidden part as erasures (erasures.py), on every view of every rung.
+        `pace`: how many times slower than the development machine this one is, which a rung's
+        prior cost is multiplied by (None: machine_pace.slowness(), measured when first needed)."""
         self.decoder = decoder or ZxingDecoder()
         names = list(rungs)
         if not self.decoder.reads_inverted and "inverted" not in names:
@@ -240,7 +253,8 @@ class DecodeLadder:
         self._offset = (0, 0)
         # What each rung usually costs, so a rung that cannot finish inside the budget is not
         # started (a late answer is worth less than the next frame's).
-        self._cost_ms: dict[str, float] = dict(_PRIOR_MS)
+        self._cost_ms: dict[str, float] = {}
+        self._pace = pace
         self._engines: dict[str, Decoder | None] = {"": self.decoder, self.decoder.name: self.decoder}
 
     def plain(self, gray: np.ndarray, memory: erasures.GridMemory | None = None) -> tuple[tuple[Detection, ...], Hints]:
@@ -285,7 +299,7 @@ class DecodeLadder:
             if found and name in _FIRST_READ_ENDS:
                 break
         spent = (self._clock() - start) * 1000.0
-        old = self._cost_ms.get(name)
+        old = self.cost_ms(name)
         self._cost_ms[name] = spent if old is None else 0.8 * old + 0.2 * spent
         return _unique(tuple(found))
 
@@ -321,8 +335,18 @@ class DecodeLadder:
                 self._engines[name] = None  # the zxing rungs still run
         return self._engines[name]
 
+    def cost_ms(self, name: str) -> float | None:
+        """What the rung usually costs here: as measured, else its prior scaled to this machine
+        (None: neither)."""
+        learned = self._cost_ms.get(name)
+        if learned is not None or name not in _PRIOR_MS:
+            return learned
+        if self._pace is None:
+            self._pace = machine_pace.slowness()  # once per process, ~150 ms on the slow machine
+        return _PRIOR_MS[name] * self._pace
+
     def fits(self, name: str, spent_ms: float, budget_ms: float) -> bool:
-        return spent_ms + self._cost_ms.get(name, 0.0) <= budget_ms
+        return spent_ms + (self.cost_ms(name) or 0.0) <= budget_ms
 
     def decode(self, image: np.ndarray) -> LadderResult:
         with finder_repair.shared_search():  # the geometry rungs search one picture once

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from station.capture import machine_pace
 from station.capture.debounce import CAMERA, Debouncer, PayloadSink
 from station.capture.detection import Detection
 from station.capture.ladder import DecodeLadder, LadderResult
@@ -198,6 +199,10 @@ class CaptureLoop:
             self._report_now_and_then(now)
 
     def _decode_forever(self) -> None:
+        # The ladder scales its rungs' prior costs by this machine's slowness, measured once a
+        # process (~50-150 ms of CPU): here, while the camera opens, not on the first frame
+        # that climbs the ladder (three frames dropped when it was measured there).
+        machine_pace.slowness()
         while not self._stop.is_set():
             with self._new_frame:
                 while self._slot is None and not self._stop.is_set() and self._status.state != ENDED:

@@ -21,7 +21,9 @@ STEP_S = 0.002  # what one decoder call "costs" on the StepClock
 
 class StepClock:
     """A clock that only CountingDecoder moves: a camera reader's budgets then count decoder
-    calls, and what it does on a frame never depends on how busy the test machine is."""
+    calls, and what it does on a frame never depends on how busy the test machine is. A ladder
+    on it takes `pace=1.0`: the rungs' prior costs as they are, not scaled by this machine's
+    slowness (its ms are no machine's)."""
 
     def __init__(self) -> None:
         self.now = 0.0

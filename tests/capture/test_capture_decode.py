@@ -150,9 +150,11 @@ class StepClock:
 
 def test_budget_stops_the_ladder_early() -> None:
     f = make_frame("stripes", 0)
-    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=5.0, clock=StepClock(0.003))
+    # The step clock's ms are no machine's: the rungs' prior costs at the development machine's.
+    ladder = DecodeLadder(make_decoder("zxing"), budget_ms=5.0, clock=StepClock(0.003), pace=1.0)
     result = ladder.decode(f.image)
-    # 3 ms pass per clock reading: the first rung starts at ~3 ms, the second would start past 5.
+    # 3 ms pass per clock reading: the first rung (prior 1.3 ms) starts at ~3 ms, the second
+    # would start past 5.
     assert result.tried == ("plain", DEFAULT_RUNGS[0])
 
 

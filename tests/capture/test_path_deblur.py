@@ -179,7 +179,7 @@ def test_the_camera_reads_a_pass_held_closer_than_the_webcam_focuses() -> None:
 
     def first_read(frames: list[np.ndarray], steps: tuple[str, ...]) -> int | None:
         clock = StepClock()  # budgets in decoder calls: the same on a busy machine
-        reader = SequenceReader(DecodeLadder(CountingDecoder(clock), clock=clock), verify=lambda t: t == text,
+        reader = SequenceReader(DecodeLadder(CountingDecoder(clock), clock=clock, pace=1.0), verify=lambda t: t == text,
                                 steps=steps)
         for i, frame in enumerate(frames):
             result = reader.decode(frame)

@@ -199,14 +199,15 @@ def test_the_camera_reads_a_ticket_held_by_a_thumb_over_a_finder_within_a_second
 
     # The camera's budgets are in the development machine's ms: on a machine three times slower
     # the geometry step does not fit a frame and runs once in half a second (sequence.py), so
-    # "within a second" is checked on a clock that runs at the development machine's pace.
+    # "within a second" is checked on a clock that runs at the development machine's pace (and
+    # the rungs' prior costs at it: pace=1.0).
     def pace() -> float:
         return time.process_time() / machine_pace.slowness()
 
-    without = SequenceReader(DecodeLadder(clock=pace), verify=verify,
+    without = SequenceReader(DecodeLadder(clock=pace, pace=1.0), verify=verify,
                              steps=tuple(s for s in SequenceReader.STEPS if s != "geometry"))
     assert first_read(without) == (-1, None)
-    at, rung = first_read(SequenceReader(DecodeLadder(clock=pace), verify=verify))
+    at, rung = first_read(SequenceReader(DecodeLadder(clock=pace, pace=1.0), verify=verify))
     assert 0 <= at < 30 and rung == "geometry", (at, rung)
 
 
@@ -231,7 +232,7 @@ def test_a_step_too_dear_for_the_frame_still_runs_now_and_then() -> None:
             return super()._next_geometry(current)
 
     text = decoded(PASS)
-    reader = DearGeometry(DecodeLadder(CountingDecoder(clock), clock=clock), verify=lambda t: t == text)
+    reader = DearGeometry(DecodeLadder(CountingDecoder(clock), clock=clock, pace=1.0), verify=lambda t: t == text)
     runs, read_at = [], None
     for i, frame in enumerate(_thumb_frames(30) * 6):
         result = reader.decode(frame)

@@ -23,13 +23,13 @@ from station.capture.sequence import SequenceReader, fuse, wiener
 
 def per_frame() -> StreamLadder:
     clock = StepClock()
-    return StreamLadder(DecodeLadder(CountingDecoder(clock), clock=clock))
+    return StreamLadder(DecodeLadder(CountingDecoder(clock), clock=clock, pace=1.0))
 
 
 def sequence(**kw: object) -> SequenceReader:
     clock = StepClock()
     kw.setdefault("verify", verifier)
-    return SequenceReader(DecodeLadder(CountingDecoder(clock), clock=clock), **kw)  # type: ignore[arg-type]
+    return SequenceReader(DecodeLadder(CountingDecoder(clock), clock=clock, pace=1.0), **kw)  # type: ignore[arg-type]
 
 
 def verified_reads(reader: StreamLadder | SequenceReader, frames: list[np.ndarray]) -> list[str]:
@@ -117,7 +117,7 @@ def test_a_strangers_code_in_every_frame_never_becomes_a_read() -> None:
 def test_the_work_per_frame_stays_bounded(clip4: Clip) -> None:
     clock = StepClock()
     decoder = CountingDecoder(clock)
-    reader = SequenceReader(DecodeLadder(decoder, clock=clock), verify=verifier, max_calls=3)
+    reader = SequenceReader(DecodeLadder(decoder, clock=clock, pace=1.0), verify=verifier, max_calls=3)
     calls = []
     for f in clip4.frames:
         before = decoder.calls
@@ -168,7 +168,7 @@ def test_a_step_that_would_overrun_the_frame_budget_is_skipped(clip4: Clip) -> N
                 clock.now += 0.020
             return super()._view(step, current)  # type: ignore[arg-type]
 
-    ladder = DecodeLadder(CountingDecoder(clock), clock=clock)
+    ladder = DecodeLadder(CountingDecoder(clock), clock=clock, pace=1.0)
     reader = SlowDeblur(ladder, verify=verifier)
     runs = []
     for i, f in enumerate(clip4.frames[:40]):

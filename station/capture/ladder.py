@@ -54,8 +54,9 @@ _MAX_RESAMPLED = 2
 # What a rung costs before the ladder has measured it, in the development machine's ms (a ladder
 # multiplies them by its machine's slowness, machine_pace.py), so a camera-sized budget does not
 # start it on a guess of nothing. Assumed free, every rung's first run was a gamble: on the slow
-# machine most of decode_bench.py's 720p frames over 30 ms were a rung's first run started with
-# a few ms left (p95 37 -> 26 ms with these; the same frames read). From
+# machine half of decode_bench.py's 720p frames over 30 ms were a rung's first run started with
+# a few ms left (with these, p95 43 -> 30 ms --quick, 32 -> 28 ms in full; the same degraded
+# frames read: docs/decode-benchmark.md). From
 # `benchmarks/rung_costs.py` (the mean over 720p frames the plain try does not read; for the rungs
 # of many guesses that a deadline ends, their set-up and first guess, what starting them commits
 # to), except three older ones: resample's median a code on photos (15-20 ms at 1-3 megapixels;

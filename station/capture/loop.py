@@ -201,7 +201,7 @@ class CaptureLoop:
     def _decode_forever(self) -> None:
         # The ladder scales its rungs' prior costs by this machine's slowness, measured once a
         # process (~50-150 ms of CPU): here, while the camera opens, not on the first frame
-        # that climbs the ladder (three frames dropped when it was measured there).
+        # that climbs the ladder (measured there, it cost presentation_bench.py a 156 ms frame).
         machine_pace.slowness()
         while not self._stop.is_set():
             with self._new_frame:

@@ -7,25 +7,16 @@ from __future__ import annotations
 
 import pytest
 
+from capture_fakes import StepClock
 from degrade import make_frame
 from station.capture import machine_pace
 from station.capture.decoders import make_decoder
 from station.capture.ladder import _PRIOR_MS, DEFAULT_RUNGS, DecodeLadder
 
 
-class FrozenClock:
-    """Time stands still unless a test moves it: what a rung 'costs' is what the test says."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _ladder(rungs: tuple[str, ...], budget_ms: float, pace: float | None,
-            clock: FrozenClock | None = None) -> DecodeLadder:
-    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=budget_ms, clock=clock or FrozenClock(),
+            clock: StepClock | None = None) -> DecodeLadder:
+    return DecodeLadder(make_decoder("zxing"), rungs=rungs, budget_ms=budget_ms, clock=clock or StepClock(),
                         pace=pace)
 
 
@@ -49,12 +40,12 @@ def test_a_rung_not_yet_timed_starts_only_if_its_prior_fits_what_is_left() -> No
 
 def test_once_timed_the_measured_cost_takes_over_from_the_prior() -> None:
     stripes = make_frame("stripes", 0).image
-    clock = FrozenClock()
+    clock = StepClock()  # moved only by a CountingDecoder: here time stands still
     dear = "clahe"
     ladder = _ladder((dear,), _PRIOR_MS[dear] / 2, pace=1.0, clock=clock)
     assert ladder.decode(stripes).tried == ("plain",)
     # The rung, run by hand (as a stream ladder's one-rung-a-frame turn does), costs nothing on
-    # the frozen clock: its cost falls towards that, and within a few runs it fits the budget.
+    # the still clock: its cost falls towards that, and within a few runs it fits the budget.
     runs = 0
     while ladder.decode(stripes).tried == ("plain",):
         ladder.run_rung(dear, stripes, ())

@@ -67,7 +67,10 @@ def profile_kernel(latent: np.ndarray, blurred: np.ndarray, c: float, s: float, 
     a = np.stack(cols, 1).astype(np.float64)
     b = blur[m:h - m:stride, m:w - m:stride].ravel().astype(np.float64)
     ata, atb = a.T @ a, a.T @ b
-    ridge = _RIDGE * float(np.trace(ata)) / len(ts)
+    trace = float(np.trace(ata))
+    if not trace > 0.0:  # a flat prediction (nothing along the line): no weight to fit, and the
+        return None  # system would be singular (a glare-washed region did it: LinAlgError)
+    ridge = _RIDGE * trace / len(ts)
     ata += ridge * np.eye(len(ts))
     weights = np.linalg.solve(ata, atb)
     step = 1.0 / float(np.linalg.norm(ata, 2))

@@ -151,3 +151,13 @@ def test_the_deblur_rung_widens_the_region_by_the_smear_for_codes_of_big_modules
                                      for v in (sharp, cv2.medianBlur(sharp, 3)))
                 read += decoded(text) in {d.text for d in ladder(("deblur",)).decode(frame).detections}
     assert read >= 15 and tight <= 10, (read, tight)
+
+
+def test_a_flat_prediction_gives_no_kernel_rather_than_an_error() -> None:
+    # A region glare washed to one level predicts a flat code: nothing along the line to fit.
+    # The least squares were singular there and the rung raised (numpy's LinAlgError), which
+    # ended `station decode` on the frame instead of going on to the next rung.
+    rng = np.random.default_rng(5)
+    flat = np.full((120, 120), 255, np.uint8)
+    blurred = np.clip(rng.normal(250, 3.0, (120, 120)), 0, 255).astype(np.uint8)
+    assert profile_kernel(flat, blurred, math.cos(0.3), math.sin(0.3), 12) is None

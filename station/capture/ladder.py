@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, erasures, finder_grid, finder_repair, foreshorten, machine_pace, path_deblur,
-                             region_rungs, resample, smear_speed, unbend)
+from station.capture import (defocus, envelope, erasures, finder_grid, finder_repair, foreshorten, machine_pace,
+                             path_deblur, region_rungs, resample, smear_speed, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -66,7 +66,7 @@ _MAX_RESAMPLED = 2
 _PRIOR_MS: dict[str, float] = {
     "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "adaptive": 3.6, "half": 0.5,
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
-    "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8,
+    "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
 }
 
 
@@ -152,6 +152,7 @@ RUNGS: dict[str, RungFn] = {
     "unbend": unbend.unbend,
     "defocus": defocus.undo,
     "slant": foreshorten.rung,
+    "envelope": envelope.rung,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
@@ -160,10 +161,16 @@ RUNGS: dict[str, RungFn] = {
 # 132 / 124 (131, 121 ms); on the unread region as other rungs 135 / 128 (137, 135); the whole
 # picture, every view 137 / 132 (277, 269); the whole picture, past a read one view, 137-138 / 132
 # (191-209, 189-190; two runs).
-_WHOLE_PICTURE = frozenset({"defocus"})
+# The envelope rung (envelope.py) too: on the unread region (the busiest one, or a failed code's
+# box, often a background code's) it read 3 of 59 frame-family misses (seven seeds), on the whole
+# picture 7 with every view, 6 with the first past a read (its zbar view cost ~80 ms a frame here,
+# and station decode goes on past most reads).
+_WHOLE_PICTURE = frozenset({"defocus", "envelope"})
 # Rungs whose views are guesses (up to 144, 32, 312 and 16 decoder calls or grids): the first view
 # that reads ends them.
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus"})
+# The envelope rung's three views are the same stretch at two windows and for the second engine:
+# alternatives, not parts, and the last costs several times the first (envelope.py).
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -180,13 +187,16 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # The slant rung (a code turned away from the camera, foreshorten.py: three views, a few ms) comes
 # after the geometry rungs and before the two deconvolving ones, which cost the most; it read 2
 # more photos of 187 (photo_bench.py) and none of the hard frames' misses, which are not turned.
+# The envelope rung (a glare band's washed modules stretched back, envelope.py) comes last: it
+# reads about one glare frame in 40 that every other rung misses, on the whole picture, and no
+# earlier rung's read should wait for it.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path")
+    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant", "speed",
-                                "path"})
+                                "path", "envelope"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from station.capture.ladder import DecodeLadder
 HARD_FRAMES = 300
 
 
-def ladder(decoder: Decoder | None = None) -> DecodeLadder:
+def ladder(decoder: Decoder | None = None, every_code: bool = False) -> DecodeLadder:
     # No time limit: what a rung reads must not depend on how busy the test machine is.
-    return DecodeLadder(decoder or make_decoder("zxing"), budget_ms=math.inf)
+    return DecodeLadder(decoder or make_decoder("zxing"), budget_ms=math.inf, every_code=every_code)
 
 
 def reads(ladder: DecodeLadder, frame: HardFrame) -> set[str]:
@@ -71,7 +71,12 @@ def test_hard_frames_are_deterministic_and_varied() -> None:
 
 @pytest.mark.slow
 def test_hard_frames_give_no_false_reads_and_read_at_least_what_the_qr_family_decoder_read() -> None:
-    station, before = ladder(), ladder(QrFamilyDecoder())
+    # As `station decode` reads them: on past a read while a busy region is unread. Stopping at
+    # the first read, the comparison measured the engines' junk: the whole family's decoder
+    # reported Micro QR near misses beside a stranger's code read in the background, so its
+    # ladder climbed on to the pass where the station's stopped (frames 24, 228, 243, 251: read by
+    # the envelope rung for it only, 230 against 226 of 300).
+    station, before = ladder(every_code=True), ladder(QrFamilyDecoder(), every_code=True)
     false_reads, read, read_before = [], 0, 0
     by_kind: dict[str, list[int]] = {}  # pass kind: [read, frames]
     for f in map(hard_frame, range(HARD_FRAMES)):

@@ -12,10 +12,10 @@ the full contrast of the code again wherever the light is.
 The window follows the picture's size (a code in a 720p frame at the door has 2-15 px modules):
 1/80 and 1/48 of its short side, 9 and 15 px at 720p. Found on the frame families' misses
 (benchmarks/hard_frames_bench.py, seven seeds, 59 glare and occlusion frames no rung read): the
-two windows and the second engine on the first read 8 of them on the whole frame, 1 on the
-regions where a code was seen (the code a band washes out is often not seen at all, and the
-regions were the background codes'); so the ladder gives this rung the whole picture even past
-a read (ladder._WHOLE_PICTURE). Like every rung it only filters pixels; a read still needs the
+two windows and the second engine on the first read 8 of them on the whole frame; in the ladder,
+on the region it works on past a read, 3 (the code a band washes out is often not seen at all,
+and the region was a background code's); so the ladder gives this rung the whole picture even
+past a read (ladder._WHOLE_PICTURE). Like every rung it only filters pixels; a read still needs the
 engine's error correction.
 """
 
@@ -61,9 +61,9 @@ def _level(gray: np.ndarray, window: int, extreme: Morph) -> np.ndarray:
 
 
 def rung(gray: np.ndarray, hints: Hints) -> Iterator[View]:
-    """The ladder rung: the picture stretched at both windows, then zbar on the narrower one
-    (zbar read two of the eight the windows did, which zxing-cpp did not, at several times the
-    cost: last). Lazy: a frame whose time is up stops between views."""
+    """The ladder rung: the picture stretched at both windows, then zbar on the narrower one (of
+    the eight misses these views read, zbar alone read two, at several times the cost: last).
+    Lazy: a frame whose time is up stops between views."""
     shrink = math.ceil(math.sqrt(gray.shape[0] * gray.shape[1] / _MOST_PIXELS))
     if shrink > 1:
         gray = cv2.resize(gray, None, fx=1 / shrink, fy=1 / shrink, interpolation=cv2.INTER_AREA)

@@ -60,6 +60,12 @@ def _level(gray: np.ndarray, window: int, extreme: Morph) -> np.ndarray:
     return np.asarray(level, np.float32)
 
 
+def windows(short: int) -> tuple[int, int]:
+    """The two windows, odd px, for a picture whose short side is `short` px (9 and 15 at 720p)."""
+    narrow, wide = (max(5, int(short / share) | 1) for share in _SHARES)
+    return narrow, wide
+
+
 def rung(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The ladder rung: the picture stretched at both windows, then zbar on the narrower one (of
     the eight misses these views read, zbar alone read two, at several times the cost: last).
@@ -67,8 +73,9 @@ def rung(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     shrink = math.ceil(math.sqrt(gray.shape[0] * gray.shape[1] / _MOST_PIXELS))
     if shrink > 1:
         gray = cv2.resize(gray, None, fx=1 / shrink, fy=1 / shrink, interpolation=cv2.INTER_AREA)
-    short, scale = min(gray.shape[:2]), 1 / shrink
-    narrow = stretch(gray, max(5, int(short / _SHARES[0]) | 1))
+    first, second = windows(min(gray.shape[:2]))
+    scale = 1 / shrink
+    narrow = stretch(gray, first)
     yield View(narrow, scale)
-    yield View(stretch(gray, max(5, int(short / _SHARES[1]) | 1)), scale)
+    yield View(stretch(gray, second), scale)
     yield View(narrow, scale, engine="zbar")

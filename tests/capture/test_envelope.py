@@ -55,8 +55,8 @@ def _reads(image: np.ndarray) -> bool:
 def test_the_stretch_reads_codes_a_washed_band_hides_from_the_engine() -> None:
     frames = [washed(seed) for seed in range(16)]
     raw = sum(_reads(f) for f in frames)
-    stretched = sum(any(_reads(envelope.stretch(f, w)) for w in (9, 15)) for f in frames)
-    # Measured when written: the engine 1 of 16, the stretch at 9 or 15 px 5.
+    stretched = sum(any(_reads(envelope.stretch(f, w)) for w in envelope.windows(H)) for f in frames)
+    # Measured when written: the engine 1 of 16, the stretch at 9 or 15 px (720p's windows) 5.
     assert raw <= 2
     assert stretched >= raw + 3
 
@@ -90,7 +90,7 @@ def test_a_picture_of_any_size_keeps_its_shape_and_a_flat_one_stays_flat() -> No
     rng = np.random.default_rng(1)
     for h, w in ((720, 1280), (1080, 1920), (40, 60)):
         wall = np.full((h, w), 120, np.uint8)
-        out = envelope.stretch(wall, max(5, int(min(h, w) / 80) | 1))
+        out = envelope.stretch(wall, envelope.windows(min(h, w))[0])
         assert out.shape == (h, w) and out.dtype == np.uint8
         assert int(out.max()) == int(out.min())  # nothing to stretch: no pattern invented
     noisy = rng.integers(118, 123, (200, 300)).astype(np.uint8)  # 4 grey levels of noise

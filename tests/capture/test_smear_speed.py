@@ -79,6 +79,17 @@ def test_straight_smears_of_uneven_speed_are_read_by_the_speed_rung_where_the_ev
     assert by_speed >= 7 and only_speed >= 6, (by_speed, only_speed)
 
 
+def test_a_smear_the_usual_noise_terms_leave_ringing_is_read_at_the_lowest() -> None:
+    # From a seeded scan of 40 smears drawn as above (24-40 px, modules 3.5-6.5 px): a jerk of
+    # 31 px over 5.2 px modules, the one whose only read was the second round's view at 0.001
+    # (smear_speed._LOWER_NOISE). A round's views: its deconvolution at 0.01 and its median,
+    # then at 0.003 and at 0.001, each with its median.
+    text, engine = decoded(PASS), make_decoder("zxing")
+    frame = smeared_pass(uneven_line(30.642, 0.809, "jerk"), 5.160, 10.40, 136)
+    reads = [i for i, view in enumerate(unsmear(frame, ())) if text in {d.text for d in engine.decode(view.image).detections}]
+    assert reads and all(i % 6 >= 4 for i in reads), reads
+
+
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_the_speed_profile_is_found_from_the_sharp_code_and_the_smeared_one(profile: str) -> None:
     # The estimator alone: given the two-level code and its smear along a known direction, the

@@ -118,9 +118,10 @@ def test_defocused_passes_read_with_the_rung_only() -> None:
         if text in {d.text for d in result.detections}:
             read += 1
             assert result.rung == "defocus"
-        if missed == 6:
-            break
-    assert missed == 6  # the blur defeats every other rung on most such pictures
+    # Until session 23 this stopped at the sixth picture the other rungs missed (3 of them read
+    # with the rung). The path rung's lower noise term (path_deblur.LOW_NOISE) now reads three of
+    # those without it, so all 40 are drawn: when changed, 9 missed, 3 of them read with the rung.
+    assert missed >= 6, missed  # the blur still defeats every other rung on some such pictures
     assert read >= 3, read
 
 

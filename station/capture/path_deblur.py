@@ -9,8 +9,8 @@ QR's two levels as the prediction step):
 3. the kernel that best maps the predicted code onto the frame, by least squares on both
    gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
    largest connected piece (a hand's path is one stroke).
-It starts from the straight smear, and each round's deconvolution is a view for the engine: the
-rung ends at the first read. With the true path known, Wiener deconvolution read 33 of the 73
+It starts from the straight smear, and each round's deconvolution is a view for the engine (then
+the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. With the true path known, Wiener deconvolution read 33 of the 73
 smeared frames the other rungs miss (benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001,
 31337); the estimate reads 27 (docs/decode-benchmark.md).
 

@@ -13,9 +13,9 @@ from capture_fakes import CountingDecoder, StepClock
 from degrade import _camera, _place, background, make_frame
 from hard_frames import H, W, _matrix, _render, decoded
 
+from station.capture import path_deblur
 from station.capture.decoders import ZxingDecoder, make_decoder
 from station.capture.ladder import DEFAULT_RUNGS, RESAMPLE, DecodeLadder
-from station.capture import path_deblur
 from station.capture.path_deblur import path_kernel, two_level
 from station.capture.sequence import SequenceReader
 from station.capture.view import View

@@ -10,9 +10,10 @@ QR's two levels as the prediction step):
    gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
    largest connected piece (a hand's path is one stroke).
 It starts from the straight smear, and each round's deconvolution is a view for the engine (then
-the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. With the true path known, Wiener deconvolution read 33 of the 73
-smeared frames the other rungs miss (benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001,
-31337); the estimate reads 27 (docs/decode-benchmark.md).
+the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. With the true
+path known, Wiener deconvolution read 33 of the 73 smeared frames the other rungs miss
+(benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001, 31337); the estimate reads 27
+(docs/decode-benchmark.md).
 
 As with every rung, the views are only filtered pixels: a read still needs the engine's error
 correction (ladder.py), so a wrong kernel reads nothing rather than the wrong thing.

@@ -122,8 +122,8 @@ def test_the_path_is_found_from_the_sharp_code_and_the_smeared_one() -> None:
 
 # Three arcs from a seeded scan of 30 smears drawn as above (arcs turning 0.6-2.2 rad and zigzags,
 # 14-34 px, over modules of 3-5.5 px): the three whose first read was a round's second view, at the
-# lower noise term (path_deblur.LOW_NOISE). A round costs 50-100 ms on the slow machine, so a read
-# rounds sooner is often a read at all within station decode's budget.
+# lower noise term (path_deblur.LOW_NOISE): two read at no other view, one two rounds sooner
+# (within station decode's budget, rounds sooner can be the difference between a read and none).
 LOW_NOISE_ARCS = [(arc(26.831, 0.983, 5.503), 4.424, -7.42, 114), (arc(22.564, -1.544, 4.294), 4.309, 22.37, 117),
                   (arc(18.528, 1.154, 5.954), 3.496, -8.21, 121)]
 

@@ -126,6 +126,10 @@ def test_hang_past_the_timeout_and_redirects(make_station: StationFactory, recei
     assert receiver.at("/ok") == []  # the redirect was never followed
 
 
+# The receiver stops before the station at teardown: the hung requests then fail, the fast retry
+# schedule runs out against a closed port, and the dead subscription is disabled, as it should be.
+# Whether that lands before the station stops is a race (CI once logged it at teardown).
+@pytest.mark.allow_log("station.net.sender", "was disabled")
 def test_a_dead_subscription_does_not_hold_up_the_others(make_station: StationFactory,
                                                          receiver: Receiver) -> None:
     config = SenderConfig(retry=FAST.retry, timeout=30.0, poll_interval=0.05)

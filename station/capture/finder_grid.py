@@ -20,6 +20,7 @@ False reads: as for every grid we read ourselves, every Reed-Solomon block must 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -27,12 +28,13 @@ from functools import partial
 import cv2
 import numpy as np
 
-from station.capture import erasures, finder_repair, resample
+from station.capture import envelope, erasures, finder_repair, resample
 from station.capture.view import Hints, View
 
 _MODULE_PX = 6.0  # a code with bigger modules is read from a picture scaled down to this
 _MAX_FORMATS = 2  # formats tried a grid: the closest two within _MAX_FORMAT_ERRORS
 _MAX_FORMAT_ERRORS = 3  # a format copy's wrong modules still taken (valid ones differ in >= 7)
+_STRETCH_MODULES = 1.5  # the window of the stretched picture (_looks), in modules
 
 
 def _roles(points: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,9 +172,10 @@ def _starts(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.
 
 
 def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray],
-         version: int) -> tuple[np.ndarray, np.ndarray] | None:
+         version: int, looks: tuple[str, ...] = ("plain",)) -> tuple[np.ndarray, np.ndarray] | None:
     """The code of `version` whose finders are `seen` (with their roles) and centred at
-    `centres`, as its modules decode: (its corners in `gray`, its corrected module matrix), or None."""
+    `centres`, as its modules decode: (its corners in `gray`, its corrected module matrix), or None.
+    `looks`: the code's crop as it is ("plain") and/or stretched ("stretched", _looks)."""
     size = 17 + 4 * version
     starts = _starts(seen, centres, size)
     known = resample.symmetric(erasures.function_patterns(version))
@@ -187,25 +190,37 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
         x1, y1 = min(cols, int(corners[:, 0].max()) + pad + 1), min(rows, int(corners[:, 1].max()) + pad + 1)
         if x1 - x0 < size or y1 - y0 < size:
             continue
-        crop = gray[y0:y1, x0:x1]
         shift = np.array([x0, y0], np.float32)
         local = (corners - shift).astype(np.float32)
-        # The format sits beside the finders seen, where the first guess of the grid is good
-        # enough to read it: a guess without one is passed over before the refinement, which
-        # costs the most (ECC: 50-170 ms a grid).
-        grid = erasures.sample(crop, local, size)
-        grid = _polarity(grid, version)
-        if not _timing_agrees(grid, version) or not any(
-                formats(g, version) for g in (grid, grid.transposed())):
-            continue
-        for at, sampled in _grids(crop, local, grid, size, ideal, known):
-            for g, back in ((sampled, False), (sampled.transposed(), True)):
-                g = _polarity(g, version)
-                for level, mask in formats(g, version):
-                    matrix = erasures.correct(g, version, level, mask)
-                    if matrix is not None:
-                        return at + shift, (matrix.T if back else matrix)
+        for crop in _looks(gray[y0:y1, x0:x1], module, looks):
+            # The format sits beside the finders seen, where the first guess of the grid is good
+            # enough to read it: a guess without one is passed over before the refinement, which
+            # costs the most (ECC: 50-170 ms a grid).
+            grid = erasures.sample(crop, local, size)
+            grid = _polarity(grid, version)
+            if not _timing_agrees(grid, version) or not any(
+                    formats(g, version) for g in (grid, grid.transposed())):
+                continue
+            for at, sampled in _grids(crop, local, grid, size, ideal, known):
+                for g, back in ((sampled, False), (sampled.transposed(), True)):
+                    g = _polarity(g, version)
+                    for level, mask in formats(g, version):
+                        matrix = erasures.correct(g, version, level, mask)
+                        if matrix is not None:
+                            return at + shift, (matrix.T if back else matrix)
     return None
+
+
+def _looks(crop: np.ndarray, module: float, looks: tuple[str, ...]) -> Iterator[np.ndarray]:
+    """The code's crop as `looks` asks, lazily: as it is, and stretched, each pixel placed
+    between the darkest and the lightest grey within 1.5 modules (envelope.stretch). A band of
+    glare that does not clip lifts the ink under it to a grey lighter than the paper elsewhere: a
+    grid sampled against one level reads those modules (a finder's, the format's, the data's) as
+    light and the check fails; stretched, they get their contrast back. (Deciding dark or light
+    against the modules within 3 modules instead, in the grid, read 21 of 31 such frames where
+    the stretch read 29: the band's edge runs through modules; docs/decode-benchmark.md.)"""
+    for look in looks:
+        yield crop if look == "plain" else envelope.stretch(crop, max(5, int(_STRETCH_MODULES * module) | 1))
 
 
 def _grids(crop: np.ndarray, local: np.ndarray, first: erasures.Grid, size: int, ideal: np.ndarray,
@@ -256,23 +271,48 @@ def triples(gray: np.ndarray, found: list[finder_repair.Finder] | None = None) -
         yield seen, centres, module
 
 
+def all_three(found: list[finder_repair.Finder]) -> Iterator[Triple]:
+    """Three finders seen that make one code's corners (of one size; the two sides from the
+    corner at the right angle about as long, and about square), with their roles and module.
+    The engine saw such a code and failed on it: a band of glare over a finder or the format
+    is one reason (zxing-cpp then does not locate it at all), the washed rung's to read."""
+    for trio in itertools.combinations(found, 3):
+        sides = [f.side for f in trio]
+        if max(sides) > 1.5 * min(sides):
+            continue
+        tl, tr, bl = _roles(tuple((f.x, f.y) for f in trio))
+        across, down = tr - tl, bl - tl
+        a, b = float(np.linalg.norm(across)), float(np.linalg.norm(down))
+        if min(a, b) <= 0 or max(a, b) > 1.4 * min(a, b) or abs(float(across @ down)) > 0.5 * a * b:
+            continue  # not a right angle within 30 degrees: finders of different codes
+        centres = {"tl": tl, "tr": tr, "bl": bl}
+        seen = [(role, min(trio, key=lambda f: math.hypot(f.x - p[0], f.y - p[1]))) for role, p in centres.items()]
+        yield seen, centres, sum(sides) / 21
+
+
 GridPlan = Callable[[np.ndarray], "View | None"]
 
 
-def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None) -> list[GridPlan]:
+def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None,
+          washed: bool = False) -> list[GridPlan]:
     """For each two-finder guess and version, a plan: read the grid from a picture of the same
     place and return it repainted for the engine, or None. Plans, not views: the camera's
     sequence reader runs one a frame, each on its newest frame (sequence.py). `found`: the
-    picture's finders when the caller has searched already."""
+    picture's finders when the caller has searched already. `washed`: the washed rung's plans
+    instead, the same guesses read from the stretched crop, then each code whose three finders
+    are all seen, as it is and stretched (_looks)."""
+    found = finder_repair.finders(gray) if found is None else found
     out: list[GridPlan] = []
     shrunk: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the plans' scaled-down picture, by scale
-    for seen, centres, module in triples(gray, found):
+    guessed = [(*t, ("stretched",) if washed else ("plain",)) for t in triples(gray, found)]
+    seen_all = [(*t, ("plain", "stretched")) for t in all_three(found)] if washed else []
+    for seen, centres, module, looks in guessed + seen_all:
         # The spacing of the two seen finders says the version (the guessed third adds nothing)
         # in modules as wide as theirs: by the square root of their area, or by their reach
         # along the line between them. Under perspective either can be off by one version (the
         # first said 5 of a version 6 held at a 30 % slant, the second 5 of a 6 seen from
         # below): both are tried.
-        a, b = (centres[r] for r, _ in seen)
+        a, b = (centres[r] for r, _ in seen[:2])  # of three seen, the top side
         diagonal = {r for r, _ in seen} == {"tr", "bl"}
         span = float(np.linalg.norm(a - b)) / (math.sqrt(2) if diagonal else 1.0)
         along = _module_along(seen, (b - a) / max(float(np.linalg.norm(b - a)), 1e-6), diagonal)
@@ -281,12 +321,13 @@ def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None) -> 
         # A photo's big modules are read as well at _MODULE_PX, and a 12-megapixel photo's code
         # costs the blur and the refinement tens of times more at full size.
         scale = min(1.0, round(_MODULE_PX / module, 2))
-        out.extend(partial(_planned, seen, centres, scale, version, shrunk) for version in versions)
+        out.extend(partial(_planned, seen, centres, scale, version, shrunk, looks) for version in versions)
     return out
 
 
 def _planned(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np.ndarray], scale: float,
-             version: int, shrunk: dict[float, tuple[np.ndarray, np.ndarray]], gray: np.ndarray) -> View | None:
+             version: int, shrunk: dict[float, tuple[np.ndarray, np.ndarray]], looks: tuple[str, ...],
+             gray: np.ndarray) -> View | None:
     image = gray
     if scale < 1.0:
         # the plans of one picture share its scaled-down copy (a 12-megapixel photo's costs 10-30 ms)
@@ -294,7 +335,7 @@ def _planned(seen: list[tuple[str, finder_repair.Finder]], centres: dict[str, np
             shrunk[scale] = (gray, cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
         image = shrunk[scale][1]
     got = read(image, [(role, _scaled(f, scale)) for role, f in seen],
-               {role: p * scale for role, p in centres.items()}, version)
+               {role: p * scale for role, p in centres.items()}, version, looks)
     if got is None:
         return None
     corners, matrix = got
@@ -327,6 +368,14 @@ def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     """The ladder rung: each plan's view, lazily; None for a guess that did not decode (the
     ladder's deadline is checked between guesses)."""
     for plan in plans(gray):
+        yield plan(gray)
+
+
+def washed(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
+    """The washed rung (after every other: it costs the most and reads only what a band of
+    glare left): regrid's guesses read from the stretched crop, then the codes whose three
+    finders are seen, as they are and stretched; lazily, like regrid."""
+    for plan in plans(gray, washed=True):
         yield plan(gray)
 
 

@@ -67,6 +67,7 @@ _PRIOR_MS: dict[str, float] = {
     "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "adaptive": 3.6, "half": 0.5,
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
+    "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
 }
 
 
@@ -147,6 +148,7 @@ RUNGS: dict[str, RungFn] = {
     "adaptive": region_rungs.adaptive,
     "finder": finder_repair.repair,
     "regrid": finder_grid.regrid,
+    "washed": finder_grid.washed,
     "path": path_deblur.unsmear,
     "speed": smear_speed.unsmear,
     "unbend": unbend.unbend,
@@ -170,7 +172,7 @@ _WHOLE_PICTURE = frozenset({"defocus", "envelope"})
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -189,14 +191,16 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # more photos of 187 (photo_bench.py) and none of the hard frames' misses, which are not turned.
 # The envelope rung (a glare band's washed modules stretched back, envelope.py) comes last: it
 # reads about one glare frame in 40 that every other rung misses, on the whole picture, and no
-# earlier rung's read should wait for it.
+# earlier rung's read should wait for it. The washed rung (regrid's grids read from a stretched
+# crop, and codes whose three finders show, finder_grid.py) comes after it: it doubles regrid's
+# cost on a frame of many guesses, and inside regrid it would take the time of the rungs after.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope")
+    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant", "speed",
-                                "path", "envelope"})
+                                "path", "envelope", "washed"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,8 +168,9 @@ def test_defocus_is_a_path_too() -> None:
     # blur bucket, sigma 0.35-0.6 modules: never used while building the rung) is undone too.
     # When written: 20 of 24 read without the path rung, 24 with it.
     # (without the resample rung on either side: it reads some of these frames at 2 px a module;
-    # nor the defocus rung, which undoes exactly this blur: tests/capture/test_defocus.py)
-    rest = tuple(r for r in OTHER_RUNGS if r not in (RESAMPLE, "defocus"))
+    # nor the washed rung, which reads one or more of them too (its own grid); nor the defocus rung,
+    # which undoes exactly this blur: tests/capture/test_defocus.py)
+    rest = tuple(r for r in OTHER_RUNGS if r not in (RESAMPLE, "defocus", "washed"))
     without, with_path = ladder(rest), ladder(rest + ("path",))
     gained = 0
     for i in range(24):

@@ -79,8 +79,10 @@ def test_glare_that_moves_over_a_still_code_is_fused_away() -> None:
         # A spot of 0.2 h: one of 0.16 h is read from a single frame since the erasures decoding
         glare = 400 * np.exp(-(((xx - gx * w) ** 2 + (yy - gy * h) ** 2) / (2 * (0.2 * h) ** 2)))
         frames.append(_noisy(frame + glare, k))
-    ladder = unlimited_ladder()
-    assert all(ladder.decode(f).detections == () for f in frames)  # every rung, no time limit
+    # Every rung but one, no time limit. The washed rung (station decode's, not the camera's:
+    # finder_grid.py) reads two of the three alone, where the spot's rim lifts the ink unclipped.
+    ladder = DecodeLadder(ZxingDecoder(), rungs=[r for r in DEFAULT_RUNGS if r != "washed"], budget_ms=math.inf)
+    assert all(ladder.decode(f).detections == () for f in frames)
     assert [d.text for d in ladder.decoder.decode(fuse(frames)).detections] == [link.replace(
         "https://passes.station.example/p/", "HTTPS://PASSES.STATION.EXAMPLE/P/")]
     reader = sequence()

@@ -13,6 +13,12 @@ patterns (resample.fit) and read with the blur between modules undone (resample.
 format from whichever of its two copies is visible, the data with the glare's flat modules as
 erasures (erasures.py). A code with big modules is read from the picture scaled down.
 
+A band of glare that does not clip lifts the ink under it to a grey lighter than the paper
+beside it: the grid, dark or light against one level, fails there, and a band across a finder
+hides the code from the engine even when all three finders show. The washed rung, last in
+`station decode`'s ladder, reads the same guesses from the crop stretched between its local ink
+and paper, then the codes whose three finders are all seen (all_three), as they are and stretched.
+
 False reads: as for every grid we read ourselves, every Reed-Solomon block must decode leaving
 3 check symbols unused, and the engine then reads the repainted code with its own check
 (erasures.py, ladder.py). A wrong version, format or place decodes as nothing.

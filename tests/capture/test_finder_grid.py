@@ -313,3 +313,28 @@ def test_the_ladder_reads_with_the_washed_rung_what_every_other_rung_misses() ->
         else:
             assert after.rung == before.rung  # the rung comes last: what others read is theirs
     assert only_washed >= 1
+
+
+def test_junk_under_real_finders_never_decodes_in_the_washed_rung_either() -> None:
+    # As above, for the washed rung's grids: the stretch makes flat paper and noise look like
+    # modules, so junk must still fail the check, with one finder washed out (the guesses) and
+    # with all three in view (all_three), under a band that lifts part of it.
+    rng = np.random.default_rng(3)
+    grids = 0
+    for i in range(24):
+        version, level = int(rng.integers(1, 12)), "LMQH"[i % 4]
+        m = np.array(list(segno.make_qr("X", version=version, error=level, boost_error=False)
+                          .matrix_iter(scale=1, border=0)), np.uint8)
+        data = ~erasures.function_patterns(version)
+        m[data] = rng.random(int(data.sum())) < 0.5
+        if i % 2:
+            m[:8, m.shape[0] - 8:] = 0
+        patch = _render(np.pad(m, 4), float(rng.uniform(3, 8)), 30, 220)
+        canvas = np.full((H, W), 200.0, np.float32)
+        s = min(patch.shape[0], H - 20)
+        canvas[10:10 + s, 100:100 + s] = patch[:s, :s]
+        canvas[:, 100 + s // 3:100 + s // 2] += 150.0  # a band lifting a sixth of the code
+        views = list(finder_grid.washed(_camera(rng, canvas), ()))
+        grids += len(views)
+        assert all(v is None for v in views), (version, level)
+    assert grids >= 24

@@ -164,6 +164,23 @@ def test_the_format_is_read_from_whichever_copy_is_visible(hidden: int) -> None:
             assert finder_grid.formats(erasures.Grid(dark, lost), version)[0] == (level, mask)
 
 
+def junk_scene(rng: np.random.Generator, i: int, wash_finder: bool) -> tuple[np.ndarray, int, str, int]:
+    """A code of a random version and level (by `i`) whose data modules are random, its top-right
+    finder washed out when `wash_finder`: the scene, the version, the level, and its px across."""
+    version, level = int(rng.integers(1, 12)), "LMQH"[i % 4]
+    m = np.array(list(segno.make_qr("X", version=version, error=level, boost_error=False)
+                      .matrix_iter(scale=1, border=0)), np.uint8)
+    data = ~erasures.function_patterns(version)
+    m[data] = rng.random(int(data.sum())) < 0.5
+    if wash_finder:
+        m[:8, m.shape[0] - 8:] = 0
+    patch = _render(np.pad(m, 4), float(rng.uniform(3, 8)), 30, 220)
+    canvas = np.full((H, W), 200.0, np.float32)
+    s = min(patch.shape[0], H - 20)
+    canvas[10:10 + s, 100:100 + s] = patch[:s, :s]
+    return canvas, version, level, s
+
+
 def test_junk_under_real_finders_timing_and_format_never_decodes() -> None:
     # The worst case for a reader that sets the grid itself: everything but the data is a real
     # code's (finders, timing, format, alignment), the data random, one finder washed out. Every
@@ -172,16 +189,7 @@ def test_junk_under_real_finders_timing_and_format_never_decodes() -> None:
     rng = np.random.default_rng(1)
     grids = 0
     for i in range(24):
-        version, level = int(rng.integers(1, 12)), "LMQH"[i % 4]
-        m = np.array(list(segno.make_qr("X", version=version, error=level, boost_error=False)
-                          .matrix_iter(scale=1, border=0)), np.uint8)
-        data = ~erasures.function_patterns(version)
-        m[data] = rng.random(int(data.sum())) < 0.5
-        m[:8, m.shape[0] - 8:] = 0
-        patch = _render(np.pad(m, 4), float(rng.uniform(3, 8)), 30, 220)
-        canvas = np.full((H, W), 200.0, np.float32)
-        s = min(patch.shape[0], H - 20)
-        canvas[10:10 + s, 100:100 + s] = patch[:s, :s]
+        canvas, version, level, _ = junk_scene(rng, i, wash_finder=True)
         views = list(finder_grid.regrid(_camera(rng, canvas), ()))
         grids += len(views)
         assert all(v is None for v in views), (version, level)
@@ -322,17 +330,7 @@ def test_junk_under_real_finders_never_decodes_in_the_washed_rung_either() -> No
     rng = np.random.default_rng(3)
     grids = 0
     for i in range(24):
-        version, level = int(rng.integers(1, 12)), "LMQH"[i % 4]
-        m = np.array(list(segno.make_qr("X", version=version, error=level, boost_error=False)
-                          .matrix_iter(scale=1, border=0)), np.uint8)
-        data = ~erasures.function_patterns(version)
-        m[data] = rng.random(int(data.sum())) < 0.5
-        if i % 2:
-            m[:8, m.shape[0] - 8:] = 0
-        patch = _render(np.pad(m, 4), float(rng.uniform(3, 8)), 30, 220)
-        canvas = np.full((H, W), 200.0, np.float32)
-        s = min(patch.shape[0], H - 20)
-        canvas[10:10 + s, 100:100 + s] = patch[:s, :s]
+        canvas, version, level, s = junk_scene(rng, i, wash_finder=bool(i % 2))
         canvas[:, 100 + s // 3:100 + s // 2] += 150.0  # a band lifting a sixth of the code
         views = list(finder_grid.washed(_camera(rng, canvas), ()))
         grids += len(views)

@@ -10,8 +10,9 @@ QR's two levels as the prediction step):
    gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
    largest connected piece (a hand's path is one stroke).
 It starts from the straight smear, and each round's deconvolution is a view for the engine (then
-the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. With the true
-path known, Wiener deconvolution read 33 of the 73 smeared frames the other rungs miss
+the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. A path of
+20 px or more then gets its rounds again on the region widened by it (the quiet zone of a code
+of big modules smeared far lies outside its busiest region). With the true path known, Wiener deconvolution read 33 of the 73 smeared frames the other rungs miss
 (benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001, 31337); the estimate reads 27
 (docs/decode-benchmark.md).
 
@@ -21,13 +22,14 @@ correction (ladder.py), so a wrong kernel reads nothing rather than the wrong th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import cv2
 import numpy as np
 
-from station.capture.region import deconvolve, line_kernel, smear
-from station.capture.region_rungs import scaled_crops
+from station.capture.region import Box, cut, deconvolve, line_kernel, smear
+from station.capture.region_rungs import WIDEN_FROM, scaled_crops, widened
 from station.capture.view import Hints, View
 
 ROUNDS = 8  # reads came after 1-4 rounds, one after 8 (seed 4013's motion frames)
@@ -111,11 +113,9 @@ def refine(sharp: np.ndarray, crop: np.ndarray) -> np.ndarray | None:
     return refined
 
 
-def rounds(crop: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Each round's deconvolution of `crop` and the kernel it undid, refined between rounds."""
-    kernel = first_kernel(crop)
-    if kernel is None:
-        return
+def rounds(crop: np.ndarray, kernel: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each round's deconvolution of `crop` and the kernel it undid, from `kernel` (first_kernel)
+    on, refined between rounds."""
     for _ in range(ROUNDS):
         sharp = deconvolve(crop, kernel, NOISE, DEFOCUS)
         yield sharp, kernel
@@ -136,12 +136,51 @@ def spread(kernel: np.ndarray) -> float:
 
 
 def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
-    """The ladder rung. Lazy: the ladder stops at the first view that reads."""
+    """The ladder rung. Lazy: the ladder stops at the first view that reads. Each region's
+    rounds, then, for a path of WIDEN_FROM px or more, the rounds of the region widened by it."""
     for box, crop, scale in scaled_crops(gray, hints, 48, _PIXELS):
-        for sharp, kernel in rounds(crop):
-            yield View(sharp, scale, box[0], box[1])
-            # Deconvolution rings around each edge; the 3x3 median removes most of it.
-            yield View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])
-            low = deconvolve(crop, kernel, LOW_NOISE, DEFOCUS)  # made only once the two above fail
-            yield View(low, scale, box[0], box[1])
-            yield View(cv2.medianBlur(low, 3), scale, box[0], box[1])
+        first = first_kernel(crop)
+        if first is None:
+            continue
+        yield from _views(crop, first, box, scale)
+        wide = _widened(gray, box, scale, first)
+        if wide is not None:
+            wide_box, wide_crop, wide_scale = wide
+            again = first_kernel(wide_crop)
+            if again is not None:
+                yield from _views(wide_crop, again, wide_box, wide_scale)
+
+
+def _views(crop: np.ndarray, first: np.ndarray, box: Box, scale: float) -> Iterator[View]:
+    for sharp, kernel in rounds(crop, first):
+        yield View(sharp, scale, box[0], box[1])
+        # Deconvolution rings around each edge; the 3x3 median removes most of it.
+        yield View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])
+        low = deconvolve(crop, kernel, LOW_NOISE, DEFOCUS)  # made only once the two above fail
+        yield View(low, scale, box[0], box[1])
+        yield View(cv2.medianBlur(low, 3), scale, box[0], box[1])
+
+
+def _widened(gray: np.ndarray, box: Box, scale: float, kernel: np.ndarray) -> tuple[Box, np.ndarray, float] | None:
+    """The region widened by the path's extent and a fifth of its size each way
+    (region_rungs.widened), its crop scaled down to at most _PIXELS; None for a path under
+    WIDEN_FROM px (the region's margin holds it) or a region that cannot grow.
+
+    A long smear spreads a code half its length past each edge, and the busiest region of a
+    smeared code of big modules is narrower than the code; the engine needs the quiet zone,
+    which the deconvolution rings at a crop's edge. On the motion frames of ten seeds
+    (benchmarks/hard_frames_bench.py) the widened region alone read 4 frames the region did not
+    and lost 3 it read; the region's rounds and then the widened region's read 5 more than the
+    region's alone and lost none (docs/decode-benchmark.md, session 25)."""
+    ys, xs = np.nonzero(kernel)
+    extent = float(np.ptp(xs)) / scale, float(np.ptp(ys)) / scale
+    if math.hypot(*extent) < WIDEN_FROM:
+        return None
+    wide = widened(gray.shape, box, *extent)
+    if wide == box:
+        return None
+    crop, wide_scale = cut(gray, wide), 1.0
+    if crop.shape[0] * crop.shape[1] > _PIXELS:
+        wide_scale = (_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
+        crop = cv2.resize(crop, None, fx=wide_scale, fy=wide_scale, interpolation=cv2.INTER_AREA)
+    return wide, crop, wide_scale

@@ -25,7 +25,7 @@ from station.capture.region import Box, box_of, cut, locate, smear, wiener
 from station.capture.view import Hints, View
 
 _MAX_REGIONS = 2
-_WIDEN_FROM = 20.0  # px of smear, at the frame's scale
+WIDEN_FROM = 20.0  # px of smear, at the frame's scale
 DEBLUR_PIXELS = 450 * 450
 _SATURATED = 250  # a grey level that glare has clipped
 _LEAST_HINT = 8  # px a side: no code is smaller; zxing-cpp gives all four corners at (0, 0) when it
@@ -74,19 +74,25 @@ def around_smear(gray: np.ndarray, box: Box, crop: np.ndarray, scale: float, dx:
     codes of 9-15 px modules smeared 33-40 px were read by Wiener deconvolution on the whole
     frame and on the region widened so, never on the region (benchmarks/hard_frames_bench.py,
     motion, seed 9001); the engine needs the quiet zone around the code, which the deconvolution
-    rings at a crop's edge. A smear under _WIDEN_FROM px keeps its region (`crop`): the region's
+    rings at a crop's edge. A smear under WIDEN_FROM px keeps its region (`crop`): the region's
     margin holds half of it, and the wider crop doubled the rung's cost, which at decode_bench's
     40 ms a frame cost it a third of its motion frames (5-15 px smears)."""
-    if math.hypot(dx, dy) / scale < _WIDEN_FROM:
+    if math.hypot(dx, dy) / scale < WIDEN_FROM:
         return box, crop
-    h, w = gray.shape[:2]
-    mx = int(abs(dx) / scale + 0.2 * (box[2] - box[0])) + 8
-    my = int(abs(dy) / scale + 0.2 * (box[3] - box[1])) + 8
-    wide = (max(0, box[0] - mx), max(0, box[1] - my), min(w, box[2] + mx), min(h, box[3] + my))
+    wide = widened(gray.shape, box, abs(dx) / scale, abs(dy) / scale)
     crop = cut(gray, wide)
     if scale < 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return wide, crop
+
+
+def widened(shape: tuple[int, ...], box: Box, dx: float, dy: float) -> Box:
+    """`box` grown by a smear of (dx, dy) frame px and a fifth of its size each way, 8 px more,
+    within a frame of `shape`."""
+    h, w = shape[:2]
+    mx = int(abs(dx) + 0.2 * (box[2] - box[0])) + 8
+    my = int(abs(dy) + 0.2 * (box[3] - box[1])) + 8
+    return max(0, box[0] - mx), max(0, box[1] - my), min(w, box[2] + mx), min(h, box[3] + my)
 
 
 def deblur(gray: np.ndarray, hints: Hints) -> list[View]:

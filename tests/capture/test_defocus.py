@@ -108,7 +108,7 @@ def test_defocused_passes_read_with_the_rung_only() -> None:
     rng = np.random.default_rng(11)
     without, with_rung = _ladder(WITHOUT), _ladder(DEFAULT_RUNGS)
     missed = read = 0
-    for _ in range(40):
+    for _ in range(60):
         text = pass_text(rng)[:int(rng.integers(40, 150))]
         image, _ = defocused(rng, text, float(rng.uniform(0.62, 0.78)))
         if text in {d.text for d in without.decode(image).detections}:
@@ -120,7 +120,9 @@ def test_defocused_passes_read_with_the_rung_only() -> None:
             assert result.rung == "defocus"
     # Until session 23 this stopped at the sixth picture the other rungs missed (3 of them read
     # with the rung). The path rung's lower noise term (path_deblur.LOW_NOISE) now reads three of
-    # those without it, so all 40 are drawn: when changed, 9 missed, 3 of them read with the rung.
+    # those without it, so all 40 were drawn: 9 missed, 3 of them read with the rung. Session 25's
+    # path rung, its rounds again on the region widened by a long path, reads two more of those
+    # 40 without it (7 missed, 2 read with the rung), so 60 are drawn: 9 missed, 4 read with it.
     assert missed >= 6, missed  # the blur still defeats every other rung on some such pictures
     assert read >= 3, read
 

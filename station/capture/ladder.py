@@ -64,7 +64,7 @@ _MAX_RESAMPLED = 2
 # megapixels; 11 at 720p), regrid's finder search and first grid (started unmeasured, it took the
 # 720p p95 from 40 to 51 ms at a 25 ms budget on the slow machine; 34 measured).
 _PRIOR_MS: dict[str, float] = {
-    "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "adaptive": 3.6, "half": 0.5,
+    "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "magnify": 0.9, "adaptive": 3.6, "half": 0.5,
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
@@ -143,6 +143,7 @@ RUNGS: dict[str, RungFn] = {
     "sharpen": _sharpen,
     "upscale": _upscale,
     "enlarge": region_rungs.enlarge,
+    "magnify": region_rungs.magnify,
     "deblur": region_rungs.deblur,
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
@@ -194,13 +195,16 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # earlier rung's read should wait for it. The washed rung (regrid's grids read from a stretched
 # crop, and codes whose three finders show, finder_grid.py) comes after it: it doubles regrid's
 # cost on a frame of many guesses, and inside regrid it would take the time of the rungs after.
+# The magnify rung (a small region at 4x, sharpened: modules of 1.4-1.8 px, region_rungs.py)
+# comes right after resample: right after enlarge or upscale it read as many module frames
+# (356 of 400, ten seeds) but took resample's time at a 25 ms budget (range_bench.py).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed")
+    "magnify", "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant", "speed",
-                                "path", "envelope", "washed"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "magnify", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant",
+                                "speed", "path", "envelope", "washed"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from station.capture import (defocus, envelope, erasures, finder_grid, finder_repair, foreshorten, machine_pace,
-                             path_deblur, region_rungs, resample, smear_speed, unbend)
+                             path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -68,6 +68,7 @@ _PRIOR_MS: dict[str, float] = {
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
+    "tiles": 7.3,  # its set-up and first tile
 }
 
 
@@ -156,6 +157,7 @@ RUNGS: dict[str, RungFn] = {
     "defocus": defocus.undo,
     "slant": foreshorten.rung,
     "envelope": envelope.rung,
+    "tiles": tiles.tiles,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
@@ -168,12 +170,20 @@ RUNGS: dict[str, RungFn] = {
 # box, often a background code's) it read 3 of 59 frame-family misses (seven seeds), on the whole
 # picture 7 with every view, 6 with the first past a read (its zbar view cost ~80 ms a frame here,
 # and station decode goes on past most reads).
-_WHOLE_PICTURE = frozenset({"defocus", "envelope"})
+_WHOLE_PICTURE = frozenset({"defocus", "envelope", "tiles"})
+# ... except the tiles rung (tiles.py), which past a read looks at its six busiest tiles of the
+# picture with the codes read painted over (_blanked): the code it is for is seldom where the
+# ladder looks, and most often a stranger's code beside it was read (17 of 19 of its reads on
+# five seeds' small-module frames). Small-module frames over ten seeds: every tile 387 of 400
+# read, p50 198-292 ms; ten tiles 387, 153-190 ms; six of the blanked picture 386, 102-143 ms.
+# A read of a code already found does not end it.
+_VIEWS_PAST_A_READ = {"tiles": 6}
+_EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # Rungs whose views are guesses (up to 144, 32, 312 and 16 decoder calls or grids): the first view
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed", "tiles"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -197,14 +207,16 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # cost on a frame of many guesses, and inside regrid it would take the time of the rungs after.
 # The magnify rung (a small region at 4x, sharpened: modules of 1.4-1.8 px, region_rungs.py)
 # comes right after resample: right after enlarge or upscale it read as many module frames
-# (356 of 400, ten seeds) but took resample's time at a 25 ms budget (range_bench.py).
+# (356 of 400, ten seeds) but took resample's time at a 25 ms budget (range_bench.py). The tiles
+# rung (the whole picture in magnified tiles, tiles.py) comes last: up to 28 views a 720p frame,
+# for codes too small for any region the ladder looks at.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "magnify", "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed")
+    "magnify", "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "magnify", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant",
-                                "speed", "path", "envelope", "washed"})
+                                "speed", "path", "envelope", "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,9 +308,10 @@ class DecodeLadder:
         return Attempt(tuple(found), attempt.near_misses, attempt.failed)
 
     def run_rung(self, name: str, gray: np.ndarray, hints: Hints, deadline: float | None = None,
-                 views: int | None = None) -> tuple[Detection, ...]:
+                 views: int | None = None, known: set[str] | None = None) -> tuple[Detection, ...]:
         """`deadline` (on the ladder's clock) ends a rung of many guesses between two of them;
-        `views`: at most this many of the rung's views."""
+        `views`: at most this many of the rung's views; `known`: texts already read in this
+        frame, whose read does not end a rung of _EVERY_VIEW."""
         start = self._clock()
         found: list[Detection] = []
         made = self._resampled() if name == RESAMPLE else RUNGS[name](gray, hints)
@@ -315,7 +328,8 @@ class DecodeLadder:
             if view.back is None:  # a view's codes located but not read, in the frame's pixels
                 shift = np.array([view.dx + self._offset[0], view.dy + self._offset[1]], np.float32)
                 self._failed.extend(replace(f, corners=f.corners / view.scale + shift) for f in attempt.failed)
-            if found and name in _FIRST_READ_ENDS:
+            if found and name in _FIRST_READ_ENDS and (
+                    name not in _EVERY_VIEW or any(d.text not in (known or set()) for d in found)):
                 break
         spent = (self._clock() - start) * 1000.0
         old = self.cost_ms(name)
@@ -391,7 +405,9 @@ class DecodeLadder:
             deadline = start + self.budget_ms / 1000.0
             if name in _WHOLE_PICTURE:
                 self._offset = (0, 0)
-                more = self.run_rung(name, gray, unread, deadline, views=1 if found else None)
+                views = _VIEWS_PAST_A_READ.get(name, 1) if found else None
+                picture = _blanked(gray, found) if found and name in _EVERY_VIEW else gray
+                more = self.run_rung(name, picture, unread, deadline, views, {d.text for d in found})
                 self._offset = (ox, oy)
             else:
                 local = tuple((a - ox, b - oy, c - ox, d - oy) for a, b, c, d in unread)
@@ -411,6 +427,17 @@ class DecodeLadder:
             return unread
         box = locate(gray, _hint_boxes([found]))
         return ((float(box[0]), float(box[1]), float(box[2]), float(box[3])),) if box else ()
+
+
+def _blanked(gray: np.ndarray, found: tuple[Detection, ...]) -> np.ndarray:
+    """`gray` with each code read painted over in the picture's median grey: a rung that ranks
+    the whole picture by busyness (tiles.py) then spends its views elsewhere."""
+    out = gray.copy()
+    fill = int(np.median(gray[::8, ::8]))
+    for d in found:
+        x0, y0, x1, y1 = box_of(d.corners, gray.shape, 0.05)
+        out[y0:y1, x0:x1] = fill
+    return out
 
 
 def _module_px(symbol: FailedSymbol) -> float:

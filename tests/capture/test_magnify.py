@@ -15,7 +15,9 @@ from station.capture.decoders import make_decoder
 from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder, StreamLadder
 from station.domain.qr_content import make_qr
 
-WITHOUT = tuple(r for r in DEFAULT_RUNGS if r != "magnify")
+# The tiles rung (tiles.py) hands the engine the same magnified view of every part of the frame,
+# so it reads these too: left out with magnify to show what the magnified view gains.
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("magnify", "tiles"))
 
 
 def ladder(rungs: tuple[str, ...]) -> DecodeLadder:
@@ -48,7 +50,7 @@ def test_codes_of_tiny_modules_are_read_by_the_magnify_rung_where_every_other_ru
         if text in {d.text for d in result.detections}:
             with_rung += 1
             if text not in others:
-                assert result.rung == "magnify", result.rung
+                assert result.rung in ("magnify", "tiles"), result.rung  # the magnified view
     assert without <= 8 and with_rung >= without + 4 and alone >= 10, (without, with_rung, alone)
 
 

@@ -183,7 +183,8 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed", "tiles"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed",
+                              "tiles"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a

@@ -12,8 +12,9 @@ QR's two levels as the prediction step):
 It starts from the straight smear, and each round's deconvolution is a view for the engine (then
 the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. A path of
 20 px or more then gets its rounds again on the region widened by it (the quiet zone of a code
-of big modules smeared far lies outside its busiest region). With the true path known, Wiener deconvolution read 33 of the 73 smeared frames the other rungs miss
-(benchmarks/hard_frames_bench.py, motion, seeds 4013, 9001, 31337); the estimate reads 27
+of big modules smeared far lies outside its busiest region). With the true path known, Wiener
+deconvolution read 33 of the 73 smeared frames the other rungs miss (benchmarks/
+hard_frames_bench.py, motion, seeds 4013, 9001, 31337); the estimate reads 27
 (docs/decode-benchmark.md).
 
 As with every rung, the views are only filtered pixels: a read still needs the engine's error
@@ -29,7 +30,7 @@ import cv2
 import numpy as np
 
 from station.capture.region import Box, cut, deconvolve, line_kernel, smear
-from station.capture.region_rungs import WIDEN_FROM, scaled_crops, widened
+from station.capture.region_rungs import WIDEN_FROM, fitted, scaled_crops, widened
 from station.capture.view import Hints, View
 
 ROUNDS = 8  # reads came after 1-4 rounds, one after 8 (seed 4013's motion frames)
@@ -179,8 +180,4 @@ def _widened(gray: np.ndarray, box: Box, scale: float, kernel: np.ndarray) -> tu
     wide = widened(gray.shape, box, *extent)
     if wide == box:
         return None
-    crop, wide_scale = cut(gray, wide), 1.0
-    if crop.shape[0] * crop.shape[1] > _PIXELS:
-        wide_scale = (_PIXELS / (crop.shape[0] * crop.shape[1])) ** 0.5
-        crop = cv2.resize(crop, None, fx=wide_scale, fy=wide_scale, interpolation=cv2.INTER_AREA)
-    return wide, crop, wide_scale
+    return wide, *fitted(cut(gray, wide), _PIXELS)

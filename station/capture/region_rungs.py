@@ -7,7 +7,7 @@ frames fail that the whole-frame rungs do not fix (benchmarks/hard_frames_bench.
 - zbar: the second engine, which samples modules differently and reads some codes under
   glare, a finger or strong moire that zxing-cpp gives up on;
 - enlarge: the region at 3x, for codes of 1.5-3 px per module (small or far away);
-- magnify: a small region at 4x, Lanczos, its edges sharpened: modules of 1.4-1.7 px, whose
+- magnify: a small region at 4x, Lanczos, its edges sharpened: modules of 1.4-1.8 px, whose
   one-module rings of the finders bicubic 3x leaves too grey for the engine to find;
 - adaptive: a local threshold whose window follows the code's module size (4 and 8 modules),
   for glare and shadows that leave each part of the code a different light level.
@@ -61,13 +61,18 @@ def scaled_crops(
     whole-frame region took 170 ms, a phone photo's would take seconds), and scaled down, a
     smear is as much shorter and still undone."""
     for box in regions(gray, hints):
-        crop, scale = cut(gray, box), 1.0
+        crop = cut(gray, box)
         if min(crop.shape) < least:
             continue
-        if crop.shape[0] * crop.shape[1] > pixels:
-            scale = (pixels / (crop.shape[0] * crop.shape[1])) ** 0.5
-            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        yield box, crop, scale
+        yield box, *fitted(crop, pixels)
+
+
+def fitted(crop: np.ndarray, pixels: int) -> tuple[np.ndarray, float]:
+    """`crop` scaled down to at most `pixels`, and the scale (1 when it already fits)."""
+    if crop.shape[0] * crop.shape[1] <= pixels:
+        return crop, 1.0
+    scale = (pixels / (crop.shape[0] * crop.shape[1])) ** 0.5
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
 
 
 def around_smear(gray: np.ndarray, box: Box, crop: np.ndarray, scale: float, dx: float, dy: float) -> tuple[Box, np.ndarray]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, envelope, erasures, finder_grid, finder_repair, foreshorten, machine_pace,
+from station.capture import (defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten, machine_pace,
                              path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
@@ -69,6 +69,7 @@ _PRIOR_MS: dict[str, float] = {
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
+    "denoise": 9.0,  # its noise estimate and first view, on a noisy frame
 }
 
 
@@ -158,6 +159,7 @@ RUNGS: dict[str, RungFn] = {
     "slant": foreshorten.rung,
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
+    "denoise": denoise.rung,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
@@ -212,11 +214,11 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # rung (the whole picture in magnified tiles, tiles.py) comes last: up to 28 views a 720p frame,
 # for codes too small for any region the ladder looks at.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
     "magnify", "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "magnify", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant",
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant",
                                 "speed", "path", "envelope", "washed", "tiles"})
 
 

@@ -69,7 +69,7 @@ _PRIOR_MS: dict[str, float] = {
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
-    "denoise": 9.0,  # its noise estimate and first view, on a noisy frame
+    "denoise": 2.8,  # mostly its noise estimate: a clean frame gets no view
 }
 
 

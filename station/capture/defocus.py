@@ -28,6 +28,8 @@ from functools import cache
 import cv2
 import numpy as np
 
+from station.capture.region import deconvolve
+from station.capture.region_rungs import regions
 from station.capture.view import Hints, View
 
 _ESTIMATE_PIXELS = 1.0e6  # the blur is estimated on a copy this size: a photo's 12 MP cost 10x more
@@ -39,6 +41,15 @@ _PIXELS = 8.0e6  # the deconvolved picture's size at most: capped at 2.5 MP, 2 c
 _FACTORS = (1.15, 1.0, 1.5)  # of the estimate, the likeliest first (see the module docstring)
 _NOISE = 0.002  # Wiener's noise term: with 0.01 (the smear rungs') the true blur read 6 codes, not 8
 _REACH = 8.0  # the filter's radius in blurs: 99 % of its weight (a shorter one rings where it is cut)
+# The disc rung: a lens's blur is a disc (the aperture's image), whose spectrum crosses zero and
+# turns negative where a Gaussian's only fades, so past a radius of about a module the Gaussian
+# views above restore the code's finest pattern with its sign wrong. Its radius, in Gaussian
+# estimates (blur_sigma): on 19 frames of disc blur no rung read (benchmarks/apart_bench.py,
+# defocus, seeds 1 and 2) the true radius was 2.0-3.9 estimates; views at these four read 5 of
+# them, the true radius 6 (docs/decode-benchmark.md, session 26). The likeliest first.
+_DISC_FACTORS = (3.0, 3.4, 2.6, 3.8)
+_DISC_TARGET = 6.0  # px the disc is scaled down to: as many reads as at full size, a fifth the time
+_DISC_NOISE = 0.002  # Wiener's, as the Gaussian views'; 0.0005 read one frame more of 19 and lost two
 
 
 def blur_sigma(gray: np.ndarray) -> float | None:
@@ -90,3 +101,31 @@ def wiener_filter(sigma: float) -> np.ndarray:
     whole = np.fft.fftshift(np.real(np.fft.ifft2(otf / (otf**2 + _NOISE))))
     c = n // 2
     return whole[c - radius:c + radius + 1, c - radius:c + radius + 1].astype(np.float32)
+
+
+def disc(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The disc rung: the regions where the code probably is (region_rungs.regions), each
+    deconvolved by a disc of each of _DISC_FACTORS times the picture's estimated blur. The region,
+    not the picture: a disc's deconvolution is an FFT the size of what it undoes (5-8 ms a view on
+    a code's region here, 30-45 on a 720p frame), and reads as many."""
+    sigma = blur_sigma(gray)
+    if sigma is None or sigma < _LEAST:
+        return
+    h, w = gray.shape[:2]
+    for x0, y0, x1, y1 in regions(gray, hints):
+        for factor in _DISC_FACTORS:
+            radius = sigma * factor
+            margin = int(4 * radius)  # the blur spreads the code's edge this far out
+            a, b = max(0, int(x0) - margin), max(0, int(y0) - margin)
+            crop = gray[b:min(h, int(y1) + margin), a:min(w, int(x1) + margin)]
+            scale = min(1.0, _DISC_TARGET / radius)
+            small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+            yield View(deconvolve(small, disc_kernel(radius * scale), _DISC_NOISE, 0.0), scale, a, b)
+
+
+def disc_kernel(radius: float) -> np.ndarray:
+    """A disc of `radius` px, its rim anti-aliased over a pixel, summing to 1."""
+    r = int(math.ceil(radius)) + 1
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    k: np.ndarray = np.clip(radius + 0.5 - np.hypot(xx, yy), 0.0, 1.0).astype(np.float32)
+    return k / np.float32(k.sum())

@@ -69,6 +69,7 @@ _PRIOR_MS: dict[str, float] = {
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
+    "disc": 12.0,  # its blur estimate and first view
     "denoise": 2.8,  # mostly its noise estimate: a clean frame gets no view
 }
 
@@ -156,6 +157,7 @@ RUNGS: dict[str, RungFn] = {
     "speed": smear_speed.unsmear,
     "unbend": unbend.unbend,
     "defocus": defocus.undo,
+    "disc": defocus.disc,
     "slant": foreshorten.rung,
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
@@ -185,8 +187,8 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "envelope", "washed",
-                              "tiles"})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "envelope",
+                              "washed", "tiles"})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -215,10 +217,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # for codes too small for any region the ladder looks at.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "magnify", "defocus", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")
+    "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "regrid", "finder", "unbend", "slant",
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "disc", "regrid", "finder", "unbend", "slant",
                                 "speed", "path", "envelope", "washed", "tiles"})
 
 

@@ -69,8 +69,8 @@ _PRIOR_MS: dict[str, float] = {
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
-    "disc": 12.0,  # its blur estimate and first view
-    "denoise": 2.8,  # mostly its noise estimate: a clean frame gets no view
+    "disc": 10.7,  # its blur estimate and first view
+    "denoise": 3.0,  # mostly its noise estimate: a clean frame gets no view
 }
 
 

@@ -214,7 +214,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # comes right after resample: right after enlarge or upscale it read as many module frames
 # (356 of 400, ten seeds) but took resample's time at a 25 ms budget (range_bench.py). The tiles
 # rung (the whole picture in magnified tiles, tiles.py) comes last: up to 28 views a 720p frame,
-# for codes too small for any region the ladder looks at.
+# for codes too small for any region the ladder looks at. The denoise rung (a dim room's noisy
+# frame smoothed, denoise.py) comes after median and half, the cheaper denoisers it averages
+# further than; a clean frame costs it only its noise estimate. The disc rung (a lens's blur undone as a disc,
+# defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
     "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")

@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten, machine_pace,
-                             path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
+from station.capture import (defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
+                             machine_pace, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -219,12 +219,13 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # further than; a clean frame costs it only its noise estimate. The disc rung (a lens's blur undone as a disc,
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale", RESAMPLE,
-    "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed", "tiles")
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale",
+    RESAMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed",
+    "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "disc", "regrid", "finder", "unbend", "slant",
-                                "speed", "path", "envelope", "washed", "tiles"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "disc", "regrid", "finder",
+                                "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)

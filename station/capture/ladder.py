@@ -220,8 +220,8 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale",
-    RESAMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope", "washed",
-    "tiles")
+    RESAMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
+    "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "disc", "regrid", "finder",

@@ -9,7 +9,8 @@ holds 16-64 pixels, and averaging over most of them is what lifts the code out o
 So the rung hands the engine the whole picture smoothed with a Gaussian of 1.5 and of 2.5 px
 (a Gaussian, not a box: it keeps a module's centre where it is). On 21 low-light frames no rung
 read (a set of frames drawn apart from the test suite's generators: 4-60 photo-electrons at full
-white, read noise, colour casts), these two views read 6 (docs/decode-benchmark.md, session 26).
+white, read noise, colour casts), the rung read 5 in `station decode` (the smoothed frames through
+the whole ladder, ad hoc, 6; docs/decode-benchmark.md, session 26).
 The picture is smoothed only when it is noisy (NOISY): a clean frame smoothed is only blurred.
 
 As with every rung the views are only filtered pixels; a read needs the engine's own error
@@ -25,7 +26,7 @@ import numpy as np
 
 from station.capture.view import Hints, View
 
-SIGMAS = (1.5, 2.5)  # px: the 1.5 view read 5 of those 6, the 2.5 view 5 (4 both)
+SIGMAS = (1.5, 2.5)  # px: of those 6, the frame smoothed at 1.5 read 5, at 2.5 5 (4 both)
 # Grey levels of noise (noise_level) under which a picture is not smoothed.
 NOISY = 6.0
 

@@ -28,7 +28,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from station.capture.region import deconvolve
+from station.capture.region import cut, deconvolve
 from station.capture.region_rungs import regions
 from station.capture.view import Hints, View
 
@@ -117,7 +117,7 @@ def disc(gray: np.ndarray, hints: Hints) -> Iterator[View]:
             radius = sigma * factor
             margin = int(4 * radius)  # the blur spreads the code's edge this far out
             a, b = max(0, int(x0) - margin), max(0, int(y0) - margin)
-            crop = gray[b:min(h, int(y1) + margin), a:min(w, int(x1) + margin)]
+            crop = cut(gray, (a, b, min(w, int(x1) + margin), min(h, int(y1) + margin)))
             scale = min(1.0, _DISC_TARGET / radius)
             small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
             yield View(deconvolve(small, disc_kernel(radius * scale), _DISC_NOISE, 0.0), scale, a, b)

@@ -250,3 +250,52 @@ def test_the_camera_reads_a_pass_held_closer_than_the_webcam_focuses() -> None:
         with_step += got is not None and got <= 10
         without += first_read(frames, tuple(s for s in SequenceReader.STEPS if s != "focus")) is not None
     assert with_step >= 5 and without <= 2, (with_step, without)
+
+
+def tremor(length: float, turns: float, angle: float, phase: float) -> np.ndarray:
+    """A hand's tremor while it moves: a path `length` px long that swings a quarter of its length
+    either side of its direction `turns` times (a path neither the frame families nor the frames
+    drawn apart draw)."""
+    t = np.linspace(0, 1, 400)
+    across = 0.25 * np.sin(2 * np.pi * turns * t + phase)
+    c, s = math.cos(angle), math.sin(angle)
+    x, y = t * c - across * s, t * s + across * c
+    scale = length / float(np.hypot(np.diff(x), np.diff(y)).sum())
+    return _draw(x * scale, y * scale)
+
+
+def test_rounds_that_overshoot_their_step_read_more_tremors_and_sooner(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sixteen tremors (16-34 px, 0.7-1.6 swings, modules of 3.5-7 px: a seeded draw, not chosen
+    # by what reads). When written: rounds going their fitted step read 8 of them, going 1.5x
+    # it (path_deblur.OVERSHOOT) 10, every one of the 8 among them and none in a later round
+    # (seeds 5 and 6 of the same draw: 4 -> 6 and 4 -> 5).
+    rng = np.random.default_rng(7)
+    frames = []
+    for _ in range(16):
+        kernel = tremor(float(rng.uniform(16, 34)), float(rng.uniform(0.7, 1.6)), float(rng.uniform(0, 2 * math.pi)),
+                        float(rng.uniform(0, 2 * math.pi)))
+        module, angle, seed = float(rng.uniform(3.5, 7)), float(rng.uniform(-30, 30)), int(rng.integers(1000))
+        frames.append(smeared_pass(kernel, module, angle, seed))
+    text, engine = decoded(PASS), make_decoder("zxing")
+
+    def first_reads() -> list[int | None]:
+        """For each frame, the round (four views a round) of the rung's first read, or None."""
+        out: list[int | None] = []
+        for frame in frames:
+            found = None
+            for i, view in enumerate(path_deblur.unsmear(frame, ())):
+                texts = {d.text for d in engine.decode(view.image).detections}
+                assert texts <= {text}
+                if text in texts:
+                    found = i // 4
+                    break
+            out.append(found)
+        return out
+
+    overshooting = first_reads()
+    monkeypatch.setattr(path_deblur, "OVERSHOOT", 1.0)
+    fitted_step = first_reads()
+    both = [(a, b) for a, b in zip(overshooting, fitted_step, strict=True) if a is not None and b is not None]
+    assert len(both) == sum(b is not None for b in fitted_step), (overshooting, fitted_step)  # none lost
+    assert len(both) + 1 <= sum(a is not None for a in overshooting), (overshooting, fitted_step)
+    assert all(a <= b for a, b in both), (overshooting, fitted_step)

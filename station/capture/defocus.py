@@ -28,6 +28,7 @@ from functools import cache
 import cv2
 import numpy as np
 
+from station.capture import climb_memo
 from station.capture.region import cut, deconvolve
 from station.capture.region_rungs import regions
 from station.capture.view import Hints, View
@@ -76,7 +77,7 @@ def _gradient(image: np.ndarray) -> np.ndarray:
 def undo(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The ladder rung, on the whole picture (a photo's codes can be anywhere, and a sheet has
     several). Lazy: the ladder stops at the first view that reads."""
-    sigma = blur_sigma(gray)
+    sigma = climb_memo.once(blur_sigma, gray)  # the disc rung right after asks too
     if sigma is None or sigma < _LEAST:
         return
     for factor in _FACTORS:
@@ -108,7 +109,7 @@ def disc(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     deconvolved by a disc of each of _DISC_FACTORS times the picture's estimated blur. The region,
     not the picture: a disc's deconvolution is an FFT the size of what it undoes (5-8 ms a view on
     a code's region here, 30-45 on a 720p frame), and reads as many."""
-    sigma = blur_sigma(gray)
+    sigma = climb_memo.once(blur_sigma, gray)  # the defocus rung's, when the picture is the same
     if sigma is None or sigma < _LEAST:
         return
     h, w = gray.shape[:2]

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 
 import cv2
 import numpy as np
 
+from station.capture import climb_memo
 from station.capture.view import Hints, View
 
 _MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine reads anyway
@@ -79,32 +78,12 @@ def _speckled(binary: np.ndarray) -> bool:
     return bool(np.count_nonzero(binary[:, 1:] != binary[:, :-1]) > _SPECKLE * binary.size)
 
 
-# Within one ladder climb (shared_search), the finders found in each picture, by the picture's
-# identity: the finder, unbend and regrid rungs each search the same picture, 16 ms median and
-# 67 ms p95 a 720p frame on the slow machine. The picture is held, so its id is not reused.
-_searched: ContextVar[dict[int, tuple[np.ndarray, list[Finder]]] | None] = ContextVar("_searched", default=None)
-
-
-@contextmanager
-def shared_search() -> Iterator[None]:
-    """Within the block, a picture is searched for finders once (the pictures must not change)."""
-    token = _searched.set({})
-    try:
-        yield
-    finally:
-        _searched.reset(token)
-
-
 def finders(gray: np.ndarray) -> list[Finder]:
     """The finder patterns visible in `gray`: a dark outline holding a light hole holding a dark
-    core, areas about 49 : 25 : 9 modules, nearly square, the core at the centre."""
-    memo = _searched.get()
-    if memo is not None and id(gray) in memo and memo[id(gray)][0] is gray:
-        return list(memo[id(gray)][1])
-    found = _search(gray)
-    if memo is not None:
-        memo[id(gray)] = (gray, found)
-    return list(found)
+    core, areas about 49 : 25 : 9 modules, nearly square, the core at the centre. Within one
+    ladder climb a picture is searched once (climb_memo.py): the finder, unbend and regrid rungs
+    each ask."""
+    return list(climb_memo.once(_search, gray))
 
 
 def _search(gray: np.ndarray) -> list[Finder]:

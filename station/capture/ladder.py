@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
+from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
                              machine_pace, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
@@ -391,7 +391,7 @@ class DecodeLadder:
         return spent_ms + (self.cost_ms(name) or 0.0) <= budget_ms
 
     def decode(self, image: np.ndarray) -> LadderResult:
-        with finder_repair.shared_search():  # the geometry rungs search one picture once
+        with climb_memo.one_climb():  # rungs that analyse the same picture do it once
             return self._climb(image)
 
     def _climb(self, image: np.ndarray) -> LadderResult:

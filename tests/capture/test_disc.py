@@ -9,6 +9,7 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 from small_codes import matrix_of, pass_text
 from test_defocus import _ladder, _place, _wall
 
@@ -82,3 +83,17 @@ def test_the_camera_never_takes_the_disc_rung() -> None:
     single = _ladder(DEFAULT_RUNGS)
     assert "disc" in single.rungs
     assert "disc" not in StreamLadder(single).rungs
+
+
+def test_one_climb_estimates_the_pictures_blur_once_for_both_rungs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The defocus rung and the disc rung right after it both start from the picture's blur
+    # estimate (~10 ms at 720p): within one climb it is worked out once (climb_memo.py).
+    rng = np.random.default_rng(3)
+    image = disc_blurred(rng, pass_text(rng), 1.6)
+    estimated: list[int] = []
+    real = defocus.blur_sigma
+    monkeypatch.setattr(defocus, "blur_sigma", lambda g: estimated.append(id(g)) or real(g))
+    result = _ladder(("defocus", "disc")).decode(image)
+    assert result.tried[1:] == ("defocus", "disc")  # both rungs ran (a disc of 1.6 modules: neither reads)
+    assert len(estimated) == 1
+    assert list(defocus.disc(image, ())) and len(estimated) == 2  # outside a climb, every call estimates

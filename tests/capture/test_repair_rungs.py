@@ -16,7 +16,7 @@ from hard_frames import W, H, _curve, _matrix, _render, decoded
 
 from station.capture import machine_pace
 from station.capture.decoders import ZxingDecoder, make_decoder
-from station.capture import finder_repair
+from station.capture import climb_memo, finder_repair
 from station.capture.finder_repair import finders, guesses
 from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
 from station.capture.sequence import SequenceReader
@@ -90,7 +90,7 @@ def test_one_climb_searches_a_picture_for_finders_once(monkeypatch: pytest.Monke
     searched: list[int] = []
     real = finder_repair._search
     monkeypatch.setattr(finder_repair, "_search", lambda g: searched.append(id(g)) or real(g))
-    with finder_repair.shared_search():
+    with climb_memo.one_climb():
         assert finders(frame) == alone and finders(frame) == alone
         assert len(searched) == 1
         other = frame.copy()

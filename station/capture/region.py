@@ -12,6 +12,10 @@ import numpy as np
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
 
 _LOCATE_SCALE = 4  # the busiest-region search runs on a quarter-size frame
+# Down to this share of the peak edge energy, faint_reach grows the busiest region: at 0.4 an apart
+# motion frame's region (a version-1 code of 15.7 px modules smeared 33 px) covered the code, at
+# the usual 0.5 its left half (tests/capture/apart_frames.py, docs/decode-benchmark.md).
+_FAINT = 0.35
 
 
 def box_of(corners: tuple[tuple[float, float], ...], shape: tuple[int, ...], margin: float = 0.3) -> Box:
@@ -30,24 +34,53 @@ def locate(gray: np.ndarray, exclude: Sequence[tuple[float, float, float, float]
     """The busiest region of edges, a code's likely place when no decoder saw a code at all
     (a smeared code has no finder pattern left to find, but still many edges); `exclude`:
     boxes (x0, y0, x1, y1) not to look in, such as codes already read."""
-    small = cv2.resize(gray, None, fx=1 / _LOCATE_SCALE, fy=1 / _LOCATE_SCALE, interpolation=cv2.INTER_AREA)
-    grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    energy = cv2.boxFilter(grad.astype(np.float32), -1, (9, 9))
+    energy = _edge_energy(gray)
     for x0, y0, x1, y1 in exclude:
         pad = 6  # the box filter spreads a code's edges this far (quarter-size px)
         energy[max(0, int(y0 / _LOCATE_SCALE) - pad):int(y1 / _LOCATE_SCALE) + pad,
                max(0, int(x0 / _LOCATE_SCALE) - pad):int(x1 / _LOCATE_SCALE) + pad] = 0
-    peak = float(energy.max())
-    if peak < 12.0:  # a plain wall: nothing worth a decoder call
+    found = _busiest(energy)
+    if found is None:
         return None
-    mask = (energy >= 0.5 * peak).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-    if n < 2:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    _, stats, best = found
     x, y, bw, bh = (int(v) * _LOCATE_SCALE for v in stats[best, :4])
     corners = ((float(x), float(y)), (float(x + bw), float(y + bh)))
     return box_of(corners, gray.shape, margin=0.1)
+
+
+def faint_reach(gray: np.ndarray) -> Box | None:
+    """The busiest region (locate's) grown through the edges around it down to _FAINT of the
+    peak: a code of big modules smeared far is busiest where its smeared edges pile up, often
+    one side of it, and fainter over the rest (region_rungs.around_smear)."""
+    energy = _edge_energy(gray)
+    found = _busiest(energy)
+    if found is None:
+        return None
+    labels, _, best = found
+    n, reach, stats, _ = cv2.connectedComponentsWithStats((energy >= _FAINT * float(energy.max())).astype(np.uint8))
+    grown = int(reach[labels == best][0])  # the fainter mask holds the whole busiest region
+    x, y, bw, bh = (int(v) * _LOCATE_SCALE for v in stats[grown, :4])
+    return x, y, x + bw, y + bh
+
+
+def _edge_energy(gray: np.ndarray) -> np.ndarray:
+    """How busy with edges each place is, on a quarter-size frame."""
+    small = cv2.resize(gray, None, fx=1 / _LOCATE_SCALE, fy=1 / _LOCATE_SCALE, interpolation=cv2.INTER_AREA)
+    grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    energy: np.ndarray = cv2.boxFilter(grad.astype(np.float32), -1, (9, 9))
+    return energy
+
+
+def _busiest(energy: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The labels and stats of the regions at half the peak energy or more, and the largest's
+    label; None for a plain wall."""
+    peak = float(energy.max())
+    if peak < 12.0:  # a plain wall: nothing worth a decoder call
+        return None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((energy >= 0.5 * peak).astype(np.uint8))
+    if n < 2:
+        return None
+    return labels, stats, 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
 def wiener(crop: np.ndarray, dx: float, dy: float, noise: float = 0.01, defocus: float = 1.5) -> np.ndarray:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from station.capture.region import Box, box_of, cut, locate, smear, wiener
+from station.capture.region import Box, box_of, cut, faint_reach, locate, smear, wiener
 from station.capture.view import Hints, View
 
 _MAX_REGIONS = 2
@@ -88,6 +88,17 @@ def around_smear(gray: np.ndarray, box: Box, crop: np.ndarray, scale: float, dx:
     if math.hypot(dx, dy) / scale < WIDEN_FROM:
         return box, crop
     wide = widened(gray.shape, box, abs(dx) / scale, abs(dy) / scale)
+    # The busiest region can be one side of such a code; grown through its fainter edges it
+    # covers it (when that still holds this region's middle, it is the same code). In station
+    # decode (deblur and the speed rung, which widens likewise): apart motion frames of seeds 1-6
+    # 131 -> 133 of 180 (seeds 3-6, never looked at for this, 88 -> 89), frame families' motion
+    # of seeds 301-304 114 -> 115 of 160, none lost (docs/decode-benchmark.md, session 27).
+    reach = faint_reach(gray)
+    if reach is not None:
+        reach = widened(gray.shape, reach, abs(dx) / scale, abs(dy) / scale)
+        mx, my = (wide[0] + wide[2]) / 2, (wide[1] + wide[3]) / 2
+        if reach[0] <= mx <= reach[2] and reach[1] <= my <= reach[3]:
+            wide = (min(wide[0], reach[0]), min(wide[1], reach[1]), max(wide[2], reach[2]), max(wide[3], reach[3]))
     crop = cut(gray, wide)
     if scale < 1.0:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -14,7 +14,8 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
 _LOCATE_SCALE = 4  # the busiest-region search runs on a quarter-size frame
 # Down to this share of the peak edge energy, faint_reach grows the busiest region: at 0.4 an apart
 # motion frame's region (a version-1 code of 15.7 px modules smeared 33 px) covered the code, at
-# the usual 0.5 its left half (tests/capture/apart_frames.py, docs/decode-benchmark.md).
+# the usual 0.5 its left half, at 0.3 another frame's ran to the frame's edge; 0.35 between
+# (tests/capture/apart_frames.py, docs/decode-benchmark.md).
 _FAINT = 0.35
 
 
@@ -57,8 +58,8 @@ def faint_reach(gray: np.ndarray) -> Box | None:
     if found is None:
         return None
     labels, _, best = found
-    n, reach, stats, _ = cv2.connectedComponentsWithStats((energy >= _FAINT * float(energy.max())).astype(np.uint8))
-    grown = int(reach[labels == best][0])  # the fainter mask holds the whole busiest region
+    _, fainter, stats, _ = cv2.connectedComponentsWithStats((energy >= _FAINT * float(energy.max())).astype(np.uint8))
+    grown = int(fainter[labels == best][0])  # the fainter mask holds the whole busiest region
     x, y, bw, bh = (int(v) * _LOCATE_SCALE for v in stats[grown, :4])
     return x, y, x + bw, y + bh
 

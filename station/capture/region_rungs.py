@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
+from station.capture import climb_memo
 from station.capture.region import Box, box_of, cut, faint_reach, locate, smear, wiener
 from station.capture.view import Hints, View
 
@@ -93,7 +94,7 @@ def around_smear(gray: np.ndarray, box: Box, crop: np.ndarray, scale: float, dx:
     # decode (deblur and the speed rung, which widens likewise): apart motion frames of seeds 1-6
     # 131 -> 133 of 180 (seeds 3-6, never looked at for this, 88 -> 89), frame families' motion
     # of seeds 301-304 114 -> 115 of 160, none lost (docs/decode-benchmark.md, session 27).
-    reach = faint_reach(gray)
+    reach = climb_memo.once(faint_reach, gray)  # deblur's and speed's regions ask alike
     if reach is not None:
         reach = widened(gray.shape, reach, abs(dx) / scale, abs(dy) / scale)
         mx, my = (wide[0] + wide[2]) / 2, (wide[1] + wide[3]) / 2

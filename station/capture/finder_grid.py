@@ -85,7 +85,7 @@ def formats(grid: erasures.Grid, version: int) -> list[tuple[str, int]]:
     return [(level, mask) for _, level, mask in scored[:_MAX_FORMATS]]
 
 
-def _timing_agrees(grid: erasures.Grid, version: int) -> bool:
+def timing_agrees(grid: erasures.Grid, version: int) -> bool:
     """Whether a timing pattern (row and column 6, alternating between the finders) shows in
     the grid: a grid of the wrong version or place shows neither. 80 % of at least 5 visible
     modules of one of them."""
@@ -204,7 +204,7 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
             # costs the most (ECC: 50-170 ms a grid).
             grid = erasures.sample(crop, local, size)
             grid = _polarity(grid, version)
-            if not _timing_agrees(grid, version) or not any(
+            if not timing_agrees(grid, version) or not any(
                     formats(g, version) for g in (grid, grid.transposed())):
                 continue
             for at, sampled in _grids(crop, local, grid, size, ideal, known):

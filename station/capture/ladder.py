@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
-                             machine_pace, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
+                             local_grid, machine_pace, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -51,6 +51,15 @@ _MAX_FAILED = 2
 # only (a code reported twice, or by two views, is one code: the fit moves both onto its corners).
 RESAMPLE = "resample"
 _MAX_RESAMPLED = 2
+# The crumple rung: the same codes read through a module grid fitted locally (local_grid.py: a
+# crumpled or creased sheet), up to seven grids a code, each a view the deadline can end on. The
+# codes reported most often first: a crumpled code is reported by most views, each with a
+# version or two misread (one frame's 118 reports were of 30 versions and formats at 6 places;
+# the right version was the most reported at its place in 23 of 26 frames with one).
+CRUMPLE = "crumple"
+_MAX_CRUMPLED = 4  # reports read a frame
+_REPORTS_A_CODE = 2
+_LOCATED_RUNGS = frozenset({RESAMPLE, CRUMPLE})  # rungs that take the codes located, not the picture
 # What a rung costs before the ladder has measured it, in the development machine's ms (a ladder
 # multiplies them by its machine's slowness, machine_pace.py), so a camera-sized budget does not
 # start it on a guess of nothing. Assumed free, every rung's first run was a gamble: on the slow
@@ -66,6 +75,7 @@ _MAX_RESAMPLED = 2
 _PRIOR_MS: dict[str, float] = {
     "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "magnify": 0.9, "adaptive": 3.6, "half": 0.5,
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
+    CRUMPLE: 10.0,
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
@@ -188,7 +198,7 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
 _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "envelope",
-                              "washed", "tiles"})
+                              "washed", "tiles", CRUMPLE})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -220,12 +230,12 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale",
-    RESAMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
+    RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
     "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, "defocus", "disc", "regrid", "finder",
-                                "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc", "regrid",
+                                "finder", "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +288,10 @@ class DecodeLadder:
         names = list(rungs)
         if not self.decoder.reads_inverted and "inverted" not in names:
             names.insert(0, "inverted")
-        unknown = [n for n in names if n not in RUNGS and n != RESAMPLE]
+        unknown = [n for n in names if n not in RUNGS and n not in _LOCATED_RUNGS]
         if unknown:
-            raise ValueError(f"Unknown ladder rungs: {', '.join(unknown)}; known: {', '.join(RUNGS)}, {RESAMPLE}.")
+            raise ValueError(f"Unknown ladder rungs: {', '.join(unknown)}; known: {', '.join(RUNGS)}, "
+                             f"{', '.join(sorted(_LOCATED_RUNGS))}.")
         self.rungs: tuple[str, ...] = tuple(names)
         self.budget_ms = self.decoder.budget_ms if budget_ms is None else budget_ms
         self._clock = clock
@@ -323,7 +334,7 @@ class DecodeLadder:
         frame, whose read does not end a rung of _EVERY_VIEW."""
         start = self._clock()
         found: list[Detection] = []
-        made = self._resampled() if name == RESAMPLE else RUNGS[name](gray, hints)
+        made = self._resampled() if name == RESAMPLE else self._crumpled() if name == CRUMPLE else RUNGS[name](gray, hints)
         for view in itertools.islice(made, views):
             if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
                 break
@@ -367,6 +378,21 @@ class DecodeLadder:
             x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
             x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
             yield View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - ox, y0 - oy)
+
+    def _crumpled(self) -> Iterator[View | None]:
+        """The crumple rung's views: the codes located but not read so far, most reported first,
+        each read through grids fitted locally (local_grid.painted), cut out and placed as the
+        resample rung's; None for a grid that did not decode."""
+        if self._frame is None:
+            return
+        h, w = self._frame.shape
+        ox, oy = self._offset
+        for symbol in _crumple_candidates(self._failed):
+            quiet = 6.0 * _module_px(symbol)
+            x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
+            x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
+            for painted in local_grid.painted(self._frame, symbol):
+                yield None if painted is None else View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - ox, y0 - oy)
 
     def _engine(self, name: str) -> Decoder | None:
         """The decoder a view asks for; None if it cannot be had (zbar needs libzbar0)."""
@@ -451,6 +477,29 @@ def _blanked(gray: np.ndarray, found: tuple[Detection, ...]) -> np.ndarray:
 
 def _module_px(symbol: FailedSymbol) -> float:
     return resample.module_px(symbol.corners, 17 + 4 * symbol.version)
+
+
+def _crumple_candidates(failed: list[FailedSymbol]) -> list[FailedSymbol]:
+    """The reports the crumple rung reads: the codes reported most often first, and of each the
+    first `_REPORTS_A_CODE` reports whose corners differ by half a module or more (the engine's
+    corners of a crumpled code differ from view to view, and a grid grows from them: in one
+    frame the first report's gave no timing pattern, the second's read)."""
+    codes: list[list[FailedSymbol]] = []
+    for symbol in failed:
+        group = next((g for g in codes if _same_code(symbol, g[0])), None)
+        if group is None:
+            codes.append([symbol])
+        else:
+            group.append(symbol)
+    out: list[FailedSymbol] = []
+    for group in sorted(codes, key=len, reverse=True):
+        picked: list[FailedSymbol] = []
+        for symbol in group:
+            if len(picked) < _REPORTS_A_CODE and all(
+                    float(np.abs(symbol.corners - p.corners).max()) >= 0.5 * _module_px(p) for p in picked):
+                picked.append(symbol)
+        out.extend(picked)
+    return out[:_MAX_CRUMPLED]
 
 
 def _same_code(a: FailedSymbol, b: FailedSymbol) -> bool:

@@ -212,6 +212,11 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # path fits a square, and read four straight smears of seed 777 that path misses (motion 16 -> 20
 # of 40, hard_frames_bench.py); path still reads the curved ones after it. Resample comes
 # before the geometry rungs: it reads small modules the cheaper rungs miss, and at once (RESAMPLE above).
+# The crumple rung (a crumpled sheet's grid fitted locally, local_grid.py) comes right after it, on
+# the same located codes: put after regrid, the budget ran out before it on frames it reads (apart
+# paper seeds 1 and 2: 22 and 25 of 30 there, 25 and 27 right after resample). A frame with no
+# located code costs it nothing; a located code it cannot read, one grid (15-60 ms; a defocused
+# frame the path rung read at the budget's end, apart seed 2, was lost to that).
 # The slant rung (a code turned away from the camera, foreshorten.py: three views, a few ms) comes
 # after the geometry rungs and before the two deconvolving ones, which cost the most; it read 2
 # more photos of 187 (photo_bench.py) and none of the hard frames' misses, which are not turned.

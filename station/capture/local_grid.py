@@ -32,7 +32,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 
-from station.capture import erasures, finder_grid
+from station.capture import erasures, finder_grid, resample
 from station.capture.decoders import FailedSymbol
 
 _PX = 8  # px a module of the rectified code
@@ -67,8 +67,9 @@ def painted(gray: np.ndarray, symbol: FailedSymbol) -> Iterator[np.ndarray | Non
         seen.add(key)
         straight = cv2.remap(rectified, cols + _dense(shifts[0], size), rows + _dense(shifts[1], size),
                              cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        grid = _grid(straight, size)
-        matrix = _decoded(grid, symbol.version)
+        soft = cv2.GaussianBlur(straight, (0, 0), _PX / 4)
+        grid = _grid(soft, size)
+        matrix = _decoded(grid, soft, symbol.version)
         yield None if matrix is None else erasures.repaint(gray, symbol.corners, matrix)
         if not _torn(shifts):
             return  # every path between two modules agrees: another start grows the same grid
@@ -167,23 +168,36 @@ def _dense(shift: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(padded, (side, side), interpolation=cv2.INTER_LINEAR)
 
 
-def _grid(straight: np.ndarray, size: int) -> erasures.Grid:
-    """The modules of the straightened code, each dark or light against the ink and paper of
-    the 7 x 7 modules around it (as erasures.sample decides), none taken as hidden."""
+def _grid(soft: np.ndarray, size: int) -> erasures.Grid:
+    """The modules of the straightened code (`soft`: blurred by a quarter module), each dark or
+    light against the ink and paper of the 7 x 7 modules around it (as erasures.sample decides),
+    none taken as hidden."""
     centres = ((np.arange(size) + _MARGIN + 0.5) * _PX).astype(int)
-    grey = cv2.GaussianBlur(straight, (0, 0), _PX / 4)[np.ix_(centres, centres)]
+    grey = soft[np.ix_(centres, centres)]
     block = np.ones((7, 7), np.uint8)
     ink, paper = cv2.erode(grey, block), cv2.dilate(grey, block)
     dark = grey < (ink + paper) / 2
     return erasures.Grid(dark, np.zeros_like(dark))
 
 
-def _decoded(grid: erasures.Grid, version: int) -> np.ndarray | None:
+def _decoded(grid: erasures.Grid, soft: np.ndarray, version: int) -> np.ndarray | None:
     """The corrected module matrix of `grid` (or of it transposed: a mirrored code), with the
-    format its own format modules say; None if no format shows or no block decodes."""
+    format its own format modules say; failing that, of each module's ink with the blur between
+    neighbours undone (resample.darkness, on the straightened code as on a flat one: small modules,
+    a crumpled sheet's soft print; 17 -> 21 of the 30 paper frames, ad hoc). None if no format
+    shows or no block decodes."""
+    size = grid.dark.shape[0]
+    square = np.array([[0, 0], [size, 0], [size, size], [0, size]], np.float32) + _MARGIN
+    known = resample.symmetric(erasures.function_patterns(version))
     for g, back in ((grid, False), (grid.transposed(), True)):
         for level, mask in finder_grid.formats(g, version):
             matrix = erasures.correct(g, version, level, mask)
+            if matrix is None:
+                ideal = erasures.function_modules(version, level, mask)
+                ink = resample.darkness(soft, square * _PX, ideal.T if back else ideal, known)
+                if ink is not None:
+                    unblurred = erasures.Grid(ink > 0.5, np.zeros_like(grid.lost))
+                    matrix = erasures.correct(unblurred.transposed() if back else unblurred, version, level, mask)
             if matrix is not None:
                 return matrix.T if back else matrix
     return None

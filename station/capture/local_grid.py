@@ -121,7 +121,7 @@ def _finder_cores(size: int) -> tuple[list[tuple[int, int]], ...]:
 def _unwrapped(wrapped: np.ndarray, weight: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray:
     """`wrapped` (2 x size x size offsets) with whole modules added, grown from `seeds` through
     the strongest modules first, each taking the whole shift nearest the neighbour it was
-    reached from. Python lists and a heap: a version 15 grid grows in ~15 ms here."""
+    reached from. Python lists and a heap: a version 15 grid grows in 17-22 ms here."""
     size = wrapped.shape[1]
     xs, ys = wrapped[0].ravel().tolist(), wrapped[1].ravel().tolist()
     priority = (-weight).ravel().tolist()

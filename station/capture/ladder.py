@@ -55,7 +55,7 @@ _MAX_RESAMPLED = 2
 # crumpled or creased sheet), up to seven grids a code, each a view the deadline can end on. The
 # codes reported most often first: a crumpled code is reported by most views, each with a
 # version or two misread (one frame's 118 reports were of 30 versions and formats at 6 places;
-# the right version was the most reported at its place in 23 of 26 frames with one).
+# in 26 of the 28 apart paper frames with a report, the version reported most was the code's).
 CRUMPLE = "crumple"
 _MAX_CRUMPLED = 4  # reports read a frame
 _REPORTS_A_CODE = 2

@@ -5,7 +5,7 @@ so no single homography (the engines', resample.fit's) nor unbend.py's cylinder 
 its modules: the engine locates the code and reads its format where the finders are, and the
 Reed-Solomon check fails on the modules the crumple moved. On the paper frames drawn apart from
 the ladder (tests/capture/apart_frames.py, seeds 1-3), 30 frames no rung read; sampled through the
-engine's corners, they had 3-60 % of their modules wrong (docs/decode-benchmark.md).
+engine's corners, they had 3-52 % of their modules wrong (docs/decode-benchmark.md).
 
 Module edges lie only on the grid's lines, so the edges' own phase says where the lines are:
 the code is rectified through the engine's corners at `_PX` px a module, and for each axis the
@@ -39,8 +39,8 @@ _PX = 8  # px a module of the rectified code
 _MARGIN = 3  # modules of quiet zone rectified around it, room for the grid to move into
 _SIGMA = 1.0  # modules: the window a grid line's local phase is measured over (1.5 read 15 of 30, 1.0 17)
 # Where the unwrapping starts: every finder; each alone; each pair (indices of _finder_cores).
-# All three first: it gave every grid the others gave on 16 of the 17 frames read (one needed the
-# bottom-left finder alone: a crease between it and the other two).
+# All three first: of the 17 paper frames read (ad hoc), it read 16; one needed the bottom-left
+# finder alone (a crease between it and the other two).
 _SEED_SETS = ((0, 1, 2), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
 
 

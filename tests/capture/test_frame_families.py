@@ -14,7 +14,7 @@ from frame_families import FAMILIES, make_family_frame
 from hard_frames import HardFrame
 
 from station.capture.decoders import make_decoder
-from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
+from station.capture.ladder import CRUMPLE, DEFAULT_RUNGS, DecodeLadder
 from station.capture.region import smear, wiener
 
 FRAMES = 24
@@ -81,12 +81,15 @@ def test_the_ladder_reads_a_fair_share_of_each_family_and_never_misreads(name: s
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "rung", "least"), [("motion", "deblur", 3), ("motion", "path", 10),
                                                    ("glare", "adaptive", 3), ("occlusion", "finder", 2),
-                                                   ("curved", "unbend", 12)])
+                                                   ("curved", "unbend", 12), ("curved", CRUMPLE, 10)])
 def test_the_new_rungs_read_frames_the_old_ladder_missed(name: str, rung: str, least: int) -> None:
     # 40 frames: deblur read 4 smeared frames and the module-size threshold 4 glared ones that
     # the rungs before them missed, losing none; the finder rung 3 under a thumb or a finger,
     # the unbend rung 16 on curved paper, the path rung 11 smeared along an arc or a wobble.
-    old, new = ladder(OLD_RUNGS), ladder()
+    # The crumple rung (a grid fitted locally, right after resample) reads most curved frames
+    # before unbend is reached: 12 of them when added; unbend is counted without it.
+    rungs = tuple(r for r in DEFAULT_RUNGS if not (rung == "unbend" and r == CRUMPLE))
+    old, new = ladder(OLD_RUNGS), ladder(rungs)
     gained = []
     for f in family(name, 40):
         if read(old, f)[0]:

@@ -18,7 +18,7 @@ from station.capture import machine_pace
 from station.capture.decoders import ZxingDecoder, make_decoder
 from station.capture import climb_memo, finder_repair
 from station.capture.finder_repair import finders, guesses
-from station.capture.ladder import DEFAULT_RUNGS, DecodeLadder
+from station.capture.ladder import CRUMPLE, DEFAULT_RUNGS, DecodeLadder
 from station.capture.sequence import SequenceReader
 from station.capture.view import View
 from station.domain.qr_content import make_qr
@@ -134,8 +134,11 @@ def test_a_pass_on_paper_bent_over_a_cylinder_is_read_flat(bend: float, sag: flo
 
     canvas, _ = placed(_curve(patch, Paper(), 220.0), angle, (640, 360))  # type: ignore[arg-type]
     frame = _camera(np.random.default_rng(int(bend * 10)), canvas)
-    assert not ladder(OTHER_RUNGS).decode(frame).detections
-    result = ladder().decode(frame)
+    # The crumple rung (a grid fitted locally, early in the ladder) reads such a pass too; unbend's
+    # own reading is what is tested here, so both ladders go without it.
+    assert [d.text for d in ladder().decode(frame).detections] == [decoded(PASS)]
+    assert not ladder(tuple(r for r in OTHER_RUNGS if r != CRUMPLE)).decode(frame).detections
+    result = ladder(tuple(r for r in DEFAULT_RUNGS if r != CRUMPLE)).decode(frame)
     assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "unbend"
     # The corners come back through the bend onto the frame: around the code's centre, turned as
     # the code is (cv2 turns anticlockwise on screen), about the code's width apart (205 px flat;

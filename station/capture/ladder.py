@@ -75,7 +75,7 @@ _LOCATED_RUNGS = frozenset({RESAMPLE, CRUMPLE})  # rungs that take the codes loc
 _PRIOR_MS: dict[str, float] = {
     "median": 1.3, "threshold": 2.9, "deblur": 4.1, "enlarge": 1.0, "magnify": 0.9, "adaptive": 3.6, "half": 0.5,
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
-    CRUMPLE: 10.0,
+    CRUMPLE: 10.0,  # rung_costs.py: 5.7 started, mostly frames with no located code; a code's first grid 15-60
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
@@ -339,7 +339,8 @@ class DecodeLadder:
         frame, whose read does not end a rung of _EVERY_VIEW."""
         start = self._clock()
         found: list[Detection] = []
-        made = self._resampled() if name == RESAMPLE else self._crumpled() if name == CRUMPLE else RUNGS[name](gray, hints)
+        located = {RESAMPLE: self._resampled, CRUMPLE: self._crumpled}.get(name)
+        made = located() if located is not None else RUNGS[name](gray, hints)
         for view in itertools.islice(made, views):
             if deadline is not None and name in _FIRST_READ_ENDS and self._clock() > deadline:
                 break

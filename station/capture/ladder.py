@@ -488,8 +488,8 @@ def _module_px(symbol: FailedSymbol) -> float:
 def _crumple_candidates(failed: list[FailedSymbol]) -> list[FailedSymbol]:
     """The reports the crumple rung reads: the codes reported most often first, and of each the
     first `_REPORTS_A_CODE` reports whose corners differ by half a module or more (the engine's
-    corners of a crumpled code differ from view to view, and a grid grows from them: in one
-    frame the first report's gave no timing pattern, the second's read)."""
+    corners of a crumpled code differ from view to view, and a grid grows from them: on one
+    apart paper frame, f1_07029, only the second report's grid read)."""
     codes: list[list[FailedSymbol]] = []
     for symbol in failed:
         group = next((g for g in codes if _same_code(symbol, g[0])), None)

@@ -368,8 +368,6 @@ class DecodeLadder:
         placed where it is in the rungs' work image."""
         if self._frame is None:
             return
-        h, w = self._frame.shape
-        ox, oy = self._offset
         done: list[FailedSymbol] = []
         for symbol in self._failed:
             if len(done) == _MAX_RESAMPLED:
@@ -380,10 +378,7 @@ class DecodeLadder:
             painted = erasures.resampled(self._frame, symbol)
             if painted is None:
                 continue
-            quiet = 6.0 * _module_px(symbol)  # the quiet zone the engine needs, and a little
-            x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
-            x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
-            yield View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - ox, y0 - oy)
+            yield _cut_out(painted, symbol, self._offset)
 
     def _crumpled(self) -> Iterator[View | None]:
         """The crumple rung's views: the codes located but not read so far, most reported first,
@@ -391,14 +386,9 @@ class DecodeLadder:
         resample rung's; None for a grid that did not decode."""
         if self._frame is None:
             return
-        h, w = self._frame.shape
-        ox, oy = self._offset
         for symbol in _crumple_candidates(self._failed):
-            quiet = 6.0 * _module_px(symbol)
-            x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
-            x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
             for painted in local_grid.painted(self._frame, symbol):
-                yield None if painted is None else View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - ox, y0 - oy)
+                yield None if painted is None else _cut_out(painted, symbol, self._offset)
 
     def _engine(self, name: str) -> Decoder | None:
         """The decoder a view asks for; None if it cannot be had (zbar needs libzbar0)."""
@@ -483,6 +473,15 @@ def _blanked(gray: np.ndarray, found: tuple[Detection, ...]) -> np.ndarray:
 
 def _module_px(symbol: FailedSymbol) -> float:
     return resample.module_px(symbol.corners, 17 + 4 * symbol.version)
+
+
+def _cut_out(painted: np.ndarray, symbol: FailedSymbol, offset: tuple[int, int]) -> View:
+    """The repainted code and its quiet zone, placed where it is in the rungs' work image."""
+    h, w = painted.shape
+    quiet = 6.0 * _module_px(symbol)  # the quiet zone the engine needs, and a little
+    x0, y0 = (max(0, int(v - quiet)) for v in symbol.corners.min(axis=0))
+    x1, y1 = (int(v + quiet) + 1 for v in symbol.corners.max(axis=0))
+    return View(painted[y0:min(h, y1), x0:min(w, x1)], 1.0, x0 - offset[0], y0 - offset[1])
 
 
 def _crumple_candidates(failed: list[FailedSymbol]) -> list[FailedSymbol]:

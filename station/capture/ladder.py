@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
-                             local_grid, machine_pace, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
+                             local_grid, machine_pace, moire, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -81,6 +81,7 @@ _PRIOR_MS: dict[str, float] = {
     "tiles": 7.3,  # its set-up and first tile
     "disc": 10.7,  # its blur estimate and first view
     "denoise": 3.0,  # mostly its noise estimate: a clean frame gets no view
+    "moire": 20.0,  # its look for peaks (a 720p picture's spectrum): a picture without gets no view
 }
 
 
@@ -172,6 +173,7 @@ RUNGS: dict[str, RungFn] = {
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
     "denoise": denoise.rung,
+    "moire": moire.rung,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet
@@ -233,13 +235,15 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # frame smoothed, denoise.py) comes after median and half, the cheaper denoisers it averages
 # further than; a clean frame costs it only its noise estimate. The disc rung (a lens's blur undone as a disc,
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
+# The moire rung (a screen's moire notched out of the spectrum, moire.py) comes right after
+# denoise, the other filter of the whole picture that only a picture in need of it gets.
 DEFAULT_RUNGS: tuple[str, ...] = (
-    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "sharpen", "clahe", "zbar", "upscale",
-    RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
+    "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
+    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
     "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc", "regrid",
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc", "regrid",
                                 "finder", "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
 
 

@@ -27,7 +27,8 @@ import cv2
 import numpy as np
 
 from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
-                             local_grid, machine_pace, moire, path_deblur, region_rungs, resample, smear_speed, tiles, unbend)
+                             local_grid, machine_pace, moire, path_deblur, region_rungs, resample, smear_speed, tiles,
+                             unbend)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -239,12 +240,12 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # denoise, the other filter of the whole picture that only a picture in need of it gets.
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
-    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path", "envelope",
-    "washed", "tiles")
+    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path",
+    "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
-SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc", "regrid",
-                                "finder", "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
+SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
+                                "regrid", "finder", "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from station.capture.view import Hints, View
 # rung read the screen frames drawn apart (seeds 4 and 5), the strongest stood 8-36 times over
 # it; at 8, 19 of their 60 screen frames showed peaks, and 1-9 of 60 of each other kind.
 PEAK = 8.0
-_LONGEST = 32.0  # px: the longest period a moire is looked for at (nearer the zero frequency, the code's hump)
+_LONGEST = 32.0  # px: the longest period looked at (nearer the zero frequency lies the code's hump)
 _TAPER = 32  # px of the border tapered to zero before the peaks are looked for
 _NOTCH = 5  # px (in the spectrum) a peak is widened by: the moire's period wanders a little
 _MOST_PIXELS = 2_100_000  # bigger pictures are filtered shrunk by a whole factor (envelope.py's bound)

@@ -12,8 +12,10 @@ pictures, ad hoc).
 The moire multiplies the screen's light, so the filtering is done on the logarithm of the grey,
 where it adds. Peaks are looked for on the picture with its border tapered (a picture's edges
 make a cross of energy along the spectrum's axes), and removed from the picture's own spectrum.
-A code's own module lattice sometimes makes a peak too: such a picture is filtered for nothing,
-which costs time, not the code (a test checks that the filtered code still reads).
+A sharp code's own module lattice makes peaks too (10 of 12 printed codes of 4-10 px modules drawn
+by the test; 1-9 of 60 frames of each kind but screens among the frames drawn apart): such a
+picture is filtered for nothing, which costs time, not the code (a test checks that the filtered
+code still reads), and only on a frame the cheaper rungs have not read.
 
 Measured (docs/decode-benchmark.md, session 29): on the screen frames drawn apart
 (tests/capture/apart_frames.py, seeds 4-7, 120) station decode read 106 without the rung and 111

@@ -87,15 +87,15 @@ def test_a_screens_beat_filtered_out_reads_codes_the_other_rungs_miss() -> None:
     assert with_rung > without, (without, with_rung)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("seed", [1, 2, 4, 5, 6])
 def test_the_filter_keeps_a_printed_code_readable(seed: int) -> None:
-    # A code's own module lattice can make peaks too (moire.py): where it does, the picture the
-    # rung filters must still read.
+    # A sharp code's own module lattice makes peaks too (moire.py; these seeds' codes do): the
+    # picture the rung filters for nothing must still read.
     frame, text = paper_frame(seed)
     assert [b.text for b in zxingcpp.read_barcodes(frame)] == [text]
     flat = moire.flattened(frame)
-    if flat is not None:
-        assert [b.text for b in zxingcpp.read_barcodes(flat)] == [text]
+    assert flat is not None
+    assert [b.text for b in zxingcpp.read_barcodes(flat)] == [text]
 
 
 def test_a_picture_with_nothing_periodic_gets_no_view() -> None:

@@ -144,6 +144,16 @@ def _upscale(gray: np.ndarray, hints: Hints) -> list[View]:
     return out
 
 
+def _moire(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    # The picture with a screen's moire notched out (moire.py), then the cheap rungs' filters of
+    # it: those are what read the flattened pictures.
+    for flat in moire.rung(gray, hints):
+        yield flat
+        for make in (_median, _threshold, _sharpen):
+            for v in make(flat.image, ()):
+                yield View(v.image, flat.scale * v.scale, v.dx / flat.scale, v.dy / flat.scale)
+
+
 def _inverted(gray: np.ndarray, hints: Hints) -> list[View]:
     # Phones in dark mode show light-on-dark codes; zbar reads them only inverted.
     return [View(cv2.bitwise_not(gray))]
@@ -174,7 +184,7 @@ RUNGS: dict[str, RungFn] = {
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
     "denoise": denoise.rung,
-    "moire": moire.rung,
+    "moire": _moire,
 }
 # Rungs that undo what happened to the whole picture (a lens out of focus): past a read they still
 # take the whole frame, not the unread region (the busiest one no read code covers: on a sheet

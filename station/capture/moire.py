@@ -5,9 +5,9 @@ into a moire, stripes or a checker of a few pixels' period laid over the code, w
 paper modules and lightens nothing, so the engine's binarizer sees edges everywhere. The
 stripes repeat, a code does not: in the picture's spectrum the moire is a few sharp peaks
 standing far above their neighbourhood, the code a broad hump. The rung finds such peaks and
-removes them (a notch filter), then hands the engine the picture without them, as it is, after
-a 3x3 median, a local threshold and an unsharp mask (the cheap rungs that read the filtered
-pictures, ad hoc).
+removes them (a notch filter), then hands the engine the picture without them, as it is and
+through the median, threshold and sharpen rungs' filters (the cheap rungs that read the
+filtered pictures, ad hoc; ladder._moire).
 
 The moire multiplies the screen's light, so the filtering is done on the logarithm of the grey,
 where it adds. Peaks are looked for on the picture with its border tapered (a picture's edges
@@ -86,21 +86,16 @@ def flattened(gray: np.ndarray) -> np.ndarray | None:
 
 
 def rung(gray: np.ndarray, hints: Hints) -> Iterator[View]:
-    """The picture without its moire, then the same after a median, a local threshold and an
-    unsharp mask; nothing when the picture shows no moire."""
+    """The picture without its moire; nothing when the picture shows no moire. The ladder adds
+    the cheap rungs' filters of it (ladder._moire)."""
     scale = 1.0
     if gray.size > _MOST_PIXELS:
         factor = int(np.ceil((gray.size / _MOST_PIXELS) ** 0.5))
         gray = cv2.resize(gray, None, fx=1.0 / factor, fy=1.0 / factor, interpolation=cv2.INTER_AREA)
         scale = 1.0 / factor
     flat = flattened(gray)
-    if flat is None:
-        return
-    yield View(flat, scale)
-    yield View(cv2.medianBlur(flat, 3), scale)
-    soft = cv2.GaussianBlur(flat, (0, 0), 1.0)
-    yield View(cv2.adaptiveThreshold(soft, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 2), scale)
-    yield View(cv2.addWeighted(flat, 2.5, cv2.GaussianBlur(flat, (0, 0), 2.0), -1.5, 0), scale)
+    if flat is not None:
+        yield View(flat, scale)
 
 
 def _taper(shape: tuple[int, ...]) -> np.ndarray:

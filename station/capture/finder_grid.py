@@ -34,7 +34,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from station.capture import envelope, erasures, finder_repair, resample
+from station.capture import alignment_walk, envelope, erasures, finder_repair, resample
 from station.capture.view import Hints, View
 
 _MODULE_PX = 6.0  # a code with bigger modules is read from a picture scaled down to this
@@ -186,7 +186,7 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
     starts = _starts(seen, centres, size)
     known = resample.symmetric(erasures.function_patterns(version))
     ideal = erasures.function_modules(version, "M", 0)
-    for corners in starts:
+    for corners in (c for start in starts for c in _walked(gray, start, seen, version)):
         module = resample.module_px(corners, size)
         if not np.isfinite(corners).all() or module < 1.0:
             continue
@@ -215,6 +215,36 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
                         if matrix is not None:
                             return at + shift, (matrix.T if back else matrix)
     return None
+
+
+def _walked(gray: np.ndarray, start: np.ndarray, seen: list[tuple[str, finder_repair.Finder]],
+            version: int) -> Iterator[np.ndarray]:
+    """A first guess of the corners walked onto the code's alignment patterns (alignment_walk.py:
+    the far corner of a two-finder guess is several modules off at a slant), then the guess as
+    it is."""
+    size = 17 + 4 * version
+    anchors = np.concatenate([_finder_corners(role, size) for role, _ in seen])
+    walked = alignment_walk.walk(gray, start, version, anchors, _light_on_dark(gray, start, seen, size))
+    if walked is not None:
+        yield walked
+    yield start
+
+
+def _light_on_dark(gray: np.ndarray, corners: np.ndarray, seen: list[tuple[str, finder_repair.Finder]],
+                   size: int) -> bool:
+    """Whether the seen finders' centres are lighter than their light ring (a dark-mode code)."""
+    square = np.array([[0, 0], [size, 0], [size, size], [0, size]], np.float32)
+    h = cv2.getPerspectiveTransform(square, corners.astype(np.float32))
+    centre = ring = 0.0
+    for role, _ in seen:
+        x, y = _finder_corners(role, size)[0] + 3.5
+        points = np.array([[x, y], [x - 2, y], [x + 2, y], [x, y - 2], [x, y + 2]], np.float32)
+        at = cv2.perspectiveTransform(points.reshape(-1, 1, 2), h).reshape(-1, 2)
+        rows, cols = gray.shape
+        values = [float(gray[min(rows - 1, max(0, int(py))), min(cols - 1, max(0, int(px)))]) for px, py in at]
+        centre += values[0]
+        ring += sum(values[1:]) / 4
+    return centre > ring
 
 
 def _looks(crop: np.ndarray, module: float, looks: tuple[str, ...]) -> Iterator[np.ndarray]:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from segno import consts
 
-_PX = 6  # px a module in the rectified patches
+_PX = 4  # px a module in the rectified patches
 _REACH = 2.0  # modules either way a pattern is looked for around where the grid puts it, plus
 _REACH_PER_MODULE = 0.15  # this much of its distance from the nearest module the grid is sure of
 _MATCH = 0.6  # the normalised cross-correlation a patch must reach to be taken as the pattern

@@ -183,51 +183,72 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
     `centres`, as its modules decode: (its corners in `gray`, its corrected module matrix), or None.
     `looks`: the code's crop as it is ("plain") and/or stretched ("stretched", _looks)."""
     size = 17 + 4 * version
-    starts = _starts(seen, centres, size)
     known = resample.symmetric(erasures.function_patterns(version))
     ideal = erasures.function_modules(version, "M", 0)
-    for corners in (c for start in starts for c in _walked(gray, start, seen, version)):
-        module = resample.module_px(corners, size)
-        if not np.isfinite(corners).all() or module < 1.0:
-            continue
-        rows, cols = gray.shape
-        pad = int(3 * module) + 2
-        x0, y0 = (max(0, int(v) - pad) for v in corners.min(axis=0))
-        x1, y1 = min(cols, int(corners[:, 0].max()) + pad + 1), min(rows, int(corners[:, 1].max()) + pad + 1)
-        if x1 - x0 < size or y1 - y0 < size:
-            continue
-        shift = np.array([x0, y0], np.float32)
-        local = (corners - shift).astype(np.float32)
-        for crop in _looks(gray[y0:y1, x0:x1], module, looks):
+    anchors = np.concatenate([_finder_corners(role, size) for role, _ in seen])
+    diagonal = {role for role, _ in seen} == {"tr", "bl"}  # both timing patterns run from the guessed corner
+    for start in _starts(seen, centres, size):
+        walks: dict[str, np.ndarray | None] = {}  # the walk, once a guess (both looks share it)
+        for look in looks:
+            first = _sampled(gray, start, version, look)
+            if first is None:
+                continue
+            timing = timing_agrees(first[3], version)
+            if not (timing or diagonal) or not _has_format(first[3], version):
+                continue
             # The format sits beside the finders seen, where the first guess of the grid is good
             # enough to read it: a guess without one is passed over before the refinement, which
-            # costs the most (ECC: 50-170 ms a grid).
-            grid = erasures.sample(crop, local, size)
-            grid = _polarity(grid, version)
-            if not timing_agrees(grid, version) or not any(
-                    formats(g, version) for g in (grid, grid.transposed())):
-                continue
-            for at, sampled in _grids(crop, local, grid, size, ideal, known):
-                for g, back in ((sampled, False), (sampled.transposed(), True)):
-                    g = _polarity(g, version)
-                    for level, mask in formats(g, version):
-                        matrix = erasures.correct(g, version, level, mask)
-                        if matrix is not None:
-                            return at + shift, (matrix.T if back else matrix)
+            # costs the most (ECC: 50-170 ms a grid); so is one whose timing pattern does not
+            # show. But a two-finder guess's far corners may be modules off at a slant: it is
+            # walked onto the alignment patterns first (alignment_walk.py, ~10 ms), and from a
+            # top-right and a bottom-left finder, whose timing patterns both run from the
+            # guessed corner, walked before its timing pattern is asked for.
+            candidates = []  # the walked guess instead of the guess, when it passes (ECC twice: 300 ms)
+            if "walked" not in walks:
+                walks["walked"] = alignment_walk.walk(gray, start, version, anchors,
+                                                      _light_on_dark(gray, start, seen, size))
+            walked = walks["walked"]
+            on_walk = None if walked is None else _sampled(gray, walked, version, look)
+            if on_walk is not None and timing_agrees(on_walk[3], version) and _has_format(on_walk[3], version):
+                candidates.append(on_walk)
+            if timing and not candidates:
+                candidates.append(first)
+            for shift, crop, local, grid in candidates:
+                for at, sampled in _grids(crop, local, grid, size, ideal, known):
+                    for g, back in ((sampled, False), (sampled.transposed(), True)):
+                        g = _polarity(g, version)
+                        for level, mask in formats(g, version):
+                            matrix = erasures.correct(g, version, level, mask)
+                            if matrix is not None:
+                                return at + shift, (matrix.T if back else matrix)
     return None
 
 
-def _walked(gray: np.ndarray, start: np.ndarray, seen: list[tuple[str, finder_repair.Finder]],
-            version: int) -> Iterator[np.ndarray]:
-    """A first guess of the corners walked onto the code's alignment patterns (alignment_walk.py:
-    the far corner of a two-finder guess is several modules off at a slant), then the guess as
-    it is."""
+Sampled = tuple[np.ndarray, np.ndarray, np.ndarray, erasures.Grid]
+
+
+def _sampled(gray: np.ndarray, corners: np.ndarray, version: int, look: str) -> Sampled | None:
+    """The code's crop around `corners` as `look` asks (_looks), where it is, the corners in it
+    and its grid as first sampled: (shift, crop, local corners, grid); None when the corners
+    leave no room for a grid."""
     size = 17 + 4 * version
-    anchors = np.concatenate([_finder_corners(role, size) for role, _ in seen])
-    walked = alignment_walk.walk(gray, start, version, anchors, _light_on_dark(gray, start, seen, size))
-    if walked is not None:
-        yield walked
-    yield start
+    module = resample.module_px(corners, size)
+    if not np.isfinite(corners).all() or module < 1.0:
+        return None
+    rows, cols = gray.shape
+    pad = int(3 * module) + 2
+    x0, y0 = (max(0, int(v) - pad) for v in corners.min(axis=0))
+    x1, y1 = min(cols, int(corners[:, 0].max()) + pad + 1), min(rows, int(corners[:, 1].max()) + pad + 1)
+    if x1 - x0 < size or y1 - y0 < size:
+        return None
+    shift = np.array([x0, y0], np.float32)
+    local = (corners - shift).astype(np.float32)
+    crop = next(_looks(gray[y0:y1, x0:x1], module, (look,)))
+    return shift, crop, local, _polarity(erasures.sample(crop, local, size), version)
+
+
+def _has_format(grid: erasures.Grid, version: int) -> bool:
+    return any(formats(g, version) for g in (grid, grid.transposed()))
 
 
 def _light_on_dark(gray: np.ndarray, corners: np.ndarray, seen: list[tuple[str, finder_repair.Finder]],

@@ -9,11 +9,14 @@ settles within a module or two of it: it never gets there.
 
 A code from version 2 on carries alignment patterns (5 x 5 modules: a dark ring, a light ring,
 a dark centre) on a regular lattice, the same for every code of a version. So the guess is
-walked outward from the finders seen: the nearest alignment pattern is looked for within
-`_REACH` modules of where the current grid puts it (normalised cross-correlation on the picture
-rectified through that grid), its place found is added to the finders' corners, the homography
-is fitted again, and the next nearest is predicted from it: each step extrapolates over a few
-modules only. Patterns hidden by the same finger or spot do not match and are passed over.
+walked outward from the finders seen: the nearest alignment pattern is looked for around where
+the current grid puts it (within `_REACH` modules and `_REACH_PER_MODULE` of its distance from
+what is already sure: the further the extrapolation, the further off; normalised
+cross-correlation on the picture rectified through that grid), its place found is added to the
+finders' corners, the homography is fitted again, and the next nearest is predicted from it:
+each step extrapolates over a few modules only. Patterns hidden by the same finger or spot do
+not match and are passed over. On four apart frames of version-15 passes under a finger the far
+corners went from 3.4-8.5 modules off to 0.05-0.4 (docs/decode-benchmark.md, session 30).
 
 Nothing here reads a code: the grid it gives is sampled and decoded by finder_grid.py with the
 Reed-Solomon check's unused-symbol margin (erasures.py), then read by the engine.
@@ -63,7 +66,7 @@ def walk(gray: np.ndarray, corners: np.ndarray, version: int, anchors: np.ndarra
     """`corners` (the symbol's four, top-left first, clockwise) moved so that the code's
     alignment patterns lie where its grid puts them, walking out from `anchors` (module
     coordinates the guess is trusted at: the seen finders' corners); None when no pattern was
-    found (versions 1 has none) or the fit went wrong. `inverted`: a light-on-dark code."""
+    found (version 1 has none) or the fit went wrong. `inverted`: a light-on-dark code."""
     wanted = centres(version)
     if not wanted or len(anchors) < 4:
         return None

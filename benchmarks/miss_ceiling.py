@@ -113,12 +113,13 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|")
     total = Counter[str]()
     for c in categories:
-        row = {"reads": counts[c, True, True] + counts[c, True, False], "misses": counts[c, False, True] + counts[c, False, False],
+        row = {"reads": counts[c, True, True] + counts[c, True, False],
+               "misses": counts[c, False, True] + counts[c, False, False],
                "reach": counts[c, False, True], "beyond": counts[c, True, False]}
         total.update(row)
         print(f"| {c} | {args.per_category} | {row['reads']} | {row['misses']} | {row['reach']} | {row['beyond']} |")
-    print(f"| **all** | {args.per_category * len(categories)} | {total['reads']} | {total['misses']} | {total['reach']} "
-          f"| {total['beyond']} |")
+    print(f"| **all** | {args.per_category * len(categories)} | {total['reads']} | {total['misses']} "
+          f"| {total['reach']} | {total['beyond']} |")
     print("\nMisses within reach (located right, the station's grid reader would decode them):\n")
     for f in frames:
         if not f.read(f.station) and reach[f.name]:

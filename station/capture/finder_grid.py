@@ -200,7 +200,7 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
             # enough to read it: a guess without one is passed over before the refinement, which
             # costs the most (ECC: 50-170 ms a grid); so is one whose timing pattern does not
             # show. But a two-finder guess's far corners may be modules off at a slant: it is
-            # walked onto the alignment patterns first (alignment_walk.py, ~10 ms), and from a
+            # walked onto the alignment patterns first (alignment_walk.py, ~2 ms), and from a
             # top-right and a bottom-left finder, whose timing patterns both run from the
             # guessed corner, walked before its timing pattern is asked for.
             candidates = []  # the walked guess instead of the guess, when it passes (ECC twice: 300 ms)

@@ -424,7 +424,7 @@ def _holds_another(found: list[finder_repair.Finder], seen: list[finder_repair.F
 def regrid(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     """The ladder rung: each plan's view, lazily; None for a guess that did not decode (the
     ladder's deadline is checked between guesses)."""
-    for plan in plans(gray):
+    for plan in plans(gray, finder_repair.finders_in_noise(gray)):
         yield plan(gray)
 
 
@@ -432,7 +432,7 @@ def washed(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     """The washed rung (after every other: it costs the most and reads only what a band of
     glare left): regrid's guesses read from the stretched crop, then the codes whose three
     finders are seen, as they are and stretched; lazily, like regrid."""
-    for plan in plans(gray, washed=True):
+    for plan in plans(gray, finder_repair.finders_in_noise(gray), washed=True):
         yield plan(gray)
 
 

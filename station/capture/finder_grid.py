@@ -188,7 +188,8 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
     anchors = np.concatenate([_finder_corners(role, size) for role, _ in seen])
     diagonal = {role for role, _ in seen} == {"tr", "bl"}  # both timing patterns run from the guessed corner
     for start in _starts(seen, centres, size):
-        walks: dict[str, np.ndarray | None] = {}  # the walk, once a guess (both looks share it)
+        walked: np.ndarray | None = None  # the walk, once a guess: both looks share it
+        have_walked = False
         for look in looks:
             first = _sampled(gray, start, version, look)
             if first is None:
@@ -204,10 +205,9 @@ def read(gray: np.ndarray, seen: list[tuple[str, finder_repair.Finder]], centres
             # top-right and a bottom-left finder, whose timing patterns both run from the
             # guessed corner, walked before its timing pattern is asked for.
             candidates = []  # the walked guess instead of the guess, when it passes (ECC twice: 300 ms)
-            if "walked" not in walks:
-                walks["walked"] = alignment_walk.walk(gray, start, version, anchors,
-                                                      _light_on_dark(gray, start, seen, size))
-            walked = walks["walked"]
+            if not have_walked:
+                walked = alignment_walk.walk(gray, start, version, anchors, _light_on_dark(gray, start, seen, size))
+                have_walked = True
             on_walk = None if walked is None else _sampled(gray, walked, version, look)
             if on_walk is not None and timing_agrees(on_walk[3], version) and _has_format(on_walk[3], version):
                 candidates.append(on_walk)

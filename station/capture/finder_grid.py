@@ -41,7 +41,6 @@ _MODULE_PX = 6.0  # a code with bigger modules is read from a picture scaled dow
 _MAX_FORMATS = 2  # formats tried a grid: the closest two within _MAX_FORMAT_ERRORS
 _MAX_FORMAT_ERRORS = 3  # a format copy's wrong modules still taken (valid ones differ in >= 7)
 _STRETCH_MODULES = 1.5  # the window of the stretched picture (_looks), in modules
-_TRIES_A_SET = 2  # views of one deconvolving rung whose plans are read, a set of finders (through)
 
 
 def _roles(points: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -359,7 +358,7 @@ def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None,
     picture's finders when the caller has searched already. `washed`: the washed rung's plans
     instead, the same guesses read from the stretched crop, then each code whose three finders
     are all seen, as it is and stretched (_looks). `three_first`: each code whose three finders
-    are seen first, as it is, then the guesses (a deconvolved view: through)."""
+    are seen first, as it is, then the guesses (a deconvolved view: unsmeared_grid.py)."""
     found = finder_repair.finders(gray) if found is None else found
     out: list[GridPlan] = []
     shrunk: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the plans' scaled-down picture, by scale
@@ -437,53 +436,6 @@ def washed(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     finders are seen, as they are and stretched; lazily, like regrid."""
     for plan in plans(gray, finder_repair.finders_in_noise(gray), washed=True):
         yield plan(gray)
-
-
-def through(rung: Callable[[np.ndarray, Hints], Iterator[View]]) -> Callable[[np.ndarray, Hints], Iterator[View | None]]:
-    """`rung` with each of its views also read through the grid: after a view the engine did not
-    read, the plans of the finders seen in it (regrid's, on the view instead of the frame); None
-    for a plan that did not decode, so the ladder's deadline is checked between them.
-
-    For the deconvolving rungs (path_deblur.py, smear_speed.py): a smear of a few modules hides a
-    code's finders from every search on the frame, and a deconvolution that gives them back can
-    still leave the engine unable to read its data (ringing, noise lifted with the edges). The
-    grid, refined on the function patterns and read with the blur between modules undone, reads
-    some of those: of the 11 motion frames of apart seed 10 that `station decode` missed, the
-    finders showed in the path and speed rungs' views of 5 (to 0.2 modules), and their plans read
-    4, each correctly (docs/decode-benchmark.md, session 31)."""
-    def views(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
-        unread = []
-        for view in rung(gray, hints):
-            yield view
-            if view.back is None and not view.engine:
-                unread.append(view)
-        # The rung's own views first: each costs the engine a call, a view's plans 40-450 ms.
-        # Then the views whose finders show, most finders first (~5 ms a search; None between
-        # them, so the deadline is checked), each set of finders at most twice: the rounds of
-        # one deconvolution find the same finders over and over.
-        seen: list[tuple[View, list[finder_repair.Finder]]] = []
-        for view in unread:
-            found = finder_repair.finders(view.image)
-            if len(found) >= 2:
-                seen.append((view, found))
-            yield None
-        tried: list[list[tuple[float, float]]] = []
-        for view, found in sorted(seen, key=lambda vf: -min(3, len(vf[1]))):
-            at = [(f.x / view.scale + view.dx, f.y / view.scale + view.dy) for f in found]
-            if sum(_same_finders(at, t) for t in tried) >= _TRIES_A_SET:
-                continue
-            tried.append(at)
-            for plan in plans(view.image, found, three_first=True):
-                got = plan(view.image)
-                # a plan's view maps onto the rung's view, which maps onto the frame
-                yield None if got is None else View(got.image, got.scale * view.scale,
-                                                     got.dx / view.scale + view.dx, got.dy / view.scale + view.dy)
-    return views
-
-
-def _same_finders(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
-    """Whether two views found the same finders (each within 3 px of one of the other's)."""
-    return len(a) == len(b) and all(min(math.hypot(x - u, y - v) for u, v in b) < 3.0 for x, y in a)
 
 
 def _module_along(seen: list[tuple[str, finder_repair.Finder]], d: np.ndarray, diagonal: bool) -> float | None:

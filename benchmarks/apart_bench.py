@@ -6,6 +6,7 @@ reads, and the station's time a frame, by category. Prints Markdown; not a test.
     taskset -c 1 python benchmarks/apart_bench.py --seed 3               # frames nobody looked at
     taskset -c 1 python benchmarks/apart_bench.py --categories motion,glare
     taskset -c 1 python benchmarks/apart_bench.py --keep /tmp/apart_2    # keep the frames there
+    taskset -c 1 python benchmarks/apart_bench.py --slowness 1.8         # the same budget every run
 
 Frames come from tests/capture/apart_frames.py: nine categories (motion, glare, occlusion,
 defocus, lowlight, small, screen, paper, nocode) of webcam-like frames drawn apart from the
@@ -112,6 +113,19 @@ def run_station(folder: Path, frames: list[Frame]) -> None:
         print(f"station decode: {start + len(chunk)} of {len(ordered)} files", file=sys.stderr, flush=True)
 
 
+def run_ladder(folder: Path, frames: list[Frame], slowness: float) -> None:
+    """`station decode`'s ladder (decode_files.file_ladder) in this process at a fixed `slowness`
+    instead of the one a `station decode` process measures at its start: the budget is the same
+    CPU time in every run, so two trees compared side by side differ by their code, not by what
+    each process measured (motion frames read at the budget's end: 20 and 23 of 30 in two runs of
+    one tree, session 31)."""
+    from station.capture.decode_files import file_ladder
+    ladder = file_ladder(slowness=slowness)
+    for f in sorted(frames, key=lambda f: f.name):
+        result = ladder.decode(cv2.imread(str(folder / f.name), cv2.IMREAD_GRAYSCALE))
+        f.station, f.station_ms = [d.text for d in result.detections], result.ms
+
+
 def table(frames: list[Frame], categories: list[str]) -> list[str]:
     lines = ["| category | frames | raw zxing-cpp | station decode | raw false reads | station false reads "
              "| station ms p50 | station ms p95 |",
@@ -142,6 +156,8 @@ def main() -> int:
     parser.add_argument("--per-category", type=int, default=30, help="frames a category (default 30)")
     parser.add_argument("--categories", default=",".join(CATEGORIES), help="comma list (default: all nine)")
     parser.add_argument("--keep", default=None, metavar="DIR", help="write the frames to DIR and keep them")
+    parser.add_argument("--slowness", type=float, default=None, metavar="S",
+                        help="decode in this process at this fixed slowness (run_ladder), not by `station decode`")
     args = parser.parse_args()
     categories = [c for c in args.categories.split(",") if c]
     unknown = [c for c in categories if c not in CATEGORIES]
@@ -153,9 +169,14 @@ def main() -> int:
         print(f"drawing {args.per_category * len(categories)} frames to {folder}", file=sys.stderr, flush=True)
         frames = write_frames(folder, args.seed, args.per_category, categories)
         run_raw(folder, frames)
-        run_station(folder, frames)
+        if args.slowness is None:
+            run_station(folder, frames)
+        else:
+            run_ladder(folder, frames, args.slowness)
+    how = ("station decode" if args.slowness is None
+           else f"station decode's ladder in-process at slowness {args.slowness}")
     print(f"# Frames drawn apart from the ladder: seed {args.seed}, {args.per_category} a category "
-          f"(tests/capture/apart_frames.py)\n")
+          f"(tests/capture/apart_frames.py); {how}\n")
     print("\n".join(table(frames, categories)))
     print("\nA read is the exact payload (the all row's share is of the frames with a code); a false read is a "
           "frame with anything else read. Station ms as `station decode --json` reports a file.")

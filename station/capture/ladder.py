@@ -257,8 +257,8 @@ DEFAULT_RUNGS: tuple[str, ...] = (
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
-                                "regrid", "finder", "unbend", "slant", "speed", "path", "unsmeared", "envelope", "washed",
-                                "tiles"})
+                                "regrid", "finder", "unbend", "slant", "speed", "path", "unsmeared", "envelope",
+                                "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)

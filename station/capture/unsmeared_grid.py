@@ -13,9 +13,9 @@ read more defocused codes the same way (docs/decode-benchmark.md).
 
 The deconvolving rungs note each view the engine did not read (`noted`, kept for the climb by
 climb_memo.py); this rung, after the last of them, searches those views for finders (~5 ms a view) and
-reads the plans of the views where two or more show: a view where three show at once (its
-three-finder read first), those where two show after all are searched, each set of finders on at
-most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and over). As a rung of its own after them
+reads the plans of the views where two or more show: most finders first, each set of finders on
+at most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and over),
+a code whose three finders show before the two-finder guesses. As a rung of its own after them
 rather than inside each, it takes no time from their own views: inside the speed rung it cost the
 path rung 3 of the frame families' motion reads (benchmarks/hard_frames_bench.py).
 """
@@ -51,33 +51,24 @@ def noted(rung: Deconvolving) -> Callable[[np.ndarray, Hints], Iterator[View]]:
 def rung(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     """The ladder rung: the grid plans of the noted views' finders, lazily; None between
     finder searches and for a plan that did not decode, so the ladder's deadline is checked."""
-    tried: list[list[tuple[float, float]]] = []
-    later: list[tuple[View, list[finder_repair.Finder]]] = []
+    seen: list[tuple[View, list[finder_repair.Finder]]] = []
     for view in climb_memo.notes(_KIND, gray):
         assert isinstance(view, View)
         found = finder_repair.finders(view.image)
+        if len(found) >= 2:
+            seen.append((view, found))
         yield None
-        if len(found) >= 3:  # read at once: a code whose three finders show reads first
-            yield from _planned(view, found, tried)
-        elif len(found) == 2:
-            later.append((view, found))
-    for view, found in later:
-        yield from _planned(view, found, tried)
-
-
-def _planned(view: View, found: list[finder_repair.Finder],
-             tried: list[list[tuple[float, float]]]) -> Iterator[View | None]:
-    """The plans of `view`'s finders, mapped onto the rung's picture; nothing when this set of
-    finders has been read on _TRIES_A_SET views already (noted in `tried`)."""
-    at = [(f.x / view.scale + view.dx, f.y / view.scale + view.dy) for f in found]
-    if sum(_same(at, t) for t in tried) >= _TRIES_A_SET:
-        return
-    tried.append(at)
-    for plan in finder_grid.plans(view.image, found, three_first=True):
-        got = plan(view.image)
-        # a plan's view maps onto the deconvolved view, which maps onto the rung's picture
-        yield None if got is None else View(got.image, got.scale * view.scale,
-                                             got.dx / view.scale + view.dx, got.dy / view.scale + view.dy)
+    tried: list[list[tuple[float, float]]] = []
+    for view, found in sorted(seen, key=lambda vf: -min(3, len(vf[1]))):
+        at = [(f.x / view.scale + view.dx, f.y / view.scale + view.dy) for f in found]
+        if sum(_same(at, t) for t in tried) >= _TRIES_A_SET:
+            continue
+        tried.append(at)
+        for plan in finder_grid.plans(view.image, found, three_first=True):
+            got = plan(view.image)
+            # a plan's view maps onto the deconvolved view, which maps onto the rung's picture
+            yield None if got is None else View(got.image, got.scale * view.scale,
+                                                 got.dx / view.scale + view.dx, got.dy / view.scale + view.dy)
 
 
 def _same(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:

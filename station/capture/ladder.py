@@ -250,10 +250,6 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 # The moire rung (a screen's moire notched out of the spectrum, moire.py) comes right after
 # denoise, the other filter of the whole picture that only a picture in need of it gets.
-# The unsmeared rung (unsmeared_grid.py: the deconvolving rungs' unread views read through the
-# grid) comes right after path, the last of the rungs that note views for it: inside the speed
-# rung its grids took the path rung's time (the families' motion reads 26 -> 25); after path it
-# reads what they left (apart motion and defocus, seeds 10, 3, 11, 12: 171 -> 187 of 240).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
     "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path",

@@ -1,29 +1,27 @@
-"""Reading a smeared or defocused code's deconvolutions through the grid (the unsmeared rung).
+"""Reading a smeared code's deconvolutions through the grid (the unsmeared rung).
 
-A smear of a few modules, or a lens out of focus by about a module, hides a code's finders from
-every search on the frame. The deconvolving rungs (smear_speed.py, path_deblur.py, the deblur rung
-of region_rungs.py, defocus.py's two) give them back often enough, but the engine can still fail
+A smear of a few modules hides a code's finders from every search on the frame. The deconvolving
+rungs (smear_speed.py, path_deblur.py) give them back often enough, but the engine can still fail
 on the data: the deconvolution rings and lifts the noise with the edges. The grid reader
 (finder_grid.py: the grid placed by the finders, refined on the function patterns, read with the
 blur between modules undone and checked by Reed-Solomon with spare symbols) reads some of those.
 Of the 11 motion frames of apart seed 10 (tests/capture/apart_frames.py) that `station decode`
 missed, the finders showed in those rungs' views of 5, within 0.2 modules of where the generator
-drew them, and the grid plans on the views read 4, each correctly; the defocus rungs' views
-read more defocused codes the same way (docs/decode-benchmark.md).
+drew them, and the grid plans on the views read 4, each correctly (docs/decode-benchmark.md).
 
 The deconvolving rungs note each view the engine did not read (`noted`, kept for the climb by
-climb_memo.py); this rung, after the last of them, searches those views for finders (~5 ms a view) and
+climb_memo.py); this rung, right after them, searches those views for finders (~5 ms a view) and
 reads the plans of the views where two or more show: most finders first, each set of finders on
 at most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and over),
-a code whose three finders show before the two-finder guesses. As a rung of its own after them
-rather than inside each, it takes no time from their own views: inside the speed rung it cost the
-path rung 3 of the frame families' motion reads (benchmarks/hard_frames_bench.py).
+a code whose three finders show before the two-finder guesses. As a rung of its own after both
+rather than inside each, it takes no time from the path rung's own views: inside the speed rung it
+cost the path rung 3 of the frame families' motion reads (benchmarks/hard_frames_bench.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -34,10 +32,10 @@ _KIND = "deconvolved"  # the climb_memo notes' kind
 _TRIES_A_SET = 2
 _SAME_PX = 3.0  # two views' finders this close (frame px) are the same finders
 
-Deconvolving = Callable[[np.ndarray, Hints], Iterable[View]]
+Deconvolving = Callable[[np.ndarray, Hints], Iterator[View]]
 
 
-def noted(rung: Deconvolving) -> Callable[[np.ndarray, Hints], Iterator[View]]:
+def noted(rung: Deconvolving) -> Deconvolving:
     """`rung` (a deconvolving one), noting on the picture each view the ladder goes on past: a
     view is noted once the next is asked for, so the one that read (the last) is not."""
     def views(gray: np.ndarray, hints: Hints) -> Iterator[View]:

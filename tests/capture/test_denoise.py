@@ -57,8 +57,9 @@ def dim_code(rng: np.random.Generator) -> tuple[str, np.ndarray]:
 
 def test_codes_in_a_dim_room_are_read_by_the_denoise_rung_where_every_other_rung_fails() -> None:
     # When written (seed 28): of 24, the other rungs with no time limit read 9; the rung alone 14.
-    # (Seeds 26 and 27: others 8 and 6, the rung alone 11 and 6.) With regrid and washed's smoothed finder search the whole
-    # ladder reads 14 (12, 8), washed alone 14. A little under, so a change that loses reads shows.
+    # (Seeds 26 and 27: others 8 and 6, the rung alone 11 and 6.) With regrid and washed's
+    # smoothed finder search the whole ladder reads 14 (12, 8), washed alone 14. A little under,
+    # so a change that loses reads shows.
     without = with_rung = alone = 0
     rng = np.random.default_rng(28)
     for _ in range(24):

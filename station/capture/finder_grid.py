@@ -351,19 +351,21 @@ GridPlan = Callable[[np.ndarray], "View | None"]
 
 
 def plans(gray: np.ndarray, found: list[finder_repair.Finder] | None = None,
-          washed: bool = False) -> list[GridPlan]:
+          washed: bool = False, three_first: bool = False) -> list[GridPlan]:
     """For each two-finder guess and version, a plan: read the grid from a picture of the same
     place and return it repainted for the engine, or None. Plans, not views: the camera's
     sequence reader runs one a frame, each on its newest frame (sequence.py). `found`: the
     picture's finders when the caller has searched already. `washed`: the washed rung's plans
     instead, the same guesses read from the stretched crop, then each code whose three finders
-    are all seen, as it is and stretched (_looks)."""
+    are all seen, as it is and stretched (_looks). `three_first`: each code whose three finders
+    are seen first, as it is, then the guesses (a deconvolved view: unsmeared_grid.py)."""
     found = finder_repair.finders(gray) if found is None else found
     out: list[GridPlan] = []
     shrunk: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # the plans' scaled-down picture, by scale
     guessed = [(*t, ("stretched",) if washed else ("plain",)) for t in triples(gray, found)]
     seen_all = [(*t, ("plain", "stretched")) for t in all_three(found)] if washed else []
-    for seen, centres, module, looks in guessed + seen_all:
+    first = [(*t, ("plain",)) for t in all_three(found)] if three_first else []
+    for seen, centres, module, looks in first + guessed + seen_all:
         # The spacing of the two seen finders says the version (the guessed third adds nothing)
         # in modules as wide as theirs: by the square root of their area, or by their reach
         # along the line between them. Under perspective either can be off by one version (the

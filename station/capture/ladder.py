@@ -28,7 +28,7 @@ import numpy as np
 
 from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
                              local_grid, machine_pace, moire, path_deblur, region_rungs, resample, smear_speed, tiles,
-                             unbend)
+                             unbend, unsmeared_grid)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -78,6 +78,7 @@ _PRIOR_MS: dict[str, float] = {
     "sharpen": 4.4, "clahe": 5.7, "zbar": 6.4, "upscale": 6.2, RESAMPLE: 20.0, "defocus": 30.0,
     CRUMPLE: 10.0,  # rung_costs.py: 5.7 started, mostly frames with no located code; a code's first grid 15-60
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
+    "unsmeared": 30.0,  # as regrid: its finder searches (a few ms a noted view) and a first grid
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
     "disc": 10.7,  # its blur estimate and first view
@@ -169,17 +170,18 @@ RUNGS: dict[str, RungFn] = {
     "upscale": _upscale,
     "enlarge": region_rungs.enlarge,
     "magnify": region_rungs.magnify,
-    "deblur": region_rungs.deblur,
+    "deblur": unsmeared_grid.noted(region_rungs.deblur),
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
     "finder": finder_repair.repair,
     "regrid": finder_grid.regrid,
     "washed": finder_grid.washed,
-    "path": path_deblur.unsmear,
-    "speed": smear_speed.unsmear,
+    "path": unsmeared_grid.noted(path_deblur.unsmear),
+    "speed": unsmeared_grid.noted(smear_speed.unsmear),
+    "unsmeared": unsmeared_grid.rung,
     "unbend": unbend.unbend,
-    "defocus": defocus.undo,
-    "disc": defocus.disc,
+    "defocus": unsmeared_grid.noted(defocus.undo),
+    "disc": unsmeared_grid.noted(defocus.disc),
     "slant": foreshorten.rung,
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
@@ -211,7 +213,7 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
 _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "envelope",
-                              "washed", "tiles", CRUMPLE})
+                              "washed", "tiles", "unsmeared", CRUMPLE})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -248,14 +250,19 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
 # The moire rung (a screen's moire notched out of the spectrum, moire.py) comes right after
 # denoise, the other filter of the whole picture that only a picture in need of it gets.
+# The unsmeared rung (unsmeared_grid.py: the deconvolving rungs' unread views read through the
+# grid) comes right after path, the last of the rungs that note views for it: inside the speed
+# rung its grids took the path rung's time (the families' motion reads 26 -> 25); after path it
+# reads what they left (apart motion and defocus, seeds 10, 3, 11, 12: 171 -> 187 of 240).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
     "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path",
-    "envelope", "washed", "tiles")
+    "unsmeared", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
-                                "regrid", "finder", "unbend", "slant", "speed", "path", "envelope", "washed", "tiles"})
+                                "regrid", "finder", "unbend", "slant", "speed", "path", "unsmeared", "envelope",
+                                "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from station.capture.ladder import DEFAULT_RUNGS, StreamLadder
 from station.domain.qr_content import make_qr
 
 W, H = 1280, 960
-WITHOUT = tuple(r for r in DEFAULT_RUNGS if r != "disc")
+# The unsmeared rung reads the views the rung leaves (unsmeared_grid.py): without the rung, without it too.
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("disc", "unsmeared"))
 
 
 def disc_blurred(rng: np.random.Generator, text: str, share: float) -> np.ndarray:

@@ -23,7 +23,8 @@ from station.capture.sequence import SequenceReader
 from station.domain.qr_content import make_qr
 
 PASS = "https://passes.station.example/p/" + "1414213562373095048801688724209698078569671875376948"
-WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("regrid", "washed"))  # both read finder_grid's grids
+# Each reads finder_grid's grids (unsmeared: on the deconvolving rungs' views).
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("regrid", "washed", "unsmeared"))
 NOT_PAINTING = tuple(r for r in DEFAULT_RUNGS if r != "finder")  # the rung before it that reads some
 
 
@@ -336,3 +337,4 @@ def test_junk_under_real_finders_never_decodes_in_the_washed_rung_either() -> No
         grids += len(views)
         assert all(v is None for v in views), (version, level)
     assert grids >= 24
+

@@ -1,0 +1,92 @@
+"""Reading a smeared or defocused code's deconvolutions through the grid (the unsmeared rung).
+
+A smear of a few modules, or a lens out of focus by about a module, hides a code's finders from
+every search on the frame. The deconvolving rungs (smear_speed.py, path_deblur.py, the deblur rung
+of region_rungs.py, defocus.py's two) give them back often enough, but the engine can still fail
+on the data: the deconvolution rings and lifts the noise with the edges. The grid reader
+(finder_grid.py: the grid placed by the finders, refined on the function patterns, read with the
+blur between modules undone and checked by Reed-Solomon with spare symbols) reads some of those.
+Of the 11 motion frames of apart seed 10 (tests/capture/apart_frames.py) that `station decode`
+missed, the finders showed in those rungs' views of 5, within 0.2 modules of where the generator
+drew them, and the grid plans on the views read 4, each correctly; the defocus rungs' views
+read more defocused codes the same way (docs/decode-benchmark.md).
+
+The deconvolving rungs note each view the engine did not read (`noted`, kept for the climb by
+climb_memo.py); this rung, after the last of them, searches those views for finders (~5 ms a view) and
+reads the plans of the views where two or more show: a view where three show at once (its
+three-finder read first), those where two show after all are searched, each set of finders on at
+most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and over). As a rung of its own after them
+rather than inside each, it takes no time from their own views: inside the speed rung it cost the
+path rung 3 of the frame families' motion reads (benchmarks/hard_frames_bench.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+from station.capture import climb_memo, finder_grid, finder_repair
+from station.capture.view import Hints, View
+
+_KIND = "deconvolved"  # the climb_memo notes' kind
+# The views a deconvolving rung notes, its first ones (each rung's likeliest first). Every read
+# this rung made on apart seeds 2, 3, 10-13's motion and defocus frames came from a rung's first
+# 8 (speed's 5th and 8th, path's 1st, defocus's and disc's 1st-4th); unbounded, the path rung's
+# up to 64 views made a climb with no time limit (the tests') 25 % slower.
+_NOTED_A_RUNG = 8
+_TRIES_A_SET = 2
+_SAME_PX = 3.0  # two views' finders this close (frame px) are the same finders
+
+Deconvolving = Callable[[np.ndarray, Hints], Iterable[View]]
+
+
+def noted(rung: Deconvolving) -> Callable[[np.ndarray, Hints], Iterator[View]]:
+    """`rung` (a deconvolving one), noting on the picture the first _NOTED_A_RUNG views the
+    ladder goes on past: a view is noted once the next is asked for, so the one that read (the
+    last) is not."""
+    def views(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+        kept = 0
+        for view in rung(gray, hints):
+            yield view
+            if view.back is None and not view.engine and kept < _NOTED_A_RUNG:
+                climb_memo.note(_KIND, gray, view)
+                kept += 1
+    return views
+
+
+def rung(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
+    """The ladder rung: the grid plans of the noted views' finders, lazily; None between
+    finder searches and for a plan that did not decode, so the ladder's deadline is checked."""
+    tried: list[list[tuple[float, float]]] = []
+    later: list[tuple[View, list[finder_repair.Finder]]] = []
+    for view in climb_memo.notes(_KIND, gray):
+        assert isinstance(view, View)
+        found = finder_repair.finders(view.image)
+        yield None
+        if len(found) >= 3:  # read at once: a code whose three finders show reads first
+            yield from _planned(view, found, tried)
+        elif len(found) == 2:
+            later.append((view, found))
+    for view, found in later:
+        yield from _planned(view, found, tried)
+
+
+def _planned(view: View, found: list[finder_repair.Finder],
+             tried: list[list[tuple[float, float]]]) -> Iterator[View | None]:
+    """The plans of `view`'s finders, mapped onto the rung's picture; nothing when this set of
+    finders has been read on _TRIES_A_SET views already (noted in `tried`)."""
+    at = [(f.x / view.scale + view.dx, f.y / view.scale + view.dy) for f in found]
+    if sum(_same(at, t) for t in tried) >= _TRIES_A_SET:
+        return
+    tried.append(at)
+    for plan in finder_grid.plans(view.image, found, three_first=True):
+        got = plan(view.image)
+        # a plan's view maps onto the deconvolved view, which maps onto the rung's picture
+        yield None if got is None else View(got.image, got.scale * view.scale,
+                                             got.dx / view.scale + view.dx, got.dy / view.scale + view.dy)
+
+
+def _same(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
+    return len(a) == len(b) and all(min(math.hypot(x - u, y - v) for u, v in b) < _SAME_PX for x, y in a)

@@ -233,7 +233,7 @@ def _sampled(gray: np.ndarray, corners: np.ndarray, version: int, look: str) -> 
     leave no room for a grid."""
     size = 17 + 4 * version
     module = resample.module_px(corners, size)
-    if not np.isfinite(corners).all() or module < 1.0:
+    if not np.isfinite(corners).all() or module < 1.0 or not _fits(corners, gray.shape):
         return None
     rows, cols = gray.shape
     pad = int(3 * module) + 2
@@ -245,6 +245,16 @@ def _sampled(gray: np.ndarray, corners: np.ndarray, version: int, look: str) -> 
     local = (corners - shift).astype(np.float32)
     crop = next(_looks(gray[y0:y1, x0:x1], module, (look,)))
     return shift, crop, local, _polarity(erasures.sample(crop, local, size), version)
+
+
+def _fits(corners: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether a code with these corners could be in a picture of this shape: each corner within
+    the picture's own size of its edges. A guess from finders found on a deconvolved view can put
+    a corner thousands of px out (tests/capture/hard_frames.py frame 41: a module of 17,839 px),
+    and the grid's blur at a quarter module then took 39 s for a read that cannot be."""
+    rows, cols = shape[:2]
+    xs, ys = corners[:, 0], corners[:, 1]
+    return bool((xs > -cols).all() and (xs < 2 * cols).all() and (ys > -rows).all() and (ys < 2 * rows).all())
 
 
 def _has_format(grid: erasures.Grid, version: int) -> bool:
@@ -292,7 +302,7 @@ def _grids(crop: np.ndarray, local: np.ndarray, first: erasures.Grid, size: int,
     readable: 145 modules flat, 52 of them wrong); then as sampled. Last, the first guess."""
     for used in ((known & ~first.lost, known) if first.lost[known].any() else (known,)):
         fitted = resample.fit(crop, local, ideal, used)
-        if fitted is None:
+        if fitted is None or not _fits(fitted, crop.shape):
             continue
         plain = erasures.sample(crop, fitted, size)
         ink = resample.darkness(crop, fitted, ideal, known)

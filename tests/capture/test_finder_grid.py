@@ -338,3 +338,16 @@ def test_junk_under_real_finders_never_decodes_in_the_washed_rung_either() -> No
         assert all(v is None for v in views), (version, level)
     assert grids >= 24
 
+
+def test_corners_thrown_far_out_of_the_picture_are_not_sampled() -> None:
+    # A guess from finders on a deconvolved view put a corner 60,000 px out of a 259 x 255 view
+    # (tests/capture/hard_frames.py frame 41): a module of 1,685 px, whose blur at a quarter
+    # module took 1-39 s a grid, for a read that cannot be.
+    rng = np.random.default_rng(3)
+    view = rng.integers(0, 255, (259, 255), dtype=np.uint8)
+    thrown = np.array([[216, 62402], [211, 62], [128, 107], [45, 64]], np.float32)
+    assert finder_grid._sampled(view, thrown, 5, "plain") is None
+    # A code on the picture, or partly off its edge, is still sampled.
+    for corners in ([[40, 30], [220, 35], [215, 220], [35, 215]], [[-60, 30], [150, 20], [160, 240], [-50, 250]]):
+        got = finder_grid._sampled(view, np.array(corners, np.float32), 5, "plain")
+        assert got is not None and got[3].dark.shape == (37, 37)

@@ -12,12 +12,13 @@ drew them, and the grid plans on the views read 4, each correctly; the defocus r
 read more defocused codes the same way (docs/decode-benchmark.md).
 
 The deconvolving rungs note each view the engine did not read (`noted`, kept for the climb by
-climb_memo.py); this rung, after the last of them, searches those views for finders (~5 ms a view) and
-reads the plans of the views where two or more show: a view where three show at once (its
-three-finder read first), those where two show after all are searched, each set of finders on at
-most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and over). As a rung of its own after them
-rather than inside each, it takes no time from their own views: inside the speed rung it cost the
-path rung 3 of the frame families' motion reads (benchmarks/hard_frames_bench.py).
+climb_memo.py); this rung, after the last of them, searches those views for finders (~5 ms a
+view) and reads the plans of the views where two or more show: a view where three show at once
+(its three-finder read first), those where two show after all are searched, each set of finders
+on at most _TRIES_A_SET views (the rounds of one deconvolution find the same finders over and
+over). As a rung of its own after them rather than inside each, it takes no time from their own
+views: inside the speed rung it cost the path rung 3 of the frame families' motion reads
+(benchmarks/hard_frames_bench.py).
 """
 
 from __future__ import annotations

@@ -70,9 +70,9 @@ def test_hard_frames_are_deterministic_and_varied() -> None:
 
 
 @pytest.mark.slow
-# Two ladders with no time limit over 300 frames: 335 s on a 2-core machine with the other core
-# busy before the unsmeared rung (about 20 % more after it). A count, not a timing: the bound only
-# catches a hang.
+# Two ladders with no time limit over 300 frames: 345 s before the unsmeared rung, 370 s after, on
+# a 2-core machine with the other core busy (docs/decode-benchmark.md). A count, not a timing: the
+# bound only catches a hang.
 @pytest.mark.timeout(900)
 def test_hard_frames_give_no_false_reads_and_read_at_least_what_the_qr_family_decoder_read() -> None:
     # As `station decode` reads them: on past a read while a busy region is unread. Stopping at

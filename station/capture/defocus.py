@@ -28,7 +28,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from station.capture import climb_memo
+from station.capture import climb_memo, disc_radius
 from station.capture.region import cut, deconvolve
 from station.capture.region_rungs import regions
 from station.capture.view import Hints, View
@@ -51,6 +51,13 @@ _REACH = 8.0  # the filter's radius in blurs: 99 % of its weight (a shorter one 
 _DISC_FACTORS = (3.0, 3.4, 2.6, 3.8)
 _DISC_TARGET = 6.0  # px the disc is scaled down to: as many reads as at full size, a fifth the time
 _DISC_NOISE = 0.002  # Wiener's, as the Gaussian views'; 0.0005 read one frame more of 19 and lost two
+# The disc the spectrum's rings measure (disc_radius.py), as (factor, Wiener's noise): the estimate
+# runs about 1 % over the true radius, and a radius known this closely is undone with less noise
+# left in. With the webcam's own lens softness (_LENS px, a Gaussian) in the kernel. On 22 defocus
+# frames of apart seeds 21 and 22 that the ladder missed, these views read 10; side by side, apart
+# defocus seeds 21-25 107 -> 126 of 150 (docs/decode-benchmark.md, session 33).
+_RING_VIEWS = ((0.99, 0.0005), (0.99, 0.002), (0.97, 0.0005))
+_LENS = 0.6
 
 
 def blur_sigma(gray: np.ndarray) -> float | None:
@@ -106,22 +113,35 @@ def wiener_filter(sigma: float) -> np.ndarray:
 
 def disc(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The disc rung: the regions where the code probably is (region_rungs.regions), each
-    deconvolved by a disc of each of _DISC_FACTORS times the picture's estimated blur. The region,
-    not the picture: a disc's deconvolution is an FFT the size of what it undoes (5-8 ms a view on
-    a code's region here, 30-45 on a 720p frame), and reads as many."""
+    deconvolved by the disc its spectrum's rings measure (disc_radius.py), then by a disc of each
+    of _DISC_FACTORS times the picture's estimated blur. The region, not the picture: a disc's
+    deconvolution is an FFT the size of what it undoes (5-8 ms a view on a code's region here,
+    30-45 on a 720p frame), and reads as many."""
     sigma = climb_memo.once(blur_sigma, gray)  # the defocus rung's, when the picture is the same
     if sigma is None or sigma < _LEAST:
         return
-    h, w = gray.shape[:2]
-    for x0, y0, x1, y1 in regions(gray, hints):
+    for region in regions(gray, hints):
+        x0, y0, x1, y1 = region
+        rings = disc_radius.estimate(cut(gray, (int(x0), int(y0), int(x1), int(y1))))
+        if rings is not None:
+            for factor, noise in _RING_VIEWS:
+                yield _disc_view(gray, region, rings * factor, noise, _LENS)
         for factor in _DISC_FACTORS:
-            radius = sigma * factor
-            margin = int(4 * radius)  # the blur spreads the code's edge this far out
-            a, b = max(0, int(x0) - margin), max(0, int(y0) - margin)
-            crop = cut(gray, (a, b, min(w, int(x1) + margin), min(h, int(y1) + margin)))
-            scale = min(1.0, _DISC_TARGET / radius)
-            small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
-            yield View(deconvolve(small, disc_kernel(radius * scale), _DISC_NOISE, 0.0), scale, a, b)
+            yield _disc_view(gray, region, sigma * factor, _DISC_NOISE, 0.0)
+
+
+def _disc_view(gray: np.ndarray, region: tuple[float, float, float, float], radius: float, noise: float,
+               lens: float) -> View:
+    """The region (and as far around as the disc spreads it) deconvolved by a disc of `radius`
+    and a Gaussian of `lens` px, scaled down so the disc is _DISC_TARGET px."""
+    x0, y0, x1, y1 = region
+    h, w = gray.shape[:2]
+    margin = int(4 * radius)  # the blur spreads the code's edge this far out
+    a, b = max(0, int(x0) - margin), max(0, int(y0) - margin)
+    crop = cut(gray, (a, b, min(w, int(x1) + margin), min(h, int(y1) + margin)))
+    scale = min(1.0, _DISC_TARGET / radius)
+    small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+    return View(deconvolve(small, disc_kernel(radius * scale), noise, lens * scale), scale, a, b)
 
 
 def disc_kernel(radius: float) -> np.ndarray:

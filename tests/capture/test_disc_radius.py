@@ -115,3 +115,11 @@ def test_the_rung_reads_codes_whose_disc_only_the_rings_give(monkeypatch: pytest
     without = reads()
     # When written (seed 2112): 11 of 12 with the rings' views, 1 with the Gaussian estimate's alone.
     assert with_rings >= without + 6, (with_rings, without)
+
+
+def test_a_flat_or_tiny_region_has_no_disc() -> None:
+    assert disc_radius.estimate(np.full((300, 300), 128, np.uint8)) is None  # no power at all
+    assert disc_radius.estimate(np.zeros((40, 300), np.uint8)) is None  # too few rings to fit
+    rng = np.random.default_rng(5)
+    noise = np.clip(rng.normal(128, 20, (300, 300)), 0, 255).astype(np.uint8)
+    assert disc_radius.estimate(noise) is None  # white noise: a flat spectrum, no dips

@@ -9,6 +9,7 @@ import math
 
 import cv2
 import numpy as np
+import apart_frames
 import pytest
 from small_codes import matrix_of, pass_text
 from test_defocus import _place, _wall
@@ -20,15 +21,6 @@ from station.domain.qr_content import make_qr
 W, H = 1280, 720
 
 
-def fine_disc(radius: float) -> np.ndarray:
-    """A disc of `radius` px, drawn at 8x and averaged down to pixels."""
-    r = int(math.ceil(radius)) + 1
-    grid = (np.arange((2 * r + 1) * 8) + 0.5) / 8 - (r + 0.5)
-    inside = (grid[None, :] ** 2 + grid[:, None] ** 2 <= radius**2).astype(np.float32)
-    k = cv2.resize(inside, (2 * r + 1, 2 * r + 1), interpolation=cv2.INTER_AREA)
-    return k / k.sum()
-
-
 def out_of_focus(rng: np.random.Generator, text: str, module: float,
                  radius: float) -> tuple[np.ndarray, tuple[int, ...]]:
     """`text`'s code at `module` px, blurred by a disc of `radius` px as a webcam sees it; and
@@ -37,7 +29,7 @@ def out_of_focus(rng: np.random.Generator, text: str, module: float,
     m = matrix_of(make_qr(text))
     centre = (W / 2 + rng.uniform(-120, 120), H / 2 + rng.uniform(-60, 60))
     _place(rng, canvas, m, module, centre)
-    img = cv2.filter2D(canvas, -1, fine_disc(radius))
+    img = cv2.filter2D(canvas, -1, apart_frames.disc_kernel(radius))  # drawn 8x finer, averaged down
     img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.45, 1.0)))
     img = img + rng.normal(0, float(rng.uniform(1.0, 3.0)), img.shape)
     if rng.random() < 0.4:  # the webcam's own sharpening

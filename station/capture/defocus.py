@@ -58,6 +58,7 @@ _DISC_NOISE = 0.002  # Wiener's, as the Gaussian views'; 0.0005 read one frame m
 # defocus seeds 21-25 107 -> 126 of 150 (docs/decode-benchmark.md, session 33).
 _RING_VIEWS = ((0.99, 0.0005), (0.99, 0.002), (0.97, 0.0005))
 _LENS = 0.6
+RINGS = "rings"  # the climb_memo notes' kind: (region, radius) of each disc the rings measured (disc_grid.py)
 
 
 def blur_sigma(gray: np.ndarray) -> float | None:
@@ -124,6 +125,7 @@ def disc(gray: np.ndarray, hints: Hints) -> Iterator[View]:
         x0, y0, x1, y1 = region
         rings = disc_radius.estimate(cut(gray, (int(x0), int(y0), int(x1), int(y1))))
         if rings is not None:
+            climb_memo.note(RINGS, gray, (region, rings))
             for factor, noise in _RING_VIEWS:
                 yield _disc_view(gray, region, rings * factor, noise, _LENS)
         for factor in _DISC_FACTORS:
@@ -134,12 +136,19 @@ def _disc_view(gray: np.ndarray, region: tuple[float, float, float, float], radi
                lens: float) -> View:
     """The region (and as far around as the disc spreads it) deconvolved by a disc of `radius`
     and a Gaussian of `lens` px, scaled down so the disc is _DISC_TARGET px."""
+    return disc_view(gray, region, radius, noise, lens, _DISC_TARGET / radius)
+
+
+def disc_view(gray: np.ndarray, region: tuple[float, float, float, float], radius: float, noise: float,
+              lens: float, scale: float) -> View:
+    """The region (and as far around as the disc spreads it) deconvolved by a disc of `radius`
+    and a Gaussian of `lens` px, scaled by `scale` first (at most 1)."""
     x0, y0, x1, y1 = region
     h, w = gray.shape[:2]
     margin = int(4 * radius)  # the blur spreads the code's edge this far out
     a, b = max(0, int(x0) - margin), max(0, int(y0) - margin)
     crop = cut(gray, (a, b, min(w, int(x1) + margin), min(h, int(y1) + margin)))
-    scale = min(1.0, _DISC_TARGET / radius)
+    scale = min(1.0, scale)
     small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else crop
     return View(deconvolve(small, disc_kernel(radius * scale), noise, lens * scale), scale, a, b)
 

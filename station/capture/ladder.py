@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from station.capture import (climb_memo, defocus, denoise, envelope, erasures, finder_grid, finder_repair, foreshorten,
-                             local_grid, machine_pace, moire, path_deblur, region_rungs, resample, smear_speed, tiles,
-                             unbend, unsmeared_grid)
+from station.capture import (climb_memo, defocus, denoise, disc_grid, envelope, erasures, finder_grid, finder_repair,
+                             foreshorten, local_grid, machine_pace, moire, path_deblur, region_rungs, resample,
+                             smear_speed, tiles, unbend, unsmeared_grid)
 from station.capture.decoders import Attempt, Decoder, FailedSymbol, ZxingDecoder, make_decoder
 from station.capture.detection import Detection
 from station.capture.region import box_of, locate
@@ -82,6 +82,7 @@ _PRIOR_MS: dict[str, float] = {
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
     "disc": 10.7,  # its blur estimate and first view
+    "disc_grid": 30.0,  # a measured disc's full-size view and finder search (~44 ms here); no disc measured: 0
     "denoise": 3.0,  # mostly its noise estimate: a clean frame gets no view
     "moire": 20.0,  # its look for peaks (a 720p picture's spectrum): a picture without gets no view
 }
@@ -182,6 +183,7 @@ RUNGS: dict[str, RungFn] = {
     "unbend": unbend.unbend,
     "defocus": unsmeared_grid.noted(defocus.undo),
     "disc": unsmeared_grid.noted(defocus.disc),
+    "disc_grid": disc_grid.rung,
     "slant": foreshorten.rung,
     "envelope": envelope.rung,
     "tiles": tiles.tiles,
@@ -212,8 +214,8 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "envelope",
-                              "washed", "tiles", "unsmeared", CRUMPLE})
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "disc_grid",
+                              "envelope", "washed", "tiles", "unsmeared", CRUMPLE})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -248,6 +250,9 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # frame smoothed, denoise.py) comes after median and half, the cheaper denoisers it averages
 # further than; a clean frame costs it only its noise estimate. The disc rung (a lens's blur undone as a disc,
 # defocus.disc) comes right after defocus, whose Gaussian views read blurs up to about a module.
+# The disc_grid rung (the discs the disc rung measured, undone at full size and read through the
+# grid, disc_grid.py) comes right after disc: as part of the unsmeared rung, after path, the budget
+# ran out before it on the defocus frames it reads (apart seeds 23-25).
 # The moire rung (a screen's moire notched out of the spectrum, moire.py) comes right after
 # denoise, the other filter of the whole picture that only a picture in need of it gets.
 # The unsmeared rung (unsmeared_grid.py: the deconvolving rungs' unread views read through the
@@ -256,11 +261,12 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # reads what they left (apart motion and defocus, seeds 10, 3, 11, 12: 171 -> 187 of 240).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
-    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "finder", "unbend", "regrid", "slant", "speed", "path",
-    "unsmeared", "envelope", "washed", "tiles")
+    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "disc_grid", "finder", "unbend", "regrid", "slant",
+    "speed", "path", "unsmeared", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
+                                "disc_grid",
                                 "regrid", "finder", "unbend", "slant", "speed", "path", "unsmeared", "envelope",
                                 "washed", "tiles"})
 

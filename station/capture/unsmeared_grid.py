@@ -67,14 +67,14 @@ def rung(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
         found = finder_repair.finders(view.image)
         yield None
         if len(found) >= 3:  # read at once: a code whose three finders show reads first
-            yield from _planned(view, found, tried)
+            yield from planned(view, found, tried)
         elif len(found) == 2:
             later.append((view, found))
     for view, found in later:
-        yield from _planned(view, found, tried)
+        yield from planned(view, found, tried)
 
 
-def _planned(view: View, found: list[finder_repair.Finder],
+def planned(view: View, found: list[finder_repair.Finder],
              tried: list[list[tuple[float, float]]]) -> Iterator[View | None]:
     """The plans of `view`'s finders, mapped onto the rung's picture; nothing when this set of
     finders has been read on _TRIES_A_SET views already (noted in `tried`)."""

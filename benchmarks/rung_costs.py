@@ -5,7 +5,12 @@ Every rung is run, with no time limit, on each 720p frame whose plain try reads 
 frames rungs are climbed on): the degraded frames of tests/capture/degrade.py and the harder ones
 of tests/capture/hard_frames.py. Prints each rung's mean and p90 CPU ms here; for the rungs of
 many guesses that a deadline ends between two guesses, also what they cost started with no time
-left (their set-up and first guess: what starting them commits to). Divided by this machine's
+left (their set-up and first guess: what starting them commits to). A frame's rungs run within
+one climb (climb_memo.one_climb), as the ladder runs them: a rung that reads what an earlier one
+noted (unsmeared, disc_grid) or reuses what it worked out (the blur estimate, the finder search)
+costs here what it costs there (before session 34 each rung ran alone, so those two cost nothing
+here and every rung paid for the shared estimates itself). The runs started with no time left
+are a second climb of their own. Divided by this machine's
 slowness (station/capture/machine_pace.py), those are development machine ms, which a ladder
 multiplies by the slowness of the machine it runs on. Prints Markdown; not a test.
 
@@ -27,7 +32,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "capture")]
 from degrade import CODE_BUCKETS, make_frame  # noqa: E402
 from hard_frames import make_hard_frame  # noqa: E402
 
-from station.capture import machine_pace  # noqa: E402
+from station.capture import climb_memo, machine_pace  # noqa: E402
 from station.capture.decoders import make_decoder  # noqa: E402
 from station.capture.ladder import _FIRST_READ_ENDS, _PRIOR_MS, DEFAULT_RUNGS, DecodeLadder, to_gray  # noqa: E402
 
@@ -50,11 +55,15 @@ def main() -> int:
         if found:
             continue
         climbed += 1
-        for name in DEFAULT_RUNGS:
-            start = time.thread_time()
-            ladder.run_rung(name, gray, hints)
-            costs[name].append((time.thread_time() - start) * 1000.0)
-            if name in started:
+        with climb_memo.one_climb():
+            for name in DEFAULT_RUNGS:
+                start = time.thread_time()
+                ladder.run_rung(name, gray, hints)
+                costs[name].append((time.thread_time() - start) * 1000.0)
+        # Started with no time left, in a climb of their own: in the climb above, a rung run
+        # twice would note its views twice for the rungs that read them.
+        with climb_memo.one_climb():
+            for name in started:
                 start = time.thread_time()
                 ladder.run_rung(name, gray, hints, deadline=start)
                 started[name].append((time.thread_time() - start) * 1000.0)

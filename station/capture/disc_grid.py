@@ -32,15 +32,16 @@ import numpy as np
 from station.capture import climb_memo, defocus, finder_repair, unsmeared_grid
 from station.capture.view import Hints, View
 
-# (factor of the measured radius, Wiener's noise): the disc rung's likeliest view first; on the
-# 14 misses above, the second found finders the first did not on 1 frame and read it.
-_VIEWS = ((0.99, 0.0005), (0.99, 0.002))
+# The disc rung's likeliest view (defocus._RING_VIEWS' first). A second at Wiener's noise 0.002
+# read nothing more, on the 5 apart misses it reads nor on tests/capture/test_disc_grid.py's 16.
+_FACTOR = 0.99
+_NOISE = 0.0005
 _PIXELS = 1.5e6  # a photo's region is scaled down to this before it is undone
 _LENS = 0.6  # px: the webcam's own softness, as the disc rung's (defocus.py)
 
 
 def rung(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
-    """The ladder rung: each measured disc's full-size deconvolutions' grid plans, lazily; None
+    """The ladder rung: each measured disc's full-size deconvolution's grid plans, lazily; None
     between finder searches and for a plan that did not decode, so the ladder's deadline is
     checked."""
     tried: list[list[tuple[float, float]]] = []
@@ -49,9 +50,8 @@ def rung(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
         x0, y0, x1, y1 = region
         margin = 8 * radius
         scale = min(1.0, math.sqrt(_PIXELS / max(1.0, (x1 - x0 + margin) * (y1 - y0 + margin))))
-        for factor, noise in _VIEWS:
-            view = defocus.disc_view(gray, region, radius * factor, noise, _LENS, scale)
-            found = finder_repair.finders(view.image)
-            yield None
-            if len(found) >= 2:
-                yield from unsmeared_grid.planned(view, found, tried)
+        view = defocus.disc_view(gray, region, radius * _FACTOR, _NOISE, _LENS, scale)
+        found = finder_repair.finders(view.image)
+        yield None
+        if len(found) >= 2:
+            yield from unsmeared_grid.planned(view, found, tried)

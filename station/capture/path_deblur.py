@@ -10,7 +10,9 @@ QR's two levels as the prediction step):
    gradients (one division in the Fourier domain), cut to a window, kept non-negative and to its
    largest connected piece (a hand's path is one stroke).
 It starts from the straight smear, and each round's deconvolution is a view for the engine (then
-the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. A path of
+the same kernel at a lower noise term, LOW_NOISE): the rung ends at the first read. After the
+first two rounds, the rounds run on the region at half size, where a path is half as long, and the
+full-size rounds go on from where those end (_from_half_size). A path of
 20 px or more then gets its rounds again on the region widened by it (the quiet zone of a code
 of big modules smeared far lies outside its busiest region). With the true path known, Wiener
 deconvolution read 33 of the 73 smeared frames the other rungs miss (benchmarks/
@@ -23,8 +25,9 @@ correction (ladder.py), so a wrong kernel reads nothing rather than the wrong th
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import cv2
 import numpy as np
@@ -58,6 +61,11 @@ _SETTLED = 0.05  # a round that moves less of the kernel's weight than this woul
 # 201-206 (5 read, 2 lost), and test_path_deblur.py's tremors (a path drawn for the test) 8 -> 10
 # of 16, none later.
 OVERSHOOT = 1.5
+# Rounds from the straight smear before those at half size: a straight smear's rounds read early
+# (on apart motion seeds 21-30, one read at the 2nd round that the rounds from the half-size
+# kernel, one round after the first, missed; two rounds first lost none of their gains).
+_BEFORE_HALF_SIZE = 2
+_HALF_LEAST = 48  # px a side: a half-size crop smaller is too small to estimate a path on (_from_half_size)
 
 
 def path_kernel(latent: np.ndarray, blurred: np.ndarray, radius: int = _RADIUS) -> np.ndarray | None:
@@ -159,7 +167,7 @@ def spread(kernel: np.ndarray) -> float:
     return float(np.sqrt((w * ((ys - cy) ** 2 + (xs - cx) ** 2)).sum()))
 
 
-def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
     """The ladder rung. Lazy: the ladder stops at the first view that reads. Each region's
     rounds, then, for a path of WIDEN_FROM px or more, the rounds of the region widened by it."""
     for box, crop, scale in scaled_crops(gray, hints, 48, _PIXELS):
@@ -175,14 +183,55 @@ def unsmear(gray: np.ndarray, hints: Hints) -> Iterator[View]:
                 yield from _views(wide_crop, again, wide_box, wide_scale)
 
 
-def _views(crop: np.ndarray, first: np.ndarray, box: Box, scale: float) -> Iterator[View]:
-    for sharp, kernel in rounds(crop, first):
-        yield View(sharp, scale, box[0], box[1])
-        # Deconvolution rings around each edge; the 3x3 median removes most of it.
-        yield View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])
-        low = deconvolve(crop, kernel, LOW_NOISE, DEFOCUS)  # made only once the two above fail
-        yield View(low, scale, box[0], box[1])
-        yield View(cv2.medianBlur(low, 3), scale, box[0], box[1])
+def _views(crop: np.ndarray, first: np.ndarray, box: Box, scale: float) -> Iterator[View | None]:
+    """The first _BEFORE_HALF_SIZE rounds' views from `first`, then the rounds' from the kernel the
+    rounds at half size reach (_from_half_size; None between those, so that the ladder's deadline
+    is checked), or, where the crop is too small for them, the rest of `first`'s rounds."""
+    from_first = rounds(crop, first)
+    for sharp, kernel in itertools.islice(from_first, _BEFORE_HALF_SIZE):
+        yield from _round_views(crop, sharp, kernel, box, scale)
+    begun = yield from _from_half_size(crop)
+    for sharp, kernel in (from_first if begun is None else rounds(crop, begun)):
+        yield from _round_views(crop, sharp, kernel, box, scale)
+
+
+def _round_views(crop: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, box: Box, scale: float) -> Iterator[View]:
+    yield View(sharp, scale, box[0], box[1])
+    # Deconvolution rings around each edge; the 3x3 median removes most of it.
+    yield View(cv2.medianBlur(sharp, 3), scale, box[0], box[1])
+    low = deconvolve(crop, kernel, LOW_NOISE, DEFOCUS)  # made only once the two above fail
+    yield View(low, scale, box[0], box[1])
+    yield View(cv2.medianBlur(low, 3), scale, box[0], box[1])
+
+
+def _from_half_size(crop: np.ndarray) -> Generator[None, None, np.ndarray | None]:
+    """The kernel the rounds reach on `crop` at half size, at full size (None between rounds);
+    None for a crop under twice _HALF_LEAST px a side or one sharp at half size.
+
+    Coarse to fine, as blind deconvolution is usually done (Fergus et al. 2006; Cho and Lee 2009):
+    at half size the path is half as long, the least squares fit half as many weights from a
+    quarter of the pixels, and the thresholded prediction of a code of 2-3 px modules is still
+    right, so the rounds close in on a shaken path that the full-size rounds from the straight
+    smear approach only slowly (their match to the true path was 0.6-0.7 after eight rounds on
+    three shaken smears that Wiener reads when told the path). On the motion frames of apart seeds
+    21-30 (benchmarks/apart_bench.py) the rung with them read 11 shaken smears it did not without
+    them (the rung alone, no time limit), most in the first round from their kernel
+    (docs/decode-benchmark.md).
+    The half-size rounds' own views read none of those that the full-size rounds after them did
+    not, and cost engine calls: they are not handed to the engine."""
+    if min(crop.shape) < 2 * _HALF_LEAST:
+        return None
+    small = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    begun = first_kernel(small)
+    if begun is None:
+        return None
+    last = begun
+    for _, kernel in rounds(small, begun):
+        last = kernel
+        yield None
+    doubled = np.maximum(cv2.resize(last, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR), 0.0)
+    out: np.ndarray = (doubled / doubled.sum()).astype(np.float32)
+    return out
 
 
 def _widened(gray: np.ndarray, box: Box, scale: float, kernel: np.ndarray) -> tuple[Box, np.ndarray, float] | None:

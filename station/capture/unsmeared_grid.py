@@ -40,18 +40,18 @@ _NOTED_A_RUNG = 8
 _TRIES_A_SET = 2
 _SAME_PX = 3.0  # two views' finders this close (frame px) are the same finders
 
-Deconvolving = Callable[[np.ndarray, Hints], Iterable[View]]
+Deconvolving = Callable[[np.ndarray, Hints], Iterable[View | None]]
 
 
-def noted(rung: Deconvolving) -> Callable[[np.ndarray, Hints], Iterator[View]]:
+def noted(rung: Deconvolving) -> Callable[[np.ndarray, Hints], Iterator[View | None]]:
     """`rung` (a deconvolving one), noting on the picture the first _NOTED_A_RUNG views the
     ladder goes on past: a view is noted once the next is asked for, so the one that read (the
     last) is not."""
-    def views(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    def views(gray: np.ndarray, hints: Hints) -> Iterator[View | None]:
         kept = 0
         for view in rung(gray, hints):
             yield view
-            if view.back is None and not view.engine and kept < _NOTED_A_RUNG:
+            if view is not None and view.back is None and not view.engine and kept < _NOTED_A_RUNG:
                 climb_memo.note(_KIND, gray, view)
                 kept += 1
     return views

@@ -5,6 +5,7 @@ of constant speed, a zigzag, so the rung is not checked against the paths it was
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -66,6 +67,12 @@ def smeared_pass(kernel: np.ndarray, module: float, angle: float, seed: int, noi
     _place(canvas, patch, rng, m)
     blurred: np.ndarray = cv2.filter2D(np.clip(canvas, 0, 255), -1, kernel)
     return _camera(rng, blurred) if noise else blurred
+
+
+def _views(frame: np.ndarray) -> Iterator[View]:
+    """The path rung's views of `frame`, lazily (without the Nones it yields between its rounds at
+    half size, where the ladder checks its deadline)."""
+    return (view for view in path_deblur.unsmear(frame, ()) if view is not None)
 
 
 def ladder(rungs: tuple[str, ...]) -> DecodeLadder:
@@ -132,15 +139,20 @@ LOW_NOISE_ARCS = [(arc(26.831, 0.983, 5.503), 4.424, -7.42, 114), (arc(22.564, -
 
 def test_a_round_that_rings_at_the_usual_noise_term_is_read_at_the_lower_one() -> None:
     text, engine = decoded(PASS), make_decoder("zxing")
+    only_lower = 0
     for kernel, module, angle, seed in LOW_NOISE_ARCS:
         frame = smeared_pass(kernel, module, angle, seed)
         usual: list[int] = []  # the rounds whose view at NOISE (or its median) reads
         lower: list[int] = []  # ... at LOW_NOISE
         # A round's views: its deconvolution at NOISE, that median-filtered, then the same at LOW_NOISE.
-        for i, view in enumerate(path_deblur.unsmear(frame, ())):
+        for i, view in enumerate(_views(frame)):
             if text in {d.text for d in engine.decode(view.image).detections}:
                 (usual if i % 4 < 2 else lower).append(i // 4)
-        assert lower and min(lower) < min(usual, default=path_deblur.ROUNDS), (seed, usual, lower)
+        assert lower and min(lower) <= min(usual, default=math.inf), (seed, usual, lower)
+        only_lower += not usual
+    # With the rounds at half size (session 35) two of the arcs read at both terms in the same round
+    # (the first from the half-size kernel) and one (seed 121) at the lower term only.
+    assert only_lower >= 1
 
 
 def test_a_long_smear_of_big_modules_is_read_from_the_region_widened_by_the_path(
@@ -148,7 +160,8 @@ def test_a_long_smear_of_big_modules_is_read_from_the_region_widened_by_the_path
     # Codes of 7-12 px modules smeared 28-40 px along arcs (a seeded draw, not chosen by what
     # reads): the busiest region of such a code is narrower than the code and its smear, and the
     # deconvolution rings at the crop's edge where the engine needs the quiet zone. When written:
-    # the region's rounds read 12 of 16, the rung with the widened region's rounds after them 14.
+    # the region's rounds read 12 of 16, the rung with the widened region's rounds after them 14;
+    # with the rounds at half size (session 35) 13 and 14.
     rng = np.random.default_rng(1)
     frames = []
     for _ in range(16):
@@ -161,7 +174,7 @@ def test_a_long_smear_of_big_modules_is_read_from_the_region_widened_by_the_path
     def reads() -> int:
         count = 0
         for text, frame in frames:
-            seen = [{d.text for d in engine.decode(v.image).detections} for v in path_deblur.unsmear(frame, ())]
+            seen = [{d.text for d in engine.decode(v.image).detections} for v in _views(frame)]
             assert all(texts <= {text} for texts in seen)
             count += any(text in texts for texts in seen)
         return count
@@ -169,7 +182,7 @@ def test_a_long_smear_of_big_modules_is_read_from_the_region_widened_by_the_path
     with_widening = reads()
     monkeypatch.setattr(path_deblur, "_widened", lambda *args: None)
     region_only = reads()
-    assert with_widening >= region_only + 2 and region_only >= 10, (region_only, with_widening)
+    assert with_widening >= region_only + 1 and region_only >= 10, (region_only, with_widening)
 
 
 def test_a_wall_and_a_past_deadline_cost_the_path_rung_no_decoder_call() -> None:
@@ -191,7 +204,11 @@ def test_a_wall_and_a_past_deadline_cost_the_path_rung_no_decoder_call() -> None
     assert calls == []  # past its deadline: no round, no decoder call
     got = counting.run_rung("path", frame, (), deadline=None)
     assert [d.text for d in got] == [decoded(PASS)]
-    assert 1 <= len(calls) <= 32  # eight rounds of four views at most
+    # At most ten rounds of four views on the region, and as many on it widened (path_deblur._views):
+    # this arc reads in the widened region's third round (in the region's fifth before the rounds at
+    # half size; of the 27 paths, arcs and tremors drawn in this file they read 24 against 19, most
+    # sooner, and two later, this one and LOW_NOISE_ARCS' third).
+    assert 1 <= len(calls) <= 80
 
 
 def test_defocus_is_a_path_too() -> None:
@@ -283,7 +300,7 @@ def test_rounds_that_overshoot_their_step_read_more_tremors_and_sooner(monkeypat
         out: list[int | None] = []
         for frame in frames:
             found = None
-            for i, view in enumerate(path_deblur.unsmear(frame, ())):
+            for i, view in enumerate(_views(frame)):
                 texts = {d.text for d in engine.decode(view.image).detections}
                 assert texts <= {text}
                 if text in texts:
@@ -333,3 +350,53 @@ def test_the_deblur_rung_grows_a_long_smears_region_through_its_faint_edges(monk
     widened_only = reads()
     assert all(g for g, w in zip(grown, widened_only, strict=True) if w), (grown, widened_only)  # none lost
     assert sum(grown) >= sum(widened_only) + 1, (grown, widened_only)
+
+
+def scribble(length: float, strokes: int, rng: np.random.Generator) -> np.ndarray:
+    """A shaken hand's path drawn as `strokes` straight strokes of random lengths, each turned up
+    to 100 degrees from the last (the frames drawn apart shake along a slowly turning walk that
+    dwells at its ends; this one turns sharply and keeps its speed)."""
+    turns = np.cumsum(rng.uniform(-1.75, 1.75, strokes))
+    lengths = rng.uniform(0.5, 1.5, strokes)
+    lengths *= length / lengths.sum()
+    pts = [np.zeros(2)]
+    for a, n in zip(turns, lengths, strict=True):
+        pts.append(pts[-1] + n * np.array([math.cos(a), math.sin(a)]))
+    corners = np.array(pts)
+    t = np.linspace(0, 1, 100)
+    xy = np.concatenate([corners[i] + (corners[i + 1] - corners[i]) * t[:, None] for i in range(strokes)])
+    return _draw(xy[:, 0], xy[:, 1])
+
+
+def test_rounds_begun_at_half_size_read_shaken_paths_the_full_size_rounds_miss(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scribbled paths (22-40 px, 3-6 strokes) over modules of 3.8-6 px, a seeded draw not chosen
+    # by what reads. The rounds at half size fit a path half as long, and the full-size rounds
+    # from where they end read more than those from the straight smear alone (path_deblur._views).
+    # When written: 11 of 16 with them, 5 without, none lost (seeds 12 and 13 of the same draw:
+    # 6 -> 10, 2 -> 3).
+    rng = np.random.default_rng(11)
+    frames = []
+    for _ in range(16):
+        kernel = scribble(float(rng.uniform(22, 40)), int(rng.integers(3, 7)), rng)
+        module, angle, seed = float(rng.uniform(3.8, 6)), float(rng.uniform(-30, 30)), int(rng.integers(1000))
+        frames.append(smeared_pass(kernel, module, angle, seed))
+    text, engine = decoded(PASS), make_decoder("zxing")
+
+    def reads() -> list[bool]:
+        out = []
+        for frame in frames:
+            seen: set[str] = set()
+            for view in _views(frame):
+                seen |= {d.text for d in engine.decode(view.image).detections}
+                if text in seen:
+                    break
+            assert seen <= {text}
+            out.append(text in seen)
+        return out
+
+    with_half_size = reads()
+    monkeypatch.setattr(path_deblur, "_HALF_LEAST", 10**6)  # no crop is big enough: full size only
+    full_size_only = reads()
+    assert all(h for h, f in zip(with_half_size, full_size_only, strict=True) if f), (with_half_size, full_size_only)
+    assert sum(with_half_size) >= sum(full_size_only) + 4 and sum(full_size_only) >= 3, (with_half_size, full_size_only)

@@ -209,11 +209,12 @@ def _from_half_size(crop: np.ndarray) -> Generator[None, None, np.ndarray | None
     None for a crop under twice _HALF_LEAST px a side or one sharp at half size.
 
     Coarse to fine, as blind deconvolution is usually done (Fergus et al. 2006; Cho and Lee 2009):
-    at half size the path is half as long, the least squares fit half as many weights from a
-    quarter of the pixels, and the thresholded prediction of a code of 2-3 px modules is still
-    right, so the rounds close in on a shaken path that the full-size rounds from the straight
-    smear approach only slowly (their match to the true path was 0.6-0.7 after eight rounds on
-    three shaken smears that Wiener reads when told the path). On the motion frames of apart seeds
+    at half size the path is half as long (it lies on half as many of the fit's weights, whose
+    window stays 2 x _RADIUS + 1), the fit takes a quarter of the pixels, and the thresholded
+    prediction of a code of 2-3 px modules is still right, so the rounds close in on a shaken
+    path that the full-size rounds from the straight smear approach only slowly (their match to
+    the true path was 0.6-0.7 after eight rounds on three shaken smears that Wiener reads when
+    told the path). On the motion frames of apart seeds
     21-30 (benchmarks/apart_bench.py) the rung with them read 11 shaken smears it did not without
     them (the rung alone, no time limit), most in the first round from their kernel
     (docs/decode-benchmark.md).

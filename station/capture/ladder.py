@@ -79,6 +79,7 @@ _PRIOR_MS: dict[str, float] = {
     CRUMPLE: 10.0,  # rung_costs.py: 5.7 started, mostly frames with no located code; a code's first grid 15-60
     "finder": 34.0, "unbend": 31.0, "regrid": 30.0, "slant": 11.7, "speed": 8.9, "path": 6.8, "envelope": 4.7,
     "unsmeared": 30.0,  # as regrid: its finder searches (a few ms a noted view) and a first grid
+    "straight": 30.0,  # the unsmeared rung on fewer views
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
     "tiles": 7.3,  # its set-up and first tile
     "disc": 10.7,  # its blur estimate and first view
@@ -171,14 +172,15 @@ RUNGS: dict[str, RungFn] = {
     "upscale": _upscale,
     "enlarge": region_rungs.enlarge,
     "magnify": region_rungs.magnify,
-    "deblur": unsmeared_grid.noted(region_rungs.deblur),
+    "deblur": unsmeared_grid.noted(region_rungs.deblur, straight=True),
     "zbar": region_rungs.zbar,
     "adaptive": region_rungs.adaptive,
     "finder": finder_repair.repair,
     "regrid": finder_grid.regrid,
     "washed": finder_grid.washed,
     "path": unsmeared_grid.noted(path_deblur.unsmear),
-    "speed": unsmeared_grid.noted(smear_speed.unsmear),
+    "speed": unsmeared_grid.noted(smear_speed.unsmear, straight=True),
+    "straight": unsmeared_grid.straight,
     "unsmeared": unsmeared_grid.rung,
     "unbend": unbend.unbend,
     "defocus": unsmeared_grid.noted(defocus.undo),
@@ -215,7 +217,7 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
 _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "disc_grid",
-                              "envelope", "washed", "tiles", "unsmeared", CRUMPLE})
+                              "envelope", "washed", "tiles", "unsmeared", "straight", CRUMPLE})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
 # geometry rungs come last: they read only codes with a covered finder or on bent paper, and at a
@@ -259,16 +261,21 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # grid) comes right after path, the last of the rungs that note views for it: inside the speed
 # rung its grids took the path rung's time (the families' motion reads 26 -> 25); after path it
 # reads what they left (apart motion and defocus, seeds 10, 3, 11, 12: 171 -> 187 of 240).
+# Its straight part (the straight rung: the deblur and speed rungs' views only) comes right before
+# path: a straight smear whose views read through the grid was lost when the path rung's rounds,
+# which cannot better it, took the budget first (apart motion, seeds 21-30: 220 -> 224 of 300,
+# 5 straight smears gained). The whole unsmeared rung there cost shaken smears the path rung's
+# time (221: a lens's whole-picture views take 150-230 ms a finder search at 1080p).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
     "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "disc_grid", "finder", "unbend", "regrid", "slant",
-    "speed", "path", "unsmeared", "envelope", "washed", "tiles")
+    "speed", "straight", "path", "unsmeared", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
                                 "disc_grid",
-                                "regrid", "finder", "unbend", "slant", "speed", "path", "unsmeared", "envelope",
-                                "washed", "tiles"})
+                                "regrid", "finder", "unbend", "slant", "speed", "straight", "path", "unsmeared",
+                                "envelope", "washed", "tiles"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,12 @@ from station.capture.ladder import DEFAULT_RUNGS, StreamLadder
 from station.domain.qr_content import make_qr
 
 W, H = 1280, 960
-# The unsmeared rung reads the views the rung leaves (unsmeared_grid.py): without the rung, without it too.
+# The unsmeared rung reads the views the rung leaves (unsmeared_grid.py): without the rung, without it too
+# (and its straight part, which reads the deblur rung's views).
 # And without the path rung, which estimates any one-piece kernel: since its rounds at half size
 # (path_deblur._from_half_size, session 35) it reads 21 of the 24 below with no time limit (5 before),
 # after the disc rung in the ladder and at several times its cost.
-WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("disc", "unsmeared", "path"))
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("disc", "unsmeared", "straight", "path"))
 
 
 def disc_blurred(rng: np.random.Generator, text: str, share: float) -> np.ndarray:

@@ -23,8 +23,8 @@ from station.capture.sequence import SequenceReader
 from station.domain.qr_content import make_qr
 
 PASS = "https://passes.station.example/p/" + "1414213562373095048801688724209698078569671875376948"
-# Each reads finder_grid's grids (unsmeared: on the deconvolving rungs' views).
-WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("regrid", "washed", "unsmeared"))
+# Each reads finder_grid's grids (unsmeared and straight: on the deconvolving rungs' views).
+WITHOUT = tuple(r for r in DEFAULT_RUNGS if r not in ("regrid", "washed", "unsmeared", "straight"))
 NOT_PAINTING = tuple(r for r in DEFAULT_RUNGS if r != "finder")  # the rung before it that reads some
 
 

@@ -24,9 +24,10 @@ from station.capture.view import View
 from station.domain.qr_content import make_qr
 
 PASS = "https://passes.station.example/p/" + "2718281828459045235360287471352662497757247093699959574966967627"
-# The rungs that place a code by its finders (the unsmeared rung reads finder_grid's plans on the
-# deconvolving rungs' views: two finders are enough for it too) left out.
-OTHER_RUNGS = tuple(r for r in DEFAULT_RUNGS if r not in ("finder", "regrid", "unbend", "washed", "unsmeared"))
+# The rungs that place a code by its finders (the unsmeared and straight rungs read finder_grid's plans on
+# the deconvolving rungs' views: two finders are enough for them too) left out.
+OTHER_RUNGS = tuple(r for r in DEFAULT_RUNGS if r not in ("finder", "regrid", "unbend", "washed", "unsmeared",
+                                                                "straight"))
 # The finder rung's own test: finder_grid.py's rung reads a code with a covered finder too
 # (tests/capture/test_finder_grid.py).
 PAINTING = tuple(r for r in DEFAULT_RUNGS if r != "regrid")

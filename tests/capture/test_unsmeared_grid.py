@@ -96,10 +96,42 @@ def test_passes_out_of_focus_are_read_through_the_grid_of_the_defocus_rungs_view
     assert with_rung >= without + 3, (without, with_rung)
 
 
-def test_the_rung_comes_right_after_the_deconvolving_rungs_in_station_decode_only() -> None:
+def test_the_rung_comes_right_after_the_path_rung_and_its_straight_part_before_it_in_station_decode_only() -> None:
     at = DEFAULT_RUNGS.index("unsmeared")
-    assert DEFAULT_RUNGS[at - 2:at] == ("speed", "path")
-    assert "unsmeared" not in StreamLadder(ladder(DEFAULT_RUNGS)).rungs
+    assert DEFAULT_RUNGS[at - 3:at + 1] == ("speed", "straight", "path", "unsmeared")
+    assert not {"unsmeared", "straight"} & set(StreamLadder(ladder(DEFAULT_RUNGS)).rungs)
+
+
+def test_the_straight_rung_reads_the_straight_smears_views_and_the_rung_after_it_the_rest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The straight rung (before the path rung) takes the views of the rungs noted as undoing a
+    # straight smear; the unsmeared rung (after it) must not search those again, nor plan a set of
+    # finders already planned on _TRIES_A_SET views.
+    text = pass_text(np.random.default_rng(3))
+    sharp = smeared_pass(line(1.0, 0.0), 4.0, 20.0, 3, noise=False, text=text).astype(np.uint8)
+    frame = np.full_like(sharp, 128)
+    searched: list[np.ndarray] = []
+    search = unsmeared_grid.finder_repair.finders
+    monkeypatch.setattr(unsmeared_grid.finder_repair, "finders", lambda image: searched.append(image) or search(image))
+    first, blank, again, third = View(sharp), View(np.full_like(sharp, 200)), View(sharp.copy()), View(sharp.copy())
+
+    def noting(views: list[View], straight: bool) -> None:
+        assert list(unsmeared_grid.noted(lambda gray, hints: iter(views), straight=straight)(frame, ())) == views
+
+    with climb_memo.one_climb():
+        noting([first, blank], straight=True)
+        noting([again, third], straight=False)
+        plans = [v for v in unsmeared_grid.straight(frame, ()) if v is not None]
+        assert [id(i) for i in searched] == [id(first.image), id(blank.image)]
+        assert plans and decoded(text) in {d.text for d in make_decoder("zxing").decode(plans[0].image).detections}
+        searched.clear()
+        # `again` shows the same finders: their plans once more; `third`'s not (two views already)
+        assert len([v for v in unsmeared_grid.rung(frame, ()) if v is not None]) == len(plans)
+        assert [id(i) for i in searched] == [id(again.image), id(third.image)]
+    with climb_memo.one_climb():  # a new climb remembers nothing, and noted nothing straight
+        noting([first], straight=False)
+        assert list(unsmeared_grid.straight(frame, ())) == []
+        assert [v for v in unsmeared_grid.rung(frame, ()) if v is not None]
 
 
 def test_with_nothing_noted_the_rung_has_nothing_to_read() -> None:

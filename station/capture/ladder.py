@@ -85,7 +85,7 @@ _PRIOR_MS: dict[str, float] = {
     "disc": 10.7,  # its blur estimate and first view
     "disc_grid": 30.0,  # a measured disc's full-size view and finder search (~44 ms here); no disc measured: 0
     "denoise": 3.0,  # mostly its noise estimate: a clean frame gets no view
-    "moire": 20.0,  # its look for peaks (a 720p picture's spectrum): a picture without gets no view
+    "moire": 12.0,  # its look for peaks (a 720p picture's spectrum): a picture without gets no view
 }
 
 

@@ -19,8 +19,9 @@ code still reads), and only on a frame the cheaper rungs have not read.
 
 Measured (docs/decode-benchmark.md, session 29): on the screen frames drawn apart
 (tests/capture/apart_frames.py, seeds 4-7, 120) station decode read 106 without the rung and 111
-with it, and nothing in their 120 frames without a code; the look for peaks costs ~20 ms a 720p
-picture.
+with it, and nothing in their 120 frames without a code. The look for peaks costs ~12 ms a 720p
+picture on the development machine (benchmarks/rung_costs.py: 32 ms before the grey's logarithm
+was looked up and the band and taper kept a size; 50 -> 26 ms a frame on the build machine).
 
 What it does not read: a screen tilted so that its moire drifts across it (the period and the
 direction change over the code) spreads the peak over many frequencies, none standing out. A
@@ -36,6 +37,7 @@ correction (ladder.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -50,21 +52,21 @@ _LONGEST = 32.0  # px: the longest period looked at (nearer the zero frequency l
 _TAPER = 32  # px of the border tapered to zero before the peaks are looked for
 _NOTCH = 5  # px (in the spectrum) a peak is widened by: the moire's period wanders a little
 _MOST_PIXELS = 2_100_000  # bigger pictures are filtered shrunk by a whole factor (envelope.py's bound)
+# log1p of each grey level, looked up: computed over a 720p picture it was a quarter of the look
+# for peaks (10 of ~40 ms here), and the same values come out of the table.
+_LOG1P = np.log1p(np.arange(256, dtype=np.float32))
 
 
 def peaks(gray: np.ndarray) -> np.ndarray | None:
     """Where the spectrum of log(`gray`) has periodic peaks (a boolean mask, the zero frequency
     at [0, 0] as cv2.dft lays it out), or None when it has none."""
-    logged = np.log1p(gray.astype(np.float32))
-    tapered = (logged - float(logged.mean())) * _taper(gray.shape)
+    logged = _logged(gray)
+    tapered = (logged - float(logged.mean())) * _taper(*gray.shape[:2])
     spectrum = cv2.dft(tapered, flags=cv2.DFT_COMPLEX_OUTPUT)
     magnitude = np.log(cv2.magnitude(spectrum[..., 0], spectrum[..., 1]) + 1e-3)
     shifted = np.fft.fftshift(magnitude)
     neighbourhood = np.fft.ifftshift(cv2.GaussianBlur(cv2.medianBlur(shifted, 5), (0, 0), 3.0))
-    h, w = gray.shape
-    radius = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
-    band = radius > 1.0 / _LONGEST
-    found = band & (magnitude - neighbourhood > np.log(PEAK))
+    found = _band(*gray.shape[:2]) & (magnitude - neighbourhood > np.log(PEAK))
     return found if found.any() else None
 
 
@@ -73,7 +75,7 @@ def flattened(gray: np.ndarray) -> np.ndarray | None:
     found = peaks(gray)
     if found is None:
         return None
-    logged = np.log1p(gray.astype(np.float32))
+    logged = _logged(gray)
     mean = float(logged.mean())
     spectrum = cv2.dft(logged - mean, flags=cv2.DFT_COMPLEX_OUTPUT)
     # widened where the spectrum is laid out with its zero frequency in the middle, so that a
@@ -98,9 +100,29 @@ def rung(gray: np.ndarray, hints: Hints) -> Iterator[View]:
         yield View(flat, scale)
 
 
-def _taper(shape: tuple[int, ...]) -> np.ndarray:
+def _logged(gray: np.ndarray) -> np.ndarray:
+    """log(1 + `gray`) as float32."""
+    if gray.dtype == np.uint8:
+        out: np.ndarray = _LOG1P[gray]
+        return out
+    return np.log1p(gray.astype(np.float32))
+
+
+# A camera's pictures come in a few sizes: the band and the taper are made once a size (the band
+# ~9 ms at 720p here), read-only.
+@lru_cache(maxsize=8)
+def _band(h: int, w: int) -> np.ndarray:
+    """The frequencies looked at for peaks (periods of _LONGEST px and less), laid out as cv2.dft
+    lays out an h x w spectrum."""
+    radius = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
+    band: np.ndarray = radius > 1.0 / _LONGEST
+    band.flags.writeable = False
+    return band
+
+
+@lru_cache(maxsize=8)
+def _taper(h: int, w: int) -> np.ndarray:
     """1 inside, falling to 0 over _TAPER px at each edge (a cosine)."""
-    h, w = shape[:2]
 
     def ramp(n: int) -> np.ndarray:
         edge = min(_TAPER, n // 4)
@@ -110,4 +132,6 @@ def _taper(shape: tuple[int, ...]) -> np.ndarray:
             r[:edge], r[n - edge:] = t, t[::-1]
         return r
 
-    return np.outer(ramp(h), ramp(w))
+    taper: np.ndarray = np.outer(ramp(h), ramp(w))
+    taper.flags.writeable = False
+    return taper

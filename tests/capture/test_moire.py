@@ -129,3 +129,21 @@ def _left(picture: np.ndarray, reference: np.ndarray) -> float:
     design = np.stack([reference, np.ones_like(reference)], axis=1)
     fit, *_ = np.linalg.lstsq(design, picture, rcond=None)
     return float(np.std(picture - design @ fit))
+
+
+def test_the_grey_levels_logarithm_is_looked_up_as_log1p_gives_it() -> None:
+    # The rung looks log(1 + grey) up in a table (a quarter of its cost computed); the same values.
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    assert np.array_equal(moire._logged(levels), np.log1p(levels.astype(np.float32)))
+    assert moire._logged(levels).dtype == np.float32
+    wide = levels.astype(np.uint16) * 200  # not a camera's grey: computed, not looked up
+    assert np.array_equal(moire._logged(wide), np.log1p(wide.astype(np.float32)))
+    # the band a size keeps is the one made afresh, and cannot be written to
+    picture = np.random.default_rng(1).integers(0, 256, (90, 130), dtype=np.uint8)
+    band = moire._band(90, 130).copy()
+    moire.peaks(picture)
+    assert np.array_equal(moire._band(90, 130), band)
+    with pytest.raises(ValueError):
+        moire._band(90, 130)[0, 0] = True
+    fresh = np.hypot(np.fft.fftfreq(90)[:, None], np.fft.fftfreq(130)[None, :]) > 1.0 / moire._LONGEST
+    assert np.array_equal(band, fresh)

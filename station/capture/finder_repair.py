@@ -31,6 +31,13 @@ _MIN_AREA = 60.0  # px^2: a finder of 1.1 px modules; smaller ones no engine rea
 _MAX_FINDERS = 12  # a frame full of strangers' codes: the pairs grow as the square
 _MAX_GUESSES = 16  # x 9 places: 144 views at most; the frame's deadline ends them sooner
 _SEARCH_PIXELS = 1920 * 1080
+# A square finder seen at most this much longer than wide. Past it, up to _SQUASHED, a finder is
+# kept apart as squashed: paper bent over a cylinder crowds the code's columns towards its edges
+# (to cos(bend) of their width, 0.45 at a wrist's bend) and a photo's perspective adds to that
+# (a bent photo's third finder measured 1.72). Only the bent rung (unbend.bent) looks at those:
+# the rungs that pair finders would spend a many-code photo's budget on the extra pairs.
+_SQUARE = 1.6
+_SQUASHED = 2.5
 # Where to paint around a guess, in modules along the code's two axes: the guess first, then a
 # ring of 1.5 modules (perspective moves a corner that far on a 15-20 degree tilt).
 _OFFSETS: tuple[tuple[float, float], ...] = ((0.0, 0.0),) + tuple(
@@ -89,7 +96,13 @@ def finders(gray: np.ndarray) -> list[Finder]:
     core, areas about 49 : 25 : 9 modules, nearly square, the core at the centre. Within one
     ladder climb a picture is searched once (climb_memo.py): the finder, unbend and regrid rungs
     each ask."""
-    return list(climb_memo.once(_search, gray))
+    return list(climb_memo.once(_search, gray)[0])
+
+
+def squashed(gray: np.ndarray) -> list[Finder]:
+    """Finder patterns as `finders` sees them but for their shape: _SQUARE to _SQUASHED times
+    longer than wide (a bent or steeply turned code's). Found by the same search."""
+    return list(climb_memo.once(_search, gray)[1])
 
 
 def finders_in_noise(gray: np.ndarray) -> list[Finder]:
@@ -111,25 +124,31 @@ def _search_in_noise(gray: np.ndarray) -> list[Finder]:
     half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     found: list[Finder] = []
     for sigma in _IN_NOISE:
-        for f in _search(cv2.GaussianBlur(half, (0, 0), sigma / 2)):
+        for f in _search(cv2.GaussianBlur(half, (0, 0), sigma / 2))[0]:
             if not any(math.hypot(2 * f.x - g.x, 2 * f.y - g.y) < g.side / 3 for g in found):
                 found.append(Finder(2 * f.x, 2 * f.y, 2 * f.side, tuple((2 * x, 2 * y) for x, y in f.quad)))
     return found
 
 
-def _search(gray: np.ndarray) -> list[Finder]:
+def _search(gray: np.ndarray) -> tuple[list[Finder], list[Finder]]:
+    """(square finders, squashed ones) in `gray`'s pixels."""
     scale = 1.0
     if gray.size > _SEARCH_PIXELS:
         # A phone photo (12 Mpx) would take ~20x a 720p frame's 10 ms; its codes' finders are
         # large enough to be found at a fraction of the size.
         scale = (_SEARCH_PIXELS / gray.size) ** 0.5
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return [Finder(f.x / scale, f.y / scale, f.side / scale, tuple((x / scale, y / scale) for x, y in f.quad))
-            for f in _finders(gray)]
+    square, flat = _finders(gray)
+    return ([_scaled(f, scale) for f in square], [_scaled(f, scale) for f in flat])
 
 
-def _finders(gray: np.ndarray) -> list[Finder]:
+def _scaled(f: Finder, scale: float) -> Finder:
+    return Finder(f.x / scale, f.y / scale, f.side / scale, tuple((x / scale, y / scale) for x, y in f.quad))
+
+
+def _finders(gray: np.ndarray) -> tuple[list[Finder], list[Finder]]:
     found: list[Finder] = []
+    flat: list[Finder] = []
     for binary in _binaries(gray):
         contours, hierarchy = cv2.findContours(binary, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
         if hierarchy is None:
@@ -149,7 +168,7 @@ def _finders(gray: np.ndarray) -> list[Finder]:
             if a1 <= 0 or a2 <= 0 or not (2.5 < a0 / a2 < 12 and 1.3 < a0 / a1 < 3.5):
                 continue
             (cx, cy), (w, h), _ = cv2.minAreaRect(outer)
-            if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.6:
+            if min(w, h) <= 0 or max(w, h) / min(w, h) > _SQUASHED:
                 continue
             if cv2.contourArea(cv2.convexHull(outer)) > 1.25 * a0:
                 continue  # a ragged blob (text, clutter), not a square
@@ -157,9 +176,12 @@ def _finders(gray: np.ndarray) -> list[Finder]:
             if m["m00"] == 0 or math.hypot(m["m10"] / m["m00"] - cx, m["m01"] / m["m00"] - cy) > 0.075 * (w + h):
                 continue
             side = math.sqrt(a0)
-            if not any(math.hypot(cx - f.x, cy - f.y) < side / 3 for f in found):
-                found.append(Finder(cx, cy, side, _quad(outer)))
-    return found[:_MAX_FINDERS]
+            into = found if max(w, h) / min(w, h) <= _SQUARE else flat
+            if not any(math.hypot(cx - f.x, cy - f.y) < side / 3 for f in into):
+                into.append(Finder(cx, cy, side, _quad(outer)))
+    # A finder seen square by one binary and squashed by another is square.
+    flat = [f for f in flat if not any(math.hypot(f.x - g.x, f.y - g.y) < f.side / 3 for g in found)]
+    return found[:_MAX_FINDERS], flat[:_MAX_FINDERS]
 
 
 def _quad(outline: np.ndarray) -> tuple[tuple[float, float], ...]:

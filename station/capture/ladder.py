@@ -81,6 +81,7 @@ _PRIOR_MS: dict[str, float] = {
     "unsmeared": 30.0,  # as regrid: its finder searches (a few ms a noted view) and a first grid
     "straight": 30.0,  # the unsmeared rung on fewer views
     "washed": 30.0,  # as regrid: a finder search (shared) and a first grid
+    "bent": 16.0,  # rung_costs.py: 15.4 (the finder search, shared with the later rungs, and its views)
     "tiles": 7.3,  # its set-up and first tile
     "disc": 10.7,  # its blur estimate and first view
     "disc_grid": 30.0,  # a measured disc's full-size view and finder search (~44 ms here); no disc measured: 0
@@ -183,6 +184,7 @@ RUNGS: dict[str, RungFn] = {
     "straight": unsmeared_grid.straight,
     "unsmeared": unsmeared_grid.rung,
     "unbend": unbend.unbend,
+    "bent": unbend.bent,
     "defocus": unsmeared_grid.noted(defocus.undo),
     "disc": unsmeared_grid.noted(defocus.disc),
     "disc_grid": disc_grid.rung,
@@ -216,7 +218,7 @@ _EVERY_VIEW = frozenset(_VIEWS_PAST_A_READ)
 # that reads ends them.
 # The envelope rung's three views are the same stretch at two windows and for the second engine:
 # alternatives, not parts, and the last costs several times the first (envelope.py).
-_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "defocus", "disc", "disc_grid",
+_FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "bent", "speed", "path", "defocus", "disc", "disc_grid",
                               "envelope", "washed", "tiles", "unsmeared", "straight", CRUMPLE})
 # Cheapest per frame read first (benchmarks/hard_frames_bench.py and decode_bench.py, by rung),
 # so a camera's per-frame budget buys the most reads; upscale reads little the others miss. The
@@ -266,15 +268,21 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "speed", "path", "de
 # which cannot better it, took the budget first (apart motion, seeds 21-30: 220 -> 224 of 300,
 # 5 straight smears gained). The whole unsmeared rung there cost shaken smears the path rung's
 # time (221: a lens's whole-picture views take 150-230 ms a finder search at 1080p).
+# The bent rung (unbend.bent: the unbend rung's flat views of a code one of whose finders a bend
+# squashed) comes right after crumple: nothing before it reads such a code, and on a photo the
+# rungs before the finder rung take the whole budget (a bent photo's code, read by it at plan 33
+# in 70 ms, was lost at the budget: docs/decode-benchmark.md, session 37). A picture without a
+# squashed finder costs it the finder search the later rungs share (median 5 ms a frame on apart
+# motion and defocus frames, seed 2).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
-    "upscale", RESAMPLE, CRUMPLE, "magnify", "defocus", "disc", "disc_grid", "finder", "unbend", "regrid", "slant",
-    "speed", "straight", "path", "unsmeared", "envelope", "washed", "tiles")
+    "upscale", RESAMPLE, CRUMPLE, "bent", "magnify", "defocus", "disc", "disc_grid", "finder", "unbend", "regrid",
+    "slant", "speed", "straight", "path", "unsmeared", "envelope", "washed", "tiles")
 # Rungs a camera stream does not take turns with (StreamLadder): each costs more than a frame's
 # few ms, and the camera's sequence reader has its own deblurring (sequence.py).
 SINGLE_FRAME_RUNGS = frozenset({"deblur", "denoise", "moire", "magnify", "zbar", RESAMPLE, CRUMPLE, "defocus", "disc",
                                 "disc_grid",
-                                "regrid", "finder", "unbend", "slant", "speed", "straight", "path", "unsmeared",
+                                "regrid", "finder", "unbend", "bent", "slant", "speed", "straight", "path", "unsmeared",
                                 "envelope", "washed", "tiles"})
 
 

@@ -19,7 +19,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from station.capture.finder_repair import Finder, Plan, finders
+from station.capture.finder_repair import Finder, Plan, finders, squashed
 from station.capture.view import Hints, View
 
 # Bends (radians over half the finders' span): the frame families' paper wraps 0.35-1.1 rad over
@@ -32,14 +32,17 @@ _MODULE_PX = 5.0  # module size of the flat image: comfortably above what both e
 _MAX_TRIPLES = 3
 
 
-def _triples(found: list[Finder]) -> list[tuple[Finder, Finder, Finder]]:
+def _triples(found: list[Finder], among: list[Finder] | None = None) -> list[tuple[Finder, Finder, Finder]]:
     """(top-left, top-right, bottom-left) of each three finders of one size that make a corner
-    near 90 degrees with arms of similar length (a bend shortens one arm up to ~40 %)."""
+    near 90 degrees with arms of similar length (a bend shortens one arm up to ~40 %); with
+    `among`, only the threes that hold one of those."""
     out = []
     for i, a in enumerate(found):
         for j in range(i + 1, len(found)):
             for k in range(j + 1, len(found)):
                 three = (a, found[j], found[k])
+                if among is not None and not any(f in among for f in three):
+                    continue
                 sides = [f.side for f in three]
                 if max(sides) > 1.6 * min(sides):
                     continue
@@ -123,3 +126,16 @@ def unbend(gray: np.ndarray, hints: Hints) -> Iterator[View]:
     """The ladder rung: flat views of each three finders' code. Lazy: the first read ends it."""
     for plan in plans(gray):
         yield plan(gray)
+
+
+def bent(gray: np.ndarray, hints: Hints) -> Iterator[View]:
+    """The bent rung: flat views of the codes one of whose three finders is squashed (paper bent
+    over a cylinder crowds the columns at its edges; finder_repair.squashed). Early in the ladder,
+    since nothing before it reads such a code, and it costs a picture without one only the finder
+    search the later rungs make anyway. The unbend rung takes the threes of square finders."""
+    flat = squashed(gray)
+    if not flat:
+        return
+    for three in _triples(finders(gray) + flat, among=flat):
+        for plan in flat_plans(gray, *three):
+            yield plan(gray)

@@ -16,9 +16,9 @@ from hard_frames import W, H, _curve, _matrix, _render, decoded
 
 from station.capture import machine_pace
 from station.capture.decoders import ZxingDecoder, make_decoder
-from station.capture import climb_memo, finder_repair
-from station.capture.finder_repair import finders, guesses
-from station.capture.ladder import CRUMPLE, DEFAULT_RUNGS, DecodeLadder
+from station.capture import climb_memo, finder_repair, unbend
+from station.capture.finder_repair import finders, guesses, squashed
+from station.capture.ladder import CRUMPLE, DEFAULT_RUNGS, DecodeLadder, StreamLadder
 from station.capture.sequence import SequenceReader
 from station.capture.view import View
 from station.domain.qr_content import make_qr
@@ -26,8 +26,8 @@ from station.domain.qr_content import make_qr
 PASS = "https://passes.station.example/p/" + "2718281828459045235360287471352662497757247093699959574966967627"
 # The rungs that place a code by its finders (the unsmeared and straight rungs read finder_grid's plans on
 # the deconvolving rungs' views: two finders are enough for them too) left out.
-OTHER_RUNGS = tuple(r for r in DEFAULT_RUNGS if r not in ("finder", "regrid", "unbend", "washed", "unsmeared",
-                                                                "straight"))
+OTHER_RUNGS = tuple(r for r in DEFAULT_RUNGS if r not in ("finder", "regrid", "unbend", "bent", "washed",
+                                                                "unsmeared", "straight"))
 # The finder rung's own test: finder_grid.py's rung reads a code with a covered finder too
 # (tests/capture/test_finder_grid.py).
 PAINTING = tuple(r for r in DEFAULT_RUNGS if r != "regrid")
@@ -152,6 +152,58 @@ def test_a_pass_on_paper_bent_over_a_cylinder_is_read_flat(bend: float, sag: flo
     turned = math.degrees(math.atan2(-(tr[1] - tl[1]), tr[0] - tl[0]))
     assert abs((turned - angle + 180) % 360 - 180) < 8, (turned, angle)
     assert 170 < math.hypot(tr[0] - tl[0], tr[1] - tl[1]) < 230
+
+
+def _bent_and_turned(bend: float, squeeze: float, angle: float, seed: int = 7) -> np.ndarray:
+    """The pass on paper bent over a cylinder (no sag), then seen turned away so that it is
+    `squeeze` as wide, and rolled by `angle` degrees: each finder is crowded across the bend and
+    again by the turn, past what the finder search takes as square (a phone's photo of a
+    wristband or a ticket curled in a hand)."""
+    patch = _render(_matrix(make_qr(PASS)), 5.0, 30, 220)
+
+    class Paper:  # the generator's curve draws the bend, then the sag, from an rng: these give ours
+        def uniform(self, lo: float, hi: float) -> float:
+            return bend if (lo, hi) == (0.35, 1.1) else 0.0
+
+    curved = _curve(patch, Paper(), 220.0)  # type: ignore[arg-type]
+    s = curved.shape[0]
+    narrow = cv2.resize(curved, (int(s * squeeze), s), interpolation=cv2.INTER_AREA)
+    turned = np.full((s, s), 220.0, np.float32)
+    x0 = (s - narrow.shape[1]) // 2
+    turned[:, x0:x0 + narrow.shape[1]] = narrow
+    canvas, _ = placed(turned, angle, (640, 360))
+    return _camera(np.random.default_rng(seed), canvas)
+
+
+@pytest.mark.parametrize(("bend", "squeeze", "angle"), [(1.0, 0.65, 25.0), (1.1, 0.6, -70.0)])
+def test_a_bent_pass_whose_finders_are_squashed_is_read_by_the_bent_rung(bend: float, squeeze: float,
+                                                                         angle: float) -> None:
+    frame = _bent_and_turned(bend, squeeze, angle)
+    # Each finder is 1.7-2 times as long as it is wide: not square, so no rung that pairs or
+    # triples square finders has a code to place, and every other rung misses it too.
+    assert finders(frame) == [] and len(squashed(frame)) == 3
+    assert not ladder(tuple(r for r in DEFAULT_RUNGS if r != "bent")).decode(frame).detections
+    result = ladder().decode(frame)
+    assert [d.text for d in result.detections] == [decoded(PASS)] and result.rung == "bent"
+    assert [d.text for d in ladder(("bent",)).decode(frame).detections] == [decoded(PASS)]
+
+
+def test_square_finders_are_not_squashed_and_the_bent_rung_leaves_their_code_to_the_others() -> None:
+    # A flat pass: its finders are square, none squashed, and the bent rung has nothing to
+    # flatten (it costs such a picture only the finder search the later rungs share).
+    canvas, _ = placed(_render(_matrix(make_qr(PASS)), 5.0, 30, 220), 12.0, (640, 360))
+    frame = _camera(np.random.default_rng(1), canvas)
+    assert len(finders(frame)) == 3 and squashed(frame) == []
+    assert list(unbend.bent(frame, ())) == []
+    # And a squashed pass's finders are squashed only: one finder is never both.
+    bent = _bent_and_turned(1.1, 0.6, -70.0)
+    assert not {(round(f.x), round(f.y)) for f in finders(bent)} & {(round(f.x), round(f.y)) for f in squashed(bent)}
+
+
+def test_the_bent_rung_comes_right_after_crumple_in_station_decode_only() -> None:
+    at = DEFAULT_RUNGS.index("bent")
+    assert DEFAULT_RUNGS[at - 1] == CRUMPLE and at < DEFAULT_RUNGS.index("unbend")
+    assert "bent" not in StreamLadder(ladder()).rungs
 
 
 def test_a_rung_of_guesses_stops_at_its_deadline() -> None:

@@ -126,7 +126,7 @@ def _search_in_noise(gray: np.ndarray) -> list[Finder]:
     for sigma in _IN_NOISE:
         for f in _search(cv2.GaussianBlur(half, (0, 0), sigma / 2))[0]:
             if not any(math.hypot(2 * f.x - g.x, 2 * f.y - g.y) < g.side / 3 for g in found):
-                found.append(Finder(2 * f.x, 2 * f.y, 2 * f.side, tuple((2 * x, 2 * y) for x, y in f.quad)))
+                found.append(_scaled(f, 0.5))
     return found
 
 

@@ -125,17 +125,23 @@ def test_two_finder_patterns_without_a_code_between_them_read_nothing() -> None:
     assert result.detections == ()
 
 
+def _curved(patch: np.ndarray, bend: float, sag: float) -> np.ndarray:
+    """The generator's curve (hard_frames._curve) with this bend and sag."""
+
+    class Paper:  # the generator's curve draws the bend, then the sag, from an rng: these give ours
+        def uniform(self, lo: float, hi: float) -> float:
+            return bend if (lo, hi) == (0.35, 1.1) else sag
+
+    return _curve(patch, Paper(), 220.0)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(("bend", "sag", "angle"), [(0.9, 0.0, 0.0), (1.0, 0.04, 20.0), (0.8, -0.06, -35.0),
                                                    (0.5, 0.04, 160.0)])
 def test_a_pass_on_paper_bent_over_a_cylinder_is_read_flat(bend: float, sag: float, angle: float) -> None:
     matrix = _matrix(make_qr(PASS))
     patch = _render(matrix, 5.0, 30, 220)
 
-    class Paper:  # the generator's curve draws the bend, then the sag, from an rng: these give ours
-        def uniform(self, lo: float, hi: float) -> float:
-            return bend if (lo, hi) == (0.35, 1.1) else sag
-
-    canvas, _ = placed(_curve(patch, Paper(), 220.0), angle, (640, 360))  # type: ignore[arg-type]
+    canvas, _ = placed(_curved(patch, bend, sag), angle, (640, 360))
     frame = _camera(np.random.default_rng(int(bend * 10)), canvas)
     # The crumple rung (a grid fitted locally, early in the ladder) reads such a pass too; unbend's
     # own reading is what is tested here, so both ladders go without it.
@@ -161,11 +167,7 @@ def _bent_and_turned(bend: float, squeeze: float, angle: float, seed: int = 7) -
     wristband or a ticket curled in a hand)."""
     patch = _render(_matrix(make_qr(PASS)), 5.0, 30, 220)
 
-    class Paper:  # the generator's curve draws the bend, then the sag, from an rng: these give ours
-        def uniform(self, lo: float, hi: float) -> float:
-            return bend if (lo, hi) == (0.35, 1.1) else 0.0
-
-    curved = _curve(patch, Paper(), 220.0)  # type: ignore[arg-type]
+    curved = _curved(patch, bend, 0.0)
     s = curved.shape[0]
     narrow = cv2.resize(curved, (int(s * squeeze), s), interpolation=cv2.INTER_AREA)
     turned = np.full((s, s), 220.0, np.float32)

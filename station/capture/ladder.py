@@ -273,7 +273,10 @@ _FIRST_READ_ENDS = frozenset({"finder", "regrid", "unbend", "bent", "speed", "pa
 # rungs before the finder rung take the whole budget (a bent photo's code, read by it at plan 33
 # in 70 ms, was lost at the budget: docs/decode-benchmark.md, session 37). A picture without a
 # squashed finder costs it the finder search the later rungs share (median 5 ms a frame on apart
-# motion and defocus frames, seed 2).
+# motion and defocus frames, seed 2). In a picture bigger than 1080p it also gives three square
+# finders whose corners show a bend ten of unbend's views (unbend.bent_plans): bent photos of big
+# modules had three square finders, and the budget ended before unbend (photo_bench.py seeds 77
+# and 99, with unbend's slant fit: 137 -> 140 and 138; docs/decode-benchmark.md, session 38).
 DEFAULT_RUNGS: tuple[str, ...] = (
     "median", "threshold", "deblur", "enlarge", "adaptive", "half", "denoise", "moire", "sharpen", "clahe", "zbar",
     "upscale", RESAMPLE, CRUMPLE, "bent", "magnify", "defocus", "disc", "disc_grid", "finder", "unbend", "regrid",

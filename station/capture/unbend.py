@@ -34,6 +34,12 @@ _BENDS = (0.55, 0.8, 0.3, 1.05)
 _SAGS = (0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 2.0, -2.0, 2.5, -2.5, 3.0, -3.0)
 _MODULE_PX = 5.0  # module size of the flat image: comfortably above what both engines need
 _MAX_TRIPLES = 3
+_FLAT = 1e-3  # a bend that is none (sin(b x) / sin(b) -> x)
+# Finders under this many px across (modules under ~3.5 px): their corners, good to a pixel or so,
+# are too coarse to fit a slant from, and the far corner it extrapolates to lands modules off
+# (a curved family frame of 2.7 px modules, read through the affine frame, was lost to the fit:
+# tests/capture/test_machine_pace.py); those codes keep the three centres' affine frame.
+_FIT_SIDE_PX = 24.0
 # Square finders on bent paper (a bend of 0.3-1 rad over a big-module code leaves them square):
 # a homography of the flat code misses their outer corners by 0.017-0.39 of a finder's side
 # (median 0.053, 22 of 24 at _SHOWS_A_BEND or more: the single-code bent photos of
@@ -41,12 +47,6 @@ _MAX_TRIPLES = 3
 # So the miss tells a bend only roughly: past _SHOWS_A_BEND the bent rung tries the _BEST_FITS
 # bends that fit the corners best at _EARLY_SAGS (10 views, not unbend's 104), since on a photo
 # the unbend rung comes after rungs that take the whole budget.
-_FLAT = 1e-3  # a bend that is none (sin(b x) / sin(b) -> x)
-# Finders under this many px across (modules under ~3.5 px): their corners, good to a pixel or so,
-# are too coarse to fit a slant from, and the far corner it extrapolates to lands modules off
-# (a curved family frame of 2.7 px modules, read through the affine frame, was lost to the fit:
-# tests/capture/test_machine_pace.py); those codes keep the three centres' affine frame.
-_FIT_SIDE_PX = 24.0
 _SHOWS_A_BEND = 0.025
 # ... on a picture bigger than a camera's frame only. Up to 1080p the rungs before unbend leave it
 # time (the families' and apart paper frames: read the same without those views), and on

@@ -139,6 +139,10 @@ class _Frame:
     module: float  # canonical units
     half: float  # image px per canonical unit, about
 
+    def affine(self) -> np.ndarray:
+        """The three centres' frame as a homography: canonical units to the picture's px."""
+        return np.array([[self.ax[0], self.ay[0], self.o[0]], [self.ax[1], self.ay[1], self.o[1]], [0.0, 0.0, 1.0]])
+
 
 def _bent(p: Any, q: Any, axis: int, bend: float) -> tuple[Any, Any]:
     """Flat canonical coordinates (arrays or numbers) bent over the cylinder (a cylinder seen
@@ -154,7 +158,7 @@ def _fit(f: _Frame, three: tuple[Finder, Finder, Finder], axis: int, bend: float
     where the affine frame puts it), and how far it misses those corners (root mean square, in
     finders' sides); the affine frame and an infinite miss when the finders are too small to fit
     from, a finder has no corners, or the fit folds the code over."""
-    affine = np.array([[f.ax[0], f.ay[0], f.o[0]], [f.ax[1], f.ay[1], f.o[1]], [0.0, 0.0, 1.0]])
+    affine = f.affine()
     side = sum(finder.side for finder in three) / 3
     if side < _FIT_SIDE_PX or any(len(finder.quad) != 4 for finder in three):
         return affine, math.inf
